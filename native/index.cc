@@ -1,0 +1,213 @@
+#include "index.h"
+
+#include <algorithm>
+
+namespace causeway {
+
+uint32_t Index::InternEntity(std::string_view name) {
+  auto it = entity_ids_.find(name);
+  if (it != entity_ids_.end()) return it->second;
+  uint32_t id = static_cast<uint32_t>(entities_.size());
+  entities_.emplace_back();
+  entities_.back().name.assign(name);
+  entity_ids_.emplace(std::string(name), id);
+  return id;
+}
+
+uint32_t Index::InternScope(std::string_view name) {
+  auto it = scope_ids_.find(name);
+  if (it != scope_ids_.end()) return it->second;
+  uint32_t id = static_cast<uint32_t>(scope_names_.size());
+  scope_names_.emplace_back(name);
+  scope_rows_.emplace_back();
+  scope_ids_.emplace(std::string(name), id);
+  return id;
+}
+
+uint32_t Index::FindEntity(std::string_view name) const {
+  auto it = entity_ids_.find(name);
+  return it == entity_ids_.end() ? kNoId : it->second;
+}
+
+uint32_t Index::FindScope(std::string_view name) const {
+  auto it = scope_ids_.find(name);
+  return it == scope_ids_.end() ? kNoId : it->second;
+}
+
+void Index::Reserve(size_t events) {
+  sequence_.reserve(events);
+  location_.reserve(events);
+  entity_.reserve(events);
+  scope_.reserve(events);
+  kind_.reserve(events);
+  clock_.reserve(events);
+  timestamp_.reserve(events);
+}
+
+Row Index::Add(const FrameView& v, RowLocation loc, uint32_t entity, uint32_t scope) {
+  const Row row = static_cast<Row>(sequence_.size());
+  sequence_.push_back(v.sequence);
+  location_.push_back(loc);
+  entity_.push_back(entity);
+  scope_.push_back(scope);
+  kind_.push_back(v.kind);
+  clock_.push_back(v.clock);
+  timestamp_.push_back(v.timestamp_us);
+  EntityState& e = entities_[entity];
+  e.clock = v.clock;
+  std::memcpy(e.head.data(), v.content_hash(), 32);
+  e.rows.push_back(row);
+  scope_rows_[scope].push_back(row);
+  kind_rows_[v.kind].push_back(row);
+  if (v.flags & kFlagIdempotent) {
+    Digest d;
+    std::memcpy(d.data(), v.idempotency(), 16);
+    idempotency_.emplace(d, row);
+  }
+  IdInsert(row, v.event_id());
+  return row;
+}
+
+uint64_t Index::IdHash(const uint8_t* id) {
+  uint64_t a, b;
+  std::memcpy(&a, id, 8);
+  std::memcpy(&b, id + 8, 8);
+  uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
+  return h ^ (h >> 31);
+}
+
+void Index::IdGrow() {
+  std::vector<uint32_t> old;
+  old.swap(id_slots_);
+  id_slots_.assign(old.empty() ? 1024 : old.size() * 2, 0);
+  const size_t mask = id_slots_.size() - 1;
+  for (uint32_t v : old) {
+    if (!v) continue;
+    size_t i = IdHash(resolve_id_(resolve_ctx_, v - 1)) & mask;
+    while (id_slots_[i]) i = (i + 1) & mask;
+    id_slots_[i] = v;
+  }
+}
+
+void Index::IdInsert(Row row, const uint8_t* id) {
+  // Keep the load under 3/4 so probes stay short.
+  if ((id_count_ + 1) * 4 > id_slots_.size() * 3) IdGrow();
+  const size_t mask = id_slots_.size() - 1;
+  size_t i = IdHash(id) & mask;
+  while (id_slots_[i]) i = (i + 1) & mask;
+  id_slots_[i] = row + 1;
+  id_count_++;
+}
+
+int64_t Index::FindId(const uint8_t* id) const {
+  if (id_slots_.empty()) return -1;
+  const size_t mask = id_slots_.size() - 1;
+  for (size_t i = IdHash(id) & mask; id_slots_[i]; i = (i + 1) & mask) {
+    Row r = id_slots_[i] - 1;
+    const uint8_t* have = resolve_id_(resolve_ctx_, r);
+    if (have && std::memcmp(have, id, 16) == 0) return r;
+  }
+  return -1;
+}
+
+int64_t Index::FindIdempotency(const Digest& d) const {
+  auto it = idempotency_.find(d);
+  return it == idempotency_.end() ? -1 : static_cast<int64_t>(it->second);
+}
+
+int64_t Index::FindSequence(uint64_t seq) const {
+  auto it = std::lower_bound(sequence_.begin(), sequence_.end(), seq);
+  if (it == sequence_.end() || *it != seq) return -1;
+  return it - sequence_.begin();
+}
+
+bool Index::MatchesEntity(uint32_t entity, const RegionFilter& f) const {
+  const std::string& n = entities_[entity].name;
+  if (n.size() < f.entity.size() || n.compare(0, f.entity.size(), f.entity) != 0) return false;
+  return n.size() == f.entity.size() || n[f.entity.size()] == ':';
+}
+
+std::vector<Row> Index::Query(const RegionFilter& f) const {
+  std::vector<Row> out;
+  // Candidate rows: the shortest posting list any part of the filter names.
+  const std::vector<Row>* candidates = nullptr;
+  std::vector<Row> merged;
+  uint32_t scope_id = kNoId;
+  if (f.has_scope) {
+    scope_id = FindScope(f.scope);
+    if (scope_id == kNoId) return out;
+    candidates = &scope_rows_[scope_id];
+  }
+  if (f.kind_mode == RegionFilter::Kind::kExact) {
+    auto it = kind_rows_.find(f.kind);
+    if (it == kind_rows_.end()) return out;
+    if (!candidates || it->second.size() < candidates->size()) candidates = &it->second;
+  }
+  std::vector<uint8_t> entity_match;
+  if (f.has_entity && f.exact_entity) {
+    uint32_t e = FindEntity(f.entity);
+    if (e == kNoId) return out;
+    entity_match.assign(entities_.size(), 0);
+    entity_match[e] = 1;
+    if (!candidates || entities_[e].rows.size() < candidates->size()) candidates = &entities_[e].rows;
+  } else if (f.has_entity) {
+    entity_match.assign(entities_.size(), 0);
+    size_t total = 0;
+    std::vector<uint32_t> matched;
+    for (uint32_t e = 0; e < entities_.size(); e++) {
+      if (MatchesEntity(e, f)) {
+        entity_match[e] = 1;
+        matched.push_back(e);
+        total += entities_[e].rows.size();
+      }
+    }
+    if (matched.empty()) return out;
+    if (!candidates || total < candidates->size()) {
+      if (matched.size() == 1) {
+        candidates = &entities_[matched[0]].rows;
+      } else {
+        merged.reserve(total);
+        for (uint32_t e : matched) merged.insert(merged.end(), entities_[e].rows.begin(), entities_[e].rows.end());
+        std::sort(merged.begin(), merged.end());
+        candidates = &merged;
+      }
+    }
+  }
+  auto keep = [&](Row r) {
+    if (sequence_[r] < f.after_sequence) return false;
+    if (f.has_entity && !entity_match[entity_[r]]) return false;
+    if (f.has_scope && scope_[r] != scope_id) return false;
+    if (f.kind_mode == RegionFilter::Kind::kExact && kind_[r] != f.kind) return false;
+    if (f.kind_mode == RegionFilter::Kind::kCategory && (kind_[r] >> 12) != f.kind) return false;
+    if (f.has_clock && (clock_[r] < f.clock_from || clock_[r] > f.clock_to)) return false;
+    if (f.has_time && (timestamp_[r] < f.time_from_us || timestamp_[r] > f.time_to_us)) return false;
+    return true;
+  };
+  if (candidates) {
+    auto it = candidates->begin();
+    if (f.after_sequence > 0)
+      it = std::lower_bound(candidates->begin(), candidates->end(), f.after_sequence,
+                            [&](Row r, uint64_t s) { return sequence_[r] < s; });
+    for (; it != candidates->end() && out.size() < f.limit; ++it)
+      if (keep(*it)) out.push_back(*it);
+  } else {
+    Row start = static_cast<Row>(std::lower_bound(sequence_.begin(), sequence_.end(), f.after_sequence) -
+                                 sequence_.begin());
+    for (Row r = start; r < sequence_.size() && out.size() < f.limit; r++)
+      if (keep(r)) out.push_back(r);
+  }
+  return out;
+}
+
+uint64_t Index::MemoryBytes() const {
+  uint64_t b = sequence_.capacity() * sizeof(uint64_t) + location_.capacity() * sizeof(RowLocation) +
+               entity_.capacity() * 4 + scope_.capacity() * 4 + kind_.capacity() * 2 + clock_.capacity() * 4 +
+               timestamp_.capacity() * 8 + id_slots_.capacity() * 4;
+  for (const auto& e : entities_) b += sizeof(EntityState) + e.name.capacity() + e.rows.capacity() * sizeof(Row) + 32;
+  for (const auto& s : scope_rows_) b += sizeof(s) + s.capacity() * sizeof(Row);
+  for (const auto& [k, v] : kind_rows_) b += 32 + v.capacity() * sizeof(Row);
+  b += idempotency_.size() * 48;
+  return b;
+}
+
+}  // namespace causeway

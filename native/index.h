@@ -1,0 +1,145 @@
+// The in-memory index, rebuilt on open: columns per event (one row per
+// event, rows in global-sequence order), interned entity and scope names,
+// postings per entity (clock order), scope and kind, an event-id table and
+// the idempotency digests. No object per event.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "format.h"
+
+namespace causeway {
+
+using Row = uint32_t;
+constexpr uint32_t kNoId = 0xffffffffu;
+
+struct RowLocation {
+  uint32_t segment_slot;  // index into the store's segment list
+  uint32_t offset;        // frame offset inside that segment
+};
+
+// A region filter: every set part must match (they are ANDed).
+struct RegionFilter {
+  bool has_entity = false;
+  std::string entity;  // matches the entity itself and "entity:..."
+  bool exact_entity = false;  // match the entity itself only
+  bool has_scope = false;
+  std::string scope;
+  enum class Kind { kAny, kExact, kCategory } kind_mode = Kind::kAny;
+  uint16_t kind = 0;  // kExact: the kind; kCategory: the category (0..15)
+  bool has_clock = false;
+  uint32_t clock_from = 0, clock_to = 0;  // inclusive
+  bool has_time = false;
+  int64_t time_from_us = 0, time_to_us = 0;  // inclusive
+  uint64_t after_sequence = 0;  // only rows with sequence >= this
+  uint64_t limit = UINT64_MAX;
+};
+
+class Index {
+ public:
+  using Digest = std::array<uint8_t, 16>;
+  // Returns the 16-byte event id of `row`, reading the frame (the index keeps no id column).
+  using IdResolver = const uint8_t* (*)(void* ctx, Row row);
+
+  Index() = default;
+  Index(const Index&) = delete;
+  Index& operator=(const Index&) = delete;
+
+  void SetIdResolver(IdResolver fn, void* ctx) {
+    resolve_id_ = fn;
+    resolve_ctx_ = ctx;
+  }
+
+  uint32_t InternEntity(std::string_view name);
+  uint32_t InternScope(std::string_view name);
+  uint32_t FindEntity(std::string_view name) const;  // kNoId when unknown
+  uint32_t FindScope(std::string_view name) const;
+  const std::string& EntityName(uint32_t id) const { return entities_[id].name; }
+  const std::string& ScopeName(uint32_t id) const { return scope_names_[id]; }
+  size_t entity_count() const { return entities_.size(); }
+  size_t scope_count() const { return scope_names_.size(); }
+
+  // The entity's newest clock (0 when it has no event) and content hash (zeros then).
+  uint32_t EntityClock(uint32_t entity) const { return entities_[entity].clock; }
+  const uint8_t* EntityHead(uint32_t entity) const { return entities_[entity].head.data(); }
+  const std::vector<Row>& EntityRows(uint32_t entity) const { return entities_[entity].rows; }
+
+  // Adds one committed event; rows must arrive in global-sequence order.
+  Row Add(const FrameView& v, RowLocation loc, uint32_t entity, uint32_t scope);
+
+  size_t size() const { return sequence_.size(); }
+  uint64_t Sequence(Row r) const { return sequence_[r]; }
+  RowLocation Location(Row r) const { return location_[r]; }
+  uint32_t Entity(Row r) const { return entity_[r]; }
+  uint32_t Scope(Row r) const { return scope_[r]; }
+  uint16_t Kind(Row r) const { return kind_[r]; }
+  uint32_t Clock(Row r) const { return clock_[r]; }
+  int64_t Timestamp(Row r) const { return timestamp_[r]; }
+
+  // Row of the event with this 16-byte id, or -1.
+  int64_t FindId(const uint8_t* id) const;
+  // Row of the event appended with this idempotency digest, or -1.
+  int64_t FindIdempotency(const Digest& d) const;
+  // Row whose sequence is `seq`, or -1.
+  int64_t FindSequence(uint64_t seq) const;
+
+  // Rows matching the filter, in global-sequence order.
+  std::vector<Row> Query(const RegionFilter& f) const;
+
+  // Bytes of heap the index holds (columns, postings, tables), for stats.
+  uint64_t MemoryBytes() const;
+  void Reserve(size_t events);
+
+ private:
+  struct EntityState {
+    std::string name;
+    uint32_t clock = 0;
+    std::array<uint8_t, 32> head{};
+    std::vector<Row> rows;
+  };
+  struct DigestHash {
+    size_t operator()(const Digest& d) const {
+      uint64_t a;
+      std::memcpy(&a, d.data(), 8);
+      return static_cast<size_t>(a);
+    }
+  };
+  struct SvHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  void IdInsert(Row row, const uint8_t* id);
+  void IdGrow();
+  static uint64_t IdHash(const uint8_t* id);
+  bool MatchesEntity(uint32_t entity, const RegionFilter& f) const;
+
+  // Columns, one entry per row.
+  std::vector<uint64_t> sequence_;
+  std::vector<RowLocation> location_;
+  std::vector<uint32_t> entity_;
+  std::vector<uint32_t> scope_;
+  std::vector<uint16_t> kind_;
+  std::vector<uint32_t> clock_;
+  std::vector<int64_t> timestamp_;
+
+  std::vector<EntityState> entities_;
+  std::unordered_map<std::string, uint32_t, SvHash, std::equal_to<>> entity_ids_;
+  std::vector<std::string> scope_names_;
+  std::unordered_map<std::string, uint32_t, SvHash, std::equal_to<>> scope_ids_;
+  std::vector<std::vector<Row>> scope_rows_;
+  std::unordered_map<uint16_t, std::vector<Row>> kind_rows_;
+  std::unordered_map<Digest, Row, DigestHash> idempotency_;
+
+  // Open-addressing table of row + 1 (0 = empty), keyed by a hash of the event id.
+  std::vector<uint32_t> id_slots_;
+  size_t id_count_ = 0;
+  IdResolver resolve_id_ = nullptr;
+  void* resolve_ctx_ = nullptr;
+};
+
+}  // namespace causeway

@@ -1,0 +1,25 @@
+// Per-environment state of the addon: error classes, and the stores opened
+// in this environment, closed by a cleanup hook when the environment (a
+// worker, say) goes away.
+#pragma once
+
+#include <napi.h>
+
+#include <set>
+#include <string>
+#include <unordered_map>
+
+namespace causeway::js {
+
+class JsStore;
+
+struct AddonData {
+  std::unordered_map<std::string, Napi::FunctionReference> errors;
+  Napi::FunctionReference store_ctor;
+  std::set<JsStore*> open_stores;
+  ~AddonData();
+};
+
+AddonData* GetData(Napi::Env env);
+
+}  // namespace causeway::js

@@ -1,0 +1,428 @@
+#include "js_store.h"
+
+#include "js_addon.h"
+#include "js_errors.h"
+
+namespace causeway::js {
+namespace {
+
+void WriteReceipt(const Receipt& r, uint8_t* out) {
+  StoreLE<uint64_t>(out + rcpt::kSequence, r.sequence);
+  StoreLE<uint32_t>(out + rcpt::kClock, r.clock);
+  out[rcpt::kFlags] = static_cast<uint8_t>((r.durable ? rcpt::kDurable : 0) |
+                                           (r.deduplicated ? rcpt::kDeduplicated : 0) |
+                                           (r.has_causation ? rcpt::kHasCausation : 0));
+  StoreLE<int64_t>(out + rcpt::kTimestamp, r.timestamp_us);
+  std::memcpy(out + rcpt::kEventId, r.event_id, 16);
+  std::memcpy(out + rcpt::kCorrelation, r.correlation_id, 16);
+  std::memcpy(out + rcpt::kCausation, r.causation_id, 16);
+  std::memcpy(out + rcpt::kContentHash, r.content_hash, 32);
+  std::memcpy(out + rcpt::kPrevHash, r.prev_hash, 32);
+}
+
+double NumberOr(Napi::Object o, const char* key, double dflt) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : dflt;
+}
+
+}  // namespace
+
+Napi::Function JsStore::Define(Napi::Env env) {
+  Napi::Function f = DefineClass(env, "NativeStore",
+                                 {
+                                     InstanceMethod<&JsStore::SetBuffers>("setBuffers"),
+                                     InstanceMethod<&JsStore::InternEntity>("internEntity"),
+                                     InstanceMethod<&JsStore::InternScope>("internScope"),
+                                     InstanceMethod<&JsStore::Append>("append"),
+                                     InstanceMethod<&JsStore::AppendBatch>("appendBatch"),
+                                     InstanceMethod<&JsStore::Sync>("sync"),
+                                     InstanceMethod<&JsStore::Close>("close"),
+                                     InstanceMethod<&JsStore::Query>("query"),
+                                     InstanceMethod<&JsStore::Get>("get"),
+                                     InstanceMethod<&JsStore::Stats>("stats"),
+                                     InstanceMethod<&JsStore::EntityName>("entityName"),
+                                     InstanceMethod<&JsStore::ScopeName>("scopeName"),
+                                 });
+  GetData(env)->store_ctor = Napi::Persistent(f);
+  return f;
+}
+
+JsStore::JsStore(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsStore>(info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) {
+    ThrowInvalid(env, "NativeStore expects an options object");
+    return;
+  }
+  Napi::Object o = info[0].As<Napi::Object>();
+  StoreOptions opts;
+  Napi::Value dir = o.Get("dataDir");
+  if (!dir.IsString()) {
+    ThrowInvalid(env, "dataDir must be a string");
+    return;
+  }
+  opts.dir = dir.As<Napi::String>().Utf8Value();
+  opts.segment_max_bytes = static_cast<uint64_t>(NumberOr(o, "segmentMaxBytes", double(opts.segment_max_bytes)));
+  opts.sync_every_events = static_cast<uint64_t>(NumberOr(o, "syncEveryEvents", double(opts.sync_every_events)));
+  opts.sync_every_ms = static_cast<uint32_t>(NumberOr(o, "syncEveryMs", opts.sync_every_ms));
+  opts.max_payload_bytes = static_cast<uint32_t>(NumberOr(o, "maxPayloadBytes", opts.max_payload_bytes));
+  opts.read_only = o.Get("readOnly").ToBoolean();
+  Napi::Value mode = o.Get("syncMode");
+  if (mode.IsString()) {
+    std::string m = mode.As<Napi::String>().Utf8Value();
+    opts.sync_mode = m == "all" ? SyncMode::kAll : m == "none" ? SyncMode::kNone : SyncMode::kData;
+  }
+  Status s = Store::Open(opts, &store_);
+  if (!s.ok()) {
+    ThrowStatus(env, s);
+    return;
+  }
+  GetData(env)->open_stores.insert(this);
+}
+
+JsStore::~JsStore() { CloseQuietly(); }
+
+void JsStore::CloseQuietly() {
+  if (store_) {
+    store_->Close();
+    store_.reset();
+  }
+  // The data outlives every store of its environment; erase is a no-op during its teardown.
+  Napi::Env env = Env();
+  if (AddonData* d = GetData(env)) d->open_stores.erase(this);
+}
+
+Store* JsStore::Live(Napi::Env env) {
+  if (!store_ || store_->closed()) {
+    ThrowStatus(env, Status::Closed("the store is closed"));
+    return nullptr;
+  }
+  return store_.get();
+}
+
+Napi::Value JsStore::SetBuffers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || !info[1].IsTypedArray()) {
+    ThrowInvalid(env, "setBuffers expects two Uint8Arrays");
+    return env.Undefined();
+  }
+  auto rq = info[0].As<Napi::Uint8Array>();
+  auto rc = info[1].As<Napi::Uint8Array>();
+  if (rq.ByteLength() < req::kSize || rc.ByteLength() < rcpt::kSize) {
+    ThrowInvalid(env, "setBuffers: buffers too small");
+    return env.Undefined();
+  }
+  // The references keep the buffers alive, so the raw pointers stay valid.
+  request_ref_ = Napi::Persistent(rq);
+  receipt_ref_ = Napi::Persistent(rc);
+  request_ = rq.Data();
+  receipt_ = rc.Data();
+  return env.Undefined();
+}
+
+Napi::Value JsStore::InternEntity(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  uint32_t id = 0;
+  Status st = s->InternEntity(info[0].As<Napi::String>().Utf8Value(), &id);
+  if (!st.ok()) {
+    ThrowStatus(env, st);
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, id);
+}
+
+Napi::Value JsStore::InternScope(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  uint32_t id = 0;
+  Status st = s->InternScope(info[0].As<Napi::String>().Utf8Value(), &id);
+  if (!st.ok()) {
+    ThrowStatus(env, st);
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, id);
+}
+
+static void ThrowAppendStatus(Napi::Env env, Store* s, const Status& st, const Receipt& r, uint32_t expected,
+                              const std::string& entity) {
+  if (st.code() == Status::Code::kSequenceMismatch) {
+    Napi::Object d = Napi::Object::New(env);
+    d.Set("entity", entity);
+    d.Set("expected", Napi::Number::New(env, expected));
+    d.Set("actual", Napi::Number::New(env, r.clock));
+    d.Set("item", Napi::Number::New(env, double(r.sequence)));
+    ThrowStatus(env,
+                Status::SequenceMismatch("expected " + entity + " to be at clock " + std::to_string(expected) +
+                                         " but it is at " + std::to_string(r.clock)),
+                d);
+    return;
+  }
+  ThrowStatus(env, st);
+}
+
+Napi::Value JsStore::Append(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  if (!request_ || !info[0].IsTypedArray()) {
+    ThrowInvalid(env, "append expects an encoded payload");
+    return env.Undefined();
+  }
+  auto payload = info[0].As<Napi::Uint8Array>();
+  const bool durable = info[1].ToBoolean();
+  const uint8_t* q = request_;
+  const uint8_t flags = q[req::kFlags];
+  AppendRequest r;
+  r.entity = LoadLE<uint32_t>(q + req::kEntity);
+  r.scope = LoadLE<uint32_t>(q + req::kScope);
+  r.kind = LoadLE<uint16_t>(q + req::kKind);
+  r.payload = payload.Data();
+  r.payload_len = static_cast<uint32_t>(payload.ByteLength());
+  r.has_expected = flags & req::kHasExpected;
+  r.expected_clock = LoadLE<uint32_t>(q + req::kExpected);
+  if (flags & req::kHasKey) {
+    r.idempotency_key = q + req::kKey;
+    r.idempotency_key_len = std::min<uint32_t>(LoadLE<uint32_t>(q + req::kKeyLen), 1024);
+  }
+  if (flags & req::kHasCorrelation) r.correlation_id = q + req::kCorrelation;
+  if (flags & req::kHasCausation) r.causation_id = q + req::kCausation;
+  Receipt out;
+  Status st = s->Append(r, &out);
+  if (!st.ok()) {
+    std::string name;
+    s->EntityName(r.entity, &name);
+    ThrowAppendStatus(env, s, st, out, r.expected_clock, name);
+    return env.Undefined();
+  }
+  if (durable && !out.durable) {
+    st = s->WaitDurable(out.sequence);
+    if (!st.ok()) {
+      ThrowStatus(env, st);
+      return env.Undefined();
+    }
+    out.durable = true;
+  }
+  WriteReceipt(out, receipt_);
+  return env.Undefined();
+}
+
+Napi::Value JsStore::AppendBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  if (!info[0].IsTypedArray() || !info[1].IsTypedArray() || !info[2].IsNumber() || !info[4].IsTypedArray()) {
+    ThrowInvalid(env, "appendBatch expects (items, bytes, count, durable, receipts)");
+    return env.Undefined();
+  }
+  auto desc = info[0].As<Napi::Uint8Array>();
+  auto bytes = info[1].As<Napi::Uint8Array>();
+  const size_t n = info[2].As<Napi::Number>().Uint32Value();
+  const bool durable = info[3].ToBoolean();
+  auto receipts = info[4].As<Napi::Uint8Array>();
+  if (desc.ByteLength() < n * item::kSize || receipts.ByteLength() < n * rcpt::kSize) {
+    ThrowInvalid(env, "appendBatch: buffers too small for the item count");
+    return env.Undefined();
+  }
+  std::vector<AppendRequest> items(n);
+  const uint8_t* b = bytes.Data();
+  const size_t blen = bytes.ByteLength();
+  for (size_t i = 0; i < n; i++) {
+    const uint8_t* d = desc.Data() + i * item::kSize;
+    const uint8_t flags = d[item::kFlags];
+    AppendRequest& r = items[i];
+    r.entity = LoadLE<uint32_t>(d + item::kEntity);
+    r.scope = LoadLE<uint32_t>(d + item::kScope);
+    r.kind = LoadLE<uint16_t>(d + item::kKind);
+    uint32_t po = LoadLE<uint32_t>(d + item::kPayloadOffset), pl = LoadLE<uint32_t>(d + item::kPayloadLen);
+    uint32_t ko = LoadLE<uint32_t>(d + item::kKeyOffset), kl = LoadLE<uint32_t>(d + item::kKeyLen);
+    if (uint64_t(po) + pl > blen || uint64_t(ko) + kl > blen) {
+      ThrowInvalid(env, "appendBatch: item " + std::to_string(i) + " points outside the byte buffer");
+      return env.Undefined();
+    }
+    r.payload = b + po;
+    r.payload_len = pl;
+    r.has_expected = flags & req::kHasExpected;
+    r.expected_clock = LoadLE<uint32_t>(d + item::kExpected);
+    if (flags & req::kHasKey) {
+      r.idempotency_key = b + ko;
+      r.idempotency_key_len = kl;
+    }
+    if (flags & req::kHasCorrelation) r.correlation_id = d + item::kCorrelation;
+    if (flags & req::kHasCausation) r.causation_id = d + item::kCausation;
+    if (flags & req::kPriorItem) r.causation_prior_item = LoadLE<int32_t>(d + item::kPriorItem);
+  }
+  std::vector<Receipt> out(n);
+  Status st = s->AppendBatch(items.data(), n, out.data());
+  if (!st.ok()) {
+    size_t at = st.code() == Status::Code::kSequenceMismatch ? size_t(out[0].sequence) : 0;
+    std::string name;
+    if (at < n) s->EntityName(items[at].entity, &name);
+    ThrowAppendStatus(env, s, st, out[0], at < n ? items[at].expected_clock : 0, name);
+    return env.Undefined();
+  }
+  if (durable && !out[n - 1].durable) {
+    st = s->WaitDurable(out[n - 1].sequence);
+    if (!st.ok()) {
+      ThrowStatus(env, st);
+      return env.Undefined();
+    }
+    for (auto& r : out) r.durable = true;
+  }
+  for (size_t i = 0; i < n; i++) WriteReceipt(out[i], receipts.Data() + i * rcpt::kSize);
+  return env.Undefined();
+}
+
+Napi::Value JsStore::Sync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  Status st = s->Sync();
+  if (!st.ok()) ThrowStatus(env, st);
+  return env.Undefined();
+}
+
+Napi::Value JsStore::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!store_) return env.Undefined();
+  Status st = store_->Close();
+  store_.reset();
+  GetData(env)->open_stores.erase(this);
+  if (!st.ok()) ThrowStatus(env, st);
+  return env.Undefined();
+}
+
+Napi::Value JsStore::Records(Napi::Env env, const std::function<Status(const Allocator&)>& fill) {
+  Napi::Buffer<uint8_t> buf;
+  Allocator alloc = [&](size_t n) -> uint8_t* {
+    buf = Napi::Buffer<uint8_t>::New(env, n);
+    return buf.Data();
+  };
+  Status st = fill(alloc);
+  if (!st.ok()) {
+    ThrowStatus(env, st);
+    return env.Undefined();
+  }
+  if (buf.IsEmpty()) return Napi::Buffer<uint8_t>::New(env, 0);
+  return buf;
+}
+
+Napi::Value JsStore::Query(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  if (!info[0].IsObject()) {
+    ThrowInvalid(env, "query expects a filter object");
+    return env.Undefined();
+  }
+  Napi::Object o = info[0].As<Napi::Object>();
+  RegionFilter f;
+  Napi::Value v = o.Get("entity");
+  if (v.IsString()) {
+    f.has_entity = true;
+    f.entity = v.As<Napi::String>().Utf8Value();
+    f.exact_entity = o.Get("exactEntity").ToBoolean();
+  }
+  v = o.Get("scope");
+  if (v.IsString()) {
+    f.has_scope = true;
+    f.scope = v.As<Napi::String>().Utf8Value();
+  }
+  v = o.Get("kind");
+  if (v.IsNumber()) {
+    f.kind_mode = RegionFilter::Kind::kExact;
+    f.kind = static_cast<uint16_t>(v.As<Napi::Number>().Uint32Value());
+  }
+  v = o.Get("category");
+  if (v.IsNumber()) {
+    f.kind_mode = RegionFilter::Kind::kCategory;
+    f.kind = static_cast<uint16_t>(v.As<Napi::Number>().Uint32Value());
+  }
+  v = o.Get("clockFrom");
+  if (v.IsNumber()) {
+    f.has_clock = true;
+    f.clock_from = static_cast<uint32_t>(v.As<Napi::Number>().DoubleValue());
+    f.clock_to = static_cast<uint32_t>(NumberOr(o, "clockTo", 4294967295.0));
+  }
+  v = o.Get("timeFromUs");
+  if (v.IsNumber()) {
+    f.has_time = true;
+    f.time_from_us = static_cast<int64_t>(v.As<Napi::Number>().DoubleValue());
+    f.time_to_us = static_cast<int64_t>(NumberOr(o, "timeToUs", 9.2e18));
+  }
+  f.after_sequence = static_cast<uint64_t>(NumberOr(o, "fromSequence", 0));
+  double lim = NumberOr(o, "limit", -1);
+  if (lim >= 0) f.limit = static_cast<uint64_t>(lim);
+  size_t count = 0;
+  return Records(env, [&](const Allocator& a) { return s->QueryRecords(f, a, &count); });
+}
+
+Napi::Value JsStore::Get(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  if (!info[0].IsTypedArray() || info[0].As<Napi::Uint8Array>().ByteLength() != 16) {
+    ThrowInvalid(env, "get expects a 16-byte event id");
+    return env.Undefined();
+  }
+  const uint8_t* id = info[0].As<Napi::Uint8Array>().Data();
+  bool found = false;
+  Napi::Value r = Records(env, [&](const Allocator& a) { return s->GetRecord(id, a, &found); });
+  if (env.IsExceptionPending() || !found) return env.Undefined();
+  return r;
+}
+
+Napi::Value JsStore::Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  StoreStats st;
+  Status status = s->Stats(&st);
+  if (!status.ok()) {
+    ThrowStatus(env, status);
+    return env.Undefined();
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("events", Napi::Number::New(env, double(st.events)));
+  o.Set("nextSequence", Napi::Number::New(env, double(st.next_sequence)));
+  o.Set("durableSequence", Napi::Number::New(env, double(st.durable_sequence)));
+  o.Set("segments", Napi::Number::New(env, double(st.segments)));
+  o.Set("bytes", Napi::Number::New(env, double(st.bytes)));
+  o.Set("indexBytes", Napi::Number::New(env, double(st.index_bytes)));
+  o.Set("entities", Napi::Number::New(env, double(st.entities)));
+  o.Set("scopes", Napi::Number::New(env, double(st.scopes)));
+  o.Set("lastSyncUs", Napi::Number::New(env, double(st.last_sync_us)));
+  o.Set("syncs", Napi::Number::New(env, double(st.syncs)));
+  o.Set("syncErrors", Napi::Number::New(env, double(st.sync_errors)));
+  o.Set("recoveredTornBytes", Napi::Number::New(env, double(st.recovered_torn_bytes)));
+  return o;
+}
+
+Napi::Value JsStore::EntityName(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  std::string name;
+  Status st = s->EntityName(info[0].As<Napi::Number>().Uint32Value(), &name);
+  if (!st.ok()) {
+    ThrowStatus(env, st);
+    return env.Undefined();
+  }
+  return Napi::String::New(env, name);
+}
+
+Napi::Value JsStore::ScopeName(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  std::string name;
+  Status st = s->ScopeName(info[0].As<Napi::Number>().Uint32Value(), &name);
+  if (!st.ok()) {
+    ThrowStatus(env, st);
+    return env.Undefined();
+  }
+  return Napi::String::New(env, name);
+}
+
+}  // namespace causeway::js

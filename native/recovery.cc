@@ -1,0 +1,151 @@
+// Open-time recovery: find the segments, check each one's frames, rebuild
+// the index, and decide what a stop in the scan means.
+//
+// The rule that separates a crash from corruption: each segment header
+// records a durable frontier, the end of the bytes a completed sync covered.
+//  - A sealed segment must hold whole, checking frames exactly up to its end.
+//  - In the newest segment, a frame that fails below the frontier is
+//    corruption: the bytes were synced and have changed since (refuse to open).
+//  - Past the frontier, the first frame that fails and everything after it is
+//    a torn tail: written but never synced, so never acknowledged as durable.
+//    A writable open cuts it off; batches left without their end frame go with it.
+#include <algorithm>
+#include <string>
+
+#include "fsutil.h"
+#include "log_reader.h"
+#include "store.h"
+
+namespace causeway {
+namespace {
+
+std::string Where(const Segment& s, uint64_t offset) {
+  return "segment " + Segment::FileName(s.id()) + " offset " + std::to_string(offset);
+}
+
+}  // namespace
+
+Status Store::Recover() {
+  const bool writable = !options_.read_only;
+  std::vector<std::string> names;
+  CW_RETURN_IF_ERROR(fsutil::ListDir(options_.dir, &names));
+  std::vector<uint64_t> ids;
+  for (const auto& n : names) {
+    uint64_t id;
+    if (Segment::ParseFileName(n, &id)) {
+      ids.push_back(id);
+    } else if (writable && n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0) {
+      // A segment or file whose creation never reached its rename.
+      CW_RETURN_IF_ERROR(fsutil::RemoveFile(options_.dir + "/" + n));
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  if (ids.empty()) {
+    if (!writable) return Status::OK();  // an empty store reads as empty
+    return PrepareActive(0, 0);
+  }
+
+  uint64_t next_seq = 0;
+  for (size_t i = 0; i < ids.size(); i++) {
+    const bool last = i + 1 == ids.size();
+    std::unique_ptr<Segment> seg;
+    CW_RETURN_IF_ERROR(Segment::Open(options_.dir, ids[i], writable && last, &seg));
+    const Frontier& f = seg->frontier();
+    if (seg->base_sequence() != next_seq)
+      return Status::Corruption(Where(*seg, 0) + ": starts at sequence " + std::to_string(seg->base_sequence()) +
+                                " but the log before it ends at " + std::to_string(next_seq) +
+                                " (a segment is missing or foreign)");
+    if (!last && f.state != kFrontierSealed)
+      return Status::Corruption(Where(*seg, 0) + ": an older segment is not sealed (its frontier record is lost)");
+    const uint64_t limit = f.state == kFrontierSealed ? f.end : seg->size();
+    const uint32_t slot = static_cast<uint32_t>(segments_.size());
+    index_.Reserve(index_.size() + (limit - kSegmentHeaderSize) / 256);
+    ScanOutcome out = ScanFrames(seg->data(), kSegmentHeaderSize, limit, next_seq,
+                                 [&](const FrameView& v, uint64_t offset) {
+                                   uint32_t e = index_.InternEntity(
+                                       std::string_view(reinterpret_cast<const char*>(v.entity()), v.entity_len));
+                                   uint32_t s = index_.InternScope(
+                                       std::string_view(reinterpret_cast<const char*>(v.scope()), v.scope_len));
+                                   index_.Add(v, RowLocation{slot, static_cast<uint32_t>(offset)}, e, s);
+                                   last_timestamp_us_ = std::max(last_timestamp_us_, v.timestamp_us);
+                                 });
+    const bool clean_end = out.stop == FrameCheck::kEnd && !out.pending_batch;
+    if (f.state == kFrontierSealed) {
+      if (!clean_end || out.committed_end != f.end)
+        return Status::Corruption(Where(*seg, out.stop_offset) + ": " +
+                                  (out.pending_batch ? "batch without its end frame" : FrameCheckName(out.stop)) +
+                                  " inside a sealed segment");
+      if (out.next_sequence != f.next_sequence)
+        return Status::Corruption(Where(*seg, f.end) + ": sealed frontier names sequence " +
+                                  std::to_string(f.next_sequence) + " but the frames end at " +
+                                  std::to_string(out.next_sequence));
+    } else {
+      if (out.committed_end < f.end) {
+        uint64_t at = out.pending_batch ? out.committed_end : out.stop_offset;
+        return Status::Corruption(Where(*seg, at) + ": " +
+                                  (out.pending_batch ? std::string("batch without its end frame")
+                                                     : std::string(FrameCheckName(out.stop))) +
+                                  " below the durable frontier (" + std::to_string(f.end) + ")");
+      }
+      // Past the frontier: a torn tail. Count what a writable open will cut.
+      if (!clean_end || out.stop_offset < limit) {
+        // The torn part runs from the cut to the last non-zero byte (frames
+        // and the file size are multiples of 8, so whole words suffice).
+        const uint8_t* d = seg->data();
+        uint64_t dirty_to = out.committed_end;
+        for (uint64_t p = limit & ~uint64_t(7); p > out.committed_end; p -= 8) {
+          if (LoadLE<uint64_t>(d + p - 8) != 0) {
+            dirty_to = p;
+            break;
+          }
+        }
+        recovered_torn_bytes_ = dirty_to - out.committed_end;
+      }
+    }
+    next_seq = out.next_sequence;
+    if (last && writable) {
+      write_pos_ = out.committed_end;
+      active_ = std::shared_ptr<Segment>(seg.release());
+      segments_.push_back(active_);
+    } else {
+      segments_.push_back(std::shared_ptr<Segment>(seg.release()));
+    }
+  }
+  next_sequence_ = next_seq;
+  durable_sequence_ = next_seq;
+  if (!writable) return Status::OK();
+  return PrepareActive(ids.back(), next_seq);
+}
+
+// Makes the newest segment ready for appends: cut a torn tail, drop a sealed
+// segment's end, preallocate, and record an open frontier. With no segment
+// yet, creates the first. REQUIRES: called from Open, no other thread yet.
+Status Store::PrepareActive(uint64_t last_id, uint64_t next_sequence) {
+  if (!active_) {
+    std::unique_ptr<Segment> seg;
+    CW_RETURN_IF_ERROR(Segment::Create(options_.dir, last_id + 1, next_sequence, options_.segment_max_bytes, &seg));
+    active_ = std::shared_ptr<Segment>(seg.release());
+    segments_.push_back(active_);
+    write_pos_ = kSegmentHeaderSize;
+  } else {
+    Segment& s = *active_;
+    const Frontier f = s.frontier();
+    const bool untouched = f.state == kFrontierOpen && f.end == write_pos_ && recovered_torn_bytes_ == 0 &&
+                           s.size() == options_.segment_max_bytes;
+    if (!untouched) {
+      // Cut to the last committed frame, then grow back with fresh
+      // preallocated (zero-reading) space: no stale byte survives past the cut.
+      CW_RETURN_IF_ERROR(s.Resize(write_pos_));
+      CW_RETURN_IF_ERROR(s.Sync(SyncMode::kAll));
+      uint64_t cap = std::max<uint64_t>(options_.segment_max_bytes, write_pos_);
+      CW_RETURN_IF_ERROR(s.Resize(cap));
+      s.WriteFrontier(write_pos_, next_sequence, kFrontierOpen);
+      CW_RETURN_IF_ERROR(s.Sync(SyncMode::kAll));
+    }
+  }
+  synced_end_ = recorded_end_ = write_pos_;
+  synced_next_seq_ = next_sequence;
+  return Status::OK();
+}
+
+}  // namespace causeway

@@ -1,0 +1,193 @@
+#include "segment.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+
+#include "crc32c.h"
+#include "fsutil.h"
+
+namespace causeway {
+namespace {
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+uint32_t SlotCrc(const uint8_t* slot) { return crc32c::Mask(crc32c::Value(slot, kFrontierCrcOffset)); }
+
+}  // namespace
+
+Segment::~Segment() {
+  if (map_) ::munmap(map_, size_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::string Segment::FileName(uint64_t id) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%016" PRIx64 ".cwseg", id);
+  return buf;
+}
+
+bool Segment::ParseFileName(const std::string& name, uint64_t* id) {
+  if (name.size() != 22 || name.compare(16, 6, ".cwseg") != 0) return false;
+  uint64_t v = 0;
+  for (int i = 0; i < 16; i++) {
+    char c = name[i];
+    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (d < 0) return false;
+    v = (v << 4) | static_cast<uint64_t>(d);
+  }
+  *id = v;
+  return true;
+}
+
+Status Segment::Map(bool writable) {
+  int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+  void* p = ::mmap(nullptr, size_, prot, MAP_SHARED, fd_, 0);
+  if (p == MAP_FAILED) return Status::FromErrno("mmap " + path_, errno);
+  map_ = static_cast<uint8_t*>(p);
+  return Status::OK();
+}
+
+Status Segment::Create(const std::string& dir, uint64_t id, uint64_t base_sequence, uint64_t capacity,
+                       std::unique_ptr<Segment>* out) {
+  std::unique_ptr<Segment> s(new Segment());
+  s->id_ = id;
+  s->base_sequence_ = base_sequence;
+  s->writable_ = true;
+  s->path_ = dir + "/" + FileName(id);
+  std::string tmp = s->path_ + ".tmp";
+  s->fd_ = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (s->fd_ < 0) return Status::FromErrno("create " + tmp, errno);
+  // posix_fallocate returns the error number instead of setting errno.
+  int rc = ::posix_fallocate(s->fd_, 0, static_cast<off_t>(capacity));
+  if (rc != 0) {
+    fsutil::RemoveFile(tmp);
+    return Status::FromErrno("preallocate " + std::to_string(capacity) + " bytes for " + tmp, rc);
+  }
+  s->size_ = capacity;
+  Status st = s->Map(true);
+  if (!st.ok()) {
+    fsutil::RemoveFile(tmp);
+    return st;
+  }
+  uint8_t* h = s->map_;
+  std::memcpy(h, kSegmentMagic, 8);
+  StoreLE<uint32_t>(h + 8, kFormatVersion);
+  StoreLE<uint32_t>(h + 12, static_cast<uint32_t>(kSegmentHeaderSize));
+  StoreLE<uint64_t>(h + 16, id);
+  StoreLE<uint64_t>(h + 24, base_sequence);
+  StoreLE<int64_t>(h + 32, NowMicros());
+  StoreLE<uint32_t>(h + kHeaderCrcOffset, crc32c::Mask(crc32c::Value(h, kHeaderCrcOffset)));
+  s->frontier_ = Frontier{0, kSegmentHeaderSize, base_sequence, kFrontierOpen};
+  s->WriteFrontier(kSegmentHeaderSize, base_sequence, kFrontierOpen);
+  st = s->Sync(SyncMode::kAll);
+  if (st.ok() && ::rename(tmp.c_str(), s->path_.c_str()) != 0) st = Status::FromErrno("rename " + tmp, errno);
+  if (st.ok()) st = fsutil::SyncDir(dir);
+  if (!st.ok()) {
+    fsutil::RemoveFile(tmp);
+    return st;
+  }
+  *out = std::move(s);
+  return Status::OK();
+}
+
+Status Segment::Open(const std::string& dir, uint64_t id, bool writable, std::unique_ptr<Segment>* out) {
+  std::unique_ptr<Segment> s(new Segment());
+  s->id_ = id;
+  s->writable_ = writable;
+  s->path_ = dir + "/" + FileName(id);
+  s->fd_ = ::open(s->path_.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  if (s->fd_ < 0) return Status::FromErrno("open " + s->path_, errno);
+  struct stat st;
+  if (::fstat(s->fd_, &st) != 0) return Status::FromErrno("stat " + s->path_, errno);
+  if (static_cast<uint64_t>(st.st_size) < kSegmentHeaderSize)
+    return Status::Corruption("segment " + s->path_ + " offset 0: file shorter than its header (" +
+                              std::to_string(st.st_size) + " bytes)");
+  s->size_ = static_cast<uint64_t>(st.st_size);
+  CW_RETURN_IF_ERROR(s->Map(writable));
+  if (!writable) {
+    // A read-only mapping outlives its descriptor; keeping no fd per sealed
+    // segment keeps the store inside the process's descriptor budget.
+    ::close(s->fd_);
+    s->fd_ = -1;
+  }
+  const uint8_t* h = s->map_;
+  if (std::memcmp(h, kSegmentMagic, 8) != 0)
+    return Status::Corruption("segment " + s->path_ + " offset 0: bad magic");
+  if (LoadLE<uint32_t>(h + kHeaderCrcOffset) != crc32c::Mask(crc32c::Value(h, kHeaderCrcOffset)))
+    return Status::Corruption("segment " + s->path_ + " offset 0: header checksum mismatch");
+  uint32_t version = LoadLE<uint32_t>(h + 8);
+  if (version != kFormatVersion)
+    return Status::Corruption("segment " + s->path_ + ": format version " + std::to_string(version) +
+                              " is not supported (this build reads version " + std::to_string(kFormatVersion) + ")");
+  if (LoadLE<uint32_t>(h + 12) != kSegmentHeaderSize || LoadLE<uint64_t>(h + 16) != id)
+    return Status::Corruption("segment " + s->path_ + " offset 0: header names another segment or size");
+  s->base_sequence_ = LoadLE<uint64_t>(h + 24);
+  s->ReadFrontier();
+  *out = std::move(s);
+  return Status::OK();
+}
+
+void Segment::ReadFrontier() {
+  current_slot_ = -1;
+  frontier_ = Frontier{0, kSegmentHeaderSize, base_sequence_, kFrontierOpen};
+  for (int i = 0; i < 2; i++) {
+    const uint8_t* slot = map_ + kFrontierSlot0 + i * kFrontierSlotSize;
+    if (LoadLE<uint32_t>(slot + kFrontierCrcOffset) != SlotCrc(slot)) continue;
+    Frontier f{LoadLE<uint64_t>(slot), LoadLE<uint64_t>(slot + 8), LoadLE<uint64_t>(slot + 16),
+               LoadLE<uint32_t>(slot + 24)};
+    if (f.generation == 0 || f.end < kSegmentHeaderSize || f.end > size_) continue;
+    if (f.state != kFrontierOpen && f.state != kFrontierSealed) continue;
+    if (current_slot_ < 0 || f.generation > frontier_.generation) {
+      frontier_ = f;
+      current_slot_ = i;
+    }
+  }
+}
+
+void Segment::WriteFrontier(uint64_t end, uint64_t next_sequence, uint32_t state) {
+  int slot_index = current_slot_ == 0 ? 1 : 0;
+  uint8_t* slot = map_ + kFrontierSlot0 + slot_index * kFrontierSlotSize;
+  Frontier f{frontier_.generation + 1, end, next_sequence, state};
+  StoreLE<uint64_t>(slot, f.generation);
+  StoreLE<uint64_t>(slot + 8, f.end);
+  StoreLE<uint64_t>(slot + 16, f.next_sequence);
+  StoreLE<uint32_t>(slot + 24, f.state);
+  StoreLE<uint32_t>(slot + kFrontierCrcOffset, SlotCrc(slot));
+  frontier_ = f;
+  current_slot_ = slot_index;
+}
+
+Status Segment::Sync(SyncMode mode) {
+  if (fd_ < 0) return Status::OK();
+  // Dirty MAP_SHARED pages live in the page cache, which fdatasync writes back.
+  int rc = mode == SyncMode::kAll ? ::fsync(fd_) : ::fdatasync(fd_);
+  if (rc != 0) return Status::FromErrno("fdatasync " + path_, errno);
+  return Status::OK();
+}
+
+Status Segment::Resize(uint64_t bytes) {
+  if (!writable_ || fd_ < 0) return Status::InvalidArgument("resize of a read-only segment");
+  if (bytes < size_) {
+    if (::ftruncate(fd_, static_cast<off_t>(bytes)) != 0) return Status::FromErrno("truncate " + path_, errno);
+  } else if (bytes > size_) {
+    int rc = ::posix_fallocate(fd_, 0, static_cast<off_t>(bytes));
+    if (rc != 0) return Status::FromErrno("preallocate " + path_, rc);
+  }
+  ::munmap(map_, size_);
+  map_ = nullptr;
+  size_ = bytes;
+  return Map(true);
+}
+
+}  // namespace causeway

@@ -1,0 +1,78 @@
+// One segment file: created preallocated (posix_fallocate, never a sparse
+// ftruncate: a store into an mmap hole on a full disk is SIGBUS, an
+// fallocate failure is an error code), mapped shared, synced, sealed.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "format.h"
+#include "status.h"
+
+namespace causeway {
+
+enum class SyncMode { kData, kAll, kNone };
+
+struct Frontier {
+  uint64_t generation = 0;
+  uint64_t end = kSegmentHeaderSize;  // bytes [128, end) are durable whole frames
+  uint64_t next_sequence = 0;         // global sequence after the last durable frame
+  uint32_t state = kFrontierOpen;
+};
+
+class Segment {
+ public:
+  Segment(const Segment&) = delete;
+  Segment& operator=(const Segment&) = delete;
+  ~Segment();
+
+  // Creates "<dir>/<FileName(id)>" through a ".tmp" name: preallocate
+  // `capacity` bytes, write and sync the header, rename, sync the directory.
+  // The returned segment is mapped read-write.
+  static Status Create(const std::string& dir, uint64_t id, uint64_t base_sequence, uint64_t capacity,
+                       std::unique_ptr<Segment>* out);
+  // Maps an existing segment file and checks its header. `writable` maps it
+  // read-write (the recovering writer); otherwise read-only, fd closed.
+  static Status Open(const std::string& dir, uint64_t id, bool writable, std::unique_ptr<Segment>* out);
+
+  static std::string FileName(uint64_t id);
+  static bool ParseFileName(const std::string& name, uint64_t* id);
+
+  uint64_t id() const { return id_; }
+  uint64_t base_sequence() const { return base_sequence_; }
+  const std::string& path() const { return path_; }
+  // Mapped bytes: [0, size()) are readable; the writer may store into [128, size()).
+  uint64_t size() const { return size_; }
+  const uint8_t* data() const { return map_; }
+  uint8_t* mutable_data() { return map_; }
+  // The newest valid frontier slot read at open, or last written.
+  const Frontier& frontier() const { return frontier_; }
+
+  // Records a frontier in the slot not holding the current one. Not synced:
+  // it becomes durable with the next Sync(), so the on-disk frontier lags
+  // the real one by at most one sync, and never claims unsynced bytes.
+  void WriteFrontier(uint64_t end, uint64_t next_sequence, uint32_t state);
+  // fdatasync (kData, kNone) or fsync (kAll) of the file.
+  Status Sync(SyncMode mode);
+  // Shrinks (ftruncate) or grows (posix_fallocate) the file to `bytes` and
+  // remaps it. REQUIRES: writable; no pointer into the old mapping is in use.
+  Status Resize(uint64_t bytes);
+
+ private:
+  Segment() = default;
+  Status Map(bool writable);
+  void ReadFrontier();
+
+  std::string path_;
+  int fd_ = -1;
+  uint8_t* map_ = nullptr;
+  uint64_t size_ = 0;
+  uint64_t id_ = 0;
+  uint64_t base_sequence_ = 0;
+  bool writable_ = false;
+  int current_slot_ = -1;  // slot holding frontier_, -1 when none is valid
+  Frontier frontier_;
+};
+
+}  // namespace causeway

@@ -1,0 +1,496 @@
+#include "store.h"
+
+#include <sys/random.h>
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "frame.h"
+#include "fsutil.h"
+#include "hash.h"
+
+namespace causeway {
+namespace {
+
+int64_t WallMicros() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+uint64_t SplitMix(uint64_t& x) {
+  uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* out) {
+  if (options.segment_max_bytes < 4096 || options.segment_max_bytes > 0xffffffffull)
+    return Status::InvalidArgument("segmentMaxBytes must be between 4096 and 4294967295");
+  if (options.max_payload_bytes == 0 || options.max_payload_bytes > kMaxPayloadBytesLimit)
+    return Status::InvalidArgument("maxPayloadBytes must be between 1 and " + std::to_string(kMaxPayloadBytesLimit));
+  StoreOptions o = options;
+  if (!o.read_only) CW_RETURN_IF_ERROR(fsutil::EnsureDir(o.dir));
+  CW_RETURN_IF_ERROR(fsutil::RealPath(o.dir, &o.dir));
+  std::unique_ptr<Store> s(new Store(o));
+  s->index_.SetIdResolver(&Store::ResolveId, s.get());
+  CW_RETURN_IF_ERROR(s->lock_.Acquire(s->options_.dir, !o.read_only));
+  uint64_t seed[2] = {0, 0};
+  if (getrandom(seed, sizeof seed, 0) != sizeof seed) {
+    seed[0] = static_cast<uint64_t>(WallMicros());
+    seed[1] = reinterpret_cast<uintptr_t>(s.get());
+  }
+  s->rng_state_[0] = seed[0];
+  s->rng_state_[1] = seed[1];
+  CW_RETURN_IF_ERROR(s->Recover());
+  if (!o.read_only) s->flusher_ = std::thread([p = s.get()] { p->FlusherLoop(); });
+  *out = std::move(s);
+  return Status::OK();
+}
+
+Store::~Store() { Close(); }
+
+const uint8_t* Store::ResolveId(void* ctx, Row row) {
+  auto* s = static_cast<Store*>(ctx);
+  RowLocation loc = s->index_.Location(row);
+  return s->segments_[loc.segment_slot]->data() + loc.offset + frame::kEventId;
+}
+
+Status Store::Close() {
+  if (closed_.exchange(true, std::memory_order_acq_rel)) return Status::OK();
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    stop_flusher_ = true;
+  }
+  flush_cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  Status result;
+  {
+    std::lock_guard<std::mutex> sg(sync_mu_);
+    std::lock_guard<std::mutex> g(mu_);
+    if (active_ && poison_.ok()) {
+      // Seal: sync the frames, then record the final frontier and drop the
+      // preallocated rest. Reopening resumes this segment.
+      Status s = active_->Sync(options_.sync_mode == SyncMode::kAll ? SyncMode::kAll : SyncMode::kData);
+      if (s.ok()) {
+        active_->WriteFrontier(write_pos_, next_sequence_, kFrontierSealed);
+        s = active_->Resize(write_pos_);
+      }
+      if (s.ok()) s = active_->Sync(SyncMode::kAll);
+      if (s.ok()) durable_sequence_ = next_sequence_;
+      result = s;
+    }
+    active_.reset();
+    segments_.clear();
+  }
+  lock_.Release();
+  return result;
+}
+
+Status Store::CheckWritable() const {
+  if (closed_.load(std::memory_order_relaxed)) return Status::Closed("the store is closed");
+  if (options_.read_only) return Status::InvalidArgument("the store was opened read-only");
+  if (!poison_.ok())
+    return Status::Poisoned("the store refuses writes after a failed sync (" + poison_.message() +
+                            "); close and reopen it to recover");
+  return Status::OK();
+}
+
+Status Store::InternEntity(const std::string& name, uint32_t* id) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (closed()) return Status::Closed("the store is closed");
+  *id = index_.InternEntity(name);
+  return Status::OK();
+}
+
+Status Store::InternScope(const std::string& name, uint32_t* id) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (closed()) return Status::Closed("the store is closed");
+  *id = index_.InternScope(name);
+  return Status::OK();
+}
+
+int64_t Store::NextTimestamp() {
+  // Never backwards: a clock step back reuses the last timestamp.
+  last_timestamp_us_ = std::max(WallMicros(), last_timestamp_us_);
+  return last_timestamp_us_;
+}
+
+void Store::NewEventId(int64_t ts_us, uint8_t* out) {
+  // UUIDv7 (RFC 9562): 48-bit Unix milliseconds, version 7, 12 bits of
+  // sub-millisecond time (method 3, so ids sort by time to the microsecond),
+  // variant 10, 62 random bits.
+  const uint64_t ms = static_cast<uint64_t>(ts_us) / 1000;
+  const uint32_t sub = static_cast<uint32_t>((static_cast<uint64_t>(ts_us) % 1000) * 4096 / 1000);
+  const uint64_t r = SplitMix(rng_state_[0]) ^ rng_state_[1];
+  for (int i = 0; i < 6; i++) out[i] = static_cast<uint8_t>(ms >> (40 - 8 * i));
+  out[6] = static_cast<uint8_t>(0x70 | (sub >> 8));
+  out[7] = static_cast<uint8_t>(sub);
+  out[8] = static_cast<uint8_t>(0x80 | (r & 0x3f));
+  for (int i = 9; i < 16; i++) out[i] = static_cast<uint8_t>(r >> (8 * (i - 8)));
+}
+
+void Store::FillReceipt(const FrameView& v, Receipt* out) const {
+  out->sequence = v.sequence;
+  out->clock = v.clock;
+  out->timestamp_us = v.timestamp_us;
+  std::memcpy(out->event_id, v.event_id(), 16);
+  std::memcpy(out->correlation_id, v.correlation_id(), 16);
+  std::memcpy(out->causation_id, v.causation_id(), 16);
+  out->has_causation = (v.flags & kFlagHasCausation) != 0;
+  std::memcpy(out->content_hash, v.content_hash(), 32);
+  std::memcpy(out->prev_hash, v.prev_hash(), 32);
+  out->durable = v.sequence < durable_sequence_;
+}
+
+Status Store::FrameAt(Row r, FrameView* v) const {
+  RowLocation loc = index_.Location(r);
+  const Segment& seg = *segments_[loc.segment_slot];
+  FrameCheck c = DecodeFrame(seg.data() + loc.offset, seg.size() - loc.offset, v);
+  if (c != FrameCheck::kOk)
+    return Status::Corruption("segment " + Segment::FileName(seg.id()) + " offset " + std::to_string(loc.offset) +
+                              ": " + FrameCheckName(c) + " on read");
+  return Status::OK();
+}
+
+void Store::NoteAppended() {
+  // Wake the flusher once per threshold crossing, not on every append.
+  if (!flush_requested_ && next_sequence_ - durable_sequence_ >= options_.sync_every_events) {
+    flush_requested_ = true;
+    flush_cv_.notify_one();
+  }
+}
+
+Status Store::Append(const AppendRequest& req, Receipt* out) { return AppendBatch(&req, 1, out); }
+
+Status Store::AppendBatch(const AppendRequest* items, size_t n, Receipt* out) {
+  if (n == 0) return Status::InvalidArgument("a batch needs at least one event");
+  std::unique_lock<std::mutex> g(mu_);
+  CW_RETURN_IF_ERROR(CheckWritable());
+
+  // 1. Idempotency: all keyed items already present return their receipts.
+  std::vector<Index::Digest> digests(n);
+  size_t keyed = 0, known = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!items[i].idempotency_key) continue;
+    keyed++;
+    Blake3Prefix(items[i].idempotency_key, items[i].idempotency_key_len, digests[i].data(), 16);
+    for (size_t j = 0; j < i; j++)
+      if (items[j].idempotency_key && digests[j] == digests[i])
+        return Status::InvalidArgument("two events of one batch carry the same idempotency key");
+    if (index_.FindIdempotency(digests[i]) >= 0) known++;
+  }
+  if (known > 0) {
+    if (known != n)
+      return Status::InvalidArgument("some events of this batch were appended before under their idempotency keys and "
+                                     "some were not; retry the batch exactly as first sent");
+    for (size_t i = 0; i < n; i++) {
+      FrameView v;
+      CW_RETURN_IF_ERROR(FrameAt(static_cast<Row>(index_.FindIdempotency(digests[i])), &v));
+      FillReceipt(v, &out[i]);
+      out[i].deduplicated = true;
+    }
+    return Status::OK();
+  }
+  (void)keyed;
+
+  // 2. Validate everything before a byte is written.
+  uint64_t total = 0;
+  std::vector<uint32_t> clocks(n);
+  for (size_t i = 0; i < n; i++) {
+    const AppendRequest& r = items[i];
+    if (r.entity >= index_.entity_count() || r.scope >= index_.scope_count())
+      return Status::InvalidArgument("unknown entity or scope id");
+    if (r.payload_len > options_.max_payload_bytes)
+      return Status::Full("payload of " + std::to_string(r.payload_len) + " bytes exceeds maxPayloadBytes (" +
+                          std::to_string(options_.max_payload_bytes) + ")");
+    if (r.causation_prior_item >= static_cast<int32_t>(i))
+      return Status::InvalidArgument("causation priorItem must name an earlier item of the batch");
+    // The clock this item gets: after the entity's head and earlier items of this batch.
+    uint32_t clock = index_.EntityClock(r.entity);
+    for (size_t j = 0; j < i; j++)
+      if (items[j].entity == r.entity) clock = std::max(clock, clocks[j]);
+    if (r.has_expected && r.expected_clock != clock) {
+      out[0].clock = clock;
+      out[0].sequence = i;
+      return Status::SequenceMismatch(index_.EntityName(r.entity));
+    }
+    if (clock == UINT32_MAX) return Status::Full("entity clock overflow for " + index_.EntityName(r.entity));
+    clocks[i] = clock + 1;
+    total += FrameSpan(static_cast<uint16_t>(index_.EntityName(r.entity).size()),
+                       static_cast<uint16_t>(index_.ScopeName(r.scope).size()), r.payload_len);
+  }
+  const uint64_t capacity = options_.segment_max_bytes - kSegmentHeaderSize;
+  if (total > capacity)
+    return Status::Full((n == 1 ? "an event of " : "a batch of ") + std::to_string(total) +
+                        " bytes does not fit in one segment (segmentMaxBytes " +
+                        std::to_string(options_.segment_max_bytes) + ")");
+  if (write_pos_ + total > active_->size()) CW_RETURN_IF_ERROR(Roll());
+
+  // 3. Lay out the frames. Prev hashes chain through earlier items of the batch.
+  const int64_t ts = NextTimestamp();
+  uint8_t* base = active_->mutable_data();
+  uint64_t pos = write_pos_;
+  std::vector<std::pair<FrameView, uint64_t>> laid;
+  laid.reserve(n);
+  for (size_t i = 0; i < n; i++) {
+    const AppendRequest& r = items[i];
+    Receipt& rc = out[i];
+    rc = Receipt();
+    rc.sequence = next_sequence_ + i;
+    rc.clock = clocks[i];
+    rc.timestamp_us = ts;
+    NewEventId(ts, rc.event_id);
+    std::memcpy(rc.correlation_id, r.correlation_id ? r.correlation_id : rc.event_id, 16);
+    const uint8_t* causation = r.causation_id;
+    if (r.causation_prior_item >= 0) causation = out[r.causation_prior_item].event_id;
+    if (causation) {
+      std::memcpy(rc.causation_id, causation, 16);
+      rc.has_causation = true;
+    }
+    Blake3(r.payload, r.payload_len, rc.content_hash);
+    const uint8_t* prev = index_.EntityHead(r.entity);
+    for (size_t j = 0; j < i; j++)
+      if (items[j].entity == r.entity) prev = out[j].content_hash;
+    std::memcpy(rc.prev_hash, prev, 32);
+
+    const std::string& entity = index_.EntityName(r.entity);
+    const std::string& scope = index_.ScopeName(r.scope);
+    FrameFields f;
+    f.flags = static_cast<uint8_t>((n > 1 ? kFlagBatchMember : 0) | (n > 1 && i + 1 == n ? kFlagBatchEnd : 0) |
+                                   (r.idempotency_key ? kFlagIdempotent : 0) | (causation ? kFlagHasCausation : 0));
+    f.kind = r.kind;
+    f.clock = rc.clock;
+    f.sequence = rc.sequence;
+    f.timestamp_us = ts;
+    f.event_id = rc.event_id;
+    f.correlation_id = rc.correlation_id;
+    f.causation_id = causation ? rc.causation_id : nullptr;
+    f.idempotency = r.idempotency_key ? digests[i].data() : nullptr;
+    f.content_hash = rc.content_hash;
+    f.prev_hash = rc.prev_hash;
+    f.entity = reinterpret_cast<const uint8_t*>(entity.data());
+    f.entity_len = static_cast<uint16_t>(entity.size());
+    f.scope = reinterpret_cast<const uint8_t*>(scope.data());
+    f.scope_len = static_cast<uint16_t>(scope.size());
+    f.payload = r.payload;
+    f.payload_len = r.payload_len;
+    uint64_t span = EncodeFrame(f, base + pos);
+    FrameView v;
+    DecodeFrame(base + pos, span, &v);
+    laid.emplace_back(v, pos);
+    pos += span;
+  }
+
+  // 4. Publish: the index sees the events only once every frame is in place.
+  const uint32_t slot = static_cast<uint32_t>(segments_.size() - 1);
+  for (size_t i = 0; i < n; i++)
+    index_.Add(laid[i].first, RowLocation{slot, static_cast<uint32_t>(laid[i].second)}, items[i].entity,
+               items[i].scope);
+  write_pos_ = pos;
+  next_sequence_ += n;
+  NoteAppended();
+  return Status::OK();
+}
+
+// Seals the active segment and starts the next one. Order matters for a
+// crash at any step: frames synced, then the sealed frontier written and
+// synced with the file cut to its end; only then the new file appears.
+Status Store::Roll() {
+  Segment& old = *active_;
+  Status s = old.Sync(SyncMode::kData);
+  if (s.ok()) {
+    old.WriteFrontier(write_pos_, next_sequence_, kFrontierSealed);
+    s = old.Resize(write_pos_);
+  }
+  if (s.ok()) s = old.Sync(SyncMode::kAll);
+  if (!s.ok()) {
+    poison_ = s;
+    sync_errors_++;
+    return Status::Poisoned("sealing a segment failed (" + s.message() + "); the store refuses writes until reopened");
+  }
+  durable_sequence_ = std::max(durable_sequence_, next_sequence_);
+  // Readers keep using the sealed file through a read-only mapping; the
+  // flusher may still hold the writable one until its sync returns.
+  std::unique_ptr<Segment> sealed;
+  CW_RETURN_IF_ERROR(Segment::Open(options_.dir, old.id(), false, &sealed));
+  segments_.back() = std::shared_ptr<Segment>(sealed.release());
+  std::unique_ptr<Segment> next;
+  s = Segment::Create(options_.dir, old.id() + 1, next_sequence_, options_.segment_max_bytes, &next);
+  if (!s.ok()) {
+    // The log is intact (sealed); without a new segment nothing can be written.
+    poison_ = s;
+    return s;
+  }
+  active_ = std::shared_ptr<Segment>(next.release());
+  segments_.push_back(active_);
+  write_pos_ = synced_end_ = recorded_end_ = kSegmentHeaderSize;
+  synced_next_seq_ = next_sequence_;
+  return Status::OK();
+}
+
+Status Store::SyncNow(uint64_t need_below) {
+  std::lock_guard<std::mutex> sg(sync_mu_);
+  std::shared_ptr<Segment> seg;
+  uint64_t end, next_seq;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (!poison_.ok()) return Status::Poisoned("an earlier sync failed: " + poison_.message());
+    if (!active_) return Status::Closed("the store is closed");
+    const bool data_pending = durable_sequence_ < need_below;
+    const bool frontier_pending = recorded_end_ < synced_end_;
+    if (!data_pending && !frontier_pending) return Status::OK();
+    seg = active_;
+    end = write_pos_;
+    next_seq = next_sequence_;
+    // Record the frontier the previous sync established: it is already
+    // durable, so this sync makes the record durable without ever claiming
+    // bytes that a crash during this sync could lose.
+    if (frontier_pending) {
+      seg->WriteFrontier(synced_end_, synced_next_seq_, kFrontierOpen);
+      recorded_end_ = synced_end_;
+    }
+    flush_requested_ = false;
+  }
+  Status s = seg->Sync(options_.sync_mode == SyncMode::kAll ? SyncMode::kAll : SyncMode::kData);
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    syncs_++;
+    if (!s.ok()) {
+      // fsyncgate: after a failed fsync the kernel may have dropped the dirty
+      // pages, so a retry could "succeed" without the data. Fail stop.
+      sync_errors_++;
+      if (poison_.ok()) poison_ = s;
+      return Status::Poisoned("sync failed: " + s.message() + "; the store refuses writes until reopened");
+    }
+    last_sync_us_ = WallMicros();
+    durable_sequence_ = std::max(durable_sequence_, next_seq);
+    if (seg == active_ && end > synced_end_) {
+      synced_end_ = end;
+      synced_next_seq_ = next_seq;
+    }
+  }
+  return Status::OK();
+}
+
+Status Store::Sync() {
+  uint64_t target;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (closed()) return Status::Closed("the store is closed");
+    if (options_.read_only) return Status::OK();
+    target = next_sequence_;
+  }
+  return SyncNow(target);
+}
+
+Status Store::WaitDurable(uint64_t sequence) { return SyncNow(sequence + 1); }
+
+void Store::FlusherLoop() {
+  std::unique_lock<std::mutex> g(mu_);
+  while (!stop_flusher_) {
+    flush_cv_.wait_for(g, std::chrono::milliseconds(std::max<uint32_t>(1, options_.sync_every_ms)),
+                       [&] { return stop_flusher_ || flush_requested_; });
+    if (stop_flusher_) break;
+    if (!poison_.ok()) break;
+    if (options_.sync_mode == SyncMode::kNone) {
+      flush_requested_ = false;
+      continue;
+    }
+    const bool work = durable_sequence_ < next_sequence_ || recorded_end_ < synced_end_;
+    if (!work) {
+      flush_requested_ = false;
+      continue;
+    }
+    uint64_t target = next_sequence_;
+    g.unlock();
+    SyncNow(target);  // a failure poisons the store; the loop then ends
+    g.lock();
+  }
+}
+
+Status Store::WriteRecords(const std::vector<Row>& rows, const Allocator& alloc) {
+  std::vector<FrameView> views(rows.size());
+  size_t total = 0;
+  for (size_t i = 0; i < rows.size(); i++) {
+    CW_RETURN_IF_ERROR(FrameAt(rows[i], &views[i]));
+    total += kRecordPrefix + AlignFrame(views[i].length);
+  }
+  uint8_t* dst = alloc(total);
+  if (!dst && total) return Status::Full("out of memory for " + std::to_string(total) + " bytes of results");
+  for (size_t i = 0; i < rows.size(); i++) {
+    const uint32_t span = static_cast<uint32_t>(kRecordPrefix + AlignFrame(views[i].length));
+    StoreLE<uint32_t>(dst, span);
+    StoreLE<uint32_t>(dst + 4, index_.Entity(rows[i]));
+    StoreLE<uint32_t>(dst + 8, index_.Scope(rows[i]));
+    StoreLE<uint32_t>(dst + 12, 0);
+    std::memcpy(dst + kRecordPrefix, views[i].base, views[i].length);
+    std::memset(dst + kRecordPrefix + views[i].length, 0, span - kRecordPrefix - views[i].length);
+    dst += span;
+  }
+  return Status::OK();
+}
+
+Status Store::QueryRecords(const RegionFilter& filter, const Allocator& alloc, size_t* count) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (closed()) return Status::Closed("the store is closed");
+  std::vector<Row> rows = index_.Query(filter);
+  *count = rows.size();
+  return WriteRecords(rows, alloc);
+}
+
+Status Store::GetRecord(const uint8_t* event_id, const Allocator& alloc, bool* found) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (closed()) return Status::Closed("the store is closed");
+  int64_t r = index_.FindId(event_id);
+  *found = r >= 0;
+  if (r < 0) return Status::OK();
+  return WriteRecords({static_cast<Row>(r)}, alloc);
+}
+
+Status Store::RecordsBySequence(uint64_t from, uint64_t limit, const Allocator& alloc, size_t* count) {
+  RegionFilter f;
+  f.after_sequence = from;
+  f.limit = limit;
+  return QueryRecords(f, alloc, count);
+}
+
+Status Store::Stats(StoreStats* out) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (closed()) return Status::Closed("the store is closed");
+  out->events = index_.size();
+  out->next_sequence = next_sequence_;
+  out->durable_sequence = durable_sequence_;
+  out->segments = segments_.size();
+  uint64_t bytes = 0;
+  for (const auto& s : segments_) bytes += (s == active_) ? write_pos_ : s->size();
+  out->bytes = bytes;
+  out->index_bytes = index_.MemoryBytes();
+  out->entities = index_.entity_count();
+  out->scopes = index_.scope_count();
+  out->last_sync_us = last_sync_us_;
+  out->syncs = syncs_;
+  out->sync_errors = sync_errors_;
+  out->recovered_torn_bytes = recovered_torn_bytes_;
+  return Status::OK();
+}
+
+Status Store::EntityName(uint32_t id, std::string* out) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (id >= index_.entity_count()) return Status::NotFound("entity id " + std::to_string(id));
+  *out = index_.EntityName(id);
+  return Status::OK();
+}
+
+Status Store::ScopeName(uint32_t id, std::string* out) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (id >= index_.scope_count()) return Status::NotFound("scope id " + std::to_string(id));
+  *out = index_.ScopeName(id);
+  return Status::OK();
+}
+
+}  // namespace causeway

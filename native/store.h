@@ -1,0 +1,172 @@
+// The core store: ties segments, recovery, the index and the flusher
+// together. Plain C++ with no Node-API; every fallible call returns Status.
+//
+// Threads: any thread may call the public methods; `mu_` guards the log
+// state and the index. The flusher thread syncs without holding `mu_`, so
+// appends continue while an fdatasync is in flight.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dir_lock.h"
+#include "format.h"
+#include "index.h"
+#include "segment.h"
+#include "status.h"
+
+namespace causeway {
+
+struct StoreOptions {
+  std::string dir;
+  uint64_t segment_max_bytes = 64ull << 20;
+  uint64_t sync_every_events = 1000;
+  uint32_t sync_every_ms = 10;
+  SyncMode sync_mode = SyncMode::kData;
+  uint32_t max_payload_bytes = 16u << 20;
+  bool read_only = false;
+};
+
+// One event to append. Entity and scope are ids from InternEntity/InternScope.
+struct AppendRequest {
+  uint32_t entity = 0;
+  uint32_t scope = 0;
+  uint16_t kind = 0;
+  const uint8_t* payload = nullptr;
+  uint32_t payload_len = 0;
+  bool has_expected = false;
+  uint32_t expected_clock = 0;
+  const uint8_t* idempotency_key = nullptr;  // the key's bytes, digested here
+  uint32_t idempotency_key_len = 0;
+  const uint8_t* correlation_id = nullptr;   // 16 bytes, or null: the event's own id
+  const uint8_t* causation_id = nullptr;     // 16 bytes, or null: none
+  int32_t causation_prior_item = -1;         // batches: causation = id of an earlier item
+};
+
+// What an append returns. For a SequenceMismatch, `clock` holds the actual clock.
+struct Receipt {
+  uint64_t sequence = 0;
+  uint32_t clock = 0;
+  int64_t timestamp_us = 0;
+  uint8_t event_id[16] = {};
+  uint8_t correlation_id[16] = {};
+  uint8_t causation_id[16] = {};
+  bool has_causation = false;
+  uint8_t content_hash[32] = {};
+  uint8_t prev_hash[32] = {};
+  bool durable = false;
+  bool deduplicated = false;
+};
+
+struct StoreStats {
+  uint64_t events = 0;
+  uint64_t next_sequence = 0;
+  uint64_t durable_sequence = 0;  // every sequence below this is synced
+  uint64_t segments = 0;
+  uint64_t bytes = 0;              // bytes of frames on disk, headers included
+  uint64_t index_bytes = 0;
+  uint64_t entities = 0;
+  uint64_t scopes = 0;
+  int64_t last_sync_us = 0;
+  uint64_t syncs = 0;
+  uint64_t sync_errors = 0;
+  uint64_t recovered_torn_bytes = 0;  // bytes cut from a torn tail at open
+};
+
+// Copies matched events out: the caller's allocator returns `n` writable
+// bytes. Record layout (documented in FORMAT.md, "Read records"):
+//   +0 u32 record span (multiple of 8)  +4 u32 entity id  +8 u32 scope id
+//   +12 u32 reserved  +16 the frame, as on disk
+using Allocator = std::function<uint8_t*(size_t n)>;
+constexpr size_t kRecordPrefix = 16;
+
+class Store {
+ public:
+  static Status Open(const StoreOptions& options, std::unique_ptr<Store>* out);
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  ~Store();
+
+  // Syncs, seals the active segment and releases the lock. Idempotent.
+  Status Close();
+  bool closed() const { return closed_.load(std::memory_order_acquire); }
+
+  Status InternEntity(const std::string& name, uint32_t* id);
+  Status InternScope(const std::string& name, uint32_t* id);
+
+  Status Append(const AppendRequest& req, Receipt* out);
+  // All of `n` items or none, also across a crash.
+  Status AppendBatch(const AppendRequest* items, size_t n, Receipt* out);
+
+  // Returns once every event appended before the call is durable.
+  Status Sync();
+  // Returns once the event with this sequence is durable.
+  Status WaitDurable(uint64_t sequence);
+
+  Status QueryRecords(const RegionFilter& filter, const Allocator& alloc, size_t* count);
+  Status GetRecord(const uint8_t* event_id, const Allocator& alloc, bool* found);
+  Status RecordsBySequence(uint64_t from, uint64_t limit, const Allocator& alloc, size_t* count);
+  Status Stats(StoreStats* out);
+  Status EntityName(uint32_t id, std::string* out);
+  Status ScopeName(uint32_t id, std::string* out);
+
+  const StoreOptions& options() const { return options_; }
+
+ private:
+  explicit Store(StoreOptions o) : options_(std::move(o)) {}
+
+  Status Recover();
+  Status PrepareActive(uint64_t last_id, uint64_t next_sequence);
+  Status Roll();                              // REQUIRES: mu_ held
+  Status CheckWritable() const;               // REQUIRES: mu_ held
+  Status SyncNow(uint64_t need_below);        // makes sequences < need_below durable
+  void FlusherLoop();
+  void NoteAppended();                        // REQUIRES: mu_ held
+  Status WriteRecords(const std::vector<Row>& rows, const Allocator& alloc);  // REQUIRES: mu_ held
+  Status FrameAt(Row r, FrameView* v) const;  // REQUIRES: mu_ held; CRC checked
+  void FillReceipt(const FrameView& v, Receipt* out) const;
+  void NewEventId(int64_t ts_us, uint8_t* out);
+  int64_t NextTimestamp();
+  static const uint8_t* ResolveId(void* ctx, Row row);
+
+  const StoreOptions options_;
+  DirLock lock_;
+  std::atomic<bool> closed_{false};
+
+  mutable std::mutex mu_;
+  // Segments in id order; the last is the active one when writable.
+  std::vector<std::shared_ptr<Segment>> segments_;  // GUARDED_BY(mu_)
+  std::shared_ptr<Segment> active_;                  // GUARDED_BY(mu_)
+  uint64_t write_pos_ = kSegmentHeaderSize;          // GUARDED_BY(mu_)
+  uint64_t next_sequence_ = 0;                       // GUARDED_BY(mu_)
+  int64_t last_timestamp_us_ = 0;                    // GUARDED_BY(mu_)
+  Index index_;                                      // GUARDED_BY(mu_)
+  Status poison_;                                    // GUARDED_BY(mu_): first failed sync
+  uint64_t recovered_torn_bytes_ = 0;
+  uint64_t rng_state_[2] = {};
+
+  // Durability: everything below durable_sequence_ is synced. synced_end_ is
+  // the active segment's synced offset, recorded_end_ the frontier its header
+  // records (one sync behind at most).
+  std::mutex sync_mu_;                 // serialises syncs; taken before mu_
+  std::condition_variable flush_cv_;   // wakes the flusher (with mu_)
+  uint64_t durable_sequence_ = 0;      // GUARDED_BY(mu_)
+  uint64_t synced_end_ = kSegmentHeaderSize;    // GUARDED_BY(mu_)
+  uint64_t synced_next_seq_ = 0;                // GUARDED_BY(mu_)
+  uint64_t recorded_end_ = kSegmentHeaderSize;  // GUARDED_BY(mu_)
+  bool flush_requested_ = false;       // GUARDED_BY(mu_)
+  bool stop_flusher_ = false;          // GUARDED_BY(mu_)
+  int64_t last_sync_us_ = 0;
+  uint64_t syncs_ = 0;
+  uint64_t sync_errors_ = 0;
+  std::thread flusher_;
+};
+
+}  // namespace causeway

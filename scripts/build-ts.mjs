@@ -1,0 +1,24 @@
+// Builds dist/: the CommonJS build with tsc, and an ESM entry that re-exports
+// it, so ESM and CommonJS users share one copy of every class (no dual-package
+// hazard: one addon instance, one set of error classes).
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const require = createRequire(import.meta.url)
+rmSync(join(root, 'dist'), { recursive: true, force: true })
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], {
+  stdio: 'inherit',
+})
+writeFileSync(join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\n')
+const cjs = require(join(root, 'dist/cjs/index.js'))
+const names = Object.keys(cjs).filter((n) => n !== 'default' && n !== '__esModule').sort()
+mkdirSync(join(root, 'dist/esm'), { recursive: true })
+writeFileSync(
+  join(root, 'dist/esm/index.mjs'),
+  `// ESM entry: re-exports the CommonJS build so both share one instance.\nimport cjs from '../cjs/index.js'\nexport const { ${names.join(', ')} } = cjs\nexport default cjs\n`,
+)
+writeFileSync(join(root, 'dist/esm/index.d.mts'), `export * from '../cjs/index.js'\n`)

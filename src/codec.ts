@@ -1,0 +1,60 @@
+import { Packr, Unpackr } from 'msgpackr'
+import { InvalidPayloadError } from './errors.js'
+
+// Plain MessagePack: no record extension, so any msgpack reader can decode
+// the stored payload bytes, and the bytes hashed are exactly the bytes kept.
+const packr = new Packr({ useRecords: false, moreTypes: false, variableMapSize: true })
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true })
+
+const MAX_DEPTH = 256
+
+function check(value: unknown, depth: number, path: string): void {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return
+    case 'number':
+      if (!Number.isFinite(value)) throw new InvalidPayloadError(`payload${path} is ${String(value)}, which is not a finite number`)
+      return
+    case 'object': {
+      if (value === null) return
+      if (depth >= MAX_DEPTH) throw new InvalidPayloadError(`payload is nested deeper than ${MAX_DEPTH} levels or is circular`)
+      if (value instanceof Uint8Array || value instanceof Date) return
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) check(value[i], depth + 1, `${path}[${i}]`)
+        return
+      }
+      const proto = Object.getPrototypeOf(value)
+      if (proto !== Object.prototype && proto !== null) {
+        throw new InvalidPayloadError(
+          `payload${path} is a ${(value as object).constructor?.name ?? 'class instance'}; use plain objects, arrays, strings, numbers, booleans, null, Date or Uint8Array`,
+        )
+      }
+      for (const k in value as Record<string, unknown>) check((value as Record<string, unknown>)[k], depth + 1, `${path}.${k}`)
+      return
+    }
+    case 'undefined':
+      throw new InvalidPayloadError(`payload${path} is undefined; use null or leave the key out`)
+    default:
+      throw new InvalidPayloadError(`payload${path} is a ${typeof value}, which cannot be stored`)
+  }
+}
+
+/**
+ * Encodes a payload to MessagePack after checking it is plain data. The
+ * returned bytes are a view into a reused buffer: valid until the next call.
+ */
+export function encodePayload(value: unknown): Uint8Array {
+  check(value, 0, '')
+  return packr.pack(value)
+}
+
+/** Checks and encodes into a fresh buffer the caller may keep. */
+export function encodePayloadCopy(value: unknown): Uint8Array {
+  const b = encodePayload(value)
+  return Uint8Array.prototype.slice.call(b)
+}
+
+export function decodePayload(bytes: Uint8Array): unknown {
+  return unpackr.unpack(bytes)
+}

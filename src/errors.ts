@@ -1,0 +1,109 @@
+/**
+ * Every error causeway throws is a CausewayError with a stable string `code`.
+ * Check the code (isCausewayError(e, 'E_STORE_LOCKED')) rather than
+ * `instanceof`, which fails across duplicate copies of the package.
+ */
+export type ErrorCode =
+  | 'E_CAUSEWAY'
+  | 'E_INVALID_ARGUMENT'
+  | 'E_INVALID_COORDINATE'
+  | 'E_INVALID_KIND'
+  | 'E_INVALID_PAYLOAD'
+  | 'E_PAYLOAD_TOO_LARGE'
+  | 'E_SEQUENCE_MISMATCH'
+  | 'E_STORE_LOCKED'
+  | 'E_STORE_CLOSED'
+  | 'E_CORRUPTION'
+  | 'E_IO'
+  | 'E_STORE_POISONED'
+  | 'E_NOT_FOUND'
+
+export class CausewayError extends Error {
+  readonly code: ErrorCode = 'E_CAUSEWAY'
+  /** The OS error number, when a system call failed. */
+  readonly errno?: number
+
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(message)
+    if (details) Object.assign(this, details)
+    Object.defineProperty(this, 'name', { value: new.target.name, enumerable: false, configurable: true })
+  }
+}
+
+/** An argument of the wrong type or out of range; the store is unchanged. */
+export class InvalidArgumentError extends CausewayError {
+  override readonly code: ErrorCode = 'E_INVALID_ARGUMENT'
+}
+/** An entity or scope that is empty, too long, or holds control characters. */
+export class InvalidCoordinateError extends CausewayError {
+  override readonly code = 'E_INVALID_COORDINATE' as const
+}
+/** An event kind outside category 1..15 (0 and 0xD are reserved) or type 0..4095. */
+export class InvalidKindError extends CausewayError {
+  override readonly code = 'E_INVALID_KIND' as const
+}
+/** A payload msgpack cannot carry faithfully: functions, symbols, BigInt, NaN, cycles... */
+export class InvalidPayloadError extends CausewayError {
+  override readonly code = 'E_INVALID_PAYLOAD' as const
+}
+/** A payload over maxPayloadBytes, or an event or batch larger than a segment. */
+export class PayloadTooLargeError extends CausewayError {
+  override readonly code = 'E_PAYLOAD_TOO_LARGE' as const
+}
+/** expectedSequence did not match the entity's current clock. */
+export class SequenceMismatchError extends CausewayError {
+  override readonly code = 'E_SEQUENCE_MISMATCH' as const
+  declare readonly entity: string
+  declare readonly expected: number
+  declare readonly actual: number
+}
+/** Another Store (this process or another) holds the directory for writing. */
+export class StoreLockedError extends CausewayError {
+  override readonly code = 'E_STORE_LOCKED' as const
+}
+/** The store was closed. */
+export class StoreClosedError extends CausewayError {
+  override readonly code = 'E_STORE_CLOSED' as const
+}
+/** Bytes on disk fail a check where they must hold; the message names segment and offset. */
+export class CorruptionError extends CausewayError {
+  override readonly code = 'E_CORRUPTION' as const
+}
+/** A system call failed. */
+export class IoError extends CausewayError {
+  override readonly code: ErrorCode = 'E_IO'
+}
+/** An fsync failed earlier: every write is refused until the store is reopened. */
+export class StorePoisonedError extends IoError {
+  override readonly code = 'E_STORE_POISONED' as const
+}
+/** A lookup by name or id found nothing where something was required. */
+export class NotFoundError extends CausewayError {
+  override readonly code = 'E_NOT_FOUND' as const
+}
+
+/** The classes the native addon instantiates, by name. */
+export const errorClasses = {
+  CausewayError,
+  InvalidArgumentError,
+  InvalidCoordinateError,
+  InvalidKindError,
+  InvalidPayloadError,
+  PayloadTooLargeError,
+  SequenceMismatchError,
+  StoreLockedError,
+  StoreClosedError,
+  CorruptionError,
+  IoError,
+  StorePoisonedError,
+  NotFoundError,
+}
+
+/** True when `e` is a causeway error, of the given code when one is passed. */
+export function isCausewayError(e: unknown, code?: ErrorCode): e is CausewayError {
+  if (typeof e !== 'object' || e === null) return false
+  const c = (e as { code?: unknown }).code
+  if (typeof c !== 'string' || !c.startsWith('E_')) return false
+  if (!(e instanceof Error)) return false
+  return code === undefined || c === code
+}

@@ -1,0 +1,104 @@
+import { decodePayload } from './codec.js'
+import type { Coordinate } from './coordinate.js'
+import { hex, uuidString } from './ids.js'
+import { EventKind } from './kind.js'
+import { Frame, Rec } from './native.js'
+
+/** Resolves interned ids to Coordinates; owned by the Store. */
+export interface NameTable {
+  coordinate(entityId: number, scopeId: number): Coordinate
+}
+
+/**
+ * One stored event, a view over bytes the addon copied out (CRC-checked).
+ * Fields decode on first access; `payload` is decoded by msgpackr once.
+ */
+export class StoredEvent<P = unknown> {
+  /** @internal */ private readonly b: Buffer
+  /** @internal */ private readonly o: number
+  /** @internal */ private readonly v: DataView
+  /** @internal */ private readonly names: NameTable
+  /** @internal */ private readonly durableBelow: bigint
+  /** @internal */ private decoded: { value: P } | undefined
+
+  /** @internal */
+  constructor(buf: Buffer, view: DataView, recordOffset: number, names: NameTable, durableBelow: bigint) {
+    this.b = buf
+    this.o = recordOffset + Rec.prefix
+    this.v = view
+    this.names = names
+    this.durableBelow = durableBelow
+  }
+
+  get eventId(): string {
+    return uuidString(this.b, this.o + Frame.eventId)
+  }
+  get globalSequence(): bigint {
+    return this.v.getBigUint64(this.o + Frame.sequence, true)
+  }
+  get clock(): number {
+    return this.v.getUint32(this.o + Frame.clock, true)
+  }
+  get contentHash(): string {
+    return hex(this.b, this.o + Frame.contentHash, 32)
+  }
+  get prevHash(): string {
+    return hex(this.b, this.o + Frame.prevHash, 32)
+  }
+  /** Whether the event was known to be synced when it was read. */
+  get durable(): boolean {
+    return this.globalSequence < this.durableBelow
+  }
+  get coordinate(): Coordinate {
+    const rec = this.o - Rec.prefix
+    return this.names.coordinate(this.v.getUint32(rec + Rec.entity, true), this.v.getUint32(rec + Rec.scope, true))
+  }
+  get kind(): EventKind {
+    return EventKind.fromValue(this.v.getUint16(this.o + Frame.kind, true))
+  }
+  get correlationId(): string {
+    return uuidString(this.b, this.o + Frame.correlation)
+  }
+  get causationId(): string | null {
+    return this.b[this.o + Frame.flags]! & Frame.flagHasCausation ? uuidString(this.b, this.o + Frame.causation) : null
+  }
+  get timestampUs(): number {
+    return Number(this.v.getBigInt64(this.o + Frame.timestamp, true))
+  }
+  /** The msgpack bytes exactly as stored (and hashed). A view: copy it to keep it past the event. */
+  get payloadBytes(): Uint8Array {
+    const start = this.o + Frame.variable + this.v.getUint16(this.o + Frame.entityLen, true) + this.v.getUint16(this.o + Frame.scopeLen, true)
+    return this.b.subarray(start, start + this.v.getUint32(this.o + Frame.payloadLen, true))
+  }
+  get payload(): P {
+    if (!this.decoded) this.decoded = { value: decodePayload(this.payloadBytes) as P }
+    return this.decoded.value
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      eventId: this.eventId,
+      globalSequence: this.globalSequence.toString(),
+      coordinate: { entity: this.coordinate.entity, scope: this.coordinate.scope },
+      kind: this.kind.value,
+      clock: this.clock,
+      timestampUs: this.timestampUs,
+      correlationId: this.correlationId,
+      causationId: this.causationId,
+      contentHash: this.contentHash,
+      prevHash: this.prevHash,
+      payload: this.payload,
+    }
+  }
+}
+
+/** Splits a records buffer from the addon into events. */
+export function eventsOf(buf: Buffer, names: NameTable, durableBelow: bigint): StoredEvent[] {
+  const out: StoredEvent[] = []
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+  for (let off = 0; off < buf.byteLength; ) {
+    out.push(new StoredEvent(buf, v, off, names, durableBelow))
+    off += v.getUint32(off + Rec.span, true)
+  }
+  return out
+}

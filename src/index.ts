@@ -1,0 +1,8 @@
+export * from './errors.js'
+export { Coordinate, MAX_NAME_BYTES } from './coordinate.js'
+export { EventKind, RESERVED_CATEGORIES } from './kind.js'
+export { Region } from './region.js'
+export { AppendReceipt } from './receipt.js'
+export { StoredEvent } from './event.js'
+export { Store, type AppendOptions, type BatchItem, type BatchOptions, type StoreStats } from './store.js'
+export type { StoreOptions, SyncOptions } from './options.js'

@@ -1,0 +1,61 @@
+import { InvalidArgumentError } from './errors.js'
+import type { NativeStoreOptions } from './native.js'
+
+export interface SyncOptions {
+  /** Sync after this many events are waiting. @defaultValue 1000 */
+  everyEvents?: number
+  /** Sync at most this many milliseconds after an append. @defaultValue 10 */
+  everyMs?: number
+  /**
+   * 'data': fdatasync; 'all': fsync (metadata too); 'none': no background
+   * sync (explicit sync() and durable appends still sync). @defaultValue 'data'
+   */
+  mode?: 'data' | 'all' | 'none'
+}
+
+export interface StoreOptions {
+  /** Directory of the store; created when missing (one level). */
+  dataDir: string
+  /** Segment files roll at this size. @defaultValue 64 MiB */
+  segmentMaxBytes?: number
+  sync?: SyncOptions
+  /** Largest encoded payload accepted. @defaultValue 16 MiB */
+  maxPayloadBytes?: number
+  /** Open for reading only: shared lock, no writes. @defaultValue false */
+  readOnly?: boolean
+}
+
+function int(what: string, v: unknown, dflt: number, min: number, max: number): number {
+  if (v === undefined) return dflt
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new InvalidArgumentError(`${what} must be an integer ${min}..${max}, got ${String(v)}`)
+  }
+  return v
+}
+
+/** Checks the options once and fills in defaults. */
+export function normalizeOptions(options: unknown): NativeStoreOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('Store.open expects an options object with dataDir')
+  }
+  const o = options as StoreOptions
+  if (typeof o.dataDir !== 'string' || o.dataDir.length === 0) {
+    throw new InvalidArgumentError('dataDir must be a non-empty string')
+  }
+  const sync = o.sync ?? {}
+  if (typeof sync !== 'object' || sync === null) throw new InvalidArgumentError('sync must be an object')
+  const mode = sync.mode ?? 'data'
+  if (mode !== 'data' && mode !== 'all' && mode !== 'none') {
+    throw new InvalidArgumentError(`sync.mode must be 'data', 'all' or 'none', got ${String(mode)}`)
+  }
+  if (o.readOnly !== undefined && typeof o.readOnly !== 'boolean') throw new InvalidArgumentError('readOnly must be a boolean')
+  return {
+    dataDir: o.dataDir,
+    segmentMaxBytes: int('segmentMaxBytes', o.segmentMaxBytes, 64 * 1024 * 1024, 4096, 0xffffffff),
+    syncEveryEvents: int('sync.everyEvents', sync.everyEvents, 1000, 1, 2 ** 32),
+    syncEveryMs: int('sync.everyMs', sync.everyMs, 10, 1, 3_600_000),
+    syncMode: mode,
+    maxPayloadBytes: int('maxPayloadBytes', o.maxPayloadBytes, 16 * 1024 * 1024, 1, 64 * 1024 * 1024),
+    readOnly: o.readOnly ?? false,
+  }
+}

@@ -1,0 +1,72 @@
+import { hex, isZero16, uuidString } from './ids.js'
+import { Rcpt } from './native.js'
+
+/**
+ * What an append returns. Backed by the 136 bytes the addon wrote; hex and
+ * UUID strings are formatted when first read.
+ */
+export class AppendReceipt {
+  /** @internal */
+  private readonly b: Uint8Array
+  /** @internal */
+  private readonly v: DataView
+
+  /** @internal */
+  constructor(bytes: Uint8Array) {
+    this.b = bytes
+    this.v = new DataView(bytes.buffer, bytes.byteOffset, Rcpt.size)
+  }
+
+  /** The event's id, a UUIDv7 string. */
+  get eventId(): string {
+    return uuidString(this.b, Rcpt.eventId)
+  }
+  /** Position in the store's total order: 0-based and gapless. */
+  get globalSequence(): bigint {
+    return this.v.getBigUint64(Rcpt.sequence, true)
+  }
+  /** The event's place in its entity: 1 for the first, so it equals the entity's event count. */
+  get clock(): number {
+    return this.v.getUint32(Rcpt.clock, true)
+  }
+  /** BLAKE3 of the stored payload bytes, 64 hex characters. */
+  get contentHash(): string {
+    return hex(this.b, Rcpt.contentHash, 32)
+  }
+  /** The content hash of the entity's previous event; 64 zeros for its first. */
+  get prevHash(): string {
+    return hex(this.b, Rcpt.prevHash, 32)
+  }
+  /** True when the event was synced to disk before the call returned. */
+  get durable(): boolean {
+    return (this.b[Rcpt.flags]! & Rcpt.durable) !== 0
+  }
+  /** True when an idempotency key matched an earlier append and nothing was written. */
+  get deduplicated(): boolean {
+    return (this.b[Rcpt.flags]! & Rcpt.deduplicated) !== 0
+  }
+  get correlationId(): string {
+    return uuidString(this.b, Rcpt.correlation)
+  }
+  get causationId(): string | null {
+    return this.b[Rcpt.flags]! & Rcpt.hasCausation && !isZero16(this.b, Rcpt.causation)
+      ? uuidString(this.b, Rcpt.causation)
+      : null
+  }
+  /** Microseconds since the Unix epoch; never lower than an earlier event's. */
+  get timestampUs(): number {
+    return Number(this.v.getBigInt64(Rcpt.timestamp, true))
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      eventId: this.eventId,
+      globalSequence: this.globalSequence.toString(),
+      clock: this.clock,
+      contentHash: this.contentHash,
+      prevHash: this.prevHash,
+      durable: this.durable,
+      deduplicated: this.deduplicated,
+    }
+  }
+}

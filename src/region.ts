@@ -1,0 +1,125 @@
+import { validateName } from './coordinate.js'
+import { InvalidArgumentError, InvalidKindError } from './errors.js'
+import { EventKind } from './kind.js'
+import type { NativeFilter } from './native.js'
+
+interface RegionParts {
+  entity?: string
+  scope?: string
+  kind?: number
+  category?: number
+  clock?: readonly [number, number]
+  timeMs?: readonly [number, number]
+}
+
+function checkU32(what: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+    throw new InvalidArgumentError(`${what} must be an integer 0..4294967295, got ${String(v)}`)
+  }
+  return v
+}
+
+function checkMs(what: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(`${what} must be a finite number of milliseconds`)
+  return v
+}
+
+/**
+ * A selection of events. Every part that is set must match (they are ANDed).
+ * Immutable: each `with*` returns a new Region.
+ */
+export class Region {
+  private readonly parts: RegionParts
+
+  private constructor(parts: RegionParts) {
+    this.parts = parts
+    Object.freeze(this)
+  }
+
+  /** Every event. */
+  static all(): Region {
+    return new Region({})
+  }
+
+  /** The entity itself and every entity under it: "order" matches "order" and "order:42", never "orders". */
+  static entity(prefix: string): Region {
+    return new Region({ entity: validateName('entity', prefix) })
+  }
+
+  /** Every event in one scope. */
+  static scope(scope: string): Region {
+    return new Region({ scope: validateName('scope', scope) })
+  }
+
+  withScope(scope: string): Region {
+    return new Region({ ...this.parts, scope: validateName('scope', scope) })
+  }
+
+  withFact(kind: EventKind): Region {
+    if (!(kind instanceof EventKind)) throw new InvalidKindError('withFact expects an EventKind')
+    const { category: _c, ...rest } = this.parts
+    return new Region({ ...rest, kind: kind.value })
+  }
+
+  withFactCategory(category: number): Region {
+    if (!Number.isInteger(category) || category < 0 || category > 15) {
+      throw new InvalidKindError(`category must be an integer 0..15, got ${String(category)}`)
+    }
+    const { kind: _k, ...rest } = this.parts
+    return new Region({ ...rest, category })
+  }
+
+  /** Events whose per-entity clock is within [from, to], both inclusive. */
+  withClockRange(from: number, to: number): Region {
+    const a = checkU32('clock range start', from)
+    const b = checkU32('clock range end', to)
+    if (a > b) throw new InvalidArgumentError(`clock range start ${a} is after its end ${b}`)
+    return new Region({ ...this.parts, clock: [a, b] })
+  }
+
+  /** Events whose timestamp is within [fromMs, toMs], both inclusive, in Unix milliseconds. */
+  withTimeRange(fromMs: number, toMs: number): Region {
+    const a = checkMs('time range start', fromMs)
+    const b = checkMs('time range end', toMs)
+    if (a > b) throw new InvalidArgumentError(`time range start ${a} is after its end ${b}`)
+    return new Region({ ...this.parts, timeMs: [a, b] })
+  }
+
+  get entity(): string | undefined {
+    return this.parts.entity
+  }
+  get scope(): string | undefined {
+    return this.parts.scope
+  }
+
+  /** A stable text form, e.g. for naming a cursor's checkpoint after its region. */
+  toString(): string {
+    const p = this.parts
+    return [
+      `entity=${p.entity ?? '*'}`,
+      `scope=${p.scope ?? '*'}`,
+      `fact=${p.kind !== undefined ? p.kind.toString(16) : p.category !== undefined ? `c${p.category}` : '*'}`,
+      `clock=${p.clock ? p.clock.join('..') : '*'}`,
+      `time=${p.timeMs ? p.timeMs.join('..') : '*'}`,
+    ].join('|')
+  }
+
+  /** @internal the filter the native index runs. */
+  toFilter(): NativeFilter {
+    const p = this.parts
+    const f: NativeFilter = {}
+    if (p.entity !== undefined) f.entity = p.entity
+    if (p.scope !== undefined) f.scope = p.scope
+    if (p.kind !== undefined) f.kind = p.kind
+    if (p.category !== undefined) f.category = p.category
+    if (p.clock) {
+      f.clockFrom = p.clock[0]
+      f.clockTo = p.clock[1]
+    }
+    if (p.timeMs) {
+      f.timeFromUs = Math.ceil(p.timeMs[0] * 1000)
+      f.timeToUs = Math.floor(p.timeMs[1] * 1000 + 999)
+    }
+    return f
+  }
+}

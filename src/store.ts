@@ -1,0 +1,367 @@
+import { encodePayload } from './codec.js'
+import { Coordinate, validateName } from './coordinate.js'
+import { InvalidArgumentError, InvalidCoordinateError, PayloadTooLargeError, StoreClosedError } from './errors.js'
+import { eventsOf, type NameTable, type StoredEvent } from './event.js'
+import { parseUuid } from './ids.js'
+import { EventKind, userKind } from './kind.js'
+import { Item, native, type NativeStore, type NativeStoreOptions, Rcpt, Req } from './native.js'
+import { normalizeOptions, type StoreOptions } from './options.js'
+import { AppendReceipt } from './receipt.js'
+import { Region } from './region.js'
+
+export interface AppendOptions {
+  /** The entity's current clock (0 when it has no event); otherwise SequenceMismatchError and nothing is written. */
+  expectedSequence?: number
+  /** A key already used returns the first append's receipt and writes nothing, also after a reopen. */
+  idempotencyKey?: string
+  /** Groups events of one flow; defaults to the event's own id. */
+  correlationId?: string
+  /** The event that caused this one. */
+  causationId?: string
+  /** Return only once the event is synced to disk. @defaultValue false */
+  durable?: boolean
+}
+
+export interface BatchItem {
+  coord: Coordinate
+  kind: EventKind
+  payload: unknown
+  expectedSequence?: number
+  idempotencyKey?: string
+  correlationId?: string
+  /** The causing event: an event id, or an earlier item of this batch. */
+  causation?: string | { priorItem: number } | { eventId: string }
+}
+
+export interface BatchOptions {
+  /** Return only once the whole batch is synced. @defaultValue false */
+  durable?: boolean
+}
+
+export interface StoreStats {
+  /** Events in the store. */
+  events: number
+  /** The sequence the next event will get. */
+  nextSequence: bigint
+  /** Every event below this sequence is synced to disk. */
+  durableSequence: bigint
+  segments: number
+  /** Bytes of log on disk. */
+  bytes: number
+  /** Resident bytes of the in-memory index. */
+  indexBytes: number
+  entities: number
+  scopes: number
+  /** When the last sync finished, or null before the first. */
+  lastSyncAt: Date | null
+  syncs: number
+  syncErrors: number
+  /** Bytes of torn, never-synced tail cut off when this store was opened. */
+  recoveredTornBytes: number
+}
+
+const MAX_KEY_BYTES = 1024
+const encoder = new TextEncoder()
+
+function checkOptions(o: unknown): AppendOptions {
+  if (o === undefined) return {}
+  if (typeof o !== 'object' || o === null) throw new InvalidArgumentError('append options must be an object')
+  return o as AppendOptions
+}
+
+function checkExpected(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+    throw new InvalidArgumentError(`expectedSequence must be an integer 0..4294967295, got ${String(v)}`)
+  }
+  return v
+}
+
+function checkKey(v: unknown): Uint8Array {
+  if (typeof v !== 'string' || v.length === 0) throw new InvalidArgumentError('idempotencyKey must be a non-empty string')
+  if (!v.isWellFormed()) throw new InvalidArgumentError('idempotencyKey contains a lone UTF-16 surrogate')
+  const bytes = encoder.encode(v)
+  if (bytes.length > MAX_KEY_BYTES) throw new InvalidArgumentError(`idempotencyKey is longer than ${MAX_KEY_BYTES} bytes`)
+  return bytes
+}
+
+/**
+ * An open event store. Every method is synchronous. One Store per
+ * directory per process may write; others get StoreLockedError.
+ */
+export class Store implements NameTable {
+  readonly dataDir: string
+  readonly readOnly: boolean
+  /** @internal */ private handle: NativeStore | undefined
+  /** @internal */ private readonly opts: NativeStoreOptions
+  /** @internal */ private readonly request = new Uint8Array(Req.size)
+  /** @internal */ private readonly rq = new DataView(this.request.buffer)
+  /** @internal */ private readonly receipt = new Uint8Array(Rcpt.size)
+  /** @internal */ private readonly entityIds = new Map<string, number>()
+  /** @internal */ private readonly scopeIds = new Map<string, number>()
+  /** @internal */ private readonly coords = new Map<number, Map<number, Coordinate>>()
+
+  private constructor(opts: NativeStoreOptions) {
+    this.opts = opts
+    this.dataDir = opts.dataDir
+    this.readOnly = opts.readOnly
+    this.handle = new (native().NativeStore)(opts)
+    this.handle.setBuffers(this.request, this.receipt)
+  }
+
+  /** Opens (creating when missing) the store in `options.dataDir`, recovering it after a crash. */
+  static open(options: StoreOptions): Store {
+    return new Store(normalizeOptions(options))
+  }
+
+  get closed(): boolean {
+    return this.handle === undefined
+  }
+
+  /** @internal */
+  private live(): NativeStore {
+    if (!this.handle) throw new StoreClosedError('the store is closed')
+    return this.handle
+  }
+
+  /** @internal */
+  private entityId(h: NativeStore, name: string): number {
+    let id = this.entityIds.get(name)
+    if (id === undefined) {
+      id = h.internEntity(name)
+      this.entityIds.set(name, id)
+    }
+    return id
+  }
+
+  /** @internal */
+  private scopeId(h: NativeStore, name: string): number {
+    let id = this.scopeIds.get(name)
+    if (id === undefined) {
+      id = h.internScope(name)
+      this.scopeIds.set(name, id)
+    }
+    return id
+  }
+
+  /** @internal NameTable: the Coordinate for interned ids, cached. */
+  coordinate(entityId: number, scopeId: number): Coordinate {
+    let byScope = this.coords.get(entityId)
+    if (!byScope) this.coords.set(entityId, (byScope = new Map()))
+    let c = byScope.get(scopeId)
+    if (!c) {
+      const h = this.live()
+      c = new Coordinate(h.entityName(entityId), h.scopeName(scopeId))
+      byScope.set(scopeId, c)
+    }
+    return c
+  }
+
+  /** @internal */
+  private encode(payload: unknown): Uint8Array {
+    const bytes = encodePayload(payload)
+    if (bytes.byteLength > this.opts.maxPayloadBytes) {
+      throw new PayloadTooLargeError(
+        `payload encodes to ${bytes.byteLength} bytes, over maxPayloadBytes (${this.opts.maxPayloadBytes})`,
+        { size: bytes.byteLength, limit: this.opts.maxPayloadBytes },
+      )
+    }
+    return bytes
+  }
+
+  /** Appends one event; returns once it is written (and synced, with `durable: true`). */
+  append(coord: Coordinate, kind: EventKind, payload: unknown, options?: AppendOptions): AppendReceipt {
+    const h = this.live()
+    if (!(coord instanceof Coordinate)) throw new InvalidCoordinateError('coord must be a Coordinate')
+    const k = userKind(kind)
+    const o = checkOptions(options)
+    const q = this.request
+    const v = this.rq
+    let flags = 0
+    if (o.expectedSequence !== undefined) {
+      v.setUint32(Req.expected, checkExpected(o.expectedSequence), true)
+      flags |= Req.hasExpected
+    }
+    if (o.idempotencyKey !== undefined) {
+      const key = checkKey(o.idempotencyKey)
+      q.set(key, Req.key)
+      v.setUint32(Req.keyLen, key.length, true)
+      flags |= Req.hasKey
+    }
+    if (o.correlationId !== undefined) {
+      parseUuid('correlationId', o.correlationId, q, Req.correlation)
+      flags |= Req.hasCorrelation
+    }
+    if (o.causationId !== undefined) {
+      parseUuid('causationId', o.causationId, q, Req.causation)
+      flags |= Req.hasCausation
+    }
+    if (o.durable !== undefined && typeof o.durable !== 'boolean') throw new InvalidArgumentError('durable must be a boolean')
+    const bytes = this.encode(payload)
+    v.setUint32(Req.entity, this.entityId(h, coord.entity), true)
+    v.setUint32(Req.scope, this.scopeId(h, coord.scope), true)
+    v.setUint16(Req.kind, k.value, true)
+    q[Req.flags] = flags
+    h.append(bytes, o.durable === true)
+    return new AppendReceipt(this.receipt.slice())
+  }
+
+  /** Appends an event caused by another: correlation kept, causation recorded. */
+  appendReaction(
+    coord: Coordinate,
+    kind: EventKind,
+    payload: unknown,
+    correlationId: string,
+    causationId: string,
+    options?: Omit<AppendOptions, 'correlationId' | 'causationId'>,
+  ): AppendReceipt {
+    return this.append(coord, kind, payload, { ...checkOptions(options), correlationId, causationId })
+  }
+
+  /** Appends every item or none, also across a crash. Receipts come back in item order. */
+  appendBatch(items: readonly BatchItem[], options?: BatchOptions): AppendReceipt[] {
+    const h = this.live()
+    if (!Array.isArray(items)) throw new InvalidArgumentError('appendBatch expects an array of items')
+    if (items.length === 0) throw new InvalidArgumentError('appendBatch needs at least one item')
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      throw new InvalidArgumentError('batch options must be an object')
+    }
+    const n = items.length
+    const desc = new Uint8Array(n * Item.size)
+    const dv = new DataView(desc.buffer)
+    const chunks: Uint8Array[] = []
+    let offset = 0
+    const pending: Array<{ at: number; entity: string; scope: string }> = []
+    for (let i = 0; i < n; i++) {
+      const it = items[i]
+      if (typeof it !== 'object' || it === null) throw new InvalidArgumentError(`batch item ${i} must be an object`)
+      if (!(it.coord instanceof Coordinate)) throw new InvalidCoordinateError(`batch item ${i}: coord must be a Coordinate`)
+      const k = userKind(it.kind)
+      const base = i * Item.size
+      let flags = 0
+      const bytes = this.encode(it.payload).slice()
+      dv.setUint32(base + Item.payloadOffset, offset, true)
+      dv.setUint32(base + Item.payloadLen, bytes.length, true)
+      chunks.push(bytes)
+      offset += bytes.length
+      if (it.expectedSequence !== undefined) {
+        dv.setUint32(base + Item.expected, checkExpected(it.expectedSequence), true)
+        flags |= Req.hasExpected
+      }
+      if (it.idempotencyKey !== undefined) {
+        const key = checkKey(it.idempotencyKey)
+        dv.setUint32(base + Item.keyOffset, offset, true)
+        dv.setUint32(base + Item.keyLen, key.length, true)
+        chunks.push(key)
+        offset += key.length
+        flags |= Req.hasKey
+      }
+      if (it.correlationId !== undefined) {
+        parseUuid(`batch item ${i} correlationId`, it.correlationId, desc, base + Item.correlation)
+        flags |= Req.hasCorrelation
+      }
+      const c = it.causation
+      if (c !== undefined) {
+        if (typeof c === 'string') {
+          parseUuid(`batch item ${i} causation`, c, desc, base + Item.causation)
+          flags |= Req.hasCausation
+        } else if (typeof c === 'object' && c !== null && 'priorItem' in c) {
+          const p = c.priorItem
+          if (!Number.isInteger(p) || p < 0 || p >= i) {
+            throw new InvalidArgumentError(`batch item ${i}: causation.priorItem must name an earlier item (0..${i - 1})`)
+          }
+          dv.setInt32(base + Item.priorItem, p, true)
+          flags |= Req.priorItem
+        } else if (typeof c === 'object' && c !== null && 'eventId' in c) {
+          parseUuid(`batch item ${i} causation.eventId`, c.eventId, desc, base + Item.causation)
+          flags |= Req.hasCausation
+        } else {
+          throw new InvalidArgumentError(`batch item ${i}: causation must be an event id or { priorItem } or { eventId }`)
+        }
+      }
+      dv.setUint16(base + Item.kind, k.value, true)
+      desc[base + Item.flags] = flags
+      pending.push({ at: base, entity: it.coord.entity, scope: it.coord.scope })
+    }
+    // Interning only after every item validated, so a refused batch interns nothing.
+    for (const p of pending) {
+      dv.setUint32(p.at + Item.entity, this.entityId(h, p.entity), true)
+      dv.setUint32(p.at + Item.scope, this.scopeId(h, p.scope), true)
+    }
+    const bytes = Buffer.concat(chunks, offset)
+    const receipts = new Uint8Array(n * Rcpt.size)
+    h.appendBatch(desc, bytes, n, options?.durable === true, receipts)
+    const out: AppendReceipt[] = []
+    for (let i = 0; i < n; i++) out.push(new AppendReceipt(receipts.subarray(i * Rcpt.size, (i + 1) * Rcpt.size)))
+    return out
+  }
+
+  /** @internal */
+  private durableBelow(h: NativeStore): bigint {
+    return BigInt(h.stats().durableSequence)
+  }
+
+  /** The event with this id, or undefined. */
+  get<P = unknown>(eventId: string): StoredEvent<P> | undefined {
+    const h = this.live()
+    const id = new Uint8Array(16)
+    parseUuid('eventId', eventId, id, 0)
+    const buf = h.get(id)
+    if (!buf) return undefined
+    return eventsOf(buf, this, this.durableBelow(h))[0] as StoredEvent<P>
+  }
+
+  /** Every event of exactly this entity, in clock order. */
+  stream<P = unknown>(entity: string | Coordinate): StoredEvent<P>[] {
+    const h = this.live()
+    const name = entity instanceof Coordinate ? entity.entity : validateName('entity', entity)
+    return eventsOf(h.query({ entity: name, exactEntity: true }), this, this.durableBelow(h)) as StoredEvent<P>[]
+  }
+
+  /** Events matching the region, in global-sequence order. */
+  query<P = unknown>(region: Region): StoredEvent<P>[] {
+    const h = this.live()
+    if (!(region instanceof Region)) throw new InvalidArgumentError('query expects a Region')
+    return eventsOf(h.query(region.toFilter()), this, this.durableBelow(h)) as StoredEvent<P>[]
+  }
+
+  /** Every event in a scope, in global-sequence order. */
+  byScope<P = unknown>(scope: string): StoredEvent<P>[] {
+    return this.query<P>(Region.scope(scope))
+  }
+
+  /** Every event of one kind, in global-sequence order. */
+  byFact<P = unknown>(kind: EventKind): StoredEvent<P>[] {
+    return this.query<P>(Region.all().withFact(kind))
+  }
+
+  /** Returns once every event appended so far is synced to disk. */
+  sync(): void {
+    this.live().sync()
+  }
+
+  stats(): StoreStats {
+    const s = this.live().stats()
+    return {
+      events: s.events,
+      nextSequence: BigInt(s.nextSequence),
+      durableSequence: BigInt(s.durableSequence),
+      segments: s.segments,
+      bytes: s.bytes,
+      indexBytes: s.indexBytes,
+      entities: s.entities,
+      scopes: s.scopes,
+      lastSyncAt: s.lastSyncUs > 0 ? new Date(s.lastSyncUs / 1000) : null,
+      syncs: s.syncs,
+      syncErrors: s.syncErrors,
+      recoveredTornBytes: s.recoveredTornBytes,
+    }
+  }
+
+  /** Syncs, seals the active segment and releases the directory. Safe to call twice. */
+  close(): void {
+    const h = this.handle
+    if (!h) return
+    this.handle = undefined
+    h.close()
+  }
+}
