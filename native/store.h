@@ -105,7 +105,8 @@ class Store {
   // All of `n` items or none, also across a crash.
   Status AppendBatch(const AppendRequest* items, size_t n, Receipt* out);
 
-  // Returns once every event appended before the call is durable.
+  // Returns once every event appended before the call is durable and the
+  // segment header records that frontier (two fdatasyncs when work is pending).
   Status Sync();
   // Returns once the event with this sequence is durable.
   Status WaitDurable(uint64_t sequence);

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest'
+import {
+  Coordinate,
+  EventKind,
+  InvalidArgumentError,
+  InvalidCoordinateError,
+  InvalidKindError,
+  InvalidPayloadError,
+  isCausewayError,
+  PayloadTooLargeError,
+  Region,
+  Store,
+  type ErrorCode,
+} from '../src/index.js'
+import { dirDigest, tempDir } from './helpers.js'
+
+const K = EventKind.custom(1, 1)
+const c = () => new Coordinate('order:1', 'shop')
+const circular: Record<string, unknown> = {}
+circular.self = circular
+
+// [what, call, expected code]
+const cases: Array<[string, (s: Store) => unknown, ErrorCode]> = [
+  ['empty entity', () => new Coordinate('', 'shop'), 'E_INVALID_COORDINATE'],
+  ['empty scope', () => new Coordinate('a', ''), 'E_INVALID_COORDINATE'],
+  ['over-long entity', () => new Coordinate('e'.repeat(1025), 'shop'), 'E_INVALID_COORDINATE'],
+  ['over-long multibyte scope', () => new Coordinate('a', 'é'.repeat(513)), 'E_INVALID_COORDINATE'],
+  ['control character in entity', () => new Coordinate('a\nb', 'shop'), 'E_INVALID_COORDINATE'],
+  ['NUL in scope', () => new Coordinate('a', 's\0'), 'E_INVALID_COORDINATE'],
+  ['DEL in entity', () => new Coordinate('a\x7f', 's'), 'E_INVALID_COORDINATE'],
+  ['lone surrogate in entity', () => new Coordinate('a\ud800', 's'), 'E_INVALID_COORDINATE'],
+  ['non-string entity', () => new Coordinate(42 as unknown as string, 's'), 'E_INVALID_COORDINATE'],
+  ['plain object as coordinate', (s) => s.append({ entity: 'a', scope: 'b' } as unknown as Coordinate, K, 1), 'E_INVALID_COORDINATE'],
+  ['reserved category 0', () => EventKind.custom(0, 1), 'E_INVALID_KIND'],
+  ['reserved category 0xD', () => EventKind.custom(0xd, 1), 'E_INVALID_KIND'],
+  ['category 16', () => EventKind.custom(16, 1), 'E_INVALID_KIND'],
+  ['type 4096', () => EventKind.custom(1, 4096), 'E_INVALID_KIND'],
+  ['fractional type', () => EventKind.custom(1, 1.5), 'E_INVALID_KIND'],
+  ['reserved kind by value', (s) => s.append(c(), EventKind.fromValue(0x0001), 1), 'E_INVALID_KIND'],
+  ['number as kind', (s) => s.append(c(), 0x1001 as unknown as EventKind, 1), 'E_INVALID_KIND'],
+  ['function payload', (s) => s.append(c(), K, () => 1), 'E_INVALID_PAYLOAD'],
+  ['symbol in payload', (s) => s.append(c(), K, { a: Symbol('x') }), 'E_INVALID_PAYLOAD'],
+  ['BigInt payload', (s) => s.append(c(), K, { n: 10n }), 'E_INVALID_PAYLOAD'],
+  ['NaN payload', (s) => s.append(c(), K, { n: NaN }), 'E_INVALID_PAYLOAD'],
+  ['Infinity payload', (s) => s.append(c(), K, [Infinity]), 'E_INVALID_PAYLOAD'],
+  ['circular payload', (s) => s.append(c(), K, circular), 'E_INVALID_PAYLOAD'],
+  ['undefined payload', (s) => s.append(c(), K, undefined), 'E_INVALID_PAYLOAD'],
+  ['class instance payload', (s) => s.append(c(), K, new Map([[1, 2]])), 'E_INVALID_PAYLOAD'],
+  ['oversize payload', (s) => s.append(c(), K, 'x'.repeat(2048)), 'E_PAYLOAD_TOO_LARGE'],
+  ['negative expectedSequence', (s) => s.append(c(), K, 1, { expectedSequence: -1 }), 'E_INVALID_ARGUMENT'],
+  ['string expectedSequence', (s) => s.append(c(), K, 1, { expectedSequence: '1' as unknown as number }), 'E_INVALID_ARGUMENT'],
+  ['empty idempotency key', (s) => s.append(c(), K, 1, { idempotencyKey: '' }), 'E_INVALID_ARGUMENT'],
+  ['over-long idempotency key', (s) => s.append(c(), K, 1, { idempotencyKey: 'k'.repeat(1025) }), 'E_INVALID_ARGUMENT'],
+  ['malformed correlation id', (s) => s.append(c(), K, 1, { correlationId: 'nope' }), 'E_INVALID_ARGUMENT'],
+  ['malformed causation id', (s) => s.append(c(), K, 1, { causationId: '1234' }), 'E_INVALID_ARGUMENT'],
+  ['non-boolean durable', (s) => s.append(c(), K, 1, { durable: 'yes' as unknown as boolean }), 'E_INVALID_ARGUMENT'],
+  ['options not an object', (s) => s.append(c(), K, 1, 7 as never), 'E_INVALID_ARGUMENT'],
+  ['empty batch', (s) => s.appendBatch([]), 'E_INVALID_ARGUMENT'],
+  ['batch not an array', (s) => s.appendBatch('x' as never), 'E_INVALID_ARGUMENT'],
+  ['batch priorItem forward', (s) => s.appendBatch([{ coord: c(), kind: K, payload: 1, causation: { priorItem: 0 } }]), 'E_INVALID_ARGUMENT'],
+  [
+    'batch with one bad payload',
+    (s) => s.appendBatch([{ coord: c(), kind: K, payload: 1 }, { coord: c(), kind: K, payload: NaN }]),
+    'E_INVALID_PAYLOAD',
+  ],
+  [
+    'batch repeating one idempotency key',
+    (s) => s.appendBatch([{ coord: c(), kind: K, payload: 1, idempotencyKey: 'a' }, { coord: c(), kind: K, payload: 2, idempotencyKey: 'a' }]),
+    'E_INVALID_ARGUMENT',
+  ],
+  ['get with a non-uuid', (s) => s.get('not-an-id'), 'E_INVALID_ARGUMENT'],
+  ['query with a non-region', (s) => s.query({} as Region), 'E_INVALID_ARGUMENT'],
+  ['stream of an empty entity', (s) => s.stream(''), 'E_INVALID_COORDINATE'],
+  ['inverted clock range', () => Region.all().withClockRange(5, 1), 'E_INVALID_ARGUMENT'],
+  ['NaN time range', () => Region.all().withTimeRange(NaN, 1), 'E_INVALID_ARGUMENT'],
+  ['open without dataDir', () => Store.open({} as never), 'E_INVALID_ARGUMENT'],
+  ['open with a tiny segment', () => Store.open({ dataDir: '/tmp/x', segmentMaxBytes: 100 }), 'E_INVALID_ARGUMENT'],
+  ['open with a bad sync mode', () => Store.open({ dataDir: '/tmp/x', sync: { mode: 'sometimes' as never } }), 'E_INVALID_ARGUMENT'],
+]
+
+describe('bad input', () => {
+  it.each(cases)('refuses %s with a typed error and changes no byte on disk', (_what, call, code) => {
+    const dir = tempDir()
+    const s = Store.open({ dataDir: dir, maxPayloadBytes: 1024 })
+    s.append(c(), K, { seed: true })
+    s.sync()
+    const before = dirDigest(dir)
+    const stats = s.stats()
+    let err: unknown
+    try {
+      call(s)
+    } catch (e) {
+      err = e
+    }
+    expect(isCausewayError(err, code), `expected ${code}, got ${String(err)}`).toBe(true)
+    expect((err as Error).message.length).toBeGreaterThan(10)
+    s.sync()
+    expect(s.stats().events).toBe(stats.events)
+    expect(s.stats().nextSequence).toBe(stats.nextSequence)
+    expect(dirDigest(dir)).toEqual(before)
+    s.close()
+  })
+
+  it('has one error class per code, each an instance of its base', () => {
+    expect(new InvalidCoordinateError('x').code).toBe('E_INVALID_COORDINATE')
+    expect(new InvalidKindError('x')).toBeInstanceOf(Error)
+    expect(new InvalidPayloadError('x').name).toBe('InvalidPayloadError')
+    expect(new PayloadTooLargeError('x', { size: 5 })).toMatchObject({ size: 5 })
+    expect(isCausewayError(new InvalidArgumentError('x'), 'E_INVALID_ARGUMENT')).toBe(true)
+    expect(isCausewayError(new Error('x'))).toBe(false)
+  })
+
+  it('refuses an event larger than a whole segment with PayloadTooLargeError', () => {
+    const s = Store.open({ dataDir: tempDir(), segmentMaxBytes: 4096 })
+    expect(() => s.append(c(), K, 'x'.repeat(5000))).toThrow(PayloadTooLargeError)
+    expect(() => s.appendBatch(Array.from({ length: 30 }, (_, i) => ({ coord: c(), kind: K, payload: 'y'.repeat(100) + i })))).toThrow(
+      PayloadTooLargeError,
+    )
+    expect(s.stats().events).toBe(0)
+    s.append(c(), K, 'fits')
+    s.close()
+  })
+})

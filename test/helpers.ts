@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { afterEach } from 'vitest'
+
+const made: string[] = []
+
+/** A fresh temporary directory, removed after the test. */
+export function tempDir(label = 'store'): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `causeway-${label}-`))
+  made.push(d)
+  return d
+}
+
+afterEach(() => {
+  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true })
+})
+
+/** name -> sha256 of every file in a directory: proves "no byte changed". */
+export function dirDigest(dir: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const n of fs.readdirSync(dir).sort()) {
+    const p = path.join(dir, n)
+    if (fs.statSync(p).isFile()) out[n] = createHash('sha256').update(fs.readFileSync(p)).digest('hex')
+  }
+  return out
+}
+
+/**
+ * The files of an open store as a crash would leave them: copied while the
+ * store is open, so they hold what the page cache holds, unsealed.
+ */
+export function crashImage(dir: string): string {
+  const dst = tempDir('crash')
+  for (const n of fs.readdirSync(dir)) fs.copyFileSync(path.join(dir, n), path.join(dst, n))
+  return dst
+}
+
+export function segmentFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith('.cwseg'))
+    .sort()
+    .map((n) => path.join(dir, n))
+}
+
+export const repoRoot = path.resolve(__dirname, '..')
