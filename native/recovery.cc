@@ -57,10 +57,18 @@ Status Store::Recover() {
                                 " (a segment is missing or foreign)");
     if (!last && f.state != kFrontierSealed)
       return Status::Corruption(Where(*seg, 0) + ": an older segment is not sealed (its frontier record is lost)");
+    if (f.end > seg->size())
+      return Status::Corruption(Where(*seg, seg->size()) + ": the file ends before its durable frontier (" +
+                                std::to_string(f.end) + "); synced bytes were cut off");
     const uint64_t limit = f.state == kFrontierSealed ? f.end : seg->size();
+    // The segment joins the list before its frames reach the index: the
+    // index resolves event ids through it while it grows.
     const uint32_t slot = static_cast<uint32_t>(segments_.size());
+    std::shared_ptr<Segment> shared(seg.release());
+    segments_.push_back(shared);
+    const Segment* segp = shared.get();
     index_.Reserve(index_.size() + (limit - kSegmentHeaderSize) / 256);
-    ScanOutcome out = ScanFrames(seg->data(), kSegmentHeaderSize, limit, next_seq,
+    ScanOutcome out = ScanFrames(segp->data(), kSegmentHeaderSize, limit, next_seq,
                                  [&](const FrameView& v, uint64_t offset) {
                                    uint32_t e = index_.InternEntity(
                                        std::string_view(reinterpret_cast<const char*>(v.entity()), v.entity_len));
@@ -72,17 +80,17 @@ Status Store::Recover() {
     const bool clean_end = out.stop == FrameCheck::kEnd && !out.pending_batch;
     if (f.state == kFrontierSealed) {
       if (!clean_end || out.committed_end != f.end)
-        return Status::Corruption(Where(*seg, out.stop_offset) + ": " +
+        return Status::Corruption(Where(*segp, out.stop_offset) + ": " +
                                   (out.pending_batch ? "batch without its end frame" : FrameCheckName(out.stop)) +
                                   " inside a sealed segment");
       if (out.next_sequence != f.next_sequence)
-        return Status::Corruption(Where(*seg, f.end) + ": sealed frontier names sequence " +
+        return Status::Corruption(Where(*segp, f.end) + ": sealed frontier names sequence " +
                                   std::to_string(f.next_sequence) + " but the frames end at " +
                                   std::to_string(out.next_sequence));
     } else {
       if (out.committed_end < f.end) {
         uint64_t at = out.pending_batch ? out.committed_end : out.stop_offset;
-        return Status::Corruption(Where(*seg, at) + ": " +
+        return Status::Corruption(Where(*segp, at) + ": " +
                                   (out.pending_batch ? std::string("batch without its end frame")
                                                      : std::string(FrameCheckName(out.stop))) +
                                   " below the durable frontier (" + std::to_string(f.end) + ")");
@@ -91,7 +99,7 @@ Status Store::Recover() {
       if (!clean_end || out.stop_offset < limit) {
         // The torn part runs from the cut to the last non-zero byte (frames
         // and the file size are multiples of 8, so whole words suffice).
-        const uint8_t* d = seg->data();
+        const uint8_t* d = segp->data();
         uint64_t dirty_to = out.committed_end;
         for (uint64_t p = limit & ~uint64_t(7); p > out.committed_end; p -= 8) {
           if (LoadLE<uint64_t>(d + p - 8) != 0) {
@@ -105,10 +113,7 @@ Status Store::Recover() {
     next_seq = out.next_sequence;
     if (last && writable) {
       write_pos_ = out.committed_end;
-      active_ = std::shared_ptr<Segment>(seg.release());
-      segments_.push_back(active_);
-    } else {
-      segments_.push_back(std::shared_ptr<Segment>(seg.release()));
+      active_ = shared;
     }
   }
   next_sequence_ = next_seq;

@@ -146,7 +146,7 @@ void Segment::ReadFrontier() {
     if (LoadLE<uint32_t>(slot + kFrontierCrcOffset) != SlotCrc(slot)) continue;
     Frontier f{LoadLE<uint64_t>(slot), LoadLE<uint64_t>(slot + 8), LoadLE<uint64_t>(slot + 16),
                LoadLE<uint32_t>(slot + 24)};
-    if (f.generation == 0 || f.end < kSegmentHeaderSize || f.end > size_) continue;
+    if (f.generation == 0 || f.end < kSegmentHeaderSize) continue;  // an end past the file is kept: recovery reports it
     if (f.state != kFrontierOpen && f.state != kFrontierSealed) continue;
     if (current_slot_ < 0 || f.generation > frontier_.generation) {
       frontier_ = f;
