@@ -42,7 +42,12 @@ uint64_t EncodeFrame(const FrameFields& f, uint8_t* dst) {
 }
 
 FrameCheck DecodeFrame(const uint8_t* p, uint64_t avail, FrameView* out) {
-  if (avail < 8) return avail == 0 || LoadLE<uint32_t>(p) == 0 ? FrameCheck::kEnd : FrameCheck::kTruncated;
+  if (avail < 8) {
+    // Too short for a length and CRC: end of data if it is all zeros, torn otherwise.
+    for (uint64_t i = 0; i < avail; i++)
+      if (p[i] != 0) return FrameCheck::kTruncated;
+    return FrameCheck::kEnd;
+  }
   const uint32_t length = LoadLE<uint32_t>(p + frame::kLength);
   if (length == 0) {
     // A zero length with a non-zero CRC word is not unwritten space.

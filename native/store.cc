@@ -100,7 +100,18 @@ Status Store::CheckWritable() const {
   return Status::OK();
 }
 
+// The TypeScript layer validates names with exact messages; this is the
+// cheap re-check that keeps an unreadable frame from ever being written.
+static Status CheckName(const char* what, const std::string& name) {
+  if (name.empty() || name.size() > kMaxNameBytes)
+    return Status::InvalidArgument(std::string(what) + " must be 1.." + std::to_string(kMaxNameBytes) + " bytes");
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7f) return Status::InvalidArgument(std::string(what) + " contains a control character");
+  return Status::OK();
+}
+
 Status Store::InternEntity(const std::string& name, uint32_t* id) {
+  CW_RETURN_IF_ERROR(CheckName("entity", name));
   std::lock_guard<std::mutex> g(mu_);
   if (closed()) return Status::Closed("the store is closed");
   *id = index_.InternEntity(name);
@@ -108,6 +119,7 @@ Status Store::InternEntity(const std::string& name, uint32_t* id) {
 }
 
 Status Store::InternScope(const std::string& name, uint32_t* id) {
+  CW_RETURN_IF_ERROR(CheckName("scope", name));
   std::lock_guard<std::mutex> g(mu_);
   if (closed()) return Status::Closed("the store is closed");
   *id = index_.InternScope(name);

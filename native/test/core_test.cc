@@ -1524,6 +1524,45 @@ TEST(UnsyncedTailOfCrashCopyLost) {
   CHECK_EQ(st.durable_sequence, uint64_t(4));
 }
 
+TEST(ReadOnlyOpenRewritesCrashedSegment) {
+  // A reader of a crashed store sees the committed events and changes no byte:
+  // cutting the torn tail is the next writer's job.
+  TempDir d;
+  const std::string dir = d.Sub("db"), copy = d.Sub("crash");
+  CrashFixture fx;
+  bool ok;
+  MakeCrashCopy(dir, copy, &fx, &ok);
+  CHECK(ok);
+  const uint64_t end4 = FrameEnd(fx.segment, fx.offsets[3]);
+  std::vector<uint8_t> junk(64, 0xee);
+  CHECK(WriteAt(fx.segment, end4, junk.data(), junk.size()));
+  std::vector<uint8_t> before;
+  CHECK(ReadAllBytes(fx.segment, &before));
+  {
+    StoreOptions ro = Options(copy);
+    ro.read_only = true;
+    std::unique_ptr<Store> s;
+    CHECK_OK(Store::Open(ro, &s));
+    std::vector<Ev> evs;
+    CHECK_OK(ReadAll(s.get(), &evs));
+    CHECK_EQ(evs.size(), size_t(4));
+    Receipt r;
+    CHECK_CODE(Append(s.get(), Put(), &r), Status::Code::kInvalidArgument);
+    CHECK_OK(s->Sync());
+    CHECK_OK(s->Close());
+  }
+  std::vector<uint8_t> after;
+  CHECK(ReadAllBytes(fx.segment, &after));
+  CHECK(after == before);
+  // The writer then cuts it.
+  std::unique_ptr<Store> s;
+  CHECK_OK(Store::Open(Options(copy), &s));
+  StoreStats st;
+  CHECK_OK(s->Stats(&st));
+  CHECK_EQ(st.events, uint64_t(4));
+  CHECK_EQ(st.recovered_torn_bytes, uint64_t(64));
+}
+
 TEST(DamageBelowFrontierTreatedAsTornTail) {
   TempDir d;
   const std::string dir = d.Sub("db"), copy = d.Sub("crash");
