@@ -4,7 +4,7 @@ import { InvalidArgumentError, InvalidCoordinateError, PayloadTooLargeError, Sto
 import { eventsOf, type NameTable, type StoredEvent } from './event.js'
 import { parseUuid } from './ids.js'
 import { EventKind, userKind } from './kind.js'
-import { Item, native, type NativeStore, type NativeStoreOptions, Rcpt, Req } from './native.js'
+import { Item, native, type NativeFilter, type NativeStore, type NativeStoreOptions, Rcpt, Req } from './native.js'
 import { normalizeOptions, type StoreOptions } from './options.js'
 import { AppendReceipt } from './receipt.js'
 import { Region } from './region.js'
@@ -170,9 +170,22 @@ export class Store implements NameTable {
 
   /** Appends one event; returns once it is written (and synced, with `durable: true`). */
   append(coord: Coordinate, kind: EventKind, payload: unknown, options?: AppendOptions): AppendReceipt {
+    return this.appendKind(coord, userKind(kind), payload, options)
+  }
+
+  /**
+   * @internal Appends with any kind, reserved ones included: the library's
+   * own system events (denials, ...) go through here; users cannot.
+   */
+  appendSystem(coord: Coordinate, kind: EventKind, payload: unknown, options?: AppendOptions): AppendReceipt {
+    if (!(kind instanceof EventKind)) throw new InvalidArgumentError('kind must be an EventKind')
+    return this.appendKind(coord, kind, payload, options)
+  }
+
+  /** @internal */
+  private appendKind(coord: Coordinate, k: EventKind, payload: unknown, options?: AppendOptions): AppendReceipt {
     const h = this.live()
     if (!(coord instanceof Coordinate)) throw new InvalidCoordinateError('coord must be a Coordinate')
-    const k = userKind(kind)
     const o = checkOptions(options)
     const q = this.request
     const v = this.rq
@@ -322,6 +335,16 @@ export class Store implements NameTable {
     const h = this.live()
     if (!(region instanceof Region)) throw new InvalidArgumentError('query expects a Region')
     return eventsOf(h.query(region.toFilter()), this, this.durableBelow(h)) as StoredEvent<P>[]
+  }
+
+  /**
+   * @internal Events matching a raw index filter (fromSequence, limit,
+   * exactEntity, ...), in global-sequence order. The building block of
+   * cursors, projections and causal walks.
+   */
+  readFiltered<P = unknown>(filter: NativeFilter): StoredEvent<P>[] {
+    const h = this.live()
+    return eventsOf(h.query(filter), this, this.durableBelow(h)) as StoredEvent<P>[]
   }
 
   /** Every event in a scope, in global-sequence order. */
