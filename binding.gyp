@@ -24,6 +24,7 @@
         'native/index.cc',
         'native/recovery.cc',
         'native/store.cc',
+        'native/store_registry.cc',
         # The Node-API layer.
         'native/js_addon.cc',
         'native/js_store.cc',

@@ -65,7 +65,54 @@ Row Index::Add(const FrameView& v, RowLocation loc, uint32_t entity, uint32_t sc
     idempotency_.emplace(d, row);
   }
   IdInsert(row, v.event_id());
+  if (std::memcmp(v.correlation_id(), v.event_id(), 16) != 0) {
+    Digest d;
+    std::memcpy(d.data(), v.correlation_id(), 16);
+    correlated_[d].push_back(row);
+  }
+  if (v.flags & kFlagHasCausation) {
+    Digest d;
+    std::memcpy(d.data(), v.causation_id(), 16);
+    effects_[d].push_back(row);
+  }
   return row;
+}
+
+std::vector<Row> Index::ByCorrelation(const uint8_t* id) const {
+  std::vector<Row> out;
+  int64_t root = FindId(id);
+  Digest d;
+  std::memcpy(d.data(), id, 16);
+  auto it = correlated_.find(d);
+  if (root >= 0) out.push_back(static_cast<Row>(root));
+  if (it != correlated_.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<Row> Index::ByCausation(const uint8_t* id) const {
+  Digest d;
+  std::memcpy(d.data(), id, 16);
+  auto it = effects_.find(d);
+  return it == effects_.end() ? std::vector<Row>() : it->second;
+}
+
+bool Index::Matches(Row r, const RegionFilter& f) const {
+  if (f.has_entity) {
+    if (f.exact_entity ? entities_[entity_[r]].name != f.entity : !MatchesEntity(entity_[r], f)) return false;
+  }
+  if (f.has_scope && scope_names_[scope_[r]] != f.scope) return false;
+  if (f.kind_mode == RegionFilter::Kind::kExact && kind_[r] != f.kind) return false;
+  if (f.kind_mode == RegionFilter::Kind::kCategory && (kind_[r] >> 12) != f.kind) return false;
+  if (f.has_clock && (clock_[r] < f.clock_from || clock_[r] > f.clock_to)) return false;
+  if (f.has_time && (timestamp_[r] < f.time_from_us || timestamp_[r] > f.time_to_us)) return false;
+  return true;
+}
+
+bool Index::AnyMatch(const RegionFilter& f) const {
+  RegionFilter one = f;
+  one.limit = 1;
+  return !Query(one).empty();
 }
 
 uint64_t Index::IdHash(const uint8_t* id) {
@@ -207,6 +254,8 @@ uint64_t Index::MemoryBytes() const {
   for (const auto& s : scope_rows_) b += sizeof(s) + s.capacity() * sizeof(Row);
   for (const auto& [k, v] : kind_rows_) b += 32 + v.capacity() * sizeof(Row);
   b += idempotency_.size() * 48;
+  for (const auto& [k, v] : correlated_) b += 48 + v.capacity() * sizeof(Row);
+  for (const auto& [k, v] : effects_) b += 48 + v.capacity() * sizeof(Row);
   return b;
 }
 

@@ -90,6 +90,15 @@ class Index {
 
   // Rows matching the filter, in global-sequence order.
   std::vector<Row> Query(const RegionFilter& f) const;
+  // True when row r matches every part of f (entity by name; after_sequence ignored).
+  bool Matches(Row r, const RegionFilter& f) const;
+  // True when some row at or after f.after_sequence matches f (stops at the first).
+  bool AnyMatch(const RegionFilter& f) const;
+
+  // Rows whose correlation id is `id` (the root, whose own id it is, included), in order.
+  std::vector<Row> ByCorrelation(const uint8_t* id) const;
+  // Rows whose causation id is `id`: the direct effects of that event, in order.
+  std::vector<Row> ByCausation(const uint8_t* id) const;
 
   // Bytes of heap the index holds (columns, postings, tables), for stats.
   uint64_t MemoryBytes() const;
@@ -134,6 +143,10 @@ class Index {
   std::vector<std::vector<Row>> scope_rows_;
   std::unordered_map<uint16_t, std::vector<Row>> kind_rows_;
   std::unordered_map<Digest, Row, DigestHash> idempotency_;
+  // Postings only for events that name another event: a root event (its
+  // correlation is its own id) costs nothing here.
+  std::unordered_map<Digest, std::vector<Row>, DigestHash> correlated_;
+  std::unordered_map<Digest, std::vector<Row>, DigestHash> effects_;
 
   // Open-addressing table of row + 1 (0 = empty), keyed by a hash of the event id.
   std::vector<uint32_t> id_slots_;

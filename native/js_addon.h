@@ -17,6 +17,9 @@ struct AddonData {
   std::unordered_map<std::string, Napi::FunctionReference> errors;
   Napi::FunctionReference store_ctor;
   std::set<JsStore*> open_stores;
+  // Directories this environment has open: a second open here is refused,
+  // while another environment (a worker) shares the same core store.
+  std::set<std::string> open_dirs;
   ~AddonData();
 };
 

@@ -16,6 +16,7 @@ const char* ClassFor(Status::Code c) {
     case Status::Code::kPoisoned: return "StorePoisonedError";
     case Status::Code::kSequenceMismatch: return "SequenceMismatchError";
     case Status::Code::kNotFound: return "NotFoundError";
+    case Status::Code::kConditionFailed: return "AppendConditionError";
     case Status::Code::kOk: break;
   }
   return "CausewayError";

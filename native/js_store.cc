@@ -2,6 +2,7 @@
 
 #include "js_addon.h"
 #include "js_errors.h"
+#include "store_registry.h"
 
 namespace causeway::js {
 namespace {
@@ -42,6 +43,14 @@ Napi::Function JsStore::Define(Napi::Env env) {
                                      InstanceMethod<&JsStore::Stats>("stats"),
                                      InstanceMethod<&JsStore::EntityName>("entityName"),
                                      InstanceMethod<&JsStore::ScopeName>("scopeName"),
+                                     InstanceMethod<&JsStore::ByCorrelation>("byCorrelation"),
+                                     InstanceMethod<&JsStore::Effects>("effects"),
+                                     InstanceMethod<&JsStore::SubscriptionHead>("subscriptionHead"),
+                                     InstanceMethod<&JsStore::SubscriptionPoll>("subscriptionPoll"),
+                                     InstanceMethod<&JsStore::NextSequence>("nextSequence"),
+                                     InstanceMethod<&JsStore::SetNotify>("setNotify"),
+                                     InstanceMethod<&JsStore::ArmNotify>("armNotify"),
+                                     InstanceMethod<&JsStore::IdleNotify>("idleNotify"),
                                  });
   GetData(env)->store_ctor = Napi::Persistent(f);
   return f;
@@ -71,24 +80,45 @@ JsStore::JsStore(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsStore>(inf
     std::string m = mode.As<Napi::String>().Utf8Value();
     opts.sync_mode = m == "all" ? SyncMode::kAll : m == "none" ? SyncMode::kNone : SyncMode::kData;
   }
-  Status s = Store::Open(opts, &store_);
+  opts.subscriber_capacity = static_cast<uint32_t>(NumberOr(o, "subscriberCapacity", opts.subscriber_capacity));
+  if (opts.subscriber_capacity < 16) opts.subscriber_capacity = 16;
+  AddonData* data = GetData(env);
+  std::shared_ptr<Store> store;
+  std::string canonical;
+  Status s = OpenShared(opts, &store, &canonical);
+  if (s.ok() && data->open_dirs.count(canonical))
+    s = Status::Locked("the store at " + canonical + " is already open in this thread; share that Store object");
   if (!s.ok()) {
     ThrowStatus(env, s);
     return;
   }
-  GetData(env)->open_stores.insert(this);
+  store_ = std::move(store);
+  dir_ = canonical;
+  read_only_ = opts.read_only;
+  data->open_dirs.insert(dir_);
+  data->open_stores.insert(this);
 }
 
 JsStore::~JsStore() { CloseQuietly(); }
 
-void JsStore::CloseQuietly() {
-  if (store_) {
-    store_->Close();
-    store_.reset();
+void JsStore::Release() {
+  if (notifier_) {
+    if (store_) store_->RemoveListener(notifier_.get());
+    notifier_->tsfn.Release();
+    notifier_.reset();
   }
+  // Other environments may still share the store: it closes with its last holder.
+  store_.reset();
+}
+
+void JsStore::CloseQuietly() {
+  Release();
   // The data outlives every store of its environment; erase is a no-op during its teardown.
   Napi::Env env = Env();
-  if (AddonData* d = GetData(env)) d->open_stores.erase(this);
+  if (AddonData* d = GetData(env)) {
+    d->open_stores.erase(this);
+    d->open_dirs.erase(dir_);
+  }
 }
 
 Store* JsStore::Live(Napi::Env env) {
@@ -143,6 +173,48 @@ Napi::Value JsStore::InternScope(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   return Napi::Number::New(env, id);
+}
+
+// Reads a filter object (see NativeFilter in src/native.ts).
+static RegionFilter ParseFilter(Napi::Object o) {
+  RegionFilter f;
+  Napi::Value v = o.Get("entity");
+  if (v.IsString()) {
+    f.has_entity = true;
+    f.entity = v.As<Napi::String>().Utf8Value();
+    f.exact_entity = o.Get("exactEntity").ToBoolean();
+  }
+  v = o.Get("scope");
+  if (v.IsString()) {
+    f.has_scope = true;
+    f.scope = v.As<Napi::String>().Utf8Value();
+  }
+  v = o.Get("kind");
+  if (v.IsNumber()) {
+    f.kind_mode = RegionFilter::Kind::kExact;
+    f.kind = static_cast<uint16_t>(v.As<Napi::Number>().Uint32Value());
+  }
+  v = o.Get("category");
+  if (v.IsNumber()) {
+    f.kind_mode = RegionFilter::Kind::kCategory;
+    f.kind = static_cast<uint16_t>(v.As<Napi::Number>().Uint32Value());
+  }
+  v = o.Get("clockFrom");
+  if (v.IsNumber()) {
+    f.has_clock = true;
+    f.clock_from = static_cast<uint32_t>(v.As<Napi::Number>().DoubleValue());
+    f.clock_to = static_cast<uint32_t>(NumberOr(o, "clockTo", 4294967295.0));
+  }
+  v = o.Get("timeFromUs");
+  if (v.IsNumber()) {
+    f.has_time = true;
+    f.time_from_us = static_cast<int64_t>(v.As<Napi::Number>().DoubleValue());
+    f.time_to_us = static_cast<int64_t>(NumberOr(o, "timeToUs", 9.2e18));
+  }
+  f.after_sequence = static_cast<uint64_t>(NumberOr(o, "fromSequence", 0));
+  double lim = NumberOr(o, "limit", -1);
+  if (lim >= 0) f.limit = static_cast<uint64_t>(lim);
+  return f;
 }
 
 static void ThrowAppendStatus(Napi::Env env, Store* s, const Status& st, const Receipt& r, uint32_t expected,
@@ -254,7 +326,16 @@ Napi::Value JsStore::AppendBatch(const Napi::CallbackInfo& info) {
     if (flags & req::kPriorItem) r.causation_prior_item = LoadLE<int32_t>(d + item::kPriorItem);
   }
   std::vector<Receipt> out(n);
-  Status st = s->AppendBatch(items.data(), n, out.data());
+  AppendCondition cond;
+  const bool conditional = info.Length() > 5 && info[5].IsObject();
+  if (conditional) cond.filter = ParseFilter(info[5].As<Napi::Object>());
+  Status st = s->AppendBatch(items.data(), n, out.data(), conditional ? &cond : nullptr);
+  if (st.code() == Status::Code::kConditionFailed) {
+    Napi::Object d = Napi::Object::New(env);
+    d.Set("conflictSequence", Napi::BigInt::New(env, out[0].sequence));
+    ThrowStatus(env, st, d);
+    return env.Undefined();
+  }
   if (!st.ok()) {
     size_t at = st.code() == Status::Code::kSequenceMismatch ? size_t(out[0].sequence) : 0;
     std::string name;
@@ -286,9 +367,12 @@ Napi::Value JsStore::Sync(const Napi::CallbackInfo& info) {
 Napi::Value JsStore::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!store_) return env.Undefined();
-  Status st = store_->Close();
-  store_.reset();
-  GetData(env)->open_stores.erase(this);
+  std::shared_ptr<Store> s = store_;
+  CloseQuietly();
+  // The last holder closes the store and reports how the final sync went.
+  Status st;
+  if (s.use_count() == 1) st = s->Close();
+  s.reset();
   if (!st.ok()) ThrowStatus(env, st);
   return env.Undefined();
 }
@@ -316,46 +400,113 @@ Napi::Value JsStore::Query(const Napi::CallbackInfo& info) {
     ThrowInvalid(env, "query expects a filter object");
     return env.Undefined();
   }
-  Napi::Object o = info[0].As<Napi::Object>();
-  RegionFilter f;
-  Napi::Value v = o.Get("entity");
-  if (v.IsString()) {
-    f.has_entity = true;
-    f.entity = v.As<Napi::String>().Utf8Value();
-    f.exact_entity = o.Get("exactEntity").ToBoolean();
-  }
-  v = o.Get("scope");
-  if (v.IsString()) {
-    f.has_scope = true;
-    f.scope = v.As<Napi::String>().Utf8Value();
-  }
-  v = o.Get("kind");
-  if (v.IsNumber()) {
-    f.kind_mode = RegionFilter::Kind::kExact;
-    f.kind = static_cast<uint16_t>(v.As<Napi::Number>().Uint32Value());
-  }
-  v = o.Get("category");
-  if (v.IsNumber()) {
-    f.kind_mode = RegionFilter::Kind::kCategory;
-    f.kind = static_cast<uint16_t>(v.As<Napi::Number>().Uint32Value());
-  }
-  v = o.Get("clockFrom");
-  if (v.IsNumber()) {
-    f.has_clock = true;
-    f.clock_from = static_cast<uint32_t>(v.As<Napi::Number>().DoubleValue());
-    f.clock_to = static_cast<uint32_t>(NumberOr(o, "clockTo", 4294967295.0));
-  }
-  v = o.Get("timeFromUs");
-  if (v.IsNumber()) {
-    f.has_time = true;
-    f.time_from_us = static_cast<int64_t>(v.As<Napi::Number>().DoubleValue());
-    f.time_to_us = static_cast<int64_t>(NumberOr(o, "timeToUs", 9.2e18));
-  }
-  f.after_sequence = static_cast<uint64_t>(NumberOr(o, "fromSequence", 0));
-  double lim = NumberOr(o, "limit", -1);
-  if (lim >= 0) f.limit = static_cast<uint64_t>(lim);
+  RegionFilter f = ParseFilter(info[0].As<Napi::Object>());
   size_t count = 0;
   return Records(env, [&](const Allocator& a) { return s->QueryRecords(f, a, &count); });
+}
+
+static bool Id16(const Napi::Value& v) { return v.IsTypedArray() && v.As<Napi::Uint8Array>().ByteLength() == 16; }
+
+Napi::Value JsStore::ByCorrelation(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  if (!Id16(info[0])) {
+    ThrowInvalid(env, "byCorrelation expects a 16-byte id");
+    return env.Undefined();
+  }
+  const uint8_t* id = info[0].As<Napi::Uint8Array>().Data();
+  size_t count = 0;
+  return Records(env, [&](const Allocator& a) { return s->CorrelationRecords(id, a, &count); });
+}
+
+Napi::Value JsStore::Effects(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  if (!Id16(info[0])) {
+    ThrowInvalid(env, "effects expects a 16-byte id");
+    return env.Undefined();
+  }
+  const uint8_t* id = info[0].As<Napi::Uint8Array>().Data();
+  size_t count = 0;
+  return Records(env, [&](const Allocator& a) { return s->EffectRecords(id, a, &count); });
+}
+
+Napi::Value JsStore::SubscriptionHead(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  return Napi::Number::New(env, double(s->BroadcastHead()));
+}
+
+// subscriptionPoll(filter, pos, max) -> { records, pos, lagged }
+Napi::Value JsStore::SubscriptionPoll(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  if (!info[0].IsObject() || !info[1].IsNumber() || !info[2].IsNumber()) {
+    ThrowInvalid(env, "subscriptionPoll expects (filter, position, max)");
+    return env.Undefined();
+  }
+  RegionFilter f = ParseFilter(info[0].As<Napi::Object>());
+  uint64_t pos = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
+  uint64_t max = static_cast<uint64_t>(info[2].As<Napi::Number>().DoubleValue());
+  uint64_t lagged = 0;
+  size_t count = 0;
+  Napi::Value recs = Records(env, [&](const Allocator& a) { return s->SubscriptionPoll(f, &pos, max, a, &lagged, &count); });
+  if (env.IsExceptionPending()) return env.Undefined();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("records", recs);
+  o.Set("position", Napi::Number::New(env, double(pos)));
+  o.Set("lagged", Napi::Number::New(env, double(lagged)));
+  return o;
+}
+
+Napi::Value JsStore::NextSequence(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  return Napi::Number::New(env, double(s->NextSequence()));
+}
+
+// setNotify(fn): fn() runs on this thread after events are published while armed.
+Napi::Value JsStore::SetNotify(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  if (!info[0].IsFunction()) {
+    ThrowInvalid(env, "setNotify expects a function");
+    return env.Undefined();
+  }
+  if (notifier_) return env.Undefined();
+  notifier_ = std::make_unique<Notifier>();
+  notifier_->tsfn = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "causeway-notify", 0, 1);
+  notifier_->tsfn.Unref(env);  // only an armed wait keeps the event loop alive
+  s->AddListener(notifier_.get());
+  return env.Undefined();
+}
+
+// idleNotify(): nothing waits any more; let the event loop exit.
+Napi::Value JsStore::IdleNotify(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (notifier_) notifier_->tsfn.Unref(env);
+  return env.Undefined();
+}
+
+// armNotify(seenNextSequence, keepAlive): fire the notify function once events past it exist.
+Napi::Value JsStore::ArmNotify(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  if (!notifier_) {
+    ThrowInvalid(env, "armNotify before setNotify");
+    return env.Undefined();
+  }
+  if (info[1].ToBoolean()) notifier_->tsfn.Ref(env);
+  else notifier_->tsfn.Unref(env);
+  s->Arm(notifier_.get(), static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue()));
+  return env.Undefined();
 }
 
 Napi::Value JsStore::Get(const Napi::CallbackInfo& info) {

@@ -54,11 +54,30 @@ class JsStore : public Napi::ObjectWrap<JsStore> {
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value EntityName(const Napi::CallbackInfo& info);
   Napi::Value ScopeName(const Napi::CallbackInfo& info);
+  Napi::Value ByCorrelation(const Napi::CallbackInfo& info);
+  Napi::Value Effects(const Napi::CallbackInfo& info);
+  Napi::Value SubscriptionHead(const Napi::CallbackInfo& info);
+  Napi::Value SubscriptionPoll(const Napi::CallbackInfo& info);
+  Napi::Value NextSequence(const Napi::CallbackInfo& info);
+  Napi::Value SetNotify(const Napi::CallbackInfo& info);
+  Napi::Value ArmNotify(const Napi::CallbackInfo& info);
+  Napi::Value IdleNotify(const Napi::CallbackInfo& info);
 
   Store* Live(Napi::Env env);  // the store, or throws StoreClosedError and returns null
   Napi::Value Records(Napi::Env env, const std::function<Status(const Allocator&)>& fill);
+  void Release();  // drops this handle's share of the store
 
-  std::unique_ptr<Store> store_;
+  // Wakes this environment's waiters (cursors, subscriptions) after appends
+  // from any thread, through a thread-safe function: no thread blocks waiting.
+  struct Notifier : Listener {
+    Napi::ThreadSafeFunction tsfn;
+    void Notify() override { tsfn.NonBlockingCall(); }
+  };
+
+  std::shared_ptr<Store> store_;
+  std::string dir_;
+  bool read_only_ = false;
+  std::unique_ptr<Notifier> notifier_;
   Napi::Reference<Napi::Uint8Array> request_ref_, receipt_ref_;
   uint8_t* request_ = nullptr;
   uint8_t* receipt_ = nullptr;

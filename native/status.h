@@ -20,6 +20,7 @@ class Status {
     kPoisoned = 7,         // an earlier fsync failed; no write is accepted
     kSequenceMismatch = 8, // CAS: the entity's clock is not the expected one
     kNotFound = 9,
+    kConditionFailed = 10,  // a conditional append found a matching event
   };
 
   Status() = default;
@@ -33,6 +34,7 @@ class Status {
   static Status Poisoned(std::string msg) { return Status(Code::kPoisoned, std::move(msg)); }
   static Status SequenceMismatch(std::string msg) { return Status(Code::kSequenceMismatch, std::move(msg)); }
   static Status NotFound(std::string msg) { return Status(Code::kNotFound, std::move(msg)); }
+  static Status ConditionFailed(std::string msg) { return Status(Code::kConditionFailed, std::move(msg)); }
   // An errno-carrying I/O error: "<what>: <strerror(err)>".
   static Status FromErrno(const std::string& what, int err);
 

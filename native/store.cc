@@ -179,10 +179,18 @@ void Store::NoteAppended() {
 
 Status Store::Append(const AppendRequest& req, Receipt* out) { return AppendBatch(&req, 1, out); }
 
-Status Store::AppendBatch(const AppendRequest* items, size_t n, Receipt* out) {
+Status Store::AppendBatch(const AppendRequest* items, size_t n, Receipt* out, const AppendCondition* condition) {
   if (n == 0) return Status::InvalidArgument("a batch needs at least one event");
   std::unique_lock<std::mutex> g(mu_);
   CW_RETURN_IF_ERROR(CheckWritable());
+  if (condition && index_.AnyMatch(condition->filter)) {
+    RegionFilter f = condition->filter;
+    f.limit = 1;
+    Row r = index_.Query(f)[0];
+    out[0].sequence = index_.Sequence(r);
+    return Status::ConditionFailed("an event matching the condition was appended at sequence " +
+                                   std::to_string(index_.Sequence(r)));
+  }
 
   // 1. Idempotency: all keyed items already present return their receipts.
   std::vector<Index::Digest> digests(n);
@@ -308,9 +316,49 @@ Status Store::AppendBatch(const AppendRequest* items, size_t n, Receipt* out) {
     index_.Add(laid[i].first, RowLocation{slot, static_cast<uint32_t>(laid[i].second)}, items[i].entity,
                items[i].scope);
   write_pos_ = pos;
+  for (size_t i = 0; i < n; i++) ring_.Publish(next_sequence_ + i);
   next_sequence_ += n;
   NoteAppended();
+  g.unlock();
+  NotifyListeners();
   return Status::OK();
+}
+
+void Store::AddListener(Listener* l) {
+  std::lock_guard<std::mutex> g(listeners_mu_);
+  listeners_.push_back(l);
+}
+
+void Store::RemoveListener(Listener* l) {
+  std::lock_guard<std::mutex> g(listeners_mu_);
+  listeners_.erase(std::remove(listeners_.begin(), listeners_.end(), l), listeners_.end());
+  if (l->armed.exchange(false, std::memory_order_acq_rel)) armed_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+uint64_t Store::NextSequence() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return next_sequence_;
+}
+
+void Store::Arm(Listener* l, uint64_t seen_next_sequence) {
+  {
+    std::lock_guard<std::mutex> g(listeners_mu_);
+    if (!l->armed.exchange(true, std::memory_order_acq_rel)) armed_.fetch_add(1, std::memory_order_relaxed);
+  }
+  // Events may have been published between the caller's read and the arming.
+  if (NextSequence() > seen_next_sequence) NotifyListeners();
+}
+
+void Store::NotifyListeners() {
+  // Relaxed: a stale zero only delays nobody, since Arm re-checks after arming.
+  if (armed_.load(std::memory_order_relaxed) == 0) return;
+  std::lock_guard<std::mutex> g(listeners_mu_);
+  for (Listener* l : listeners_) {
+    if (l->armed.exchange(false, std::memory_order_acq_rel)) {
+      armed_.fetch_sub(1, std::memory_order_relaxed);
+      l->Notify();
+    }
+  }
 }
 
 // Seals the active segment and starts the next one. Order matters for a
@@ -458,6 +506,50 @@ Status Store::QueryRecords(const RegionFilter& filter, const Allocator& alloc, s
   std::lock_guard<std::mutex> g(mu_);
   if (closed()) return Status::Closed("the store is closed");
   std::vector<Row> rows = index_.Query(filter);
+  *count = rows.size();
+  return WriteRecords(rows, alloc);
+}
+
+Status Store::CorrelationRecords(const uint8_t* id, const Allocator& alloc, size_t* count) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (closed()) return Status::Closed("the store is closed");
+  std::vector<Row> rows = index_.ByCorrelation(id);
+  *count = rows.size();
+  return WriteRecords(rows, alloc);
+}
+
+Status Store::EffectRecords(const uint8_t* id, const Allocator& alloc, size_t* count) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (closed()) return Status::Closed("the store is closed");
+  std::vector<Row> rows = index_.ByCausation(id);
+  *count = rows.size();
+  return WriteRecords(rows, alloc);
+}
+
+Status Store::SubscriptionPoll(const RegionFilter& filter, uint64_t* pos, uint64_t max, const Allocator& alloc,
+                               uint64_t* lagged, size_t* count) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (closed()) return Status::Closed("the store is closed");
+  std::vector<Row> rows;
+  uint64_t p = *pos;
+  while (rows.size() < max) {
+    uint64_t seq;
+    BroadcastRing::Read r = ring_.TryRead(p, &seq);
+    if (r == BroadcastRing::Read::kEmpty) break;
+    if (r == BroadcastRing::Read::kLagged) {
+      // Skip to the oldest message still in the ring.
+      const uint64_t h = ring_.head();
+      const uint64_t oldest = h > ring_.capacity() ? h - ring_.capacity() : 0;
+      const uint64_t to = std::max(oldest, p + 1);
+      *lagged += to - p;
+      p = to;
+      continue;
+    }
+    p++;
+    int64_t row = index_.FindSequence(seq);
+    if (row >= 0 && index_.Matches(static_cast<Row>(row), filter)) rows.push_back(static_cast<Row>(row));
+  }
+  *pos = p;
   *count = rows.size();
   return WriteRecords(rows, alloc);
 }

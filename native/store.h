@@ -19,6 +19,7 @@
 #include "dir_lock.h"
 #include "format.h"
 #include "index.h"
+#include "ring.h"
 #include "segment.h"
 #include "status.h"
 
@@ -32,6 +33,23 @@ struct StoreOptions {
   SyncMode sync_mode = SyncMode::kData;
   uint32_t max_payload_bytes = 16u << 20;
   bool read_only = false;
+  uint32_t subscriber_capacity = 65536;  // broadcast ring slots: how far a subscriber may lag
+};
+
+// A condition on an append (seed 003's dynamic consistency boundary): the
+// append goes through only if no event matching `filter` has a sequence at
+// or after filter.after_sequence.
+struct AppendCondition {
+  RegionFilter filter;
+};
+
+// Told when events are published. Armed by its owner; fired (and disarmed)
+// once per arming, from whichever thread appended. Notify must not block.
+class Listener {
+ public:
+  virtual ~Listener() = default;
+  virtual void Notify() = 0;
+  std::atomic<bool> armed{false};
 };
 
 // One event to append. Entity and scope are ids from InternEntity/InternScope.
@@ -102,8 +120,9 @@ class Store {
   Status InternScope(const std::string& name, uint32_t* id);
 
   Status Append(const AppendRequest& req, Receipt* out);
-  // All of `n` items or none, also across a crash.
-  Status AppendBatch(const AppendRequest* items, size_t n, Receipt* out);
+  // All of `n` items or none, also across a crash. With a condition, nothing
+  // is written and ConditionFailed returned when an event matches it.
+  Status AppendBatch(const AppendRequest* items, size_t n, Receipt* out, const AppendCondition* condition = nullptr);
 
   // Returns once every event appended before the call is durable and the
   // segment header records that frontier (two fdatasyncs when work is pending).
@@ -112,6 +131,22 @@ class Store {
   Status WaitDurable(uint64_t sequence);
 
   Status QueryRecords(const RegionFilter& filter, const Allocator& alloc, size_t* count);
+  // Events whose correlation id is `id` (its root included) / whose causation id is `id`.
+  Status CorrelationRecords(const uint8_t* id, const Allocator& alloc, size_t* count);
+  Status EffectRecords(const uint8_t* id, const Allocator& alloc, size_t* count);
+  // Lossy subscription read: up to `max` events matching `filter` from broadcast
+  // position *pos on; advances *pos, and adds to *lagged the events skipped
+  // because the ring overwrote them before this subscriber read them.
+  Status SubscriptionPoll(const RegionFilter& filter, uint64_t* pos, uint64_t max, const Allocator& alloc,
+                          uint64_t* lagged, size_t* count);
+  // The broadcast position a new subscriber starts from (now).
+  uint64_t BroadcastHead() const { return ring_.head(); }
+
+  void AddListener(Listener* l);
+  void RemoveListener(Listener* l);
+  // Arms `l`: it is notified after the next publish (at once if `seen_sequence` is behind).
+  void Arm(Listener* l, uint64_t seen_next_sequence);
+  uint64_t NextSequence() const;
   Status GetRecord(const uint8_t* event_id, const Allocator& alloc, bool* found);
   Status RecordsBySequence(uint64_t from, uint64_t limit, const Allocator& alloc, size_t* count);
   Status Stats(StoreStats* out);
@@ -121,7 +156,7 @@ class Store {
   const StoreOptions& options() const { return options_; }
 
  private:
-  explicit Store(StoreOptions o) : options_(std::move(o)) {}
+  explicit Store(StoreOptions o) : options_(std::move(o)), ring_(options_.subscriber_capacity) {}
 
   Status Recover();
   Status PrepareActive(uint64_t last_id, uint64_t next_sequence);
@@ -131,6 +166,7 @@ class Store {
   void FlusherLoop();
   void NoteAppended();                        // REQUIRES: mu_ held
   Status WriteRecords(const std::vector<Row>& rows, const Allocator& alloc);  // REQUIRES: mu_ held
+  void NotifyListeners();
   Status FrameAt(Row r, FrameView* v) const;  // REQUIRES: mu_ held; CRC checked
   void FillReceipt(const FrameView& v, Receipt* out) const;
   void NewEventId(int64_t ts_us, uint8_t* out);
@@ -168,6 +204,13 @@ class Store {
   uint64_t syncs_ = 0;
   uint64_t sync_errors_ = 0;
   std::thread flusher_;
+
+  // Published events, for lossy subscribers. Written under mu_ (one producer).
+  BroadcastRing ring_;
+  std::mutex listeners_mu_;
+  std::vector<Listener*> listeners_;  // GUARDED_BY(listeners_mu_)
+  // Listeners armed: lets an append skip the listener lock when nobody waits.
+  std::atomic<int> armed_{0};
 };
 
 }  // namespace causeway

@@ -17,6 +17,9 @@ export type ErrorCode =
   | 'E_IO'
   | 'E_STORE_POISONED'
   | 'E_NOT_FOUND'
+  | 'E_APPEND_CONDITION'
+  | 'E_SUBSCRIPTION_LAGGED'
+  | 'E_GATE_DENIED'
 
 export class CausewayError extends Error {
   readonly code: ErrorCode = 'E_CAUSEWAY'
@@ -82,6 +85,19 @@ export class NotFoundError extends CausewayError {
   override readonly code = 'E_NOT_FOUND' as const
 }
 
+/** appendIf found an event matching its condition after the given position; nothing was written. */
+export class AppendConditionError extends CausewayError {
+  override readonly code = 'E_APPEND_CONDITION' as const
+  /** Global sequence of the first event that matched the condition. */
+  declare readonly conflictSequence: bigint
+}
+
+/** A subscriber fell more than the ring's capacity behind; `missed` events were not delivered to it. */
+export class SubscriptionLaggedError extends CausewayError {
+  override readonly code = 'E_SUBSCRIPTION_LAGGED' as const
+  declare readonly missed: number
+}
+
 /** The classes the native addon instantiates, by name. */
 export const errorClasses = {
   CausewayError,
@@ -97,6 +113,7 @@ export const errorClasses = {
   IoError,
   StorePoisonedError,
   NotFoundError,
+  AppendConditionError,
 }
 
 /** True when `e` is a causeway error, of the given code when one is passed. */

@@ -23,6 +23,11 @@ export interface StoreOptions {
   maxPayloadBytes?: number
   /** Open for reading only: shared lock, no writes. @defaultValue false */
   readOnly?: boolean
+  /**
+   * Slots of the broadcast ring that feeds `subscribe()`: a subscriber more
+   * than this many events behind is told it lagged. @defaultValue 65536
+   */
+  subscriberCapacity?: number
 }
 
 function int(what: string, v: unknown, dflt: number, min: number, max: number): number {
@@ -57,5 +62,6 @@ export function normalizeOptions(options: unknown): NativeStoreOptions {
     syncMode: mode,
     maxPayloadBytes: int('maxPayloadBytes', o.maxPayloadBytes, 16 * 1024 * 1024, 1, 64 * 1024 * 1024),
     readOnly: o.readOnly ?? false,
+    subscriberCapacity: int('subscriberCapacity', o.subscriberCapacity, 65536, 16, 1 << 24),
   }
 }

@@ -33,6 +33,13 @@ export interface BatchItem {
   causation?: string | { priorItem: number } | { eventId: string }
 }
 
+export interface AppendCondition {
+  /** The consistency boundary: events that would change the decision. */
+  failIfEventsMatch: Region
+  /** The position the decision was made at; null when it saw no event. */
+  after: bigint | null
+}
+
 export interface BatchOptions {
   /** Return only once the whole batch is synced. @defaultValue false */
   durable?: boolean
@@ -99,6 +106,7 @@ export class Store implements NameTable {
   /** @internal */ private readonly entityIds = new Map<string, number>()
   /** @internal */ private readonly scopeIds = new Map<string, number>()
   /** @internal */ private readonly coords = new Map<number, Map<number, Coordinate>>()
+  /** @internal */ private readonly closeHooks: Array<() => void> = []
 
   private constructor(opts: NativeStoreOptions) {
     this.opts = opts
@@ -232,12 +240,47 @@ export class Store implements NameTable {
 
   /** Appends every item or none, also across a crash. Receipts come back in item order. */
   appendBatch(items: readonly BatchItem[], options?: BatchOptions): AppendReceipt[] {
+    return this.commitBatch(items, options, undefined)
+  }
+
+  /**
+   * Appends every item atomically, only if no event matching
+   * `failIfEventsMatch` was appended after position `after` (a global
+   * sequence, typically a projection's `position`; null: the store must hold
+   * no matching event at all). Otherwise throws AppendConditionError and
+   * writes nothing. The check and the append are one atomic step.
+   */
+  appendIf(items: readonly BatchItem[], condition: AppendCondition, options?: BatchOptions): AppendReceipt[] {
+    if (typeof condition !== 'object' || condition === null || !(condition.failIfEventsMatch instanceof Region)) {
+      throw new InvalidArgumentError('appendIf expects { failIfEventsMatch: Region, after: bigint | null }')
+    }
+    const after = condition.after
+    if (after !== null && (typeof after !== 'bigint' || after < 0n)) {
+      throw new InvalidArgumentError('appendIf condition.after must be a non-negative bigint or null')
+    }
+    const filter = { ...condition.failIfEventsMatch.toFilter(), fromSequence: after === null ? 0 : Number(after) + 1 }
+    return this.commitBatch(items, options, filter)
+  }
+
+  /** @internal */
+  private commitBatch(items: readonly BatchItem[], options: BatchOptions | undefined, condition: NativeFilter | undefined): AppendReceipt[] {
     const h = this.live()
     if (!Array.isArray(items)) throw new InvalidArgumentError('appendBatch expects an array of items')
     if (items.length === 0) throw new InvalidArgumentError('appendBatch needs at least one item')
     if (options !== undefined && (typeof options !== 'object' || options === null)) {
       throw new InvalidArgumentError('batch options must be an object')
     }
+    const { desc, bytes, n } = this.encodeBatch(h, items)
+    const receipts = new Uint8Array(n * Rcpt.size)
+    if (condition) h.appendBatch(desc, bytes, n, options?.durable === true, receipts, condition)
+    else h.appendBatch(desc, bytes, n, options?.durable === true, receipts)
+    const out: AppendReceipt[] = []
+    for (let i = 0; i < n; i++) out.push(new AppendReceipt(receipts.subarray(i * Rcpt.size, (i + 1) * Rcpt.size)))
+    return out
+  }
+
+  /** @internal Validates and lays out batch items for the addon. */
+  private encodeBatch(h: NativeStore, items: readonly BatchItem[]): { desc: Uint8Array; bytes: Buffer; n: number } {
     const n = items.length
     const desc = new Uint8Array(n * Item.size)
     const dv = new DataView(desc.buffer)
@@ -300,12 +343,17 @@ export class Store implements NameTable {
       dv.setUint32(p.at + Item.entity, this.entityId(h, p.entity), true)
       dv.setUint32(p.at + Item.scope, this.scopeId(h, p.scope), true)
     }
-    const bytes = Buffer.concat(chunks, offset)
-    const receipts = new Uint8Array(n * Rcpt.size)
-    h.appendBatch(desc, bytes, n, options?.durable === true, receipts)
-    const out: AppendReceipt[] = []
-    for (let i = 0; i < n; i++) out.push(new AppendReceipt(receipts.subarray(i * Rcpt.size, (i + 1) * Rcpt.size)))
-    return out
+    return { desc, bytes: Buffer.concat(chunks, offset), n }
+  }
+
+  /** @internal The addon handle, for the delivery and causal layers. */
+  nativeHandle(): NativeStore {
+    return this.live()
+  }
+
+  /** @internal Events of a records buffer from the addon. */
+  eventsFrom<P = unknown>(buf: Buffer): StoredEvent<P>[] {
+    return eventsOf(buf, this, this.durableBelow(this.live())) as StoredEvent<P>[]
   }
 
   /** @internal */
@@ -385,6 +433,15 @@ export class Store implements NameTable {
     const h = this.handle
     if (!h) return
     this.handle = undefined
-    h.close()
+    try {
+      h.close()
+    } finally {
+      for (const f of this.closeHooks.splice(0)) f()
+    }
+  }
+
+  /** @internal Runs `f` when the store closes (wakes waiting cursors and subscriptions). */
+  onClose(f: () => void): void {
+    this.closeHooks.push(f)
   }
 }
