@@ -25,6 +25,7 @@
         'native/recovery.cc',
         'native/store.cc',
         'native/store_registry.cc',
+        'native/checkpoint.cc',
         # The Node-API layer.
         'native/js_addon.cc',
         'native/js_store.cc',

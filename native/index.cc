@@ -34,6 +34,27 @@ uint32_t Index::FindScope(std::string_view name) const {
   return it == scope_ids_.end() ? kNoId : it->second;
 }
 
+void Index::Clear() {
+  sequence_.clear();
+  location_.clear();
+  entity_.clear();
+  scope_.clear();
+  kind_.clear();
+  clock_.clear();
+  timestamp_.clear();
+  entities_.clear();
+  entity_ids_.clear();
+  scope_names_.clear();
+  scope_ids_.clear();
+  scope_rows_.clear();
+  kind_rows_.clear();
+  idempotency_.clear();
+  correlated_.clear();
+  effects_.clear();
+  id_slots_.clear();
+  id_count_ = 0;
+}
+
 void Index::Reserve(size_t events) {
   sequence_.reserve(events);
   location_.reserve(events);
@@ -244,6 +265,131 @@ std::vector<Row> Index::Query(const RegionFilter& f) const {
       if (keep(r)) out.push_back(r);
   }
   return out;
+}
+
+namespace {
+
+template <typename T>
+void PutVector(ByteWriter* w, const std::vector<T>& v) {
+  w->Put<uint64_t>(v.size());
+  w->Bytes(v.data(), v.size() * sizeof(T));
+}
+
+template <typename T>
+bool GetVector(ByteReader* r, std::vector<T>* v) {
+  uint64_t n;
+  if (!r->Get(&n) || n > r->left() / sizeof(T)) return false;
+  v->resize(n);
+  return r->Bytes(v->data(), n * sizeof(T));
+}
+
+void PutString(ByteWriter* w, const std::string& s) {
+  w->Put<uint16_t>(static_cast<uint16_t>(s.size()));
+  w->Bytes(s.data(), s.size());
+}
+
+bool GetString(ByteReader* r, std::string* s) {
+  uint16_t n;
+  if (!r->Get(&n) || n > r->left()) return false;
+  s->resize(n);
+  return r->Bytes(s->data(), n);
+}
+
+template <typename Map>
+void PutPostings(ByteWriter* w, const Map& m) {
+  w->Put<uint64_t>(m.size());
+  for (const auto& [k, rows] : m) {
+    w->Bytes(k.data(), 16);
+    PutVector(w, rows);
+  }
+}
+
+template <typename Map>
+bool GetPostings(ByteReader* r, Map* m) {
+  uint64_t n;
+  if (!r->Get(&n)) return false;
+  for (uint64_t i = 0; i < n; i++) {
+    Index::Digest d;
+    std::vector<Row> rows;
+    if (!r->Bytes(d.data(), 16) || !GetVector(r, &rows)) return false;
+    (*m)[d] = std::move(rows);
+  }
+  return true;
+}
+
+}  // namespace
+
+void Index::Save(ByteWriter* w) const {
+  PutVector(w, sequence_);
+  PutVector(w, location_);
+  PutVector(w, entity_);
+  PutVector(w, scope_);
+  PutVector(w, kind_);
+  PutVector(w, clock_);
+  PutVector(w, timestamp_);
+  w->Put<uint32_t>(static_cast<uint32_t>(entities_.size()));
+  for (const EntityState& e : entities_) {
+    PutString(w, e.name);
+    w->Put(e.clock);
+    w->Bytes(e.head.data(), 32);
+  }
+  w->Put<uint32_t>(static_cast<uint32_t>(scope_names_.size()));
+  for (const std::string& s : scope_names_) PutString(w, s);
+  w->Put<uint64_t>(idempotency_.size());
+  for (const auto& [d, row] : idempotency_) {
+    w->Bytes(d.data(), 16);
+    w->Put(row);
+  }
+  PutPostings(w, correlated_);
+  PutPostings(w, effects_);
+  PutVector(w, id_slots_);
+  w->Put<uint64_t>(id_count_);
+}
+
+bool Index::Load(ByteReader* r) {
+  if (!GetVector(r, &sequence_) || !GetVector(r, &location_) || !GetVector(r, &entity_) || !GetVector(r, &scope_) ||
+      !GetVector(r, &kind_) || !GetVector(r, &clock_) || !GetVector(r, &timestamp_))
+    return false;
+  const size_t n = sequence_.size();
+  if (location_.size() != n || entity_.size() != n || scope_.size() != n || kind_.size() != n ||
+      clock_.size() != n || timestamp_.size() != n)
+    return false;
+  uint32_t ne, ns;
+  if (!r->Get(&ne)) return false;
+  for (uint32_t i = 0; i < ne; i++) {
+    std::string name;
+    uint32_t clock;
+    std::array<uint8_t, 32> head;
+    if (!GetString(r, &name) || !r->Get(&clock) || !r->Bytes(head.data(), 32)) return false;
+    uint32_t id = InternEntity(name);
+    if (id != i) return false;  // names repeat: not a checkpoint we wrote
+    entities_[id].clock = clock;
+    entities_[id].head = head;
+  }
+  if (!r->Get(&ns)) return false;
+  for (uint32_t i = 0; i < ns; i++) {
+    std::string name;
+    if (!GetString(r, &name) || InternScope(name) != i) return false;
+  }
+  uint64_t nidem;
+  if (!r->Get(&nidem)) return false;
+  for (uint64_t i = 0; i < nidem; i++) {
+    Digest d;
+    Row row;
+    if (!r->Bytes(d.data(), 16) || !r->Get(&row) || row >= n) return false;
+    idempotency_[d] = row;
+  }
+  if (!GetPostings(r, &correlated_) || !GetPostings(r, &effects_)) return false;
+  if (!GetVector(r, &id_slots_) || !r->Get(&id_count_)) return false;
+  if (id_count_ != n || (!id_slots_.empty() && (id_slots_.size() & (id_slots_.size() - 1)) != 0)) return false;
+  // Postings per entity, scope and kind come back from the columns.
+  for (Row row = 0; row < n; row++) {
+    if (entity_[row] >= ne || scope_[row] >= ns) return false;
+    entities_[entity_[row]].rows.push_back(row);
+    scope_rows_[scope_[row]].push_back(row);
+    kind_rows_[kind_[row]].push_back(row);
+  }
+  return true;
 }
 
 uint64_t Index::MemoryBytes() const {

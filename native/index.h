@@ -15,6 +15,36 @@
 
 namespace causeway {
 
+// Little-endian serialisation helpers for the checkpoint.
+class ByteWriter {
+ public:
+  explicit ByteWriter(std::string* out) : out_(out) {}
+  template <typename T>
+  void Put(T v) {
+    Bytes(&v, sizeof v);
+  }
+  void Bytes(const void* p, size_t n);
+
+ private:
+  std::string* out_;
+};
+
+class ByteReader {
+ public:
+  ByteReader(const uint8_t* p, size_t n) : p_(p), end_(p + n) {}
+  template <typename T>
+  [[nodiscard]] bool Get(T* v) {
+    return Bytes(v, sizeof *v);
+  }
+  [[nodiscard]] bool Bytes(void* p, size_t n);
+  bool done() const { return p_ == end_; }
+  size_t left() const { return static_cast<size_t>(end_ - p_); }
+
+ private:
+  const uint8_t* p_;
+  const uint8_t* end_;
+};
+
 using Row = uint32_t;
 constexpr uint32_t kNoId = 0xffffffffu;
 
@@ -49,6 +79,9 @@ class Index {
   Index() = default;
   Index(const Index&) = delete;
   Index& operator=(const Index&) = delete;
+
+  // Back to empty (keeps the id resolver).
+  void Clear();
 
   void SetIdResolver(IdResolver fn, void* ctx) {
     resolve_id_ = fn;
@@ -99,6 +132,11 @@ class Index {
   std::vector<Row> ByCorrelation(const uint8_t* id) const;
   // Rows whose causation id is `id`: the direct effects of that event, in order.
   std::vector<Row> ByCausation(const uint8_t* id) const;
+
+  // Writes / reads every column, name, head and table; postings are rebuilt
+  // from the columns on load. Load REQUIRES an empty index.
+  void Save(ByteWriter* w) const;
+  [[nodiscard]] bool Load(ByteReader* r);
 
   // Bytes of heap the index holds (columns, postings, tables), for stats.
   uint64_t MemoryBytes() const;

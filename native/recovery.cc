@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <string>
 
+#include "checkpoint.h"
 #include "fsutil.h"
 #include "log_reader.h"
 #include "store.h"
@@ -45,30 +46,45 @@ Status Store::Recover() {
     return PrepareActive(0, 0);
   }
 
+  // Map every segment first: the checkpoint is checked against them.
+  std::vector<std::shared_ptr<Segment>> segs;
+  for (size_t i = 0; i < ids.size(); i++) {
+    std::unique_ptr<Segment> seg;
+    CW_RETURN_IF_ERROR(Segment::Open(options_.dir, ids[i], writable && i + 1 == ids.size(), &seg));
+    segs.emplace_back(seg.release());
+  }
+  CheckpointHeader ck;
+  const bool from_checkpoint = LoadCheckpoint(segs, &ck);
+  opened_from_checkpoint_ = from_checkpoint;
+
   uint64_t next_seq = 0;
   for (size_t i = 0; i < ids.size(); i++) {
     const bool last = i + 1 == ids.size();
-    std::unique_ptr<Segment> seg;
-    CW_RETURN_IF_ERROR(Segment::Open(options_.dir, ids[i], writable && last, &seg));
-    const Frontier& f = seg->frontier();
-    if (seg->base_sequence() != next_seq)
-      return Status::Corruption(Where(*seg, 0) + ": starts at sequence " + std::to_string(seg->base_sequence()) +
+    const std::shared_ptr<Segment>& shared = segs[i];
+    const Segment* segp = shared.get();
+    const Frontier& f = segp->frontier();
+    if (segp->base_sequence() != next_seq)
+      return Status::Corruption(Where(*segp, 0) + ": starts at sequence " + std::to_string(segp->base_sequence()) +
                                 " but the log before it ends at " + std::to_string(next_seq) +
                                 " (a segment is missing or foreign)");
     if (!last && f.state != kFrontierSealed)
-      return Status::Corruption(Where(*seg, 0) + ": an older segment is not sealed (its frontier record is lost)");
-    if (f.end > seg->size())
-      return Status::Corruption(Where(*seg, seg->size()) + ": the file ends before its durable frontier (" +
+      return Status::Corruption(Where(*segp, 0) + ": an older segment is not sealed (its frontier record is lost)");
+    if (f.end > segp->size())
+      return Status::Corruption(Where(*segp, segp->size()) + ": the file ends before its durable frontier (" +
                                 std::to_string(f.end) + "); synced bytes were cut off");
-    const uint64_t limit = f.state == kFrontierSealed ? f.end : seg->size();
+    const uint64_t limit = f.state == kFrontierSealed ? f.end : segp->size();
+    // Frames the checkpoint already put in the index are not scanned again.
+    uint64_t start = kSegmentHeaderSize;
+    if (from_checkpoint && i < ck.segments.size()) {
+      start = ck.segments[i].end;
+      next_seq = ck.segments[i].next_sequence;
+    }
     // The segment joins the list before its frames reach the index: the
     // index resolves event ids through it while it grows.
     const uint32_t slot = static_cast<uint32_t>(segments_.size());
-    std::shared_ptr<Segment> shared(seg.release());
     segments_.push_back(shared);
-    const Segment* segp = shared.get();
-    index_.Reserve(index_.size() + (limit - kSegmentHeaderSize) / 256);
-    ScanOutcome out = ScanFrames(segp->data(), kSegmentHeaderSize, limit, next_seq,
+    index_.Reserve(index_.size() + (limit - start) / 256);
+    ScanOutcome out = ScanFrames(segp->data(), start, limit, next_seq,
                                  [&](const FrameView& v, uint64_t offset) {
                                    uint32_t e = index_.InternEntity(
                                        std::string_view(reinterpret_cast<const char*>(v.entity()), v.entity_len));
@@ -115,11 +131,47 @@ Status Store::Recover() {
       write_pos_ = out.committed_end;
       active_ = shared;
     }
+    (void)slot;
   }
   next_sequence_ = next_seq;
   durable_sequence_ = next_seq;
   if (!writable) return Status::OK();
   return PrepareActive(ids.back(), next_seq);
+}
+
+// Loads the index checkpoint when it matches the segments: each covered
+// segment is the same file (id, base), sealed ones end where it says, and the
+// last covered frame is a checking frame with the sequence it says. On any
+// doubt the index is left empty and every frame is scanned.
+bool Store::LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, CheckpointHeader* ck) {
+  if (!ReadCheckpoint(options_.dir, &index_, ck).ok()) {
+    index_.Clear();
+    return false;
+  }
+  bool ok = ck->segments.size() <= segs.size();
+  for (size_t i = 0; ok && i < ck->segments.size(); i++) {
+    const CoveredSegment& c = ck->segments[i];
+    const Segment& s = *segs[i];
+    const Frontier& f = s.frontier();
+    ok = s.id() == c.id && s.base_sequence() == c.base_sequence && s.created_us() == c.created_us &&
+         c.end >= kSegmentHeaderSize && c.end <= f.end && f.end <= s.size();
+    // A covered segment followed by another must be wholly covered.
+    if (ok && i + 1 < ck->segments.size()) ok = f.state == kFrontierSealed && f.end == c.end;
+    if (ok && c.last_frame != 0) {
+      FrameView v;
+      ok = c.last_frame < c.end && DecodeFrame(s.data() + c.last_frame, c.end - c.last_frame, &v) == FrameCheck::kOk &&
+           v.sequence + 1 == c.next_sequence && c.last_frame + AlignFrame(v.length) == c.end &&
+           std::memcmp(v.event_id(), c.last_event_id, 16) == 0;
+    } else if (ok) {
+      ok = c.end == kSegmentHeaderSize && c.next_sequence == c.base_sequence;
+    }
+  }
+  if (!ok) {
+    index_.Clear();
+    return false;
+  }
+  last_timestamp_us_ = ck->last_timestamp_us;
+  return true;
 }
 
 // Makes the newest segment ready for appends: cut a torn tail, drop a sealed

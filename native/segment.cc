@@ -86,7 +86,8 @@ Status Segment::Create(const std::string& dir, uint64_t id, uint64_t base_sequen
   StoreLE<uint32_t>(h + 12, static_cast<uint32_t>(kSegmentHeaderSize));
   StoreLE<uint64_t>(h + 16, id);
   StoreLE<uint64_t>(h + 24, base_sequence);
-  StoreLE<int64_t>(h + 32, NowMicros());
+  s->created_us_ = NowMicros();
+  StoreLE<int64_t>(h + 32, s->created_us_);
   StoreLE<uint32_t>(h + kHeaderCrcOffset, crc32c::Mask(crc32c::Value(h, kHeaderCrcOffset)));
   s->frontier_ = Frontier{0, kSegmentHeaderSize, base_sequence, kFrontierOpen};
   s->WriteFrontier(kSegmentHeaderSize, base_sequence, kFrontierOpen);
@@ -133,6 +134,7 @@ Status Segment::Open(const std::string& dir, uint64_t id, bool writable, std::un
   if (LoadLE<uint32_t>(h + 12) != kSegmentHeaderSize || LoadLE<uint64_t>(h + 16) != id)
     return Status::Corruption("segment " + s->path_ + " offset 0: header names another segment or size");
   s->base_sequence_ = LoadLE<uint64_t>(h + 24);
+  s->created_us_ = LoadLE<int64_t>(h + 32);
   s->ReadFrontier();
   *out = std::move(s);
   return Status::OK();

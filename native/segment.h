@@ -41,6 +41,7 @@ class Segment {
 
   uint64_t id() const { return id_; }
   uint64_t base_sequence() const { return base_sequence_; }
+  int64_t created_us() const { return created_us_; }
   const std::string& path() const { return path_; }
   // Mapped bytes: [0, size()) are readable; the writer may store into [128, size()).
   uint64_t size() const { return size_; }
@@ -70,6 +71,7 @@ class Segment {
   uint64_t size_ = 0;
   uint64_t id_ = 0;
   uint64_t base_sequence_ = 0;
+  int64_t created_us_ = 0;
   bool writable_ = false;
   int current_slot_ = -1;  // slot holding frontier_, -1 when none is valid
   Frontier frontier_;

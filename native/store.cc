@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "checkpoint.h"
 #include "frame.h"
 #include "fsutil.h"
 #include "hash.h"
@@ -46,7 +47,9 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* out) {
   }
   s->rng_state_[0] = seed[0];
   s->rng_state_[1] = seed[1];
+  const int64_t t0 = WallMicros();
   CW_RETURN_IF_ERROR(s->Recover());
+  s->open_micros_ = WallMicros() - t0;
   if (!o.read_only) s->flusher_ = std::thread([p = s.get()] { p->FlusherLoop(); });
   *out = std::move(s);
   return Status::OK();
@@ -82,6 +85,8 @@ Status Store::Close() {
       }
       if (s.ok()) s = active_->Sync(SyncMode::kAll);
       if (s.ok()) durable_sequence_ = next_sequence_;
+      // The checkpoint is a cache: failing to write it costs the next open a scan, nothing more.
+      if (s.ok()) (void)SaveCheckpoint();
       result = s;
     }
     active_.reset();
@@ -89,6 +94,26 @@ Status Store::Close() {
   }
   lock_.Release();
   return result;
+}
+
+Status Store::SaveCheckpoint() {
+  CheckpointHeader h;
+  h.last_timestamp_us = last_timestamp_us_;
+  std::vector<uint64_t> last_frame(segments_.size(), 0);
+  for (Row r = 0; r < index_.size(); r++) last_frame[index_.Location(r).segment_slot] = index_.Location(r).offset;
+  for (size_t i = 0; i < segments_.size(); i++) {
+    const Segment& s = *segments_[i];
+    CoveredSegment c;
+    c.id = s.id();
+    c.base_sequence = s.base_sequence();
+    c.end = s.frontier().end;
+    c.next_sequence = s.frontier().next_sequence;
+    c.last_frame = last_frame[i];
+    c.created_us = s.created_us();
+    if (c.last_frame) std::memcpy(c.last_event_id, s.data() + c.last_frame + frame::kEventId, 16);
+    h.segments.push_back(c);
+  }
+  return WriteCheckpoint(options_.dir, index_, h);
 }
 
 Status Store::CheckWritable() const {
@@ -170,7 +195,9 @@ Status Store::FrameAt(Row r, FrameView* v) const {
 }
 
 void Store::NoteAppended() {
-  // Wake the flusher once per threshold crossing, not on every append.
+  // Wake the flusher once per threshold crossing, not on every append; with
+  // no background sync there is nothing to wake it for.
+  if (options_.sync_mode == SyncMode::kNone) return;
   if (!flush_requested_ && next_sequence_ - durable_sequence_ >= options_.sync_every_events) {
     flush_requested_ = true;
     flush_cv_.notify_one();
@@ -587,6 +614,8 @@ Status Store::Stats(StoreStats* out) {
   out->syncs = syncs_;
   out->sync_errors = sync_errors_;
   out->recovered_torn_bytes = recovered_torn_bytes_;
+  out->opened_from_checkpoint = opened_from_checkpoint_;
+  out->open_micros = open_micros_;
   return Status::OK();
 }
 

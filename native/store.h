@@ -96,6 +96,8 @@ struct StoreStats {
   uint64_t syncs = 0;
   uint64_t sync_errors = 0;
   uint64_t recovered_torn_bytes = 0;  // bytes cut from a torn tail at open
+  bool opened_from_checkpoint = false;  // the index came from index.ckpt, not a full scan
+  int64_t open_micros = 0;              // how long Open took
 };
 
 // Copies matched events out: the caller's allocator returns `n` writable
@@ -159,6 +161,8 @@ class Store {
   explicit Store(StoreOptions o) : options_(std::move(o)), ring_(options_.subscriber_capacity) {}
 
   Status Recover();
+  bool LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, struct CheckpointHeader* ck);
+  Status SaveCheckpoint();  // REQUIRES: mu_ held, active segment sealed
   Status PrepareActive(uint64_t last_id, uint64_t next_sequence);
   Status Roll();                              // REQUIRES: mu_ held
   Status CheckWritable() const;               // REQUIRES: mu_ held
@@ -187,6 +191,8 @@ class Store {
   Index index_;                                      // GUARDED_BY(mu_)
   Status poison_;                                    // GUARDED_BY(mu_): first failed sync
   uint64_t recovered_torn_bytes_ = 0;
+  bool opened_from_checkpoint_ = false;
+  int64_t open_micros_ = 0;
   uint64_t rng_state_[2] = {};
 
   // Durability: everything below durable_sequence_ is synced. synced_end_ is

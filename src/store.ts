@@ -65,6 +65,10 @@ export interface StoreStats {
   syncErrors: number
   /** Bytes of torn, never-synced tail cut off when this store was opened. */
   recoveredTornBytes: number
+  /** The index was loaded from the checkpoint written at the last close, not rebuilt by a scan. */
+  openedFromCheckpoint: boolean
+  /** Milliseconds the open (recovery and index load) took. */
+  openMs: number
 }
 
 const MAX_KEY_BYTES = 1024
@@ -425,6 +429,8 @@ export class Store implements NameTable {
       syncs: s.syncs,
       syncErrors: s.syncErrors,
       recoveredTornBytes: s.recoveredTornBytes,
+      openedFromCheckpoint: s.openedFromCheckpoint,
+      openMs: s.openMicros / 1000,
     }
   }
 

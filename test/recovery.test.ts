@@ -156,17 +156,36 @@ describe('corruption', () => {
     expect(() => Store.open({ dataDir: image, segmentMaxBytes: SEG })).toThrow(CorruptionError)
   })
 
-  it('refuses a flipped byte in a sealed segment', () => {
+  it('refuses a flipped byte in a sealed segment when the open scans it', () => {
     const dir = tempDir()
     const s = Store.open({ dataDir: dir, segmentMaxBytes: 4096 })
     for (let i = 0; i < 60; i++) s.append(new Coordinate('c', 's'), K, { i, pad: 'z'.repeat(40) })
     s.close()
+    fs.rmSync(path.join(dir, 'index.ckpt')) // no checkpoint: the open scans every frame
     const segs = segmentFiles(dir)
     expect(segs.length).toBeGreaterThan(2)
     const b = fs.readFileSync(segs[1]!)
     b[HEADER + 190]! ^= 0x80
     fs.writeFileSync(segs[1]!, b)
     expect(() => Store.open({ dataDir: dir, segmentMaxBytes: 4096 })).toThrow(/segment 0000000000000002\.cwseg offset/)
+  })
+
+  it('reports a flipped byte in a sealed segment on read when the open came from the checkpoint', () => {
+    const dir = tempDir()
+    let s = Store.open({ dataDir: dir, segmentMaxBytes: 4096 })
+    for (let i = 0; i < 60; i++) s.append(new Coordinate('c', 's'), K, { i, pad: 'z'.repeat(40) })
+    s.close()
+    const seg = segmentFiles(dir)[1]!
+    const victim = frameOffsets(seg)[0]!
+    const b = fs.readFileSync(seg)
+    b[victim.at + victim.len - 3]! ^= 0x80
+    fs.writeFileSync(seg, b)
+    s = Store.open({ dataDir: dir, segmentMaxBytes: 4096 })
+    expect(s.stats().openedFromCheckpoint).toBe(true)
+    expect(() => s.query(Region.all())).toThrow(CorruptionError)
+    expect(() => s.stream('c')).toThrow(/segment 0000000000000002\.cwseg offset/)
+    expect(s.query(Region.all().withClockRange(1, 3)).length).toBe(3) // the undamaged rest stays readable
+    s.close()
   })
 
   it('refuses a store whose middle segment is missing', () => {

@@ -39,6 +39,7 @@
 #include <thread>
 #include <vector>
 
+#include "../checkpoint.h"
 #include "../crc32c.h"
 #include "../format.h"
 #include "../frame.h"
@@ -1602,6 +1603,8 @@ TEST(FlippedByteInSealedSegmentAccepted) {
     }
   }
   CHECK(SegmentFiles(dir).size() >= 3);
+  // Without the index checkpoint the open scans (and checks) every sealed frame.
+  CHECK_OK(RemoveCheckpoint(dir));
   const std::string seg1 = dir + "/" + Segment::FileName(1);
   std::vector<uint64_t> offs = FrameOffsets(seg1);
   CHECK(offs.size() >= 3);
