@@ -26,6 +26,7 @@
         'native/store.cc',
         'native/store_registry.cc',
         'native/checkpoint.cc',
+        'native/compaction.cc',
         # The Node-API layer.
         'native/js_addon.cc',
         'native/js_store.cc',

@@ -101,6 +101,11 @@ class Index {
   uint32_t EntityClock(uint32_t entity) const { return entities_[entity].clock; }
   const uint8_t* EntityHead(uint32_t entity) const { return entities_[entity].head.data(); }
   const std::vector<Row>& EntityRows(uint32_t entity) const { return entities_[entity].rows; }
+  // Moves an entity's clock and head forward to an event compaction dropped.
+  void RaiseEntity(uint32_t entity, uint32_t clock, const uint8_t* head) {
+    entities_[entity].clock = clock;
+    std::memcpy(entities_[entity].head.data(), head, 32);
+  }
 
   // Adds one committed event; rows must arrive in global-sequence order.
   Row Add(const FrameView& v, RowLocation loc, uint32_t entity, uint32_t scope);

@@ -1,5 +1,7 @@
 #include "js_store.h"
 
+#include <algorithm>
+
 #include "js_addon.h"
 #include "js_errors.h"
 #include "store_registry.h"
@@ -51,6 +53,8 @@ Napi::Function JsStore::Define(Napi::Env env) {
                                      InstanceMethod<&JsStore::SetNotify>("setNotify"),
                                      InstanceMethod<&JsStore::ArmNotify>("armNotify"),
                                      InstanceMethod<&JsStore::IdleNotify>("idleNotify"),
+                                     InstanceMethod<&JsStore::SealedInfo>("sealedInfo"),
+                                     InstanceMethod<&JsStore::Compact>("compact"),
                                  });
   GetData(env)->store_ctor = Napi::Persistent(f);
   return f;
@@ -485,6 +489,69 @@ Napi::Value JsStore::SetNotify(const Napi::CallbackInfo& info) {
   notifier_->tsfn.Unref(env);  // only an armed wait keeps the event loop alive
   s->AddListener(notifier_.get());
   return env.Undefined();
+}
+
+Napi::Value JsStore::SealedInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  uint64_t n, last, from, to;
+  Status st = s->SealedInfo(&n, &last, &from, &to);
+  if (!st.ok()) {
+    ThrowStatus(env, st);
+    return env.Undefined();
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("segments", Napi::Number::New(env, double(n)));
+  o.Set("lastId", Napi::Number::New(env, double(last)));
+  o.Set("fromSequence", Napi::Number::New(env, double(from)));
+  o.Set("toSequence", Napi::Number::New(env, double(to)));
+  return o;
+}
+
+// compact(strategy, upToId, minSegments, rejected: Float64Array of sequences) -> report
+Napi::Value JsStore::Compact(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  if (!info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsTypedArray()) {
+    ThrowInvalid(env, "compact expects (strategy, upToId, minSegments, rejected)");
+    return env.Undefined();
+  }
+  CompactionPlan plan;
+  const std::string strategy = info[0].As<Napi::String>().Utf8Value();
+  if (strategy == "merge") plan.strategy = CompactionStrategy::kMerge;
+  else if (strategy == "retention") plan.strategy = CompactionStrategy::kRetention;
+  else if (strategy == "tombstone") plan.strategy = CompactionStrategy::kTombstone;
+  else {
+    ThrowInvalid(env, "strategy must be merge, retention or tombstone");
+    return env.Undefined();
+  }
+  plan.up_to_segment = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
+  plan.min_segments = info[2].As<Napi::Number>().Uint32Value();
+  auto rej = info[3].As<Napi::TypedArrayOf<double>>();
+  plan.rejected.reserve(rej.ElementLength());
+  for (size_t i = 0; i < rej.ElementLength(); i++) plan.rejected.push_back(static_cast<uint64_t>(rej[i]));
+  std::sort(plan.rejected.begin(), plan.rejected.end());
+  CompactionReport r;
+  Status st = s->Compact(plan, &r);
+  if (!st.ok()) {
+    ThrowStatus(env, st);
+    return env.Undefined();
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("performed", Napi::Boolean::New(env, r.performed));
+  o.Set("reason", Napi::String::New(env, r.reason));
+  o.Set("segmentsBefore", Napi::Number::New(env, double(r.segments_before)));
+  o.Set("segmentsAfter", Napi::Number::New(env, double(r.segments_after)));
+  o.Set("bytesBefore", Napi::Number::New(env, double(r.bytes_before)));
+  o.Set("bytesAfter", Napi::Number::New(env, double(r.bytes_after)));
+  o.Set("eventsKept", Napi::Number::New(env, double(r.events_kept)));
+  o.Set("eventsDropped", Napi::Number::New(env, double(r.events_dropped)));
+  o.Set("eventsTombstoned", Napi::Number::New(env, double(r.events_tombstoned)));
+  o.Set("firstSegment", Napi::Number::New(env, double(r.first_segment)));
+  o.Set("lastSegment", Napi::Number::New(env, double(r.last_segment)));
+  return o;
 }
 
 // idleNotify(): nothing waits any more; let the event loop exit.

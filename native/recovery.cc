@@ -28,6 +28,9 @@ std::string Where(const Segment& s, uint64_t offset) {
 
 Status Store::Recover() {
   const bool writable = !options_.read_only;
+  CW_RETURN_IF_ERROR(FinishCompaction());
+  CW_RETURN_IF_ERROR(LoadRetiredKeys());
+  CW_RETURN_IF_ERROR(LoadRetiredHeads());
   std::vector<std::string> names;
   CW_RETURN_IF_ERROR(fsutil::ListDir(options_.dir, &names));
   std::vector<uint64_t> ids;
@@ -99,10 +102,13 @@ Status Store::Recover() {
         return Status::Corruption(Where(*segp, out.stop_offset) + ": " +
                                   (out.pending_batch ? "batch without its end frame" : FrameCheckName(out.stop)) +
                                   " inside a sealed segment");
-      if (out.next_sequence != f.next_sequence)
+      // Retention may have dropped the last events: the frames then end
+      // before the sealed next sequence, never after it.
+      if (out.next_sequence > f.next_sequence)
         return Status::Corruption(Where(*segp, f.end) + ": sealed frontier names sequence " +
                                   std::to_string(f.next_sequence) + " but the frames end at " +
                                   std::to_string(out.next_sequence));
+      out.next_sequence = f.next_sequence;
     } else {
       if (out.committed_end < f.end) {
         uint64_t at = out.pending_batch ? out.committed_end : out.stop_offset;
@@ -135,6 +141,7 @@ Status Store::Recover() {
   }
   next_sequence_ = next_seq;
   durable_sequence_ = next_seq;
+  ApplyRetiredHeads();
   if (!writable) return Status::OK();
   return PrepareActive(ids.back(), next_seq);
 }
@@ -160,10 +167,10 @@ bool Store::LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, Ch
     if (ok && c.last_frame != 0) {
       FrameView v;
       ok = c.last_frame < c.end && DecodeFrame(s.data() + c.last_frame, c.end - c.last_frame, &v) == FrameCheck::kOk &&
-           v.sequence + 1 == c.next_sequence && c.last_frame + AlignFrame(v.length) == c.end &&
+           v.sequence < c.next_sequence && c.last_frame + AlignFrame(v.length) == c.end &&
            std::memcmp(v.event_id(), c.last_event_id, 16) == 0;
     } else if (ok) {
-      ok = c.end == kSegmentHeaderSize && c.next_sequence == c.base_sequence;
+      ok = c.end == kSegmentHeaderSize && c.next_sequence >= c.base_sequence;
     }
   }
   if (!ok) {

@@ -60,11 +60,16 @@ Status Segment::Map(bool writable) {
 
 Status Segment::Create(const std::string& dir, uint64_t id, uint64_t base_sequence, uint64_t capacity,
                        std::unique_ptr<Segment>* out) {
+  return CreateNamed(dir, FileName(id), id, base_sequence, capacity, out);
+}
+
+Status Segment::CreateNamed(const std::string& dir, const std::string& file_name, uint64_t id, uint64_t base_sequence,
+                            uint64_t capacity, std::unique_ptr<Segment>* out) {
   std::unique_ptr<Segment> s(new Segment());
   s->id_ = id;
   s->base_sequence_ = base_sequence;
   s->writable_ = true;
-  s->path_ = dir + "/" + FileName(id);
+  s->path_ = dir + "/" + file_name;
   std::string tmp = s->path_ + ".tmp";
   s->fd_ = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (s->fd_ < 0) return Status::FromErrno("create " + tmp, errno);
@@ -103,10 +108,19 @@ Status Segment::Create(const std::string& dir, uint64_t id, uint64_t base_sequen
 }
 
 Status Segment::Open(const std::string& dir, uint64_t id, bool writable, std::unique_ptr<Segment>* out) {
+  return OpenPath(dir + "/" + FileName(id), id, writable, out);
+}
+
+Status Segment::OpenNamed(const std::string& dir, const std::string& file_name, uint64_t id,
+                          std::unique_ptr<Segment>* out) {
+  return OpenPath(dir + "/" + file_name, id, false, out);
+}
+
+Status Segment::OpenPath(const std::string& path, uint64_t id, bool writable, std::unique_ptr<Segment>* out) {
   std::unique_ptr<Segment> s(new Segment());
   s->id_ = id;
   s->writable_ = writable;
-  s->path_ = dir + "/" + FileName(id);
+  s->path_ = path;
   s->fd_ = ::open(s->path_.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
   if (s->fd_ < 0) return Status::FromErrno("open " + s->path_, errno);
   struct stat st;

@@ -32,6 +32,13 @@ class Segment {
   // The returned segment is mapped read-write.
   static Status Create(const std::string& dir, uint64_t id, uint64_t base_sequence, uint64_t capacity,
                        std::unique_ptr<Segment>* out);
+  // As Create, but the file ends up as "<dir>/<file_name>" (compaction
+  // output, snapshot copies), still through a ".tmp" name and a rename.
+  static Status CreateNamed(const std::string& dir, const std::string& file_name, uint64_t id, uint64_t base_sequence,
+                            uint64_t capacity, std::unique_ptr<Segment>* out);
+  // Maps "<dir>/<file_name>" read-only (a compaction output before its rename).
+  static Status OpenNamed(const std::string& dir, const std::string& file_name, uint64_t id,
+                          std::unique_ptr<Segment>* out);
   // Maps an existing segment file and checks its header. `writable` maps it
   // read-write (the recovering writer); otherwise read-only, fd closed.
   static Status Open(const std::string& dir, uint64_t id, bool writable, std::unique_ptr<Segment>* out);
@@ -62,6 +69,7 @@ class Segment {
 
  private:
   Segment() = default;
+  static Status OpenPath(const std::string& path, uint64_t id, bool writable, std::unique_ptr<Segment>* out);
   Status Map(bool writable);
   void ReadFrontier();
 

@@ -184,6 +184,40 @@ void Store::FillReceipt(const FrameView& v, Receipt* out) const {
   out->durable = v.sequence < durable_sequence_;
 }
 
+bool Store::FindIdempotent(const Index::Digest& d, Receipt* out) const {
+  int64_t row = index_.FindIdempotency(d);
+  FrameView v;
+  if (row >= 0) {
+    if (!FrameAt(static_cast<Row>(row), &v).ok()) return false;
+  } else {
+    // Dropped by retention: the frame's header was kept for exactly this.
+    auto it = retired_keys_.find(d);
+    if (it == retired_keys_.end()) return false;
+    v.base = it->second.data();
+    v.flags = v.base[frame::kFlags];
+    v.clock = LoadLE<uint32_t>(v.base + frame::kClock);
+    v.sequence = LoadLE<uint64_t>(v.base + frame::kSequence);
+    v.timestamp_us = LoadLE<int64_t>(v.base + frame::kTimestamp);
+  }
+  FillReceipt(v, out);
+  return true;
+}
+
+Status Store::SealedInfo(uint64_t* segments, uint64_t* last_id, uint64_t* from_sequence, uint64_t* to_sequence) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (closed()) return Status::Closed("the store is closed");
+  *segments = 0;
+  *last_id = 0;
+  *from_sequence = *to_sequence = segments_.empty() ? 0 : segments_.front()->base_sequence();
+  for (const auto& seg : segments_) {
+    if (seg == active_) break;
+    (*segments)++;
+    *last_id = seg->id();
+    *to_sequence = seg->frontier().next_sequence;
+  }
+  return Status::OK();
+}
+
 Status Store::FrameAt(Row r, FrameView* v) const {
   RowLocation loc = index_.Location(r);
   const Segment& seg = *segments_[loc.segment_slot];
@@ -221,29 +255,22 @@ Status Store::AppendBatch(const AppendRequest* items, size_t n, Receipt* out, co
 
   // 1. Idempotency: all keyed items already present return their receipts.
   std::vector<Index::Digest> digests(n);
-  size_t keyed = 0, known = 0;
+  size_t known = 0;
   for (size_t i = 0; i < n; i++) {
     if (!items[i].idempotency_key) continue;
-    keyed++;
     Blake3Prefix(items[i].idempotency_key, items[i].idempotency_key_len, digests[i].data(), 16);
     for (size_t j = 0; j < i; j++)
       if (items[j].idempotency_key && digests[j] == digests[i])
         return Status::InvalidArgument("two events of one batch carry the same idempotency key");
-    if (index_.FindIdempotency(digests[i]) >= 0) known++;
+    if (FindIdempotent(digests[i], &out[i])) known++;
   }
   if (known > 0) {
     if (known != n)
       return Status::InvalidArgument("some events of this batch were appended before under their idempotency keys and "
                                      "some were not; retry the batch exactly as first sent");
-    for (size_t i = 0; i < n; i++) {
-      FrameView v;
-      CW_RETURN_IF_ERROR(FrameAt(static_cast<Row>(index_.FindIdempotency(digests[i])), &v));
-      FillReceipt(v, &out[i]);
-      out[i].deduplicated = true;
-    }
+    for (size_t i = 0; i < n; i++) out[i].deduplicated = true;
     return Status::OK();
   }
-  (void)keyed;
 
   // 2. Validate everything before a byte is written.
   uint64_t total = 0;

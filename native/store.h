@@ -14,8 +14,10 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
+#include "compaction.h"
 #include "dir_lock.h"
 #include "format.h"
 #include "index.h"
@@ -105,6 +107,19 @@ struct StoreStats {
 //   +0 u32 record span (multiple of 8)  +4 u32 entity id  +8 u32 scope id
 //   +12 u32 reserved  +16 the frame, as on disk
 using Allocator = std::function<uint8_t*(size_t n)>;
+
+// Idempotency digests of events retention dropped, with the dropped frame's
+// header (enough to rebuild the original receipt).
+struct DigestHasher {
+  size_t operator()(const Index::Digest& d) const {
+    uint64_t a;
+    std::memcpy(&a, d.data(), 8);
+    return static_cast<size_t>(a);
+  }
+};
+using RetiredKeys = std::unordered_map<Index::Digest, std::array<uint8_t, kFrameHeaderSize>, DigestHasher>;
+// Clock and content hash of entities whose newest event retention dropped.
+using RetiredHeads = std::unordered_map<std::string, std::pair<uint32_t, std::array<uint8_t, 32>>>;
 constexpr size_t kRecordPrefix = 16;
 
 class Store {
@@ -157,10 +172,22 @@ class Store {
 
   const StoreOptions& options() const { return options_; }
 
+  // Rewrites sealed segments (see compaction.h). Appends continue meanwhile
+  // and pause only while the index is rebuilt over the new generation.
+  Status Compact(const CompactionPlan& plan, CompactionReport* report);
+  // Sealed segments a compaction would take: count, last id, sequence range.
+  Status SealedInfo(uint64_t* segments, uint64_t* last_id, uint64_t* from_sequence, uint64_t* to_sequence);
+
  private:
   explicit Store(StoreOptions o) : options_(std::move(o)), ring_(options_.subscriber_capacity) {}
 
   Status Recover();
+  Status FinishCompaction();      // open-time roll forward / back of a compaction
+  Status RebuildIndex();          // REQUIRES: mu_ held
+  Status LoadRetiredKeys();
+  Status LoadRetiredHeads();
+  void ApplyRetiredHeads();       // REQUIRES: mu_ held or not yet shared
+  bool FindIdempotent(const Index::Digest& d, Receipt* out) const;  // REQUIRES: mu_ held
   bool LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, struct CheckpointHeader* ck);
   Status SaveCheckpoint();  // REQUIRES: mu_ held, active segment sealed
   Status PrepareActive(uint64_t last_id, uint64_t next_sequence);
@@ -190,6 +217,9 @@ class Store {
   int64_t last_timestamp_us_ = 0;                    // GUARDED_BY(mu_)
   Index index_;                                      // GUARDED_BY(mu_)
   Status poison_;                                    // GUARDED_BY(mu_): first failed sync
+  RetiredKeys retired_keys_;                         // GUARDED_BY(mu_)
+  RetiredHeads retired_heads_;                       // GUARDED_BY(mu_)
+  std::mutex compaction_mu_;                         // one compaction or snapshot at a time; before mu_
   uint64_t recovered_torn_bytes_ = 0;
   bool opened_from_checkpoint_ = false;
   int64_t open_micros_ = 0;

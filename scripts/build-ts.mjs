@@ -21,4 +21,9 @@ writeFileSync(
   join(root, 'dist/esm/index.mjs'),
   `// ESM entry: re-exports the CommonJS build so both share one instance.\nimport cjs from '../cjs/index.js'\nexport const { ${names.join(', ')} } = cjs\nexport default cjs\n`,
 )
-writeFileSync(join(root, 'dist/esm/index.d.mts'), `export * from '../cjs/index.js'\n`)
+// The ESM declarations are the CommonJS ones, plus the default export the ESM
+// entry has (the CommonJS module object).
+writeFileSync(
+  join(root, 'dist/esm/index.d.mts'),
+  `import cjs from '../cjs/index.js'\nexport * from '../cjs/index.js'\nexport default cjs\n`,
+)

@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'E_APPEND_CONDITION'
   | 'E_SUBSCRIPTION_LAGGED'
   | 'E_GATE_DENIED'
+  | 'E_OUTBOX_CLOSED'
 
 export class CausewayError extends Error {
   readonly code: ErrorCode = 'E_CAUSEWAY'

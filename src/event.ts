@@ -70,8 +70,12 @@ export class StoredEvent<P = unknown> {
     const start = this.o + Frame.variable + this.v.getUint16(this.o + Frame.entityLen, true) + this.v.getUint16(this.o + Frame.scopeLen, true)
     return this.b.subarray(start, start + this.v.getUint32(this.o + Frame.payloadLen, true))
   }
+  /** True when compaction replaced this event's payload (tombstone strategy); payload is then null. */
+  get tombstoned(): boolean {
+    return (this.b[this.o + Frame.flags]! & Frame.flagTombstone) !== 0
+  }
   get payload(): P {
-    if (!this.decoded) this.decoded = { value: decodePayload(this.payloadBytes) as P }
+    if (!this.decoded) this.decoded = { value: (this.tombstoned ? null : decodePayload(this.payloadBytes)) as P }
     return this.decoded.value
   }
 
@@ -88,6 +92,7 @@ export class StoredEvent<P = unknown> {
       contentHash: this.contentHash,
       prevHash: this.prevHash,
       payload: this.payload,
+      ...(this.tombstoned ? { tombstoned: true } : {}),
     }
   }
 }

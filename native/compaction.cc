@@ -1,0 +1,391 @@
+#include "compaction.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <unordered_map>
+
+#include "checkpoint.h"
+#include "crc32c.h"
+#include "frame.h"
+#include "kill_point.h"
+#include "fsutil.h"
+#include "log_reader.h"
+#include "store.h"
+
+namespace causeway {
+namespace {
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+std::string CompactName(uint64_t first) { return Segment::FileName(first) + ".compact"; }
+
+struct Marker {
+  uint64_t first = 0, last = 0, next_sequence = 0;
+  int64_t created_us = 0;
+};
+
+std::string FormatMarker(const Marker& m) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "causeway-compaction v1 first=%" PRIu64 " last=%" PRIu64 " created=%" PRId64
+                                 " next=%" PRIu64 "\n",
+                m.first, m.last, m.created_us, m.next_sequence);
+  return buf;
+}
+
+bool ParseMarker(const std::string& text, Marker* m) {
+  return std::sscanf(text.c_str(),
+                     "causeway-compaction v1 first=%" SCNu64 " last=%" SCNu64 " created=%" SCNd64 " next=%" SCNu64,
+                     &m->first, &m->last, &m->created_us, &m->next_sequence) == 4;
+}
+
+// The retired-keys file: "CWKEYSv1", u32 masked crc of the rest, u64 count,
+// then per key: 16-byte digest and the 168-byte header of the dropped frame.
+constexpr char kKeysMagic[8] = {'C', 'W', 'K', 'E', 'Y', 'S', 'v', '1'};
+constexpr size_t kKeyRecord = 16 + kFrameHeaderSize;
+
+}  // namespace
+
+Status Store::LoadRetiredKeys() {
+  std::string file;
+  Status s = fsutil::ReadFile(options_.dir + "/" + kRetiredKeysName, &file);
+  if (s.code() == Status::Code::kNotFound) return Status::OK();
+  CW_RETURN_IF_ERROR(s);
+  const auto* p = reinterpret_cast<const uint8_t*>(file.data());
+  if (file.size() < 20 || std::memcmp(p, kKeysMagic, 8) != 0)
+    return Status::Corruption(std::string(kRetiredKeysName) + ": bad magic");
+  const uint64_t n = LoadLE<uint64_t>(p + 12);
+  if (file.size() != 20 + n * kKeyRecord) return Status::Corruption(std::string(kRetiredKeysName) + ": bad length");
+  if (crc32c::Mask(crc32c::Value(p + 12, file.size() - 12)) != LoadLE<uint32_t>(p + 8))
+    return Status::Corruption(std::string(kRetiredKeysName) + ": checksum mismatch");
+  for (uint64_t i = 0; i < n; i++) {
+    const uint8_t* r = p + 20 + i * kKeyRecord;
+    Index::Digest d;
+    std::memcpy(d.data(), r, 16);
+    std::array<uint8_t, kFrameHeaderSize> h;
+    std::memcpy(h.data(), r + 16, kFrameHeaderSize);
+    retired_keys_[d] = h;
+  }
+  return Status::OK();
+}
+
+static Status WriteRetiredKeys(const std::string& dir, const RetiredKeys& keys) {
+  std::string body(12, '\0');
+  const uint64_t n = keys.size();
+  std::memcpy(body.data() + 4, &n, 8);
+  for (const auto& [d, h] : keys) {
+    body.append(reinterpret_cast<const char*>(d.data()), 16);
+    body.append(reinterpret_cast<const char*>(h.data()), h.size());
+  }
+  const uint32_t crc =
+      crc32c::Mask(crc32c::Value(reinterpret_cast<const uint8_t*>(body.data()) + 4, body.size() - 4));
+  std::memcpy(body.data(), &crc, 4);
+  return fsutil::WriteFileAtomic(dir, kRetiredKeysName, std::string(kKeysMagic, 8) + body);
+}
+
+// "retired.heads": "CWHEADv1", u32 masked crc of the rest, u64 count, then
+// per entity: u16 name length, name, u32 clock, 32-byte content hash.
+static constexpr char kHeadsMagic[8] = {'C', 'W', 'H', 'E', 'A', 'D', 'v', '1'};
+
+static Status WriteRetiredHeads(const std::string& dir, const RetiredHeads& heads) {
+  std::string body(12, '\0');
+  const uint64_t n = heads.size();
+  std::memcpy(body.data() + 4, &n, 8);
+  for (const auto& [name, h] : heads) {
+    const uint16_t len = static_cast<uint16_t>(name.size());
+    body.append(reinterpret_cast<const char*>(&len), 2);
+    body += name;
+    body.append(reinterpret_cast<const char*>(&h.first), 4);
+    body.append(reinterpret_cast<const char*>(h.second.data()), 32);
+  }
+  const uint32_t crc =
+      crc32c::Mask(crc32c::Value(reinterpret_cast<const uint8_t*>(body.data()) + 4, body.size() - 4));
+  std::memcpy(body.data(), &crc, 4);
+  return fsutil::WriteFileAtomic(dir, kRetiredHeadsName, std::string(kHeadsMagic, 8) + body);
+}
+
+Status Store::LoadRetiredHeads() {
+  std::string file;
+  Status s = fsutil::ReadFile(options_.dir + "/" + kRetiredHeadsName, &file);
+  if (s.code() == Status::Code::kNotFound) return Status::OK();
+  CW_RETURN_IF_ERROR(s);
+  const auto* p = reinterpret_cast<const uint8_t*>(file.data());
+  if (file.size() < 20 || std::memcmp(p, kHeadsMagic, 8) != 0 ||
+      crc32c::Mask(crc32c::Value(p + 12, file.size() - 12)) != LoadLE<uint32_t>(p + 8))
+    return Status::Corruption(std::string(kRetiredHeadsName) + ": bad magic or checksum");
+  ByteReader r(p + 20, file.size() - 20);
+  const uint64_t n = LoadLE<uint64_t>(p + 12);
+  for (uint64_t i = 0; i < n; i++) {
+    uint16_t len;
+    std::string name;
+    uint32_t clock;
+    std::array<uint8_t, 32> hash;
+    if (!r.Get(&len)) return Status::Corruption(std::string(kRetiredHeadsName) + ": truncated");
+    name.resize(len);
+    if (!r.Bytes(name.data(), len) || !r.Get(&clock) || !r.Bytes(hash.data(), 32))
+      return Status::Corruption(std::string(kRetiredHeadsName) + ": truncated");
+    retired_heads_[name] = {clock, hash};
+  }
+  return Status::OK();
+}
+
+Status Store::FinishCompaction() {
+  const std::string& dir = options_.dir;
+  std::string text;
+  Status s = fsutil::ReadFile(dir + "/" + kCompactionMarker, &text);
+  if (s.code() == Status::Code::kNotFound) {
+    // No commit: any replacement left behind is from an unfinished attempt.
+    std::vector<std::string> names;
+    CW_RETURN_IF_ERROR(fsutil::ListDir(dir, &names));
+    bool removed = false;
+    for (const auto& n : names) {
+      if (n.size() > 8 && n.compare(n.size() - 8, 8, ".compact") == 0) {
+        if (options_.read_only) continue;
+        CW_RETURN_IF_ERROR(fsutil::RemoveFile(dir + "/" + n));
+        removed = true;
+      }
+    }
+    return removed ? fsutil::SyncDir(dir) : Status::OK();
+  }
+  CW_RETURN_IF_ERROR(s);
+  Marker m;
+  if (!ParseMarker(text, &m) || m.last < m.first)
+    return Status::Corruption(std::string(kCompactionMarker) + " is unreadable: " + text.substr(0, 80));
+  if (options_.read_only)
+    return Status::Locked("a compaction of " + dir + " is being finished; retry once the writer has completed it");
+  // Committed: roll forward.
+  const std::string compact = dir + "/" + CompactName(m.first);
+  const std::string first = dir + "/" + Segment::FileName(m.first);
+  if (Exists(compact)) {
+    if (::rename(compact.c_str(), first.c_str()) != 0) return Status::FromErrno("rename " + compact, errno);
+    CW_RETURN_IF_ERROR(fsutil::SyncDir(dir));
+    KillPoint("compact:renamed");
+  } else {
+    std::unique_ptr<Segment> seg;
+    Status os = Segment::Open(dir, m.first, false, &seg);
+    if (!os.ok() || seg->created_us() != m.created_us)
+      return Status::Corruption(std::string(kCompactionMarker) + " names a replacement for segment " +
+                                Segment::FileName(m.first) + " that is not on disk");
+  }
+  for (uint64_t id = m.first + 1; id <= m.last; id++) {
+    CW_RETURN_IF_ERROR(fsutil::RemoveFile(dir + "/" + Segment::FileName(id)));
+    if (id == m.first + 1) KillPoint("compact:first-source-removed");
+  }
+  CW_RETURN_IF_ERROR(fsutil::SyncDir(dir));
+  KillPoint("compact:sources-removed");
+  CW_RETURN_IF_ERROR(fsutil::RemoveFile(dir + "/" + kCompactionMarker));
+  return fsutil::SyncDir(dir);
+}
+
+Status Store::Compact(const CompactionPlan& plan, CompactionReport* report) {
+  std::lock_guard<std::mutex> cg(compaction_mu_);
+  std::vector<std::shared_ptr<Segment>> sources;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    CW_RETURN_IF_ERROR(CheckWritable());
+    report->segments_before = segments_.size();
+    for (const auto& seg : segments_)
+      if (seg != active_ && seg->id() <= plan.up_to_segment) sources.push_back(seg);
+  }
+  if (sources.size() < std::max<uint32_t>(1, plan.min_segments)) {
+    report->reason = "only " + std::to_string(sources.size()) + " sealed segment(s); minSegments is " +
+                     std::to_string(plan.min_segments);
+    report->segments_after = report->segments_before;
+    return Status::OK();
+  }
+  const std::string& dir = options_.dir;
+  const Segment& first = *sources.front();
+  uint64_t capacity = kSegmentHeaderSize;
+  for (const auto& seg : sources) {
+    capacity += seg->frontier().end - kSegmentHeaderSize;
+    report->bytes_before += seg->frontier().end;
+  }
+  CW_RETURN_IF_ERROR(RemoveCheckpoint(dir));
+  KillPoint("compact:checkpoint-removed");
+
+  // Step 2: the replacement, from the immutable sealed sources, without the store lock.
+  std::unique_ptr<Segment> out;
+  CW_RETURN_IF_ERROR(Segment::CreateNamed(dir, CompactName(first.id()), first.id(), first.base_sequence(),
+                                          std::max<uint64_t>(capacity, 4096), &out));
+  RetiredKeys retired = retired_keys_;
+  bool new_retired = false;
+  struct HeadCandidate {
+    uint32_t dropped_clock = 0, kept_clock = 0;
+    std::array<uint8_t, 32> hash{};
+  };
+  std::unordered_map<std::string, HeadCandidate> head_candidates;
+  uint8_t* base = out->mutable_data();
+  uint64_t pos = kSegmentHeaderSize;
+  std::vector<uint8_t> scratch;
+  Status failed;
+  for (const auto& seg : sources) {
+    ScanOutcome so = ScanFrames(seg->data(), kSegmentHeaderSize, seg->frontier().end, seg->base_sequence(),
+                                [&](const FrameView& v, uint64_t) {
+      const bool rejected = plan.strategy != CompactionStrategy::kMerge &&
+                            std::binary_search(plan.rejected.begin(), plan.rejected.end(), v.sequence);
+      const uint64_t span = AlignFrame(v.length);
+      const bool in_batch = (v.flags & (kFlagBatchMember | kFlagBatchEnd)) != 0;
+      if (plan.strategy == CompactionStrategy::kRetention) {
+        std::string name(reinterpret_cast<const char*>(v.entity()), v.entity_len);
+        auto& hc = head_candidates[name];
+        if (rejected) {
+          if (v.clock > hc.dropped_clock) {
+            hc.dropped_clock = v.clock;
+            std::memcpy(hc.hash.data(), v.content_hash(), 32);
+          }
+        } else {
+          hc.kept_clock = std::max(hc.kept_clock, v.clock);
+        }
+      }
+      if (!rejected && (plan.strategy != CompactionStrategy::kRetention || !in_batch)) {
+        std::memcpy(base + pos, v.base, span);  // merge, and tombstone's survivors: the exact bytes
+        pos += span;
+        report->events_kept++;
+        return;
+      }
+      if (plan.strategy == CompactionStrategy::kRetention && rejected) {
+        if (v.flags & kFlagIdempotent) {
+          Index::Digest d;
+          std::memcpy(d.data(), v.idempotency(), 16);
+          std::array<uint8_t, kFrameHeaderSize> h;
+          std::memcpy(h.data(), v.base, kFrameHeaderSize);
+          retired[d] = h;
+          new_retired = true;
+        }
+        report->events_dropped++;
+        return;
+      }
+      // Rewrite one frame: a retention survivor leaves its batch (batches
+      // were committed long ago, and a dropped end frame must not undo
+      // them); a tombstone loses its payload but keeps its hashes.
+      const bool tomb = rejected;
+      const uint32_t payload_len = tomb ? 0 : v.payload_len;
+      const uint32_t length = static_cast<uint32_t>(kFrameHeaderSize + v.entity_len + v.scope_len + payload_len);
+      uint8_t* f = base + pos;
+      std::memcpy(f, v.base, kFrameHeaderSize + v.entity_len + v.scope_len + payload_len);
+      StoreLE<uint32_t>(f + frame::kLength, length);
+      StoreLE<uint32_t>(f + frame::kPayloadLen, payload_len);
+      uint8_t flags = v.flags;
+      if (plan.strategy == CompactionStrategy::kRetention) flags &= ~(kFlagBatchMember | kFlagBatchEnd);
+      if (tomb) flags |= kFlagTombstone;
+      f[frame::kFlags] = flags;
+      std::memset(f + length, 0, AlignFrame(length) - length);
+      StoreLE<uint32_t>(f + frame::kCrc, FrameCrc(f, length));
+      pos += AlignFrame(length);
+      if (tomb) report->events_tombstoned++;
+      else report->events_kept++;
+    });
+    if (so.stop != FrameCheck::kEnd || so.committed_end != seg->frontier().end) {
+      failed = Status::Corruption("segment " + Segment::FileName(seg->id()) + " offset " +
+                                  std::to_string(so.stop_offset) + ": " + FrameCheckName(so.stop) +
+                                  " while compacting");
+      break;
+    }
+    if (seg == sources.front()) KillPoint("compact:replacement-partly-written");
+  }
+  const uint64_t next_sequence = sources.back()->frontier().next_sequence;
+  if (failed.ok()) failed = out->Sync(SyncMode::kData);
+  if (failed.ok()) {
+    out->WriteFrontier(pos, next_sequence, kFrontierSealed);
+    failed = out->Resize(pos);
+  }
+  if (failed.ok()) failed = out->Sync(SyncMode::kAll);
+  if (failed.ok() && new_retired) failed = WriteRetiredKeys(dir, retired);
+  // An entity whose newest event is dropped keeps its clock and head, so its
+  // next event neither reuses a clock nor breaks the chain's forward order.
+  RetiredHeads heads = retired_heads_;
+  bool new_heads = false;
+  if (failed.ok()) {
+    std::lock_guard<std::mutex> g(mu_);
+    for (const auto& [name, hc] : head_candidates) {
+      if (hc.dropped_clock == 0 || hc.dropped_clock < hc.kept_clock) continue;
+      const uint32_t e = index_.FindEntity(name);
+      if (e == kNoId || index_.EntityClock(e) != hc.dropped_clock) continue;
+      heads[name] = {hc.dropped_clock, hc.hash};
+      new_heads = true;
+    }
+  }
+  if (failed.ok() && new_heads) failed = WriteRetiredHeads(dir, heads);
+  Marker m{first.id(), sources.back()->id(), next_sequence, out->created_us()};
+  out.reset();
+  if (failed.ok()) KillPoint("compact:replacement-written");
+  if (failed.ok()) failed = fsutil::WriteFileAtomic(dir, kCompactionMarker, FormatMarker(m));
+  if (failed.ok()) KillPoint("compact:marker-written");
+  if (!failed.ok()) {
+    // Before the commit point: the old generation stands.
+    fsutil::RemoveFile(dir + "/" + CompactName(first.id()));
+    return failed;
+  }
+
+  // Committed. Steps 4 and 5; a failure from here on is finished by the next open.
+  Status s = FinishCompaction();
+  std::lock_guard<std::mutex> g(mu_);
+  if (!s.ok()) {
+    poison_ = s;
+    return Status::Poisoned("compaction committed but could not finish (" + s.message() +
+                            "); reopen the store to complete it");
+  }
+  std::unique_ptr<Segment> merged;
+  s = Segment::Open(dir, m.first, false, &merged);
+  if (!s.ok()) {
+    poison_ = s;
+    return s;
+  }
+  report->bytes_after = merged->size();
+  std::vector<std::shared_ptr<Segment>> next;
+  next.emplace_back(merged.release());
+  for (const auto& seg : segments_)
+    if (seg->id() > m.last) next.push_back(seg);
+  segments_.swap(next);
+  retired_keys_.swap(retired);
+  retired_heads_.swap(heads);
+  s = RebuildIndex();
+  if (!s.ok()) poison_ = s;
+  report->performed = true;
+  report->segments_after = segments_.size();
+  report->first_segment = m.first;
+  report->last_segment = m.last;
+  return s;
+}
+
+Status Store::RebuildIndex() {
+  // Entity and scope ids are handed out to the TypeScript layer, which caches
+  // them: the new index interns every known name again, in the same order.
+  std::vector<std::string> entities, scopes;
+  for (uint32_t e = 0; e < index_.entity_count(); e++) entities.push_back(index_.EntityName(e));
+  for (uint32_t sc = 0; sc < index_.scope_count(); sc++) scopes.push_back(index_.ScopeName(sc));
+  index_.Clear();
+  for (const auto& n : entities) index_.InternEntity(n);
+  for (const auto& n : scopes) index_.InternScope(n);
+  uint64_t next_seq = segments_.empty() ? 0 : segments_.front()->base_sequence();
+  for (uint32_t slot = 0; slot < segments_.size(); slot++) {
+    const Segment& seg = *segments_[slot];
+    const uint64_t limit = segments_[slot] == active_ ? write_pos_ : seg.frontier().end;
+    ScanOutcome so = ScanFrames(seg.data(), kSegmentHeaderSize, limit, next_seq, [&](const FrameView& v, uint64_t off) {
+      uint32_t e = index_.InternEntity(std::string_view(reinterpret_cast<const char*>(v.entity()), v.entity_len));
+      uint32_t sc = index_.InternScope(std::string_view(reinterpret_cast<const char*>(v.scope()), v.scope_len));
+      index_.Add(v, RowLocation{slot, static_cast<uint32_t>(off)}, e, sc);
+    });
+    if (so.stop != FrameCheck::kEnd || so.committed_end != limit)
+      return Status::Corruption("segment " + Segment::FileName(seg.id()) + " offset " + std::to_string(so.stop_offset) +
+                                ": " + FrameCheckName(so.stop) + " while rebuilding the index");
+    next_seq = segments_[slot] == active_ ? so.next_sequence : std::max(so.next_sequence, seg.frontier().next_sequence);
+  }
+  ApplyRetiredHeads();
+  return Status::OK();
+}
+
+void Store::ApplyRetiredHeads() {
+  for (const auto& [name, head] : retired_heads_) {
+    const uint32_t e = index_.InternEntity(name);
+    if (index_.EntityClock(e) < head.first) index_.RaiseEntity(e, head.first, head.second.data());
+  }
+}
+
+}  // namespace causeway

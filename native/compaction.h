@@ -1,0 +1,47 @@
+// Compaction of sealed segments, and the marker protocol that makes it
+// crash-safe. The active segment is never touched; appends go on meanwhile.
+//
+// Steps (a crash at any step leaves the old or the new generation, never a mix):
+//  1. Remove the index checkpoint (it is about to describe the old files).
+//  2. Write the replacement as "<first>.cwseg.compact" (through a .tmp name,
+//     synced, sealed). Merge byte-copies frames; retention drops rejected
+//     events (keyed ones go to "retired.keys" first, so their idempotency
+//     keys stay known); tombstone keeps the frame with an empty payload,
+//     flag 0x10 and the original content hash, so hash chains still link.
+//  3. Write "compaction.marker" (first and last source id, the replacement's
+//     creation stamp and end sequence) atomically: the commit point.
+//  4. Rename the replacement over the first source; unlink the others.
+//  5. Remove the marker.
+// Open with a marker finishes steps 4-5 (roll forward); open with a
+// ".compact" file and no marker deletes it (roll back).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace causeway {
+
+enum class CompactionStrategy { kMerge, kRetention, kTombstone };
+
+struct CompactionPlan {
+  CompactionStrategy strategy = CompactionStrategy::kMerge;
+  std::vector<uint64_t> rejected;  // sorted sequences the keep() predicate refused
+  uint64_t up_to_segment = UINT64_MAX;  // compact sealed segments with ids up to this
+  uint32_t min_segments = 2;
+};
+
+struct CompactionReport {
+  bool performed = false;
+  std::string reason;  // why not, when not performed
+  uint64_t segments_before = 0, segments_after = 0;
+  uint64_t bytes_before = 0, bytes_after = 0;
+  uint64_t events_dropped = 0, events_tombstoned = 0, events_kept = 0;
+  uint64_t first_segment = 0, last_segment = 0;
+};
+
+constexpr char kCompactionMarker[] = "compaction.marker";
+constexpr char kRetiredKeysName[] = "retired.keys";
+constexpr char kRetiredHeadsName[] = "retired.heads";
+
+}  // namespace causeway

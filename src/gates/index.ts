@@ -1,0 +1,6 @@
+import './store-methods.js'
+export { DENIAL_KIND, GATE_DEFECT, type Denial, type DenialInit, type Gate } from './denial.js'
+export { GateDeniedError } from './gate-denied-error.js'
+export { GateSet } from './gate-set.js'
+export { Pipeline } from './pipeline.js'
+export { Receipt } from './receipt.js'

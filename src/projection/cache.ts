@@ -1,0 +1,47 @@
+import type { Store } from '../store.js'
+
+/** A projection's state as of `scanned`, the last global sequence read for its entity. */
+export interface CacheEntry {
+  state: unknown
+  position: bigint | null
+  scanned: bigint | null
+  /** Date.now() when the entry was last brought up to date. */
+  at: number
+}
+
+/** Entries kept per Store; the least recently used is dropped beyond this. */
+export const MAX_CACHE_ENTRIES = 10_000
+
+const caches = new WeakMap<Store, Map<string, CacheEntry>>()
+
+/** The key of (entity, name, version, kinds). */
+export function cacheKey(entity: string, name: string, version: number, kinds: readonly number[] | undefined): string {
+  const k = kinds ? [...kinds].sort((a, b) => a - b).join(',') : '*'
+  return `${entity}\u0000${name}\u0000${version}\u0000${k}`
+}
+
+function cacheOf(store: Store): Map<string, CacheEntry> {
+  let c = caches.get(store)
+  if (!c) caches.set(store, (c = new Map()))
+  return c
+}
+
+export function cacheGet(store: Store, key: string): CacheEntry | undefined {
+  const c = cacheOf(store)
+  const e = c.get(key)
+  if (e) {
+    c.delete(key)
+    c.set(key, e)
+  }
+  return e
+}
+
+export function cachePut(store: Store, key: string, entry: CacheEntry): void {
+  const c = cacheOf(store)
+  c.delete(key)
+  c.set(key, entry)
+  if (c.size > MAX_CACHE_ENTRIES) {
+    const oldest = c.keys().next()
+    if (!oldest.done) c.delete(oldest.value)
+  }
+}

@@ -1,0 +1,87 @@
+import { Coordinate } from '../coordinate.js'
+import { InvalidArgumentError } from '../errors.js'
+import type { StoredEvent } from '../event.js'
+import type { Projection } from '../projection/types.js'
+import '../projection/store-methods.js'
+import type { AppendReceipt } from '../receipt.js'
+import { Store, type AppendOptions } from '../store.js'
+import { type AnyTyped, isGenuineHandle, makeHandle, type Typed } from './handle.js'
+import { type AnyMachine, machineInfo, type MachineInfo, stepKey, type StatesOf, type Transition } from './machine.js'
+
+/** Append options of a transition; expectedSequence comes from the handle. */
+export type TransitionOptions = Omit<AppendOptions, 'expectedSequence'>
+
+export interface TransitionResult<M, To extends string> {
+  /** The coordinate, now in state `To`. The handle passed in is stale from here on. */
+  handle: Typed<M, To>
+  receipt: AppendReceipt
+}
+
+declare module '../store.js' {
+  interface Store {
+    /**
+     * Appends the event of `transition`, expecting the entity clock the
+     * handle was taken at. A transition out of another state than the
+     * handle's does not compile, and throws InvalidArgumentError at runtime.
+     */
+    applyTransition<M, From extends string, To extends string>(
+      handle: Typed<M, From>,
+      transition: Transition<NoInfer<M>, NoInfer<From>, To>,
+      payload: unknown,
+      options?: TransitionOptions,
+    ): TransitionResult<M, To>
+    /** A handle in the coordinate's current state, found by replaying its entity's events (cached as a projection). */
+    loadTyped<M extends AnyMachine>(machine: M, coord: Coordinate): AnyTyped<M, StatesOf<M>>
+  }
+}
+
+interface Replayed {
+  state: string
+  clock: number
+}
+
+function replay(machineName: string, initial: string, info: MachineInfo): Projection<Replayed> {
+  return {
+    name: `typestate:${machineName}#${info.id}`,
+    version: 0,
+    init: () => ({ state: initial, clock: 0 }),
+    apply: (s: Replayed, e: StoredEvent) => {
+      const k = e.kind.value
+      if (!info.kinds.has(k)) return { state: s.state, clock: e.clock }
+      const to = info.next.get(stepKey(s.state, k))
+      if (to === undefined) {
+        throw new InvalidArgumentError(`machine ${machineName}: event ${e.eventId} of kind ${e.kind} is no transition out of ${s.state}`)
+      }
+      return { state: to, clock: e.clock }
+    },
+  }
+}
+
+Store.prototype.loadTyped = function (this: Store, machine: AnyMachine, coord: Coordinate) {
+  const info = machineInfo(machine)
+  if (!info) throw new InvalidArgumentError('loadTyped expects a machine made by defineStateMachine')
+  if (!(coord instanceof Coordinate)) throw new InvalidArgumentError('coord must be a Coordinate')
+  const { state } = this.project(coord, replay(machine.name, machine.initial, info))
+  return makeHandle(machine, coord, state.state, state.clock) as never
+}
+
+Store.prototype.applyTransition = function <M, From extends string, To extends string>(
+  this: Store,
+  handle: Typed<M, From>,
+  transition: Transition<M, From, To>,
+  payload: unknown,
+  options?: TransitionOptions,
+): TransitionResult<M, To> {
+  if (!isGenuineHandle(handle)) throw new InvalidArgumentError('applyTransition expects a handle made by the library')
+  const info = machineInfo(handle.machine)
+  const t = transition as unknown as Transition<unknown, string, string> | undefined
+  if (!info || typeof t !== 'object' || t === null || t.machine !== handle.machine) {
+    throw new InvalidArgumentError('the transition does not belong to the handle\'s machine')
+  }
+  if (t.from !== handle.state) {
+    throw new InvalidArgumentError(`transition ${t.name} leaves ${t.from}, but ${handle.coord} is in ${handle.state}`)
+  }
+  if (options !== undefined && (typeof options !== 'object' || options === null)) throw new InvalidArgumentError('options must be an object')
+  const receipt = this.append(handle.coord, t.kind, payload, { ...options, expectedSequence: handle.clock })
+  return { handle: makeHandle(handle.machine, handle.coord, transition.to, receipt.clock), receipt }
+}

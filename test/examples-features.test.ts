@@ -1,0 +1,26 @@
+import { execFileSync } from 'node:child_process'
+import * as path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { repoRoot, tempDir } from './helpers.js'
+
+// The examples import 'causeway', which resolves to dist/: `npm test` builds it first (pretest).
+function run(example: string): string {
+  return execFileSync(process.execPath, [path.join(repoRoot, 'examples', example)], {
+    cwd: repoRoot,
+    env: { ...process.env, CAUSEWAY_DATA: tempDir('example') },
+    encoding: 'utf8',
+  })
+}
+
+describe('feature examples', () => {
+  it.each([
+    ['projection.mjs', ['balance 95, applied 1 new event (cache hit: true)', 'stale decision refused: E_APPEND_CONDITION', 'final balance 45']],
+    ['typestate.mjs', ['refused: transition ship leaves placed, but order:0@shop is in draft', 'order:0@shop is shipped at clock 3']],
+    ['gates.mjs', ['denied by funded: INSUFFICIENT_FUNDS, recorded at clock 2', 'every denial at once: FROZEN, INSUFFICIENT_FUNDS']],
+    ['causal-audit.mjs', ['walked 5 events back from clock 5: stopped at genesis', 'verified 10 events: 0 content mismatches, 0 broken links']],
+    ['outbox.mjs', ['flushed as one batch: sequences 0, 1', 'refused batch wrote nothing: 2 events']],
+  ])('runs %s to completion with its expected output', (example, lines) => {
+    const out = run(example) // throws on a non-zero exit
+    for (const line of lines) expect(out).toContain(line)
+  })
+})
