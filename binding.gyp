@@ -27,6 +27,8 @@
         'native/store_registry.cc',
         'native/checkpoint.cc',
         'native/compaction.cc',
+        'native/snapshot.cc',
+        'native/refresh.cc',
         # The Node-API layer.
         'native/js_addon.cc',
         'native/js_store.cc',

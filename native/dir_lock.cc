@@ -22,13 +22,22 @@ std::map<std::string, int>& Registry() {
 }  // namespace
 
 Status DirLock::Acquire(const std::string& dir, bool exclusive) {
+  std::lock_guard<std::mutex> g(g_registry_mu);
   {
-    std::lock_guard<std::mutex> g(g_registry_mu);
     auto& reg = Registry();
     auto it = reg.find(dir);
     if (it != reg.end() && (exclusive || it->second < 0))
       return Status::Locked("the store at " + dir + " is already open in this process" +
                             (it->second < 0 ? " for writing" : " read-only"));
+    if (!exclusive) {
+      // Readers take no flock: they never block a writer in another process,
+      // nor wait for one (they follow it with refresh()).
+      reg[dir] += 1;
+      dir_ = dir;
+      exclusive_ = false;
+      fd_ = -2;
+      return Status::OK();
+    }
     std::string path = dir + "/LOCK";
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) return Status::FromErrno("open " + path, errno);
@@ -49,14 +58,14 @@ Status DirLock::Acquire(const std::string& dir, bool exclusive) {
 }
 
 void DirLock::Release() {
-  if (fd_ < 0) return;
+  if (fd_ == -1) return;
   std::lock_guard<std::mutex> g(g_registry_mu);
   auto& reg = Registry();
   auto it = reg.find(dir_);
   if (it != reg.end()) {
     if (exclusive_ || --it->second <= 0) reg.erase(it);
   }
-  ::close(fd_);  // closing the descriptor drops the flock
+  if (fd_ >= 0) ::close(fd_);  // closing the descriptor drops the flock
   fd_ = -1;
 }
 

@@ -16,14 +16,14 @@ class DirLock {
   DirLock& operator=(const DirLock&) = delete;
   ~DirLock() { Release(); }
 
-  // `dir` must be a canonical path (realpath). exclusive=false takes a
-  // shared lock (read-only opens), which excludes writers but not readers.
+  // `dir` must be a canonical path (realpath). exclusive=false (read-only
+  // opens) only registers in this process: readers never block a writer.
   Status Acquire(const std::string& dir, bool exclusive);
   void Release();
 
  private:
   std::string dir_;
-  int fd_ = -1;
+  int fd_ = -1;  // -1: not held; -2: held without a file (reader)
   bool exclusive_ = false;
 };
 

@@ -55,6 +55,9 @@ Napi::Function JsStore::Define(Napi::Env env) {
                                      InstanceMethod<&JsStore::IdleNotify>("idleNotify"),
                                      InstanceMethod<&JsStore::SealedInfo>("sealedInfo"),
                                      InstanceMethod<&JsStore::Compact>("compact"),
+                                     InstanceMethod<&JsStore::Snapshot>("snapshot"),
+                                     InstanceMethod<&JsStore::Refresh>("refresh"),
+                                     InstanceMethod<&JsStore::Segments>("segments"),
                                  });
   GetData(env)->store_ctor = Napi::Persistent(f);
   return f;
@@ -552,6 +555,67 @@ Napi::Value JsStore::Compact(const Napi::CallbackInfo& info) {
   o.Set("firstSegment", Napi::Number::New(env, double(r.first_segment)));
   o.Set("lastSegment", Napi::Number::New(env, double(r.last_segment)));
   return o;
+}
+
+Napi::Value JsStore::Snapshot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  if (!info[0].IsString()) {
+    ThrowInvalid(env, "snapshot expects a destination directory");
+    return env.Undefined();
+  }
+  SnapshotReport r;
+  Status st = s->Snapshot(info[0].As<Napi::String>().Utf8Value(), &r);
+  if (!st.ok()) {
+    ThrowStatus(env, st);
+    return env.Undefined();
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("sequence", Napi::Number::New(env, double(r.sequence)));
+  o.Set("segments", Napi::Number::New(env, double(r.segments)));
+  o.Set("linked", Napi::Number::New(env, double(r.linked)));
+  o.Set("copied", Napi::Number::New(env, double(r.copied)));
+  o.Set("bytes", Napi::Number::New(env, double(r.bytes)));
+  return o;
+}
+
+Napi::Value JsStore::Refresh(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  uint64_t added = 0;
+  Status st = s->Refresh(&added);
+  if (!st.ok()) {
+    ThrowStatus(env, st);
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, double(added));
+}
+
+Napi::Value JsStore::Segments(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  std::vector<SegmentInfo> segs;
+  Status st = s->Segments(&segs);
+  if (!st.ok()) {
+    ThrowStatus(env, st);
+    return env.Undefined();
+  }
+  Napi::Array a = Napi::Array::New(env, segs.size());
+  for (size_t i = 0; i < segs.size(); i++) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("id", Napi::Number::New(env, double(segs[i].id)));
+    o.Set("file", Napi::String::New(env, Segment::FileName(segs[i].id)));
+    o.Set("baseSequence", Napi::Number::New(env, double(segs[i].base_sequence)));
+    o.Set("nextSequence", Napi::Number::New(env, double(segs[i].next_sequence)));
+    o.Set("bytes", Napi::Number::New(env, double(segs[i].bytes)));
+    o.Set("sealed", Napi::Boolean::New(env, segs[i].sealed));
+    o.Set("active", Napi::Boolean::New(env, segs[i].active));
+    a.Set(i, o);
+  }
+  return a;
 }
 
 // idleNotify(): nothing waits any more; let the event loop exit.

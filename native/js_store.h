@@ -64,6 +64,9 @@ class JsStore : public Napi::ObjectWrap<JsStore> {
   Napi::Value IdleNotify(const Napi::CallbackInfo& info);
   Napi::Value SealedInfo(const Napi::CallbackInfo& info);
   Napi::Value Compact(const Napi::CallbackInfo& info);
+  Napi::Value Snapshot(const Napi::CallbackInfo& info);
+  Napi::Value Refresh(const Napi::CallbackInfo& info);
+  Napi::Value Segments(const Napi::CallbackInfo& info);
 
   Store* Live(Napi::Env env);  // the store, or throws StoreClosedError and returns null
   Napi::Value Records(Napi::Env env, const std::function<Status(const Allocator&)>& fill);

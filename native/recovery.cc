@@ -26,7 +26,7 @@ std::string Where(const Segment& s, uint64_t offset) {
 
 }  // namespace
 
-Status Store::Recover() {
+Status Store::Recover(bool use_checkpoint) {
   const bool writable = !options_.read_only;
   CW_RETURN_IF_ERROR(FinishCompaction());
   CW_RETURN_IF_ERROR(LoadRetiredKeys());
@@ -57,7 +57,7 @@ Status Store::Recover() {
     segs.emplace_back(seg.release());
   }
   CheckpointHeader ck;
-  const bool from_checkpoint = LoadCheckpoint(segs, &ck);
+  const bool from_checkpoint = use_checkpoint && LoadCheckpoint(segs, &ck);
   opened_from_checkpoint_ = from_checkpoint;
 
   uint64_t next_seq = 0;
@@ -137,6 +137,7 @@ Status Store::Recover() {
       write_pos_ = out.committed_end;
       active_ = shared;
     }
+    if (last) read_end_ = out.committed_end;
     (void)slot;
   }
   next_sequence_ = next_seq;

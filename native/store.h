@@ -122,6 +122,16 @@ using RetiredKeys = std::unordered_map<Index::Digest, std::array<uint8_t, kFrame
 using RetiredHeads = std::unordered_map<std::string, std::pair<uint32_t, std::array<uint8_t, 32>>>;
 constexpr size_t kRecordPrefix = 16;
 
+struct SnapshotReport {
+  uint64_t sequence = 0;  // the copy holds every event below this sequence
+  uint64_t segments = 0, linked = 0, copied = 0, bytes = 0;
+};
+
+struct SegmentInfo {
+  uint64_t id = 0, base_sequence = 0, next_sequence = 0, bytes = 0;
+  bool sealed = false, active = false;
+};
+
 class Store {
  public:
   static Status Open(const StoreOptions& options, std::unique_ptr<Store>* out);
@@ -175,13 +185,19 @@ class Store {
   // Rewrites sealed segments (see compaction.h). Appends continue meanwhile
   // and pause only while the index is rebuilt over the new generation.
   Status Compact(const CompactionPlan& plan, CompactionReport* report);
+  // Copies the store to `dest` (see snapshot.cc) while appends go on.
+  Status Snapshot(const std::string& dest, SnapshotReport* report);
+  // Read-only stores: picks up what the writer appended (or a compaction it
+  // finished) since the open or the last refresh. *added: new events.
+  Status Refresh(uint64_t* added);
+  Status Segments(std::vector<SegmentInfo>* out);
   // Sealed segments a compaction would take: count, last id, sequence range.
   Status SealedInfo(uint64_t* segments, uint64_t* last_id, uint64_t* from_sequence, uint64_t* to_sequence);
 
  private:
   explicit Store(StoreOptions o) : options_(std::move(o)), ring_(options_.subscriber_capacity) {}
 
-  Status Recover();
+  Status Recover(bool use_checkpoint = true);
   Status FinishCompaction();      // open-time roll forward / back of a compaction
   Status RebuildIndex();          // REQUIRES: mu_ held
   Status LoadRetiredKeys();
@@ -222,6 +238,7 @@ class Store {
   std::mutex compaction_mu_;                         // one compaction or snapshot at a time; before mu_
   uint64_t recovered_torn_bytes_ = 0;
   bool opened_from_checkpoint_ = false;
+  uint64_t read_end_ = kSegmentHeaderSize;  // read-only: end of the frames indexed in the last segment
   int64_t open_micros_ = 0;
   uint64_t rng_state_[2] = {};
 

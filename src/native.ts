@@ -156,6 +156,19 @@ export interface NativeStore {
   idleNotify(): void
   sealedInfo(): { segments: number; lastId: number; fromSequence: number; toSequence: number }
   compact(strategy: string, upToId: number, minSegments: number, rejected: Float64Array): NativeCompactionReport
+  snapshot(dest: string): { sequence: number; segments: number; linked: number; copied: number; bytes: number }
+  refresh(): number
+  segments(): NativeSegmentInfo[]
+}
+
+export interface NativeSegmentInfo {
+  id: number
+  file: string
+  baseSequence: number
+  nextSequence: number
+  bytes: number
+  sealed: boolean
+  active: boolean
 }
 
 export interface NativeCompactionReport {

@@ -133,7 +133,7 @@ describe('verifyChain', () => {
   it('finds nothing wrong in an untouched store, across several read pages', () => {
     const { store } = chainStore(2500) // 5000 events: more than one 4096-event page
     const r = store.verifyChain()
-    expect(r).toEqual({ eventsChecked: 5000, contentMismatches: [], brokenLinks: [], missingParents: [] })
+    expect(r).toEqual({ eventsChecked: 5000, contentMismatches: [], brokenLinks: [], missingParents: [], tombstones: 0 })
     store.close()
   })
 

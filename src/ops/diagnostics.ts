@@ -1,0 +1,62 @@
+import { Store, type StoreStats } from '../store.js'
+
+export interface SegmentDiagnostics {
+  id: number
+  file: string
+  /** First global sequence the segment may hold. */
+  baseSequence: bigint
+  /** Sequence after its last event. */
+  nextSequence: bigint
+  bytes: number
+  sealed: boolean
+  active: boolean
+}
+
+export interface Diagnostics extends StoreStats {
+  dataDir: string
+  readOnly: boolean
+  /** Events appended but not yet known synced (nextSequence - durableSequence). */
+  unsyncedEvents: bigint
+  /** Resident index bytes per event. */
+  indexBytesPerEvent: number
+  segmentList: SegmentDiagnostics[]
+}
+
+declare module '../store.js' {
+  interface Store {
+    /** Everything an operator asks about: segments, bytes, events, durable and visible sequence, index memory, syncs. */
+    diagnostics(): Diagnostics
+    /**
+     * Read-only stores: picks up events a writer in another process appended
+     * since the open (or a compaction it finished). Returns how many events
+     * arrived; wakes this store's cursors and subscriptions. A no-op (0) on a
+     * writable store, which is always current.
+     */
+    refresh(): number
+  }
+}
+
+Store.prototype.diagnostics = function (this: Store): Diagnostics {
+  const st = this.stats()
+  const segs = this.nativeHandle().segments()
+  return {
+    ...st,
+    dataDir: this.dataDir,
+    readOnly: this.readOnly,
+    unsyncedEvents: st.nextSequence - st.durableSequence,
+    indexBytesPerEvent: st.events > 0 ? st.indexBytes / st.events : 0,
+    segmentList: segs.map((s) => ({
+      id: s.id,
+      file: s.file,
+      baseSequence: BigInt(s.baseSequence),
+      nextSequence: BigInt(s.nextSequence),
+      bytes: s.bytes,
+      sealed: s.sealed,
+      active: s.active,
+    })),
+  }
+}
+
+Store.prototype.refresh = function (this: Store): number {
+  return this.nativeHandle().refresh()
+}

@@ -1,0 +1,37 @@
+import * as path from 'node:path'
+import { InvalidArgumentError } from '../errors.js'
+import { Store } from '../store.js'
+
+export interface SnapshotReport {
+  /** Absolute path of the snapshot directory. */
+  path: string
+  /** The snapshot holds every event with a global sequence below this. */
+  sequence: bigint
+  segments: number
+  /** Sealed segments shared by hard link (no bytes copied). */
+  linked: number
+  /** Segments copied (the newest one always is). */
+  copied: number
+  bytes: number
+}
+
+declare module '../store.js' {
+  interface Store {
+    /**
+     * A consistent, openable copy of the store in `destDir` (which must not
+     * exist or be empty), taken while appends go on: every event synced when
+     * it starts. Sealed segments are hard-linked where the filesystem allows.
+     * Killed midway, it leaves no `destDir` (only a temporary directory the
+     * next snapshot to the same place removes).
+     */
+    snapshot(destDir: string): SnapshotReport
+  }
+}
+
+Store.prototype.snapshot = function (this: Store, destDir: string): SnapshotReport {
+  if (typeof destDir !== 'string' || destDir.length === 0) throw new InvalidArgumentError('snapshot expects a destination directory')
+  const dest = path.resolve(destDir)
+  if (dest === path.resolve(this.dataDir)) throw new InvalidArgumentError('a snapshot cannot be taken into the store itself')
+  const r = this.nativeHandle().snapshot(dest)
+  return { path: dest, sequence: BigInt(r.sequence), segments: r.segments, linked: r.linked, copied: r.copied, bytes: r.bytes }
+}
