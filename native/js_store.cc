@@ -153,6 +153,7 @@ Napi::Value JsStore::SetBuffers(const Napi::CallbackInfo& info) {
   receipt_ref_ = Napi::Persistent(rc);
   request_ = rq.Data();
   receipt_ = rc.Data();
+  receipt_len_ = rc.ByteLength();
   return env.Undefined();
 }
 
@@ -283,7 +284,10 @@ Napi::Value JsStore::Append(const Napi::CallbackInfo& info) {
     }
     out.durable = true;
   }
-  WriteReceipt(out, receipt_);
+  // The receipt goes to a slot of the receipt arena the caller names.
+  size_t at = info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : 0;
+  if (at + rcpt::kSize > receipt_len_) at = 0;
+  WriteReceipt(out, receipt_ + at);
   return env.Undefined();
 }
 

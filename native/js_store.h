@@ -86,6 +86,7 @@ class JsStore : public Napi::ObjectWrap<JsStore> {
   Napi::Reference<Napi::Uint8Array> request_ref_, receipt_ref_;
   uint8_t* request_ = nullptr;
   uint8_t* receipt_ = nullptr;
+  size_t receipt_len_ = 0;
 };
 
 }  // namespace causeway::js

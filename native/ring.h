@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <thread>
 
 namespace causeway {
 
@@ -82,5 +83,87 @@ class BroadcastRing {
 };
 
 static_assert(sizeof(std::atomic<uint64_t>) == 8, "lock-free 64-bit atomics required");
+
+}  // namespace causeway
+
+namespace causeway {
+
+// AppendRing: a bounded multi-producer, single-consumer ring of pointers,
+// through which producers (appending threads) reserve their place in the
+// log without a lock. The consumer is whichever producer currently holds
+// the combiner role (see Store::AppendBatch); it applies requests in ticket
+// order, which is the order of the global sequence.
+//
+// Algorithm (rigtorp's MPMC turn counters, with one consumer):
+//  1. A producer takes a ticket t = tail_++ (an atomic RMW: no two share one).
+//  2. It waits for slot t % cap to be free for lap t / cap (turn == 2 * lap),
+//     stores its pointer, then publishes turn = 2 * lap + 1.
+//  3. The consumer, at head h, takes the slot when turn == 2 * (h / cap) + 1,
+//     then frees it for the next lap (turn = 2 * (h / cap) + 2) and moves on.
+template <typename T>
+class AppendRing {
+ public:
+  static constexpr size_t kCacheLine = 64;
+
+  explicit AppendRing(size_t capacity) : capacity_(capacity), slots_(new Slot[capacity]) {
+    for (size_t i = 0; i < capacity_; i++) slots_[i].turn.store(0, std::memory_order_relaxed);
+  }
+  AppendRing(const AppendRing&) = delete;
+  AppendRing& operator=(const AppendRing&) = delete;
+
+  // Blocks (spinning, then yielding) only while the ring is full.
+  void Push(T* item) {
+    // seq_cst: the combiner's "anything claimed?" check (Claimed) must see this ticket.
+    const uint64_t t = tail_.fetch_add(1, std::memory_order_seq_cst);
+    Slot& s = slots_[t % capacity_];
+    const uint64_t lap = t / capacity_;
+    // Acquire: the consumer's release of the previous lap has finished with the slot.
+    for (int spins = 0; s.turn.load(std::memory_order_acquire) != 2 * lap; spins++) Backoff(spins);
+    s.item = item;
+    // Release: the consumer that sees the odd turn sees the item.
+    s.turn.store(2 * lap + 1, std::memory_order_release);
+  }
+
+  // Consumer only. The next item in ticket order, or null if its producer
+  // has not published it yet (or nothing is claimed).
+  T* TryPop() {
+    Slot& s = slots_[head_ % capacity_];
+    const uint64_t lap = head_ / capacity_;
+    // Acquire: pairs with the producer's release of the odd turn.
+    if (s.turn.load(std::memory_order_acquire) != 2 * lap + 1) return nullptr;
+    T* item = s.item;
+    // Release: the item is read before the slot is handed to the next lap.
+    s.turn.store(2 * lap + 2, std::memory_order_release);
+    head_++;
+    return item;
+  }
+
+  // Consumer only: the next ticket to pop.
+  uint64_t Head() const { return head_; }
+  // Tickets taken so far. seq_cst: pairs with Push's fetch_add, so a combiner
+  // giving up its role cannot miss a producer that failed to take it.
+  uint64_t Tail() const { return tail_.load(std::memory_order_seq_cst); }
+
+  static void Backoff(int spins) {
+    if (spins < 64) {
+#if defined(__x86_64__)
+      __builtin_ia32_pause();
+#endif
+    } else {
+      std::this_thread::yield();
+    }
+  }
+
+ private:
+  struct alignas(kCacheLine) Slot {
+    std::atomic<uint64_t> turn;
+    T* item = nullptr;
+  };
+  const size_t capacity_;
+  std::unique_ptr<Slot[]> slots_;
+  // Producers hit tail_, the consumer owns head_: separate cache lines.
+  alignas(kCacheLine) std::atomic<uint64_t> tail_{0};
+  alignas(kCacheLine) uint64_t head_ = 0;  // only the combiner touches it
+};
 
 }  // namespace causeway

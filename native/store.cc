@@ -242,7 +242,64 @@ Status Store::Append(const AppendRequest& req, Receipt* out) { return AppendBatc
 
 Status Store::AppendBatch(const AppendRequest* items, size_t n, Receipt* out, const AppendCondition* condition) {
   if (n == 0) return Status::InvalidArgument("a batch needs at least one event");
-  std::unique_lock<std::mutex> g(mu_);
+  // Hash the payloads here, before taking a place: a pure function of the
+  // bytes, so producers on several threads hash in parallel.
+  uint8_t one[1][32];
+  std::vector<std::array<uint8_t, 32>> many;
+  const uint8_t(*hashes)[32] = one;
+  if (n == 1) {
+    Blake3(items[0].payload, items[0].payload_len, one[0]);
+  } else {
+    many.resize(n);
+    for (size_t i = 0; i < n; i++) Blake3(items[i].payload, items[i].payload_len, many[i].data());
+    hashes = reinterpret_cast<const uint8_t(*)[32]>(many.data());
+  }
+  PendingAppend p{items, n, out, condition, hashes};
+  // Reserve a place (lock-free), then either become the combiner and apply
+  // every queued request in ticket order, or wait for the combiner to apply ours.
+  appends_.Push(&p);
+  for (int spins = 0; !p.done.load(std::memory_order_acquire); spins++) {
+    // Acquire: the previous combiner's writes (head, log state) are visible to the next.
+    if (!combining_.exchange(true, std::memory_order_acquire)) {
+      Combine();
+      continue;
+    }
+    AppendRing<PendingAppend>::Backoff(spins);
+  }
+  return p.status;
+}
+
+// REQUIRES: the caller holds the combiner role (combining_ == true, taken by it).
+void Store::Combine() {
+  for (;;) {
+    bool published = false;
+    uint64_t head;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      while (PendingAppend* q = appends_.TryPop()) {
+        q->status = ApplyAppend(*q);
+        published |= q->status.ok();
+        // Release: the producer reads its status and receipts after seeing done;
+        // it may return (and free *q) at once, so q is not touched after this.
+        q->done.store(true, std::memory_order_release);
+      }
+      head = appends_.Head();
+    }
+    if (published) NotifyListeners();
+    // seq_cst with the Tail() load below: a producer that pushed and failed to
+    // take the role is either seen here, or takes the role itself.
+    combining_.store(false, std::memory_order_seq_cst);
+    if (appends_.Tail() == head) return;
+    if (combining_.exchange(true, std::memory_order_seq_cst)) return;
+  }
+}
+
+// Applies one request to the log and the index. REQUIRES: mu_ held, combiner role.
+Status Store::ApplyAppend(const PendingAppend& p) {
+  const AppendRequest* items = p.items;
+  const size_t n = p.n;
+  Receipt* out = p.out;
+  const AppendCondition* condition = p.condition;
   CW_RETURN_IF_ERROR(CheckWritable());
   if (condition && index_.AnyMatch(condition->filter)) {
     RegionFilter f = condition->filter;
@@ -254,7 +311,9 @@ Status Store::AppendBatch(const AppendRequest* items, size_t n, Receipt* out, co
   }
 
   // 1. Idempotency: all keyed items already present return their receipts.
-  std::vector<Index::Digest> digests(n);
+  // Scratch vectors are members (guarded by mu_): no allocation per append.
+  std::vector<Index::Digest>& digests = scratch_digests_;
+  digests.resize(n);
   size_t known = 0;
   for (size_t i = 0; i < n; i++) {
     if (!items[i].idempotency_key) continue;
@@ -274,7 +333,8 @@ Status Store::AppendBatch(const AppendRequest* items, size_t n, Receipt* out, co
 
   // 2. Validate everything before a byte is written.
   uint64_t total = 0;
-  std::vector<uint32_t> clocks(n);
+  std::vector<uint32_t>& clocks = scratch_clocks_;
+  clocks.resize(n);
   for (size_t i = 0; i < n; i++) {
     const AppendRequest& r = items[i];
     if (r.entity >= index_.entity_count() || r.scope >= index_.scope_count())
@@ -309,8 +369,8 @@ Status Store::AppendBatch(const AppendRequest* items, size_t n, Receipt* out, co
   const int64_t ts = NextTimestamp();
   uint8_t* base = active_->mutable_data();
   uint64_t pos = write_pos_;
-  std::vector<std::pair<FrameView, uint64_t>> laid;
-  laid.reserve(n);
+  std::vector<std::pair<FrameView, uint64_t>>& laid = scratch_laid_;
+  laid.clear();
   for (size_t i = 0; i < n; i++) {
     const AppendRequest& r = items[i];
     Receipt& rc = out[i];
@@ -326,7 +386,7 @@ Status Store::AppendBatch(const AppendRequest* items, size_t n, Receipt* out, co
       std::memcpy(rc.causation_id, causation, 16);
       rc.has_causation = true;
     }
-    Blake3(r.payload, r.payload_len, rc.content_hash);
+    std::memcpy(rc.content_hash, p.hashes[i], 32);
     const uint8_t* prev = index_.EntityHead(r.entity);
     for (size_t j = 0; j < i; j++)
       if (items[j].entity == r.entity) prev = out[j].content_hash;
@@ -373,8 +433,6 @@ Status Store::AppendBatch(const AppendRequest* items, size_t n, Receipt* out, co
   for (size_t i = 0; i < n; i++) ring_.Publish(next_sequence_ + i);
   next_sequence_ += n;
   NoteAppended();
-  g.unlock();
-  NotifyListeners();
   return Status::OK();
 }
 

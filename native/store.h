@@ -85,6 +85,17 @@ struct Receipt {
   bool deduplicated = false;
 };
 
+// One producer's request, queued in the append ring until a combiner applies it.
+struct PendingAppend {
+  const AppendRequest* items;
+  size_t n;
+  Receipt* out;
+  const AppendCondition* condition;
+  const uint8_t (*hashes)[32];  // BLAKE3 of each item's payload, computed by the producer
+  Status status;
+  std::atomic<bool> done{false};
+};
+
 struct StoreStats {
   uint64_t events = 0;
   uint64_t next_sequence = 0;
@@ -214,6 +225,8 @@ class Store {
   void NoteAppended();                        // REQUIRES: mu_ held
   Status WriteRecords(const std::vector<Row>& rows, const Allocator& alloc);  // REQUIRES: mu_ held
   void NotifyListeners();
+  void Combine();                                  // REQUIRES: combiner role
+  Status ApplyAppend(const PendingAppend& p);      // REQUIRES: mu_ held, combiner role
   Status FrameAt(Row r, FrameView* v) const;  // REQUIRES: mu_ held; CRC checked
   void FillReceipt(const FrameView& v, Receipt* out) const;
   void NewEventId(int64_t ts_us, uint8_t* out);
@@ -241,6 +254,10 @@ class Store {
   uint64_t read_end_ = kSegmentHeaderSize;  // read-only: end of the frames indexed in the last segment
   int64_t open_micros_ = 0;
   uint64_t rng_state_[2] = {};
+  // Reused by AppendBatch so appends allocate nothing. GUARDED_BY(mu_)
+  std::vector<Index::Digest> scratch_digests_;
+  std::vector<uint32_t> scratch_clocks_;
+  std::vector<std::pair<FrameView, uint64_t>> scratch_laid_;
 
   // Durability: everything below durable_sequence_ is synced. synced_end_ is
   // the active segment's synced offset, recorded_end_ the frontier its header
@@ -264,6 +281,11 @@ class Store {
   std::vector<Listener*> listeners_;  // GUARDED_BY(listeners_mu_)
   // Listeners armed: lets an append skip the listener lock when nobody waits.
   std::atomic<int> armed_{0};
+
+  // Producers reserve their place here without a lock; the thread holding
+  // combining_ applies queued requests in ticket order.
+  AppendRing<PendingAppend> appends_{1024};
+  std::atomic<bool> combining_{false};
 };
 
 }  // namespace causeway

@@ -32,8 +32,14 @@ export class Coordinate {
   constructor(entity: string, scope: string) {
     this.entity = validateName('entity', entity)
     this.scope = validateName('scope', scope)
+    // The interned ids of the store that last used this coordinate: saves two
+    // map lookups per append. Not enumerable, so it never shows in output.
+    Object.defineProperty(this, 'interned', { value: { owner: undefined, entity: 0, scope: 0 }, enumerable: false })
     Object.freeze(this)
   }
+
+  /** @internal */
+  declare readonly interned: { owner: object | undefined; entity: number; scope: number }
 
   toString(): string {
     return `${this.entity}@${this.scope}`

@@ -130,7 +130,7 @@ export interface NativeStore {
   setBuffers(request: Uint8Array, receipt: Uint8Array): void
   internEntity(name: string): number
   internScope(name: string): number
-  append(payload: Uint8Array, durable: boolean): void
+  append(payload: Uint8Array, durable: boolean, receiptOffset: number): void
   appendBatch(
     items: Uint8Array,
     bytes: Uint8Array,

@@ -72,6 +72,8 @@ export interface StoreStats {
 }
 
 const MAX_KEY_BYTES = 1024
+/** Receipts per arena: one buffer allocation per this many appends. */
+const ARENA_RECEIPTS = 2048
 const encoder = new TextEncoder()
 
 function checkOptions(o: unknown): AppendOptions {
@@ -106,7 +108,11 @@ export class Store implements NameTable {
   /** @internal */ private readonly opts: NativeStoreOptions
   /** @internal */ private readonly request = new Uint8Array(Req.size)
   /** @internal */ private readonly rq = new DataView(this.request.buffer)
-  /** @internal */ private readonly receipt = new Uint8Array(Rcpt.size)
+  /** @internal Receipts are written into slots of this arena; a full arena is replaced, never reused. */
+  private arena = new Uint8Array(ARENA_RECEIPTS * Rcpt.size)
+  /** @internal */ private arenaView = new DataView(this.arena.buffer)
+  /** @internal */ private arenaPos = 0
+  /** @internal */ private batchScratch = new Uint8Array(64 * 1024)
   /** @internal */ private readonly entityIds = new Map<string, number>()
   /** @internal */ private readonly scopeIds = new Map<string, number>()
   /** @internal */ private readonly coords = new Map<number, Map<number, Coordinate>>()
@@ -117,7 +123,7 @@ export class Store implements NameTable {
     this.dataDir = opts.dataDir
     this.readOnly = opts.readOnly
     this.handle = new (native().NativeStore)(opts)
-    this.handle.setBuffers(this.request, this.receipt)
+    this.handle.setBuffers(this.request, this.arena)
   }
 
   /** Opens (creating when missing) the store in `options.dataDir`, recovering it after a crash. */
@@ -222,12 +228,26 @@ export class Store implements NameTable {
     }
     if (o.durable !== undefined && typeof o.durable !== 'boolean') throw new InvalidArgumentError('durable must be a boolean')
     const bytes = this.encode(payload)
-    v.setUint32(Req.entity, this.entityId(h, coord.entity), true)
-    v.setUint32(Req.scope, this.scopeId(h, coord.scope), true)
+    const ids = coord.interned
+    if (ids.owner !== this) {
+      ids.entity = this.entityId(h, coord.entity)
+      ids.scope = this.scopeId(h, coord.scope)
+      ids.owner = this
+    }
+    v.setUint32(Req.entity, ids.entity, true)
+    v.setUint32(Req.scope, ids.scope, true)
     v.setUint16(Req.kind, k.value, true)
     q[Req.flags] = flags
-    h.append(bytes, o.durable === true)
-    return new AppendReceipt(this.receipt.slice())
+    if (this.arenaPos + Rcpt.size > this.arena.byteLength) {
+      this.arena = new Uint8Array(ARENA_RECEIPTS * Rcpt.size)
+      this.arenaView = new DataView(this.arena.buffer)
+      this.arenaPos = 0
+      h.setBuffers(this.request, this.arena)
+    }
+    const at = this.arenaPos
+    h.append(bytes, o.durable === true, at)
+    this.arenaPos = at + Rcpt.size
+    return new AppendReceipt(this.arena, this.arenaView, at)
   }
 
   /** Appends an event caused by another: correlation kept, causation recorded. */
@@ -279,18 +299,31 @@ export class Store implements NameTable {
     if (condition) h.appendBatch(desc, bytes, n, options?.durable === true, receipts, condition)
     else h.appendBatch(desc, bytes, n, options?.durable === true, receipts)
     const out: AppendReceipt[] = []
-    for (let i = 0; i < n; i++) out.push(new AppendReceipt(receipts.subarray(i * Rcpt.size, (i + 1) * Rcpt.size)))
+    const view = new DataView(receipts.buffer)
+    for (let i = 0; i < n; i++) out.push(new AppendReceipt(receipts, view, i * Rcpt.size))
     return out
   }
 
   /** @internal Validates and lays out batch items for the addon. */
-  private encodeBatch(h: NativeStore, items: readonly BatchItem[]): { desc: Uint8Array; bytes: Buffer; n: number } {
+  private encodeBatch(h: NativeStore, items: readonly BatchItem[]): { desc: Uint8Array; bytes: Uint8Array; n: number } {
     const n = items.length
     const desc = new Uint8Array(n * Item.size)
     const dv = new DataView(desc.buffer)
-    const chunks: Uint8Array[] = []
+    // Payloads and keys are copied straight from the encoder into one reused
+    // scratch buffer: no buffer per item.
+    let scratch = this.batchScratch
     let offset = 0
-    const pending: Array<{ at: number; entity: string; scope: string }> = []
+    const put = (b: Uint8Array): number => {
+      if (offset + b.length > scratch.length) {
+        const bigger = new Uint8Array(Math.max(scratch.length * 2, offset + b.length))
+        bigger.set(scratch.subarray(0, offset))
+        scratch = this.batchScratch = bigger
+      }
+      scratch.set(b, offset)
+      const at = offset
+      offset += b.length
+      return at
+    }
     for (let i = 0; i < n; i++) {
       const it = items[i]
       if (typeof it !== 'object' || it === null) throw new InvalidArgumentError(`batch item ${i} must be an object`)
@@ -298,21 +331,17 @@ export class Store implements NameTable {
       const k = userKind(it.kind)
       const base = i * Item.size
       let flags = 0
-      const bytes = this.encode(it.payload).slice()
-      dv.setUint32(base + Item.payloadOffset, offset, true)
+      const bytes = this.encode(it.payload)
       dv.setUint32(base + Item.payloadLen, bytes.length, true)
-      chunks.push(bytes)
-      offset += bytes.length
+      dv.setUint32(base + Item.payloadOffset, put(bytes), true)
       if (it.expectedSequence !== undefined) {
         dv.setUint32(base + Item.expected, checkExpected(it.expectedSequence), true)
         flags |= Req.hasExpected
       }
       if (it.idempotencyKey !== undefined) {
         const key = checkKey(it.idempotencyKey)
-        dv.setUint32(base + Item.keyOffset, offset, true)
         dv.setUint32(base + Item.keyLen, key.length, true)
-        chunks.push(key)
-        offset += key.length
+        dv.setUint32(base + Item.keyOffset, put(key), true)
         flags |= Req.hasKey
       }
       if (it.correlationId !== undefined) {
@@ -340,14 +369,20 @@ export class Store implements NameTable {
       }
       dv.setUint16(base + Item.kind, k.value, true)
       desc[base + Item.flags] = flags
-      pending.push({ at: base, entity: it.coord.entity, scope: it.coord.scope })
     }
     // Interning only after every item validated, so a refused batch interns nothing.
-    for (const p of pending) {
-      dv.setUint32(p.at + Item.entity, this.entityId(h, p.entity), true)
-      dv.setUint32(p.at + Item.scope, this.scopeId(h, p.scope), true)
+    for (let i = 0; i < n; i++) {
+      const coord = items[i]!.coord
+      const ids = coord.interned
+      if (ids.owner !== this) {
+        ids.entity = this.entityId(h, coord.entity)
+        ids.scope = this.scopeId(h, coord.scope)
+        ids.owner = this
+      }
+      dv.setUint32(i * Item.size + Item.entity, ids.entity, true)
+      dv.setUint32(i * Item.size + Item.scope, ids.scope, true)
     }
-    return { desc, bytes: Buffer.concat(chunks, offset), n }
+    return { desc, bytes: scratch.subarray(0, offset), n }
   }
 
   /** @internal The addon handle, for the delivery and causal layers. */

@@ -1,0 +1,138 @@
+import { Option, type Command } from 'commander'
+import type { CompactionReport, CompactOptions, StoredEvent } from '../../index.js'
+import { UsageError } from '../errors.js'
+import { KindSet, parseTime } from '../kinds.js'
+import { count, jsonSafe, print, printJson, table } from '../output.js'
+import { pages } from '../pages.js'
+import { integer } from '../parse.js'
+import { interactive, progress } from '../progress.js'
+import { existingStore, withStore } from '../store-dir.js'
+
+interface CompactOpts {
+  strategy: CompactOptions['strategy']
+  keepKinds?: string
+  dropEntity?: string[]
+  dropBefore?: string
+  minSegments?: number
+  dryRun?: boolean
+  json?: boolean
+}
+
+/**
+ * The keep predicate of the command line: an event is dropped when it
+ * matches any drop rule; events of reserved kinds (the store's own) are kept
+ * by --keep-kinds but not by the entity and time rules.
+ */
+export function keepPredicate(o: CompactOpts): ((e: StoredEvent) => boolean) | undefined {
+  const kinds = o.keepKinds === undefined ? undefined : new KindSet(o.keepKinds)
+  const prefixes = o.dropEntity ?? []
+  const before = o.dropBefore === undefined ? undefined : parseTime(o.dropBefore)
+  if (!kinds && prefixes.length === 0 && before === undefined) return undefined
+  return (e) => {
+    const entity = e.coordinate.entity
+    if (prefixes.some((p) => entity === p || entity.startsWith(`${p}:`))) return false
+    if (before !== undefined && e.timestampUs < before) return false
+    if (kinds && !e.kind.reserved && !kinds.has(e.kind)) return false
+    return true
+  }
+}
+
+function reportRows(report: CompactionReport): Array<[string, string]> {
+  return Object.entries(jsonSafe(report) as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])
+}
+
+function collect(v: string, prev: string[] | undefined): string[] {
+  return [...(prev ?? []), v]
+}
+
+export function compactCommand(program: Command): void {
+  program
+    .command('compact')
+    .summary('merge segments, or drop events by retention rules')
+    .description('Rewrite sealed segments: merge small ones, or drop (retention) or blank (tombstone) events.')
+    .argument('<dir>', 'the store directory (opened for writing: no other writer may hold it)')
+    .addOption(
+      new Option('--strategy <strategy>', 'merge: fewer, fuller segments, no event removed; retention: remove dropped events; tombstone: keep dropped events as tombstones without their payload')
+        .choices(['merge', 'retention', 'tombstone'])
+        .default('merge'),
+    )
+    .option('--keep-kinds <kinds>', 'keep only events of these kinds, e.g. 1:1,0x2001,3:* (c:* is a whole category)')
+    .option('--drop-entity <prefix>', 'drop the entity and every entity under it (order drops order and order:1); repeatable', collect)
+    .option('--drop-before <time>', 'drop events older than this: ISO 8601 (2025-01-31) or an age (30d, 12h)')
+    .option('--min-segments <n>', 'do nothing unless at least this many sealed segments qualify', integer(1, 1_000_000))
+    .option('--dry-run', 'count what the rules would drop, changing nothing (read-only)')
+    .option('--json', 'print the report as one JSON document')
+    .addHelpText(
+      'after',
+      `
+Drop rules (retention and tombstone need at least one; merge takes none):
+  An event is dropped when any rule says so: --drop-entity, --drop-before,
+  or a kind outside --keep-kinds. --keep-kinds never drops events of the
+  reserved categories (0 system, 0xD effects), which the store writes itself.
+  Only sealed segments are rewritten: the active one (the newest) is not.
+  --dry-run counts over every event, the active segment's too.
+  Hash chains stay verifiable: a chain resumes after removed events, and a
+  tombstone keeps its recorded hash (causeway verify tells both from damage).
+
+Examples:
+  causeway compact ./data
+  causeway compact ./data --strategy retention --drop-before 90d --dry-run
+  causeway compact ./data --strategy tombstone --drop-entity customer:42
+  causeway compact ./data --strategy retention --keep-kinds 1:*,2:7`,
+    )
+    .action(async (dir: string, opts: CompactOpts) => {
+      const abs = existingStore(dir)
+      const keep = keepPredicate(opts)
+      if (opts.strategy === 'merge' && keep) throw new UsageError('--strategy merge drops nothing: the drop rules need --strategy retention or tombstone')
+      if (opts.strategy !== 'merge' && !keep) {
+        throw new UsageError(`--strategy ${opts.strategy} needs a drop rule: --keep-kinds, --drop-entity or --drop-before`)
+      }
+      if (opts.dryRun) {
+        await withStore(abs, true, (store) => {
+          const total = store.stats().events
+          const bar = progress('scan', total, interactive({ json: opts.json }))
+          let seen = 0
+          let dropped = 0
+          // Grouped by the entity's first name part: order:1 and order:2 count as "order".
+          const byKind = new Map<string, number>()
+          try {
+            for (const page of pages(store)) {
+              for (const e of page) {
+                if (keep && !e.tombstoned && !keep(e)) {
+                  dropped++
+                  const k = e.coordinate.entity.split(':')[0]!
+                  byKind.set(k, (byKind.get(k) ?? 0) + 1)
+                }
+              }
+              seen += page.length
+              bar.update(seen)
+            }
+          } finally {
+            bar.stop()
+          }
+          const top = [...byKind].sort((a, b) => b[1] - a[1]).slice(0, 20)
+          const r = { dryRun: true, strategy: opts.strategy, events: seen, wouldDrop: dropped, wouldKeep: seen - dropped, byEntityPrefix: Object.fromEntries(top) }
+          if (opts.json) printJson(r)
+          else {
+            const verb = opts.strategy === 'tombstone' ? 'tombstone' : opts.strategy === 'retention' ? 'remove' : 'drop'
+            print(`dry run: ${opts.strategy} would ${verb} ${dropped} of ${count(seen, 'event')} (nothing changed)`)
+            print('  (compaction rewrites sealed segments only: events of the active segment stay until it is sealed)')
+            if (top.length) print(table(top.map(([k, n]) => [k, String(n)] as const), '  '))
+          }
+        })
+        return
+      }
+      await withStore(abs, false, (store) => {
+        const req: CompactOptions = { strategy: opts.strategy }
+        if (keep) req.keep = keep
+        if (opts.minSegments !== undefined) req.minSegments = opts.minSegments
+        if (interactive({ json: opts.json })) process.stderr.write(`compacting ${abs} (${opts.strategy})...\n`)
+        const report: CompactionReport = store.compact(req)
+        if (opts.json) printJson({ strategy: opts.strategy, report })
+        else {
+          print(`compacted ${abs} (${opts.strategy})`)
+          print(table(reportRows(report), '  '))
+        }
+      })
+    })
+}

@@ -1,0 +1,46 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import type { Command } from 'commander'
+import type { SnapshotReport } from '../../index.js'
+import { UsageError } from '../errors.js'
+import { jsonSafe, print, printJson, table } from '../output.js'
+import { interactive } from '../progress.js'
+import { existingStore, withStore } from '../store-dir.js'
+
+export function snapshotCommand(program: Command): void {
+  program
+    .command('snapshot')
+    .summary('write a consistent copy of a store')
+    .description('Write a consistent copy of a store to a new directory (Store.snapshot).')
+    .argument('<dir>', 'the store directory (opened for writing: no other writer may hold it)')
+    .argument('<dest>', 'where the copy goes: a new or empty directory')
+    .option('--json', 'print the report as one JSON document')
+    .addHelpText(
+      'after',
+      `
+The copy is a store of its own: open it, verify it (causeway verify <dest>),
+or restore by pointing a service at it.
+
+Examples:
+  causeway snapshot ./data /backups/data-$(date +%F)
+  causeway snapshot ./data ./copy --json | jq .report`,
+    )
+    .action(async (dir: string, dest: string, opts: { json?: boolean }) => {
+      const abs = existingStore(dir)
+      const to = path.resolve(dest)
+      if (to === abs) throw new UsageError('the snapshot needs a directory of its own, not the store itself')
+      if (fs.existsSync(to) && (!fs.statSync(to).isDirectory() || fs.readdirSync(to).length > 0)) {
+        throw new UsageError(`${dest} exists and is not an empty directory`)
+      }
+      await withStore(abs, false, (store) => {
+        if (interactive({ json: opts.json })) process.stderr.write(`writing snapshot of ${abs} to ${to}...\n`)
+        const report: SnapshotReport = store.snapshot(to)
+        if (opts.json) printJson({ dir: abs, dest: to, report })
+        else {
+          print(`snapshot of ${abs} written to ${to}`)
+          const rows = Object.entries(jsonSafe(report) as Record<string, unknown>)
+          print(table(rows.map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)] as const), '  '))
+        }
+      })
+    })
+}

@@ -1,0 +1,129 @@
+import type { Command } from 'commander'
+import type { Cursor, Region, Store, StoredEvent } from '../../index.js'
+import { eventLine, eventRecord, write } from '../output.js'
+import { PAGE, pages } from '../pages.js'
+import { integer, sequence } from '../parse.js'
+import { type RegionOpts, regionOf } from '../region-options.js'
+import { existingStore, openStore } from '../store-dir.js'
+
+interface TailOpts extends RegionOpts {
+  lines: number
+  from?: bigint
+  follow?: boolean
+  json?: boolean
+}
+
+/** How often --follow refreshes the store to look for new events. */
+const POLL_MS = 100
+
+/** The last `n` matching events and the sequence after the end of the store. */
+function lastEvents(store: Store, region: Region, n: number): { events: StoredEvent[]; position: bigint } {
+  const end = store.stats().nextSequence
+  if (n === 0) return { events: [], position: end }
+  // Look back over a window that grows until it holds n matching events (or reaches the start).
+  for (let window = BigInt(Math.max(4 * n, 256)); ; window *= 8n) {
+    const from = end > window ? end - window : 0n
+    let kept: StoredEvent[] = []
+    for (const page of pages(store, region, from)) kept = kept.concat(page).slice(-n)
+    if (kept.length >= n || from === 0n) return { events: kept, position: end }
+  }
+}
+
+/**
+ * Every matching event the cursor has not delivered yet. A read-only store
+ * only grows on refresh(), so this ends at the end the store has now.
+ */
+async function drain(cursor: Cursor, out: (e: StoredEvent) => Promise<void> | undefined): Promise<void> {
+  for (;;) {
+    const page = cursor.pollBatch(PAGE)
+    if (page.length === 0) return
+    for (const e of page) await out(e)
+  }
+}
+
+class Stopper {
+  stopped = false
+  private wake: (() => void) | undefined
+  constructor() {
+    const stop = () => {
+      this.stopped = true
+      this.wake?.()
+    }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+    process.stdout.once('error', stop) // EPIPE: the reader went away
+  }
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms)
+      this.wake = () => {
+        clearTimeout(t)
+        resolve()
+      }
+    })
+  }
+}
+
+async function tail(dir: string, region: Region, o: TailOpts): Promise<void> {
+  const out = (e: StoredEvent) => write(process.stdout, `${o.json ? JSON.stringify(eventRecord(e)) : eventLine(e)}\n`)
+  // Installed before the first event is printed, so an early Ctrl-C still exits with code 0.
+  const stopper = o.follow ? new Stopper() : undefined
+  // Read-only: takes no lock, so it opens while a writer in another process appends.
+  const store = openStore(dir, true)
+  try {
+    let cursor: Cursor
+    if (o.from !== undefined) {
+      cursor = store.cursor(region, { from: o.from })
+    } else {
+      const last = lastEvents(store, region, o.lines)
+      for (const e of last.events) await out(e)
+      cursor = store.cursor(region, { from: last.position })
+    }
+    await drain(cursor, out)
+    // --follow: the same store, refreshed to pick up what writers appended since.
+    while (stopper && !stopper.stopped) {
+      await stopper.sleep(POLL_MS)
+      if (stopper.stopped) break
+      store.refresh()
+      await drain(cursor, out)
+    }
+  } finally {
+    store.close()
+  }
+}
+
+export function tailCommand(program: Command): void {
+  program
+    .command('tail')
+    .summary('print the last events; --follow for new ones')
+    .description('Print the last events of a store, optionally of one entity, scope or kind; --follow waits for more.')
+    .argument('<dir>', 'the store directory (opened read-only)')
+    .option('--entity <prefix>', 'only this entity and the entities under it (order: order and order:42, not orders)')
+    .option('--scope <scope>', 'only events in this scope')
+    .option('--kind <kind>', 'only events of this kind: 4097, 0x1001 or 1:1')
+    .option('-n, --lines <n>', 'how many of the last events to print (0: none, e.g. with --follow)', integer(0, 1_000_000), 10)
+    .option('--from <sequence>', 'print every matching event from this global sequence on, instead of the last --lines', sequence)
+    .option('-f, --follow', 'keep running and print events as they are appended, until interrupted')
+    .option('--json', 'one JSON object per line (NDJSON), the fields of StoredEvent.toJSON()')
+    .addHelpText(
+      'after',
+      `
+Each line: #sequence time entity @scope kind payload-as-JSON.
+
+--follow keeps the store open read-only and refreshes it every ${POLL_MS} ms
+(Store.refresh), printing the events a writer in another process has
+appended since, while that writer runs. A reader takes no lock: it neither
+waits for a writer nor holds one up.
+Stop it with Ctrl-C (SIGINT) or SIGTERM: it exits with code 0.
+
+Examples:
+  causeway tail ./data
+  causeway tail ./data --entity order:42 -n 50
+  causeway tail ./data --scope shop --follow --json | jq .payload`,
+    )
+    .action(async (dir: string, opts: TailOpts) => {
+      const abs = existingStore(dir)
+      await tail(abs, regionOf(opts), opts)
+    })
+}
+

@@ -1,0 +1,65 @@
+import { EventKind } from '../index.js'
+import { UsageError } from './errors.js'
+
+/**
+ * A kind written on the command line or in an import line: a packed value
+ * (`4097`, `0x1001`) or `category:type` (`1:1`).
+ */
+export function parseKind(text: string | number): EventKind {
+  if (typeof text === 'number') return EventKind.fromValue(text)
+  const t = text.trim()
+  const pair = /^(\d+|0x[0-9a-f]+):(\d+|0x[0-9a-f]+)$/i.exec(t)
+  if (pair) {
+    const c = Number(pair[1])
+    const ty = Number(pair[2])
+    if (c > 15 || ty > 0xfff) throw new UsageError(`kind ${t}: category must be 0..15 and type 0..4095`)
+    return EventKind.fromValue((c << 12) | ty)
+  }
+  if (/^(\d+|0x[0-9a-f]+)$/i.test(t)) {
+    const v = Number(t)
+    if (v > 0xffff) throw new UsageError(`kind ${t} is over 0xffff`)
+    return EventKind.fromValue(v)
+  }
+  throw new UsageError(`kind ${JSON.stringify(text)}: write a packed value (4097, 0x1001) or category:type (1:1, 1:*)`)
+}
+
+/** A set of kinds from `1:1,0x2001,3:*` (`c:*` is the whole category). */
+export class KindSet {
+  private readonly values = new Set<number>()
+  private readonly categories = new Set<number>()
+
+  constructor(list: string) {
+    for (const part of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const whole = /^(\d+|0x[0-9a-f]+):\*$/i.exec(part)
+      if (whole) {
+        const c = Number(whole[1])
+        if (c > 15) throw new UsageError(`kind ${part}: category must be 0..15`)
+        this.categories.add(c)
+      } else {
+        this.values.add(parseKind(part).value)
+      }
+    }
+    if (this.values.size === 0 && this.categories.size === 0) throw new UsageError(`no kind in ${JSON.stringify(list)}`)
+  }
+
+  has(kind: EventKind): boolean {
+    return this.values.has(kind.value) || this.categories.has(kind.category)
+  }
+}
+
+/**
+ * A point in time: ISO 8601 (`2025-01-31`, `2025-01-31T12:00:00Z`) or an age
+ * (`30d`, `12h`, `15m`, `45s`: that long before `now`). Returns µs since the epoch.
+ */
+export function parseTime(text: string, now = Date.now()): number {
+  const age = /^(\d+)([dhms])$/.exec(text.trim())
+  if (age) {
+    const unit = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 }[age[2] as 'd' | 'h' | 'm' | 's']
+    return (now - Number(age[1]) * unit) * 1000
+  }
+  const ms = Date.parse(text)
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text.trim()) || Number.isNaN(ms)) {
+    throw new UsageError(`time ${JSON.stringify(text)}: write ISO 8601 (2025-01-31, 2025-01-31T12:00:00Z) or an age (30d, 12h, 15m, 45s)`)
+  }
+  return ms * 1000
+}

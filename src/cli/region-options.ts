@@ -1,0 +1,22 @@
+import { isCausewayError, Region } from '../index.js'
+import { UsageError } from './errors.js'
+import { parseKind } from './kinds.js'
+
+export interface RegionOpts {
+  entity?: string
+  scope?: string
+  kind?: string
+}
+
+/** The Region of --entity, --scope and --kind (all ANDed); Region.all() without them. */
+export function regionOf(o: RegionOpts): Region {
+  try {
+    let r = o.entity !== undefined ? Region.entity(o.entity) : o.scope !== undefined ? Region.scope(o.scope) : Region.all()
+    if (o.entity !== undefined && o.scope !== undefined) r = r.withScope(o.scope)
+    if (o.kind !== undefined) r = r.withFact(parseKind(o.kind))
+    return r
+  } catch (e) {
+    if (isCausewayError(e)) throw new UsageError(e.message)
+    throw e
+  }
+}
