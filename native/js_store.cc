@@ -9,6 +9,11 @@
 namespace causeway::js {
 namespace {
 
+// Marks objects made by this addon's NativeStore constructor, so a wrapped
+// object from another copy of the addon (or another environment's class) is
+// told apart from ours before its pointer is used.
+constexpr napi_type_tag kJsStoreTag = {0x63617573657761ULL, 0x4e617469766553ULL};
+
 void WriteReceipt(const Receipt& r, uint8_t* out) {
   StoreLE<uint64_t>(out + rcpt::kSequence, r.sequence);
   StoreLE<uint32_t>(out + rcpt::kClock, r.clock);
@@ -101,6 +106,7 @@ JsStore::JsStore(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsStore>(inf
   }
   store_ = std::move(store);
   dir_ = canonical;
+  napi_type_tag_object(env, info.This(), &kJsStoreTag);
   read_only_ = opts.read_only;
   data->open_dirs.insert(dir_);
   data->open_stores.insert(this);
@@ -136,8 +142,17 @@ Store* JsStore::Live(Napi::Env env) {
   return store_.get();
 }
 
+bool JsStore::IsOurs(Napi::Env env, Napi::Value v) {
+  bool ok = false;
+  return v.IsObject() && napi_check_object_type_tag(env, v, &kJsStoreTag, &ok) == napi_ok && ok;
+}
+
 Napi::Value JsStore::SetBuffers(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (!IsOurs(env, info.This())) {
+    Napi::TypeError::New(env, "setBuffers called on an object that is not a causeway NativeStore").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
   if (!info[0].IsTypedArray() || !info[1].IsTypedArray()) {
     ThrowInvalid(env, "setBuffers expects two Uint8Arrays");
     return env.Undefined();

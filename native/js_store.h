@@ -40,6 +40,9 @@ class JsStore : public Napi::ObjectWrap<JsStore> {
   ~JsStore() override;
   // Closes the core store (cleanup hooks call this when the environment ends).
   void CloseQuietly();
+  // True when `v` was made by this addon's NativeStore (its napi type tag):
+  // check before unwrapping a store passed in as an argument.
+  static bool IsOurs(Napi::Env env, Napi::Value v);
 
  private:
   Napi::Value SetBuffers(const Napi::CallbackInfo& info);

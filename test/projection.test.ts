@@ -206,3 +206,31 @@ describe('projection cache', () => {
     b.close()
   })
 })
+
+describe('watchProjection', () => {
+  it('yields the state now and after each new event of the entity, skipping other entities', async () => {
+    const { Coordinate: C, EventKind: EK, Store: S } = await import('../src/index.js')
+    const { tempDir: td } = await import('./helpers.js')
+    const store = S.open({ dataDir: td() })
+    const K = EK.custom(1, 1)
+    const acct = new C('acct:1', 'bank')
+    store.append(acct, K, { amount: 10 })
+    const balance = { name: 'balance', version: 1, init: () => 0, apply: (s: number, e: { payload: unknown }) => s + (e.payload as { amount: number }).amount }
+    const seen: number[] = []
+    const watching = (async () => {
+      for await (const r of store.watchProjection('acct:1', balance)) {
+        seen.push(r.state)
+        if (seen.length === 3) break
+      }
+    })()
+    await new Promise((r) => setTimeout(r, 20))
+    store.append(new C('acct:2', 'bank'), K, { amount: 1000 }) // another entity: no update
+    await new Promise((r) => setTimeout(r, 20))
+    store.append(acct, K, { amount: 5 })
+    await new Promise((r) => setTimeout(r, 20))
+    store.append(acct, K, { amount: -3 })
+    await watching
+    expect(seen).toEqual([10, 15, 12])
+    store.close()
+  })
+})
