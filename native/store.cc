@@ -509,7 +509,7 @@ Status Store::Roll() {
   return Status::OK();
 }
 
-Status Store::SyncNow(uint64_t need_below) {
+Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
   std::lock_guard<std::mutex> sg(sync_mu_);
   std::shared_ptr<Segment> seg;
   uint64_t end, next_seq;
@@ -519,7 +519,9 @@ Status Store::SyncNow(uint64_t need_below) {
     if (!active_) return Status::Closed("the store is closed");
     const bool data_pending = durable_sequence_ < need_below;
     const bool frontier_pending = recorded_end_ < synced_end_;
-    if (!data_pending && !frontier_pending) return Status::OK();
+    // A durable append whose event an earlier sync covered is done: it does
+    // not sync again just to record the frontier (group commit).
+    if (!data_pending && (!frontier_pending || !record_frontier)) return Status::OK();
     seg = active_;
     end = write_pos_;
     next_seq = next_sequence_;
@@ -561,13 +563,16 @@ Status Store::Sync() {
     if (options_.read_only) return Status::OK();
     target = next_sequence_;
   }
-  CW_RETURN_IF_ERROR(SyncNow(target));
+  CW_RETURN_IF_ERROR(SyncNow(target, true));
   // A second, cheap sync records the frontier the first one established, so
   // after sync() the header itself vouches for every byte written so far.
-  return SyncNow(target);
+  return SyncNow(target, true);
 }
 
-Status Store::WaitDurable(uint64_t sequence) { return SyncNow(sequence + 1); }
+// Group commit: every durable append that waits on sync_mu_ while another
+// thread's sync runs finds its event covered by the next sync, which
+// captures everything appended before it starts.
+Status Store::WaitDurable(uint64_t sequence) { return SyncNow(sequence + 1, false); }
 
 void Store::FlusherLoop() {
   std::unique_lock<std::mutex> g(mu_);
@@ -587,7 +592,7 @@ void Store::FlusherLoop() {
     }
     uint64_t target = next_sequence_;
     g.unlock();
-    SyncNow(target);  // a failure poisons the store; the loop then ends
+    SyncNow(target, true);  // a failure poisons the store; the loop then ends
     g.lock();
   }
 }

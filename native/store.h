@@ -220,7 +220,9 @@ class Store {
   Status PrepareActive(uint64_t last_id, uint64_t next_sequence);
   Status Roll();                              // REQUIRES: mu_ held
   Status CheckWritable() const;               // REQUIRES: mu_ held
-  Status SyncNow(uint64_t need_below);        // makes sequences < need_below durable
+  // Makes sequences < need_below durable; with record_frontier, also syncs
+  // once more when only the header's frontier record is behind.
+  Status SyncNow(uint64_t need_below, bool record_frontier);
   void FlusherLoop();
   void NoteAppended();                        // REQUIRES: mu_ held
   Status WriteRecords(const std::vector<Row>& rows, const Allocator& alloc);  // REQUIRES: mu_ held
