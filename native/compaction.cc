@@ -157,8 +157,20 @@ Status Store::FinishCompaction() {
   Marker m;
   if (!ParseMarker(text, &m) || m.last < m.first)
     return Status::Corruption(std::string(kCompactionMarker) + " is unreadable: " + text.substr(0, 80));
-  if (options_.read_only)
-    return Status::Locked("a compaction of " + dir + " is being finished; retry once the writer has completed it");
+  if (options_.read_only) {
+    // Committed but not finished, and a reader changes no byte: it reads the
+    // new generation in place (the replacement instead of the first source,
+    // without the other sources); the next writable open finishes the job.
+    ro_compaction_ = {m.first, m.last, Exists(dir + "/" + CompactName(m.first)) ? CompactName(m.first) : std::string()};
+    if (ro_compaction_.replacement.empty()) {
+      std::unique_ptr<Segment> seg;
+      Status os = Segment::Open(dir, m.first, false, &seg);
+      if (!os.ok() || seg->created_us() != m.created_us)
+        return Status::Corruption(std::string(kCompactionMarker) + " names a replacement for segment " +
+                                  Segment::FileName(m.first) + " that is not on disk");
+    }
+    return Status::OK();
+  }
   // Committed: roll forward.
   const std::string compact = dir + "/" + CompactName(m.first);
   const std::string first = dir + "/" + Segment::FileName(m.first);

@@ -28,6 +28,7 @@ std::string Where(const Segment& s, uint64_t offset) {
 
 Status Store::Recover(bool use_checkpoint) {
   const bool writable = !options_.read_only;
+  ro_compaction_ = {};
   CW_RETURN_IF_ERROR(FinishCompaction());
   CW_RETURN_IF_ERROR(LoadRetiredKeys());
   CW_RETURN_IF_ERROR(LoadRetiredHeads());
@@ -37,6 +38,8 @@ Status Store::Recover(bool use_checkpoint) {
   for (const auto& n : names) {
     uint64_t id;
     if (Segment::ParseFileName(n, &id)) {
+      // A reader of an unfinished compaction skips the sources it replaced.
+      if (ro_compaction_.last && id > ro_compaction_.first && id <= ro_compaction_.last) continue;
       ids.push_back(id);
     } else if (writable && n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0) {
       // A segment or file whose creation never reached its rename.
@@ -53,7 +56,10 @@ Status Store::Recover(bool use_checkpoint) {
   std::vector<std::shared_ptr<Segment>> segs;
   for (size_t i = 0; i < ids.size(); i++) {
     std::unique_ptr<Segment> seg;
-    CW_RETURN_IF_ERROR(Segment::Open(options_.dir, ids[i], writable && i + 1 == ids.size(), &seg));
+    if (ids[i] == ro_compaction_.first && !ro_compaction_.replacement.empty())
+      CW_RETURN_IF_ERROR(Segment::OpenNamed(options_.dir, ro_compaction_.replacement, ids[i], &seg));
+    else
+      CW_RETURN_IF_ERROR(Segment::Open(options_.dir, ids[i], writable && i + 1 == ids.size(), &seg));
     segs.emplace_back(seg.release());
   }
   CheckpointHeader ck;

@@ -20,7 +20,9 @@ Status Store::Refresh(uint64_t* added) {
   std::vector<uint64_t> ids;
   for (const auto& n : names) {
     uint64_t id;
-    if (Segment::ParseFileName(n, &id)) ids.push_back(id);
+    if (!Segment::ParseFileName(n, &id)) continue;
+    if (ro_compaction_.last && id > ro_compaction_.first && id <= ro_compaction_.last) continue;
+    ids.push_back(id);
   }
   std::sort(ids.begin(), ids.end());
 

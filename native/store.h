@@ -250,6 +250,11 @@ class Store {
   Status poison_;                                    // GUARDED_BY(mu_): first failed sync
   RetiredKeys retired_keys_;                         // GUARDED_BY(mu_)
   RetiredHeads retired_heads_;                       // GUARDED_BY(mu_)
+  // Read-only view of a committed, unfinished compaction (see FinishCompaction).
+  struct {
+    uint64_t first = 0, last = 0;
+    std::string replacement;  // "<first>.cwseg.compact" when not yet renamed
+  } ro_compaction_;
   std::mutex compaction_mu_;                         // one compaction or snapshot at a time; before mu_
   uint64_t recovered_torn_bytes_ = 0;
   bool opened_from_checkpoint_ = false;
