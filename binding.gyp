@@ -29,6 +29,7 @@
         'native/compaction.cc',
         'native/snapshot.cc',
         'native/refresh.cc',
+        'native/footer.cc',
         # The Node-API layer.
         'native/js_addon.cc',
         'native/js_store.cc',

@@ -66,37 +66,65 @@ void Index::Reserve(size_t events) {
 }
 
 Row Index::Add(const FrameView& v, RowLocation loc, uint32_t entity, uint32_t scope) {
+  RowFields f;
+  f.sequence = v.sequence;
+  f.kind = v.kind;
+  f.flags = v.flags;
+  f.clock = v.clock;
+  f.timestamp_us = v.timestamp_us;
+  f.event_id = v.event_id();
+  f.correlation_id = v.correlation_id();
+  f.causation_id = (v.flags & kFlagHasCausation) ? v.causation_id() : nullptr;
+  f.idempotency = (v.flags & kFlagIdempotent) ? v.idempotency() : nullptr;
+  f.content_hash = v.content_hash();
+  return Add(f, loc, entity, scope);
+}
+
+Row Index::Add(const RowFields& f, RowLocation loc, uint32_t entity, uint32_t scope) {
   const Row row = static_cast<Row>(sequence_.size());
-  sequence_.push_back(v.sequence);
+  sequence_.push_back(f.sequence);
   location_.push_back(loc);
   entity_.push_back(entity);
   scope_.push_back(scope);
-  kind_.push_back(v.kind);
-  clock_.push_back(v.clock);
-  timestamp_.push_back(v.timestamp_us);
+  kind_.push_back(f.kind);
+  clock_.push_back(f.clock);
+  timestamp_.push_back(f.timestamp_us);
   EntityState& e = entities_[entity];
-  e.clock = v.clock;
-  std::memcpy(e.head.data(), v.content_hash(), 32);
+  if (f.content_hash) {
+    e.clock = f.clock;
+    std::memcpy(e.head.data(), f.content_hash, 32);
+  }
   e.rows.push_back(row);
   scope_rows_[scope].push_back(row);
-  kind_rows_[v.kind].push_back(row);
-  if (v.flags & kFlagIdempotent) {
+  kind_rows_[f.kind].push_back(row);
+  if (f.idempotency) {
     Digest d;
-    std::memcpy(d.data(), v.idempotency(), 16);
+    std::memcpy(d.data(), f.idempotency, 16);
     idempotency_.emplace(d, row);
   }
-  IdInsert(row, v.event_id());
-  if (std::memcmp(v.correlation_id(), v.event_id(), 16) != 0) {
+  IdInsert(row, f.event_id);
+  if (f.correlation_id && std::memcmp(f.correlation_id, f.event_id, 16) != 0) {
     Digest d;
-    std::memcpy(d.data(), v.correlation_id(), 16);
+    std::memcpy(d.data(), f.correlation_id, 16);
     correlated_[d].push_back(row);
   }
-  if (v.flags & kFlagHasCausation) {
+  if (f.causation_id) {
     Digest d;
-    std::memcpy(d.data(), v.causation_id(), 16);
+    std::memcpy(d.data(), f.causation_id, 16);
     effects_[d].push_back(row);
   }
   return row;
+}
+
+void Index::ReserveIds(size_t events) {
+  size_t want = 1024;
+  while (want * 3 < (events + id_count_) * 4) want *= 2;
+  if (want <= id_slots_.size()) return;
+  if (id_count_ == 0) {
+    id_slots_.assign(want, 0);
+    return;
+  }
+  while (id_slots_.size() < want) IdGrow();
 }
 
 std::vector<Row> Index::ByCorrelation(const uint8_t* id) const {

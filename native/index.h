@@ -107,8 +107,24 @@ class Index {
     std::memcpy(entities_[entity].head.data(), head, 32);
   }
 
+  // The fields of one event the index keeps (from a frame or a segment footer).
+  struct RowFields {
+    uint64_t sequence = 0;
+    uint16_t kind = 0;
+    uint8_t flags = 0;
+    uint32_t clock = 0;
+    int64_t timestamp_us = 0;
+    const uint8_t* event_id = nullptr;
+    const uint8_t* correlation_id = nullptr;  // null or equal to event_id: a root event
+    const uint8_t* causation_id = nullptr;    // null: none
+    const uint8_t* idempotency = nullptr;     // null: none
+    const uint8_t* content_hash = nullptr;    // null: leave the entity's head as it is
+  };
   // Adds one committed event; rows must arrive in global-sequence order.
   Row Add(const FrameView& v, RowLocation loc, uint32_t entity, uint32_t scope);
+  Row Add(const RowFields& f, RowLocation loc, uint32_t entity, uint32_t scope);
+  // Sizes the event-id table for `events` rows, so loading them never rehashes.
+  void ReserveIds(size_t events);
 
   size_t size() const { return sequence_.size(); }
   uint64_t Sequence(Row r) const { return sequence_[r]; }

@@ -698,6 +698,7 @@ Napi::Value JsStore::Stats(const Napi::CallbackInfo& info) {
   o.Set("syncErrors", Napi::Number::New(env, double(st.sync_errors)));
   o.Set("recoveredTornBytes", Napi::Number::New(env, double(st.recovered_torn_bytes)));
   o.Set("openedFromCheckpoint", Napi::Boolean::New(env, st.opened_from_checkpoint));
+  o.Set("footersLoaded", Napi::Number::New(env, double(st.footers_loaded)));
   o.Set("openMicros", Napi::Number::New(env, double(st.open_micros)));
   return o;
 }

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "checkpoint.h"
+#include "footer.h"
 #include "fsutil.h"
 #include "log_reader.h"
 #include "store.h"
@@ -63,6 +64,7 @@ Status Store::Recover(bool use_checkpoint) {
     segs.emplace_back(seg.release());
   }
   CheckpointHeader ck;
+  footers_loaded_ = 0;
   const bool from_checkpoint = use_checkpoint && LoadCheckpoint(segs, &ck);
   opened_from_checkpoint_ = from_checkpoint;
 
@@ -93,15 +95,22 @@ Status Store::Recover(bool use_checkpoint) {
     const uint32_t slot = static_cast<uint32_t>(segments_.size());
     segments_.push_back(shared);
     index_.Reserve(index_.size() + (limit - start) / 256);
-    ScanOutcome out = ScanFrames(segp->data(), start, limit, next_seq,
-                                 [&](const FrameView& v, uint64_t offset) {
-                                   uint32_t e = index_.InternEntity(
-                                       std::string_view(reinterpret_cast<const char*>(v.entity()), v.entity_len));
-                                   uint32_t s = index_.InternScope(
-                                       std::string_view(reinterpret_cast<const char*>(v.scope()), v.scope_len));
-                                   index_.Add(v, RowLocation{slot, static_cast<uint32_t>(offset)}, e, s);
-                                   last_timestamp_us_ = std::max(last_timestamp_us_, v.timestamp_us);
-                                 });
+    ScanOutcome out;
+    if (start == kSegmentHeaderSize && f.state == kFrontierSealed && LoadFooter(*segp, slot, next_seq, &index_)) {
+      // A sealed segment whose footer checks: its rows came from the footer.
+      out.committed_end = f.end;
+      out.stop_offset = f.end;
+      out.next_sequence = f.next_sequence;
+      if (index_.size() > 0) last_timestamp_us_ = std::max(last_timestamp_us_, index_.Timestamp(index_.size() - 1));
+      footers_loaded_++;
+    } else {
+      out = ScanFrames(segp->data(), start, limit, next_seq, [&](const FrameView& v, uint64_t offset) {
+        uint32_t e = index_.InternEntity(std::string_view(reinterpret_cast<const char*>(v.entity()), v.entity_len));
+        uint32_t s = index_.InternScope(std::string_view(reinterpret_cast<const char*>(v.scope()), v.scope_len));
+        index_.Add(v, RowLocation{slot, static_cast<uint32_t>(offset)}, e, s);
+        last_timestamp_us_ = std::max(last_timestamp_us_, v.timestamp_us);
+      });
+    }
     const bool clean_end = out.stop == FrameCheck::kEnd && !out.pending_batch;
     if (f.state == kFrontierSealed) {
       if (!clean_end || out.committed_end != f.end)

@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "checkpoint.h"
+#include "footer.h"
 #include "frame.h"
 #include "fsutil.h"
 #include "hash.h"
@@ -78,12 +79,7 @@ Status Store::Close() {
     if (active_ && poison_.ok()) {
       // Seal: sync the frames, then record the final frontier and drop the
       // preallocated rest. Reopening resumes this segment.
-      Status s = active_->Sync(options_.sync_mode == SyncMode::kAll ? SyncMode::kAll : SyncMode::kData);
-      if (s.ok()) {
-        active_->WriteFrontier(write_pos_, next_sequence_, kFrontierSealed);
-        s = active_->Resize(write_pos_);
-      }
-      if (s.ok()) s = active_->Sync(SyncMode::kAll);
+      Status s = SealActive();
       if (s.ok()) durable_sequence_ = next_sequence_;
       // The checkpoint is a cache: failing to write it costs the next open a scan, nothing more.
       if (s.ok()) (void)SaveCheckpoint();
@@ -476,14 +472,31 @@ void Store::NotifyListeners() {
 // Seals the active segment and starts the next one. Order matters for a
 // crash at any step: frames synced, then the sealed frontier written and
 // synced with the file cut to its end; only then the new file appears.
+Status Store::SealActive() {
+  Segment& seg = *active_;
+  // The footer goes right after the last frame; it is synced with the frames,
+  // before the sealed record names where they end.
+  std::string footer;
+  // The footer is a cache: frames it cannot describe (changed under the
+  // store) only mean no footer; the next open scans and reports them.
+  if (!BuildFooter(seg, write_pos_, &footer).ok()) footer.clear();
+  Status s;
+  if (write_pos_ + footer.size() > seg.size()) s = seg.Resize(write_pos_ + footer.size());
+  if (s.ok()) {
+    std::memcpy(seg.mutable_data() + write_pos_, footer.data(), footer.size());
+    s = seg.Sync(SyncMode::kData);
+  }
+  if (s.ok()) {
+    seg.WriteFrontier(write_pos_, next_sequence_, kFrontierSealed);
+    s = seg.Resize(write_pos_ + footer.size());
+  }
+  if (s.ok()) s = seg.Sync(SyncMode::kAll);
+  return s;
+}
+
 Status Store::Roll() {
   Segment& old = *active_;
-  Status s = old.Sync(SyncMode::kData);
-  if (s.ok()) {
-    old.WriteFrontier(write_pos_, next_sequence_, kFrontierSealed);
-    s = old.Resize(write_pos_);
-  }
-  if (s.ok()) s = old.Sync(SyncMode::kAll);
+  Status s = SealActive();
   if (!s.ok()) {
     poison_ = s;
     sync_errors_++;
@@ -705,6 +718,7 @@ Status Store::Stats(StoreStats* out) {
   out->sync_errors = sync_errors_;
   out->recovered_torn_bytes = recovered_torn_bytes_;
   out->opened_from_checkpoint = opened_from_checkpoint_;
+  out->footers_loaded = footers_loaded_;
   out->open_micros = open_micros_;
   return Status::OK();
 }

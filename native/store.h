@@ -110,6 +110,7 @@ struct StoreStats {
   uint64_t sync_errors = 0;
   uint64_t recovered_torn_bytes = 0;  // bytes cut from a torn tail at open
   bool opened_from_checkpoint = false;  // the index came from index.ckpt, not a full scan
+  uint64_t footers_loaded = 0;          // sealed segments loaded from their footers at open
   int64_t open_micros = 0;              // how long Open took
 };
 
@@ -219,6 +220,7 @@ class Store {
   Status SaveCheckpoint();  // REQUIRES: mu_ held, active segment sealed
   Status PrepareActive(uint64_t last_id, uint64_t next_sequence);
   Status Roll();                              // REQUIRES: mu_ held
+  Status SealActive();                        // REQUIRES: mu_ held
   Status CheckWritable() const;               // REQUIRES: mu_ held
   // Makes sequences < need_below durable; with record_frontier, also syncs
   // once more when only the header's frontier record is behind.
@@ -258,6 +260,7 @@ class Store {
   std::mutex compaction_mu_;                         // one compaction or snapshot at a time; before mu_
   uint64_t recovered_torn_bytes_ = 0;
   bool opened_from_checkpoint_ = false;
+  uint64_t footers_loaded_ = 0;  // sealed segments whose rows came from their footer at open
   uint64_t read_end_ = kSegmentHeaderSize;  // read-only: end of the frames indexed in the last segment
   int64_t open_micros_ = 0;
   uint64_t rng_state_[2] = {};

@@ -112,6 +112,7 @@ export interface NativeStats {
   syncErrors: number
   recoveredTornBytes: number
   openedFromCheckpoint: boolean
+  footersLoaded: number
   openMicros: number
 }
 

@@ -67,6 +67,8 @@ export interface StoreStats {
   recoveredTornBytes: number
   /** The index was loaded from the checkpoint written at the last close, not rebuilt by a scan. */
   openedFromCheckpoint: boolean
+  /** Sealed segments whose index rows came from their footer at open (instead of a scan). */
+  footersLoaded: number
   /** Milliseconds the open (recovery and index load) took. */
   openMs: number
 }
@@ -465,6 +467,7 @@ export class Store implements NameTable {
       syncErrors: s.syncErrors,
       recoveredTornBytes: s.recoveredTornBytes,
       openedFromCheckpoint: s.openedFromCheckpoint,
+      footersLoaded: s.footersLoaded,
       openMs: s.openMicros / 1000,
     }
   }

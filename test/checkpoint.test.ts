@@ -93,3 +93,57 @@ describe('index checkpoint (fast open)', () => {
     r.close()
   })
 })
+
+describe('segment footers', () => {
+  it('load sealed segments from their footers when there is no checkpoint, with the same answers as a scan', () => {
+    const dir = tempDir()
+    let s = build(dir, 500)
+    const before = snapshotOf(s)
+    s.close()
+    fs.rmSync(path.join(dir, 'index.ckpt'))
+    s = Store.open({ dataDir: dir, segmentMaxBytes: 16 * 1024 })
+    const st = s.stats()
+    expect(st.openedFromCheckpoint).toBe(false)
+    expect(st.footersLoaded).toBe(st.segments) // every segment was sealed at close
+    expect(snapshotOf(s)).toEqual(before)
+    expect(s.append(new Coordinate('acct:0', 's0'), K, {}, { idempotencyKey: 'k50' }).deduplicated).toBe(true)
+    const next = s.append(new Coordinate('acct:2', 's2'), K, 'next')
+    expect(next.prevHash).toBe([...before].reverse().find((e) => e.entity === 'acct:2')!.hash)
+    expect(next.clock).toBe(before.filter((e) => e.entity === 'acct:2').length + 1)
+    s.close()
+  })
+
+  it('scans a segment whose footer is damaged, and still finds damaged frames of footer-loaded segments on read', () => {
+    const dir = tempDir()
+    const s = build(dir, 500)
+    const before = snapshotOf(s)
+    s.close()
+    fs.rmSync(path.join(dir, 'index.ckpt'))
+    const segs = fs.readdirSync(dir).filter((n) => n.endsWith('.cwseg')).sort()
+    // Damage the footer of segment 1 (its last bytes) and a frame payload of segment 2.
+    const f1 = path.join(dir, segs[0]!)
+    const b1 = fs.readFileSync(f1)
+    b1[b1.length - 3]! ^= 0xff
+    fs.writeFileSync(f1, b1)
+    let r = Store.open({ dataDir: dir, segmentMaxBytes: 16 * 1024, readOnly: true })
+    expect(r.stats().footersLoaded).toBe(segs.length - 1)
+    expect(snapshotOf(r)).toEqual(before)
+    r.close()
+    // A frame in the middle of segment 2: its footer still loads (it checks
+    // the first and last frames), and the read reports the damaged frame.
+    const f2 = path.join(dir, segs[1]!)
+    const b2 = fs.readFileSync(f2)
+    let at = 128
+    for (let k = 0; k < 3; k++) at += (b2.readUInt32LE(at) + 7) & ~7
+    b2[at + 172]! ^= 0x01
+    fs.writeFileSync(f2, b2)
+    r = Store.open({ dataDir: dir, segmentMaxBytes: 16 * 1024, readOnly: true })
+    expect(r.stats().footersLoaded).toBe(segs.length - 1)
+    expect(() => r.query(Region.all())).toThrow(new RegExp(`segment 0000000000000002\\.cwseg offset ${at}`))
+    r.close()
+    // The first frame: now the footer is refused, the scan finds it, and the open refuses the store.
+    b2[128 + 172]! ^= 0x01
+    fs.writeFileSync(f2, b2)
+    expect(() => Store.open({ dataDir: dir, segmentMaxBytes: 16 * 1024, readOnly: true })).toThrow(/segment 0000000000000002\.cwseg offset 128/)
+  })
+})

@@ -1337,7 +1337,7 @@ TEST(SegmentRollLosesEvents) {
   }
   std::vector<std::string> files = SegmentFiles(dir);
   CHECK(files.size() >= 3);
-  // Every segment but the newest was sealed and cut to its frames.
+  // Every segment but the newest was sealed and cut to its frames and footer.
   for (size_t i = 0; i < files.size(); i++) {
     std::unique_ptr<Segment> seg;
     uint64_t id;
@@ -1345,8 +1345,8 @@ TEST(SegmentRollLosesEvents) {
     CHECK_EQ(id, uint64_t(i + 1));
     CHECK_OK(Segment::Open(dir, id, false, &seg));
     CHECK_EQ(seg->frontier().state, kFrontierSealed);
-    CHECK_EQ(seg->frontier().end, seg->size());
-    CHECK(seg->size() <= o.segment_max_bytes);
+    CHECK(seg->frontier().end < seg->size());  // the footer follows the frames
+    CHECK(seg->frontier().end <= o.segment_max_bytes);
   }
   std::unique_ptr<Store> s;
   CHECK_OK(Store::Open(o, &s));
@@ -1604,8 +1604,16 @@ TEST(FlippedByteInSealedSegmentAccepted) {
     }
   }
   CHECK(SegmentFiles(dir).size() >= 3);
-  // Without the index checkpoint the open scans (and checks) every sealed frame.
+  // Without the index checkpoint and the segment footers the open scans (and
+  // checks) every sealed frame.
   CHECK_OK(RemoveCheckpoint(dir));
+  for (uint64_t id = 1; id <= SegmentFiles(dir).size(); id++) {
+    std::unique_ptr<Segment> seg;
+    CHECK_OK(Segment::Open(dir, id, false, &seg));
+    const uint64_t end = seg->frontier().end;
+    seg.reset();
+    CHECK(::truncate((dir + "/" + Segment::FileName(id)).c_str(), static_cast<off_t>(end)) == 0);
+  }
   const std::string seg1 = dir + "/" + Segment::FileName(1);
   std::vector<uint64_t> offs = FrameOffsets(seg1);
   CHECK(offs.size() >= 3);
