@@ -41,6 +41,20 @@ uint64_t EncodeFrame(const FrameFields& f, uint8_t* dst) {
   return span;
 }
 
+void ViewEncodedFrame(const uint8_t* p, FrameView* v) {
+  v->base = p;
+  v->length = LoadLE<uint32_t>(p + frame::kLength);
+  v->type = p[frame::kType];
+  v->flags = p[frame::kFlags];
+  v->kind = LoadLE<uint16_t>(p + frame::kKind);
+  v->entity_len = LoadLE<uint16_t>(p + frame::kEntityLen);
+  v->scope_len = LoadLE<uint16_t>(p + frame::kScopeLen);
+  v->payload_len = LoadLE<uint32_t>(p + frame::kPayloadLen);
+  v->clock = LoadLE<uint32_t>(p + frame::kClock);
+  v->sequence = LoadLE<uint64_t>(p + frame::kSequence);
+  v->timestamp_us = LoadLE<int64_t>(p + frame::kTimestamp);
+}
+
 FrameCheck DecodeFrame(const uint8_t* p, uint64_t avail, FrameView* out) {
   if (avail < 8) {
     // Too short for a length and CRC: end of data if it is all zeros, torn otherwise.

@@ -47,6 +47,10 @@ enum class FrameCheck {
   kBadFields,   // CRC fine but a field is impossible (length sum, type, flags)
 };
 
+// Fills *out from a frame this process just encoded (no checks: its bytes are
+// known good). Everything read back from disk goes through DecodeFrame.
+void ViewEncodedFrame(const uint8_t* p, FrameView* out);
+
 // Checks the frame at p with `avail` readable bytes after it and fills *out.
 FrameCheck DecodeFrame(const uint8_t* p, uint64_t avail, FrameView* out);
 const char* FrameCheckName(FrameCheck c);

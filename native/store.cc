@@ -411,11 +411,7 @@ Status Store::ApplyAppend(const PendingAppend& p) {
     f.payload_len = r.payload_len;
     uint64_t span = EncodeFrame(f, base + pos);
     FrameView v;
-    if (DecodeFrame(base + pos, span, &v) != FrameCheck::kOk) {
-      // Only a bug can get here (every field was checked above); the bytes
-      // past write_pos_ are not part of the log, so nothing is published.
-      return Status::InvalidArgument("internal: encoded frame does not decode");
-    }
+    ViewEncodedFrame(base + pos, &v);
     laid.emplace_back(v, pos);
     pos += span;
   }
