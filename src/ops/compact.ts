@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.js'
 import type { StoredEvent } from '../event.js'
+import type { NativeCompactionReport } from '../native.js'
 import { Store } from '../store.js'
 
 export interface CompactOptions {
@@ -15,18 +16,8 @@ export interface CompactOptions {
   minSegments?: number
 }
 
-export interface CompactionReport {
-  performed: boolean
-  /** Why nothing was done, when nothing was. */
-  reason: string
-  segmentsBefore: number
-  segmentsAfter: number
-  bytesBefore: number
-  bytesAfter: number
-  eventsKept: number
-  eventsDropped: number
-  eventsTombstoned: number
-}
+/** What compact() did (segment ids of the merged range are internal and left out). */
+export type CompactionReport = Omit<NativeCompactionReport, 'firstSegment' | 'lastSegment'>
 
 declare module '../store.js' {
   interface Store {
@@ -70,16 +61,6 @@ Store.prototype.compact = function (this: Store, options: CompactOptions): Compa
       from = Number(page[page.length - 1]!.globalSequence) + 1
     }
   }
-  const r = h.compact(strategy, sealed.lastId, minSegments, Float64Array.from(rejected))
-  return {
-    performed: r.performed,
-    reason: r.reason,
-    segmentsBefore: r.segmentsBefore,
-    segmentsAfter: r.segmentsAfter,
-    bytesBefore: r.bytesBefore,
-    bytesAfter: r.bytesAfter,
-    eventsKept: r.eventsKept,
-    eventsDropped: r.eventsDropped,
-    eventsTombstoned: r.eventsTombstoned,
-  }
+  const { firstSegment: _first, lastSegment: _last, ...report } = h.compact(strategy, sealed.lastId, minSegments, Float64Array.from(rejected))
+  return report
 }
