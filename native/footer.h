@@ -7,6 +7,7 @@
 // Layout, at the segment's sealed end (the file ends with it):
 //   +0  u8[8] "CWFOOTv1"   +8 u32 masked CRC32C of bytes [16, len)   +12 u32 0
 //   +16 u64 len (whole footer)   +24 u64 frame count   +32 u32 name count   +36 u32 0
+//   +40 u64 segment id   +48 i64 segment created-at (the header's): which file it describes
 //   names: u8 type (0 entity, 1 scope), u16 length, bytes; an entity adds
 //          u32 clock and u8[32] content hash of its last event in the segment
 //   frames: u32 offset, u8 flags, u8 extra (1: correlation follows), u16 kind,
@@ -27,8 +28,10 @@ namespace causeway {
 Status BuildFooter(const Segment& seg, uint64_t end, std::string* out);
 
 // Adds the rows a sealed segment's footer describes to `index` (slot `slot`),
-// after checking the footer and that its first and last frames are where it
-// says. False (index untouched) when the footer cannot be trusted.
+// after checking its CRC, that it names this very file, and that its frames
+// are in order and end at the sealed end. Frames themselves are not read:
+// each is CRC-checked when read, so a damaged one is reported then.
+// False (index untouched) when the footer cannot be trusted.
 bool LoadFooter(const Segment& seg, uint32_t slot, uint64_t next_sequence, Index* index);
 
 }  // namespace causeway

@@ -69,7 +69,9 @@ FrameCheck DecodeFrame(const uint8_t* p, uint64_t avail, FrameView* out) {
   }
   if (length < kFrameHeaderSize) return FrameCheck::kBadFields;
   if (length > avail) return FrameCheck::kTruncated;
+#ifndef CAUSEWAY_CANARY_NO_CRC_CHECK  // planted bug (reliability canary) when defined: no CRC check
   if (LoadLE<uint32_t>(p + frame::kCrc) != FrameCrc(p, length)) return FrameCheck::kBadChecksum;
+#endif
   FrameView v;
   v.base = p;
   v.length = length;

@@ -14,7 +14,11 @@ namespace causeway::fsutil {
 Status SyncDir(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno("open directory " + dir, errno);
+#ifdef CAUSEWAY_CANARY_NO_DIR_FSYNC
+  int rc = 0;  // planted bug (reliability canary): the directory entry is never made durable
+#else
   int rc = ::fsync(fd);
+#endif
   int err = errno;
   ::close(fd);
   if (rc != 0) return Status::FromErrno("fsync directory " + dir, err);

@@ -63,6 +63,7 @@ Napi::Function JsStore::Define(Napi::Env env) {
                                      InstanceMethod<&JsStore::Snapshot>("snapshot"),
                                      InstanceMethod<&JsStore::Refresh>("refresh"),
                                      InstanceMethod<&JsStore::Segments>("segments"),
+                                     InstanceMethod<&JsStore::ScanVerified>("scanVerified"),
                                  });
   GetData(env)->store_ctor = Napi::Persistent(f);
   return f;
@@ -87,6 +88,7 @@ JsStore::JsStore(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsStore>(inf
   opts.sync_every_ms = static_cast<uint32_t>(NumberOr(o, "syncEveryMs", opts.sync_every_ms));
   opts.max_payload_bytes = static_cast<uint32_t>(NumberOr(o, "maxPayloadBytes", opts.max_payload_bytes));
   opts.read_only = o.Get("readOnly").ToBoolean();
+  opts.salvage = o.Get("salvage").ToBoolean();
   Napi::Value mode = o.Get("syncMode");
   if (mode.IsString()) {
     std::string m = mode.As<Napi::String>().Utf8Value();
@@ -637,6 +639,35 @@ Napi::Value JsStore::Segments(const Napi::CallbackInfo& info) {
   return a;
 }
 
+// scanVerified(fromSequence, limit) -> { records, damaged: [{ sequence, message }], lastSequence }
+Napi::Value JsStore::ScanVerified(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  if (!info[0].IsNumber() || !info[1].IsNumber()) {
+    ThrowInvalid(env, "scanVerified expects (fromSequence, limit)");
+    return env.Undefined();
+  }
+  std::vector<Store::Damaged> damaged;
+  size_t count = 0;
+  Napi::Value recs = Records(env, [&](const Allocator& a) {
+    return s->ScanRecords(static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue()),
+                          static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue()), a, &count, &damaged);
+  });
+  if (env.IsExceptionPending()) return env.Undefined();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("records", recs);
+  Napi::Array d = Napi::Array::New(env, damaged.size());
+  for (size_t i = 0; i < damaged.size(); i++) {
+    Napi::Object x = Napi::Object::New(env);
+    x.Set("sequence", Napi::Number::New(env, double(damaged[i].sequence)));
+    x.Set("message", Napi::String::New(env, damaged[i].message));
+    d.Set(i, x);
+  }
+  o.Set("damaged", d);
+  return o;
+}
+
 // idleNotify(): nothing waits any more; let the event loop exit.
 Napi::Value JsStore::IdleNotify(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -699,6 +730,9 @@ Napi::Value JsStore::Stats(const Napi::CallbackInfo& info) {
   o.Set("recoveredTornBytes", Napi::Number::New(env, double(st.recovered_torn_bytes)));
   o.Set("openedFromCheckpoint", Napi::Boolean::New(env, st.opened_from_checkpoint));
   o.Set("footersLoaded", Napi::Number::New(env, double(st.footers_loaded)));
+  Napi::Array dmg = Napi::Array::New(env, st.damage.size());
+  for (size_t i = 0; i < st.damage.size(); i++) dmg.Set(i, Napi::String::New(env, st.damage[i]));
+  o.Set("damage", dmg);
   o.Set("openMicros", Napi::Number::New(env, double(st.open_micros)));
   return o;
 }

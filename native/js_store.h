@@ -70,6 +70,7 @@ class JsStore : public Napi::ObjectWrap<JsStore> {
   Napi::Value Snapshot(const Napi::CallbackInfo& info);
   Napi::Value Refresh(const Napi::CallbackInfo& info);
   Napi::Value Segments(const Napi::CallbackInfo& info);
+  Napi::Value ScanVerified(const Napi::CallbackInfo& info);
 
   Store* Live(Napi::Env env);  // the store, or throws StoreClosedError and returns null
   Napi::Value Records(Napi::Env env, const std::function<Status(const Allocator&)>& fill);

@@ -74,13 +74,22 @@ Status Store::Recover(bool use_checkpoint) {
     const std::shared_ptr<Segment>& shared = segs[i];
     const Segment* segp = shared.get();
     const Frontier& f = segp->frontier();
+    if (segp->base_sequence() != next_seq && options_.salvage) {
+      damage_.push_back(Where(*segp, 0) + ": starts at sequence " + std::to_string(segp->base_sequence()) +
+                        " but the log before it ends at " + std::to_string(next_seq));
+      next_seq = segp->base_sequence();
+    }
     if (segp->base_sequence() != next_seq)
       return Status::Corruption(Where(*segp, 0) + ": starts at sequence " + std::to_string(segp->base_sequence()) +
                                 " but the log before it ends at " + std::to_string(next_seq) +
                                 " (a segment is missing or foreign)");
     if (!last && f.state != kFrontierSealed)
       return Status::Corruption(Where(*segp, 0) + ": an older segment is not sealed (its frontier record is lost)");
+#ifdef CAUSEWAY_CANARY_TORN_BELOW_FRONTIER
+    if (f.end > segp->size() && f.state == kFrontierSealed)  // planted bug (reliability canary): see below
+#else
     if (f.end > segp->size())
+#endif
       return Status::Corruption(Where(*segp, segp->size()) + ": the file ends before its durable frontier (" +
                                 std::to_string(f.end) + "); synced bytes were cut off");
     const uint64_t limit = f.state == kFrontierSealed ? f.end : segp->size();
@@ -104,12 +113,46 @@ Status Store::Recover(bool use_checkpoint) {
       if (index_.size() > 0) last_timestamp_us_ = std::max(last_timestamp_us_, index_.Timestamp(index_.size() - 1));
       footers_loaded_++;
     } else {
-      out = ScanFrames(segp->data(), start, limit, next_seq, [&](const FrameView& v, uint64_t offset) {
+      auto visit = [&](const FrameView& v, uint64_t offset) {
         uint32_t e = index_.InternEntity(std::string_view(reinterpret_cast<const char*>(v.entity()), v.entity_len));
         uint32_t s = index_.InternScope(std::string_view(reinterpret_cast<const char*>(v.scope()), v.scope_len));
         index_.Add(v, RowLocation{slot, static_cast<uint32_t>(offset)}, e, s);
         last_timestamp_us_ = std::max(last_timestamp_us_, v.timestamp_us);
-      });
+      };
+      out = ScanFrames(segp->data(), start, limit, next_seq, visit);
+      // Salvage (read-only, for verification): note the damage, find the next
+      // frame that checks with a later sequence, and read on from there.
+      // Damage is a stop short of the sealed end, or below an open segment's
+      // durable frontier; a stop past the frontier is a torn tail, not damage.
+      auto damaged = [&] {
+        const uint64_t at = out.pending_batch ? out.committed_end : out.stop_offset;
+        return at < f.end && (out.stop != FrameCheck::kEnd || out.pending_batch || out.committed_end < f.end);
+      };
+      while (options_.salvage && damaged()) {
+        const uint64_t bad = out.pending_batch ? out.committed_end : out.stop_offset;
+        damage_.push_back(Where(*segp, bad) + ": " +
+                          (out.pending_batch ? "batch without its end frame" : FrameCheckName(out.stop)));
+        uint64_t p = AlignFrame(out.stop_offset + 1);
+        bool found = false;
+        for (; p + kFrameHeaderSize <= limit; p += kFrameAlign) {
+          FrameView v;
+          if (DecodeFrame(segp->data() + p, limit - p, &v) == FrameCheck::kOk && v.sequence >= out.next_sequence) {
+            found = true;
+            break;
+          }
+        }
+        if (!found) break;
+        const uint64_t frames = out.frames;
+        out = ScanFrames(segp->data(), p, limit, out.next_sequence, visit);
+        out.frames += frames;
+      }
+    }
+    if (options_.salvage) {
+      // Nothing refuses a salvage open: what could not be read is in damage_.
+      if (f.state == kFrontierSealed) out.next_sequence = std::max(out.next_sequence, f.next_sequence);
+      next_seq = out.next_sequence;
+      if (last) read_end_ = out.committed_end;
+      continue;
     }
     const bool clean_end = out.stop == FrameCheck::kEnd && !out.pending_batch;
     if (f.state == kFrontierSealed) {
@@ -125,7 +168,11 @@ Status Store::Recover(bool use_checkpoint) {
                                   std::to_string(out.next_sequence));
       out.next_sequence = f.next_sequence;
     } else {
+#ifdef CAUSEWAY_CANARY_TORN_BELOW_FRONTIER
+      if (false) {  // planted bug (reliability canary): damage below the frontier cut as a torn tail
+#else
       if (out.committed_end < f.end) {
+#endif
         uint64_t at = out.pending_batch ? out.committed_end : out.stop_offset;
         return Status::Corruption(Where(*segp, at) + ": " +
                                   (out.pending_batch ? std::string("batch without its end frame")

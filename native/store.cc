@@ -35,6 +35,7 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* out) {
     return Status::InvalidArgument("segmentMaxBytes must be between 4096 and 4294967295");
   if (options.max_payload_bytes == 0 || options.max_payload_bytes > kMaxPayloadBytesLimit)
     return Status::InvalidArgument("maxPayloadBytes must be between 1 and " + std::to_string(kMaxPayloadBytesLimit));
+  if (options.salvage && !options.read_only) return Status::InvalidArgument("salvage needs readOnly: true");
   StoreOptions o = options;
   if (!o.read_only) CW_RETURN_IF_ERROR(fsutil::EnsureDir(o.dir));
   CW_RETURN_IF_ERROR(fsutil::RealPath(o.dir, &o.dir));
@@ -543,7 +544,14 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
     }
     flush_requested_ = false;
   }
+#ifdef CAUSEWAY_CANARY_ACK_BEFORE_FSYNC
+  Status s = Status::OK();  // planted bug (reliability canary): acknowledge without syncing
+#else
   Status s = seg->Sync(options_.sync_mode == SyncMode::kAll ? SyncMode::kAll : SyncMode::kData);
+#endif
+#ifdef CAUSEWAY_CANARY_IGNORE_FSYNC_ERROR
+  if (!s.ok()) s = seg->Sync(SyncMode::kData);  // planted bug (reliability canary): retry a failed fsync and go on
+#endif
   {
     std::lock_guard<std::mutex> g(mu_);
     syncs_++;
@@ -636,6 +644,25 @@ Status Store::QueryRecords(const RegionFilter& filter, const Allocator& alloc, s
   return WriteRecords(rows, alloc);
 }
 
+Status Store::ScanRecords(uint64_t from_sequence, uint64_t limit, const Allocator& alloc, size_t* count,
+                          std::vector<Damaged>* damaged) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (closed()) return Status::Closed("the store is closed");
+  RegionFilter f;
+  f.after_sequence = from_sequence;
+  f.limit = limit;
+  std::vector<Row> rows = index_.Query(f), good;
+  good.reserve(rows.size());
+  for (Row r : rows) {
+    FrameView v;
+    Status st = FrameAt(r, &v);
+    if (st.ok()) good.push_back(r);
+    else damaged->push_back({index_.Sequence(r), st.message()});
+  }
+  *count = good.size();
+  return WriteRecords(good, alloc);
+}
+
 Status Store::CorrelationRecords(const uint8_t* id, const Allocator& alloc, size_t* count) {
   std::lock_guard<std::mutex> g(mu_);
   if (closed()) return Status::Closed("the store is closed");
@@ -715,6 +742,7 @@ Status Store::Stats(StoreStats* out) {
   out->recovered_torn_bytes = recovered_torn_bytes_;
   out->opened_from_checkpoint = opened_from_checkpoint_;
   out->footers_loaded = footers_loaded_;
+  out->damage = damage_;
   out->open_micros = open_micros_;
   return Status::OK();
 }

@@ -36,6 +36,9 @@ struct StoreOptions {
   uint32_t max_payload_bytes = 16u << 20;
   bool read_only = false;
   uint32_t subscriber_capacity = 65536;  // broadcast ring slots: how far a subscriber may lag
+  // Read-only only: never refuse the open; skip damaged frames, resync after
+  // them, and list what could not be read (Stats().damage). For verification.
+  bool salvage = false;
 };
 
 // A condition on an append (seed 003's dynamic consistency boundary): the
@@ -110,6 +113,7 @@ struct StoreStats {
   uint64_t sync_errors = 0;
   uint64_t recovered_torn_bytes = 0;  // bytes cut from a torn tail at open
   bool opened_from_checkpoint = false;  // the index came from index.ckpt, not a full scan
+  std::vector<std::string> damage;      // salvage opens: what could not be read, where
   uint64_t footers_loaded = 0;          // sealed segments loaded from their footers at open
   int64_t open_micros = 0;              // how long Open took
 };
@@ -170,6 +174,14 @@ class Store {
   Status WaitDurable(uint64_t sequence);
 
   Status QueryRecords(const RegionFilter& filter, const Allocator& alloc, size_t* count);
+  // For verification: like QueryRecords, but a frame that fails its check is
+  // left out and reported (sequence and where) instead of failing the read.
+  struct Damaged {
+    uint64_t sequence;
+    std::string message;
+  };
+  Status ScanRecords(uint64_t from_sequence, uint64_t limit, const Allocator& alloc, size_t* count,
+                     std::vector<Damaged>* damaged);
   // Events whose correlation id is `id` (its root included) / whose causation id is `id`.
   Status CorrelationRecords(const uint8_t* id, const Allocator& alloc, size_t* count);
   Status EffectRecords(const uint8_t* id, const Allocator& alloc, size_t* count);
@@ -261,6 +273,7 @@ class Store {
   uint64_t recovered_torn_bytes_ = 0;
   bool opened_from_checkpoint_ = false;
   uint64_t footers_loaded_ = 0;  // sealed segments whose rows came from their footer at open
+  std::vector<std::string> damage_;  // salvage opens: regions that could not be read
   uint64_t read_end_ = kSegmentHeaderSize;  // read-only: end of the frames indexed in the last segment
   int64_t open_micros_ = 0;
   uint64_t rng_state_[2] = {};

@@ -113,6 +113,7 @@ export interface NativeStats {
   recoveredTornBytes: number
   openedFromCheckpoint: boolean
   footersLoaded: number
+  damage: string[]
   openMicros: number
 }
 
@@ -125,6 +126,7 @@ export interface NativeStoreOptions {
   maxPayloadBytes: number
   readOnly: boolean
   subscriberCapacity: number
+  salvage: boolean
 }
 
 export interface NativeStore {
@@ -160,6 +162,7 @@ export interface NativeStore {
   snapshot(dest: string): { sequence: number; segments: number; linked: number; copied: number; bytes: number }
   refresh(): number
   segments(): NativeSegmentInfo[]
+  scanVerified(fromSequence: number, limit: number): { records: Buffer; damaged: Array<{ sequence: number; message: string }> }
 }
 
 export interface NativeSegmentInfo {

@@ -28,6 +28,12 @@ export interface StoreOptions {
    * than this many events behind is told it lagged. @defaultValue 65536
    */
   subscriberCapacity?: number
+  /**
+   * With readOnly only, for verification and forensics: never refuse the
+   * open; skip damaged frames, read on after them, and list what could not
+   * be read in `stats().damage`. @defaultValue false
+   */
+  salvage?: boolean
 }
 
 function int(what: string, v: unknown, dflt: number, min: number, max: number): number {
@@ -54,6 +60,8 @@ export function normalizeOptions(options: unknown): NativeStoreOptions {
     throw new InvalidArgumentError(`sync.mode must be 'data', 'all' or 'none', got ${String(mode)}`)
   }
   if (o.readOnly !== undefined && typeof o.readOnly !== 'boolean') throw new InvalidArgumentError('readOnly must be a boolean')
+  if (o.salvage !== undefined && typeof o.salvage !== 'boolean') throw new InvalidArgumentError('salvage must be a boolean')
+  if (o.salvage && !o.readOnly) throw new InvalidArgumentError('salvage needs readOnly: true')
   return {
     dataDir: o.dataDir,
     segmentMaxBytes: int('segmentMaxBytes', o.segmentMaxBytes, 64 * 1024 * 1024, 4096, 0xffffffff),
@@ -63,5 +71,6 @@ export function normalizeOptions(options: unknown): NativeStoreOptions {
     maxPayloadBytes: int('maxPayloadBytes', o.maxPayloadBytes, 16 * 1024 * 1024, 1, 64 * 1024 * 1024),
     readOnly: o.readOnly ?? false,
     subscriberCapacity: int('subscriberCapacity', o.subscriberCapacity, 65536, 16, 1 << 24),
+    salvage: o.salvage ?? false,
   }
 }

@@ -69,6 +69,8 @@ export interface StoreStats {
   openedFromCheckpoint: boolean
   /** Sealed segments whose index rows came from their footer at open (instead of a scan). */
   footersLoaded: number
+  /** Salvage opens: each region that could not be read, with segment and offset. Empty otherwise. */
+  damage: string[]
   /** Milliseconds the open (recovery and index load) took. */
   openMs: number
 }
@@ -468,6 +470,7 @@ export class Store implements NameTable {
       recoveredTornBytes: s.recoveredTornBytes,
       openedFromCheckpoint: s.openedFromCheckpoint,
       footersLoaded: s.footersLoaded,
+      damage: s.damage,
       openMs: s.openMicros / 1000,
     }
   }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Coordinate, EventKind, Region, Store } from '../src/index.js'
-import { crashImage, tempDir } from './helpers.js'
+import { crashImage, stripFooters, tempDir } from './helpers.js'
 
 const K = EventKind.custom(1, 1)
 
@@ -141,9 +141,13 @@ describe('segment footers', () => {
     expect(r.stats().footersLoaded).toBe(segs.length - 1)
     expect(() => r.query(Region.all())).toThrow(new RegExp(`segment 0000000000000002\\.cwseg offset ${at}`))
     r.close()
-    // The first frame: now the footer is refused, the scan finds it, and the open refuses the store.
-    b2[128 + 172]! ^= 0x01
-    fs.writeFileSync(f2, b2)
-    expect(() => Store.open({ dataDir: dir, segmentMaxBytes: 16 * 1024, readOnly: true })).toThrow(/segment 0000000000000002\.cwseg offset 128/)
+    // Without footers (and checkpoint) the open scans, finds the damage, and refuses the store.
+    stripFooters(dir)
+    expect(() => Store.open({ dataDir: dir, segmentMaxBytes: 16 * 1024, readOnly: true })).toThrow(/segment 0000000000000002\.cwseg offset/)
+    // A salvage open reads past it and names it.
+    const salvage = Store.open({ dataDir: dir, segmentMaxBytes: 16 * 1024, readOnly: true, salvage: true })
+    expect(salvage.stats().damage).toEqual([`segment 0000000000000002.cwseg offset ${at}: checksum mismatch`])
+    expect(salvage.stats().events).toBe(before.length - 1)
+    salvage.close()
   })
 })

@@ -7,7 +7,7 @@ import * as path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Coordinate, EventKind, Region, Store, type StoredEvent } from '../src/index.js'
 import { native } from '../src/native.js'
-import { repoRoot, segmentFiles, tempDir } from './helpers.js'
+import { repoRoot, segmentFiles, stripFooters, tempDir } from './helpers.js'
 
 const BIN = path.join(repoRoot, 'bin/causeway')
 const COMMANDS = ['stats', 'verify', 'compact', 'snapshot', 'tail', 'export', 'import', 'walk']
@@ -217,18 +217,20 @@ describe('causeway verify', () => {
     }
   })
 
-  it('reports a store that refuses to open (recovery scans the sealed segment) with exit code 1', () => {
+  it('reads past damage a plain open would refuse (no checkpoint, no footers), naming it, with exit code 1', () => {
     const { dir } = shop()
     const seg = segmentFiles(dir)[0]!
     const b = fs.readFileSync(seg)
     b[firstPayloadOffset(b)]! ^= 0x01
     fs.writeFileSync(seg, b)
-    // Without an index checkpoint (when the store keeps one), opening scans every sealed frame.
+    // Without the index checkpoint and the segment footers, opening scans every sealed frame.
     for (const f of fs.readdirSync(dir)) if (f.endsWith('.ckpt')) fs.rmSync(path.join(dir, f))
+    stripFooters(dir)
+    expect(() => Store.open({ dataDir: dir, readOnly: true })).toThrow(/segment 0000000000000001\.cwseg offset 128\b/)
     const r = cli(['verify', dir])
     expect(r.code).toBe(1)
-    expect(r.stdout).toContain('DAMAGED')
-    expect(r.stdout).toMatch(/E_CORRUPTION: segment 0000000000000001\.cwseg offset 128\b/)
+    expect(r.stdout).toMatch(/unreadable region: segment 0000000000000001\.cwseg offset 128: checksum mismatch/)
+    expect(r.stdout).toMatch(/180 of 180 events read/) // every other event was read and checked
   })
 
   it('finds a payload changed under a recomputed CRC by its BLAKE3 content hash', () => {

@@ -46,3 +46,13 @@ export function segmentFiles(dir: string): string[] {
 }
 
 export const repoRoot = path.resolve(__dirname, '..')
+
+/** Cuts each segment's footer off, so an open must scan (and check) every frame. */
+export function stripFooters(dir: string): void {
+  const magic = Buffer.from('CWFOOTv1')
+  for (const f of segmentFiles(dir)) {
+    const b = fs.readFileSync(f)
+    const at = b.lastIndexOf(magic)
+    if (at > 0) fs.truncateSync(f, at)
+  }
+}

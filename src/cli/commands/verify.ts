@@ -19,51 +19,38 @@ interface VerifyReport {
   segments: string[]
   /** Set when the store refused to open (damage in synced data found by recovery). */
   openError: { code: string; message: string } | null
+  /** Regions the salvage open could not read at all (frame boundaries lost), with segment and offset. */
+  unreadable: string[]
   frames: { read: number; events: number; damaged: DamagedFrame[] } | null
   chain: (ChainReport & { by: 'Store.verifyChain' | 'causeway verify'; tombstoned: number }) | null
 }
 
-function readFrom(store: Store, from: bigint, max: number): StoredEvent[] {
-  return store.cursor(Region.all(), { from }).pollBatch(max)
-}
-
 /**
- * Reads every event, a page at a time; each read re-checks the frame's
- * CRC32C. A page that fails is stepped through one sequence at a time: a
- * read from `q` returns the first event at or after `q`, so the largest `q`
- * that fails with a given message (segment and offset) is the damaged
- * frame's sequence. Reading resumes after it, so every damaged frame is named.
+ * Reads every event a page at a time; the addon re-checks each frame's
+ * CRC32C and leaves a frame that fails out of the page, naming it (sequence,
+ * segment and offset) instead of failing the read: one linear pass however
+ * many frames are damaged.
  */
 function scanFrames(store: Store, visit: (e: StoredEvent) => void, onProgress: (read: number) => void): { read: number; damaged: DamagedFrame[] } {
-  const end = store.stats().nextSequence
-  const damaged = new Map<string, bigint>()
+  const h = store.nativeHandle()
+  const end = Number(store.stats().nextSequence)
+  const damaged: DamagedFrame[] = []
   let read = 0
-  let pos = 0n
-  while (pos < end) {
-    let page: StoredEvent[]
-    try {
-      page = readFrom(store, pos, PAGE)
-    } catch (e) {
-      if (!isCausewayError(e, 'E_CORRUPTION')) throw e
-      for (; pos < end; pos++) {
-        try {
-          readFrom(store, pos, 1)
-          break
-        } catch (e2) {
-          if (!isCausewayError(e2, 'E_CORRUPTION')) throw e2
-          damaged.set(e2.message, pos)
-        }
-      }
-      continue
-    }
-    const last = page[page.length - 1]
-    if (!last) break
-    for (const e of page) visit(e)
-    read += page.length
-    pos = last.globalSequence + 1n
+  for (let pos = 0; pos < end; ) {
+    const page = h.scanVerified(pos, PAGE)
+    const events = store.eventsFrom(page.records)
+    for (const e of events) visit(e)
+    for (const d of page.damaged) damaged.push({ globalSequence: BigInt(d.sequence), message: d.message })
+    const lastGood = events.length ? Number(events[events.length - 1]!.globalSequence) : -1
+    const lastBad = page.damaged.length ? page.damaged[page.damaged.length - 1]!.sequence : -1
+    const last = Math.max(lastGood, lastBad)
+    if (last < 0) break
+    read += events.length
+    pos = last + 1
     onProgress(read)
   }
-  return { read, damaged: [...damaged].map(([message, globalSequence]) => ({ globalSequence, message })) }
+  damaged.sort((a, b) => (a.globalSequence < b.globalSequence ? -1 : 1))
+  return { read, damaged }
 }
 
 function blake3Hex(bytes: Uint8Array): string {
@@ -71,16 +58,19 @@ function blake3Hex(bytes: Uint8Array): string {
 }
 
 function run(dir: string, json: boolean): VerifyReport {
-  const report: VerifyReport = { dir, ok: false, segments: segmentNames(dir), openError: null, frames: null, chain: null }
+  const report: VerifyReport = { dir, ok: false, segments: segmentNames(dir), openError: null, unreadable: [], frames: null, chain: null }
   let store: Store
   try {
-    store = openStore(dir, true)
+    // Salvage: the open reads past damage (naming it) instead of refusing, so
+    // the undamaged rest is checked too.
+    store = openStore(dir, true, { salvage: true })
   } catch (e) {
     if (!isCausewayError(e, 'E_CORRUPTION')) throw e
     report.openError = { code: e.code, message: e.message }
     return report
   }
   try {
+    report.unreadable = store.stats().damage
     const events = store.stats().events
     const bar = progress('frames', events, interactive({ json }))
     let frames: VerifyReport['frames']
@@ -104,7 +94,12 @@ function run(dir: string, json: boolean): VerifyReport {
       by = 'causeway verify'
     }
     const c = (report.chain = { ...chain, by, tombstoned: chain.tombstones })
-    report.ok = frames.damaged.length === 0 && frames.read === events && c.contentMismatches.length === 0 && c.brokenLinks.length === 0
+    report.ok =
+      report.unreadable.length === 0 &&
+      frames.damaged.length === 0 &&
+      frames.read === events &&
+      c.contentMismatches.length === 0 &&
+      c.brokenLinks.length === 0
     return report
   } finally {
     store.close()
@@ -133,6 +128,7 @@ function printReport(r: VerifyReport): void {
   ])
   print(table(rows, '  '))
   const problems: string[] = []
+  for (const u of r.unreadable) problems.push(`unreadable region: ${u}`)
   for (const d of f.damaged) problems.push(`damaged frame, sequence ${d.globalSequence}: ${d.message}`)
   if (f.damaged.length === 0 && f.read !== f.events) problems.push(`the index lists ${f.events} events but ${f.read} were read`)
   for (const m of c.contentMismatches) {
