@@ -68,6 +68,27 @@ const cases: Array<[string, (s: Store) => unknown, ErrorCode]> = [
     (s) => s.appendBatch([{ coord: c(), kind: K, payload: 1, idempotencyKey: 'a' }, { coord: c(), kind: K, payload: 2, idempotencyKey: 'a' }]),
     'E_INVALID_ARGUMENT',
   ],
+  // Newer methods: delivery, conditional appends, maintenance, causal walks.
+  ['cursor over a non-region', (s) => s.cursor({} as Region), 'E_INVALID_ARGUMENT'],
+  ['cursor from a negative position', (s) => s.cursor(Region.all(), { from: -1n }), 'E_INVALID_ARGUMENT'],
+  ['cursor from a number, not a bigint', (s) => s.cursor(Region.all(), { from: 1 as unknown as bigint }), 'E_INVALID_ARGUMENT'],
+  ['subscribe to a non-region', (s) => s.subscribe('all' as unknown as Region), 'E_INVALID_ARGUMENT'],
+  ['appendIf without a condition', (s) => s.appendIf([{ coord: c(), kind: K, payload: 1 }], undefined as never), 'E_INVALID_ARGUMENT'],
+  ['appendIf after a negative position', (s) => s.appendIf([{ coord: c(), kind: K, payload: 1 }], { failIfEventsMatch: Region.all(), after: -1n }), 'E_INVALID_ARGUMENT'],
+  ['appendIf with a NaN payload', (s) => s.appendIf([{ coord: c(), kind: K, payload: NaN }], { failIfEventsMatch: Region.all(), after: 0n }), 'E_INVALID_PAYLOAD'],
+  ['compact with an unknown strategy', (s) => s.compact({ strategy: 'shrink' as never }), 'E_INVALID_ARGUMENT'],
+  ['compact retention without keep', (s) => s.compact({ strategy: 'retention' }), 'E_INVALID_ARGUMENT'],
+  ['compact with minSegments 0', (s) => s.compact({ strategy: 'merge', minSegments: 0 }), 'E_INVALID_ARGUMENT'],
+  ['snapshot into the store itself', (s) => s.snapshot(s.dataDir), 'E_INVALID_ARGUMENT'],
+  ['snapshot to an empty path', (s) => s.snapshot(''), 'E_INVALID_ARGUMENT'],
+  ['walkAncestors of a non-uuid', (s) => s.walkAncestors('nope'), 'E_INVALID_ARGUMENT'],
+  ['causalGraph of a non-uuid', (s) => s.causalGraph('nope'), 'E_INVALID_ARGUMENT'],
+  ['byCorrelation of a non-uuid', (s) => s.byCorrelation('nope'), 'E_INVALID_ARGUMENT'],
+  ['effectsOf a non-uuid', (s) => s.effectsOf('1234'), 'E_INVALID_ARGUMENT'],
+  ['project with a non-projection', (s) => s.project('order:1', {} as never), 'E_INVALID_ARGUMENT'],
+  ['reactLoop with a non-function reactor', (s) => s.reactLoop(Region.all(), 7 as never), 'E_INVALID_ARGUMENT'],
+  ['append of a 1025-byte UTF-8 entity', (s) => s.append(new Coordinate('ü'.repeat(512) + 'x', 's'), K, 1), 'E_INVALID_COORDINATE'],
+  ['append of a payload over maxPayloadBytes in a batch', (s) => s.appendBatch([{ coord: c(), kind: K, payload: 'x'.repeat(4096) }]), 'E_PAYLOAD_TOO_LARGE'],
   ['get with a non-uuid', (s) => s.get('not-an-id'), 'E_INVALID_ARGUMENT'],
   ['query with a non-region', (s) => s.query({} as Region), 'E_INVALID_ARGUMENT'],
   ['stream of an empty entity', (s) => s.stream(''), 'E_INVALID_COORDINATE'],
@@ -99,6 +120,41 @@ describe('bad input', () => {
     expect(s.stats().nextSequence).toBe(stats.nextSequence)
     expect(dirDigest(dir)).toEqual(before)
     s.close()
+  })
+
+  it('refuses every method after close with E_STORE_CLOSED and changes no byte', () => {
+    const dir = tempDir()
+    const s = Store.open({ dataDir: dir })
+    const r = s.append(c(), K, { seed: true })
+    s.close()
+    const before = dirDigest(dir)
+    const calls: Array<[string, () => unknown]> = [
+      ['append', () => s.append(c(), K, 1)],
+      ['appendBatch', () => s.appendBatch([{ coord: c(), kind: K, payload: 1 }])],
+      ['appendIf', () => s.appendIf([{ coord: c(), kind: K, payload: 1 }], { failIfEventsMatch: Region.all(), after: null })],
+      ['query', () => s.query(Region.all())],
+      ['get', () => s.get(r.eventId)],
+      ['stream', () => s.stream('order:1')],
+      ['sync', () => s.sync()],
+      ['stats', () => s.stats()],
+      ['cursor', () => s.cursor(Region.all()).pollBatch(1)],
+      ['subscribe', () => s.subscribe(Region.all())],
+      ['compact', () => s.compact({ strategy: 'merge' })],
+      ['snapshot', () => s.snapshot(dir + '-snap')],
+      ['verifyChain', () => s.verifyChain()],
+      ['walkAncestors', () => s.walkAncestors(r.eventId)],
+    ]
+    for (const [what, call] of calls) {
+      let err: unknown
+      try {
+        call()
+      } catch (e) {
+        err = e
+      }
+      expect(isCausewayError(err, 'E_STORE_CLOSED'), `${what} after close: ${String(err)}`).toBe(true)
+    }
+    expect(() => s.close()).not.toThrow()
+    expect(dirDigest(dir)).toEqual(before)
   })
 
   it('has one error class per code, each an instance of its base', () => {
