@@ -1,0 +1,38 @@
+/**
+ * Target 9, fuzzing of the native frame decoder, frame scanner and segment
+ * open (native/fuzz/*_fuzz.cc) with ASan and UBSan. Every profile replays
+ * the inputs kept in test/fuzz/corpus/<target>/ (past crash inputs and
+ * regression seeds); the full profile also runs libFuzzer for 90 s (clang-14
+ * is installed with apt-get when missing), keeping any crash input there.
+ */
+import { spawnSync } from 'node:child_process'
+import * as path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { repoRoot } from '../helpers.js'
+import { FULL, figure } from './profile.js'
+
+const SCRIPT = path.join(repoRoot, 'scripts/reliability-fuzz.mjs')
+
+function run(args: string[]): Array<{ target: string; engine: string; inputs?: number; execs?: number; seconds?: number; crashes: number; output?: string }> {
+  const r = spawnSync(process.execPath, [SCRIPT, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 })
+  const lines = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l))
+  expect(lines.length, `${args.join(' ')}: ${r.stderr.slice(-2000)}`).toBeGreaterThan(0)
+  for (const l of lines) expect(l.crashes, `${l.target}: ${l.output ?? ''}`).toBe(0)
+  expect(r.status, r.stderr.slice(-2000)).toBe(0)
+  return lines
+}
+
+describe('target 9: fuzzing the native decoders', () => {
+  it('replays every kept crash input and seed through the frame and segment decoders clean under ASan and UBSan', () => {
+    const lines = run(['replay'])
+    figure(9, `replay under ASan+UBSan: ${lines.map((l) => `${l.target} ${l.inputs} inputs`).join(', ')}: 0 crashes, 0 sanitizer reports`, { replay: lines })
+  })
+
+  it.skipIf(!FULL)('finds nothing in 90 s of libFuzzer with ASan and UBSan on the frame and segment decoders', () => {
+    const lines = run(['fuzz', '90'])
+    figure(9, `libFuzzer+ASan+UBSan 90 s: ${lines.map((l) => `${l.target} ${l.execs} execs in ${l.seconds} s`).join(', ')}: 0 crashes (crash inputs would be kept in test/fuzz/corpus/<target>/)`, { fuzz: lines })
+  })
+})
