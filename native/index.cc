@@ -158,12 +158,6 @@ bool Index::Matches(Row r, const RegionFilter& f) const {
   return true;
 }
 
-bool Index::AnyMatch(const RegionFilter& f) const {
-  RegionFilter one = f;
-  one.limit = 1;
-  return !Query(one).empty();
-}
-
 uint64_t Index::IdHash(const uint8_t* id) {
   uint64_t a, b;
   std::memcpy(&a, id, 8);

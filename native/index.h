@@ -146,8 +146,6 @@ class Index {
   std::vector<Row> Query(const RegionFilter& f) const;
   // True when row r matches every part of f (entity by name; after_sequence ignored).
   bool Matches(Row r, const RegionFilter& f) const;
-  // True when some row at or after f.after_sequence matches f (stops at the first).
-  bool AnyMatch(const RegionFilter& f) const;
 
   // Rows whose correlation id is `id` (the root, whose own id it is, included), in order.
   std::vector<Row> ByCorrelation(const uint8_t* id) const;

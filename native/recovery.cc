@@ -200,7 +200,6 @@ Status Store::Recover(bool use_checkpoint) {
       active_ = shared;
     }
     if (last) read_end_ = out.committed_end;
-    (void)slot;
   }
   next_sequence_ = next_seq;
   durable_sequence_ = next_seq;

@@ -298,13 +298,15 @@ Status Store::ApplyAppend(const PendingAppend& p) {
   Receipt* out = p.out;
   const AppendCondition* condition = p.condition;
   CW_RETURN_IF_ERROR(CheckWritable());
-  if (condition && index_.AnyMatch(condition->filter)) {
+  if (condition) {
     RegionFilter f = condition->filter;
-    f.limit = 1;
-    Row r = index_.Query(f)[0];
-    out[0].sequence = index_.Sequence(r);
-    return Status::ConditionFailed("an event matching the condition was appended at sequence " +
-                                   std::to_string(index_.Sequence(r)));
+    f.limit = 1;  // the first match is enough to refuse
+    std::vector<Row> hit = index_.Query(f);
+    if (!hit.empty()) {
+      out[0].sequence = index_.Sequence(hit[0]);
+      return Status::ConditionFailed("an event matching the condition was appended at sequence " +
+                                     std::to_string(out[0].sequence));
+    }
   }
 
   // 1. Idempotency: all keyed items already present return their receipts.

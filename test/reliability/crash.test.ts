@@ -18,7 +18,7 @@ import { figure, rng, scale } from './profile.js'
 import { checkChain, copyDir, dirDigest, digestEqual, FIXTURES, ioEnv, payloadBytes, readFrom } from './tools.js'
 
 const CYCLES = Number(process.env.CAUSEWAY_CRASH_CYCLES ?? scale(300, 1000))
-const PER_DIR = 50 // a fresh directory every 50 cycles keeps each check's cost flat
+const PER_DIR = 20 // a fresh directory every 20 cycles keeps each check's cost flat
 const SEG = 64 * 1024
 
 type Kind = 'append' | 'roll' | 'recovery'
