@@ -367,14 +367,7 @@ Status Store::Compact(const CompactionPlan& plan, CompactionReport* report) {
 }
 
 Status Store::RebuildIndex() {
-  // Entity and scope ids are handed out to the TypeScript layer, which caches
-  // them: the new index interns every known name again, in the same order.
-  std::vector<std::string> entities, scopes;
-  for (uint32_t e = 0; e < index_.entity_count(); e++) entities.push_back(index_.EntityName(e));
-  for (uint32_t sc = 0; sc < index_.scope_count(); sc++) scopes.push_back(index_.ScopeName(sc));
-  index_.Clear();
-  for (const auto& n : entities) index_.InternEntity(n);
-  for (const auto& n : scopes) index_.InternScope(n);
+  index_.ClearKeepingNames();
   uint64_t next_seq = segments_.empty() ? 0 : segments_.front()->base_sequence();
   for (uint32_t slot = 0; slot < segments_.size(); slot++) {
     const Segment& seg = *segments_[slot];

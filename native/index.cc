@@ -55,6 +55,15 @@ void Index::Clear() {
   id_count_ = 0;
 }
 
+void Index::ClearKeepingNames() {
+  std::vector<std::string> entities, scopes;
+  for (const EntityState& e : entities_) entities.push_back(e.name);
+  scopes.swap(scope_names_);
+  Clear();
+  for (const auto& n : entities) InternEntity(n);
+  for (const auto& n : scopes) InternScope(n);
+}
+
 void Index::Reserve(size_t events) {
   sequence_.reserve(events);
   location_.reserve(events);

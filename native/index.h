@@ -82,6 +82,9 @@ class Index {
 
   // Back to empty (keeps the id resolver).
   void Clear();
+  // Empty of events, but every entity and scope keeps its id: ids are handed
+  // to the TypeScript layer, which caches them, so a rebuild must not renumber.
+  void ClearKeepingNames();
 
   void SetIdResolver(IdResolver fn, void* ctx) {
     resolve_id_ = fn;

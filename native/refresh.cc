@@ -35,15 +35,10 @@ Status Store::Refresh(uint64_t* added) {
     same = s.ok() && last->created_us() == segments_.back()->created_us();
   }
   if (!same) {
-    std::vector<std::string> entities, scopes;
-    for (uint32_t e = 0; e < index_.entity_count(); e++) entities.push_back(index_.EntityName(e));
-    for (uint32_t sc = 0; sc < index_.scope_count(); sc++) scopes.push_back(index_.ScopeName(sc));
     segments_.clear();
-    index_.Clear();
+    index_.ClearKeepingNames();
     retired_keys_.clear();
     retired_heads_.clear();
-    for (const auto& n : entities) index_.InternEntity(n);  // ids stay what callers cached
-    for (const auto& n : scopes) index_.InternScope(n);
     CW_RETURN_IF_ERROR(Recover(false));
   } else {
     // Newer frames of the segment we were reading, then any new segments.

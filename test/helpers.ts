@@ -56,3 +56,17 @@ export function stripFooters(dir: string): void {
     if (at > 0) fs.truncateSync(f, at)
   }
 }
+
+/** The frames of a segment file, from their length fields; stops at the footer of a sealed one. */
+export function frameOffsets(b: Buffer): Array<{ at: number; len: number; span: number }> {
+  const out: Array<{ at: number; len: number; span: number }> = []
+  for (let at = 128; at + 8 <= b.length; ) {
+    if (b.toString('latin1', at, at + 8) === 'CWFOOTv1') break
+    const len = b.readUInt32LE(at)
+    if (len === 0 || at + len > b.length) break
+    const span = (len + 7) & ~7
+    out.push({ at, len, span })
+    at += span
+  }
+  return out
+}

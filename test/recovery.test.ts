@@ -2,25 +2,11 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Coordinate, CorruptionError, EventKind, Region, Store } from '../src/index.js'
-import { crashImage, dirDigest, segmentFiles, stripFooters, tempDir } from './helpers.js'
+import { crashImage, dirDigest, frameOffsets, segmentFiles, stripFooters, tempDir } from './helpers.js'
 
 const K = EventKind.custom(1, 1)
 const SEG = 64 * 1024
 const HEADER = 128
-
-/** Offsets of the frames in a segment file, read from their length fields. */
-function frameOffsets(file: string): Array<{ at: number; len: number; span: number }> {
-  const b = fs.readFileSync(file)
-  const out: Array<{ at: number; len: number; span: number }> = []
-  for (let at = HEADER; at + 8 <= b.length; ) {
-    const len = b.readUInt32LE(at)
-    if (len === 0) break
-    const span = (len + 7) & ~7
-    out.push({ at, len, span })
-    at += span
-  }
-  return out
-}
 
 function copyDir(src: string): string {
   const dst = tempDir('copy')
@@ -41,7 +27,7 @@ describe('torn tail', () => {
     const image = crashImage(dir)
     s.close()
     const seg = segmentFiles(image)[0]!
-    const frames = frameOffsets(seg)
+    const frames = frameOffsets(fs.readFileSync(seg))
     expect(frames.length).toBe(n)
     const first = frames[n - 3]!.at
     const last = frames[n - 1]!
@@ -68,7 +54,7 @@ describe('torn tail', () => {
     const image = crashImage(dir)
     s.close()
     const seg = segmentFiles(image)[0]!
-    const frames = frameOffsets(seg)
+    const frames = frameOffsets(fs.readFileSync(seg))
     const end = frames[frames.length - 1]!.at + frames[frames.length - 1]!.span
     const fd = fs.openSync(seg, 'r+')
     fs.writeSync(fd, Buffer.alloc(700, 0xa5), 0, 700, end + 64)
@@ -91,7 +77,7 @@ describe('torn tail', () => {
     const image = crashImage(dir)
     s.close()
     const seg = segmentFiles(image)[0]!
-    const frames = frameOffsets(seg)
+    const frames = frameOffsets(fs.readFileSync(seg))
     expect(frames.length).toBe(6)
     // Cut inside the last item: the four items before it are whole but uncommitted.
     fs.truncateSync(seg, frames[5]!.at + 20)
@@ -107,7 +93,7 @@ describe('torn tail', () => {
     const image = crashImage(dir)
     s.close()
     const seg = segmentFiles(image)[0]!
-    const frames = frameOffsets(seg)
+    const frames = frameOffsets(fs.readFileSync(seg))
     fs.truncateSync(seg, frames[7]!.at + 3)
     Store.open({ dataDir: image, segmentMaxBytes: SEG, readOnly: false }).close()
     const once = dirDigest(image)
@@ -127,7 +113,7 @@ describe('corruption', () => {
     const image = crashImage(dir)
     s.close()
     const seg = segmentFiles(image)[0]!
-    const frames = frameOffsets(seg)
+    const frames = frameOffsets(fs.readFileSync(seg))
     const victim = frames[4]!
     const b = fs.readFileSync(seg)
     b[victim.at + victim.len - 2]! ^= 0x01
@@ -151,7 +137,7 @@ describe('corruption', () => {
     const image = crashImage(dir)
     s.close()
     const seg = segmentFiles(image)[0]!
-    const frames = frameOffsets(seg)
+    const frames = frameOffsets(fs.readFileSync(seg))
     fs.truncateSync(seg, frames[6]!.at + 10)
     expect(() => Store.open({ dataDir: image, segmentMaxBytes: SEG })).toThrow(CorruptionError)
   })
@@ -177,7 +163,7 @@ describe('corruption', () => {
     for (let i = 0; i < 60; i++) s.append(new Coordinate('c', 's'), K, { i, pad: 'z'.repeat(40) })
     s.close()
     const seg = segmentFiles(dir)[1]!
-    const victim = frameOffsets(seg)[0]!
+    const victim = frameOffsets(fs.readFileSync(seg))[0]!
     const b = fs.readFileSync(seg)
     b[victim.at + victim.len - 3]! ^= 0x80
     fs.writeFileSync(seg, b)
@@ -205,7 +191,7 @@ describe('corruption', () => {
     s.sync()
     const seg = segmentFiles(dir)[0]!
     const fd = fs.openSync(seg, 'r+')
-    const at = frameOffsets(seg)[0]!.at + 180
+    const at = frameOffsets(fs.readFileSync(seg))[0]!.at + 180
     const one = Buffer.alloc(1)
     fs.readSync(fd, one, 0, 1, at)
     one[0]! ^= 0xff

@@ -40,20 +40,7 @@ export function digestEqual(a: Record<string, string>, b: Record<string, string>
 
 export { dirDigest }
 
-/** Offsets of the frames in a segment file, read from their length fields. */
-export function frameOffsets(b: Buffer): Array<{ at: number; len: number; span: number }> {
-  const out: Array<{ at: number; len: number; span: number }> = []
-  for (let at = HEADER; at + 8 <= b.length; ) {
-    // A sealed segment's footer (native/footer.h) follows its last frame.
-    if (b.toString('latin1', at, at + 8) === 'CWFOOTv1') break
-    const len = b.readUInt32LE(at)
-    if (len === 0 || at + len > b.length) break
-    const span = (len + 7) & ~7
-    out.push({ at, len, span })
-    at += span
-  }
-  return out
-}
+export { frameOffsets } from '../helpers.js'
 
 /** Every event, read in pages through the internal raw filter (cursor building block). */
 export function readFrom(s: Store, from: number, limit?: number): StoredEvent[] {
