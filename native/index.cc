@@ -176,15 +176,15 @@ uint64_t Index::IdHash(const uint8_t* id) {
 }
 
 void Index::IdGrow() {
-  std::vector<uint32_t> old;
-  old.swap(id_slots_);
-  id_slots_.assign(old.empty() ? 1024 : old.size() * 2, 0);
+  id_slots_.assign(id_slots_.empty() ? 1024 : id_slots_.size() * 2, 0);
   const size_t mask = id_slots_.size() - 1;
-  for (uint32_t v : old) {
-    if (!v) continue;
-    size_t i = IdHash(resolve_id_(resolve_ctx_, v - 1)) & mask;
+  // Every row is in the table (rows [0, id_count_)), and the ids live only
+  // in the frames: re-hash them in row order, so the log is read front to
+  // back instead of in the old table's random order.
+  for (size_t r = 0; r < id_count_; r++) {
+    size_t i = IdHash(resolve_id_(resolve_ctx_, static_cast<Row>(r))) & mask;
     while (id_slots_[i]) i = (i + 1) & mask;
-    id_slots_[i] = v;
+    id_slots_[i] = static_cast<uint32_t>(r + 1);
   }
 }
 

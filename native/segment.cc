@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cinttypes>
+#include <algorithm>
 #include <cstdio>
 
 #include "crc32c.h"
@@ -192,6 +193,39 @@ Status Segment::Sync(SyncMode mode) {
   return Status::OK();
 }
 
+namespace {
+const uint64_t kPage = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}  // namespace
+
+void Segment::Prefault(uint64_t from, uint64_t to) {
+#ifdef MADV_POPULATE_READ
+  std::lock_guard<std::mutex> g(map_mu_);
+  from = std::max(from, prefaulted_end_) / kPage * kPage;
+  to = std::min(to, size_);
+  if (!writable_ || to <= from) return;
+  // MADV_POPULATE_READ (Linux 5.14) maps the pages read-only; the writer's
+  // first store then takes a light write-protect fault instead of a full one.
+  if (::madvise(map_ + from, to - from, MADV_POPULATE_READ) == 0) prefaulted_end_ = to;
+#else
+  (void)from;
+  (void)to;
+#endif
+}
+
+void Segment::ReleaseWritten(uint64_t end) {
+  std::lock_guard<std::mutex> g(map_mu_);
+  const uint64_t page = kPage;
+  // Page 0 holds the frontier slots, rewritten at every sync: never released.
+  const uint64_t from = std::max(released_end_, page);
+  const uint64_t to = std::min(end, size_) / page * page;
+  // Below a batch of 64 pages the call would cost more than the IPIs it saves.
+  if (!writable_ || to < from + 64 * page) return;
+  // MADV_DONTNEED on a shared file mapping only unmaps: dirty pages stay in
+  // the page cache (a process crash loses nothing) and a later read maps
+  // them again. A failure leaves the mapping as it was, which is harmless.
+  if (::madvise(map_ + from, to - from, MADV_DONTNEED) == 0) released_end_ = to;
+}
+
 Status Segment::Resize(uint64_t bytes) {
   if (!writable_ || fd_ < 0) return Status::InvalidArgument("resize of a read-only segment");
   if (bytes < size_) {
@@ -200,6 +234,7 @@ Status Segment::Resize(uint64_t bytes) {
     int rc = ::posix_fallocate(fd_, 0, static_cast<off_t>(bytes));
     if (rc != 0) return Status::FromErrno("preallocate " + path_, rc);
   }
+  std::lock_guard<std::mutex> g(map_mu_);
   ::munmap(map_, size_);
   map_ = nullptr;
   size_ = bytes;

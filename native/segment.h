@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "format.h"
@@ -63,6 +64,17 @@ class Segment {
   void WriteFrontier(uint64_t end, uint64_t next_sequence, uint32_t state);
   // fdatasync (kData, kNone) or fsync (kAll) of the file.
   Status Sync(SyncMode mode);
+  // Drops this mapping's page-table entries for the whole pages below `end`
+  // (bytes the writer is done with), keeping the pages in the page cache.
+  // Writeback then finds no writable mapping to clean page by page, each
+  // with its own TLB-shootdown IPI, but one batched flush per call.
+  // REQUIRES: writable; no store into [.., end) after the call; the caller
+  // excludes Resize (the mapping must not move under the call).
+  void ReleaseWritten(uint64_t end);
+  // Maps the pages of [from, to) ahead of the writer (MADV_POPULATE_READ), so
+  // their page-cache allocation and zeroing run on the caller's thread, not
+  // in page faults of the appending thread. Best effort; REQUIRES: writable.
+  void Prefault(uint64_t from, uint64_t to);
   // Shrinks (ftruncate) or grows (posix_fallocate) the file to `bytes` and
   // remaps it. REQUIRES: writable; no pointer into the old mapping is in use.
   Status Resize(uint64_t bytes);
@@ -82,6 +94,11 @@ class Segment {
   int64_t created_us_ = 0;
   bool writable_ = false;
   int current_slot_ = -1;  // slot holding frontier_, -1 when none is valid
+  // Held by Resize, ReleaseWritten and Prefault: the mapping does not move
+  // under a madvise (which would otherwise touch whatever is mapped there).
+  std::mutex map_mu_;
+  uint64_t released_end_ = 0;   // ReleaseWritten has dropped [page 1, released_end_)
+  uint64_t prefaulted_end_ = 0;  // Prefault has mapped pages below this
   Frontier frontier_;
 };
 

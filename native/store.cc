@@ -544,6 +544,9 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
       seg->WriteFrontier(synced_end_, synced_next_seq_, kFrontierOpen);
       recorded_end_ = synced_end_;
     }
+    // Under mu_: Roll cannot resize the mapping meanwhile, and the writer
+    // only stores at or past write_pos_.
+    seg->ReleaseWritten(end);
     flush_requested_ = false;
   }
 #ifdef CAUSEWAY_CANARY_ACK_BEFORE_FSYNC
@@ -571,6 +574,7 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
       synced_next_seq_ = next_seq;
     }
   }
+  seg->Prefault(end, end + (8u << 20));
   return Status::OK();
 }
 
