@@ -41,11 +41,39 @@ function check(value: unknown, depth: number, path: string): void {
 }
 
 /**
+ * The hot-path form of `check`: a yes/no walk that builds no path strings.
+ * Only a payload it refuses is walked again by `check`, for the message.
+ */
+function isPlain(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true
+    case 'number':
+      return Number.isFinite(value)
+    case 'object': {
+      if (value === null) return true
+      if (depth >= MAX_DEPTH) return false
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isPlain(value[i], depth + 1)) return false
+        return true
+      }
+      const proto = Object.getPrototypeOf(value)
+      if (proto !== Object.prototype && proto !== null) return value instanceof Uint8Array || value instanceof Date
+      for (const k in value as Record<string, unknown>) if (!isPlain((value as Record<string, unknown>)[k], depth + 1)) return false
+      return true
+    }
+    default:
+      return false
+  }
+}
+
+/**
  * Encodes a payload to MessagePack after checking it is plain data. The
  * returned bytes are a view into a reused buffer: valid until the next call.
  */
 export function encodePayload(value: unknown): Uint8Array {
-  check(value, 0, '')
+  if (!isPlain(value, 0)) check(value, 0, '')
   return packr.pack(value)
 }
 

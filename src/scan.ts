@@ -1,0 +1,147 @@
+import type { Coordinate } from './coordinate.js'
+import { decodePayload } from './codec.js'
+import { InvalidArgumentError } from './errors.js'
+import { StoredEvent, type NameTable } from './event.js'
+import { EventKind } from './kind.js'
+import { Frame, Rec } from './native.js'
+import { Region } from './region.js'
+import { Store } from './store.js'
+
+export interface ScanOptions {
+  /** Events per batch: one native call and one buffer each. @defaultValue 4096 */
+  batchSize?: number
+  /** Start at this global sequence. @defaultValue 0n */
+  fromSequence?: bigint
+}
+
+const DEFAULT_BATCH = 4096
+const MAX_BATCH = 1_000_000
+
+/**
+ * A batch of events read together: accessors by position, no object per
+ * event unless asked for (`event(i)`, iteration). Every frame in it passed
+ * its CRC check when it was read. Positions run 0..length-1 in global order.
+ */
+export class EventBatch {
+  readonly length: number
+  /** @internal */ private readonly b: Buffer
+  /** @internal */ private readonly v: DataView
+  /** @internal Frame offset (record offset + prefix) of each event. */
+  private readonly at: Uint32Array
+  /** @internal */ private readonly names: NameTable
+  /** @internal */ private readonly durableBelow: bigint
+
+  /** @internal */
+  constructor(buf: Buffer, names: NameTable, durableBelow: bigint) {
+    this.b = buf
+    this.v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+    let n = 0
+    for (let off = 0; off < buf.byteLength; off += this.v.getUint32(off + Rec.span, true)) n++
+    this.at = new Uint32Array(n)
+    for (let off = 0, i = 0; i < n; i++) {
+      this.at[i] = off + Rec.prefix
+      off += this.v.getUint32(off + Rec.span, true)
+    }
+    this.length = n
+    this.names = names
+    this.durableBelow = durableBelow
+  }
+
+  /** @internal */
+  private o(i: number): number {
+    const o = this.at[i]
+    if (o === undefined) throw new InvalidArgumentError(`batch position ${String(i)} is outside 0..${this.length - 1}`)
+    return o
+  }
+
+  globalSequence(i: number): bigint {
+    return this.v.getBigUint64(this.o(i) + Frame.sequence, true)
+  }
+  /** The kind's 16-bit value, without an EventKind object. */
+  kindValue(i: number): number {
+    return this.v.getUint16(this.o(i) + Frame.kind, true)
+  }
+  kind(i: number): EventKind {
+    return EventKind.fromValue(this.kindValue(i))
+  }
+  clock(i: number): number {
+    return this.v.getUint32(this.o(i) + Frame.clock, true)
+  }
+  timestampUs(i: number): number {
+    return Number(this.v.getBigInt64(this.o(i) + Frame.timestamp, true))
+  }
+  coordinate(i: number): Coordinate {
+    const rec = this.o(i) - Rec.prefix
+    return this.names.coordinate(this.v.getUint32(rec + Rec.entity, true), this.v.getUint32(rec + Rec.scope, true))
+  }
+  tombstoned(i: number): boolean {
+    return (this.b[this.o(i) + Frame.flags]! & Frame.flagTombstone) !== 0
+  }
+  /** The stored msgpack bytes (a view into the batch's buffer). */
+  payloadBytes(i: number): Uint8Array {
+    const o = this.o(i)
+    const start = o + Frame.variable + this.v.getUint16(o + Frame.entityLen, true) + this.v.getUint16(o + Frame.scopeLen, true)
+    return this.b.subarray(start, start + this.v.getUint32(o + Frame.payloadLen, true))
+  }
+  /** Decodes the payload each call (null for a tombstoned event); `event(i).payload` caches it. */
+  payload<P = unknown>(i: number): P {
+    return (this.tombstoned(i) ? null : decodePayload(this.payloadBytes(i))) as P
+  }
+  /** The full event at position i, as `query` returns it. */
+  event<P = unknown>(i: number): StoredEvent<P> {
+    return new StoredEvent<P>(this.b, this.v, this.o(i) - Rec.prefix, this.names, this.durableBelow)
+  }
+  *[Symbol.iterator](): IterableIterator<StoredEvent> {
+    for (let i = 0; i < this.length; i++) yield this.event(i)
+  }
+}
+
+declare module './store.js' {
+  interface Store {
+    /**
+     * Reads the region's events in global order, a batch at a time: memory
+     * stays at one batch however many events match. The scan ends at the
+     * events present when it started; compaction meanwhile may drop some.
+     */
+    scan(region: Region, options?: ScanOptions): IterableIterator<EventBatch>
+  }
+}
+
+Store.prototype.scan = function (this: Store, region: Region, options?: ScanOptions): IterableIterator<EventBatch> {
+  const h = this.nativeHandle()
+  if (!(region instanceof Region)) throw new InvalidArgumentError('scan expects a Region')
+  if (options !== undefined && (typeof options !== 'object' || options === null)) throw new InvalidArgumentError('scan options must be an object')
+  const size = options?.batchSize ?? DEFAULT_BATCH
+  if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH) {
+    throw new InvalidArgumentError(`scan batchSize must be an integer 1..${MAX_BATCH}, got ${String(size)}`)
+  }
+  const from = options?.fromSequence ?? 0n
+  if (typeof from !== 'bigint' || from < 0n) throw new InvalidArgumentError('scan fromSequence must be a non-negative bigint')
+  const filter = region.toFilter()
+  const end = h.nextSequence()
+  return batches(this, filter, Number(from), end, size)
+}
+
+function* batches(store: Store, filter: ReturnType<Region['toFilter']>, from: number, end: number, size: number): IterableIterator<EventBatch> {
+  let next = from
+  while (next < end) {
+    const h = store.nativeHandle()
+    const buf = h.query({ ...filter, fromSequence: next, limit: size })
+    const batch = new EventBatch(buf, store, BigInt(h.stats().durableSequence))
+    let n = batch.length
+    // Stop at the events that existed when the scan began.
+    while (n > 0 && Number(batch.globalSequence(n - 1)) >= end) n--
+    if (n === 0) return
+    yield n === batch.length ? batch : new EventBatch(buf.subarray(0, recordEnd(buf, n)), store, BigInt(h.stats().durableSequence))
+    if (n < batch.length || batch.length < size) return
+    next = Number(batch.globalSequence(n - 1)) + 1
+  }
+}
+
+/** Byte length of the first n records of a records buffer. */
+function recordEnd(buf: Buffer, n: number): number {
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+  let off = 0
+  for (let i = 0; i < n; i++) off += v.getUint32(off + Rec.span, true)
+  return off
+}
