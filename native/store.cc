@@ -75,8 +75,8 @@ Status Store::Close() {
   if (flusher_.joinable()) flusher_.join();
   Status result;
   {
-    std::lock_guard<std::mutex> sg(sync_mu_);
-    std::lock_guard<std::mutex> g(mu_);
+    std::unique_lock<std::mutex> g(mu_);
+    sync_done_cv_.wait(g, [&] { return !syncing_; });  // an in-flight sync ends first
     if (active_ && poison_.ok()) {
       // Seal: sync the frames, then record the final frontier and drop the
       // preallocated rest. Reopening resumes this segment.
@@ -522,33 +522,37 @@ Status Store::Roll() {
 }
 
 Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
-  std::lock_guard<std::mutex> sg(sync_mu_);
-  std::shared_ptr<Segment> seg;
-  uint64_t end, next_seq;
-  {
-    std::lock_guard<std::mutex> g(mu_);
+  std::unique_lock<std::mutex> g(mu_);
+  // Group commit: one caller at a time leads a sync; the others wait for it
+  // to end, then return if it covered them or lead the next one, which
+  // covers everything appended while they waited.
+  for (;;) {
     if (!poison_.ok()) return Status::Poisoned("an earlier sync failed: " + poison_.message());
     if (!active_) return Status::Closed("the store is closed");
     const bool data_pending = durable_sequence_ < need_below;
     const bool frontier_pending = recorded_end_ < synced_end_;
     // A durable append whose event an earlier sync covered is done: it does
-    // not sync again just to record the frontier (group commit).
+    // not sync again just to record the frontier.
     if (!data_pending && (!frontier_pending || !record_frontier)) return Status::OK();
-    seg = active_;
-    end = write_pos_;
-    next_seq = next_sequence_;
-    // Record the frontier the previous sync established: it is already
-    // durable, so this sync makes the record durable without ever claiming
-    // bytes that a crash during this sync could lose.
-    if (frontier_pending) {
-      seg->WriteFrontier(synced_end_, synced_next_seq_, kFrontierOpen);
-      recorded_end_ = synced_end_;
-    }
-    // Under mu_: Roll cannot resize the mapping meanwhile, and the writer
-    // only stores at or past write_pos_.
-    seg->ReleaseWritten(end);
-    flush_requested_ = false;
+    if (!syncing_) break;
+    sync_done_cv_.wait(g);
   }
+  syncing_ = true;
+  std::shared_ptr<Segment> seg = active_;
+  const uint64_t end = write_pos_;
+  const uint64_t next_seq = next_sequence_;
+  // Record the frontier the previous sync established: it is already
+  // durable, so this sync makes the record durable without ever claiming
+  // bytes that a crash during this sync could lose.
+  if (recorded_end_ < synced_end_) {
+    seg->WriteFrontier(synced_end_, synced_next_seq_, kFrontierOpen);
+    recorded_end_ = synced_end_;
+  }
+  // Under mu_: Roll cannot resize the mapping meanwhile, and the writer
+  // only stores at or past write_pos_.
+  seg->ReleaseWritten(end);
+  flush_requested_ = false;
+  g.unlock();
 #ifdef CAUSEWAY_CANARY_ACK_BEFORE_FSYNC
   Status s = Status::OK();  // planted bug (reliability canary): acknowledge without syncing
 #else
@@ -557,23 +561,26 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
 #ifdef CAUSEWAY_CANARY_IGNORE_FSYNC_ERROR
   if (!s.ok()) s = seg->Sync(SyncMode::kData);  // planted bug (reliability canary): retry a failed fsync and go on
 #endif
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    syncs_++;
-    if (!s.ok()) {
-      // fsyncgate: after a failed fsync the kernel may have dropped the dirty
-      // pages, so a retry could "succeed" without the data. Fail stop.
-      sync_errors_++;
-      if (poison_.ok()) poison_ = s;
-      return Status::Poisoned("sync failed: " + s.message() + "; the store refuses writes until reopened");
-    }
-    last_sync_us_ = WallMicros();
-    durable_sequence_ = std::max(durable_sequence_, next_seq);
-    if (seg == active_ && end > synced_end_) {
-      synced_end_ = end;
-      synced_next_seq_ = next_seq;
-    }
+  g.lock();
+  syncing_ = false;
+  syncs_++;
+  sync_done_cv_.notify_all();
+  if (!s.ok()) {
+    // fsyncgate: after a failed fsync the kernel may have dropped the dirty
+    // pages, so a retry could "succeed" without the data. Fail stop.
+    sync_errors_++;
+    if (poison_.ok()) poison_ = s;
+    return Status::Poisoned("sync failed: " + s.message() + "; the store refuses writes until reopened");
   }
+  last_sync_us_ = WallMicros();
+  durable_sequence_ = std::max(durable_sequence_, next_seq);
+  if (seg == active_ && end > synced_end_) {
+    synced_end_ = end;
+    synced_next_seq_ = next_seq;
+  }
+  g.unlock();
+  // Off the lock: map the next pages the writer will fill, so its page
+  // faults are light ones.
   seg->Prefault(end, end + (8u << 20));
   return Status::OK();
 }
@@ -592,8 +599,8 @@ Status Store::Sync() {
   return SyncNow(target, true);
 }
 
-// Group commit: every durable append that waits on sync_mu_ while another
-// thread's sync runs finds its event covered by the next sync, which
+// Group commit: a durable append that arrives while another thread's sync
+// runs waits for it, then finds its event covered by the next sync, which
 // captures everything appended before it starts.
 Status Store::WaitDurable(uint64_t sequence) { return SyncNow(sequence + 1, false); }
 

@@ -285,7 +285,8 @@ class Store {
   // Durability: everything below durable_sequence_ is synced. synced_end_ is
   // the active segment's synced offset, recorded_end_ the frontier its header
   // records (one sync behind at most).
-  std::mutex sync_mu_;                 // serialises syncs; taken before mu_
+  bool syncing_ = false;                    // GUARDED_BY(mu_): a SyncNow is between capture and result
+  std::condition_variable sync_done_cv_;   // with mu_: a sync ended (or the store closed)
   std::condition_variable flush_cv_;   // wakes the flusher (with mu_)
   uint64_t durable_sequence_ = 0;      // GUARDED_BY(mu_)
   uint64_t synced_end_ = kSegmentHeaderSize;    // GUARDED_BY(mu_)
