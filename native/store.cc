@@ -330,7 +330,23 @@ Status Store::ApplyAppend(const PendingAppend& p) {
     return Status::OK();
   }
 
-  // 2. Validate everything before a byte is written.
+  // 2. Validate everything before a byte is written. prev_item[i]: the
+  // batch's previous item of the same entity (its clock and hash come
+  // before item i's), found through a per-entity mark reset right after.
+  constexpr uint32_t kNone = UINT32_MAX;
+  std::vector<uint32_t>& prev_item = scratch_prev_item_;
+  prev_item.assign(n, kNone);
+  if (n > 1) {
+    if (batch_last_.size() < index_.entity_count()) batch_last_.resize(index_.entity_count(), kNone);
+    for (size_t i = 0; i < n; i++) {
+      const uint32_t e = items[i].entity;
+      if (e >= batch_last_.size()) continue;  // refused below as unknown
+      prev_item[i] = batch_last_[e];
+      batch_last_[e] = static_cast<uint32_t>(i);
+    }
+    for (size_t i = 0; i < n; i++)
+      if (items[i].entity < batch_last_.size()) batch_last_[items[i].entity] = kNone;
+  }
   uint64_t total = 0;
   std::vector<uint32_t>& clocks = scratch_clocks_;
   clocks.resize(n);
@@ -344,9 +360,8 @@ Status Store::ApplyAppend(const PendingAppend& p) {
     if (r.causation_prior_item >= static_cast<int32_t>(i))
       return Status::InvalidArgument("causation priorItem must name an earlier item of the batch");
     // The clock this item gets: after the entity's head and earlier items of this batch.
-    uint32_t clock = index_.EntityClock(r.entity);
-    for (size_t j = 0; j < i; j++)
-      if (items[j].entity == r.entity) clock = std::max(clock, clocks[j]);
+    // An earlier item of the entity in this batch already counts from its head.
+    const uint32_t clock = prev_item[i] != kNone ? clocks[prev_item[i]] : index_.EntityClock(r.entity);
     if (r.has_expected && r.expected_clock != clock) {
       out[0].clock = clock;
       out[0].sequence = i;
@@ -386,9 +401,7 @@ Status Store::ApplyAppend(const PendingAppend& p) {
       rc.has_causation = true;
     }
     std::memcpy(rc.content_hash, p.hashes[i], 32);
-    const uint8_t* prev = index_.EntityHead(r.entity);
-    for (size_t j = 0; j < i; j++)
-      if (items[j].entity == r.entity) prev = out[j].content_hash;
+    const uint8_t* prev = prev_item[i] != kNone ? out[prev_item[i]].content_hash : index_.EntityHead(r.entity);
     std::memcpy(rc.prev_hash, prev, 32);
 
     const std::string& entity = index_.EntityName(r.entity);

@@ -280,6 +280,8 @@ class Store {
   // Reused by AppendBatch so appends allocate nothing. GUARDED_BY(mu_)
   std::vector<Index::Digest> scratch_digests_;
   std::vector<uint32_t> scratch_clocks_;
+  std::vector<uint32_t> scratch_prev_item_;
+  std::vector<uint32_t> batch_last_;  // per entity id: its last item in the batch being laid out, else UINT32_MAX
   std::vector<std::pair<FrameView, uint64_t>> scratch_laid_;
 
   // Durability: everything below durable_sequence_ is synced. synced_end_ is
