@@ -21,5 +21,6 @@ describe('declaration entry points', () => {
     expectTypeOf<keyof typeof cjs>().toEqualTypeOf<keyof typeof src>()
     expectTypeOf<ReturnType<typeof cjs.Store.open>>().toEqualTypeOf<cjs.Store>()
     expectTypeOf<cjs.AppendReceipt['globalSequence']>().toEqualTypeOf<bigint>()
+    expectTypeOf<ReturnType<cjs.Store['scan']>>().toEqualTypeOf<IterableIterator<cjs.EventBatch>>()
   })
 })
