@@ -140,6 +140,15 @@ class Index {
 
   // Row of the event with this 16-byte id, or -1.
   int64_t FindId(const uint8_t* id) const;
+  // Starts loading the id-table slot a later Add of this id will probe, so
+  // its cache miss overlaps the frame's encoding. A hint: no effect on state.
+  void PrefetchIdSlot(const uint8_t* id) const {
+#if defined(__GNUC__) || defined(__clang__)
+    if (!id_slots_.empty()) __builtin_prefetch(&id_slots_[IdHash(id) & (id_slots_.size() - 1)], 1);
+#else
+    (void)id;
+#endif
+  }
   // Row of the event appended with this idempotency digest, or -1.
   int64_t FindIdempotency(const Digest& d) const;
   // Row whose sequence is `seq`, or -1.

@@ -393,6 +393,7 @@ Status Store::ApplyAppend(const PendingAppend& p) {
     rc.clock = clocks[i];
     rc.timestamp_us = ts;
     NewEventId(ts, rc.event_id);
+    index_.PrefetchIdSlot(rc.event_id);
     std::memcpy(rc.correlation_id, r.correlation_id ? r.correlation_id : rc.event_id, 16);
     const uint8_t* causation = r.causation_id;
     if (r.causation_prior_item >= 0) causation = out[r.causation_prior_item].event_id;
