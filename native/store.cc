@@ -76,7 +76,7 @@ Status Store::Close() {
   Status result;
   {
     std::unique_lock<std::mutex> g(mu_);
-    sync_done_cv_.wait(g, [&] { return !syncing_; });  // an in-flight sync ends first
+    while (syncing_) WaitSyncDone(g);  // an in-flight sync ends first
     if (active_ && poison_.ok()) {
       // Seal: sync the frames, then record the final frontier and drop the
       // preallocated rest. Reopening resumes this segment.
@@ -251,7 +251,7 @@ Status Store::AppendBatch(const AppendRequest* items, size_t n, Receipt* out, co
     for (size_t i = 0; i < n; i++) Blake3(items[i].payload, items[i].payload_len, many[i].data());
     hashes = reinterpret_cast<const uint8_t(*)[32]>(many.data());
   }
-  PendingAppend p{items, n, out, condition, hashes};
+  PendingAppend p{items, n, out, condition, hashes, Status::OK()};
   // Reserve a place (lock-free), then either become the combiner and apply
   // every queued request in ticket order, or wait for the combiner to apply ours.
   appends_.Push(&p);
@@ -535,6 +535,14 @@ Status Store::Roll() {
   return Status::OK();
 }
 
+// A timed wait, not condition_variable::wait(): that one is versioned
+// GLIBCXX_3.4.30 in GCC 12's libstdc++, which would raise the libstdc++ the
+// prebuilt binary needs; wait_until is inline (pthread_cond_clockwait).
+// Callers loop on their condition, so the timeout only costs a re-check.
+void Store::WaitSyncDone(std::unique_lock<std::mutex>& g) {
+  sync_done_cv_.wait_until(g, std::chrono::steady_clock::now() + std::chrono::seconds(1));
+}
+
 Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
   std::unique_lock<std::mutex> g(mu_);
   // Group commit: one caller at a time leads a sync; the others wait for it
@@ -549,7 +557,7 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
     // not sync again just to record the frontier.
     if (!data_pending && (!frontier_pending || !record_frontier)) return Status::OK();
     if (!syncing_) break;
-    sync_done_cv_.wait(g);
+    WaitSyncDone(g);
   }
   syncing_ = true;
   std::shared_ptr<Segment> seg = active_;

@@ -289,6 +289,7 @@ class Store {
   // records (one sync behind at most).
   bool syncing_ = false;                    // GUARDED_BY(mu_): a SyncNow is between capture and result
   std::condition_variable sync_done_cv_;   // with mu_: a sync ended (or the store closed)
+  void WaitSyncDone(std::unique_lock<std::mutex>& g);  // REQUIRES: g holds mu_
   std::condition_variable flush_cv_;   // wakes the flusher (with mu_)
   uint64_t durable_sequence_ = 0;      // GUARDED_BY(mu_)
   uint64_t synced_end_ = kSegmentHeaderSize;    // GUARDED_BY(mu_)

@@ -10,6 +10,12 @@
 //   node scripts/prebuild.mjs                 build with cmake-js (incremental), check, copy
 //   node scripts/prebuild.mjs --no-build      check and copy build/Release/causeway.node as it is
 //   node scripts/prebuild.mjs --max-glibc 2.28  ... and fail if the binary needs a newer glibc
+//   node scripts/prebuild.mjs --cross linux-arm64 [--if-toolchain]
+//                                             cross-compile for linux-arm64 (glibc) with Debian's
+//                                             aarch64-linux-gnu GCC into build-arm64/, check, copy;
+//                                             --if-toolchain: do nothing when that GCC is missing.
+//                                             The load check runs the binary in an arm64 Node under
+//                                             qemu-aarch64 when CAUSEWAY_ARM64_NODE names one.
 //   node scripts/prebuild.mjs --verify [linux-x64-glibc,darwin-arm64,...] [--max-glibc 2.28]
 //                                             check that prebuilds/ holds exactly these targets
 //                                             (default: RELEASE_TARGETS, what a release ships)
@@ -47,11 +53,13 @@ function fail(msg) {
 }
 
 function parseArgs(argv) {
-  const o = { build: true, maxGlibc: null, verify: null }
+  const o = { build: true, maxGlibc: null, verify: null, cross: null, ifToolchain: false }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     if (a === '--no-build') o.build = false
     else if (a === '--max-glibc') o.maxGlibc = argv[++i]
+    else if (a === '--cross') o.cross = argv[++i]
+    else if (a === '--if-toolchain') o.ifToolchain = true
     else if (a === '--verify') o.verify = argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i].split(',').filter(Boolean) : RELEASE_TARGETS
     else fail(`unknown argument ${a}`)
   }
@@ -85,10 +93,10 @@ const cmp = (a, b) => {
 const maxVersion = (vs) => vs.reduce((m, v) => (m === null || cmp(v, m) > 0 ? v : m), null)
 
 /** Versioned symbol references of an ELF shared object (objdump -T). */
-function elfFloors(file) {
+function elfFloors(file, objdump = 'objdump') {
   let out
   try {
-    out = execFileSync('objdump', ['-T', file], { encoding: 'utf8', maxBuffer: 64 << 20 })
+    out = execFileSync(objdump, ['-T', file], { encoding: 'utf8', maxBuffer: 64 << 20 })
   } catch (e) {
     fail(`objdump -T failed (install binutils): ${e.message}`)
   }
@@ -115,8 +123,8 @@ function checkNapiImports(file, undefinedSyms) {
   }
 }
 
-function checkNoMarchNative() {
-  for (const f of ['build/build.ninja', 'build/CMakeCache.txt']) {
+function checkNoMarchNative(buildDir = 'build') {
+  for (const f of [`${buildDir}/build.ninja`, `${buildDir}/CMakeCache.txt`]) {
     const p = path.join(root, f)
     if (fs.existsSync(p) && /-march=native|-mtune=native/.test(fs.readFileSync(p, 'utf8'))) {
       fail(`${f} has -march=native: a prebuilt binary must run on every CPU of its arch (runtime dispatch only)`)
@@ -124,26 +132,56 @@ function checkNoMarchNative() {
   }
 }
 
-function compilerOf() {
-  const cache = path.join(root, 'build/CMakeCache.txt')
+function compilerOf(buildDir = 'build', fallback = null) {
+  const cache = path.join(root, buildDir, 'CMakeCache.txt')
   if (!fs.existsSync(cache)) return null
   const text = fs.readFileSync(cache, 'utf8')
   const id = /CMAKE_CXX_COMPILER_ID:\w+=(.*)/.exec(text)?.[1]
-  const compiler = /CMAKE_CXX_COMPILER:\w+=(.*)/.exec(text)?.[1]
+  // A toolchain file sets the compiler outside the cache.
+  const compiler = /CMAKE_CXX_COMPILER:\w+=(.*)/.exec(text)?.[1] ?? fallback
   if (!compiler) return id ?? null
   const r = spawnSync(compiler, ['--version'], { encoding: 'utf8' })
   return r.status === 0 ? r.stdout.split('\n')[0].trim() : compiler
 }
 
-/** Loads a binary in a fresh Node process: it must register and hash. */
-function checkLoads(file) {
+/**
+ * Loads a binary in a fresh Node process: it must register and hash. `node`
+ * is a command line (a foreign-arch Node goes behind qemu); null skips it.
+ */
+function checkLoads(file, node = [process.execPath]) {
   const script = `
     const b = require(${JSON.stringify(file)})
     if (typeof b.NativeStore !== 'function' || b.crc32c(Buffer.from('123456789')) !== 0xe3069283) process.exit(3)
     console.log(b.crc32cImplementation)`
-  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
-  if (r.status !== 0) fail(`${file} does not load in Node ${process.version}:\n${r.stderr}`)
+  const r = spawnSync(node[0], [...node.slice(1), '-e', script], { encoding: 'utf8' })
+  if (r.status !== 0) fail(`${file} does not load in ${node.join(' ')}:\n${r.stderr}`)
   return r.stdout.trim()
+}
+
+/** Cross targets: linux-arm64 (glibc) from a Debian x64 host. */
+const CROSS = {
+  'linux-arm64': {
+    platform: 'linux',
+    arch: 'arm64',
+    libc: 'glibc',
+    gxx: 'aarch64-linux-gnu-g++',
+    strip: 'aarch64-linux-gnu-strip',
+    objdump: 'aarch64-linux-gnu-objdump',
+    toolchainFile: 'scripts/aarch64-linux-gnu.cmake',
+    buildDir: 'build-arm64',
+    // Runs an arm64 Node under user-mode emulation against Debian's arm64 libraries.
+    node: () => (process.env.CAUSEWAY_ARM64_NODE ? ['qemu-aarch64', '-L', '/usr/aarch64-linux-gnu', process.env.CAUSEWAY_ARM64_NODE] : null),
+  },
+}
+
+function crossBuild(t) {
+  const cmakeJs = path.join(path.dirname(require.resolve('cmake-js/package.json')), 'bin/cmake-js')
+  const r = spawnSync(
+    process.execPath,
+    [cmakeJs, 'compile', '--log-level', 'warn', '--out', t.buildDir, '--arch', t.arch, `--CDCMAKE_TOOLCHAIN_FILE=${path.join(root, t.toolchainFile)}`],
+    { cwd: root, stdio: 'inherit' },
+  )
+  if (r.status !== 0) fail(`cmake-js compile for ${t.platform}-${t.arch} failed`)
 }
 
 function build() {
@@ -181,13 +219,27 @@ if (args.verify) {
   process.exit(0)
 }
 
-if (args.build) build()
-const built = path.join(root, 'build/Release/causeway.node')
+const cross = args.cross ? CROSS[args.cross] : null
+if (args.cross && !cross) fail(`--cross ${args.cross}: unknown target (known: ${Object.keys(CROSS).join(', ')})`)
+if (cross && spawnSync(cross.gxx, ['--version']).status !== 0) {
+  if (args.ifToolchain) {
+    // No stale binary from an earlier build may ship in its place.
+    fs.rmSync(path.join(root, 'prebuilds', args.cross), { recursive: true, force: true })
+    console.log(`prebuild: no ${cross.gxx} on PATH, so no ${args.cross} binary (apt-get install g++-aarch64-linux-gnu)`)
+    process.exit(0)
+  }
+  fail(`${cross.gxx} is not on PATH (apt-get install g++-aarch64-linux-gnu)`)
+}
+const buildDir = cross ? cross.buildDir : 'build'
+if (args.build) cross ? crossBuild(cross) : build()
+const built = path.join(root, buildDir, 'Release/causeway.node')
 if (!fs.existsSync(built)) fail(`${path.relative(root, built)} is missing: run npm run build:native first`)
-checkNoMarchNative()
+checkNoMarchNative(buildDir)
 
-const libc = hostLibc()
-const tuple = `${process.platform}-${process.arch}`
+const platform = cross ? cross.platform : process.platform
+const arch = cross ? cross.arch : process.arch
+const libc = cross ? cross.libc : hostLibc()
+const tuple = `${platform}-${arch}`
 const outDir = path.join(root, 'prebuilds', tuple)
 const outFile = path.join(outDir, fileNameFor(libc))
 // Checked in a scratch directory; prebuilds/ only ever receives a binary that passed.
@@ -197,15 +249,16 @@ const candidate = path.join(scratch, 'causeway.node')
 fs.copyFileSync(built, candidate)
 // Symbols for debugging stay in build/; the shipped copy keeps only what the
 // dynamic linker needs (dynamic symbols and version references survive).
-if (process.platform === 'linux') execFileSync('strip', ['--strip-unneeded', candidate])
-else if (process.platform === 'darwin') execFileSync('strip', ['-x', candidate])
+if (platform === 'linux') execFileSync(cross ? cross.strip : 'strip', ['--strip-unneeded', candidate])
+else if (platform === 'darwin') execFileSync('strip', ['-x', candidate])
 
-const floors = process.platform === 'linux' ? elfFloors(candidate) : { glibc: null, glibcxx: null, undefinedSyms: null }
+const floors = platform === 'linux' ? elfFloors(candidate, cross ? cross.objdump : 'objdump') : { glibc: null, glibcxx: null, undefinedSyms: null }
 checkNapiImports(candidate, floors.undefinedSyms)
 if (libc === 'glibc' && args.maxGlibc && floors.glibc && cmp(floors.glibc, args.maxGlibc) > 0) {
   fail(`the binary needs glibc ${floors.glibc}, above the allowed floor ${args.maxGlibc} (build in an older container)`)
 }
-const crc32c = checkLoads(candidate)
+const loader = cross ? cross.node() : [process.execPath]
+const crc32c = loader ? checkLoads(candidate, loader) : null
 fs.mkdirSync(outDir, { recursive: true })
 fs.copyFileSync(candidate, outFile)
 
@@ -213,8 +266,8 @@ const bytes = fs.readFileSync(outFile)
 const meta = {
   name: pkg.name,
   version: pkg.version,
-  platform: process.platform,
-  arch: process.arch,
+  platform,
+  arch,
   libc,
   file: path.basename(outFile),
   napi: napiVersion,
@@ -224,11 +277,12 @@ const meta = {
   glibcxx: libc === 'glibc' ? floors.glibcxx : null,
   bytes: bytes.length,
   sha256: createHash('sha256').update(bytes).digest('hex'),
-  builtWith: { node: process.version, compiler: compilerOf(), crc32c },
+  // crc32c: the implementation the load check saw (null: not loaded here, a cross build without an emulated Node).
+  builtWith: { node: process.version, compiler: compilerOf(buildDir, cross?.gxx), crc32c, cross: cross ? `${process.platform}-${process.arch}` : null },
 }
 fs.writeFileSync(outFile.replace(/\.node$/, '.json'), JSON.stringify(meta, null, 2) + '\n')
 console.log(
   `prebuild: ${path.relative(root, outFile)} (${bytes.length} bytes, Node-API ${napiVersion}` +
     (meta.glibc ? `, glibc >= ${meta.glibc}, GLIBCXX >= ${meta.glibcxx}` : '') +
-    `, crc32c ${crc32c})`,
+    `, crc32c ${crc32c ?? 'not loaded'})`,
 )

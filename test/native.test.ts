@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { arm64Unavailable, qemuArm64 } from './cross.js'
 import { repoRoot } from './helpers.js'
 
 // Builds and runs the C++ tests of the core (native/test/core_test.cc):
@@ -25,3 +26,33 @@ describe('C++ core tests', () => {
     expect(out).toMatch(/pass/i)
   })
 })
+
+// The same tests cross-compiled for linux-arm64 and run under qemu: the ARMv8
+// CRC32C path, BLAKE3's NEON code and the engine on a weakly ordered CPU
+// model (qemu runs the atomics as arm64 instructions, on x64 cores).
+const noArm64 = arm64Unavailable()
+describe.skipIf(noArm64 !== null)(`C++ core tests on linux-arm64 (qemu)${noArm64 ? `: skipped, ${noArm64}` : ''}`, () => {
+  it('passes every core_test case and dispatches CRC32C to the ARMv8 instructions', () => {
+    const build = path.join(repoRoot, 'build/native-tests-arm64')
+    fs.mkdirSync(build, { recursive: true })
+    execFileSync(
+      'cmake',
+      ['-S', repoRoot, '-B', build, '-DCAUSEWAY_NATIVE_TESTS=ON', '-DCMAKE_BUILD_TYPE=Release', `-DCMAKE_TOOLCHAIN_FILE=${path.join(repoRoot, 'scripts/aarch64-linux-gnu.cmake')}`],
+      { stdio: 'pipe' },
+    )
+    execFileSync('cmake', ['--build', build, '--target', 'core_test', '-j', '2'], { stdio: 'pipe' })
+    // An ELF for the arm64 machine (e_machine 183, EM_AARCH64), not a host binary.
+    expect(fs.readFileSync(path.join(build, 'core_test')).readUInt16LE(18)).toBe(183)
+    let out = ''
+    try {
+      const qemu = qemuArm64()
+      out = execFileSync(qemu[0]!, [...qemu.slice(1), path.join(build, 'core_test')], { encoding: 'utf8', stdio: 'pipe' })
+    } catch (e) {
+      const err = e as { stdout?: string; stderr?: string }
+      throw new Error(`core_test (arm64) failed:\n${err.stdout ?? ''}\n${err.stderr ?? ''}`)
+    }
+    expect(out).toMatch(/(\d+) tests, \1 passed, 0 failed/)
+    expect(out).toMatch(/crc32c implementation: armv8-crc/)
+  }, 300_000)
+})
+

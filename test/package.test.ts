@@ -11,6 +11,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { arm64Node, arm64Unavailable, qemuArm64 } from './cross.js'
 import { repoRoot } from './helpers.js'
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
@@ -28,6 +29,9 @@ let tgz: string
 let app: string // the tarball installed with --ignore-scripts
 let nodeOnly: string // a PATH directory holding nothing but node
 const timings: Record<string, number> = {}
+// linux-arm64 is cross-compiled into the package and checked under qemu when this machine can.
+const noArm64 = arm64Unavailable()
+const ARM64 = 'prebuilds/linux-arm64/causeway.napi.glibc.node'
 
 function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): SpawnSyncReturns<string> {
   return spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, encoding: 'utf8', maxBuffer: 64 << 20 })
@@ -68,6 +72,11 @@ beforeAll(() => {
     // pull it from under the test files running in parallel; so: the prepack step without its build,
     // then the pack itself.
     timed('prebuild', () => ok(run(process.execPath, ['scripts/prebuild.mjs', '--no-build'], { cwd: repoRoot }), 'prebuild'))
+    // prepack's second step; here it also loads the cross-built binary in an arm64 Node under qemu.
+    const crossEnv = noArm64 ? process.env : { ...process.env, CAUSEWAY_ARM64_NODE: arm64Node() }
+    timed('prebuild linux-arm64', () =>
+      ok(run(process.execPath, ['scripts/prebuild.mjs', '--cross', 'linux-arm64', '--if-toolchain'], { cwd: repoRoot, env: crossEnv }), 'prebuild --cross'),
+    )
     timed('npm pack', () =>
       ok(run(npm, ['pack', '--ignore-scripts', '--pack-destination', work, '--loglevel=error'], { cwd: repoRoot }), 'npm pack'),
     )
@@ -82,7 +91,7 @@ beforeAll(() => {
   nodeOnly = path.join(work, 'node-only-bin')
   fs.mkdirSync(nodeOnly)
   fs.symlinkSync(process.execPath, path.join(nodeOnly, process.platform === 'win32' ? 'node.exe' : 'node'))
-}, 180_000)
+}, 420_000)
 
 afterAll(() => {
   console.log(`package test timings (ms): ${JSON.stringify(timings)}; tarball ${fs.statSync(tgz).size} bytes`)
@@ -113,14 +122,14 @@ const SMOKE = `
   console.log(JSON.stringify({ found, chain: chain.map((e) => e.eventId).sort(), ids: ids.sort(), hasWalk, loaded }))
 `
 
-function smoke(kind: 'esm' | 'cjs', cwd: string, env: NodeJS.ProcessEnv) {
+function smoke(kind: 'esm' | 'cjs', cwd: string, env: NodeJS.ProcessEnv, node: string[] = [process.execPath]) {
   const file = path.join(cwd, kind === 'esm' ? 'smoke.mjs' : 'smoke.cjs')
   const head =
     kind === 'esm'
       ? `import { Store, Coordinate, EventKind, Region } from 'causeway'\nimport fs from 'node:fs'\nimport os from 'node:os'\nimport path from 'node:path'\n`
       : `const { Store, Coordinate, EventKind, Region } = require('causeway')\nconst fs = require('node:fs'), os = require('node:os'), path = require('node:path')\n`
   fs.writeFileSync(file, head + SMOKE)
-  const out = ok(run(process.execPath, [file], { cwd, env }), `smoke (${kind})`)
+  const out = ok(run(node[0]!, [...node.slice(1), file], { cwd, env }), `smoke (${kind}, ${node.join(' ')})`)
   return JSON.parse(out.trim().split('\n').pop()!) as {
     found: number[]
     chain: string[]
@@ -135,7 +144,10 @@ describe('the packed package', () => {
     const files = tarballFiles()
     // The steps this test takes in place of npm's lifecycle are the package's own.
     const scripts = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).scripts
-    expect(scripts).toMatchObject({ prepack: 'node scripts/prebuild.mjs', install: 'node scripts/install.mjs' })
+    expect(scripts).toMatchObject({
+      prepack: 'node scripts/prebuild.mjs && node scripts/prebuild.mjs --cross linux-arm64 --if-toolchain',
+      install: 'node scripts/install.mjs',
+    })
     const bin = `prebuilds/${tuple}/${binaryName}`
     expect(files).toContain(bin)
     expect(files).toContain(bin.replace(/\.node$/, '.json'))
@@ -166,7 +178,12 @@ describe('the packed package', () => {
     const bytes = fs.readFileSync(path.join(dir, binaryName))
     expect(meta).toMatchObject({ platform: process.platform, arch: process.arch, napi: 8, bytes: bytes.length })
     expect(meta.sha256).toBe(createHash('sha256').update(bytes).digest('hex'))
-    if (libc === 'glibc') expect(meta.glibc).toMatch(/^2\.\d+$/)
+    if (libc === 'glibc') {
+      expect(meta.glibc).toMatch(/^2\.\d+$/)
+      // GCC 12's libstdc++ versions some symbols (condition_variable::wait) GLIBCXX_3.4.30; the engine
+      // avoids them so the binary also loads with GCC 11's libstdc++ (RHEL 9 and its rebuilds).
+      expect(Number(meta.glibcxx.split('.')[2])).toBeLessThanOrEqual(29)
+    }
     console.log(`prebuild ${tuple}: ${bytes.length} bytes, glibc >= ${meta.glibc}, GLIBCXX >= ${meta.glibcxx}`)
 
     // All seven release targets together stay well under this.
@@ -187,6 +204,26 @@ describe('the packed package', () => {
         fs.realpathSync(path.join(pkgDir, 'prebuilds', tuple, binaryName)),
       ])
     }
+  })
+
+  it.skipIf(noArm64 !== null)(`installed with --ignore-scripts, loads on linux-arm64 (an arm64 Node under qemu)${noArm64 ? `: skipped, ${noArm64}` : ''}`, () => {
+    expect(tarballFiles()).toEqual(expect.arrayContaining([ARM64, ARM64.replace(/\.node$/, '.json')]))
+    const pkgDir = path.join(app, 'node_modules/causeway')
+    const meta = JSON.parse(fs.readFileSync(path.join(pkgDir, ARM64.replace(/\.node$/, '.json')), 'utf8'))
+    const bytes = fs.readFileSync(path.join(pkgDir, ARM64))
+    expect(meta).toMatchObject({ platform: 'linux', arch: 'arm64', libc: 'glibc', napi: 8, bytes: bytes.length })
+    expect(meta.sha256).toBe(createHash('sha256').update(bytes).digest('hex'))
+    expect(meta.glibc).toMatch(/^2\.\d+$/)
+    const node = [...qemuArm64(), arm64Node()]
+    expect(ok(run(node[0]!, [...node.slice(1), '-p', 'process.arch'], { cwd: app }), 'arm64 node').trim()).toBe('arm64')
+    const env = { PATH: nodeOnly, HOME: work, TMPDIR: os.tmpdir() }
+    for (const kind of ['esm', 'cjs'] as const) {
+      const r = timed(`smoke ${kind} arm64`, () => smoke(kind, app, env, node))
+      expect(r.found).toEqual([0, 1, 2])
+      expect(r.chain).toEqual(r.ids)
+      expect(r.loaded.filter((f) => f.includes(`${path.sep}causeway${path.sep}`))).toEqual([fs.realpathSync(path.join(pkgDir, ARM64))])
+    }
+    console.log(`prebuild linux-arm64: ${bytes.length} bytes, glibc >= ${meta.glibc}, GLIBCXX >= ${meta.glibcxx}, crc32c ${meta.builtWith.crc32c}`)
   })
 
   it('gives ESM and CommonJS consumers the same declarations, each through its own condition', () => {
@@ -262,7 +299,7 @@ describe('the packed package', () => {
       new RegExp(`platform=${process.platform} arch=${process.arch} libc=\\S+.* node=v\\d+.* napi=\\d+ \\(needs napi >= 8\\)`),
     )
     expect(none).toContain(`no prebuilt binary for ${tuple}`)
-    expect(none).toContain(`prebuilt binaries in the package: ${tuple}`)
+    expect(none).toMatch(new RegExp(`prebuilt binaries in the package: [^\\n]*${tuple}`))
     expect(none).toContain('npm rebuild causeway')
     // A binary that is there but does not load (as a too-new glibc would make it): named, with the loader's reason.
     const broken = path.join(work, 'broken-prebuilds')
