@@ -18,6 +18,7 @@
         'native/crc32c.cc',
         'native/hash.cc',
         'native/fsutil.cc',
+        'native/platform.cc',
         'native/frame.cc',
         'native/segment.cc',
         'native/dir_lock.cc',

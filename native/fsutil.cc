@@ -1,5 +1,7 @@
 #include "fsutil.h"
 
+#include "platform.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -17,11 +19,10 @@ Status SyncDir(const std::string& dir) {
 #ifdef CAUSEWAY_CANARY_NO_DIR_FSYNC
   int rc = 0;  // planted bug (reliability canary): the directory entry is never made durable
 #else
-  int rc = ::fsync(fd);
+  int rc = platform::SyncFile(fd, true);
 #endif
-  int err = errno;
   ::close(fd);
-  if (rc != 0) return Status::FromErrno("fsync directory " + dir, err);
+  if (rc != 0) return Status::FromErrno("fsync directory " + dir, rc);
   return Status::OK();
 }
 
@@ -76,8 +77,7 @@ Status WriteFileAtomic(const std::string& dir, const std::string& name, const st
     }
     off += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) {
-    int err = errno;
+  if (int err = platform::SyncFile(fd, true); err != 0) {
     ::close(fd);
     ::unlink(tmp.c_str());
     return Status::FromErrno("fsync " + tmp, err);

@@ -13,6 +13,7 @@
 
 #include "crc32c.h"
 #include "fsutil.h"
+#include "platform.h"
 
 namespace causeway {
 namespace {
@@ -74,8 +75,7 @@ Status Segment::CreateNamed(const std::string& dir, const std::string& file_name
   std::string tmp = s->path_ + ".tmp";
   s->fd_ = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (s->fd_ < 0) return Status::FromErrno("create " + tmp, errno);
-  // posix_fallocate returns the error number instead of setting errno.
-  int rc = ::posix_fallocate(s->fd_, 0, static_cast<off_t>(capacity));
+  int rc = platform::Preallocate(s->fd_, capacity);
   if (rc != 0) {
     fsutil::RemoveFile(tmp);
     return Status::FromErrno("preallocate " + std::to_string(capacity) + " bytes for " + tmp, rc);
@@ -188,8 +188,8 @@ void Segment::WriteFrontier(uint64_t end, uint64_t next_sequence, uint32_t state
 Status Segment::Sync(SyncMode mode) {
   if (fd_ < 0) return Status::OK();
   // Dirty MAP_SHARED pages live in the page cache, which fdatasync writes back.
-  int rc = mode == SyncMode::kAll ? ::fsync(fd_) : ::fdatasync(fd_);
-  if (rc != 0) return Status::FromErrno("fdatasync " + path_, errno);
+  int rc = platform::SyncFile(fd_, mode == SyncMode::kAll);
+  if (rc != 0) return Status::FromErrno("fdatasync " + path_, rc);
   return Status::OK();
 }
 
@@ -198,18 +198,13 @@ const uint64_t kPage = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
 }  // namespace
 
 void Segment::Prefault(uint64_t from, uint64_t to) {
-#ifdef MADV_POPULATE_READ
   std::lock_guard<std::mutex> g(map_mu_);
   from = std::max(from, prefaulted_end_) / kPage * kPage;
   to = std::min(to, size_);
   if (!writable_ || to <= from) return;
   // MADV_POPULATE_READ (Linux 5.14) maps the pages read-only; the writer's
   // first store then takes a light write-protect fault instead of a full one.
-  if (::madvise(map_ + from, to - from, MADV_POPULATE_READ) == 0) prefaulted_end_ = to;
-#else
-  (void)from;
-  (void)to;
-#endif
+  if (platform::PopulateMapped(map_ + from, to - from)) prefaulted_end_ = to;
 }
 
 void Segment::ReleaseWritten(uint64_t end) {
@@ -223,7 +218,7 @@ void Segment::ReleaseWritten(uint64_t end) {
   // MADV_DONTNEED on a shared file mapping only unmaps: dirty pages stay in
   // the page cache (a process crash loses nothing) and a later read maps
   // them again. A failure leaves the mapping as it was, which is harmless.
-  if (::madvise(map_ + from, to - from, MADV_DONTNEED) == 0) released_end_ = to;
+  if (platform::ReleaseMapped(map_ + from, to - from)) released_end_ = to;
 }
 
 Status Segment::Resize(uint64_t bytes) {
@@ -231,7 +226,7 @@ Status Segment::Resize(uint64_t bytes) {
   if (bytes < size_) {
     if (::ftruncate(fd_, static_cast<off_t>(bytes)) != 0) return Status::FromErrno("truncate " + path_, errno);
   } else if (bytes > size_) {
-    int rc = ::posix_fallocate(fd_, 0, static_cast<off_t>(bytes));
+    int rc = platform::Preallocate(fd_, bytes);
     if (rc != 0) return Status::FromErrno("preallocate " + path_, rc);
   }
   std::lock_guard<std::mutex> g(map_mu_);

@@ -16,6 +16,7 @@
 #include "compaction.h"
 #include "fsutil.h"
 #include "kill_point.h"
+#include "platform.h"
 #include "store.h"
 
 namespace causeway {
@@ -42,10 +43,9 @@ Status WriteWhole(const std::string& path, const uint8_t* data, size_t n) {
     }
     off += static_cast<size_t>(w);
   }
-  int rc = ::fsync(fd);
-  int err = errno;
+  int err = platform::SyncFile(fd, true);
   ::close(fd);
-  return rc == 0 ? Status::OK() : Status::FromErrno("fsync " + path, err);
+  return err == 0 ? Status::OK() : Status::FromErrno("fsync " + path, err);
 }
 
 Status CopyIfExists(const std::string& from_dir, const std::string& to_dir, const char* name) {

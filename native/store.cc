@@ -1,6 +1,5 @@
 #include "store.h"
 
-#include <sys/random.h>
 #include <time.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include "frame.h"
 #include "fsutil.h"
 #include "hash.h"
+#include "platform.h"
 
 namespace causeway {
 namespace {
@@ -43,7 +43,7 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* out) {
   s->index_.SetIdResolver(&Store::ResolveId, s.get());
   CW_RETURN_IF_ERROR(s->lock_.Acquire(s->options_.dir, !o.read_only));
   uint64_t seed[2] = {0, 0};
-  if (getrandom(seed, sizeof seed, 0) != sizeof seed) {
+  if (!platform::RandomBytes(seed, sizeof seed)) {
     seed[0] = static_cast<uint64_t>(WallMicros());
     seed[1] = reinterpret_cast<uintptr_t>(s.get());
   }

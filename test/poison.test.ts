@@ -22,7 +22,10 @@ function buildInterposer(): string {
   return out
 }
 
-describe('fsync failure', () => {
+// The shim is an LD_PRELOAD library of glibc/musl symbols: Linux only.
+const notLinux = process.platform === 'linux' ? null : `the fsync shim is an LD_PRELOAD library for Linux, not ${process.platform}`
+
+describe.skipIf(notLinux !== null)(`fsync failure${notLinux ? `: skipped, ${notLinux}` : ''}`, () => {
   it('poisons the store: the failed durable append and every later write throw, nothing acknowledged is lost', () => {
     const shim = buildInterposer()
     const dir = tempDir()

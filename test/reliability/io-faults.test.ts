@@ -19,7 +19,7 @@ import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { tempDir } from '../helpers.js'
 import { FULL, figure, scale } from './profile.js'
-import { FIXTURES, ioEnv, pool, readTrace, runNode, type ChildResult } from './tools.js'
+import { FIXTURES, ioEnv, pool, readTrace, runNode, type ChildResult, NO_INTERPOSER } from './tools.js'
 
 const SEG = String(16 * 1024)
 const EVENTS = String(scale(60, 150))
@@ -96,7 +96,7 @@ async function countOps(cls: (c: string) => boolean): Promise<number> {
   return n
 }
 
-describe('target 5: I/O faults', () => {
+describe.skipIf(NO_INTERPOSER !== null)(`target 5: I/O faults${NO_INTERPOSER ? `: skipped, ${NO_INTERPOSER}` : ''}`, () => {
   it('turns every failed fsync into a typed error, poisons the store, acknowledges nothing after it and loses nothing acknowledged', async () => {
     const syncs = await countOps((c) => c === 'filesync' || c === 'dirsync')
     expect(syncs).toBeGreaterThan(20)

@@ -20,7 +20,7 @@ import { describe, expect, it } from 'vitest'
 import { Coordinate, EventKind, Store } from '../../src/index.js'
 import { tempDir } from '../helpers.js'
 import { figure, rng } from './profile.js'
-import { ioEnv, payloadBytes, readFrom, readTrace, runNode, scratch } from './tools.js'
+import { ioEnv, payloadBytes, readFrom, readTrace, runNode, scratch, NO_INTERPOSER } from './tools.js'
 
 const SEED = 7
 const PAGE = 4096
@@ -139,7 +139,7 @@ function verify(dir: string, x: Expect): string | undefined {
   return undefined
 }
 
-describe('target 2: simulated power loss', () => {
+describe.skipIf(NO_INTERPOSER !== null)(`target 2: simulated power loss${NO_INTERPOSER ? `: skipped, ${NO_INTERPOSER}` : ''}`, () => {
   it('loses no acknowledged event at any I/O step of the workload, in any of four power-loss images', async () => {
     const root = tempDir('powerloss')
     const dir = path.join(root, 'store')

@@ -71,6 +71,14 @@ function compilers(): string[] {
   return [process.env.CC, 'cc', 'gcc', 'clang', 'clang-14'].filter((c): c is string => !!c)
 }
 
+/**
+ * Why a test that runs children under the I/O interposer cannot run here, or
+ * null: the interposer is an LD_PRELOAD library of glibc/musl symbols, so
+ * Linux only (macOS and Windows runners skip these tests and say so).
+ */
+export const NO_INTERPOSER: string | null =
+  process.platform === 'linux' ? null : `the I/O interposer is an LD_PRELOAD library for Linux, not ${process.platform}`
+
 /** Builds the LD_PRELOAD I/O interposer (fixtures/iofault.c) and returns its path. */
 export function interposer(): string {
   const src = path.join(FIXTURES, 'iofault.c')
