@@ -1,9 +1,11 @@
 #include "footer.h"
 
+#include <cstring>
 #include <unordered_map>
 #include <vector>
 
 #include "crc32c.h"
+#include "frame.h"
 #include "log_reader.h"
 
 namespace causeway {
@@ -13,78 +15,133 @@ constexpr char kMagic[8] = {'C', 'W', 'F', 'O', 'O', 'T', 'v', '1'};
 constexpr size_t kHeader = 56;  // + u64 segment id, i64 segment created-at
 constexpr size_t kRecord = 52;
 
-}  // namespace
+// Lays out a footer: names get local ids in order of first appearance, each
+// frame a record. Both builders below feed it the same frames in the same
+// order, so they produce the same bytes.
+class FooterWriter {
+ public:
+  // A new name: returns its local id (entities and scopes share the numbering).
+  uint32_t AddName(uint8_t type, const uint8_t* p, uint16_t len) {
+    const uint32_t id = name_count_++;
+    nw_.Put<uint8_t>(type);
+    nw_.Put<uint16_t>(len);
+    nw_.Bytes(p, len);
+    heads_.resize(id + 1, Head{0, nullptr, 0});
+    if (type == 0) {
+      heads_[id].at = names_.size();
+      names_.append(36, '\0');  // clock and hash, filled in by Finish
+    }
+    return id;
+  }
 
-Status BuildFooter(const Segment& seg, uint64_t end, std::string* out) {
-  std::string names, records;
-  ByteWriter nw(&names), rw(&records);
-  std::unordered_map<std::string, uint32_t> entity_ids, scope_ids;
+  void AddFrame(const FrameView& v, uint64_t off, uint32_t e, uint32_t s) {
+    heads_[e].clock = v.clock;
+    heads_[e].hash = v.content_hash();
+    const bool corr = std::memcmp(v.correlation_id(), v.event_id(), 16) != 0;
+    rw_.Put<uint32_t>(static_cast<uint32_t>(off));
+    rw_.Put<uint8_t>(v.flags);
+    rw_.Put<uint8_t>(corr ? 1 : 0);
+    rw_.Put<uint16_t>(v.kind);
+    rw_.Put<uint32_t>(e);
+    rw_.Put<uint32_t>(s);
+    rw_.Put<uint32_t>(v.clock);
+    rw_.Put<uint64_t>(v.sequence);
+    rw_.Put<int64_t>(v.timestamp_us);
+    rw_.Bytes(v.event_id(), 16);
+    if (corr) rw_.Bytes(v.correlation_id(), 16);
+    if (v.flags & kFlagHasCausation) rw_.Bytes(v.causation_id(), 16);
+    if (v.flags & kFlagIdempotent) rw_.Bytes(v.idempotency(), 16);
+    frames_++;
+  }
+
+  void Finish(const Segment& seg, std::string* out) {
+    for (const Head& h : heads_) {
+      if (!h.hash) continue;  // a scope's slot, or an entity without frames
+      std::memcpy(names_.data() + h.at, &h.clock, 4);
+      std::memcpy(names_.data() + h.at + 4, h.hash, 32);
+    }
+    out->assign(kMagic, 8);
+    ByteWriter w(out);
+    w.Put<uint32_t>(0);  // CRC, below
+    w.Put<uint32_t>(0);
+    w.Put<uint64_t>(kHeader + names_.size() + records_.size());
+    w.Put<uint64_t>(frames_);
+    w.Put<uint32_t>(name_count_);
+    w.Put<uint32_t>(0);
+    w.Put<uint64_t>(seg.id());
+    w.Put<int64_t>(seg.created_us());
+    *out += names_;
+    *out += records_;
+    const uint32_t crc = crc32c::Mask(crc32c::Value(reinterpret_cast<const uint8_t*>(out->data()) + 16, out->size() - 16));
+    std::memcpy(out->data() + 8, &crc, 4);
+  }
+
+ private:
   struct Head {
     uint32_t clock;
     const uint8_t* hash;
+    size_t at;  // where an entity's clock and hash sit in names_
   };
-  std::vector<Head> heads;          // by local entity id
-  std::vector<size_t> head_at;      // where each entity's head sits in `names`
-  uint32_t name_count = 0;
-  uint64_t frames = 0;
+  std::string names_, records_;
+  ByteWriter nw_{&names_}, rw_{&records_};
+  std::vector<Head> heads_;  // by local id
+  uint32_t name_count_ = 0;
+  uint64_t frames_ = 0;
+};
+
+}  // namespace
+
+Status BuildFooter(const Segment& seg, uint64_t end, std::string* out) {
+  FooterWriter fw;
+  std::unordered_map<std::string, uint32_t> entity_ids, scope_ids;
   auto intern = [&](std::unordered_map<std::string, uint32_t>& ids, uint8_t type, const uint8_t* p, uint16_t len) {
     std::string key(reinterpret_cast<const char*>(p), len);
     auto it = ids.find(key);
     if (it != ids.end()) return it->second;
-    const uint32_t id = name_count++;
+    const uint32_t id = fw.AddName(type, p, len);
     ids.emplace(std::move(key), id);
-    nw.Put<uint8_t>(type);
-    nw.Put<uint16_t>(len);
-    nw.Bytes(p, len);
-    if (type == 0) {
-      head_at.resize(id + 1, 0);
-      heads.resize(id + 1, Head{0, nullptr});
-      head_at[id] = names.size();
-      names.append(36, '\0');  // clock and hash, filled in below
-    }
     return id;
   };
   ScanOutcome so = ScanFrames(seg.data(), kSegmentHeaderSize, end, seg.base_sequence(), [&](const FrameView& v, uint64_t off) {
     const uint32_t e = intern(entity_ids, 0, v.entity(), v.entity_len);
     const uint32_t s = intern(scope_ids, 1, v.scope(), v.scope_len);
-    heads[e] = Head{v.clock, v.content_hash()};
-    const bool corr = std::memcmp(v.correlation_id(), v.event_id(), 16) != 0;
-    rw.Put<uint32_t>(static_cast<uint32_t>(off));
-    rw.Put<uint8_t>(v.flags);
-    rw.Put<uint8_t>(corr ? 1 : 0);
-    rw.Put<uint16_t>(v.kind);
-    rw.Put<uint32_t>(e);
-    rw.Put<uint32_t>(s);
-    rw.Put<uint32_t>(v.clock);
-    rw.Put<uint64_t>(v.sequence);
-    rw.Put<int64_t>(v.timestamp_us);
-    rw.Bytes(v.event_id(), 16);
-    if (corr) rw.Bytes(v.correlation_id(), 16);
-    if (v.flags & kFlagHasCausation) rw.Bytes(v.causation_id(), 16);
-    if (v.flags & kFlagIdempotent) rw.Bytes(v.idempotency(), 16);
-    frames++;
+    fw.AddFrame(v, off, e, s);
   });
   if (so.stop != FrameCheck::kEnd || so.committed_end != end || so.pending_batch)
     return Status::Corruption("segment " + Segment::FileName(seg.id()) + ": frames do not end at " + std::to_string(end));
-  for (size_t e = 0; e < heads.size(); e++) {
-    if (!heads[e].hash) continue;  // a scope's slot: names and scopes share the numbering
-    std::memcpy(names.data() + head_at[e], &heads[e].clock, 4);
-    std::memcpy(names.data() + head_at[e] + 4, heads[e].hash, 32);
+  fw.Finish(seg, out);
+  return Status::OK();
+}
+
+Status BuildFooterFromIndex(const Segment& seg, uint64_t end, const Index& index, uint32_t slot, Row first,
+                            std::string* out) {
+  FooterWriter fw;
+  constexpr uint32_t kNone = UINT32_MAX;
+  std::vector<uint32_t> entity_local(index.entity_count(), kNone), scope_local(index.scope_count(), kNone);
+  uint64_t expect_off = kSegmentHeaderSize;
+  for (Row r = first; r < index.size(); r++) {
+    const RowLocation loc = index.Location(r);
+    if (loc.segment_slot != slot || loc.offset != expect_off || loc.offset + kFrameHeaderSize > end)
+      return Status::Corruption("segment " + Segment::FileName(seg.id()) + ": index rows do not tile its frames");
+    FrameView v;
+    ViewEncodedFrame(seg.data() + loc.offset, &v);
+    const uint32_t ge = index.Entity(r), gs = index.Scope(r);
+    uint32_t& e = entity_local[ge];
+    if (e == kNone) {
+      const std::string& n = index.EntityName(ge);
+      e = fw.AddName(0, reinterpret_cast<const uint8_t*>(n.data()), static_cast<uint16_t>(n.size()));
+    }
+    uint32_t& s = scope_local[gs];
+    if (s == kNone) {
+      const std::string& n = index.ScopeName(gs);
+      s = fw.AddName(1, reinterpret_cast<const uint8_t*>(n.data()), static_cast<uint16_t>(n.size()));
+    }
+    fw.AddFrame(v, loc.offset, e, s);
+    expect_off = loc.offset + AlignFrame(v.length);
   }
-  out->assign(kMagic, 8);
-  ByteWriter w(out);
-  w.Put<uint32_t>(0);  // CRC, below
-  w.Put<uint32_t>(0);
-  w.Put<uint64_t>(kHeader + names.size() + records.size());
-  w.Put<uint64_t>(frames);
-  w.Put<uint32_t>(name_count);
-  w.Put<uint32_t>(0);
-  w.Put<uint64_t>(seg.id());
-  w.Put<int64_t>(seg.created_us());
-  *out += names;
-  *out += records;
-  const uint32_t crc = crc32c::Mask(crc32c::Value(reinterpret_cast<const uint8_t*>(out->data()) + 16, out->size() - 16));
-  std::memcpy(out->data() + 8, &crc, 4);
+  if (expect_off != end)
+    return Status::Corruption("segment " + Segment::FileName(seg.id()) + ": frames do not end at " + std::to_string(end));
+  fw.Finish(seg, out);
   return Status::OK();
 }
 

@@ -24,8 +24,16 @@
 
 namespace causeway {
 
-// The footer for the frames [128, end) of `seg` (whole, committed frames).
+// The footer for the frames [128, end) of `seg` (whole, committed frames),
+// from a scan that re-checks every frame. The reference for the one below.
 Status BuildFooter(const Segment& seg, uint64_t end, std::string* out);
+
+// The same bytes from the index: its rows [first, size) must be exactly the
+// frames of `seg` (slot `slot`), in order, ending at `end`. No frame is
+// re-checked and no name hashed, so sealing costs one pass over the rows
+// (the store holds its mutex meanwhile).
+Status BuildFooterFromIndex(const Segment& seg, uint64_t end, const Index& index, uint32_t slot, Row first,
+                            std::string* out);
 
 // Adds the rows a sealed segment's footer describes to `index` (slot `slot`),
 // after checking its CRC, that it names this very file, and that its frames

@@ -490,9 +490,14 @@ Status Store::SealActive() {
   // The footer goes right after the last frame; it is synced with the frames,
   // before the sealed record names where they end.
   std::string footer;
-  // The footer is a cache: frames it cannot describe (changed under the
-  // store) only mean no footer; the next open scans and reports them.
-  if (!BuildFooter(seg, write_pos_, &footer).ok()) footer.clear();
+  // The footer is a cache: rows that do not describe the frames only mean
+  // no footer; the next open scans the segment. Built from the index (the
+  // segment's rows are the last ones), not by re-reading every frame: this
+  // runs under mu_.
+  const uint32_t slot = static_cast<uint32_t>(segments_.size() - 1);
+  Row first = static_cast<Row>(index_.size());
+  while (first > 0 && index_.Location(first - 1).segment_slot == slot) first--;
+  if (!BuildFooterFromIndex(seg, write_pos_, index_, slot, first, &footer).ok()) footer.clear();
   Status s;
   if (write_pos_ + footer.size() > seg.size()) s = seg.Resize(write_pos_ + footer.size());
   if (s.ok()) {
