@@ -15,81 +15,84 @@ constexpr char kMagic[8] = {'C', 'W', 'F', 'O', 'O', 'T', 'v', '1'};
 constexpr size_t kHeader = 56;  // + u64 segment id, i64 segment created-at
 constexpr size_t kRecord = 52;
 
-// Lays out a footer: names get local ids in order of first appearance, each
-// frame a record. Both builders below feed it the same frames in the same
-// order, so they produce the same bytes.
-class FooterWriter {
- public:
-  // A new name: returns its local id (entities and scopes share the numbering).
-  uint32_t AddName(uint8_t type, const uint8_t* p, uint16_t len) {
-    const uint32_t id = name_count_++;
-    nw_.Put<uint8_t>(type);
-    nw_.Put<uint16_t>(len);
-    nw_.Bytes(p, len);
-    heads_.resize(id + 1, Head{0, nullptr, 0});
-    if (type == 0) {
-      heads_[id].at = names_.size();
-      names_.append(36, '\0');  // clock and hash, filled in by Finish
-    }
-    return id;
-  }
-
-  void AddFrame(const FrameView& v, uint64_t off, uint32_t e, uint32_t s) {
-    heads_[e].clock = v.clock;
-    heads_[e].hash = v.content_hash();
-    const bool corr = std::memcmp(v.correlation_id(), v.event_id(), 16) != 0;
-    rw_.Put<uint32_t>(static_cast<uint32_t>(off));
-    rw_.Put<uint8_t>(v.flags);
-    rw_.Put<uint8_t>(corr ? 1 : 0);
-    rw_.Put<uint16_t>(v.kind);
-    rw_.Put<uint32_t>(e);
-    rw_.Put<uint32_t>(s);
-    rw_.Put<uint32_t>(v.clock);
-    rw_.Put<uint64_t>(v.sequence);
-    rw_.Put<int64_t>(v.timestamp_us);
-    rw_.Bytes(v.event_id(), 16);
-    if (corr) rw_.Bytes(v.correlation_id(), 16);
-    if (v.flags & kFlagHasCausation) rw_.Bytes(v.causation_id(), 16);
-    if (v.flags & kFlagIdempotent) rw_.Bytes(v.idempotency(), 16);
-    frames_++;
-  }
-
-  void Finish(const Segment& seg, std::string* out) {
-    for (const Head& h : heads_) {
-      if (!h.hash) continue;  // a scope's slot, or an entity without frames
-      std::memcpy(names_.data() + h.at, &h.clock, 4);
-      std::memcpy(names_.data() + h.at + 4, h.hash, 32);
-    }
-    out->assign(kMagic, 8);
-    ByteWriter w(out);
-    w.Put<uint32_t>(0);  // CRC, below
-    w.Put<uint32_t>(0);
-    w.Put<uint64_t>(kHeader + names_.size() + records_.size());
-    w.Put<uint64_t>(frames_);
-    w.Put<uint32_t>(name_count_);
-    w.Put<uint32_t>(0);
-    w.Put<uint64_t>(seg.id());
-    w.Put<int64_t>(seg.created_us());
-    *out += names_;
-    *out += records_;
-    const uint32_t crc = crc32c::Mask(crc32c::Value(reinterpret_cast<const uint8_t*>(out->data()) + 16, out->size() - 16));
-    std::memcpy(out->data() + 8, &crc, 4);
-  }
-
- private:
-  struct Head {
-    uint32_t clock;
-    const uint8_t* hash;
-    size_t at;  // where an entity's clock and hash sit in names_
-  };
-  std::string names_, records_;
-  ByteWriter nw_{&names_}, rw_{&records_};
-  std::vector<Head> heads_;  // by local id
-  uint32_t name_count_ = 0;
-  uint64_t frames_ = 0;
-};
-
 }  // namespace
+
+uint32_t FooterWriter::AddName(uint8_t type, const uint8_t* p, uint16_t len) {
+  const uint32_t id = name_count_++;
+  ByteWriter nw(&names_);
+  nw.Put<uint8_t>(type);
+  nw.Put<uint16_t>(len);
+  nw.Bytes(p, len);
+  heads_.resize(id + 1);
+  if (type == 0) {
+    heads_[id].at = names_.size();
+    names_.append(36, '\0');  // clock and hash, filled in by Finish
+  }
+  return id;
+}
+
+void FooterWriter::AddFrame(const FrameView& v, uint64_t off, uint32_t e, uint32_t s) {
+  Head& h = heads_[e];
+  h.set = true;
+  h.clock = v.clock;
+  std::memcpy(h.hash.data(), v.content_hash(), 32);
+  const bool corr = std::memcmp(v.correlation_id(), v.event_id(), 16) != 0;
+  uint8_t rec[kRecord];
+  StoreLE<uint32_t>(rec, static_cast<uint32_t>(off));
+  rec[4] = v.flags;
+  rec[5] = corr ? 1 : 0;
+  StoreLE<uint16_t>(rec + 6, v.kind);
+  StoreLE<uint32_t>(rec + 8, e);
+  StoreLE<uint32_t>(rec + 12, s);
+  StoreLE<uint32_t>(rec + 16, v.clock);
+  StoreLE<uint64_t>(rec + 20, v.sequence);
+  StoreLE<int64_t>(rec + 28, v.timestamp_us);
+  std::memcpy(rec + 36, v.event_id(), 16);
+  records_.append(reinterpret_cast<const char*>(rec), kRecord);
+  if (corr) records_.append(reinterpret_cast<const char*>(v.correlation_id()), 16);
+  if (v.flags & kFlagHasCausation) records_.append(reinterpret_cast<const char*>(v.causation_id()), 16);
+  if (v.flags & kFlagIdempotent) records_.append(reinterpret_cast<const char*>(v.idempotency()), 16);
+  frames_++;
+}
+
+void FooterWriter::AddIndexedFrame(const FrameView& v, uint64_t off, uint32_t entity, uint32_t scope, const Index& index) {
+  constexpr uint32_t kNone = UINT32_MAX;
+  if (entity >= entity_local_.size()) entity_local_.resize(entity + 1, kNone);
+  if (scope >= scope_local_.size()) scope_local_.resize(scope + 1, kNone);
+  uint32_t& e = entity_local_[entity];
+  if (e == kNone) {
+    const std::string& n = index.EntityName(entity);
+    e = AddName(0, reinterpret_cast<const uint8_t*>(n.data()), static_cast<uint16_t>(n.size()));
+  }
+  uint32_t& s = scope_local_[scope];
+  if (s == kNone) {
+    const std::string& n = index.ScopeName(scope);
+    s = AddName(1, reinterpret_cast<const uint8_t*>(n.data()), static_cast<uint16_t>(n.size()));
+  }
+  AddFrame(v, off, e, s);
+}
+
+void FooterWriter::Finish(const Segment& seg, std::string* out) {
+  for (const Head& h : heads_) {
+    if (!h.set) continue;  // a scope's slot
+    std::memcpy(names_.data() + h.at, &h.clock, 4);
+    std::memcpy(names_.data() + h.at + 4, h.hash.data(), 32);
+  }
+  out->assign(kMagic, 8);
+  ByteWriter w(out);
+  w.Put<uint32_t>(0);  // CRC, below
+  w.Put<uint32_t>(0);
+  w.Put<uint64_t>(kHeader + names_.size() + records_.size());
+  w.Put<uint64_t>(frames_);
+  w.Put<uint32_t>(name_count_);
+  w.Put<uint32_t>(0);
+  w.Put<uint64_t>(seg.id());
+  w.Put<int64_t>(seg.created_us());
+  *out += names_;
+  *out += records_;
+  const uint32_t crc = crc32c::Mask(crc32c::Value(reinterpret_cast<const uint8_t*>(out->data()) + 16, out->size() - 16));
+  std::memcpy(out->data() + 8, &crc, 4);
+}
 
 Status BuildFooter(const Segment& seg, uint64_t end, std::string* out) {
   FooterWriter fw;
@@ -116,8 +119,6 @@ Status BuildFooter(const Segment& seg, uint64_t end, std::string* out) {
 Status BuildFooterFromIndex(const Segment& seg, uint64_t end, const Index& index, uint32_t slot, Row first,
                             std::string* out) {
   FooterWriter fw;
-  constexpr uint32_t kNone = UINT32_MAX;
-  std::vector<uint32_t> entity_local(index.entity_count(), kNone), scope_local(index.scope_count(), kNone);
   uint64_t expect_off = kSegmentHeaderSize;
   for (Row r = first; r < index.size(); r++) {
     const RowLocation loc = index.Location(r);
@@ -125,18 +126,7 @@ Status BuildFooterFromIndex(const Segment& seg, uint64_t end, const Index& index
       return Status::Corruption("segment " + Segment::FileName(seg.id()) + ": index rows do not tile its frames");
     FrameView v;
     ViewEncodedFrame(seg.data() + loc.offset, &v);
-    const uint32_t ge = index.Entity(r), gs = index.Scope(r);
-    uint32_t& e = entity_local[ge];
-    if (e == kNone) {
-      const std::string& n = index.EntityName(ge);
-      e = fw.AddName(0, reinterpret_cast<const uint8_t*>(n.data()), static_cast<uint16_t>(n.size()));
-    }
-    uint32_t& s = scope_local[gs];
-    if (s == kNone) {
-      const std::string& n = index.ScopeName(gs);
-      s = fw.AddName(1, reinterpret_cast<const uint8_t*>(n.data()), static_cast<uint16_t>(n.size()));
-    }
-    fw.AddFrame(v, loc.offset, e, s);
+    fw.AddIndexedFrame(v, loc.offset, index.Entity(r), index.Scope(r), index);
     expect_off = loc.offset + AlignFrame(v.length);
   }
   if (expect_off != end)

@@ -16,13 +16,46 @@
 //           u8[16] causation (flag 0x08), u8[16] idempotency digest (flag 0x04)
 #pragma once
 
+#include <array>
 #include <string>
+#include <vector>
 
+#include "format.h"
 #include "index.h"
 #include "segment.h"
 #include "status.h"
 
 namespace causeway {
+
+// Lays out a footer: names get local ids in order of first appearance
+// (entities and scopes share the numbering), each frame a record. The store
+// keeps one for its active segment and feeds it each frame as it is
+// appended, so sealing only assembles the bytes.
+class FooterWriter {
+ public:
+  // A new name; returns its local id.
+  uint32_t AddName(uint8_t type, const uint8_t* p, uint16_t len);
+  // The frame at `off`, of local entity e and scope s.
+  void AddFrame(const FrameView& v, uint64_t off, uint32_t e, uint32_t s);
+  // The same with the index's (global) entity and scope ids, named on first use.
+  void AddIndexedFrame(const FrameView& v, uint64_t off, uint32_t entity, uint32_t scope, const Index& index);
+  // The footer for `seg`, which must hold exactly the frames added.
+  void Finish(const Segment& seg, std::string* out);
+  uint64_t frames() const { return frames_; }
+
+ private:
+  struct Head {
+    bool set = false;  // an entity with a frame (scopes never are)
+    uint32_t clock = 0;
+    std::array<uint8_t, 32> hash{};
+    size_t at = 0;  // where an entity's clock and hash go in names_
+  };
+  std::string names_, records_;
+  std::vector<Head> heads_;                     // by local id
+  std::vector<uint32_t> entity_local_, scope_local_;  // global id -> local id (UINT32_MAX: none yet)
+  uint32_t name_count_ = 0;
+  uint64_t frames_ = 0;
+};
 
 // The footer for the frames [128, end) of `seg` (whole, committed frames),
 // from a scan that re-checks every frame. The reference for the one below.

@@ -253,6 +253,7 @@ Status Store::PrepareActive(uint64_t last_id, uint64_t next_sequence) {
     active_ = std::shared_ptr<Segment>(seg.release());
     segments_.push_back(active_);
     write_pos_ = kSegmentHeaderSize;
+    footer_whole_ = true;  // empty: its footer grows with its frames
   } else {
     Segment& s = *active_;
     const Frontier f = s.frontier();

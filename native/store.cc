@@ -435,9 +435,11 @@ Status Store::ApplyAppend(const PendingAppend& p) {
 
   // 4. Publish: the index sees the events only once every frame is in place.
   const uint32_t slot = static_cast<uint32_t>(segments_.size() - 1);
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < n; i++) {
     index_.Add(laid[i].first, RowLocation{slot, static_cast<uint32_t>(laid[i].second)}, items[i].entity,
                items[i].scope);
+    if (footer_whole_) footer_.AddIndexedFrame(laid[i].first, laid[i].second, items[i].entity, items[i].scope, index_);
+  }
   write_pos_ = pos;
   for (size_t i = 0; i < n; i++) ring_.Publish(next_sequence_ + i);
   next_sequence_ += n;
@@ -491,13 +493,17 @@ Status Store::SealActive() {
   // before the sealed record names where they end.
   std::string footer;
   // The footer is a cache: rows that do not describe the frames only mean
-  // no footer; the next open scans the segment. Built from the index (the
-  // segment's rows are the last ones), not by re-reading every frame: this
-  // runs under mu_.
+  // no footer; the next open scans the segment. Usually it was built as the
+  // frames were appended (footer_); a segment this process did not write
+  // whole (it was reopened) gets one from its index rows, the last ones.
   const uint32_t slot = static_cast<uint32_t>(segments_.size() - 1);
   Row first = static_cast<Row>(index_.size());
   while (first > 0 && index_.Location(first - 1).segment_slot == slot) first--;
-  if (!BuildFooterFromIndex(seg, write_pos_, index_, slot, first, &footer).ok()) footer.clear();
+  if (footer_whole_ && footer_.frames() == index_.size() - first) {
+    footer_.Finish(seg, &footer);
+  } else if (!BuildFooterFromIndex(seg, write_pos_, index_, slot, first, &footer).ok()) {
+    footer.clear();
+  }
   Status s;
   if (write_pos_ + footer.size() > seg.size()) s = seg.Resize(write_pos_ + footer.size());
   if (s.ok()) {
@@ -535,6 +541,8 @@ Status Store::Roll() {
   }
   active_ = std::shared_ptr<Segment>(next.release());
   segments_.push_back(active_);
+  footer_ = FooterWriter();  // a new, empty segment: its footer grows with it
+  footer_whole_ = true;
   write_pos_ = synced_end_ = recorded_end_ = kSegmentHeaderSize;
   synced_next_seq_ = next_sequence_;
   return Status::OK();

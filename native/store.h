@@ -20,6 +20,7 @@
 #include "compaction.h"
 #include "dir_lock.h"
 #include "format.h"
+#include "footer.h"
 #include "index.h"
 #include "ring.h"
 #include "segment.h"
@@ -281,6 +282,10 @@ class Store {
   std::vector<Index::Digest> scratch_digests_;
   std::vector<uint32_t> scratch_clocks_;
   std::vector<uint32_t> scratch_prev_item_;
+  // The active segment's footer, fed each frame as it is appended; whole
+  // when it has every frame of the segment (a segment this process created).
+  FooterWriter footer_;        // GUARDED_BY(mu_)
+  bool footer_whole_ = false;  // GUARDED_BY(mu_)
   std::vector<uint32_t> batch_last_;  // per entity id: its last item in the batch being laid out, else UINT32_MAX
   std::vector<std::pair<FrameView, uint64_t>> scratch_laid_;
 
