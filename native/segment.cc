@@ -5,10 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cinttypes>
-#include <algorithm>
 #include <cstdio>
 
 #include "crc32c.h"
@@ -209,12 +209,11 @@ void Segment::Prefault(uint64_t from, uint64_t to) {
 
 void Segment::ReleaseWritten(uint64_t end) {
   std::lock_guard<std::mutex> g(map_mu_);
-  const uint64_t page = kPage;
   // Page 0 holds the frontier slots, rewritten at every sync: never released.
-  const uint64_t from = std::max(released_end_, page);
-  const uint64_t to = std::min(end, size_) / page * page;
+  const uint64_t from = std::max(released_end_, kPage);
+  const uint64_t to = std::min(end, size_) / kPage * kPage;
   // Below a batch of 64 pages the call would cost more than the IPIs it saves.
-  if (!writable_ || to < from + 64 * page) return;
+  if (!writable_ || to < from + 64 * kPage) return;
   // MADV_DONTNEED on a shared file mapping only unmaps: dirty pages stay in
   // the page cache (a process crash loses nothing) and a later read maps
   // them again. A failure leaves the mapping as it was, which is harmless.

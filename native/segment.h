@@ -68,12 +68,12 @@ class Segment {
   // (bytes the writer is done with), keeping the pages in the page cache.
   // Writeback then finds no writable mapping to clean page by page, each
   // with its own TLB-shootdown IPI, but one batched flush per call.
-  // REQUIRES: writable; no store into [.., end) after the call; the caller
-  // excludes Resize (the mapping must not move under the call).
+  // Linux only (elsewhere a no-op). REQUIRES: no store into [.., end) after
+  // the call. map_mu_ keeps Resize from moving the mapping meanwhile.
   void ReleaseWritten(uint64_t end);
   // Maps the pages of [from, to) ahead of the writer (MADV_POPULATE_READ), so
   // their page-cache allocation and zeroing run on the caller's thread, not
-  // in page faults of the appending thread. Best effort; REQUIRES: writable.
+  // in page faults of the appending thread. Best effort; Linux only.
   void Prefault(uint64_t from, uint64_t to);
   // Shrinks (ftruncate) or grows (posix_fallocate) the file to `bytes` and
   // remaps it. REQUIRES: writable; no pointer into the old mapping is in use.

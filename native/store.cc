@@ -583,8 +583,8 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
     seg->WriteFrontier(synced_end_, synced_next_seq_, kFrontierOpen);
     recorded_end_ = synced_end_;
   }
-  // Under mu_: Roll cannot resize the mapping meanwhile, and the writer
-  // only stores at or past write_pos_.
+  // Under mu_, so the writer (it stores only at or past write_pos_) is done
+  // with every page below `end`.
   seg->ReleaseWritten(end);
   flush_requested_ = false;
   g.unlock();
