@@ -1,12 +1,10 @@
 #include "footer.h"
 
 #include <cstring>
-#include <unordered_map>
 #include <vector>
 
 #include "crc32c.h"
 #include "frame.h"
-#include "log_reader.h"
 
 namespace causeway {
 namespace {
@@ -92,28 +90,6 @@ void FooterWriter::Finish(const Segment& seg, std::string* out) {
   *out += records_;
   const uint32_t crc = crc32c::Mask(crc32c::Value(reinterpret_cast<const uint8_t*>(out->data()) + 16, out->size() - 16));
   std::memcpy(out->data() + 8, &crc, 4);
-}
-
-Status BuildFooter(const Segment& seg, uint64_t end, std::string* out) {
-  FooterWriter fw;
-  std::unordered_map<std::string, uint32_t> entity_ids, scope_ids;
-  auto intern = [&](std::unordered_map<std::string, uint32_t>& ids, uint8_t type, const uint8_t* p, uint16_t len) {
-    std::string key(reinterpret_cast<const char*>(p), len);
-    auto it = ids.find(key);
-    if (it != ids.end()) return it->second;
-    const uint32_t id = fw.AddName(type, p, len);
-    ids.emplace(std::move(key), id);
-    return id;
-  };
-  ScanOutcome so = ScanFrames(seg.data(), kSegmentHeaderSize, end, seg.base_sequence(), [&](const FrameView& v, uint64_t off) {
-    const uint32_t e = intern(entity_ids, 0, v.entity(), v.entity_len);
-    const uint32_t s = intern(scope_ids, 1, v.scope(), v.scope_len);
-    fw.AddFrame(v, off, e, s);
-  });
-  if (so.stop != FrameCheck::kEnd || so.committed_end != end || so.pending_batch)
-    return Status::Corruption("segment " + Segment::FileName(seg.id()) + ": frames do not end at " + std::to_string(end));
-  fw.Finish(seg, out);
-  return Status::OK();
 }
 
 Status BuildFooterFromIndex(const Segment& seg, uint64_t end, const Index& index, uint32_t slot, Row first,

@@ -57,11 +57,7 @@ class FooterWriter {
   uint64_t frames_ = 0;
 };
 
-// The footer for the frames [128, end) of `seg` (whole, committed frames),
-// from a scan that re-checks every frame. The reference for the one below.
-Status BuildFooter(const Segment& seg, uint64_t end, std::string* out);
-
-// The same bytes from the index: its rows [first, size) must be exactly the
+// The footer for the frames [128, end) of `seg`, from the index: its rows [first, size) must be exactly the
 // frames of `seg` (slot `slot`), in order, ending at `end`. No frame is
 // re-checked and no name hashed, so sealing costs one pass over the rows
 // (the store holds its mutex meanwhile).

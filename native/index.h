@@ -73,6 +73,14 @@ struct RegionFilter {
 class Index {
  public:
   using Digest = std::array<uint8_t, 16>;
+  // Digests are BLAKE3 output or random ids: their first 8 bytes are hash enough.
+  struct DigestHash {
+    size_t operator()(const Digest& d) const {
+      uint64_t a;
+      std::memcpy(&a, d.data(), 8);
+      return static_cast<size_t>(a);
+    }
+  };
   // Returns the 16-byte event id of `row`, reading the frame (the index keeps no id column).
   using IdResolver = const uint8_t* (*)(void* ctx, Row row);
 
@@ -179,13 +187,6 @@ class Index {
     uint32_t clock = 0;
     std::array<uint8_t, 32> head{};
     std::vector<Row> rows;
-  };
-  struct DigestHash {
-    size_t operator()(const Digest& d) const {
-      uint64_t a;
-      std::memcpy(&a, d.data(), 8);
-      return static_cast<size_t>(a);
-    }
   };
   struct SvHash {
     using is_transparent = void;

@@ -55,6 +55,7 @@ Napi::Function JsStore::Define(Napi::Env env) {
                                      InstanceMethod<&JsStore::SubscriptionHead>("subscriptionHead"),
                                      InstanceMethod<&JsStore::SubscriptionPoll>("subscriptionPoll"),
                                      InstanceMethod<&JsStore::NextSequence>("nextSequence"),
+                                     InstanceMethod<&JsStore::DurableSequence>("durableSequence"),
                                      InstanceMethod<&JsStore::SetNotify>("setNotify"),
                                      InstanceMethod<&JsStore::ArmNotify>("armNotify"),
                                      InstanceMethod<&JsStore::IdleNotify>("idleNotify"),
@@ -242,7 +243,7 @@ static RegionFilter ParseFilter(Napi::Object o) {
   return f;
 }
 
-static void ThrowAppendStatus(Napi::Env env, Store* s, const Status& st, const Receipt& r, uint32_t expected,
+static void ThrowAppendStatus(Napi::Env env, const Status& st, const Receipt& r, uint32_t expected,
                               const std::string& entity) {
   if (st.code() == Status::Code::kSequenceMismatch) {
     Napi::Object d = Napi::Object::New(env);
@@ -290,7 +291,7 @@ Napi::Value JsStore::Append(const Napi::CallbackInfo& info) {
   if (!st.ok()) {
     std::string name;
     s->EntityName(r.entity, &name);
-    ThrowAppendStatus(env, s, st, out, r.expected_clock, name);
+    ThrowAppendStatus(env, st, out, r.expected_clock, name);
     return env.Undefined();
   }
   if (durable && !out.durable) {
@@ -368,7 +369,7 @@ Napi::Value JsStore::AppendBatch(const Napi::CallbackInfo& info) {
     size_t at = st.code() == Status::Code::kSequenceMismatch ? size_t(out[0].sequence) : 0;
     std::string name;
     if (at < n) s->EntityName(items[at].entity, &name);
-    ThrowAppendStatus(env, s, st, out[0], at < n ? items[at].expected_clock : 0, name);
+    ThrowAppendStatus(env, st, out[0], at < n ? items[at].expected_clock : 0, name);
     return env.Undefined();
   }
   if (durable && !out[n - 1].durable) {
@@ -496,6 +497,13 @@ Napi::Value JsStore::NextSequence(const Napi::CallbackInfo& info) {
   Store* s = Live(env);
   if (!s) return env.Undefined();
   return Napi::Number::New(env, double(s->NextSequence()));
+}
+
+Napi::Value JsStore::DurableSequence(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  return Napi::Number::New(env, double(s->DurableSequence()));
 }
 
 // setNotify(fn): fn() runs on this thread after events are published while armed.

@@ -62,6 +62,7 @@ class JsStore : public Napi::ObjectWrap<JsStore> {
   Napi::Value SubscriptionHead(const Napi::CallbackInfo& info);
   Napi::Value SubscriptionPoll(const Napi::CallbackInfo& info);
   Napi::Value NextSequence(const Napi::CallbackInfo& info);
+  Napi::Value DurableSequence(const Napi::CallbackInfo& info);
   Napi::Value SetNotify(const Napi::CallbackInfo& info);
   Napi::Value ArmNotify(const Napi::CallbackInfo& info);
   Napi::Value IdleNotify(const Napi::CallbackInfo& info);

@@ -190,11 +190,7 @@ bool Store::FindIdempotent(const Index::Digest& d, Receipt* out) const {
     // Dropped by retention: the frame's header was kept for exactly this.
     auto it = retired_keys_.find(d);
     if (it == retired_keys_.end()) return false;
-    v.base = it->second.data();
-    v.flags = v.base[frame::kFlags];
-    v.clock = LoadLE<uint32_t>(v.base + frame::kClock);
-    v.sequence = LoadLE<uint64_t>(v.base + frame::kSequence);
-    v.timestamp_us = LoadLE<int64_t>(v.base + frame::kTimestamp);
+    ViewEncodedFrame(it->second.data(), &v);
   }
   FillReceipt(v, out);
   return true;
@@ -463,6 +459,11 @@ uint64_t Store::NextSequence() const {
   return next_sequence_;
 }
 
+uint64_t Store::DurableSequence() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return durable_sequence_;
+}
+
 void Store::Arm(Listener* l, uint64_t seen_next_sequence) {
   {
     std::lock_guard<std::mutex> g(listeners_mu_);
@@ -484,9 +485,8 @@ void Store::NotifyListeners() {
   }
 }
 
-// Seals the active segment and starts the next one. Order matters for a
-// crash at any step: frames synced, then the sealed frontier written and
-// synced with the file cut to its end; only then the new file appears.
+// Seals the active segment: frames and footer synced, then the sealed
+// frontier written and synced with the file cut to its end.
 Status Store::SealActive() {
   Segment& seg = *active_;
   // The footer goes right after the last frame; it is synced with the frames,
@@ -518,6 +518,9 @@ Status Store::SealActive() {
   return s;
 }
 
+// Seals the active segment and starts the next one. Order matters for a
+// crash at any step: the old segment is sealed (above) before the new file
+// appears.
 Status Store::Roll() {
   Segment& old = *active_;
   Status s = SealActive();
@@ -664,11 +667,13 @@ void Store::FlusherLoop() {
 
 Status Store::WriteRecords(const std::vector<Row>& rows, const Allocator& alloc) {
   std::vector<FrameView> views(rows.size());
+  for (size_t i = 0; i < rows.size(); i++) CW_RETURN_IF_ERROR(FrameAt(rows[i], &views[i]));
+  return WriteViews(rows, views, alloc);
+}
+
+Status Store::WriteViews(const std::vector<Row>& rows, const std::vector<FrameView>& views, const Allocator& alloc) {
   size_t total = 0;
-  for (size_t i = 0; i < rows.size(); i++) {
-    CW_RETURN_IF_ERROR(FrameAt(rows[i], &views[i]));
-    total += kRecordPrefix + AlignFrame(views[i].length);
-  }
+  for (const FrameView& v : views) total += kRecordPrefix + AlignFrame(v.length);
   uint8_t* dst = alloc(total);
   if (!dst && total) return Status::Full("out of memory for " + std::to_string(total) + " bytes of results");
   for (size_t i = 0; i < rows.size(); i++) {
@@ -700,15 +705,21 @@ Status Store::ScanRecords(uint64_t from_sequence, uint64_t limit, const Allocato
   f.after_sequence = from_sequence;
   f.limit = limit;
   std::vector<Row> rows = index_.Query(f), good;
+  std::vector<FrameView> views;
   good.reserve(rows.size());
+  views.reserve(rows.size());
   for (Row r : rows) {
     FrameView v;
     Status st = FrameAt(r, &v);
-    if (st.ok()) good.push_back(r);
-    else damaged->push_back({index_.Sequence(r), st.message()});
+    if (!st.ok()) {
+      damaged->push_back({index_.Sequence(r), st.message()});
+      continue;
+    }
+    good.push_back(r);
+    views.push_back(v);
   }
   *count = good.size();
-  return WriteRecords(good, alloc);
+  return WriteViews(good, views, alloc);  // checked once above, not again
 }
 
 Status Store::CorrelationRecords(const uint8_t* id, const Allocator& alloc, size_t* count) {

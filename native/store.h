@@ -127,14 +127,7 @@ using Allocator = std::function<uint8_t*(size_t n)>;
 
 // Idempotency digests of events retention dropped, with the dropped frame's
 // header (enough to rebuild the original receipt).
-struct DigestHasher {
-  size_t operator()(const Index::Digest& d) const {
-    uint64_t a;
-    std::memcpy(&a, d.data(), 8);
-    return static_cast<size_t>(a);
-  }
-};
-using RetiredKeys = std::unordered_map<Index::Digest, std::array<uint8_t, kFrameHeaderSize>, DigestHasher>;
+using RetiredKeys = std::unordered_map<Index::Digest, std::array<uint8_t, kFrameHeaderSize>, Index::DigestHash>;
 // Clock and content hash of entities whose newest event retention dropped.
 using RetiredHeads = std::unordered_map<std::string, std::pair<uint32_t, std::array<uint8_t, 32>>>;
 constexpr size_t kRecordPrefix = 16;
@@ -199,6 +192,7 @@ class Store {
   // Arms `l`: it is notified after the next publish (at once if `seen_sequence` is behind).
   void Arm(Listener* l, uint64_t seen_next_sequence);
   uint64_t NextSequence() const;
+  uint64_t DurableSequence() const;  // every event below it is synced
   Status GetRecord(const uint8_t* event_id, const Allocator& alloc, bool* found);
   Status RecordsBySequence(uint64_t from, uint64_t limit, const Allocator& alloc, size_t* count);
   Status Stats(StoreStats* out);
@@ -241,6 +235,8 @@ class Store {
   void FlusherLoop();
   void NoteAppended();                        // REQUIRES: mu_ held
   Status WriteRecords(const std::vector<Row>& rows, const Allocator& alloc);  // REQUIRES: mu_ held
+  // The same for frames already checked (views[i] is rows[i]'s). REQUIRES: mu_ held
+  Status WriteViews(const std::vector<Row>& rows, const std::vector<FrameView>& views, const Allocator& alloc);
   void NotifyListeners();
   void Combine();                                  // REQUIRES: combiner role
   Status ApplyAppend(const PendingAppend& p);      // REQUIRES: mu_ held, combiner role

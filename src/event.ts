@@ -9,6 +9,26 @@ export interface NameTable {
   coordinate(entityId: number, scopeId: number): Coordinate
 }
 
+// Fields of the frame at `o` (a record's offset + Rec.prefix) of a records
+// buffer, shared by StoredEvent and EventBatch.
+
+/** @internal */
+export function coordinateAt(names: NameTable, v: DataView, o: number): Coordinate {
+  const rec = o - Rec.prefix
+  return names.coordinate(v.getUint32(rec + Rec.entity, true), v.getUint32(rec + Rec.scope, true))
+}
+
+/** @internal */
+export function tombstonedAt(b: Buffer, o: number): boolean {
+  return (b[o + Frame.flags]! & Frame.flagTombstone) !== 0
+}
+
+/** @internal */
+export function payloadBytesAt(b: Buffer, v: DataView, o: number): Uint8Array {
+  const start = o + Frame.variable + v.getUint16(o + Frame.entityLen, true) + v.getUint16(o + Frame.scopeLen, true)
+  return b.subarray(start, start + v.getUint32(o + Frame.payloadLen, true))
+}
+
 /**
  * One stored event, a view over bytes the addon copied out (CRC-checked).
  * Fields decode on first access; `payload` is decoded by msgpackr once.
@@ -50,8 +70,7 @@ export class StoredEvent<P = unknown> {
     return this.globalSequence < this.durableBelow
   }
   get coordinate(): Coordinate {
-    const rec = this.o - Rec.prefix
-    return this.names.coordinate(this.v.getUint32(rec + Rec.entity, true), this.v.getUint32(rec + Rec.scope, true))
+    return coordinateAt(this.names, this.v, this.o)
   }
   get kind(): EventKind {
     return EventKind.fromValue(this.v.getUint16(this.o + Frame.kind, true))
@@ -67,12 +86,11 @@ export class StoredEvent<P = unknown> {
   }
   /** The msgpack bytes exactly as stored (and hashed). A view: copy it to keep it past the event. */
   get payloadBytes(): Uint8Array {
-    const start = this.o + Frame.variable + this.v.getUint16(this.o + Frame.entityLen, true) + this.v.getUint16(this.o + Frame.scopeLen, true)
-    return this.b.subarray(start, start + this.v.getUint32(this.o + Frame.payloadLen, true))
+    return payloadBytesAt(this.b, this.v, this.o)
   }
   /** True when compaction replaced this event's payload (tombstone strategy); payload is then null. */
   get tombstoned(): boolean {
-    return (this.b[this.o + Frame.flags]! & Frame.flagTombstone) !== 0
+    return tombstonedAt(this.b, this.o)
   }
   get payload(): P {
     if (!this.decoded) this.decoded = { value: (this.tombstoned ? null : decodePayload(this.payloadBytes)) as P }

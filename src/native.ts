@@ -154,6 +154,7 @@ export interface NativeStore {
   subscriptionHead(): number
   subscriptionPoll(filter: NativeFilter, position: number, max: number): { records: Buffer; position: number; lagged: number }
   nextSequence(): number
+  durableSequence(): number
   setNotify(fn: () => void): void
   armNotify(seenNextSequence: number, keepAlive: boolean): void
   idleNotify(): void

@@ -1,7 +1,7 @@
 import type { Coordinate } from './coordinate.js'
 import { decodePayload } from './codec.js'
 import { InvalidArgumentError } from './errors.js'
-import { StoredEvent, type NameTable } from './event.js'
+import { coordinateAt, payloadBytesAt, StoredEvent, tombstonedAt, type NameTable } from './event.js'
 import { EventKind } from './kind.js'
 import { Frame, Rec } from './native.js'
 import { Region } from './region.js'
@@ -31,18 +31,17 @@ export class EventBatch {
   /** @internal */ private readonly names: NameTable
   /** @internal */ private readonly durableBelow: bigint
 
-  /** @internal */
-  constructor(buf: Buffer, names: NameTable, durableBelow: bigint) {
+  /** @internal The records of `buf` below global sequence `end` (they come in sequence order). */
+  constructor(buf: Buffer, names: NameTable, durableBelow: bigint, end: number) {
     this.b = buf
     this.v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
-    let n = 0
-    for (let off = 0; off < buf.byteLength; off += this.v.getUint32(off + Rec.span, true)) n++
-    this.at = new Uint32Array(n)
-    for (let off = 0, i = 0; i < n; i++) {
-      this.at[i] = off + Rec.prefix
-      off += this.v.getUint32(off + Rec.span, true)
+    const at: number[] = []
+    for (let off = 0; off < buf.byteLength; off += this.v.getUint32(off + Rec.span, true)) {
+      if (Number(this.v.getBigUint64(off + Rec.prefix + Frame.sequence, true)) >= end) break
+      at.push(off + Rec.prefix)
     }
-    this.length = n
+    this.at = Uint32Array.from(at)
+    this.length = at.length
     this.names = names
     this.durableBelow = durableBelow
   }
@@ -71,17 +70,14 @@ export class EventBatch {
     return Number(this.v.getBigInt64(this.o(i) + Frame.timestamp, true))
   }
   coordinate(i: number): Coordinate {
-    const rec = this.o(i) - Rec.prefix
-    return this.names.coordinate(this.v.getUint32(rec + Rec.entity, true), this.v.getUint32(rec + Rec.scope, true))
+    return coordinateAt(this.names, this.v, this.o(i))
   }
   tombstoned(i: number): boolean {
-    return (this.b[this.o(i) + Frame.flags]! & Frame.flagTombstone) !== 0
+    return tombstonedAt(this.b, this.o(i))
   }
   /** The stored msgpack bytes (a view into the batch's buffer). */
   payloadBytes(i: number): Uint8Array {
-    const o = this.o(i)
-    const start = o + Frame.variable + this.v.getUint16(o + Frame.entityLen, true) + this.v.getUint16(o + Frame.scopeLen, true)
-    return this.b.subarray(start, start + this.v.getUint32(o + Frame.payloadLen, true))
+    return payloadBytesAt(this.b, this.v, this.o(i))
   }
   /** Decodes the payload each call (null for a tombstoned event); `event(i).payload` caches it. */
   payload<P = unknown>(i: number): P {
@@ -127,21 +123,12 @@ function* batches(store: Store, filter: ReturnType<Region['toFilter']>, from: nu
   while (next < end) {
     const h = store.nativeHandle()
     const buf = h.query({ ...filter, fromSequence: next, limit: size })
-    const batch = new EventBatch(buf, store, BigInt(h.stats().durableSequence))
-    let n = batch.length
-    // Stop at the events that existed when the scan began.
-    while (n > 0 && Number(batch.globalSequence(n - 1)) >= end) n--
-    if (n === 0) return
-    yield n === batch.length ? batch : new EventBatch(buf.subarray(0, recordEnd(buf, n)), store, BigInt(h.stats().durableSequence))
-    if (n < batch.length || batch.length < size) return
-    next = Number(batch.globalSequence(n - 1)) + 1
+    // Only the events that existed when the scan began.
+    const batch = new EventBatch(buf, store, store.durableBelow(h), end)
+    if (batch.length === 0) return
+    yield batch
+    // Fewer than asked: the region has no more below `end`.
+    if (batch.length < size) return
+    next = Number(batch.globalSequence(batch.length - 1)) + 1
   }
-}
-
-/** Byte length of the first n records of a records buffer. */
-function recordEnd(buf: Buffer, n: number): number {
-  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
-  let off = 0
-  for (let i = 0; i < n; i++) off += v.getUint32(off + Rec.span, true)
-  return off
 }

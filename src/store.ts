@@ -165,6 +165,17 @@ export class Store implements NameTable {
     return id
   }
 
+  /** @internal The coordinate's interned ids in this store, cached on the Coordinate. */
+  private interned(h: NativeStore, coord: Coordinate): Coordinate['interned'] {
+    const ids = coord.interned
+    if (ids.owner !== this) {
+      ids.entity = this.entityId(h, coord.entity)
+      ids.scope = this.scopeId(h, coord.scope)
+      ids.owner = this
+    }
+    return ids
+  }
+
   /** @internal NameTable: the Coordinate for interned ids, cached. */
   coordinate(entityId: number, scopeId: number): Coordinate {
     let byScope = this.coords.get(entityId)
@@ -232,12 +243,7 @@ export class Store implements NameTable {
     }
     if (o.durable !== undefined && typeof o.durable !== 'boolean') throw new InvalidArgumentError('durable must be a boolean')
     const bytes = this.encode(payload)
-    const ids = coord.interned
-    if (ids.owner !== this) {
-      ids.entity = this.entityId(h, coord.entity)
-      ids.scope = this.scopeId(h, coord.scope)
-      ids.owner = this
-    }
+    const ids = this.interned(h, coord)
     v.setUint32(Req.entity, ids.entity, true)
     v.setUint32(Req.scope, ids.scope, true)
     v.setUint16(Req.kind, k.value, true)
@@ -300,8 +306,7 @@ export class Store implements NameTable {
     }
     const { desc, bytes, n } = this.encodeBatch(h, items)
     const receipts = new Uint8Array(n * Rcpt.size)
-    if (condition) h.appendBatch(desc, bytes, n, options?.durable === true, receipts, condition)
-    else h.appendBatch(desc, bytes, n, options?.durable === true, receipts)
+    h.appendBatch(desc, bytes, n, options?.durable === true, receipts, condition)
     const out: AppendReceipt[] = []
     const view = new DataView(receipts.buffer)
     for (let i = 0; i < n; i++) out.push(new AppendReceipt(receipts, view, i * Rcpt.size))
@@ -376,13 +381,7 @@ export class Store implements NameTable {
     }
     // Interning only after every item validated, so a refused batch interns nothing.
     for (let i = 0; i < n; i++) {
-      const coord = items[i]!.coord
-      const ids = coord.interned
-      if (ids.owner !== this) {
-        ids.entity = this.entityId(h, coord.entity)
-        ids.scope = this.scopeId(h, coord.scope)
-        ids.owner = this
-      }
+      const ids = this.interned(h, items[i]!.coord)
       dv.setUint32(i * Item.size + Item.entity, ids.entity, true)
       dv.setUint32(i * Item.size + Item.scope, ids.scope, true)
     }
@@ -399,9 +398,9 @@ export class Store implements NameTable {
     return eventsOf(buf, this, this.durableBelow(this.live())) as StoredEvent<P>[]
   }
 
-  /** @internal */
-  private durableBelow(h: NativeStore): bigint {
-    return BigInt(h.stats().durableSequence)
+  /** @internal Every event below this sequence was synced when it was asked. */
+  durableBelow(h: NativeStore): bigint {
+    return BigInt(h.durableSequence())
   }
 
   /** The event with this id, or undefined. */
