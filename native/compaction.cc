@@ -314,6 +314,7 @@ Status Store::Compact(const CompactionPlan& plan, CompactionReport* report) {
   RetiredHeads heads = retired_heads_;
   bool new_heads = false;
   if (failed.ok()) {
+    WriterRole role(this);  // entity clocks are the writer's
     std::lock_guard<std::mutex> g(mu_);
     for (const auto& [name, hc] : head_candidates) {
       if (hc.dropped_clock == 0 || hc.dropped_clock < hc.kept_clock) continue;
@@ -337,16 +338,18 @@ Status Store::Compact(const CompactionPlan& plan, CompactionReport* report) {
 
   // Committed. Steps 4 and 5; a failure from here on is finished by the next open.
   Status s = FinishCompaction();
+  // Appends pause here: the segments and the index are swapped under them.
+  WriterRole role(this);
   std::lock_guard<std::mutex> g(mu_);
   if (!s.ok()) {
-    poison_ = s;
+    Poison(s);
     return Status::Poisoned("compaction committed but could not finish (" + s.message() +
                             "); reopen the store to complete it");
   }
   std::unique_ptr<Segment> merged;
   s = Segment::Open(dir, m.first, false, &merged);
   if (!s.ok()) {
-    poison_ = s;
+    Poison(s);
     return s;
   }
   report->bytes_after = merged->size();
@@ -358,7 +361,7 @@ Status Store::Compact(const CompactionPlan& plan, CompactionReport* report) {
   retired_keys_.swap(retired);
   retired_heads_.swap(heads);
   s = RebuildIndex();
-  if (!s.ok()) poison_ = s;
+  if (!s.ok()) Poison(s);
   report->performed = true;
   report->segments_after = segments_.size();
   report->first_segment = m.first;

@@ -195,7 +195,6 @@ bool LoadFooter(const Segment& seg, uint32_t slot, uint64_t next_sequence, Index
   std::vector<uint32_t> global(name_count);
   for (uint32_t i = 0; i < name_count; i++)
     global[i] = names[i].type == 0 ? index->InternEntity(names[i].text) : index->InternScope(names[i].text);
-  index->Reserve(index->size() + recs.size());
   index->ReserveIds(recs.size());
   for (const Rec& rec : recs) index->Add(rec.f, RowLocation{slot, rec.offset}, global[rec.entity], global[rec.scope]);
   for (uint32_t i = 0; i < name_count; i++)

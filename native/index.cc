@@ -1,26 +1,32 @@
 #include "index.h"
 
 #include <algorithm>
+#include <type_traits>
 
 namespace causeway {
+
+Index::~Index() { delete ids_.load(std::memory_order_relaxed); }
 
 uint32_t Index::InternEntity(std::string_view name) {
   auto it = entity_ids_.find(name);
   if (it != entity_ids_.end()) return it->second;
-  uint32_t id = static_cast<uint32_t>(entities_.size());
-  entities_.emplace_back();
-  entities_.back().name.assign(name);
+  const uint32_t id = entity_count_.load(std::memory_order_relaxed);
+  if (id >= kMaxNames) return kNoId;
+  entities_.EnsureSlot(id).name.assign(name);
   entity_ids_.emplace(std::string(name), id);
+  // Release: a thread that sees the new count sees the name.
+  entity_count_.store(id + 1, std::memory_order_release);
   return id;
 }
 
 uint32_t Index::InternScope(std::string_view name) {
   auto it = scope_ids_.find(name);
   if (it != scope_ids_.end()) return it->second;
-  uint32_t id = static_cast<uint32_t>(scope_names_.size());
-  scope_names_.emplace_back(name);
-  scope_rows_.emplace_back();
+  const uint32_t id = scope_count_.load(std::memory_order_relaxed);
+  if (id >= kMaxNames) return kNoId;
+  scopes_.EnsureSlot(id).name.assign(name);
   scope_ids_.emplace(std::string(name), id);
+  scope_count_.store(id + 1, std::memory_order_release);  // release: as for entities
   return id;
 }
 
@@ -35,46 +41,40 @@ uint32_t Index::FindScope(std::string_view name) const {
 }
 
 void Index::Clear() {
-  sequence_.clear();
-  location_.clear();
-  entity_.clear();
-  scope_.clear();
-  kind_.clear();
-  clock_.clear();
-  timestamp_.clear();
-  entities_.clear();
+  sequence_.Clear();
+  location_.Clear();
+  entity_.Clear();
+  scope_.Clear();
+  kind_.Clear();
+  clock_.Clear();
+  timestamp_.Clear();
+  size_ = 0;
+  visible_.store(0, std::memory_order_relaxed);
+  entities_.Clear();
+  entity_count_.store(0, std::memory_order_relaxed);
   entity_ids_.clear();
-  scope_names_.clear();
+  scopes_.Clear();
+  scope_count_.store(0, std::memory_order_relaxed);
   scope_ids_.clear();
-  scope_rows_.clear();
-  kind_rows_.clear();
+  kind_rows_.Clear();
   idempotency_.clear();
-  correlated_.clear();
-  effects_.clear();
-  id_slots_.clear();
+  correlated_.Clear();
+  effects_.Clear();
+  delete ids_.exchange(nullptr, std::memory_order_relaxed);
   id_count_ = 0;
+  retired_.Reclaim();
 }
 
 void Index::ClearKeepingNames() {
   std::vector<std::string> entities, scopes;
-  for (const EntityState& e : entities_) entities.push_back(e.name);
-  scopes.swap(scope_names_);
+  for (size_t i = 0; i < entity_count(); i++) entities.push_back(entities_[i].name);
+  for (size_t i = 0; i < scope_count(); i++) scopes.push_back(scopes_[i].name);
   Clear();
   for (const auto& n : entities) InternEntity(n);
   for (const auto& n : scopes) InternScope(n);
 }
 
-void Index::Reserve(size_t events) {
-  sequence_.reserve(events);
-  location_.reserve(events);
-  entity_.reserve(events);
-  scope_.reserve(events);
-  kind_.reserve(events);
-  clock_.reserve(events);
-  timestamp_.reserve(events);
-}
-
-Row Index::Add(const FrameView& v, RowLocation loc, uint32_t entity, uint32_t scope) {
+Row Index::Add(const FrameView& v, RowLocation loc, uint32_t entity, uint32_t scope, bool publish) {
   RowFields f;
   f.sequence = v.sequence;
   f.kind = v.kind;
@@ -86,80 +86,84 @@ Row Index::Add(const FrameView& v, RowLocation loc, uint32_t entity, uint32_t sc
   f.causation_id = (v.flags & kFlagHasCausation) ? v.causation_id() : nullptr;
   f.idempotency = (v.flags & kFlagIdempotent) ? v.idempotency() : nullptr;
   f.content_hash = v.content_hash();
-  return Add(f, loc, entity, scope);
+  return Add(f, loc, entity, scope, publish);
 }
 
-Row Index::Add(const RowFields& f, RowLocation loc, uint32_t entity, uint32_t scope) {
-  const Row row = static_cast<Row>(sequence_.size());
-  sequence_.push_back(f.sequence);
-  location_.push_back(loc);
-  entity_.push_back(entity);
-  scope_.push_back(scope);
-  kind_.push_back(f.kind);
-  clock_.push_back(f.clock);
-  timestamp_.push_back(f.timestamp_us);
+Row Index::Add(const RowFields& f, RowLocation loc, uint32_t entity, uint32_t scope, bool publish) {
+  // Columns first, then postings and tables: everything a reader can reach
+  // from row r is stored before Publish makes r visible.
+  const Row row = size_;
+  sequence_.EnsureSlot(row) = f.sequence;
+  location_.EnsureSlot(row) = loc;
+  entity_.EnsureSlot(row) = entity;
+  scope_.EnsureSlot(row) = scope;
+  kind_.EnsureSlot(row) = f.kind;
+  clock_.EnsureSlot(row) = f.clock;
+  timestamp_.EnsureSlot(row) = f.timestamp_us;
+  size_ = row + 1;
   EntityState& e = entities_[entity];
   if (f.content_hash) {
     e.clock = f.clock;
     std::memcpy(e.head.data(), f.content_hash, 32);
   }
   e.rows.push_back(row);
-  scope_rows_[scope].push_back(row);
-  kind_rows_[f.kind].push_back(row);
+  scopes_[scope].rows.push_back(row);
+  uint8_t key[16];
+  KindKey(f.kind, key);
+  kind_rows_.FindOrAdd(key, &retired_)->push_back(row);
   if (f.idempotency) {
     Digest d;
     std::memcpy(d.data(), f.idempotency, 16);
     idempotency_.emplace(d, row);
   }
   IdInsert(row, f.event_id);
-  if (f.correlation_id && std::memcmp(f.correlation_id, f.event_id, 16) != 0) {
-    Digest d;
-    std::memcpy(d.data(), f.correlation_id, 16);
-    correlated_[d].push_back(row);
-  }
-  if (f.causation_id) {
-    Digest d;
-    std::memcpy(d.data(), f.causation_id, 16);
-    effects_[d].push_back(row);
-  }
+  if (f.correlation_id && std::memcmp(f.correlation_id, f.event_id, 16) != 0)
+    correlated_.FindOrAdd(f.correlation_id, &retired_)->push_back(row);
+  if (f.causation_id) effects_.FindOrAdd(f.causation_id, &retired_)->push_back(row);
+  if (publish) Publish();
   return row;
 }
 
 void Index::ReserveIds(size_t events) {
   size_t want = 1024;
   while (want * 3 < (events + id_count_) * 4) want *= 2;
-  if (want <= id_slots_.size()) return;
-  if (id_count_ == 0) {
-    id_slots_.assign(want, 0);
-    return;
-  }
-  while (id_slots_.size() < want) IdGrow();
+  const IdTable* t = ids_.load(std::memory_order_relaxed);
+  if (t && want <= t->mask + 1) return;
+  IdGrow(want);
 }
 
 std::vector<Row> Index::ByCorrelation(const uint8_t* id) const {
   std::vector<Row> out;
+  const Row n = visible();
   int64_t root = FindId(id);
-  Digest d;
-  std::memcpy(d.data(), id, 16);
-  auto it = correlated_.find(d);
   if (root >= 0) out.push_back(static_cast<Row>(root));
-  if (it != correlated_.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+  if (const RowList* l = correlated_.Find(id))
+    l->ForEach(l->size(), [&](Row r) {
+      if (r >= n) return false;  // rows ascend: the rest are unpublished too
+      out.push_back(r);
+      return true;
+    });
   std::sort(out.begin(), out.end());
   return out;
 }
 
 std::vector<Row> Index::ByCausation(const uint8_t* id) const {
-  Digest d;
-  std::memcpy(d.data(), id, 16);
-  auto it = effects_.find(d);
-  return it == effects_.end() ? std::vector<Row>() : it->second;
+  std::vector<Row> out;
+  const Row n = visible();
+  if (const RowList* l = effects_.Find(id))
+    l->ForEach(l->size(), [&](Row r) {
+      if (r >= n) return false;
+      out.push_back(r);
+      return true;
+    });
+  return out;
 }
 
 bool Index::Matches(Row r, const RegionFilter& f) const {
   if (f.has_entity) {
     if (f.exact_entity ? entities_[entity_[r]].name != f.entity : !MatchesEntity(entity_[r], f)) return false;
   }
-  if (f.has_scope && scope_names_[scope_[r]] != f.scope) return false;
+  if (f.has_scope && scopes_[scope_[r]].name != f.scope) return false;
   if (f.kind_mode == RegionFilter::Kind::kExact && kind_[r] != f.kind) return false;
   if (f.kind_mode == RegionFilter::Kind::kCategory && (kind_[r] >> 12) != f.kind) return false;
   if (f.has_clock && (clock_[r] < f.clock_from || clock_[r] > f.clock_to)) return false;
@@ -175,38 +179,49 @@ uint64_t Index::IdHash(const uint8_t* id) {
   return h ^ (h >> 31);
 }
 
-void Index::IdGrow() {
-  id_slots_.assign(id_slots_.empty() ? 1024 : id_slots_.size() * 2, 0);
-  const size_t mask = id_slots_.size() - 1;
+void Index::IdGrow(size_t slots) {
+  IdTable* old = ids_.load(std::memory_order_relaxed);
+  auto* t = new IdTable(slots);
   // Every row is in the table (rows [0, id_count_)), and the ids live only
   // in the frames: re-hash them in row order, so the log is read front to
   // back instead of in the old table's random order.
   for (size_t r = 0; r < id_count_; r++) {
-    size_t i = IdHash(resolve_id_(resolve_ctx_, static_cast<Row>(r))) & mask;
-    while (id_slots_[i]) i = (i + 1) & mask;
-    id_slots_[i] = static_cast<uint32_t>(r + 1);
+    size_t i = IdHash(resolve_id_(resolve_ctx_, static_cast<Row>(r))) & t->mask;
+    while (t->slots[i].load(std::memory_order_relaxed)) i = (i + 1) & t->mask;
+    t->slots[i].store(static_cast<uint32_t>(r + 1), std::memory_order_relaxed);
   }
+  // Release: a reader that loads the new table sees its slots filled.
+  ids_.store(t, std::memory_order_release);
+  if (old) retired_.Retire(old);
 }
 
 void Index::IdInsert(Row row, const uint8_t* id) {
   // Keep the load under 3/4 so probes stay short.
-  if ((id_count_ + 1) * 4 > id_slots_.size() * 3) IdGrow();
-  const size_t mask = id_slots_.size() - 1;
-  size_t i = IdHash(id) & mask;
-  while (id_slots_[i]) i = (i + 1) & mask;
-  id_slots_[i] = row + 1;
+  IdTable* t = ids_.load(std::memory_order_relaxed);
+  if (!t || (id_count_ + 1) * 4 > (t->mask + 1) * 3) {
+    IdGrow(t ? (t->mask + 1) * 2 : 1024);
+    t = ids_.load(std::memory_order_relaxed);
+  }
+  size_t i = IdHash(id) & t->mask;
+  while (t->slots[i].load(std::memory_order_relaxed)) i = (i + 1) & t->mask;
+  // Relaxed: readers use the row only once Publish (release) covers it.
+  t->slots[i].store(row + 1, std::memory_order_relaxed);
   id_count_++;
 }
 
 int64_t Index::FindId(const uint8_t* id) const {
-  if (id_slots_.empty()) return -1;
-  const size_t mask = id_slots_.size() - 1;
-  for (size_t i = IdHash(id) & mask; id_slots_[i]; i = (i + 1) & mask) {
-    Row r = id_slots_[i] - 1;
+  const Row n = visible();
+  // Acquire, after loading visible(): the table is the one rows below n were put in, or a later one.
+  const IdTable* t = ids_.load(std::memory_order_acquire);
+  if (!t) return -1;
+  for (size_t i = IdHash(id) & t->mask;; i = (i + 1) & t->mask) {
+    const uint32_t v = t->slots[i].load(std::memory_order_relaxed);
+    if (!v) return -1;
+    const Row r = v - 1;
+    if (r >= n) continue;  // not yet published: its frame may still be written
     const uint8_t* have = resolve_id_(resolve_ctx_, r);
     if (have && std::memcmp(have, id, 16) == 0) return r;
   }
-  return -1;
 }
 
 int64_t Index::FindIdempotency(const Digest& d) const {
@@ -215,9 +230,14 @@ int64_t Index::FindIdempotency(const Digest& d) const {
 }
 
 int64_t Index::FindSequence(uint64_t seq) const {
-  auto it = std::lower_bound(sequence_.begin(), sequence_.end(), seq);
-  if (it == sequence_.end() || *it != seq) return -1;
-  return it - sequence_.begin();
+  Row lo = 0, hi = visible();
+  while (lo < hi) {
+    const Row mid = lo + (hi - lo) / 2;
+    if (sequence_[mid] < seq) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo == visible() || sequence_[lo] != seq) return -1;
+  return lo;
 }
 
 bool Index::MatchesEntity(uint32_t entity, const RegionFilter& f) const {
@@ -228,32 +248,38 @@ bool Index::MatchesEntity(uint32_t entity, const RegionFilter& f) const {
 
 std::vector<Row> Index::Query(const RegionFilter& f) const {
   std::vector<Row> out;
+  // Everything below is bounded by the rows published when the query began.
+  const Row n = visible();
   // Candidate rows: the shortest posting list any part of the filter names.
-  const std::vector<Row>* candidates = nullptr;
+  const RowList* candidates = nullptr;
   std::vector<Row> merged;
+  bool use_merged = false;
   uint32_t scope_id = kNoId;
   if (f.has_scope) {
     scope_id = FindScope(f.scope);
     if (scope_id == kNoId) return out;
-    candidates = &scope_rows_[scope_id];
+    candidates = &scopes_[scope_id].rows;
   }
   if (f.kind_mode == RegionFilter::Kind::kExact) {
-    auto it = kind_rows_.find(f.kind);
-    if (it == kind_rows_.end()) return out;
-    if (!candidates || it->second.size() < candidates->size()) candidates = &it->second;
+    uint8_t key[16];
+    KindKey(f.kind, key);
+    const RowList* l = kind_rows_.Find(key);
+    if (!l) return out;
+    if (!candidates || l->size() < candidates->size()) candidates = l;
   }
+  const size_t entities = entity_count();
   std::vector<uint8_t> entity_match;
   if (f.has_entity && f.exact_entity) {
     uint32_t e = FindEntity(f.entity);
     if (e == kNoId) return out;
-    entity_match.assign(entities_.size(), 0);
+    entity_match.assign(entities, 0);
     entity_match[e] = 1;
     if (!candidates || entities_[e].rows.size() < candidates->size()) candidates = &entities_[e].rows;
   } else if (f.has_entity) {
-    entity_match.assign(entities_.size(), 0);
+    entity_match.assign(entities, 0);
     size_t total = 0;
     std::vector<uint32_t> matched;
-    for (uint32_t e = 0; e < entities_.size(); e++) {
+    for (uint32_t e = 0; e < entities; e++) {
       if (MatchesEntity(e, f)) {
         entity_match[e] = 1;
         matched.push_back(e);
@@ -266,9 +292,9 @@ std::vector<Row> Index::Query(const RegionFilter& f) const {
         candidates = &entities_[matched[0]].rows;
       } else {
         merged.reserve(total);
-        for (uint32_t e : matched) merged.insert(merged.end(), entities_[e].rows.begin(), entities_[e].rows.end());
+        for (uint32_t e : matched) entities_[e].rows.AppendTo(&merged);
         std::sort(merged.begin(), merged.end());
-        candidates = &merged;
+        use_merged = true;
       }
     }
   }
@@ -282,37 +308,36 @@ std::vector<Row> Index::Query(const RegionFilter& f) const {
     if (f.has_time && (timestamp_[r] < f.time_from_us || timestamp_[r] > f.time_to_us)) return false;
     return true;
   };
-  if (candidates) {
-    auto it = candidates->begin();
+  // Rows ascend in every posting list: the first unpublished one ends the walk.
+  auto visit = [&](Row r) {
+    if (r >= n || out.size() >= f.limit) return false;
+    if (keep(r)) out.push_back(r);
+    return true;
+  };
+  auto seq_of = [&](Row r) { return r < n ? sequence_[r] : UINT64_MAX; };
+  if (use_merged) {
+    auto it = merged.begin();
     if (f.after_sequence > 0)
-      it = std::lower_bound(candidates->begin(), candidates->end(), f.after_sequence,
-                            [&](Row r, uint64_t s) { return sequence_[r] < s; });
-    for (; it != candidates->end() && out.size() < f.limit; ++it)
-      if (keep(*it)) out.push_back(*it);
+      it = std::lower_bound(merged.begin(), merged.end(), f.after_sequence,
+                            [&](Row r, uint64_t s) { return seq_of(r) < s; });
+    for (; it != merged.end(); ++it)
+      if (!visit(*it)) break;
+  } else if (candidates) {
+    candidates->ForEachFrom(candidates->size(), f.after_sequence, seq_of, visit);
   } else {
-    Row start = static_cast<Row>(std::lower_bound(sequence_.begin(), sequence_.end(), f.after_sequence) -
-                                 sequence_.begin());
-    for (Row r = start; r < sequence_.size() && out.size() < f.limit; r++)
-      if (keep(r)) out.push_back(r);
+    Row lo = 0, hi = n;
+    while (lo < hi) {
+      const Row mid = lo + (hi - lo) / 2;
+      if (sequence_[mid] < f.after_sequence) lo = mid + 1;
+      else hi = mid;
+    }
+    for (Row r = lo; r < n; r++)
+      if (!visit(r)) break;
   }
   return out;
 }
 
 namespace {
-
-template <typename T>
-void PutVector(ByteWriter* w, const std::vector<T>& v) {
-  w->Put<uint64_t>(v.size());
-  w->Bytes(v.data(), v.size() * sizeof(T));
-}
-
-template <typename T>
-bool GetVector(ByteReader* r, std::vector<T>* v) {
-  uint64_t n;
-  if (!r->Get(&n) || n > r->left() / sizeof(T)) return false;
-  v->resize(n);
-  return r->Bytes(v->data(), n * sizeof(T));
-}
 
 void PutString(ByteWriter* w, const std::string& s) {
   w->Put<uint16_t>(static_cast<uint16_t>(s.size()));
@@ -326,24 +351,35 @@ bool GetString(ByteReader* r, std::string* s) {
   return r->Bytes(s->data(), n);
 }
 
-template <typename Map>
-void PutPostings(ByteWriter* w, const Map& m) {
+void PutPostings(ByteWriter* w, const PostingsTable& m) {
   w->Put<uint64_t>(m.size());
-  for (const auto& [k, rows] : m) {
+  m.ForEach([&](const PostingsTable::Key& k, const RowList& rows) {
     w->Bytes(k.data(), 16);
-    PutVector(w, rows);
-  }
+    const uint32_t n = rows.size();
+    w->Put<uint64_t>(n);
+    rows.ForEach(n, [&](Row r) {
+      w->Put(r);
+      return true;
+    });
+  });
 }
 
-template <typename Map>
-bool GetPostings(ByteReader* r, Map* m) {
+bool GetPostings(ByteReader* r, PostingsTable* m, RetireList* retired, uint64_t rows) {
   uint64_t n;
   if (!r->Get(&n)) return false;
   for (uint64_t i = 0; i < n; i++) {
-    Index::Digest d;
-    std::vector<Row> rows;
-    if (!r->Bytes(d.data(), 16) || !GetVector(r, &rows)) return false;
-    (*m)[d] = std::move(rows);
+    PostingsTable::Key d;
+    uint64_t count;
+    if (!r->Bytes(d.data(), 16) || !r->Get(&count) || count > r->left() / sizeof(Row)) return false;
+    RowList* l = m->FindOrAdd(d.data(), retired);
+    if (l->size() != 0) return false;  // a key twice
+    Row prev = 0;
+    for (uint64_t j = 0; j < count; j++) {
+      Row row;
+      if (!r->Get(&row) || row >= rows || (j > 0 && row <= prev)) return false;
+      l->push_back(row);
+      prev = row;
+    }
   }
   return true;
 }
@@ -351,21 +387,30 @@ bool GetPostings(ByteReader* r, Map* m) {
 }  // namespace
 
 void Index::Save(ByteWriter* w) const {
-  PutVector(w, sequence_);
-  PutVector(w, location_);
-  PutVector(w, entity_);
-  PutVector(w, scope_);
-  PutVector(w, kind_);
-  PutVector(w, clock_);
-  PutVector(w, timestamp_);
-  w->Put<uint32_t>(static_cast<uint32_t>(entities_.size()));
-  for (const EntityState& e : entities_) {
+  const Row n = static_cast<Row>(size_);
+  // A column's rows are contiguous within each chunk: written chunk by chunk.
+  auto column = [&](const auto& col) {
+    using T = std::remove_reference_t<decltype(col[0])>;
+    constexpr size_t k = std::remove_reference_t<decltype(col)>::kChunkSize;
+    w->Put<uint64_t>(n);
+    for (uint64_t r = 0; r < n; r += k) w->Bytes(&col[r], std::min<uint64_t>(k, n - r) * sizeof(T));
+  };
+  column(sequence_);
+  column(location_);
+  column(entity_);
+  column(scope_);
+  column(kind_);
+  column(clock_);
+  column(timestamp_);
+  w->Put<uint32_t>(static_cast<uint32_t>(entity_count()));
+  for (size_t i = 0; i < entity_count(); i++) {
+    const EntityState& e = entities_[i];
     PutString(w, e.name);
     w->Put(e.clock);
     w->Bytes(e.head.data(), 32);
   }
-  w->Put<uint32_t>(static_cast<uint32_t>(scope_names_.size()));
-  for (const std::string& s : scope_names_) PutString(w, s);
+  w->Put<uint32_t>(static_cast<uint32_t>(scope_count()));
+  for (size_t i = 0; i < scope_count(); i++) PutString(w, scopes_[i].name);
   w->Put<uint64_t>(idempotency_.size());
   for (const auto& [d, row] : idempotency_) {
     w->Bytes(d.data(), 16);
@@ -373,18 +418,38 @@ void Index::Save(ByteWriter* w) const {
   }
   PutPostings(w, correlated_);
   PutPostings(w, effects_);
-  PutVector(w, id_slots_);
+  const IdTable* t = ids_.load(std::memory_order_relaxed);
+  const uint64_t slots = t ? t->mask + 1 : 0;
+  w->Put<uint64_t>(slots);
+  for (uint64_t i = 0; i < slots; i++) w->Put<uint32_t>(t->slots[i].load(std::memory_order_relaxed));
   w->Put<uint64_t>(id_count_);
 }
 
 bool Index::Load(ByteReader* r) {
-  if (!GetVector(r, &sequence_) || !GetVector(r, &location_) || !GetVector(r, &entity_) || !GetVector(r, &scope_) ||
-      !GetVector(r, &kind_) || !GetVector(r, &clock_) || !GetVector(r, &timestamp_))
+  // Columns are read into the index's own chunks; each must hold the same number of rows.
+  uint64_t n = 0;
+  bool first = true;
+  auto column = [&](auto& col) {
+    uint64_t count;
+    if (!r->Get(&count)) return false;
+    if (first) {
+      if (count >= UINT32_MAX) return false;
+      n = count;
+      first = false;
+    } else if (count != n) {
+      return false;
+    }
+    using T = std::remove_reference_t<decltype(col[0])>;
+    constexpr size_t k = std::remove_reference_t<decltype(col)>::kChunkSize;
+    if (n > r->left() / sizeof(T)) return false;
+    for (uint64_t i = 0; i < n; i += k)
+      if (!r->Bytes(&col.EnsureSlot(i), std::min<uint64_t>(k, n - i) * sizeof(T))) return false;
+    return true;
+  };
+  if (!column(sequence_) || !column(location_) || !column(entity_) || !column(scope_) || !column(kind_) ||
+      !column(clock_) || !column(timestamp_))
     return false;
-  const size_t n = sequence_.size();
-  if (location_.size() != n || entity_.size() != n || scope_.size() != n || kind_.size() != n ||
-      clock_.size() != n || timestamp_.size() != n)
-    return false;
+  size_ = static_cast<uint32_t>(n);
   uint32_t ne, ns;
   if (!r->Get(&ne)) return false;
   for (uint32_t i = 0; i < ne; i++) {
@@ -410,29 +475,43 @@ bool Index::Load(ByteReader* r) {
     if (!r->Bytes(d.data(), 16) || !r->Get(&row) || row >= n) return false;
     idempotency_[d] = row;
   }
-  if (!GetPostings(r, &correlated_) || !GetPostings(r, &effects_)) return false;
-  if (!GetVector(r, &id_slots_) || !r->Get(&id_count_)) return false;
-  if (id_count_ != n || (!id_slots_.empty() && (id_slots_.size() & (id_slots_.size() - 1)) != 0)) return false;
+  if (!GetPostings(r, &correlated_, &retired_, n) || !GetPostings(r, &effects_, &retired_, n)) return false;
+  uint64_t slots;
+  if (!r->Get(&slots) || slots > r->left() / 4) return false;
+  if (slots != 0) {
+    if ((slots & (slots - 1)) != 0) return false;
+    auto* t = new IdTable(slots);
+    ids_.store(t, std::memory_order_relaxed);
+    for (uint64_t i = 0; i < slots; i++) {
+      uint32_t v;
+      if (!r->Get(&v) || v > n) return false;
+      t->slots[i].store(v, std::memory_order_relaxed);
+    }
+  }
+  if (!r->Get(&id_count_) || id_count_ != n || (n > 0 && slots * 3 < n * 4)) return false;
   // Postings per entity, scope and kind come back from the columns.
   for (Row row = 0; row < n; row++) {
     if (entity_[row] >= ne || scope_[row] >= ns) return false;
     entities_[entity_[row]].rows.push_back(row);
-    scope_rows_[scope_[row]].push_back(row);
-    kind_rows_[kind_[row]].push_back(row);
+    scopes_[scope_[row]].rows.push_back(row);
+    uint8_t key[16];
+    KindKey(kind_[row], key);
+    kind_rows_.FindOrAdd(key, &retired_)->push_back(row);
   }
+  retired_.Reclaim();
+  Publish();
   return true;
 }
 
 uint64_t Index::MemoryBytes() const {
-  uint64_t b = sequence_.capacity() * sizeof(uint64_t) + location_.capacity() * sizeof(RowLocation) +
-               entity_.capacity() * 4 + scope_.capacity() * 4 + kind_.capacity() * 2 + clock_.capacity() * 4 +
-               timestamp_.capacity() * 8 + id_slots_.capacity() * 4;
-  for (const auto& e : entities_) b += sizeof(EntityState) + e.name.capacity() + e.rows.capacity() * sizeof(Row) + 32;
-  for (const auto& s : scope_rows_) b += sizeof(s) + s.capacity() * sizeof(Row);
-  for (const auto& [k, v] : kind_rows_) b += 32 + v.capacity() * sizeof(Row);
+  uint64_t b = sequence_.CapacityBytes() + location_.CapacityBytes() + entity_.CapacityBytes() +
+               scope_.CapacityBytes() + kind_.CapacityBytes() + clock_.CapacityBytes() + timestamp_.CapacityBytes();
+  if (const IdTable* t = ids_.load(std::memory_order_relaxed)) b += (t->mask + 1) * 4;
+  b += entities_.CapacityBytes() + scopes_.CapacityBytes();
+  for (size_t i = 0; i < entity_count(); i++) b += entities_[i].name.capacity() + entities_[i].rows.CapacityBytes();
+  for (size_t i = 0; i < scope_count(); i++) b += scopes_[i].rows.CapacityBytes();
+  b += kind_rows_.CapacityBytes() + correlated_.CapacityBytes() + effects_.CapacityBytes();
   b += idempotency_.size() * 48;
-  for (const auto& [k, v] : correlated_) b += 48 + v.capacity() * sizeof(Row);
-  for (const auto& [k, v] : effects_) b += 48 + v.capacity() * sizeof(Row);
   return b;
 }
 

@@ -1,16 +1,21 @@
 // The in-memory index, rebuilt on open: columns per event (one row per
 // event, rows in global-sequence order), interned entity and scope names,
 // postings per entity (clock order), scope and kind, an event-id table and
-// the idempotency digests. No object per event.
+// the idempotency digests. No object per event. Built from the containers
+// of concurrent.h, so readers use it while the writer appends.
 #pragma once
 
 #include <array>
+#include <atomic>
+#include <cstring>
+#include <memory>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "concurrent.h"
 #include "format.h"
 
 namespace causeway {
@@ -45,7 +50,6 @@ class ByteReader {
   const uint8_t* end_;
 };
 
-using Row = uint32_t;
 constexpr uint32_t kNoId = 0xffffffffu;
 
 struct RowLocation {
@@ -83,12 +87,15 @@ class Index {
   };
   // Returns the 16-byte event id of `row`, reading the frame (the index keeps no id column).
   using IdResolver = const uint8_t* (*)(void* ctx, Row row);
+  // Most entities (and, separately, scopes) one index can name.
+  static constexpr uint64_t kMaxNames = uint64_t(1) << 28;
 
   Index() = default;
+  ~Index();
   Index(const Index&) = delete;
   Index& operator=(const Index&) = delete;
 
-  // Back to empty (keeps the id resolver).
+  // Back to empty (keeps the id resolver). REQUIRES: no reader, no writer.
   void Clear();
   // Empty of events, but every entity and scope keeps its id: ids are handed
   // to the TypeScript layer, which caches them, so a rebuild must not renumber.
@@ -99,19 +106,27 @@ class Index {
     resolve_ctx_ = ctx;
   }
 
+  // Threads: one writer at a time calls Add, Publish, RaiseEntity and
+  // ReserveIds (the store's combiner, or a thread holding both the combiner
+  // role and the reader lock); InternEntity/InternScope run under the reader
+  // lock and may overlap the writer. Readers, under the reader lock, see the
+  // rows published so far and may overlap the writer too. Everything else
+  // (Clear, Load, Save, MemoryBytes) needs the writer role and the lock.
+
+  // kNoId when kMaxNames names exist already.
   uint32_t InternEntity(std::string_view name);
   uint32_t InternScope(std::string_view name);
   uint32_t FindEntity(std::string_view name) const;  // kNoId when unknown
   uint32_t FindScope(std::string_view name) const;
   const std::string& EntityName(uint32_t id) const { return entities_[id].name; }
-  const std::string& ScopeName(uint32_t id) const { return scope_names_[id]; }
-  size_t entity_count() const { return entities_.size(); }
-  size_t scope_count() const { return scope_names_.size(); }
+  const std::string& ScopeName(uint32_t id) const { return scopes_[id].name; }
+  // Acquire: names below the count are complete.
+  size_t entity_count() const { return entity_count_.load(std::memory_order_acquire); }
+  size_t scope_count() const { return scope_count_.load(std::memory_order_acquire); }
 
-  // The entity's newest clock (0 when it has no event) and content hash (zeros then).
+  // Writer only. The entity's newest clock (0 when it has no event) and content hash (zeros then).
   uint32_t EntityClock(uint32_t entity) const { return entities_[entity].clock; }
   const uint8_t* EntityHead(uint32_t entity) const { return entities_[entity].head.data(); }
-  const std::vector<Row>& EntityRows(uint32_t entity) const { return entities_[entity].rows; }
   // Moves an entity's clock and head forward to an event compaction dropped.
   void RaiseEntity(uint32_t entity, uint32_t clock, const uint8_t* head) {
     entities_[entity].clock = clock;
@@ -132,12 +147,20 @@ class Index {
     const uint8_t* content_hash = nullptr;    // null: leave the entity's head as it is
   };
   // Adds one committed event; rows must arrive in global-sequence order.
-  Row Add(const FrameView& v, RowLocation loc, uint32_t entity, uint32_t scope);
-  Row Add(const RowFields& f, RowLocation loc, uint32_t entity, uint32_t scope);
-  // Sizes the event-id table for `events` rows, so loading them never rehashes.
+  // Readers see it once published: at once, or with `publish` false (items
+  // of a batch but the last) only with a later Publish.
+  Row Add(const FrameView& v, RowLocation loc, uint32_t entity, uint32_t scope, bool publish = true);
+  Row Add(const RowFields& f, RowLocation loc, uint32_t entity, uint32_t scope, bool publish = true);
+  // Makes every row added so far visible to readers.
+  void Publish() { visible_.store(size_, std::memory_order_release); }
+  // Sizes the event-id table for `events` more rows, so loading them never rehashes.
   void ReserveIds(size_t events);
 
-  size_t size() const { return sequence_.size(); }
+  // Rows added (the writer's view; readers see visible()).
+  size_t size() const { return size_; }
+  // Rows readers may read. Acquire: pairs with Publish, so those rows'
+  // columns, postings and table entries are all in place.
+  Row visible() const { return visible_.load(std::memory_order_acquire); }
   uint64_t Sequence(Row r) const { return sequence_[r]; }
   RowLocation Location(Row r) const { return location_[r]; }
   uint32_t Entity(Row r) const { return entity_[r]; }
@@ -152,12 +175,13 @@ class Index {
   // its cache miss overlaps the frame's encoding. A hint: no effect on state.
   void PrefetchIdSlot(const uint8_t* id) const {
 #if defined(__GNUC__) || defined(__clang__)
-    if (!id_slots_.empty()) __builtin_prefetch(&id_slots_[IdHash(id) & (id_slots_.size() - 1)], 1);
+    const IdTable* t = ids_.load(std::memory_order_relaxed);
+    if (t) __builtin_prefetch(&t->slots[IdHash(id) & t->mask], 1);
 #else
     (void)id;
 #endif
   }
-  // Row of the event appended with this idempotency digest, or -1.
+  // Writer only. Row of the event appended with this idempotency digest, or -1.
   int64_t FindIdempotency(const Digest& d) const;
   // Row whose sequence is `seq`, or -1.
   int64_t FindSequence(uint64_t seq) const;
@@ -179,48 +203,70 @@ class Index {
 
   // Bytes of heap the index holds (columns, postings, tables), for stats.
   uint64_t MemoryBytes() const;
-  void Reserve(size_t events);
+
+  // Frees the tables that growth replaced. REQUIRES: the reader lock held,
+  // by a thread that has not yet read through the index under it (readers
+  // are serialised by that lock, so none can hold a replaced table).
+  void Reclaim() { retired_.Reclaim(); }
 
  private:
   struct EntityState {
     std::string name;
-    uint32_t clock = 0;
+    uint32_t clock = 0;  // writer only, like head
     std::array<uint8_t, 32> head{};
-    std::vector<Row> rows;
+    RowList rows;
+  };
+  struct ScopeState {
+    std::string name;
+    RowList rows;
   };
   struct SvHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
+  // Open addressing of row + 1 (0 = empty), keyed by a hash of the event id.
+  struct IdTable {
+    explicit IdTable(size_t n) : mask(n - 1), slots(new std::atomic<uint32_t>[n]()) {}
+    size_t mask;
+    std::unique_ptr<std::atomic<uint32_t>[]> slots;
+  };
+  static void KindKey(uint16_t kind, uint8_t* key) {
+    std::memset(key, 0, 16);
+    key[0] = static_cast<uint8_t>(kind);
+    key[1] = static_cast<uint8_t>(kind >> 8);
+  }
   void IdInsert(Row row, const uint8_t* id);
-  void IdGrow();
+  void IdGrow(size_t slots);
   static uint64_t IdHash(const uint8_t* id);
   bool MatchesEntity(uint32_t entity, const RegionFilter& f) const;
 
-  // Columns, one entry per row.
-  std::vector<uint64_t> sequence_;
-  std::vector<RowLocation> location_;
-  std::vector<uint32_t> entity_;
-  std::vector<uint32_t> scope_;
-  std::vector<uint16_t> kind_;
-  std::vector<uint32_t> clock_;
-  std::vector<int64_t> timestamp_;
+  // Columns, one entry per row; rows [0, size_) written, [0, visible_) published.
+  StableArray<uint64_t, 16> sequence_;
+  StableArray<RowLocation, 16> location_;
+  StableArray<uint32_t, 16> entity_;
+  StableArray<uint32_t, 16> scope_;
+  StableArray<uint16_t, 16> kind_;
+  StableArray<uint32_t, 16> clock_;
+  StableArray<int64_t, 16> timestamp_;
+  uint32_t size_ = 0;  // writer only
+  std::atomic<uint32_t> visible_{0};
 
-  std::vector<EntityState> entities_;
-  std::unordered_map<std::string, uint32_t, SvHash, std::equal_to<>> entity_ids_;
-  std::vector<std::string> scope_names_;
-  std::unordered_map<std::string, uint32_t, SvHash, std::equal_to<>> scope_ids_;
-  std::vector<std::vector<Row>> scope_rows_;
-  std::unordered_map<uint16_t, std::vector<Row>> kind_rows_;
-  std::unordered_map<Digest, Row, DigestHash> idempotency_;
+  StableArray<EntityState, 10, 28> entities_;
+  std::atomic<uint32_t> entity_count_{0};
+  std::unordered_map<std::string, uint32_t, SvHash, std::equal_to<>> entity_ids_;  // under the reader lock
+  StableArray<ScopeState, 10, 28> scopes_;
+  std::atomic<uint32_t> scope_count_{0};
+  std::unordered_map<std::string, uint32_t, SvHash, std::equal_to<>> scope_ids_;  // under the reader lock
+  PostingsTable kind_rows_;  // keyed by KindKey
+  std::unordered_map<Digest, Row, DigestHash> idempotency_;  // writer only
   // Postings only for events that name another event: a root event (its
   // correlation is its own id) costs nothing here.
-  std::unordered_map<Digest, std::vector<Row>, DigestHash> correlated_;
-  std::unordered_map<Digest, std::vector<Row>, DigestHash> effects_;
+  PostingsTable correlated_;
+  PostingsTable effects_;
 
-  // Open-addressing table of row + 1 (0 = empty), keyed by a hash of the event id.
-  std::vector<uint32_t> id_slots_;
-  size_t id_count_ = 0;
+  std::atomic<IdTable*> ids_{nullptr};
+  size_t id_count_ = 0;  // writer only
+  RetireList retired_;   // tables replaced by growth, until Reclaim
   IdResolver resolve_id_ = nullptr;
   void* resolve_ctx_ = nullptr;
 };

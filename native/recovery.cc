@@ -103,7 +103,6 @@ Status Store::Recover(bool use_checkpoint) {
     // index resolves event ids through it while it grows.
     const uint32_t slot = static_cast<uint32_t>(segments_.size());
     segments_.push_back(shared);
-    index_.Reserve(index_.size() + (limit - start) / 256);
     ScanOutcome out;
     if (start == kSegmentHeaderSize && f.state == kFrontierSealed && LoadFooter(*segp, slot, next_seq, &index_)) {
       // A sealed segment whose footer checks: its rows came from the footer.

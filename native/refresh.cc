@@ -74,7 +74,8 @@ Status Store::Refresh(uint64_t* added) {
       read_end_ = scan(segments_.size() - 1, kSegmentHeaderSize);
     }
     next_sequence_ = next_seq;
-    durable_sequence_ = next_seq;
+    durable_sequence_.store(next_seq);
+    PublishEnd();  // the only writer of a read-only store's pair, under mu_
   }
   for (uint64_t q = before; q < next_sequence_; q++) ring_.Publish(q);
   *added = next_sequence_ > before ? next_sequence_ - before : 0;
@@ -86,6 +87,8 @@ Status Store::Refresh(uint64_t* added) {
 Status Store::Segments(std::vector<SegmentInfo>* out) {
   std::lock_guard<std::mutex> g(mu_);
   if (closed()) return Status::Closed("the store is closed");
+  uint64_t end, next;
+  PublishedEnd(&end, &next);
   out->clear();
   for (const auto& seg : segments_) {
     SegmentInfo i;
@@ -93,9 +96,9 @@ Status Store::Segments(std::vector<SegmentInfo>* out) {
     i.base_sequence = seg->base_sequence();
     i.active = seg == active_;
     i.sealed = !i.active && seg->frontier().state == kFrontierSealed;
-    i.bytes = i.active ? write_pos_ : (seg->frontier().state == kFrontierSealed ? seg->frontier().end : read_end_);
-    i.next_sequence = i.active ? next_sequence_ : seg->frontier().next_sequence;
-    if (!i.active && !i.sealed) i.next_sequence = next_sequence_;
+    i.bytes = i.active ? end : (seg->frontier().state == kFrontierSealed ? seg->frontier().end : read_end_);
+    i.next_sequence = i.active ? next : seg->frontier().next_sequence;
+    if (!i.active && !i.sealed) i.next_sequence = next;
     out->push_back(i);
   }
   return Status::OK();

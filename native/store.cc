@@ -51,13 +51,17 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* out) {
   s->rng_state_[1] = seed[1];
   const int64_t t0 = WallMicros();
   CW_RETURN_IF_ERROR(s->Recover());
+  s->PublishEnd();
   s->open_micros_ = WallMicros() - t0;
   if (!o.read_only) s->flusher_ = std::thread([p = s.get()] { p->FlusherLoop(); });
   *out = std::move(s);
   return Status::OK();
 }
 
-Store::~Store() { Close(); }
+Store::~Store() {
+  Close();
+  delete listeners_.load(std::memory_order_acquire);
+}
 
 const uint8_t* Store::ResolveId(void* ctx, Row row) {
   auto* s = static_cast<Store*>(ctx);
@@ -75,13 +79,15 @@ Status Store::Close() {
   if (flusher_.joinable()) flusher_.join();
   Status result;
   {
+    // No append is in flight past this point (those queued find the store closed).
+    WriterRole role(this);
     std::unique_lock<std::mutex> g(mu_);
     while (syncing_) WaitSyncDone(g);  // an in-flight sync ends first
     if (active_ && poison_.ok()) {
       // Seal: sync the frames, then record the final frontier and drop the
       // preallocated rest. Reopening resumes this segment.
       Status s = SealActive();
-      if (s.ok()) durable_sequence_ = next_sequence_;
+      if (s.ok()) durable_sequence_.store(next_sequence_);
       // The checkpoint is a cache: failing to write it costs the next open a scan, nothing more.
       if (s.ok()) (void)SaveCheckpoint();
       result = s;
@@ -122,6 +128,67 @@ Status Store::CheckWritable() const {
   return Status::OK();
 }
 
+Status Store::CheckWritableForAppend() {
+  // Acquire: pairs with Poison's release; the message itself is read under mu_.
+  if (closed_.load(std::memory_order_acquire) || options_.read_only ||
+      poisoned_.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> g(mu_);
+    return CheckWritable();
+  }
+  return Status::OK();
+}
+
+void Store::Poison(const Status& s) {
+  if (poison_.ok()) poison_ = s;
+  poisoned_.store(true, std::memory_order_release);
+}
+
+void Store::PublishEnd() {
+  // Seqlock write side (one writer): odd version, the pair, even version.
+  // Release on each store keeps the pair between the two version stores.
+  const uint64_t v = pub_version_.load(std::memory_order_relaxed);
+  pub_version_.store(v + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  pub_end_.store(write_pos_, std::memory_order_relaxed);
+  pub_next_.store(next_sequence_, std::memory_order_relaxed);
+  // Release: a reader that sees this version sees the pair and every frame below pub_end_.
+  pub_version_.store(v + 2, std::memory_order_release);
+}
+
+void Store::PublishedEnd(uint64_t* end, uint64_t* next_sequence) const {
+  for (;;) {
+    // Acquire: pairs with the release of the even version.
+    const uint64_t v1 = pub_version_.load(std::memory_order_acquire);
+    const uint64_t e = pub_end_.load(std::memory_order_relaxed);
+    const uint64_t n = pub_next_.load(std::memory_order_relaxed);
+    // Acquire fence: the pair is read before the version is checked again.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (!(v1 & 1) && pub_version_.load(std::memory_order_relaxed) == v1) {
+      *end = e;
+      *next_sequence = n;
+      return;
+    }
+    std::this_thread::yield();
+  }
+}
+
+std::unique_lock<std::mutex> Store::ReadLock() const {
+  std::unique_lock<std::mutex> g(mu_);
+  // Readers are serialised by mu_ and this one has read nothing yet: no
+  // reader holds a table the writer replaced, so they can go.
+  const_cast<Index&>(index_).Reclaim();
+  return g;
+}
+
+Store::WriterRole::WriterRole(Store* s) : s_(s) {
+  // Acquire: the last combiner's writes are visible, as for a producer taking the role.
+  for (int spins = 0; s_->combining_.exchange(true, std::memory_order_acquire); spins++)
+    AppendRing<PendingAppend>::Backoff(spins);
+}
+
+// Applies what queued while the role was held, then lets it go.
+Store::WriterRole::~WriterRole() { s_->Combine(); }
+
 // The TypeScript layer validates names with exact messages; this is the
 // cheap re-check that keeps an unreadable frame from ever being written.
 static Status CheckName(const char* what, const std::string& name) {
@@ -137,6 +204,7 @@ Status Store::InternEntity(const std::string& name, uint32_t* id) {
   std::lock_guard<std::mutex> g(mu_);
   if (closed()) return Status::Closed("the store is closed");
   *id = index_.InternEntity(name);
+  if (*id == kNoId) return Status::Full("the store names " + std::to_string(Index::kMaxNames) + " entities already");
   return Status::OK();
 }
 
@@ -145,6 +213,7 @@ Status Store::InternScope(const std::string& name, uint32_t* id) {
   std::lock_guard<std::mutex> g(mu_);
   if (closed()) return Status::Closed("the store is closed");
   *id = index_.InternScope(name);
+  if (*id == kNoId) return Status::Full("the store names " + std::to_string(Index::kMaxNames) + " scopes already");
   return Status::OK();
 }
 
@@ -178,7 +247,7 @@ void Store::FillReceipt(const FrameView& v, Receipt* out) const {
   out->has_causation = (v.flags & kFlagHasCausation) != 0;
   std::memcpy(out->content_hash, v.content_hash(), 32);
   std::memcpy(out->prev_hash, v.prev_hash(), 32);
-  out->durable = v.sequence < durable_sequence_;
+  out->durable = v.sequence < durable_sequence_.load(std::memory_order_acquire);
 }
 
 bool Store::FindIdempotent(const Index::Digest& d, Receipt* out) const {
@@ -224,9 +293,12 @@ Status Store::FrameAt(Row r, FrameView* v) const {
 void Store::NoteAppended() {
   // Wake the flusher once per threshold crossing, not on every append; with
   // no background sync there is nothing to wake it for.
+  // Without mu_: a flusher between its check and its wait misses this
+  // notify and wakes at its sync_every_ms timeout instead.
   if (options_.sync_mode == SyncMode::kNone) return;
-  if (!flush_requested_ && next_sequence_ - durable_sequence_ >= options_.sync_every_events) {
-    flush_requested_ = true;
+  if (!flush_requested_.load(std::memory_order_relaxed) &&
+      next_sequence_ - durable_sequence_.load(std::memory_order_relaxed) >= options_.sync_every_events) {
+    flush_requested_.store(true, std::memory_order_relaxed);
     flush_cv_.notify_one();
   }
 }
@@ -266,18 +338,16 @@ Status Store::AppendBatch(const AppendRequest* items, size_t n, Receipt* out, co
 void Store::Combine() {
   for (;;) {
     bool published = false;
-    uint64_t head;
-    {
-      std::lock_guard<std::mutex> g(mu_);
-      while (PendingAppend* q = appends_.TryPop()) {
-        q->status = ApplyAppend(*q);
-        published |= q->status.ok();
-        // Release: the producer reads its status and receipts after seeing done;
-        // it may return (and free *q) at once, so q is not touched after this.
-        q->done.store(true, std::memory_order_release);
-      }
-      head = appends_.Head();
+    // No lock: the role makes this thread the only writer, and readers see
+    // each request only once ApplyAppend publishes it.
+    while (PendingAppend* q = appends_.TryPop()) {
+      q->status = ApplyAppend(*q);
+      published |= q->status.ok();
+      // Release: the producer reads its status and receipts after seeing done;
+      // it may return (and free *q) at once, so q is not touched after this.
+      q->done.store(true, std::memory_order_release);
     }
+    const uint64_t head = appends_.Head();
     if (published) NotifyListeners();
     // seq_cst with the Tail() load below: a producer that pushed and failed to
     // take the role is either seen here, or takes the role itself.
@@ -287,13 +357,13 @@ void Store::Combine() {
   }
 }
 
-// Applies one request to the log and the index. REQUIRES: mu_ held, combiner role.
+// Applies one request to the log and the index. REQUIRES: combiner role.
 Status Store::ApplyAppend(const PendingAppend& p) {
   const AppendRequest* items = p.items;
   const size_t n = p.n;
   Receipt* out = p.out;
   const AppendCondition* condition = p.condition;
-  CW_RETURN_IF_ERROR(CheckWritable());
+  CW_RETURN_IF_ERROR(CheckWritableForAppend());
   if (condition) {
     RegionFilter f = condition->filter;
     f.limit = 1;  // the first match is enough to refuse
@@ -429,46 +499,59 @@ Status Store::ApplyAppend(const PendingAppend& p) {
     pos += span;
   }
 
-  // 4. Publish: the index sees the events only once every frame is in place.
+  // 4. Publish: readers see the events only once every frame is in place,
+  // and a batch all at once (only its last Add publishes).
   const uint32_t slot = static_cast<uint32_t>(segments_.size() - 1);
   for (size_t i = 0; i < n; i++) {
     index_.Add(laid[i].first, RowLocation{slot, static_cast<uint32_t>(laid[i].second)}, items[i].entity,
-               items[i].scope);
+               items[i].scope, i + 1 == n);
     if (footer_whole_) footer_.AddIndexedFrame(laid[i].first, laid[i].second, items[i].entity, items[i].scope, index_);
   }
   write_pos_ = pos;
   for (size_t i = 0; i < n; i++) ring_.Publish(next_sequence_ + i);
   next_sequence_ += n;
+  PublishEnd();
   NoteAppended();
   return Status::OK();
 }
 
+void Store::ReplaceListeners(std::vector<Listener*> next) {
+  const auto* fresh = new std::vector<Listener*>(std::move(next));
+  // seq_cst, with the notifier's increment and load: a notifier that loaded
+  // the old list is counted in notifiers_ when the wait below looks.
+  const std::vector<Listener*>* old = listeners_.exchange(fresh, std::memory_order_seq_cst);
+  for (int spins = 0; notifiers_.load(std::memory_order_seq_cst) != 0; spins++) AppendRing<PendingAppend>::Backoff(spins);
+  delete old;
+}
+
 void Store::AddListener(Listener* l) {
   std::lock_guard<std::mutex> g(listeners_mu_);
-  listeners_.push_back(l);
+  const std::vector<Listener*>* cur = listeners_.load(std::memory_order_acquire);
+  std::vector<Listener*> next = cur ? *cur : std::vector<Listener*>();
+  next.push_back(l);
+  ReplaceListeners(std::move(next));
 }
 
 void Store::RemoveListener(Listener* l) {
   std::lock_guard<std::mutex> g(listeners_mu_);
-  listeners_.erase(std::remove(listeners_.begin(), listeners_.end(), l), listeners_.end());
+  const std::vector<Listener*>* cur = listeners_.load(std::memory_order_acquire);
+  std::vector<Listener*> next = cur ? *cur : std::vector<Listener*>();
+  next.erase(std::remove(next.begin(), next.end(), l), next.end());
+  // After this, no notifier holds a list naming l: it is never notified again.
+  ReplaceListeners(std::move(next));
   if (l->armed.exchange(false, std::memory_order_acq_rel)) armed_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 uint64_t Store::NextSequence() const {
-  std::lock_guard<std::mutex> g(mu_);
-  return next_sequence_;
+  uint64_t end, next;
+  PublishedEnd(&end, &next);
+  return next;
 }
 
-uint64_t Store::DurableSequence() const {
-  std::lock_guard<std::mutex> g(mu_);
-  return durable_sequence_;
-}
+uint64_t Store::DurableSequence() const { return durable_sequence_.load(std::memory_order_acquire); }
 
 void Store::Arm(Listener* l, uint64_t seen_next_sequence) {
-  {
-    std::lock_guard<std::mutex> g(listeners_mu_);
-    if (!l->armed.exchange(true, std::memory_order_acq_rel)) armed_.fetch_add(1, std::memory_order_relaxed);
-  }
+  if (!l->armed.exchange(true, std::memory_order_acq_rel)) armed_.fetch_add(1, std::memory_order_relaxed);
   // Events may have been published between the caller's read and the arming.
   if (NextSequence() > seen_next_sequence) NotifyListeners();
 }
@@ -476,13 +559,18 @@ void Store::Arm(Listener* l, uint64_t seen_next_sequence) {
 void Store::NotifyListeners() {
   // Relaxed: a stale zero only delays nobody, since Arm re-checks after arming.
   if (armed_.load(std::memory_order_relaxed) == 0) return;
-  std::lock_guard<std::mutex> g(listeners_mu_);
-  for (Listener* l : listeners_) {
-    if (l->armed.exchange(false, std::memory_order_acq_rel)) {
-      armed_.fetch_sub(1, std::memory_order_relaxed);
-      l->Notify();
+  // seq_cst: counted before the list is loaded (see ReplaceListeners).
+  notifiers_.fetch_add(1, std::memory_order_seq_cst);
+  if (const std::vector<Listener*>* list = listeners_.load(std::memory_order_seq_cst)) {
+    for (Listener* l : *list) {
+      if (l->armed.exchange(false, std::memory_order_acq_rel)) {
+        armed_.fetch_sub(1, std::memory_order_relaxed);
+        l->Notify();
+      }
     }
   }
+  // Release: the walk of the list is done before a remover sees the count drop.
+  notifiers_.fetch_sub(1, std::memory_order_release);
 }
 
 // Seals the active segment: frames and footer synced, then the sealed
@@ -522,14 +610,17 @@ Status Store::SealActive() {
 // crash at any step: the old segment is sealed (above) before the new file
 // appears.
 Status Store::Roll() {
+  // The one lock an append takes: readers must not walk segments_ while it
+  // changes, and the sync state moves to the new segment.
+  std::lock_guard<std::mutex> g(mu_);
   Segment& old = *active_;
   Status s = SealActive();
   if (!s.ok()) {
-    poison_ = s;
+    Poison(s);
     sync_errors_++;
     return Status::Poisoned("sealing a segment failed (" + s.message() + "); the store refuses writes until reopened");
   }
-  durable_sequence_ = std::max(durable_sequence_, next_sequence_);
+  durable_sequence_.store(std::max(durable_sequence_.load(), next_sequence_));
   // Readers keep using the sealed file through a read-only mapping; the
   // flusher may still hold the writable one until its sync returns.
   std::unique_ptr<Segment> sealed;
@@ -539,7 +630,7 @@ Status Store::Roll() {
   s = Segment::Create(options_.dir, old.id() + 1, next_sequence_, options_.segment_max_bytes, &next);
   if (!s.ok()) {
     // The log is intact (sealed); without a new segment nothing can be written.
-    poison_ = s;
+    Poison(s);
     return s;
   }
   active_ = std::shared_ptr<Segment>(next.release());
@@ -548,6 +639,9 @@ Status Store::Roll() {
   footer_whole_ = true;
   write_pos_ = synced_end_ = recorded_end_ = kSegmentHeaderSize;
   synced_next_seq_ = next_sequence_;
+  // Under mu_: SyncNow reads the published pair with active_, so it never
+  // pairs the old segment's end with the new segment.
+  PublishEnd();
   return Status::OK();
 }
 
@@ -567,7 +661,7 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
   for (;;) {
     if (!poison_.ok()) return Status::Poisoned("an earlier sync failed: " + poison_.message());
     if (!active_) return Status::Closed("the store is closed");
-    const bool data_pending = durable_sequence_ < need_below;
+    const bool data_pending = durable_sequence_.load() < need_below;
     const bool frontier_pending = recorded_end_ < synced_end_;
     // A durable append whose event an earlier sync covered is done: it does
     // not sync again just to record the frontier.
@@ -577,8 +671,10 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
   }
   syncing_ = true;
   std::shared_ptr<Segment> seg = active_;
-  const uint64_t end = write_pos_;
-  const uint64_t next_seq = next_sequence_;
+  // A consistent pair: every frame below `end` is written, and they are the
+  // events below next_seq (a roll, which changes the segment, holds mu_).
+  uint64_t end, next_seq;
+  PublishedEnd(&end, &next_seq);
   // Record the frontier the previous sync established: it is already
   // durable, so this sync makes the record durable without ever claiming
   // bytes that a crash during this sync could lose.
@@ -586,10 +682,10 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
     seg->WriteFrontier(synced_end_, synced_next_seq_, kFrontierOpen);
     recorded_end_ = synced_end_;
   }
-  // Under mu_, so the writer (it stores only at or past write_pos_) is done
-  // with every page below `end`.
+  // The writer stores only at or past the published end: it is done with
+  // every page below `end`.
   seg->ReleaseWritten(end);
-  flush_requested_ = false;
+  flush_requested_.store(false, std::memory_order_relaxed);
   g.unlock();
 #ifdef CAUSEWAY_CANARY_ACK_BEFORE_FSYNC
   Status s = Status::OK();  // planted bug (reliability canary): acknowledge without syncing
@@ -607,11 +703,11 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
     // fsyncgate: after a failed fsync the kernel may have dropped the dirty
     // pages, so a retry could "succeed" without the data. Fail stop.
     sync_errors_++;
-    if (poison_.ok()) poison_ = s;
+    Poison(s);
     return Status::Poisoned("sync failed: " + s.message() + "; the store refuses writes until reopened");
   }
   last_sync_us_ = WallMicros();
-  durable_sequence_ = std::max(durable_sequence_, next_seq);
+  durable_sequence_.store(std::max(durable_sequence_.load(), next_seq));
   if (seg == active_ && end > synced_end_) {
     synced_end_ = end;
     synced_next_seq_ = next_seq;
@@ -629,8 +725,8 @@ Status Store::Sync() {
     std::lock_guard<std::mutex> g(mu_);
     if (closed()) return Status::Closed("the store is closed");
     if (options_.read_only) return Status::OK();
-    target = next_sequence_;
   }
+  target = NextSequence();
   CW_RETURN_IF_ERROR(SyncNow(target, true));
   // A second, cheap sync records the frontier the first one established, so
   // after sync() the header itself vouches for every byte written so far.
@@ -646,19 +742,19 @@ void Store::FlusherLoop() {
   std::unique_lock<std::mutex> g(mu_);
   while (!stop_flusher_) {
     flush_cv_.wait_for(g, std::chrono::milliseconds(std::max<uint32_t>(1, options_.sync_every_ms)),
-                       [&] { return stop_flusher_ || flush_requested_; });
+                       [&] { return stop_flusher_ || flush_requested_.load(std::memory_order_relaxed); });
     if (stop_flusher_) break;
     if (!poison_.ok()) break;
     if (options_.sync_mode == SyncMode::kNone) {
-      flush_requested_ = false;
+      flush_requested_.store(false, std::memory_order_relaxed);
       continue;
     }
-    const bool work = durable_sequence_ < next_sequence_ || recorded_end_ < synced_end_;
+    const uint64_t target = NextSequence();
+    const bool work = durable_sequence_.load() < target || recorded_end_ < synced_end_;
     if (!work) {
-      flush_requested_ = false;
+      flush_requested_.store(false, std::memory_order_relaxed);
       continue;
     }
-    uint64_t target = next_sequence_;
     g.unlock();
     SyncNow(target, true);  // a failure poisons the store; the loop then ends
     g.lock();
@@ -690,7 +786,7 @@ Status Store::WriteViews(const std::vector<Row>& rows, const std::vector<FrameVi
 }
 
 Status Store::QueryRecords(const RegionFilter& filter, const Allocator& alloc, size_t* count) {
-  std::lock_guard<std::mutex> g(mu_);
+  auto g = ReadLock();
   if (closed()) return Status::Closed("the store is closed");
   std::vector<Row> rows = index_.Query(filter);
   *count = rows.size();
@@ -699,7 +795,7 @@ Status Store::QueryRecords(const RegionFilter& filter, const Allocator& alloc, s
 
 Status Store::ScanRecords(uint64_t from_sequence, uint64_t limit, const Allocator& alloc, size_t* count,
                           std::vector<Damaged>* damaged) {
-  std::lock_guard<std::mutex> g(mu_);
+  auto g = ReadLock();
   if (closed()) return Status::Closed("the store is closed");
   RegionFilter f;
   f.after_sequence = from_sequence;
@@ -723,7 +819,7 @@ Status Store::ScanRecords(uint64_t from_sequence, uint64_t limit, const Allocato
 }
 
 Status Store::CorrelationRecords(const uint8_t* id, const Allocator& alloc, size_t* count) {
-  std::lock_guard<std::mutex> g(mu_);
+  auto g = ReadLock();
   if (closed()) return Status::Closed("the store is closed");
   std::vector<Row> rows = index_.ByCorrelation(id);
   *count = rows.size();
@@ -731,7 +827,7 @@ Status Store::CorrelationRecords(const uint8_t* id, const Allocator& alloc, size
 }
 
 Status Store::EffectRecords(const uint8_t* id, const Allocator& alloc, size_t* count) {
-  std::lock_guard<std::mutex> g(mu_);
+  auto g = ReadLock();
   if (closed()) return Status::Closed("the store is closed");
   std::vector<Row> rows = index_.ByCausation(id);
   *count = rows.size();
@@ -740,7 +836,7 @@ Status Store::EffectRecords(const uint8_t* id, const Allocator& alloc, size_t* c
 
 Status Store::SubscriptionPoll(const RegionFilter& filter, uint64_t* pos, uint64_t max, const Allocator& alloc,
                                uint64_t* lagged, size_t* count) {
-  std::lock_guard<std::mutex> g(mu_);
+  auto g = ReadLock();
   if (closed()) return Status::Closed("the store is closed");
   std::vector<Row> rows;
   uint64_t p = *pos;
@@ -767,7 +863,7 @@ Status Store::SubscriptionPoll(const RegionFilter& filter, uint64_t* pos, uint64
 }
 
 Status Store::GetRecord(const uint8_t* event_id, const Allocator& alloc, bool* found) {
-  std::lock_guard<std::mutex> g(mu_);
+  auto g = ReadLock();
   if (closed()) return Status::Closed("the store is closed");
   int64_t r = index_.FindId(event_id);
   *found = r >= 0;
@@ -783,11 +879,13 @@ Status Store::RecordsBySequence(uint64_t from, uint64_t limit, const Allocator& 
 }
 
 Status Store::Stats(StoreStats* out) {
+  // The role too: the byte counts walk what the writer grows.
+  WriterRole role(this);
   std::lock_guard<std::mutex> g(mu_);
   if (closed()) return Status::Closed("the store is closed");
   out->events = index_.size();
   out->next_sequence = next_sequence_;
-  out->durable_sequence = durable_sequence_;
+  out->durable_sequence = durable_sequence_.load();
   out->segments = segments_.size();
   uint64_t bytes = 0;
   for (const auto& s : segments_) bytes += (s == active_) ? write_pos_ : s->size();

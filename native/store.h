@@ -1,9 +1,14 @@
 // The core store: ties segments, recovery, the index and the flusher
 // together. Plain C++ with no Node-API; every fallible call returns Status.
 //
-// Threads: any thread may call the public methods; `mu_` guards the log
-// state and the index. The flusher thread syncs without holding `mu_`, so
-// appends continue while an fdatasync is in flight.
+// Threads: any thread may call the public methods. Appends take no lock:
+// producers queue through the lock-free AppendRing, and whichever holds the
+// combiner role writes the frames and the index (the writer). Readers take
+// `mu_`, the reader lock, and see only what the writer has published (see
+// concurrent.h); `mu_` also guards the sync state. Other work that must not
+// overlap an append (close, compaction's swap, stats) takes the combiner role
+// first (WriterRole), then `mu_`. The one append that fills a segment takes
+// `mu_` to seal it and start the next. The flusher syncs without `mu_`.
 #pragma once
 
 #include <atomic>
@@ -229,6 +234,23 @@ class Store {
   Status Roll();                              // REQUIRES: mu_ held
   Status SealActive();                        // REQUIRES: mu_ held
   Status CheckWritable() const;               // REQUIRES: mu_ held
+  Status CheckWritableForAppend();             // REQUIRES: writer (takes mu_ only to word a poison error)
+  void Poison(const Status& s);                // REQUIRES: mu_ held
+  // Writer: publishes the end of the frames and the next sequence, as a pair.
+  void PublishEnd();
+  // Anyone: the last pair published (a consistent one).
+  void PublishedEnd(uint64_t* end, uint64_t* next_sequence) const;
+  // Readers: takes the reader lock and frees index tables growth replaced.
+  std::unique_lock<std::mutex> ReadLock() const;
+  // The combiner role, for work that must not overlap an append. Taken
+  // before mu_; the release applies appends that queued meanwhile.
+  class WriterRole {
+   public:
+    explicit WriterRole(Store* s);
+    ~WriterRole();
+   private:
+    Store* s_;
+  };
   // Makes sequences < need_below durable; with record_frontier, also syncs
   // once more when only the header's frontier record is behind.
   Status SyncNow(uint64_t need_below, bool record_frontier);
@@ -250,17 +272,23 @@ class Store {
   DirLock lock_;
   std::atomic<bool> closed_{false};
 
-  mutable std::mutex mu_;
+  mutable std::mutex mu_;  // the reader lock; also guards the sync state
   // Segments in id order; the last is the active one when writable.
-  std::vector<std::shared_ptr<Segment>> segments_;  // GUARDED_BY(mu_)
-  std::shared_ptr<Segment> active_;                  // GUARDED_BY(mu_)
-  uint64_t write_pos_ = kSegmentHeaderSize;          // GUARDED_BY(mu_)
-  uint64_t next_sequence_ = 0;                       // GUARDED_BY(mu_)
-  int64_t last_timestamp_us_ = 0;                    // GUARDED_BY(mu_)
-  Index index_;                                      // GUARDED_BY(mu_)
+  // Changed only with mu_ held, by the writer or with the combiner role:
+  // readers read them under mu_, the writer without.
+  std::vector<std::shared_ptr<Segment>> segments_;
+  std::shared_ptr<Segment> active_;
+  uint64_t write_pos_ = kSegmentHeaderSize;          // writer only; others read PublishedEnd
+  uint64_t next_sequence_ = 0;                       // writer only; others read PublishedEnd
+  // Seqlock over the published (end, next sequence) pair: odd while the
+  // writer changes it. Readers retry until they read one even version twice.
+  std::atomic<uint64_t> pub_version_{0}, pub_end_{kSegmentHeaderSize}, pub_next_{0};
+  int64_t last_timestamp_us_ = 0;                    // writer only
+  Index index_;                                      // written by the writer; read under mu_
   Status poison_;                                    // GUARDED_BY(mu_): first failed sync
-  RetiredKeys retired_keys_;                         // GUARDED_BY(mu_)
-  RetiredHeads retired_heads_;                       // GUARDED_BY(mu_)
+  std::atomic<bool> poisoned_{false};                // poison_ is set: lets the writer check without mu_
+  RetiredKeys retired_keys_;                         // the writer's; swapped with the role and mu_
+  RetiredHeads retired_heads_;                       // the same
   // Read-only view of a committed, unfinished compaction (see FinishCompaction).
   struct {
     uint64_t first = 0, last = 0;
@@ -274,14 +302,14 @@ class Store {
   uint64_t read_end_ = kSegmentHeaderSize;  // read-only: end of the frames indexed in the last segment
   int64_t open_micros_ = 0;
   uint64_t rng_state_[2] = {};
-  // Reused by AppendBatch so appends allocate nothing. GUARDED_BY(mu_)
+  // Reused by AppendBatch so appends allocate nothing. Writer only.
   std::vector<Index::Digest> scratch_digests_;
   std::vector<uint32_t> scratch_clocks_;
   std::vector<uint32_t> scratch_prev_item_;
   // The active segment's footer, fed each frame as it is appended; whole
   // when it has every frame of the segment (a segment this process created).
-  FooterWriter footer_;        // GUARDED_BY(mu_)
-  bool footer_whole_ = false;  // GUARDED_BY(mu_)
+  FooterWriter footer_;        // writer only
+  bool footer_whole_ = false;  // writer only
   std::vector<uint32_t> batch_last_;  // per entity id: its last item in the batch being laid out, else UINT32_MAX
   std::vector<std::pair<FrameView, uint64_t>> scratch_laid_;
 
@@ -292,11 +320,11 @@ class Store {
   std::condition_variable sync_done_cv_;   // with mu_: a sync ended (or the store closed)
   void WaitSyncDone(std::unique_lock<std::mutex>& g);  // REQUIRES: g holds mu_
   std::condition_variable flush_cv_;   // wakes the flusher (with mu_)
-  uint64_t durable_sequence_ = 0;      // GUARDED_BY(mu_)
+  std::atomic<uint64_t> durable_sequence_{0};  // stored under mu_; the writer reads it for receipts
   uint64_t synced_end_ = kSegmentHeaderSize;    // GUARDED_BY(mu_)
   uint64_t synced_next_seq_ = 0;                // GUARDED_BY(mu_)
   uint64_t recorded_end_ = kSegmentHeaderSize;  // GUARDED_BY(mu_)
-  bool flush_requested_ = false;       // GUARDED_BY(mu_)
+  std::atomic<bool> flush_requested_{false};  // set by the writer without mu_
   bool stop_flusher_ = false;          // GUARDED_BY(mu_)
   int64_t last_sync_us_ = 0;
   uint64_t syncs_ = 0;
@@ -305,9 +333,15 @@ class Store {
 
   // Published events, for lossy subscribers. Written under mu_ (one producer).
   BroadcastRing ring_;
+  // Listeners, as an immutable list the writer reads without a lock.
+  // Add/Remove (under listeners_mu_) publish a new list, then wait until no
+  // notifier is counted in notifiers_ before freeing the old one: whoever
+  // still walks it counted itself before loading it.
   std::mutex listeners_mu_;
-  std::vector<Listener*> listeners_;  // GUARDED_BY(listeners_mu_)
-  // Listeners armed: lets an append skip the listener lock when nobody waits.
+  std::atomic<const std::vector<Listener*>*> listeners_{nullptr};
+  std::atomic<int> notifiers_{0};
+  void ReplaceListeners(std::vector<Listener*> next);  // REQUIRES: listeners_mu_ held
+  // Listeners armed: lets an append skip the list when nobody waits.
   std::atomic<int> armed_{0};
 
   // Producers reserve their place here without a lock; the thread holding

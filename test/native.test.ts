@@ -27,6 +27,42 @@ describe('C++ core tests', () => {
   })
 })
 
+// The concurrency tests again, built with ThreadSanitizer: appends take no
+// lock while readers use the index, so any access the memory orders do not
+// cover is reported (and fails the run), not left to chance.
+describe('C++ core tests under ThreadSanitizer', () => {
+  it('reports no data race between the lock-free writer, readers, the flusher and the rings', () => {
+    const build = path.join(repoRoot, 'build/native-tests-tsan')
+    fs.mkdirSync(build, { recursive: true })
+    const flags = '-fsanitize=thread'
+    execFileSync(
+      'cmake',
+      ['-S', repoRoot, '-B', build, '-DCAUSEWAY_NATIVE_TESTS=ON', '-DCMAKE_BUILD_TYPE=RelWithDebInfo',
+        `-DCMAKE_CXX_FLAGS=${flags}`, `-DCMAKE_C_FLAGS=${flags}`, `-DCMAKE_EXE_LINKER_FLAGS=${flags}`],
+      { stdio: 'pipe' },
+    )
+    execFileSync('cmake', ['--build', build, '--target', 'core_test', '-j', '2'], { stdio: 'pipe' })
+    const suppressions = path.join(repoRoot, 'native/test/tsan.supp')
+    let out = ''
+    try {
+      out = execFileSync(
+        path.join(build, 'core_test'),
+        ['--no-fork', 'ReadersSeePartialBatches', 'ConcurrentAppends', 'AppendRing', 'BroadcastRing'],
+        {
+          encoding: 'utf8',
+          stdio: 'pipe',
+          env: { ...process.env, TSAN_OPTIONS: `suppressions=${suppressions} halt_on_error=1 exitcode=66` },
+        },
+      )
+    } catch (e) {
+      const err = e as { stdout?: string; stderr?: string }
+      throw new Error(`core_test under ThreadSanitizer failed:\n${err.stdout ?? ''}\n${err.stderr ?? ''}`)
+    }
+    expect(out).toMatch(/(\d+) tests, \1 passed, 0 failed/)
+    expect(out).toContain('ReadersSeePartialBatchesOrTornIndexWhileAppending')
+  }, 240_000)
+})
+
 // The same tests cross-compiled for linux-arm64 and run under qemu: the ARMv8
 // CRC32C path, BLAKE3's NEON code and the engine on a weakly ordered CPU
 // model (qemu runs the atomics as arm64 instructions, on x64 cores).

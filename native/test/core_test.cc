@@ -33,7 +33,9 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -2157,6 +2159,134 @@ TEST(ConcurrentAppendsLoseOrReorderEvents) {
     clock[t] = evs[i].clock;
     head[t] = evs[i].hash;
   }
+}
+
+// Readers run alongside the lock-free writer: every read must see whole
+// batches, gapless sequences and frames that pass their CRC, whatever the
+// writer is doing (growing the index's tables, rolling segments, interning).
+// Built with -fsanitize=thread too (test/native.test.ts), which reports any
+// access to shared state the memory orders do not cover.
+TEST(ReadersSeePartialBatchesOrTornIndexWhileAppending) {
+  TempDir d;
+  const std::string dir = d.Sub("db");
+  StoreOptions o = Options(dir);
+  o.segment_max_bytes = 65536;  // many rolls
+  o.sync_every_events = 64;
+  o.sync_every_ms = 1;
+  std::unique_ptr<Store> s;
+  CHECK_OK(Store::Open(o, &s));
+  const int kWriters = 2, kRounds = 3000, kBatch = 8;
+  std::atomic<int> writers_left{kWriters};
+  std::atomic<int> errors{0};
+  std::mutex first_ids_mu;
+  std::vector<std::array<uint8_t, 16>> first_ids;  // the first item of each batch
+  auto fail = [&](const std::string& what) {
+    if (errors++ < 5) std::fprintf(stderr, "  %s\n", what.c_str());
+  };
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kWriters; t++) {
+    ts.emplace_back([&, t] {
+      for (int i = 0; i < kRounds; i++) {
+        Put p;
+        p.entity = "single:" + std::to_string(t) + ":" + std::to_string(i);  // a new name each time
+        p.kind = static_cast<uint16_t>(1 + i % 7);
+        p.payload = "s" + std::to_string(i);
+        Receipt r;
+        if (!Append(s.get(), p, &r).ok()) fail("single append failed");
+        if (i % 5 != 0) continue;
+        std::vector<AppendRequest> reqs(kBatch);
+        std::vector<std::string> payloads(kBatch);
+        uint32_t e, sc;
+        if (!s->InternEntity("batch:" + std::to_string(t), &e).ok() || !s->InternScope("b", &sc).ok()) fail("intern");
+        for (int k = 0; k < kBatch; k++) {
+          payloads[k] = "b" + std::to_string(t) + ":" + std::to_string(i) + ":" + std::to_string(k);
+          reqs[k].entity = e;
+          reqs[k].scope = sc;
+          reqs[k].kind = 9;
+          reqs[k].payload = U8(payloads[k]);
+          reqs[k].payload_len = static_cast<uint32_t>(payloads[k].size());
+          if (k > 0) reqs[k].causation_prior_item = 0;
+        }
+        std::vector<Receipt> out(kBatch);
+        if (!s->AppendBatch(reqs.data(), reqs.size(), out.data()).ok()) fail("batch failed");
+        std::array<uint8_t, 16> id;
+        std::memcpy(id.data(), out[0].event_id, 16);
+        std::lock_guard<std::mutex> g(first_ids_mu);
+        first_ids.push_back(id);
+      }
+      writers_left--;
+    });
+  }
+  auto alloc_into = [](std::vector<uint8_t>* buf) {
+    return [buf](size_t n) {
+      buf->resize(n);
+      return buf->data();
+    };
+  };
+  for (int t = 0; t < 2; t++) {
+    ts.emplace_back([&, t] {
+      uint64_t sub = s->BroadcastHead(), lagged = 0;
+      int passes = 0;
+      while (writers_left.load() > 0 || passes < 2) {
+        passes++;
+        std::vector<Ev> evs;
+        Status st = ReadAll(s.get(), &evs);
+        if (!st.ok()) fail("scan: " + st.message());
+        std::map<std::string, int> per_batch;
+        for (size_t i = 0; i < evs.size(); i++) {
+          if (evs[i].sequence != i) {
+            fail("scan: sequence " + std::to_string(evs[i].sequence) + " at " + std::to_string(i));
+            break;
+          }
+          if (evs[i].kind == 9) per_batch[evs[i].payload.substr(0, evs[i].payload.rfind(':'))]++;
+        }
+        for (const auto& [b, n] : per_batch)
+          if (n != kBatch) fail("scan: batch " + b + " seen with " + std::to_string(n) + " items");
+        RegionFilter f;
+        f.has_entity = true;
+        f.entity = "batch";
+        std::vector<uint8_t> buf;
+        size_t count = 0;
+        if (!s->QueryRecords(f, alloc_into(&buf), &count).ok() || count % kBatch != 0)
+          fail("query by entity: " + std::to_string(count) + " events");
+        std::array<uint8_t, 16> id{};
+        bool have = false;
+        {
+          std::lock_guard<std::mutex> g(first_ids_mu);
+          if (!first_ids.empty()) {
+            id = first_ids[(passes * 7 + t) % first_ids.size()];
+            have = true;
+          }
+        }
+        if (have) {
+          if (!s->EffectRecords(id.data(), alloc_into(&buf), &count).ok() || count != size_t(kBatch - 1))
+            fail("effects: " + std::to_string(count));
+          bool found = false;
+          if (!s->GetRecord(id.data(), alloc_into(&buf), &found).ok() || !found) fail("get: a batch's first event");
+        }
+        RegionFilter all;
+        if (!s->SubscriptionPoll(all, &sub, 500, alloc_into(&buf), &lagged, &count).ok()) fail("subscription poll");
+        // A listener joins, is armed and leaves while the writer notifies.
+        struct Counting : Listener {
+          std::atomic<int> n{0};
+          void Notify() override { n++; }
+        } listener;
+        s->AddListener(&listener);
+        s->Arm(&listener, s->NextSequence());
+        std::this_thread::yield();
+        s->RemoveListener(&listener);
+        if (passes % 8 == 0) {
+          StoreStats stats;
+          if (!s->Stats(&stats).ok() || stats.events < evs.size()) fail("stats");
+        }
+      }
+    });
+  }
+  for (auto& th : ts) th.join();
+  CHECK_EQ(errors.load(), 0);
+  std::vector<Ev> evs;
+  CHECK_OK(ReadAll(s.get(), &evs));
+  CHECK_EQ(evs.size(), size_t(kWriters * kRounds + kWriters * (kRounds / 5) * kBatch));
 }
 
 // ===========================================================================

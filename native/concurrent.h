@@ -1,0 +1,334 @@
+// Containers the index is built from: one writer (the store's combiner)
+// appends without a lock while readers (holding the store's reader lock,
+// see store.h) read what has been published. The rules all share:
+//  - Nothing a reader can reach ever moves: storage grows by adding chunks
+//    or blocks, never by reallocating.
+//  - A reader reads only elements below a count it loaded with acquire; the
+//    writer stores an element before it publishes a count covering it
+//    (release), so the two never touch the same memory at once.
+//  - A hash table that must grow is rebuilt beside the old one and swapped
+//    in (release); the old one is retired, and freed by Reclaim(), which the
+//    store calls only where no reader can hold a pointer into it.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <vector>
+
+namespace causeway {
+
+using Row = uint32_t;
+
+// A list of retired allocations. The writer pushes; Reclaim frees.
+class RetireList {
+ public:
+  RetireList() = default;
+  RetireList(const RetireList&) = delete;
+  RetireList& operator=(const RetireList&) = delete;
+  ~RetireList() { Reclaim(); }
+
+  template <typename T>
+  void Retire(T* p) {
+    Node* n = new Node{nullptr, p, [](void* q) { delete static_cast<T*>(q); }};
+    n->next = head_.load(std::memory_order_relaxed);
+    // Release: Reclaim, which takes the list with acquire, sees a whole node.
+    while (!head_.compare_exchange_weak(n->next, n, std::memory_order_release, std::memory_order_relaxed)) {
+    }
+  }
+  // REQUIRES: no reader can still hold a pointer into what was retired.
+  void Reclaim() {
+    // Acquire: pairs with the release in Retire.
+    Node* n = head_.exchange(nullptr, std::memory_order_acquire);
+    while (n) {
+      Node* next = n->next;
+      n->del(n->p);
+      delete n;
+      n = next;
+    }
+  }
+
+ private:
+  struct Node {
+    Node* next;
+    void* p;
+    void (*del)(void*);
+  };
+  std::atomic<Node*> head_{nullptr};
+};
+
+// An array that grows by whole chunks of 2^kChunkBits elements, found
+// through a two-level directory, so an element never moves. Indexes below
+// 2^kTotalBits (kMaxSize). The count of valid elements is kept by the owner.
+template <typename T, unsigned kChunkBits, unsigned kTotalBits = 32>
+class StableArray {
+  static constexpr unsigned kMidBits = 8;
+  static constexpr unsigned kTopBits = kTotalBits - kMidBits - kChunkBits;
+  static constexpr size_t kChunk = size_t(1) << kChunkBits;
+  struct Mid {
+    std::atomic<T*> chunks[size_t(1) << kMidBits] = {};
+  };
+
+ public:
+  static constexpr uint64_t kMaxSize = uint64_t(1) << kTotalBits;
+  static constexpr size_t kChunkSize = kChunk;  // elements [i, i + kChunkSize) are contiguous when i is a multiple
+  StableArray() : top_(new std::atomic<Mid*>[size_t(1) << kTopBits]()) {}
+  StableArray(const StableArray&) = delete;
+  StableArray& operator=(const StableArray&) = delete;
+  ~StableArray() { Clear(); }
+
+  // REQUIRES: i below a count published after element i was stored.
+  // Relaxed loads: the acquire of that count already orders the chunk's
+  // publication (EnsureSlot, before the element's store) before this read.
+  T& operator[](size_t i) const {
+    Mid* m = top_[i >> (kChunkBits + kMidBits)].load(std::memory_order_relaxed);
+    T* c = m->chunks[(i >> kChunkBits) & ((size_t(1) << kMidBits) - 1)].load(std::memory_order_relaxed);
+    return c[i & (kChunk - 1)];
+  }
+
+  // Writer only: makes element i (default-constructed) exist. Elements are
+  // used in order, so this allocates at most one chunk.
+  T& EnsureSlot(size_t i) {
+    std::atomic<Mid*>& mp = top_[i >> (kChunkBits + kMidBits)];
+    Mid* m = mp.load(std::memory_order_relaxed);
+    if (!m) {
+      m = new Mid();
+      mp.store(m, std::memory_order_release);  // release: pairs with readers' acquire of the count
+    }
+    std::atomic<T*>& cp = m->chunks[(i >> kChunkBits) & ((size_t(1) << kMidBits) - 1)];
+    T* c = cp.load(std::memory_order_relaxed);
+    if (!c) {
+      c = new T[kChunk]();
+      cp.store(c, std::memory_order_release);
+      chunks_++;
+    }
+    return c[i & (kChunk - 1)];
+  }
+
+  // Bytes of chunks allocated.
+  uint64_t CapacityBytes() const { return chunks_ * kChunk * sizeof(T); }
+
+  // REQUIRES: no reader and no writer.
+  void Clear() {
+    for (size_t t = 0; t < (size_t(1) << kTopBits); t++) {
+      Mid* m = top_[t].load(std::memory_order_relaxed);
+      if (!m) continue;
+      for (auto& c : m->chunks) delete[] c.load(std::memory_order_relaxed);
+      delete m;
+      top_[t].store(nullptr, std::memory_order_relaxed);
+    }
+    chunks_ = 0;
+  }
+
+ private:
+  std::unique_ptr<std::atomic<Mid*>[]> top_;
+  uint64_t chunks_ = 0;  // writer only
+};
+
+// A posting list: rows in ascending order, appended by the writer into
+// linked blocks of doubling size. Readers walk the blocks up to the size
+// they loaded; the writer fills slots past it.
+class RowList {
+  struct Block {
+    std::atomic<Block*> next{nullptr};
+    uint32_t cap = 0;
+    Row rows[1];  // really `cap` rows
+  };
+
+ public:
+  RowList() = default;
+  RowList(const RowList&) = delete;
+  RowList& operator=(const RowList&) = delete;
+  ~RowList() { Clear(); }
+
+  // Acquire: every row below the returned size is stored and its block linked.
+  uint32_t size() const { return size_.load(std::memory_order_acquire); }
+
+  // Writer only.
+  void push_back(Row r) {
+    if (!tail_ || tail_used_ == tail_->cap) {
+      const uint32_t cap = tail_ ? tail_->cap * 2 : 4;
+      void* mem = std::malloc(sizeof(Block) + (cap - 1) * sizeof(Row));
+      if (!mem) throw std::bad_alloc();
+      Block* b = new (mem) Block();
+      b->cap = cap;
+      // Release (both): a reader that follows the link sees cap initialised.
+      if (tail_) tail_->next.store(b, std::memory_order_release);
+      else head_.store(b, std::memory_order_release);
+      tail_ = b;
+      tail_used_ = 0;
+      bytes_ += sizeof(Block) + (cap - 1) * sizeof(Row);
+    }
+    tail_->rows[tail_used_++] = r;
+    // Release: a reader that loads this size sees the row.
+    size_.store(size_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  }
+
+  // Reads rows in order, from the first whose key(row) >= `from` (key must
+  // grow with the row), until `visit` returns false or `n` rows are passed.
+  template <typename Key, typename Visit>
+  void ForEachFrom(uint32_t n, uint64_t from, Key key, Visit visit) const {
+    uint32_t seen = 0;
+    for (const Block* b = head_.load(std::memory_order_acquire); b && seen < n;
+         b = b->next.load(std::memory_order_acquire)) {
+      const uint32_t k = std::min(b->cap, n - seen);
+      seen += k;
+      if (from > 0 && key(b->rows[k - 1]) < from) continue;  // the whole block is before `from`
+      uint32_t i = 0;
+      if (from > 0) {
+        uint32_t lo = 0, hi = k;
+        while (lo < hi) {
+          const uint32_t mid = (lo + hi) / 2;
+          if (key(b->rows[mid]) < from) lo = mid + 1;
+          else hi = mid;
+        }
+        i = lo;
+        from = 0;  // later blocks hold later rows
+      }
+      for (; i < k; i++)
+        if (!visit(b->rows[i])) return;
+    }
+  }
+  template <typename Visit>
+  void ForEach(uint32_t n, Visit visit) const {
+    ForEachFrom(n, 0, [](Row) { return uint64_t(0); }, visit);
+  }
+  void AppendTo(std::vector<Row>* out) const {
+    ForEach(size(), [&](Row r) {
+      out->push_back(r);
+      return true;
+    });
+  }
+
+  uint64_t CapacityBytes() const { return sizeof(RowList) + bytes_; }
+
+  // REQUIRES: no reader and no writer.
+  void Clear() {
+    Block* b = head_.load(std::memory_order_relaxed);
+    while (b) {
+      Block* next = b->next.load(std::memory_order_relaxed);
+      b->~Block();
+      std::free(b);
+      b = next;
+    }
+    head_.store(nullptr, std::memory_order_relaxed);
+    tail_ = nullptr;
+    tail_used_ = 0;
+    bytes_ = 0;
+    size_.store(0, std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<Block*> head_{nullptr};
+  std::atomic<uint32_t> size_{0};
+  Block* tail_ = nullptr;  // writer only
+  uint32_t tail_used_ = 0;  // writer only
+  uint64_t bytes_ = 0;      // writer only
+};
+
+// Open-addressing map from a 16-byte digest to a posting list, with
+// concurrent readers. A slot is claimed by storing its key, then publishing
+// its list (release); readers test the list (acquire) before the key.
+class PostingsTable {
+ public:
+  using Key = std::array<uint8_t, 16>;
+
+  PostingsTable() = default;
+  PostingsTable(const PostingsTable&) = delete;
+  PostingsTable& operator=(const PostingsTable&) = delete;
+  ~PostingsTable() { Clear(); }
+
+  // Readers and the writer. Null when absent.
+  const RowList* Find(const uint8_t* key) const {
+    const Table* t = table_.load(std::memory_order_acquire);
+    return t ? Probe(t, key) : nullptr;
+  }
+
+  // Writer only: the list for `key`, created empty when absent. A grown
+  // table replaces the old one, which goes to `retired`.
+  RowList* FindOrAdd(const uint8_t* key, RetireList* retired) {
+    Table* t = table_.load(std::memory_order_relaxed);
+    if (t) {
+      if (RowList* l = Probe(t, key)) return l;
+    }
+    if (!t || (count_ + 1) * 4 > (t->mask + 1) * 3) {
+      Table* bigger = new Table(t ? (t->mask + 1) * 2 : 64);
+      if (t)
+        for (size_t i = 0; i <= t->mask; i++)
+          if (RowList* l = t->slots[i].list.load(std::memory_order_relaxed)) Insert(bigger, t->slots[i].key.data(), l);
+      // Release: readers that load the new table see its filled slots.
+      table_.store(bigger, std::memory_order_release);
+      if (t) retired->Retire(t);
+      t = bigger;
+    }
+    lists_.emplace_back(new RowList());
+    RowList* l = lists_.back().get();
+    Insert(t, key, l);
+    count_++;
+    return l;
+  }
+
+  size_t size() const { return count_; }
+  // Every key with its list, in no order. Writer, or with no writer.
+  template <typename Visit>
+  void ForEach(Visit visit) const {
+    const Table* t = table_.load(std::memory_order_acquire);
+    if (!t) return;
+    for (size_t i = 0; i <= t->mask; i++)
+      if (const RowList* l = t->slots[i].list.load(std::memory_order_acquire)) visit(t->slots[i].key, *l);
+  }
+  uint64_t CapacityBytes() const {
+    const Table* t = table_.load(std::memory_order_relaxed);
+    uint64_t b = t ? (t->mask + 1) * sizeof(Slot) : 0;
+    for (const auto& l : lists_) b += l->CapacityBytes();
+    return b;
+  }
+  // REQUIRES: no reader and no writer.
+  void Clear() {
+    delete table_.exchange(nullptr, std::memory_order_relaxed);
+    lists_.clear();
+    count_ = 0;
+  }
+
+ private:
+  struct Slot {
+    Key key{};
+    std::atomic<RowList*> list{nullptr};
+  };
+  struct Table {
+    explicit Table(size_t n) : mask(n - 1), slots(new Slot[n]) {}
+    size_t mask;
+    std::unique_ptr<Slot[]> slots;
+  };
+  static size_t Hash(const uint8_t* key) {
+    uint64_t a;
+    std::memcpy(&a, key, 8);  // digests and random ids: their first bytes are hash enough
+    return static_cast<size_t>(a ^ (a >> 29));
+  }
+  static RowList* Probe(const Table* t, const uint8_t* key) {
+    for (size_t i = Hash(key) & t->mask;; i = (i + 1) & t->mask) {
+      // Acquire: pairs with Insert's release, so the key below is complete.
+      RowList* l = t->slots[i].list.load(std::memory_order_acquire);
+      if (!l) return nullptr;
+      if (std::memcmp(t->slots[i].key.data(), key, 16) == 0) return l;
+    }
+  }
+  static void Insert(Table* t, const uint8_t* key, RowList* l) {
+    size_t i = Hash(key) & t->mask;
+    while (t->slots[i].list.load(std::memory_order_relaxed)) i = (i + 1) & t->mask;
+    std::memcpy(t->slots[i].key.data(), key, 16);
+    // Release: a reader that sees the list sees the key.
+    t->slots[i].list.store(l, std::memory_order_release);
+  }
+
+  std::atomic<Table*> table_{nullptr};
+  std::vector<std::unique_ptr<RowList>> lists_;  // writer only: owns every list
+  size_t count_ = 0;                             // writer only
+};
+
+}  // namespace causeway
