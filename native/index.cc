@@ -490,13 +490,18 @@ bool Index::Load(ByteReader* r) {
   }
   if (!r->Get(&id_count_) || id_count_ != n || (n > 0 && slots * 3 < n * 4)) return false;
   // Postings per entity, scope and kind come back from the columns.
+  std::vector<RowList*> by_kind(size_t(1) << 16, nullptr);  // saves a table probe per row
   for (Row row = 0; row < n; row++) {
     if (entity_[row] >= ne || scope_[row] >= ns) return false;
     entities_[entity_[row]].rows.push_back(row);
     scopes_[scope_[row]].rows.push_back(row);
-    uint8_t key[16];
-    KindKey(kind_[row], key);
-    kind_rows_.FindOrAdd(key, &retired_)->push_back(row);
+    RowList*& kl = by_kind[kind_[row]];
+    if (!kl) {
+      uint8_t key[16];
+      KindKey(kind_[row], key);
+      kl = kind_rows_.FindOrAdd(key, &retired_);
+    }
+    kl->push_back(row);
   }
   retired_.Reclaim();
   Publish();

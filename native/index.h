@@ -241,13 +241,13 @@ class Index {
   bool MatchesEntity(uint32_t entity, const RegionFilter& f) const;
 
   // Columns, one entry per row; rows [0, size_) written, [0, visible_) published.
-  StableArray<uint64_t, 16> sequence_;
-  StableArray<RowLocation, 16> location_;
-  StableArray<uint32_t, 16> entity_;
-  StableArray<uint32_t, 16> scope_;
-  StableArray<uint16_t, 16> kind_;
-  StableArray<uint32_t, 16> clock_;
-  StableArray<int64_t, 16> timestamp_;
+  StableArray<uint64_t, 14> sequence_;
+  StableArray<RowLocation, 14> location_;
+  StableArray<uint32_t, 14> entity_;
+  StableArray<uint32_t, 14> scope_;
+  StableArray<uint16_t, 14> kind_;
+  StableArray<uint32_t, 14> clock_;
+  StableArray<int64_t, 14> timestamp_;
   uint32_t size_ = 0;  // writer only
   std::atomic<uint32_t> visible_{0};
 
