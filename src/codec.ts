@@ -77,6 +77,17 @@ export function encodePayload(value: unknown): Uint8Array {
   return packr.pack(value)
 }
 
+/**
+ * Batches: the payloads encoded next go straight into `buffer`, one after
+ * another from its start (msgpackr writes there instead of its own buffer),
+ * so a batch's payloads are laid out with no copy. One that does not fit
+ * lands in a buffer msgpackr allocates: its bytes are then not a view of
+ * `buffer`, which the caller checks.
+ */
+export function encodeInto(buffer: Uint8Array): void {
+  packr.useBuffer(buffer)
+}
+
 /** Checks and encodes into a fresh buffer the caller may keep. */
 export function encodePayloadCopy(value: unknown): Uint8Array {
   const b = encodePayload(value)

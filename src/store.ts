@@ -1,4 +1,4 @@
-import { encodePayload } from './codec.js'
+import { encodeInto, encodePayload } from './codec.js'
 import { Coordinate, validateName } from './coordinate.js'
 import { InvalidArgumentError, InvalidCoordinateError, PayloadTooLargeError, StoreClosedError } from './errors.js'
 import { eventsOf, type NameTable, type StoredEvent } from './event.js'
@@ -116,7 +116,8 @@ export class Store implements NameTable {
   private arena = new Uint8Array(ARENA_RECEIPTS * Rcpt.size)
   /** @internal */ private arenaView = new DataView(this.arena.buffer)
   /** @internal */ private arenaPos = 0
-  /** @internal */ private batchScratch = new Uint8Array(64 * 1024)
+  // A Buffer: msgpackr encodes strings into it with Buffer methods.
+  /** @internal */ private batchScratch = Buffer.alloc(64 * 1024)
   /** @internal */ private readonly entityIds = new Map<string, number>()
   /** @internal */ private readonly scopeIds = new Map<string, number>()
   /** @internal */ private readonly coords = new Map<number, Map<number, Coordinate>>()
@@ -315,24 +316,27 @@ export class Store implements NameTable {
 
   /** @internal Validates and lays out batch items for the addon. */
   private encodeBatch(h: NativeStore, items: readonly BatchItem[]): { desc: Uint8Array; bytes: Uint8Array; n: number } {
+    for (;;) {
+      const laid = this.layOutBatch(h, items)
+      if (laid) return laid
+      // The batch outgrew the buffer: a bigger one, and the batch again.
+      this.batchScratch = Buffer.alloc(this.batchScratch.length * 2)
+    }
+  }
+
+  /**
+   * @internal Payloads are encoded straight into the reused batch buffer
+   * (no copy after encoding), idempotency keys after them. Null when they
+   * do not all fit.
+   */
+  private layOutBatch(h: NativeStore, items: readonly BatchItem[]): { desc: Uint8Array; bytes: Uint8Array; n: number } | null {
     const n = items.length
     const desc = new Uint8Array(n * Item.size)
     const dv = new DataView(desc.buffer)
-    // Payloads and keys are copied straight from the encoder into one reused
-    // scratch buffer: no buffer per item.
-    let scratch = this.batchScratch
-    let offset = 0
-    const put = (b: Uint8Array): number => {
-      if (offset + b.length > scratch.length) {
-        const bigger = new Uint8Array(Math.max(scratch.length * 2, offset + b.length))
-        bigger.set(scratch.subarray(0, offset))
-        scratch = this.batchScratch = bigger
-      }
-      scratch.set(b, offset)
-      const at = offset
-      offset += b.length
-      return at
-    }
+    const scratch = this.batchScratch
+    encodeInto(scratch)
+    let end = 0
+    let keys: Array<{ at: number; key: Uint8Array }> | null = null
     for (let i = 0; i < n; i++) {
       const it = items[i]
       if (typeof it !== 'object' || it === null) throw new InvalidArgumentError(`batch item ${i} must be an object`)
@@ -341,8 +345,11 @@ export class Store implements NameTable {
       const base = i * Item.size
       let flags = 0
       const bytes = this.encode(it.payload)
+      if (bytes.buffer !== scratch.buffer) return null
+      const at = bytes.byteOffset - scratch.byteOffset
       dv.setUint32(base + Item.payloadLen, bytes.length, true)
-      dv.setUint32(base + Item.payloadOffset, put(bytes), true)
+      dv.setUint32(base + Item.payloadOffset, at, true)
+      end = at + bytes.length
       if (it.expectedSequence !== undefined) {
         dv.setUint32(base + Item.expected, checkExpected(it.expectedSequence), true)
         flags |= Req.hasExpected
@@ -350,7 +357,7 @@ export class Store implements NameTable {
       if (it.idempotencyKey !== undefined) {
         const key = checkKey(it.idempotencyKey)
         dv.setUint32(base + Item.keyLen, key.length, true)
-        dv.setUint32(base + Item.keyOffset, put(key), true)
+        ;(keys ??= []).push({ at: base + Item.keyOffset, key })
         flags |= Req.hasKey
       }
       if (it.correlationId !== undefined) {
@@ -379,13 +386,21 @@ export class Store implements NameTable {
       dv.setUint16(base + Item.kind, k.value, true)
       desc[base + Item.flags] = flags
     }
+    if (keys) {
+      for (const { at, key } of keys) {
+        if (end + key.length > scratch.length) return null
+        scratch.set(key, end)
+        dv.setUint32(at, end, true)
+        end += key.length
+      }
+    }
     // Interning only after every item validated, so a refused batch interns nothing.
     for (let i = 0; i < n; i++) {
       const ids = this.interned(h, items[i]!.coord)
       dv.setUint32(i * Item.size + Item.entity, ids.entity, true)
       dv.setUint32(i * Item.size + Item.scope, ids.scope, true)
     }
-    return { desc, bytes: scratch.subarray(0, offset), n }
+    return { desc, bytes: scratch.subarray(0, end), n }
   }
 
   /** @internal The addon handle, for the delivery and causal layers. */
