@@ -19,6 +19,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <type_traits>
 #include <vector>
 
 namespace causeway {
@@ -94,6 +95,7 @@ class StableArray {
   // Writer only: makes element i (default-constructed) exist. Elements are
   // used in order, so this allocates at most one chunk.
   T& EnsureSlot(size_t i) {
+    if ((i >> kChunkBits) == last_index_) return last_chunk_[i & (kChunk - 1)];  // the common case
     std::atomic<Mid*>& mp = top_[i >> (kChunkBits + kMidBits)];
     Mid* m = mp.load(std::memory_order_relaxed);
     if (!m) {
@@ -103,10 +105,14 @@ class StableArray {
     std::atomic<T*>& cp = m->chunks[(i >> kChunkBits) & ((size_t(1) << kMidBits) - 1)];
     T* c = cp.load(std::memory_order_relaxed);
     if (!c) {
-      c = new T[kChunk]();
+      // Plain columns are left unzeroed: every element is stored before a count covers it.
+      if constexpr (std::is_trivially_default_constructible_v<T>) c = new T[kChunk];
+      else c = new T[kChunk]();
       cp.store(c, std::memory_order_release);
       chunks_++;
     }
+    last_index_ = i >> kChunkBits;
+    last_chunk_ = c;
     return c[i & (kChunk - 1)];
   }
 
@@ -123,11 +129,16 @@ class StableArray {
       top_[t].store(nullptr, std::memory_order_relaxed);
     }
     chunks_ = 0;
+    last_index_ = SIZE_MAX;
+    last_chunk_ = nullptr;
   }
 
  private:
   std::unique_ptr<std::atomic<Mid*>[]> top_;
   uint64_t chunks_ = 0;  // writer only
+  // Writer only: the chunk EnsureSlot used last, which holds the next slot but once per chunk.
+  size_t last_index_ = SIZE_MAX;
+  T* last_chunk_ = nullptr;
 };
 
 // A posting list: rows in ascending order, appended by the writer into
