@@ -38,18 +38,15 @@ class BroadcastRing {
   uint64_t head() const { return head_.load(std::memory_order_acquire); }
 
   // REQUIRES: one producer at a time (the store's writer).
-  void Publish(uint64_t value) {
+  void Publish(uint64_t value) { PublishRange(value, 1); }
+
+  // Publishes the n values first, first + 1, ...: consumers see all of them
+  // or none (head moves once). Same producer rule.
+  void PublishRange(uint64_t first, uint64_t n) {
     const uint64_t i = head_.load(std::memory_order_relaxed);  // only the producer writes head_
-    Slot& s = slots_[i % capacity_];
-    // Relaxed store then a release fence: the odd turn is visible before the
-    // new value can be (a consumer seeing the new value sees the odd turn).
-    s.turn.store(2 * i + 1, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_release);
-    s.value.store(value, std::memory_order_relaxed);
-    // Release: a consumer that reads this even turn also reads the value.
-    s.turn.store(2 * i + 2, std::memory_order_release);
-    // Release: a consumer that reads the new head finds the slot complete.
-    head_.store(i + 1, std::memory_order_release);
+    for (uint64_t k = 0; k < n; k++) WriteSlot(i + k, first + k);
+    // Release: a consumer that reads the new head finds the slots complete.
+    head_.store(i + n, std::memory_order_release);
   }
 
   enum class Read { kOk, kEmpty, kLagged };
@@ -76,6 +73,16 @@ class BroadcastRing {
     std::atomic<uint64_t> turn;
     std::atomic<uint64_t> value;
   };
+  void WriteSlot(uint64_t i, uint64_t value) {
+    Slot& s = slots_[i % capacity_];
+    // Relaxed store then a release fence: the odd turn is visible before the
+    // new value can be (a consumer seeing the new value sees the odd turn).
+    s.turn.store(2 * i + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    s.value.store(value, std::memory_order_relaxed);
+    // Release: a consumer that reads this even turn also reads the value.
+    s.turn.store(2 * i + 2, std::memory_order_release);
+  }
   const size_t capacity_;
   std::unique_ptr<Slot[]> slots_;
   // head_ sits on its own cache line: consumers poll it while the producer fills slots.

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 
 #include "crc32c.h"
 #include "fsutil.h"
@@ -218,6 +219,11 @@ void Segment::ReleaseWritten(uint64_t end) {
   // the page cache (a process crash loses nothing) and a later read maps
   // them again. A failure leaves the mapping as it was, which is harmless.
   if (platform::ReleaseMapped(map_ + from, to - from)) released_end_ = to;
+}
+
+void Segment::CopyOut(uint64_t off, uint64_t n, uint8_t* dst) const {
+  std::lock_guard<std::mutex> g(map_mu_);
+  std::memcpy(dst, map_ + off, n);
 }
 
 Status Segment::Resize(uint64_t bytes) {

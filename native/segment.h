@@ -75,6 +75,9 @@ class Segment {
   // their page-cache allocation and zeroing run on the caller's thread, not
   // in page faults of the appending thread. Best effort; Linux only.
   void Prefault(uint64_t from, uint64_t to);
+  // Copies bytes [off, off + n) out, holding map_mu_ so a concurrent Resize
+  // (the writer sealing this segment) cannot unmap them meanwhile.
+  void CopyOut(uint64_t off, uint64_t n, uint8_t* dst) const;
   // Shrinks (ftruncate) or grows (posix_fallocate) the file to `bytes` and
   // remaps it. REQUIRES: writable; no pointer into the old mapping is in use.
   Status Resize(uint64_t bytes);
@@ -94,9 +97,10 @@ class Segment {
   int64_t created_us_ = 0;
   bool writable_ = false;
   int current_slot_ = -1;  // slot holding frontier_, -1 when none is valid
-  // Held by Resize, ReleaseWritten and Prefault: the mapping does not move
-  // under a madvise (which would otherwise touch whatever is mapped there).
-  std::mutex map_mu_;
+  // Held by Resize, ReleaseWritten, Prefault and CopyOut: the mapping does not
+  // move under a madvise (which would otherwise touch whatever is mapped
+  // there) or a copy.
+  mutable std::mutex map_mu_;
   uint64_t released_end_ = 0;   // ReleaseWritten has dropped [page 1, released_end_)
   uint64_t prefaulted_end_ = 0;  // Prefault has mapped pages below this
   Frontier frontier_;

@@ -120,8 +120,8 @@ Status Store::Snapshot(const std::string& dest, SnapshotReport* report) {
     s = Segment::CreateNamed(tmp, Segment::FileName(last.id()), last.id(), last.base_sequence(),
                              std::max<uint64_t>(end, 4096), &copy);
     if (s.ok()) {
-      std::memcpy(copy->mutable_data() + kSegmentHeaderSize, last.data() + kSegmentHeaderSize,
-                  end - kSegmentHeaderSize);
+      // Through CopyOut: appends go on, and one that rolls remaps this segment.
+      last.CopyOut(kSegmentHeaderSize, end - kSegmentHeaderSize, copy->mutable_data() + kSegmentHeaderSize);
       s = copy->Sync(SyncMode::kData);
     }
     if (s.ok()) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <new>
 
 #include "checkpoint.h"
 #include "footer.h"
@@ -145,24 +146,24 @@ void Store::Poison(const Status& s) {
 
 void Store::PublishEnd() {
   // Seqlock write side (one writer): odd version, the pair, even version.
-  // Release on each store keeps the pair between the two version stores.
+  // No fences, so ThreadSanitizer can check it: the pair's release stores
+  // keep the odd version before them.
   const uint64_t v = pub_version_.load(std::memory_order_relaxed);
   pub_version_.store(v + 1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
-  pub_end_.store(write_pos_, std::memory_order_relaxed);
-  pub_next_.store(next_sequence_, std::memory_order_relaxed);
+  // Release: a reader that loads the new value also sees the odd version.
+  pub_end_.store(write_pos_, std::memory_order_release);
+  pub_next_.store(next_sequence_, std::memory_order_release);
   // Release: a reader that sees this version sees the pair and every frame below pub_end_.
   pub_version_.store(v + 2, std::memory_order_release);
 }
 
 void Store::PublishedEnd(uint64_t* end, uint64_t* next_sequence) const {
   for (;;) {
-    // Acquire: pairs with the release of the even version.
+    // Acquire (all three): pairs with the releases above, so a new value of
+    // the pair makes the second version read see the change.
     const uint64_t v1 = pub_version_.load(std::memory_order_acquire);
-    const uint64_t e = pub_end_.load(std::memory_order_relaxed);
-    const uint64_t n = pub_next_.load(std::memory_order_relaxed);
-    // Acquire fence: the pair is read before the version is checked again.
-    std::atomic_thread_fence(std::memory_order_acquire);
+    const uint64_t e = pub_end_.load(std::memory_order_acquire);
+    const uint64_t n = pub_next_.load(std::memory_order_acquire);
     if (!(v1 & 1) && pub_version_.load(std::memory_order_relaxed) == v1) {
       *end = e;
       *next_sequence = n;
@@ -341,7 +342,15 @@ void Store::Combine() {
     // No lock: the role makes this thread the only writer, and readers see
     // each request only once ApplyAppend publishes it.
     while (PendingAppend* q = appends_.TryPop()) {
-      q->status = ApplyAppend(*q);
+      try {
+        q->status = ApplyAppend(*q);
+      } catch (const std::bad_alloc&) {
+        // The index may hold part of this request: stop writing, as after a
+        // failed sync, rather than leave the role taken and producers waiting.
+        std::lock_guard<std::mutex> g(mu_);
+        Poison(Status::Full("out of memory while appending"));
+        q->status = Status::Poisoned("out of memory while appending; the store refuses writes until reopened");
+      }
       published |= q->status.ok();
       // Release: the producer reads its status and receipts after seeing done;
       // it may return (and free *q) at once, so q is not touched after this.
@@ -367,7 +376,13 @@ Status Store::ApplyAppend(const PendingAppend& p) {
   if (condition) {
     RegionFilter f = condition->filter;
     f.limit = 1;  // the first match is enough to refuse
-    std::vector<Row> hit = index_.Query(f);
+    // Under the reader lock: the query looks names up in tables that
+    // interning changes under that lock. Only conditional appends take it.
+    std::vector<Row> hit;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      hit = index_.Query(f);
+    }
     if (!hit.empty()) {
       out[0].sequence = index_.Sequence(hit[0]);
       return Status::ConditionFailed("an event matching the condition was appended at sequence " +
@@ -508,7 +523,7 @@ Status Store::ApplyAppend(const PendingAppend& p) {
     if (footer_whole_) footer_.AddIndexedFrame(laid[i].first, laid[i].second, items[i].entity, items[i].scope, index_);
   }
   write_pos_ = pos;
-  for (size_t i = 0; i < n; i++) ring_.Publish(next_sequence_ + i);
+  ring_.PublishRange(next_sequence_, n);  // subscribers too see a batch whole
   next_sequence_ += n;
   PublishEnd();
   NoteAppended();
@@ -552,12 +567,17 @@ uint64_t Store::DurableSequence() const { return durable_sequence_.load(std::mem
 
 void Store::Arm(Listener* l, uint64_t seen_next_sequence) {
   if (!l->armed.exchange(true, std::memory_order_acq_rel)) armed_.fetch_add(1, std::memory_order_relaxed);
+  // seq_cst fence, paired with the one in NotifyListeners: either this
+  // thread sees the writer's newest publish, or the writer sees armed_ > 0.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   // Events may have been published between the caller's read and the arming.
   if (NextSequence() > seen_next_sequence) NotifyListeners();
 }
 
 void Store::NotifyListeners() {
-  // Relaxed: a stale zero only delays nobody, since Arm re-checks after arming.
+  // seq_cst fence after the publish (see Arm), then relaxed: a zero read
+  // here means Arm's re-check will see what was published.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   if (armed_.load(std::memory_order_relaxed) == 0) return;
   // seq_cst: counted before the list is loaded (see ReplaceListeners).
   notifiers_.fetch_add(1, std::memory_order_seq_cst);

@@ -88,6 +88,11 @@ export function encodeInto(buffer: Uint8Array): void {
   packr.useBuffer(buffer)
 }
 
+/** Batches: the next encode starts at or after `end` of the buffer given to encodeInto. */
+export function encodeAfter(end: number): void {
+  packr.position = end
+}
+
 /** Checks and encodes into a fresh buffer the caller may keep. */
 export function encodePayloadCopy(value: unknown): Uint8Array {
   const b = encodePayload(value)

@@ -1,4 +1,4 @@
-import { encodeInto, encodePayload } from './codec.js'
+import { encodeAfter, encodeInto, encodePayload } from './codec.js'
 import { Coordinate, validateName } from './coordinate.js'
 import { InvalidArgumentError, InvalidCoordinateError, PayloadTooLargeError, StoreClosedError } from './errors.js'
 import { eventsOf, type NameTable, type StoredEvent } from './event.js'
@@ -393,6 +393,7 @@ export class Store implements NameTable {
         dv.setUint32(at, end, true)
         end += key.length
       }
+      encodeAfter(end)  // an encode before the addon reads them must not land on the keys
     }
     // Interning only after every item validated, so a refused batch interns nothing.
     for (let i = 0; i < n; i++) {

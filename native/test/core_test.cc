@@ -2193,6 +2193,31 @@ TEST(ReadersSeePartialBatchesOrTornIndexWhileAppending) {
         p.payload = "s" + std::to_string(i);
         Receipt r;
         if (!Append(s.get(), p, &r).ok()) fail("single append failed");
+        if (i % 7 == 3) {
+          // A conditional append: its check looks names up while the other
+          // writer interns new ones.
+          uint32_t e, sc;
+          if (!s->InternEntity(p.entity, &e).ok() || !s->InternScope(p.scope, &sc).ok()) fail("intern");
+          AppendRequest req;
+          req.entity = e;
+          req.scope = sc;
+          req.kind = 8;
+          req.payload = U8(p.payload);
+          req.payload_len = static_cast<uint32_t>(p.payload.size());
+          AppendCondition cond;
+          cond.filter.has_entity = true;
+          cond.filter.exact_entity = true;
+          cond.filter.entity = p.entity;
+          cond.filter.has_scope = true;
+          cond.filter.scope = p.scope;
+          cond.filter.kind_mode = RegionFilter::Kind::kExact;
+          cond.filter.kind = 8;  // nothing of kind 8 on this entity yet: the condition holds
+          Receipt rc;
+          Status st = s->AppendBatch(&req, 1, &rc, &cond);
+          if (!st.ok()) fail("conditional append: " + st.message());
+          // The same condition again now matches the event just appended.
+          if (s->AppendBatch(&req, 1, &rc, &cond).code() != Status::Code::kConditionFailed) fail("condition not seen");
+        }
         if (i % 5 != 0) continue;
         std::vector<AppendRequest> reqs(kBatch);
         std::vector<std::string> payloads(kBatch);
@@ -2286,7 +2311,9 @@ TEST(ReadersSeePartialBatchesOrTornIndexWhileAppending) {
   CHECK_EQ(errors.load(), 0);
   std::vector<Ev> evs;
   CHECK_OK(ReadAll(s.get(), &evs));
-  CHECK_EQ(evs.size(), size_t(kWriters * kRounds + kWriters * (kRounds / 5) * kBatch));
+  size_t conditional = 0;
+  for (int i = 0; i < kRounds; i++) conditional += i % 7 == 3;
+  CHECK_EQ(evs.size(), size_t(kWriters * kRounds + kWriters * (kRounds / 5) * kBatch + kWriters * conditional));
 }
 
 // ===========================================================================
