@@ -9,6 +9,12 @@
 namespace causeway::js {
 namespace {
 
+// A boolean argument, read without coercion: napi_coerce_to_bool refuses to
+// run once a worker is being terminated (can_call_into_js is false), and
+// node-addon-api turns that refusal into a fatal error when C++ exceptions
+// are off. napi_typeof and napi_get_value_bool have no such check.
+bool Flag(const Napi::Value& v) { return v.IsBoolean() && v.As<Napi::Boolean>().Value(); }
+
 // Marks objects made by this addon's NativeStore constructor, so a wrapped
 // object from another copy of the addon (or another environment's class) is
 // told apart from ours before its pointer is used.
@@ -88,8 +94,8 @@ JsStore::JsStore(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsStore>(inf
   opts.sync_every_events = static_cast<uint64_t>(NumberOr(o, "syncEveryEvents", double(opts.sync_every_events)));
   opts.sync_every_ms = static_cast<uint32_t>(NumberOr(o, "syncEveryMs", opts.sync_every_ms));
   opts.max_payload_bytes = static_cast<uint32_t>(NumberOr(o, "maxPayloadBytes", opts.max_payload_bytes));
-  opts.read_only = o.Get("readOnly").ToBoolean();
-  opts.salvage = o.Get("salvage").ToBoolean();
+  opts.read_only = Flag(o.Get("readOnly"));
+  opts.salvage = Flag(o.Get("salvage"));
   Napi::Value mode = o.Get("syncMode");
   if (mode.IsString()) {
     std::string m = mode.As<Napi::String>().Utf8Value();
@@ -208,7 +214,7 @@ static RegionFilter ParseFilter(Napi::Object o) {
   if (v.IsString()) {
     f.has_entity = true;
     f.entity = v.As<Napi::String>().Utf8Value();
-    f.exact_entity = o.Get("exactEntity").ToBoolean();
+    f.exact_entity = Flag(o.Get("exactEntity"));
   }
   v = o.Get("scope");
   if (v.IsString()) {
@@ -269,7 +275,7 @@ Napi::Value JsStore::Append(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   auto payload = info[0].As<Napi::Uint8Array>();
-  const bool durable = info[1].ToBoolean();
+  const bool durable = Flag(info[1]);
   const uint8_t* q = request_;
   const uint8_t flags = q[req::kFlags];
   AppendRequest r;
@@ -320,7 +326,7 @@ Napi::Value JsStore::AppendBatch(const Napi::CallbackInfo& info) {
   auto desc = info[0].As<Napi::Uint8Array>();
   auto bytes = info[1].As<Napi::Uint8Array>();
   const size_t n = info[2].As<Napi::Number>().Uint32Value();
-  const bool durable = info[3].ToBoolean();
+  const bool durable = Flag(info[3]);
   auto receipts = info[4].As<Napi::Uint8Array>();
   if (desc.ByteLength() < n * item::kSize || receipts.ByteLength() < n * rcpt::kSize) {
     ThrowInvalid(env, "appendBatch: buffers too small for the item count");
@@ -692,7 +698,7 @@ Napi::Value JsStore::ArmNotify(const Napi::CallbackInfo& info) {
     ThrowInvalid(env, "armNotify before setNotify");
     return env.Undefined();
   }
-  if (info[1].ToBoolean()) notifier_->tsfn.Ref(env);
+  if (Flag(info[1])) notifier_->tsfn.Ref(env);
   else notifier_->tsfn.Unref(env);
   s->Arm(notifier_.get(), static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue()));
   return env.Undefined();
