@@ -377,3 +377,8 @@ export function native(): Binding {
   }
   return binding
 }
+
+/** BLAKE3 of `bytes` as lowercase hex, the form receipts and exports carry. */
+export function blake3Hex(bytes: Uint8Array): string {
+  return native().blake3(bytes).toString('hex')
+}

@@ -1,6 +1,6 @@
 import { NotFoundError } from '../errors.js'
 import type { StoredEvent } from '../event.js'
-import { native } from '../native.js'
+import { blake3Hex } from '../native.js'
 import { Store } from '../store.js'
 import { type AncestorWalk, checkLimit, walkChain } from './ancestors.js'
 import { ChainVerifier, type ChainReport } from './verify.js'
@@ -22,10 +22,6 @@ declare module '../store.js' {
     /** Recomputes every event's content hash and every chain link; O(events), paged reads. */
     verifyChain(): ChainReport
   }
-}
-
-function blake3Hex(bytes: Uint8Array): string {
-  return native().blake3(bytes).toString('hex')
 }
 
 Store.prototype.walkAncestorsOutcome = function <P>(this: Store, eventId: string, limit: number = Number.POSITIVE_INFINITY) {

@@ -4,7 +4,7 @@ import * as readline from 'node:readline'
 import type { Command } from 'commander'
 import { decodePayload } from '../../codec.js'
 import { type BatchItem, Coordinate, isCausewayError, type Store } from '../../index.js'
-import { native } from '../../native.js'
+import { blake3Hex } from '../../native.js'
 import { Exit, Failure, UsageError } from '../errors.js'
 import { parseKind } from '../kinds.js'
 import { count, print, printJson, table } from '../output.js'
@@ -121,7 +121,7 @@ class Importer {
       if (typeof line.payloadBytes !== 'string') throw new Failure(`line ${n}: payloadBytes must be base64 text`)
       const bytes = Buffer.from(line.payloadBytes, 'base64')
       if (typeof line.contentHash === 'string') {
-        if (native().blake3(bytes).toString('hex') !== line.contentHash) {
+        if (blake3Hex(bytes) !== line.contentHash) {
           throw new Failure(`line ${n}: payloadBytes do not hash to the line's contentHash: the export is damaged`)
         }
         contentHash = line.contentHash

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { ChainVerifier, type ChainReport } from '../../causal/verify.js'
 import { isCausewayError, Region, type Store, type StoredEvent } from '../../index.js'
-import { native } from '../../native.js'
+import { blake3Hex } from '../../native.js'
 import { Exit } from '../errors.js'
 import { print, printJson, table } from '../output.js'
 import { PAGE } from '../pages.js'
@@ -51,10 +51,6 @@ function scanFrames(store: Store, visit: (e: StoredEvent) => void, onProgress: (
   }
   damaged.sort((a, b) => (a.globalSequence < b.globalSequence ? -1 : 1))
   return { read, damaged }
-}
-
-function blake3Hex(bytes: Uint8Array): string {
-  return native().blake3(bytes).toString('hex')
 }
 
 function run(dir: string, json: boolean): VerifyReport {
