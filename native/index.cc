@@ -230,13 +230,19 @@ int64_t Index::FindIdempotency(const Digest& d) const {
 }
 
 int64_t Index::FindSequence(uint64_t seq) const {
-  Row lo = 0, hi = visible();
+  const Row n = visible();
+  const Row r = FirstRowFrom(seq, n);
+  if (r == n || sequence_[r] != seq) return -1;
+  return r;
+}
+
+Row Index::FirstRowFrom(uint64_t seq, Row n) const {
+  Row lo = 0, hi = n;
   while (lo < hi) {
     const Row mid = lo + (hi - lo) / 2;
     if (sequence_[mid] < seq) lo = mid + 1;
     else hi = mid;
   }
-  if (lo == visible() || sequence_[lo] != seq) return -1;
   return lo;
 }
 
@@ -325,13 +331,7 @@ std::vector<Row> Index::Query(const RegionFilter& f) const {
   } else if (candidates) {
     candidates->ForEachFrom(candidates->size(), f.after_sequence, seq_of, visit);
   } else {
-    Row lo = 0, hi = n;
-    while (lo < hi) {
-      const Row mid = lo + (hi - lo) / 2;
-      if (sequence_[mid] < f.after_sequence) lo = mid + 1;
-      else hi = mid;
-    }
-    for (Row r = lo; r < n; r++)
+    for (Row r = FirstRowFrom(f.after_sequence, n); r < n; r++)
       if (!visit(r)) break;
   }
   return out;

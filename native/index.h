@@ -207,7 +207,7 @@ class Index {
   // Frees the tables that growth replaced. REQUIRES: the reader lock held,
   // by a thread that has not yet read through the index under it (readers
   // are serialised by that lock, so none can hold a replaced table).
-  void Reclaim() { retired_.Reclaim(); }
+  void Reclaim() const { retired_.Reclaim(); }
 
  private:
   struct EntityState {
@@ -239,6 +239,8 @@ class Index {
   void IdGrow(size_t slots);
   static uint64_t IdHash(const uint8_t* id);
   bool MatchesEntity(uint32_t entity, const RegionFilter& f) const;
+  // The first of rows [0, n) whose sequence is >= seq (n when none).
+  Row FirstRowFrom(uint64_t seq, Row n) const;
 
   // Columns, one entry per row; rows [0, size_) written, [0, visible_) published.
   StableArray<uint64_t, 14> sequence_;
@@ -266,7 +268,7 @@ class Index {
 
   std::atomic<IdTable*> ids_{nullptr};
   size_t id_count_ = 0;  // writer only
-  RetireList retired_;   // tables replaced by growth, until Reclaim
+  mutable RetireList retired_;  // tables replaced by growth, until Reclaim (freeing is not a change readers see)
   IdResolver resolve_id_ = nullptr;
   void* resolve_ctx_ = nullptr;
 };

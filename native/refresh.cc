@@ -77,7 +77,7 @@ Status Store::Refresh(uint64_t* added) {
     durable_sequence_.store(next_seq);
     PublishEnd();  // the only writer of a read-only store's pair, under mu_
   }
-  for (uint64_t q = before; q < next_sequence_; q++) ring_.Publish(q);
+  if (next_sequence_ > before) ring_.PublishRange(before, next_sequence_ - before);
   *added = next_sequence_ > before ? next_sequence_ - before : 0;
   g.unlock();
   if (*added) NotifyListeners();

@@ -177,7 +177,7 @@ std::unique_lock<std::mutex> Store::ReadLock() const {
   std::unique_lock<std::mutex> g(mu_);
   // Readers are serialised by mu_ and this one has read nothing yet: no
   // reader holds a table the writer replaced, so they can go.
-  const_cast<Index&>(index_).Reclaim();
+  index_.Reclaim();
   return g;
 }
 
