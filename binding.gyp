@@ -18,7 +18,6 @@
         'native/crc32c.cc',
         'native/hash.cc',
         'native/fsutil.cc',
-        'native/platform.cc',
         'native/frame.cc',
         'native/segment.cc',
         'native/dir_lock.cc',
@@ -80,6 +79,14 @@
         },
       },
       'conditions': [
+        # The operating system's calls, behind native/platform.h.
+        [ 'OS=="win"', {
+          'sources': [ 'native/platform_win32.cc' ],
+          'defines': [ '_WIN32_WINNT=0x0A00', 'WINVER=0x0A00' ],
+          'libraries': [ '-lbcrypt' ],
+        }, {
+          'sources': [ 'native/platform_posix.cc' ],
+        }],
         [ 'target_arch=="x64" and OS!="win"', {
           'sources': [
             '<(blake3_dir)/blake3_sse2_x86-64_unix.S',

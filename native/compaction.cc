@@ -1,7 +1,5 @@
 #include "compaction.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cinttypes>
@@ -14,15 +12,11 @@
 #include "kill_point.h"
 #include "fsutil.h"
 #include "log_reader.h"
+#include "platform.h"
 #include "store.h"
 
 namespace causeway {
 namespace {
-
-bool Exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
 
 std::string CompactName(uint64_t first) { return Segment::FileName(first) + ".compact"; }
 
@@ -137,6 +131,7 @@ Status Store::LoadRetiredHeads() {
 
 Status Store::FinishCompaction() {
   const std::string& dir = options_.dir;
+  pending_compaction_ = {};
   std::string text;
   Status s = fsutil::ReadFile(dir + "/" + kCompactionMarker, &text);
   if (s.code() == Status::Code::kNotFound) {
@@ -157,12 +152,13 @@ Status Store::FinishCompaction() {
   Marker m;
   if (!ParseMarker(text, &m) || m.last < m.first)
     return Status::Corruption(std::string(kCompactionMarker) + " is unreadable: " + text.substr(0, 80));
-  if (options_.read_only) {
-    // Committed but not finished, and a reader changes no byte: it reads the
-    // new generation in place (the replacement instead of the first source,
-    // without the other sources); the next writable open finishes the job.
-    ro_compaction_ = {m.first, m.last, Exists(dir + "/" + CompactName(m.first)) ? CompactName(m.first) : std::string()};
-    if (ro_compaction_.replacement.empty()) {
+  const std::string compact = dir + "/" + CompactName(m.first);
+  const std::string first = dir + "/" + Segment::FileName(m.first);
+  // Committed but not finished: the new generation is read in place (the
+  // replacement instead of the first source, without the other sources).
+  auto read_in_place = [&]() {
+    pending_compaction_ = {m.first, m.last, fsutil::Exists(compact) ? CompactName(m.first) : std::string()};
+    if (pending_compaction_.replacement.empty()) {
       std::unique_ptr<Segment> seg;
       Status os = Segment::Open(dir, m.first, false, &seg);
       if (!os.ok() || seg->created_us() != m.created_us)
@@ -170,12 +166,19 @@ Status Store::FinishCompaction() {
                                   Segment::FileName(m.first) + " that is not on disk");
     }
     return Status::OK();
-  }
-  // Committed: roll forward.
-  const std::string compact = dir + "/" + CompactName(m.first);
-  const std::string first = dir + "/" + Segment::FileName(m.first);
-  if (Exists(compact)) {
-    if (::rename(compact.c_str(), first.c_str()) != 0) return Status::FromErrno("rename " + compact, errno);
+  };
+  // A reader changes no byte: the next writer finishes the job.
+  if (options_.read_only) return read_in_place();
+  // Another process holds a source where that blocks the step (Windows
+  // without POSIX semantics): not a failure; Compact, Close or the next open
+  // tries again.
+  auto in_use = [](const Status& st) { return platform::InUseByOther(st.sys_errno()); };
+
+  // Roll forward.
+  if (fsutil::Exists(compact)) {
+    Status r = fsutil::Rename(compact, first);
+    if (in_use(r)) return read_in_place();
+    CW_RETURN_IF_ERROR(r);
     CW_RETURN_IF_ERROR(fsutil::SyncDir(dir));
     KillPoint("compact:renamed");
   } else {
@@ -186,7 +189,9 @@ Status Store::FinishCompaction() {
                                 Segment::FileName(m.first) + " that is not on disk");
   }
   for (uint64_t id = m.first + 1; id <= m.last; id++) {
-    CW_RETURN_IF_ERROR(fsutil::RemoveFile(dir + "/" + Segment::FileName(id)));
+    Status r = fsutil::RemoveFile(dir + "/" + Segment::FileName(id));
+    if (in_use(r)) return read_in_place();
+    CW_RETURN_IF_ERROR(r);
     if (id == m.first + 1) KillPoint("compact:first-source-removed");
   }
   CW_RETURN_IF_ERROR(fsutil::SyncDir(dir));
@@ -201,6 +206,21 @@ Status Store::Compact(const CompactionPlan& plan, CompactionReport* report) {
   {
     std::lock_guard<std::mutex> g(mu_);
     CW_RETURN_IF_ERROR(CheckWritable());
+  }
+  if (pending_compaction_.last != 0) {
+    // The previous compaction's files first; its marker must go before a new one is written.
+    CW_RETURN_IF_ERROR(FinishPendingCompaction());
+    if (pending_compaction_.last != 0) {
+      std::lock_guard<std::mutex> g(mu_);
+      report->reason = "the previous compaction is not finished: another process still has segment " +
+                       Segment::FileName(pending_compaction_.first) + ".." + Segment::FileName(pending_compaction_.last) +
+                       " open";
+      report->segments_before = report->segments_after = segments_.size();
+      return Status::OK();
+    }
+  }
+  {
+    std::lock_guard<std::mutex> g(mu_);
     report->segments_before = segments_.size();
     for (const auto& seg : segments_)
       if (seg != active_ && seg->id() <= plan.up_to_segment) sources.push_back(seg);
@@ -336,37 +356,64 @@ Status Store::Compact(const CompactionPlan& plan, CompactionReport* report) {
     return failed;
   }
 
-  // Committed. Steps 4 and 5; a failure from here on is finished by the next open.
-  Status s = FinishCompaction();
-  // Appends pause here: the segments and the index are swapped under them.
-  WriterRole role(this);
-  std::lock_guard<std::mutex> g(mu_);
+  // Committed. The store moves to the new generation before steps 4 and 5,
+  // so it maps no source while they are renamed over and removed (Windows
+  // refuses both for a file mapped anywhere, without POSIX semantics).
+  sources.clear();
+  std::unique_ptr<Segment> opened;
+  Status s = Segment::OpenNamed(dir, CompactName(m.first), m.first, &opened);
+  std::shared_ptr<Segment> merged(opened.release());
+  {
+    // Appends pause here: the segments and the index are swapped under them.
+    WriterRole role(this);
+    std::lock_guard<std::mutex> g(mu_);
+    if (!s.ok()) {
+      Poison(s);
+      return Status::Poisoned("compaction committed but its replacement does not open (" + s.message() +
+                              "); reopen the store to complete it");
+    }
+    report->bytes_after = merged->size();
+    std::vector<std::shared_ptr<Segment>> next;
+    next.push_back(merged);
+    for (const auto& seg : segments_)
+      if (seg->id() > m.last) next.push_back(seg);
+    segments_.swap(next);
+    retired_keys_.swap(retired);
+    retired_heads_.swap(heads);
+    s = RebuildIndex();
+    if (!s.ok()) {
+      Poison(s);
+      return s;
+    }
+  }
+  // The old segments' mappings went with `next` (readers take mu_, so none
+  // is still reading them); a snapshot waits on compaction_mu_.
+  s = FinishPendingCompaction();
   if (!s.ok()) {
+    WriterRole role(this);
+    std::lock_guard<std::mutex> g(mu_);
     Poison(s);
     return Status::Poisoned("compaction committed but could not finish (" + s.message() +
                             "); reopen the store to complete it");
   }
-  std::unique_ptr<Segment> merged;
-  s = Segment::Open(dir, m.first, false, &merged);
-  if (!s.ok()) {
-    Poison(s);
-    return s;
-  }
-  report->bytes_after = merged->size();
-  std::vector<std::shared_ptr<Segment>> next;
-  next.emplace_back(merged.release());
-  for (const auto& seg : segments_)
-    if (seg->id() > m.last) next.push_back(seg);
-  segments_.swap(next);
-  retired_keys_.swap(retired);
-  retired_heads_.swap(heads);
-  s = RebuildIndex();
-  if (!s.ok()) Poison(s);
   report->performed = true;
+  std::lock_guard<std::mutex> g(mu_);
   report->segments_after = segments_.size();
   report->first_segment = m.first;
   report->last_segment = m.last;
-  return s;
+  return Status::OK();
+}
+
+Status Store::FinishPendingCompaction() {
+  CW_RETURN_IF_ERROR(FinishCompaction());
+  if (!pending_compaction_.replacement.empty()) return Status::OK();
+  // The replacement has its final name now: a snapshot links it by that name.
+  std::lock_guard<std::mutex> g(mu_);
+  for (const auto& seg : segments_) {
+    const std::string name = options_.dir + "/" + Segment::FileName(seg->id());
+    if (seg->path() != name) seg->SetPath(name);
+  }
+  return Status::OK();
 }
 
 Status Store::RebuildIndex() {

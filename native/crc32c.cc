@@ -4,6 +4,12 @@
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <nmmintrin.h>
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h>  // __cpuid; MSVC compiles SSE4.2 intrinsics without a target attribute
+#define CW_TARGET_SSE42
+#else
+#define CW_TARGET_SSE42 __attribute__((target("sse4.2")))
+#endif
 #define CW_CRC_X86 1
 #elif defined(__aarch64__) && defined(__linux__)
 #include <arm_acle.h>
@@ -35,7 +41,7 @@ const Tables& GetTables() {
 }
 
 #if CW_CRC_X86
-__attribute__((target("sse4.2"))) uint32_t ExtendSse42(uint32_t crc, const uint8_t* p, size_t n) {
+CW_TARGET_SSE42 uint32_t ExtendSse42(uint32_t crc, const uint8_t* p, size_t n) {
   uint64_t c = ~crc;
   while (n >= 8) {
     uint64_t v;
@@ -67,13 +73,25 @@ __attribute__((target("+crc"))) uint32_t ExtendArm(uint32_t crc, const uint8_t* 
 
 using ExtendFn = uint32_t (*)(uint32_t, const uint8_t*, size_t);
 
+#if CW_CRC_X86
+bool HasSse42() {
+#if defined(_MSC_VER) && !defined(__clang__)
+  int info[4];
+  __cpuid(info, 1);
+  return (info[2] & (1 << 20)) != 0;  // CPUID.1:ECX bit 20
+#else
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("sse4.2");
+#endif
+}
+#endif
+
 struct Dispatch {
   ExtendFn fn = ExtendPortable;
   const char* name = "portable";
   Dispatch() {
 #if CW_CRC_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("sse4.2")) {
+    if (HasSse42()) {
       fn = ExtendSse42;
       name = "sse4.2";
     }

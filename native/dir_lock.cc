@@ -1,12 +1,10 @@
 #include "dir_lock.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <map>
 #include <mutex>
+
+#include "platform.h"
 
 namespace causeway {
 namespace {
@@ -35,42 +33,43 @@ Status DirLock::Acquire(const std::string& dir, bool exclusive) {
       reg[dir] += 1;
       dir_ = dir;
       exclusive_ = false;
-      fd_ = -2;
+      held_ = true;
       return Status::OK();
     }
     std::string path = dir + "/LOCK";
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) return Status::FromErrno("open " + path, errno);
+    platform::File fd;
+    if (int err = platform::OpenFile(path, platform::OpenMode::kOpenOrCreate, &fd); err != 0)
+      return Status::FromErrno("open " + path, err);
 #ifdef CAUSEWAY_CANARY_NO_LOCK
-    if (false) {  // planted bug (reliability canary): no flock, only the in-process registry
+    if (int err = 0; false) {  // planted bug (reliability canary): no flock, only the in-process registry
 #else
-    if (::flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
+    if (int err = platform::LockExclusive(fd); err != 0) {
 #endif
-      int err = errno;
-      ::close(fd);
+      platform::CloseFile(fd);
       if (err == EWOULDBLOCK)
         return Status::Locked("the store at " + dir + " is locked by another process");
       return Status::FromErrno("flock " + path, err);
     }
-    if (exclusive) reg[dir] = -1;
-    else reg[dir] += 1;
+    reg[dir] = -1;
     fd_ = fd;
   }
   dir_ = dir;
-  exclusive_ = exclusive;
+  exclusive_ = true;
+  held_ = true;
   return Status::OK();
 }
 
 void DirLock::Release() {
-  if (fd_ == -1) return;
+  if (!held_) return;
   std::lock_guard<std::mutex> g(g_registry_mu);
   auto& reg = Registry();
   auto it = reg.find(dir_);
   if (it != reg.end()) {
     if (exclusive_ || --it->second <= 0) reg.erase(it);
   }
-  if (fd_ >= 0) ::close(fd_);  // closing the descriptor drops the flock
-  fd_ = -1;
+  platform::CloseFile(fd_);  // closing the file drops the lock
+  fd_ = platform::kNoFile;
+  held_ = false;
 }
 
 }  // namespace causeway

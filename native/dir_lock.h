@@ -1,10 +1,11 @@
-// Single writer per directory: an flock on "<dir>/LOCK" held for the store's
+// Single writer per directory: an exclusive lock (flock, LockFileEx) on "<dir>/LOCK" held for the store's
 // life, plus a process-wide registry of locked directories, because a lock
 // held by this process does not stop this process from taking it again.
 #pragma once
 
 #include <string>
 
+#include "platform.h"
 #include "status.h"
 
 namespace causeway {
@@ -23,7 +24,8 @@ class DirLock {
 
  private:
   std::string dir_;
-  int fd_ = -1;  // -1: not held; -2: held without a file (reader)
+  bool held_ = false;
+  platform::File fd_ = platform::kNoFile;  // the LOCK file (writers only)
   bool exclusive_ = false;
 };
 

@@ -115,8 +115,10 @@ bool LoadFooter(const Segment& seg, uint32_t slot, uint64_t next_sequence, Index
   const Frontier& f = seg.frontier();
   if (f.state != kFrontierSealed || seg.size() < f.end + kHeader) return false;
   const uint8_t* p = seg.data() + f.end;
-  const uint64_t avail = seg.size() - f.end;
-  if (std::memcmp(p, kMagic, 8) != 0 || LoadLE<uint64_t>(p + 16) != avail) return false;
+  // Usually the footer runs to the end of the file. On Windows a segment
+  // another process maps cannot be cut at sealing, and keeps zeros after it.
+  const uint64_t avail = LoadLE<uint64_t>(p + 16);
+  if (std::memcmp(p, kMagic, 8) != 0 || avail < kHeader || avail > seg.size() - f.end) return false;
   if (LoadLE<uint32_t>(p + 8) != crc32c::Mask(crc32c::Value(p + 16, avail - 16))) return false;
   const uint64_t frames = LoadLE<uint64_t>(p + 24);
   const uint32_t name_count = LoadLE<uint32_t>(p + 32);

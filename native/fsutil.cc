@@ -1,112 +1,100 @@
 #include "fsutil.h"
 
-#include "platform.h"
-
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
-#include <climits>
-#include <cstdlib>
+
+#include "platform.h"
 
 namespace causeway::fsutil {
 
 Status SyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::FromErrno("open directory " + dir, errno);
 #ifdef CAUSEWAY_CANARY_NO_DIR_FSYNC
   int rc = 0;  // planted bug (reliability canary): the directory entry is never made durable
 #else
-  int rc = platform::SyncFile(fd, true);
+  int rc = platform::SyncDir(dir);
 #endif
-  ::close(fd);
   if (rc != 0) return Status::FromErrno("fsync directory " + dir, rc);
   return Status::OK();
 }
 
 Status EnsureDir(const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST) {
-    struct stat st;
-    if (::stat(dir.c_str(), &st) != 0) return Status::FromErrno("stat " + dir, errno);
-    if (!S_ISDIR(st.st_mode)) return Status::InvalidArgument(dir + " exists and is not a directory");
-    return Status::OK();
-  }
-  return Status::FromErrno("mkdir " + dir, errno);
+  int rc = platform::MakeDir(dir);
+  if (rc != 0 && rc != EEXIST) return Status::FromErrno("mkdir " + dir, rc);
+  platform::PathKind kind;
+  if (int err = platform::GetPathKind(dir, &kind); err != 0) return Status::FromErrno("stat " + dir, err);
+  if (kind != platform::PathKind::kDirectory) return Status::InvalidArgument(dir + " exists and is not a directory");
+  return Status::OK();
 }
 
 Status ListDir(const std::string& dir, std::vector<std::string>* names) {
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return Status::FromErrno("opendir " + dir, errno);
-  names->clear();
-  while (struct dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names->push_back(std::move(n));
-  }
-  ::closedir(d);
+  if (int rc = platform::ListDir(dir, names); rc != 0) return Status::FromErrno("opendir " + dir, rc);
   return Status::OK();
 }
 
 Status RealPath(const std::string& path, std::string* out) {
-  char buf[PATH_MAX];
-  if (!::realpath(path.c_str(), buf)) return Status::FromErrno("realpath " + path, errno);
-  *out = buf;
+  if (int rc = platform::RealPath(path, out); rc != 0) return Status::FromErrno("realpath " + path, rc);
   return Status::OK();
 }
 
 Status RemoveFile(const std::string& path) {
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return Status::FromErrno("unlink " + path, errno);
+  int rc = platform::RemoveFile(path);
+  if (rc != 0 && rc != ENOENT) return Status::FromErrno("unlink " + path, rc);
+  return Status::OK();
+}
+
+Status Rename(const std::string& from, const std::string& to) {
+  if (int rc = platform::Rename(from, to); rc != 0) return Status::FromErrno("rename " + from + " to " + to, rc);
+  return Status::OK();
+}
+
+bool Exists(const std::string& path) {
+  platform::PathKind kind;
+  return platform::GetPathKind(path, &kind) == 0 && kind != platform::PathKind::kNone;
+}
+
+Status WriteFile(const std::string& path, const void* data, size_t n, bool must_be_new) {
+  platform::File f;
+  int rc = platform::OpenFile(path, must_be_new ? platform::OpenMode::kCreateNew : platform::OpenMode::kCreate, &f);
+  if (rc != 0) return Status::FromErrno("create " + path, rc);
+  if ((rc = platform::WriteAll(f, data, n)) != 0) {
+    platform::CloseFile(f);
+    platform::RemoveFile(path);
+    return Status::FromErrno("write " + path, rc);
+  }
+  if ((rc = platform::SyncFile(f, true)) != 0) {
+    platform::CloseFile(f);
+    platform::RemoveFile(path);
+    return Status::FromErrno("fsync " + path, rc);
+  }
+  platform::CloseFile(f);
   return Status::OK();
 }
 
 Status WriteFileAtomic(const std::string& dir, const std::string& name, const std::string& data) {
-  std::string tmp = dir + "/" + name + ".tmp";
-  std::string dst = dir + "/" + name;
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno("open " + tmp, errno);
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Status::FromErrno("write " + tmp, err);
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (int err = platform::SyncFile(fd, true); err != 0) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return Status::FromErrno("fsync " + tmp, err);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), dst.c_str()) != 0) return Status::FromErrno("rename " + tmp, errno);
+  const std::string tmp = dir + "/" + name + ".tmp";
+  CW_RETURN_IF_ERROR(WriteFile(tmp, data.data(), data.size(), false));
+  CW_RETURN_IF_ERROR(Rename(tmp, dir + "/" + name));
   return SyncDir(dir);
 }
 
 Status ReadFile(const std::string& path, std::string* out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return Status::NotFound(path);
-    return Status::FromErrno("open " + path, errno);
+  platform::File f;
+  int rc = platform::OpenFile(path, platform::OpenMode::kRead, &f);
+  if (rc != 0) {
+    if (rc == ENOENT) return Status::NotFound(path);
+    return Status::FromErrno("open " + path, rc);
   }
   out->clear();
   char buf[65536];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return Status::FromErrno("read " + path, err);
+    size_t got = 0;
+    if ((rc = platform::Read(f, buf, sizeof buf, &got)) != 0) {
+      platform::CloseFile(f);
+      return Status::FromErrno("read " + path, rc);
     }
-    if (n == 0) break;
-    out->append(buf, static_cast<size_t>(n));
+    if (got == 0) break;
+    out->append(buf, got);
   }
-  ::close(fd);
+  platform::CloseFile(f);
   return Status::OK();
 }
 

@@ -1,6 +1,8 @@
-// Small POSIX helpers shared by the segment, lock and store code.
+// File helpers shared by the segment, lock and store code, on platform.h's calls,
+// returning Status (with the path in the message).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -16,7 +18,14 @@ Status EnsureDir(const std::string& dir);
 Status ListDir(const std::string& dir, std::vector<std::string>* names);
 // Canonical absolute path (realpath); the directory must exist.
 Status RealPath(const std::string& path, std::string* out);
+// Ok when it does not exist.
 Status RemoveFile(const std::string& path);
+// Replaces `to` when it exists.
+Status Rename(const std::string& from, const std::string& to);
+bool Exists(const std::string& path);
+// Creates `path` (must_be_new: refused when it exists; otherwise emptied),
+// writes `data` and fsyncs it; removes it again on failure.
+Status WriteFile(const std::string& path, const void* data, size_t n, bool must_be_new);
 // Write `data` to `path` via "<path>.tmp", fsync, rename, fsync(dir).
 Status WriteFileAtomic(const std::string& dir, const std::string& name, const std::string& data);
 // Read a whole file; NotFound when it does not exist.

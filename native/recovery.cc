@@ -10,6 +10,8 @@
 //    a torn tail: written but never synced, so never acknowledged as durable.
 //    A writable open cuts it off; batches left without their end frame go with it.
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "checkpoint.h"
@@ -29,7 +31,7 @@ std::string Where(const Segment& s, uint64_t offset) {
 
 Status Store::Recover(bool use_checkpoint) {
   const bool writable = !options_.read_only;
-  ro_compaction_ = {};
+  pending_compaction_ = {};
   CW_RETURN_IF_ERROR(FinishCompaction());
   CW_RETURN_IF_ERROR(LoadRetiredKeys());
   CW_RETURN_IF_ERROR(LoadRetiredHeads());
@@ -39,8 +41,8 @@ Status Store::Recover(bool use_checkpoint) {
   for (const auto& n : names) {
     uint64_t id;
     if (Segment::ParseFileName(n, &id)) {
-      // A reader of an unfinished compaction skips the sources it replaced.
-      if (ro_compaction_.last && id > ro_compaction_.first && id <= ro_compaction_.last) continue;
+      // An unfinished compaction (read-only, or waiting on another process): its replacement stands for its sources.
+      if (pending_compaction_.last && id > pending_compaction_.first && id <= pending_compaction_.last) continue;
       ids.push_back(id);
     } else if (writable && n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0) {
       // A segment or file whose creation never reached its rename.
@@ -57,8 +59,8 @@ Status Store::Recover(bool use_checkpoint) {
   std::vector<std::shared_ptr<Segment>> segs;
   for (size_t i = 0; i < ids.size(); i++) {
     std::unique_ptr<Segment> seg;
-    if (ids[i] == ro_compaction_.first && !ro_compaction_.replacement.empty())
-      CW_RETURN_IF_ERROR(Segment::OpenNamed(options_.dir, ro_compaction_.replacement, ids[i], &seg));
+    if (ids[i] == pending_compaction_.first && !pending_compaction_.replacement.empty())
+      CW_RETURN_IF_ERROR(Segment::OpenNamed(options_.dir, pending_compaction_.replacement, ids[i], &seg));
     else
       CW_RETURN_IF_ERROR(Segment::Open(options_.dir, ids[i], writable && i + 1 == ids.size(), &seg));
     segs.emplace_back(seg.release());
@@ -261,10 +263,17 @@ Status Store::PrepareActive(uint64_t last_id, uint64_t next_sequence) {
     if (!untouched) {
       // Cut to the last committed frame, then grow back with fresh
       // preallocated (zero-reading) space: no stale byte survives past the cut.
-      CW_RETURN_IF_ERROR(s.Resize(write_pos_));
+      Status cut = s.Resize(write_pos_);
+      if (cut.sys_errno() == EBUSY) {
+        // Windows, while another process maps the file: no cut, but the
+        // same bytes, zeros from the last committed frame on.
+        std::memset(s.mutable_data() + write_pos_, 0, s.size() - write_pos_);
+        cut = Status::OK();
+      }
+      CW_RETURN_IF_ERROR(cut);
       CW_RETURN_IF_ERROR(s.Sync(SyncMode::kAll));
       uint64_t cap = std::max<uint64_t>(options_.segment_max_bytes, write_pos_);
-      CW_RETURN_IF_ERROR(s.Resize(cap));
+      if (s.size() < cap) CW_RETURN_IF_ERROR(s.Resize(cap));
       s.WriteFrontier(write_pos_, next_sequence, kFrontierOpen);
       CW_RETURN_IF_ERROR(s.Sync(SyncMode::kAll));
     }

@@ -21,7 +21,7 @@ Status Store::Refresh(uint64_t* added) {
   for (const auto& n : names) {
     uint64_t id;
     if (!Segment::ParseFileName(n, &id)) continue;
-    if (ro_compaction_.last && id > ro_compaction_.first && id <= ro_compaction_.last) continue;
+    if (pending_compaction_.last && id > pending_compaction_.first && id <= pending_compaction_.last) continue;
     ids.push_back(id);
   }
   std::sort(ids.begin(), ids.end());

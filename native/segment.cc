@@ -1,10 +1,5 @@
 #include "segment.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -30,8 +25,8 @@ uint32_t SlotCrc(const uint8_t* slot) { return crc32c::Mask(crc32c::Value(slot, 
 }  // namespace
 
 Segment::~Segment() {
-  if (map_) ::munmap(map_, size_);
-  if (fd_ >= 0) ::close(fd_);
+  platform::Unmap(map_, size_);
+  platform::CloseFile(fd_);
 }
 
 std::string Segment::FileName(uint64_t id) {
@@ -54,10 +49,10 @@ bool Segment::ParseFileName(const std::string& name, uint64_t* id) {
 }
 
 Status Segment::Map(bool writable) {
-  int prot = PROT_READ | (writable ? PROT_WRITE : 0);
-  void* p = ::mmap(nullptr, size_, prot, MAP_SHARED, fd_, 0);
-  if (p == MAP_FAILED) return Status::FromErrno("mmap " + path_, errno);
-  map_ = static_cast<uint8_t*>(p);
+  if (int rc = platform::MapFile(fd_, size_, writable, &map_); rc != 0) {
+    map_ = nullptr;
+    return Status::FromErrno("mmap " + path_, rc);
+  }
   return Status::OK();
 }
 
@@ -74,16 +69,19 @@ Status Segment::CreateNamed(const std::string& dir, const std::string& file_name
   s->writable_ = true;
   s->path_ = dir + "/" + file_name;
   std::string tmp = s->path_ + ".tmp";
-  s->fd_ = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (s->fd_ < 0) return Status::FromErrno("create " + tmp, errno);
-  int rc = platform::Preallocate(s->fd_, capacity);
+  int rc = platform::OpenFile(tmp, platform::OpenMode::kCreate, &s->fd_);
+  if (rc != 0) return Status::FromErrno("create " + tmp, rc);
+  rc = platform::Preallocate(s->fd_, capacity);
   if (rc != 0) {
+    platform::CloseFile(s->fd_);
+    s->fd_ = platform::kNoFile;
     fsutil::RemoveFile(tmp);
     return Status::FromErrno("preallocate " + std::to_string(capacity) + " bytes for " + tmp, rc);
   }
   s->size_ = capacity;
   Status st = s->Map(true);
   if (!st.ok()) {
+    s.reset();  // closed before the removal: Windows removes no open file of ours
     fsutil::RemoveFile(tmp);
     return st;
   }
@@ -99,9 +97,10 @@ Status Segment::CreateNamed(const std::string& dir, const std::string& file_name
   s->frontier_ = Frontier{0, kSegmentHeaderSize, base_sequence, kFrontierOpen};
   s->WriteFrontier(kSegmentHeaderSize, base_sequence, kFrontierOpen);
   st = s->Sync(SyncMode::kAll);
-  if (st.ok() && ::rename(tmp.c_str(), s->path_.c_str()) != 0) st = Status::FromErrno("rename " + tmp, errno);
+  if (st.ok()) st = fsutil::Rename(tmp, s->path_);
   if (st.ok()) st = fsutil::SyncDir(dir);
   if (!st.ok()) {
+    s.reset();
     fsutil::RemoveFile(tmp);
     return st;
   }
@@ -123,20 +122,23 @@ Status Segment::OpenPath(const std::string& path, uint64_t id, bool writable, st
   s->id_ = id;
   s->writable_ = writable;
   s->path_ = path;
-  s->fd_ = ::open(s->path_.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-  if (s->fd_ < 0) return Status::FromErrno("open " + s->path_, errno);
-  struct stat st;
-  if (::fstat(s->fd_, &st) != 0) return Status::FromErrno("stat " + s->path_, errno);
-  if (static_cast<uint64_t>(st.st_size) < kSegmentHeaderSize)
+  int rc = platform::OpenFile(s->path_, writable ? platform::OpenMode::kReadWrite : platform::OpenMode::kRead, &s->fd_);
+  if (rc != 0) {
+    s->fd_ = platform::kNoFile;
+    return Status::FromErrno("open " + s->path_, rc);
+  }
+  uint64_t file_size = 0;
+  if ((rc = platform::FileSize(s->fd_, &file_size)) != 0) return Status::FromErrno("stat " + s->path_, rc);
+  if (file_size < kSegmentHeaderSize)
     return Status::Corruption("segment " + s->path_ + " offset 0: file shorter than its header (" +
-                              std::to_string(st.st_size) + " bytes)");
-  s->size_ = static_cast<uint64_t>(st.st_size);
+                              std::to_string(file_size) + " bytes)");
+  s->size_ = file_size;
   CW_RETURN_IF_ERROR(s->Map(writable));
   if (!writable) {
     // A read-only mapping outlives its descriptor; keeping no fd per sealed
     // segment keeps the store inside the process's descriptor budget.
-    ::close(s->fd_);
-    s->fd_ = -1;
+    platform::CloseFile(s->fd_);
+    s->fd_ = platform::kNoFile;
   }
   const uint8_t* h = s->map_;
   if (std::memcmp(h, kSegmentMagic, 8) != 0)
@@ -187,15 +189,24 @@ void Segment::WriteFrontier(uint64_t end, uint64_t next_sequence, uint32_t state
 }
 
 Status Segment::Sync(SyncMode mode) {
-  if (fd_ < 0) return Status::OK();
-  // Dirty MAP_SHARED pages live in the page cache, which fdatasync writes back.
-  int rc = platform::SyncFile(fd_, mode == SyncMode::kAll);
+  if (fd_ == platform::kNoFile) return Status::OK();
+  const bool metadata = mode == SyncMode::kAll;
+  int rc;
+  if (platform::kSyncUsesMapping) {
+    // Windows syncs through the mapping: Resize must not move it meanwhile.
+    std::lock_guard<std::mutex> g(map_mu_);
+    rc = platform::SyncMapped(fd_, map_, size_, metadata);
+  } else {
+    // The file alone: an fdatasync under map_mu_ would stall the writer's
+    // Prefault and ReleaseWritten for its whole length.
+    rc = platform::SyncFile(fd_, metadata);
+  }
   if (rc != 0) return Status::FromErrno("fdatasync " + path_, rc);
   return Status::OK();
 }
 
 namespace {
-const uint64_t kPage = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+const uint64_t kPage = platform::PageSize();
 }  // namespace
 
 void Segment::Prefault(uint64_t from, uint64_t to) {
@@ -227,18 +238,19 @@ void Segment::CopyOut(uint64_t off, uint64_t n, uint8_t* dst) const {
 }
 
 Status Segment::Resize(uint64_t bytes) {
-  if (!writable_ || fd_ < 0) return Status::InvalidArgument("resize of a read-only segment");
-  if (bytes < size_) {
-    if (::ftruncate(fd_, static_cast<off_t>(bytes)) != 0) return Status::FromErrno("truncate " + path_, errno);
-  } else if (bytes > size_) {
-    int rc = platform::Preallocate(fd_, bytes);
-    if (rc != 0) return Status::FromErrno("preallocate " + path_, rc);
-  }
+  if (!writable_ || fd_ == platform::kNoFile) return Status::InvalidArgument("resize of a read-only segment");
   std::lock_guard<std::mutex> g(map_mu_);
-  ::munmap(map_, size_);
+  // Unmapped first: Windows changes no size of a file with a view mapped.
+  platform::Unmap(map_, size_);
   map_ = nullptr;
-  size_ = bytes;
-  return Map(true);
+  int rc = 0;
+  if (bytes < size_) rc = platform::SetFileSize(fd_, bytes);
+  else if (bytes > size_) rc = platform::Preallocate(fd_, bytes);
+  if (rc == 0) size_ = bytes;
+  // Mapped again even after a failure (at the old size), so the segment stays readable.
+  Status mapped = Map(true);
+  if (rc != 0) return Status::FromErrno((bytes < size_ ? "truncate " : "preallocate ") + path_, rc);
+  return mapped;
 }
 
 }  // namespace causeway

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "format.h"
+#include "platform.h"
 #include "status.h"
 
 namespace causeway {
@@ -51,6 +52,8 @@ class Segment {
   uint64_t base_sequence() const { return base_sequence_; }
   int64_t created_us() const { return created_us_; }
   const std::string& path() const { return path_; }
+  // The file was renamed (a compaction replacement moving to its final name).
+  void SetPath(std::string path) { path_ = std::move(path); }
   // Mapped bytes: [0, size()) are readable; the writer may store into [128, size()).
   uint64_t size() const { return size_; }
   const uint8_t* data() const { return map_; }
@@ -89,7 +92,7 @@ class Segment {
   void ReadFrontier();
 
   std::string path_;
-  int fd_ = -1;
+  platform::File fd_ = platform::kNoFile;
   uint8_t* map_ = nullptr;
   uint64_t size_ = 0;
   uint64_t id_ = 0;

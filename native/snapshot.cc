@@ -7,11 +7,7 @@
 //     store changes its newest segment in place), retired keys/heads copied.
 //  3. fsync the copy, rename it to <dest>, fsync the parent. A snapshot killed
 //     at any step leaves either no <dest> or a complete one.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <algorithm>
 
 #include "compaction.h"
 #include "fsutil.h"
@@ -22,38 +18,14 @@
 namespace causeway {
 namespace {
 
-std::string Parent(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-// Writes bytes to a new file and fsyncs it.
-Status WriteWhole(const std::string& path, const uint8_t* data, size_t n) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno("create " + path, errno);
-  size_t off = 0;
-  while (off < n) {
-    ssize_t w = ::write(fd, data + off, n - off);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return Status::FromErrno("write " + path, err);
-    }
-    off += static_cast<size_t>(w);
-  }
-  int err = platform::SyncFile(fd, true);
-  ::close(fd);
-  return err == 0 ? Status::OK() : Status::FromErrno("fsync " + path, err);
-}
+using platform::Parent;
 
 Status CopyIfExists(const std::string& from_dir, const std::string& to_dir, const char* name) {
   std::string data;
   Status s = fsutil::ReadFile(from_dir + "/" + name, &data);
   if (s.code() == Status::Code::kNotFound) return Status::OK();
   CW_RETURN_IF_ERROR(s);
-  return WriteWhole(to_dir + "/" + name, reinterpret_cast<const uint8_t*>(data.data()), data.size());
+  return fsutil::WriteFile(to_dir + "/" + name, data.data(), data.size(), true);
 }
 
 }  // namespace
@@ -76,17 +48,17 @@ Status Store::Snapshot(const std::string& dest, SnapshotReport* report) {
       next_seq = synced_next_seq_;
     }
   }
-  struct stat st;
-  if (::stat(dest.c_str(), &st) == 0) {
+  if (fsutil::Exists(dest)) {
     std::vector<std::string> names;
     CW_RETURN_IF_ERROR(fsutil::ListDir(dest, &names));
     if (!names.empty()) return Status::InvalidArgument("snapshot destination " + dest + " exists and is not empty");
-    if (::rmdir(dest.c_str()) != 0) return Status::FromErrno("rmdir " + dest, errno);
+    if (int rc = platform::RemoveDir(dest); rc != 0) return Status::FromErrno("rmdir " + dest, rc);
   }
   // A snapshot killed earlier left its temporary directory: clear it.
   {
     const std::string parent = Parent(dest);
-    const std::string prefix = dest.substr(dest.find_last_of('/') + 1) + ".tmp-";
+    const size_t sep = dest.find_last_of(platform::kPathSeparators);
+    const std::string prefix = dest.substr(sep == std::string::npos ? 0 : sep + 1) + ".tmp-";
     std::vector<std::string> names;
     if (fsutil::ListDir(parent, &names).ok()) {
       for (const auto& n : names) {
@@ -94,20 +66,20 @@ Status Store::Snapshot(const std::string& dest, SnapshotReport* report) {
         std::vector<std::string> inner;
         if (fsutil::ListDir(parent + "/" + n, &inner).ok())
           for (const auto& f : inner) fsutil::RemoveFile(parent + "/" + n + "/" + f);
-        ::rmdir((parent + "/" + n).c_str());
+        platform::RemoveDir(parent + "/" + n);
       }
     }
   }
-  const std::string tmp = dest + ".tmp-" + std::to_string(::getpid());
-  if (::mkdir(tmp.c_str(), 0755) != 0) return Status::FromErrno("mkdir " + tmp, errno);
+  const std::string tmp = dest + ".tmp-" + std::to_string(platform::ProcessId());
+  if (int rc = platform::MakeDir(tmp); rc != 0) return Status::FromErrno("mkdir " + tmp, rc);
   Status s;
   for (size_t i = 0; s.ok() && i + 1 < segs.size(); i++) {
     const Segment& seg = *segs[i];
     const std::string name = Segment::FileName(seg.id());
-    if (::link(seg.path().c_str(), (tmp + "/" + name).c_str()) == 0) {
+    if (platform::HardLink(seg.path(), tmp + "/" + name) == 0) {
       report->linked++;
     } else {
-      s = WriteWhole(tmp + "/" + name, seg.data(), seg.frontier().end);
+      s = fsutil::WriteFile(tmp + "/" + name, seg.data(), seg.frontier().end, true);
       report->copied++;
     }
     report->bytes += seg.frontier().end;
@@ -136,13 +108,13 @@ Status Store::Snapshot(const std::string& dest, SnapshotReport* report) {
   if (s.ok()) s = CopyIfExists(options_.dir, tmp, kRetiredKeysName);
   if (s.ok()) s = CopyIfExists(options_.dir, tmp, kRetiredHeadsName);
   if (s.ok()) s = fsutil::SyncDir(tmp);
-  if (s.ok() && ::rename(tmp.c_str(), dest.c_str()) != 0) s = Status::FromErrno("rename " + tmp, errno);
+  if (s.ok()) s = fsutil::Rename(tmp, dest);
   if (s.ok()) s = fsutil::SyncDir(Parent(dest));
   if (!s.ok()) {
     std::vector<std::string> names;
     if (fsutil::ListDir(tmp, &names).ok())
       for (const auto& n : names) fsutil::RemoveFile(tmp + "/" + n);
-    ::rmdir(tmp.c_str());
+    platform::RemoveDir(tmp);
     return s;
   }
   KillPoint("snapshot:renamed");

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <new>
 
@@ -95,6 +96,13 @@ Status Store::Close() {
     }
     active_.reset();
     segments_.clear();
+  }
+  {
+    // A compaction that had to wait for another process (Windows without
+    // POSIX semantics) is finished now that this store maps nothing, or by
+    // the next open; either way nothing is lost, so its failure is not ours.
+    std::lock_guard<std::mutex> cg(compaction_mu_);
+    if (pending_compaction_.last != 0 && !options_.read_only) (void)FinishCompaction();
   }
   lock_.Release();
   return result;
@@ -621,6 +629,9 @@ Status Store::SealActive() {
   if (s.ok()) {
     seg.WriteFrontier(write_pos_, next_sequence_, kFrontierSealed);
     s = seg.Resize(write_pos_ + footer.size());
+    // Windows refuses to cut a file another process maps (a read-only store
+    // following this one): it keeps its zero tail after the footer (FORMAT.md).
+    if (s.sys_errno() == EBUSY) s = Status::OK();
   }
   if (s.ok()) s = seg.Sync(SyncMode::kAll);
   return s;

@@ -222,7 +222,13 @@ class Store {
   explicit Store(StoreOptions o) : options_(std::move(o)), ring_(options_.subscriber_capacity) {}
 
   Status Recover(bool use_checkpoint = true);
-  Status FinishCompaction();      // open-time roll forward / back of a compaction
+  // Rolls a committed compaction forward (or an uncommitted one back); at
+  // open, after Compact swapped in the replacement, and at Close. Leaves
+  // pending_compaction_ set when it must wait (see there).
+  Status FinishCompaction();
+  // FinishCompaction for a writer whose segments_ already hold the
+  // replacement: it also gives the replacement's Segment its final path.
+  Status FinishPendingCompaction();
   Status RebuildIndex();          // REQUIRES: mu_ held
   Status LoadRetiredKeys();
   Status LoadRetiredHeads();
@@ -289,11 +295,17 @@ class Store {
   std::atomic<bool> poisoned_{false};                // poison_ is set: lets the writer check without mu_
   RetiredKeys retired_keys_;                         // the writer's; swapped with the role and mu_
   RetiredHeads retired_heads_;                       // the same
-  // Read-only view of a committed, unfinished compaction (see FinishCompaction).
-  struct {
+  // A committed compaction whose files are not yet in their final place: a
+  // read-only store never moves them, and a writer waits while another
+  // process still has a source open or mapped where that blocks renaming
+  // over it or removing it (Windows without POSIX-semantics rename and
+  // delete, as under Wine or before Windows 10 1809). The store then reads
+  // the committed layout in place: the replacement (under its .compact name
+  // until renamed) stands for sources first..last. last == 0: none pending.
+  struct PendingCompaction {
     uint64_t first = 0, last = 0;
     std::string replacement;  // "<first>.cwseg.compact" when not yet renamed
-  } ro_compaction_;
+  } pending_compaction_;      // changed only under compaction_mu_ or before the store is shared
   std::mutex compaction_mu_;                         // one compaction or snapshot at a time; before mu_
   uint64_t recovered_torn_bytes_ = 0;
   bool opened_from_checkpoint_ = false;

@@ -16,6 +16,11 @@
 //                                             --if-toolchain: do nothing when that GCC is missing.
 //                                             The load check runs the binary in an arm64 Node under
 //                                             qemu-aarch64 when CAUSEWAY_ARM64_NODE names one.
+//   node scripts/prebuild.mjs --cross win32-x64 [--if-toolchain]
+//                                             the same for win32-x64 with Debian's MinGW-w64 GCC
+//                                             into build-win32/; the load check runs it in a
+//                                             Windows Node under Wine when CAUSEWAY_WIN32_NODE
+//                                             names one (node.exe).
 //   node scripts/prebuild.mjs --verify [linux-x64-glibc,darwin-arm64,...] [--max-glibc 2.28]
 //                                             check that prebuilds/ holds exactly these targets
 //                                             (default: RELEASE_TARGETS, what a release ships)
@@ -148,29 +153,52 @@ function compilerOf(buildDir = 'build', fallback = null) {
  * Loads a binary in a fresh Node process: it must register and hash. `node`
  * is a command line (a foreign-arch Node goes behind qemu); null skips it.
  */
-function checkLoads(file, node = [process.execPath]) {
+function checkLoads(file, node = [process.execPath], env = process.env) {
   const script = `
     const b = require(${JSON.stringify(file)})
     if (typeof b.NativeStore !== 'function' || b.crc32c(Buffer.from('123456789')) !== 0xe3069283) process.exit(3)
     console.log(b.crc32cImplementation)`
-  const r = spawnSync(node[0], [...node.slice(1), '-e', script], { encoding: 'utf8' })
-  if (r.status !== 0) fail(`${file} does not load in ${node.join(' ')}:\n${r.stderr}`)
-  return r.stdout.trim()
+  // Output goes to files, not pipes: a Windows Node under Wine cannot write to a pipe.
+  const out = path.join(scratch, 'load.out')
+  const err = path.join(scratch, 'load.err')
+  const fds = [fs.openSync(out, 'w'), fs.openSync(err, 'w')]
+  const r = spawnSync(node[0], [...node.slice(1), '-e', script], { stdio: ['ignore', fds[0], fds[1]], env })
+  fds.forEach((fd) => fs.closeSync(fd))
+  if (r.status !== 0) fail(`${file} does not load in ${node.join(' ')}:\n${fs.readFileSync(err, 'utf8')}`)
+  return fs.readFileSync(out, 'utf8').trim()
 }
 
-/** Cross targets: linux-arm64 (glibc) from a Debian x64 host. */
+/** Cross targets from a Debian x64 host: linux-arm64 (glibc) and win32-x64 (MinGW-w64). */
 const CROSS = {
   'linux-arm64': {
     platform: 'linux',
     arch: 'arm64',
     libc: 'glibc',
     gxx: 'aarch64-linux-gnu-g++',
+    apt: 'g++-aarch64-linux-gnu',
     strip: 'aarch64-linux-gnu-strip',
     objdump: 'aarch64-linux-gnu-objdump',
     toolchainFile: 'scripts/aarch64-linux-gnu.cmake',
     buildDir: 'build-arm64',
+    built: 'Release/causeway.node',
     // Runs an arm64 Node under user-mode emulation against Debian's arm64 libraries.
     node: () => (process.env.CAUSEWAY_ARM64_NODE ? ['qemu-aarch64', '-L', '/usr/aarch64-linux-gnu', process.env.CAUSEWAY_ARM64_NODE] : null),
+  },
+  'win32-x64': {
+    platform: 'win32',
+    arch: 'x64',
+    libc: null,
+    gxx: 'x86_64-w64-mingw32-g++-posix',
+    apt: 'g++-mingw-w64-x86-64-posix',
+    strip: 'x86_64-w64-mingw32-strip',
+    objdump: null,
+    toolchainFile: 'scripts/x86_64-w64-mingw32.cmake',
+    buildDir: 'build-win32',
+    // A DLL is a CMake "runtime" output: not under Release/ when cross-built.
+    built: 'causeway.node',
+    // A Windows Node under Wine, in the prefix CAUSEWAY_WINEPREFIX names.
+    node: () => (process.env.CAUSEWAY_WIN32_NODE ? ['wine', process.env.CAUSEWAY_WIN32_NODE] : null),
+    env: () => ({ ...process.env, WINEDEBUG: '-all', ...(process.env.CAUSEWAY_WINEPREFIX ? { WINEPREFIX: process.env.CAUSEWAY_WINEPREFIX } : {}) }),
   },
 }
 
@@ -225,14 +253,14 @@ if (cross && spawnSync(cross.gxx, ['--version']).status !== 0) {
   if (args.ifToolchain) {
     // No stale binary from an earlier build may ship in its place.
     fs.rmSync(path.join(root, 'prebuilds', args.cross), { recursive: true, force: true })
-    console.log(`prebuild: no ${cross.gxx} on PATH, so no ${args.cross} binary (apt-get install g++-aarch64-linux-gnu)`)
+    console.log(`prebuild: no ${cross.gxx} on PATH, so no ${args.cross} binary (apt-get install ${cross.apt})`)
     process.exit(0)
   }
-  fail(`${cross.gxx} is not on PATH (apt-get install g++-aarch64-linux-gnu)`)
+  fail(`${cross.gxx} is not on PATH (apt-get install ${cross.apt})`)
 }
 const buildDir = cross ? cross.buildDir : 'build'
 if (args.build) cross ? crossBuild(cross) : build()
-const built = path.join(root, buildDir, 'Release/causeway.node')
+const built = path.join(root, buildDir, cross ? cross.built : 'Release/causeway.node')
 if (!fs.existsSync(built)) fail(`${path.relative(root, built)} is missing: run npm run build:native first`)
 checkNoMarchNative(buildDir)
 
@@ -249,7 +277,7 @@ const candidate = path.join(scratch, 'causeway.node')
 fs.copyFileSync(built, candidate)
 // Symbols for debugging stay in build/; the shipped copy keeps only what the
 // dynamic linker needs (dynamic symbols and version references survive).
-if (platform === 'linux') execFileSync(cross ? cross.strip : 'strip', ['--strip-unneeded', candidate])
+if (platform === 'linux' || cross?.platform === 'win32') execFileSync(cross ? cross.strip : 'strip', ['--strip-unneeded', candidate])
 else if (platform === 'darwin') execFileSync('strip', ['-x', candidate])
 
 const floors = platform === 'linux' ? elfFloors(candidate, cross ? cross.objdump : 'objdump') : { glibc: null, glibcxx: null, undefinedSyms: null }
@@ -258,7 +286,7 @@ if (libc === 'glibc' && args.maxGlibc && floors.glibc && cmp(floors.glibc, args.
   fail(`the binary needs glibc ${floors.glibc}, above the allowed floor ${args.maxGlibc} (build in an older container)`)
 }
 const loader = cross ? cross.node() : [process.execPath]
-const crc32c = loader ? checkLoads(candidate, loader) : null
+const crc32c = loader ? checkLoads(candidate, loader, cross?.env ? cross.env() : process.env) : null
 fs.mkdirSync(outDir, { recursive: true })
 fs.copyFileSync(candidate, outFile)
 

