@@ -11,7 +11,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { arm64Node, arm64Unavailable, qemuArm64 } from './cross.js'
+import { arm64Node, arm64Unavailable, qemuArm64, win32Node, win32Unavailable, wineEnv, wineRun } from './cross.js'
 import { repoRoot } from './helpers.js'
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
@@ -32,6 +32,9 @@ const timings: Record<string, number> = {}
 // linux-arm64 is cross-compiled into the package and checked under qemu when this machine can.
 const noArm64 = arm64Unavailable()
 const ARM64 = 'prebuilds/linux-arm64/causeway.napi.glibc.node'
+// So is win32-x64 (MinGW-w64), checked in a Windows Node under Wine.
+const noWin32 = win32Unavailable()
+const WIN32 = 'prebuilds/win32-x64/causeway.napi.node'
 
 function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): SpawnSyncReturns<string> {
   return spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, encoding: 'utf8', maxBuffer: 64 << 20 })
@@ -76,6 +79,11 @@ beforeAll(() => {
     const crossEnv = noArm64 ? process.env : { ...process.env, CAUSEWAY_ARM64_NODE: arm64Node() }
     timed('prebuild linux-arm64', () =>
       ok(run(process.execPath, ['scripts/prebuild.mjs', '--cross', 'linux-arm64', '--if-toolchain'], { cwd: repoRoot, env: crossEnv }), 'prebuild --cross'),
+    )
+    // The third: win32-x64, its load check in a Windows Node under Wine.
+    const winEnv = noWin32 ? process.env : { ...wineEnv(), CAUSEWAY_WIN32_NODE: win32Node(), CAUSEWAY_WINEPREFIX: wineEnv().WINEPREFIX }
+    timed('prebuild win32-x64', () =>
+      ok(run(process.execPath, ['scripts/prebuild.mjs', '--cross', 'win32-x64', '--if-toolchain'], { cwd: repoRoot, env: winEnv }), 'prebuild --cross win32-x64'),
     )
     timed('npm pack', () =>
       ok(run(npm, ['pack', '--ignore-scripts', '--pack-destination', work, '--loglevel=error'], { cwd: repoRoot }), 'npm pack'),
@@ -122,14 +130,19 @@ const SMOKE = `
   console.log(JSON.stringify({ found, chain: chain.map((e) => e.eventId).sort(), ids: ids.sort(), hasWalk, loaded }))
 `
 
-function smoke(kind: 'esm' | 'cjs', cwd: string, env: NodeJS.ProcessEnv, node: string[] = [process.execPath]) {
+type Runner = (cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }) => SpawnSyncReturns<string>
+
+/** A Windows program under Wine, through wineRun (output through files, not pipes). */
+const underWine: Runner = (cmd, args, opts) => wineRun([cmd, ...args], opts) as SpawnSyncReturns<string>
+
+function smoke(kind: 'esm' | 'cjs', cwd: string, env: NodeJS.ProcessEnv, node: string[] = [process.execPath], runner: Runner = run) {
   const file = path.join(cwd, kind === 'esm' ? 'smoke.mjs' : 'smoke.cjs')
   const head =
     kind === 'esm'
       ? `import { Store, Coordinate, EventKind, Region } from 'causeway'\nimport fs from 'node:fs'\nimport os from 'node:os'\nimport path from 'node:path'\n`
       : `const { Store, Coordinate, EventKind, Region } = require('causeway')\nconst fs = require('node:fs'), os = require('node:os'), path = require('node:path')\n`
   fs.writeFileSync(file, head + SMOKE)
-  const out = ok(run(node[0]!, [...node.slice(1), file], { cwd, env }), `smoke (${kind}, ${node.join(' ')})`)
+  const out = ok(runner(node[0]!, [...node.slice(1), file], { cwd, env }), `smoke (${kind}, ${node.join(' ')})`)
   return JSON.parse(out.trim().split('\n').pop()!) as {
     found: number[]
     chain: string[]
@@ -145,7 +158,7 @@ describe('the packed package', () => {
     // The steps this test takes in place of npm's lifecycle are the package's own.
     const scripts = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).scripts
     expect(scripts).toMatchObject({
-      prepack: 'node scripts/prebuild.mjs && node scripts/prebuild.mjs --cross linux-arm64 --if-toolchain',
+      prepack: 'node scripts/prebuild.mjs && node scripts/prebuild.mjs --cross linux-arm64 --if-toolchain && node scripts/prebuild.mjs --cross win32-x64 --if-toolchain',
       install: 'node scripts/install.mjs',
     })
     const bin = `prebuilds/${tuple}/${binaryName}`
@@ -224,6 +237,26 @@ describe('the packed package', () => {
       expect(r.loaded.filter((f) => f.includes(`${path.sep}causeway${path.sep}`))).toEqual([fs.realpathSync(path.join(pkgDir, ARM64))])
     }
     console.log(`prebuild linux-arm64: ${bytes.length} bytes, glibc >= ${meta.glibc}, GLIBCXX >= ${meta.glibcxx}, crc32c ${meta.builtWith.crc32c}`)
+  })
+
+  it.skipIf(noWin32 !== null)(`installed with --ignore-scripts, loads on win32-x64 (a Windows Node under Wine)${noWin32 ? `: skipped, ${noWin32}` : ''}`, () => {
+    expect(tarballFiles()).toEqual(expect.arrayContaining([WIN32, WIN32.replace(/\.node$/, '.json')]))
+    const pkgDir = path.join(app, 'node_modules/causeway')
+    const meta = JSON.parse(fs.readFileSync(path.join(pkgDir, WIN32.replace(/\.node$/, '.json')), 'utf8'))
+    const bytes = fs.readFileSync(path.join(pkgDir, WIN32))
+    expect(meta).toMatchObject({ platform: 'win32', arch: 'x64', libc: null, napi: 8, bytes: bytes.length })
+    expect(meta.sha256).toBe(createHash('sha256').update(bytes).digest('hex'))
+    expect(bytes.subarray(0, 2).toString()).toBe('MZ')
+    const node = [win32Node()]
+    expect(ok(underWine(node[0]!, ['-p', 'process.platform + "-" + process.arch'], { cwd: app }), 'win32 node').trim()).toBe('win32-x64')
+    for (const kind of ['esm', 'cjs'] as const) {
+      const r = timed(`smoke ${kind} win32`, () => smoke(kind, app, {}, node, underWine))
+      expect(r.found).toEqual([0, 1, 2])
+      expect(r.chain).toEqual(r.ids)
+      // Windows names the loaded module by its Windows path (Z:\... under Wine).
+      expect(r.loaded.filter((f) => /[\\/]causeway[\\/]/.test(f)).map((f) => f.split(/[\\/]/).slice(-3).join('/'))).toEqual([WIN32])
+    }
+    console.log(`prebuild win32-x64: ${bytes.length} bytes, ${meta.builtWith.compiler}, crc32c ${meta.builtWith.crc32c}`)
   })
 
   it('gives ESM and CommonJS consumers the same declarations, each through its own condition', () => {

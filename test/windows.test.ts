@@ -10,7 +10,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { win32Node, win32Unavailable, wineEnv, wineRun } from './cross.js'
+import { win32Node, win32Unavailable, wineRun } from './cross.js'
 
 const repoRoot = path.join(__dirname, '..')
 const noWin32 = win32Unavailable()
@@ -18,19 +18,27 @@ const noWin32 = win32Unavailable()
 describe.skipIf(noWin32 !== null)(`the engine on win32-x64 (MinGW-w64 build, Wine)${noWin32 ? `: skipped, ${noWin32}` : ''}`, () => {
   it('cross-builds, loads, and keeps every event through sealing, compaction, snapshot and a kill with another process holding the files', () => {
     const node = win32Node()
-    const env = { ...wineEnv(), CAUSEWAY_WIN32_NODE: node, CAUSEWAY_WINEPREFIX: wineEnv().WINEPREFIX }
-    // prebuild's own load check runs the binary in the Windows Node.
-    const built = spawnSync(process.execPath, ['scripts/prebuild.mjs', '--cross', 'win32-x64'], { cwd: repoRoot, env, encoding: 'utf8' })
+    // Its own build directory: the package test cross-builds build-win32/ for prebuilds/ meanwhile.
+    const build = path.join(repoRoot, 'build/native-tests-win32')
+    const cmakeJs = path.join(repoRoot, 'node_modules/cmake-js/bin/cmake-js')
+    const toolchain = path.join(repoRoot, 'scripts/x86_64-w64-mingw32.cmake')
+    const built = spawnSync(process.execPath, [cmakeJs, 'compile', '--log-level', 'warn', '--out', build, '--arch', 'x64', `--CDCMAKE_TOOLCHAIN_FILE=${toolchain}`], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    })
     expect(built.status, `${built.stdout}\n${built.stderr}`).toBe(0)
-    expect(built.stdout).toMatch(/prebuilds\/win32-x64\/causeway\.napi\.node .*crc32c (sse4\.2|portable)/)
-    const bin = path.join(repoRoot, 'prebuilds/win32-x64/causeway.napi.node')
+    const bin = path.join(build, 'causeway.node')
     expect(fs.readFileSync(bin).subarray(0, 2).toString()).toBe('MZ') // a PE image, not a host binary
 
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'causeway-win32-'))
     try {
-      const r = wineRun([node, 'test/windows/engine.cjs', path.join(repoRoot, 'dist/cjs/index.js'), work], {
+      // Where the loader looks when CAUSEWAY_PREBUILD names a directory.
+      const pkg = path.join(work, 'pkg')
+      fs.mkdirSync(path.join(pkg, 'prebuilds/win32-x64'), { recursive: true })
+      fs.copyFileSync(bin, path.join(pkg, 'prebuilds/win32-x64/causeway.napi.node'))
+      const r = wineRun([node, 'test/windows/engine.cjs', path.join(repoRoot, 'dist/cjs/index.js'), path.join(work, 'stores')], {
         cwd: repoRoot,
-        env: { CAUSEWAY_PREBUILD: repoRoot, PREBUILDS_ONLY: '1' },
+        env: { CAUSEWAY_PREBUILD: pkg, PREBUILDS_ONLY: '1' },
       })
       expect(r.status, `engine.cjs under Wine failed:\n${r.stdout}\n${r.stderr}`).toBe(0)
       const found = JSON.parse(r.stdout.trim().split('\n').pop()!)
