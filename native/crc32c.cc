@@ -8,7 +8,7 @@
 #include <intrin.h>  // __cpuid; MSVC compiles SSE4.2 intrinsics without a target attribute
 #define CW_TARGET_SSE42
 #else
-#define CW_TARGET_SSE42 __attribute__((target("sse4.2")))
+#define CW_TARGET_SSE42 __attribute__((target("sse4.2,crc32")))
 #endif
 #define CW_CRC_X86 1
 #elif defined(__aarch64__) && defined(__linux__)

