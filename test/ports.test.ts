@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest'
 import { zigCompiler } from './cross.js'
 import { repoRoot } from './helpers.js'
 
-const require = createRequire(import.meta.url)
+const require = createRequire(path.join(repoRoot, 'package.json'))
 const supported = process.platform === 'linux' && process.arch === 'x64'
 
 /** The sources CMakeLists.txt compiles into the addon on a POSIX system, and BLAKE3's for the architecture. */
