@@ -10,10 +10,16 @@
 //     flag 0x10 and the original content hash, so hash chains still link.
 //  3. Write "compaction.marker" (first and last source id, the replacement's
 //     creation stamp and end sequence) atomically: the commit point.
-//  4. Rename the replacement over the first source; unlink the others.
+//  4. Swap the replacement (mapped under its .compact name) into the store
+//     and drop the sources' mappings; then rename the replacement over the
+//     first source and unlink the others.
 //  5. Remove the marker.
 // Open with a marker finishes steps 4-5 (roll forward); open with a
-// ".compact" file and no marker deletes it (roll back).
+// ".compact" file and no marker deletes it (roll back). Where another
+// process holds a source and the system refuses to rename over or unlink it
+// (Windows without POSIX semantics), step 4 waits: the store reads the
+// committed layout in place (pending_compaction_), and the next Compact,
+// Close or open tries again.
 #pragma once
 
 #include <cstdint>
