@@ -30,6 +30,8 @@
         'native/snapshot.cc',
         'native/refresh.cc',
         'native/footer.cc',
+        'native/cond_var.cc',
+        'native/glibc_floor.cc',
         # The Node-API layer.
         'native/js_addon.cc',
         'native/js_store.cc',

@@ -41,6 +41,14 @@ int FileSize(File f, uint64_t* out);
 // Cuts or extends (with zeros) the file to `bytes`. EBUSY on Windows while
 // any view of the file is mapped.
 int SetFileSize(File f, uint64_t bytes);
+// Whether SetFileSize may answer EBUSY because another process maps the
+// file (Windows only): the callers that can keep an uncut file check this,
+// so an EBUSY anywhere else stays an error.
+#if defined(_WIN32)
+constexpr bool kResizeBlockedByMappings = true;
+#else
+constexpr bool kResizeBlockedByMappings = false;
+#endif
 // Gives f real blocks for [0, bytes) and a size of at least `bytes`, so a
 // later store through a mapping cannot hit a hole on a full disk (SIGBUS):
 // posix_fallocate on Linux; F_PREALLOCATE then ftruncate on macOS;

@@ -15,11 +15,37 @@
 #include <cstring>
 
 #include <sys/random.h>  // getrandom (Linux), getentropy (macOS)
+#if defined(__linux__)
+#include <sys/syscall.h>  // SYS_newfstatat
+#endif
 
 namespace causeway::platform {
 namespace {
 
 int Fd(File f) { return static_cast<int>(f); }
+
+// stat and fstat. glibc 2.33 turned them into exported functions (symbol
+// version GLIBC_2.33); before, its headers made them calls to __xstat. On
+// 64-bit Linux glibc's struct stat is the kernel's, and glibc 2.33 itself
+// fills it with the newfstatat system call, which is what this does too,
+// so the binary keeps loading on glibc 2.28 (glibc_floor.cc says why).
+// Only where that layout is known to match: x86_64 and aarch64.
+#if defined(__GLIBC__) && defined(SYS_newfstatat) && (defined(__x86_64__) || defined(__aarch64__))
+#if defined(__x86_64__)
+static_assert(sizeof(struct stat) == 144, "glibc's struct stat is not the kernel's");
+#else
+static_assert(sizeof(struct stat) == 128, "glibc's struct stat is not the kernel's");
+#endif
+int StatPath(const char* path, struct stat* st) {
+  return ::syscall(SYS_newfstatat, AT_FDCWD, path, st, 0) == 0 ? 0 : errno;
+}
+int StatFd(int fd, struct stat* st) {
+  return ::syscall(SYS_newfstatat, fd, "", st, AT_EMPTY_PATH) == 0 ? 0 : errno;
+}
+#else
+int StatPath(const char* path, struct stat* st) { return ::stat(path, st) == 0 ? 0 : errno; }
+int StatFd(int fd, struct stat* st) { return ::fstat(fd, st) == 0 ? 0 : errno; }
+#endif
 
 }  // namespace
 
@@ -44,7 +70,7 @@ void CloseFile(File f) {
 
 int FileSize(File f, uint64_t* out) {
   struct stat st;
-  if (::fstat(Fd(f), &st) != 0) return errno;
+  if (int err = StatFd(Fd(f), &st)) return err;
   *out = static_cast<uint64_t>(st.st_size);
   return 0;
 }
@@ -58,7 +84,7 @@ int Preallocate(File f, uint64_t bytes) {
   // Contiguous first, then any blocks; F_PEOFPOSMODE counts from the
   // allocated end, so only the missing blocks are asked for.
   struct stat st;
-  if (::fstat(Fd(f), &st) != 0) return errno;
+  if (int err = StatFd(Fd(f), &st)) return err;
   if (static_cast<uint64_t>(st.st_size) < bytes) {
     fstore_t fs;
     std::memset(&fs, 0, sizeof fs);
@@ -206,8 +232,8 @@ int HardLink(const std::string& existing, const std::string& link) {
 
 int GetPathKind(const std::string& path, PathKind* out) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno != ENOENT && errno != ENOTDIR) return errno;
+  if (int err = StatPath(path.c_str(), &st)) {
+    if (err != ENOENT && err != ENOTDIR) return err;
     *out = PathKind::kNone;
     return 0;
   }

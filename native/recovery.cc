@@ -18,6 +18,7 @@
 #include "footer.h"
 #include "fsutil.h"
 #include "log_reader.h"
+#include "platform.h"
 #include "store.h"
 
 namespace causeway {
@@ -264,7 +265,7 @@ Status Store::PrepareActive(uint64_t last_id, uint64_t next_sequence) {
       // Cut to the last committed frame, then grow back with fresh
       // preallocated (zero-reading) space: no stale byte survives past the cut.
       Status cut = s.Resize(write_pos_);
-      if (cut.sys_errno() == EBUSY) {
+      if (platform::kResizeBlockedByMappings && cut.sys_errno() == EBUSY) {
         // Windows, while another process maps the file: no cut, but the
         // same bytes, zeros from the last committed frame on.
         std::memset(s.mutable_data() + write_pos_, 0, s.size() - write_pos_);

@@ -248,9 +248,12 @@ Status Segment::Resize(uint64_t bytes) {
   else if (bytes > size_) rc = platform::Preallocate(fd_, bytes);
   if (rc == 0) size_ = bytes;
   // Mapped again even after a failure (at the old size), so the segment stays readable.
+  // A failed map comes first: callers that accept a refused resize (EBUSY on
+  // Windows) must never go on with no mapping.
   Status mapped = Map(true);
+  if (!mapped.ok()) return mapped;
   if (rc != 0) return Status::FromErrno((bytes < size_ ? "truncate " : "preallocate ") + path_, rc);
-  return mapped;
+  return Status::OK();
 }
 
 }  // namespace causeway

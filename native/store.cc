@@ -77,7 +77,7 @@ Status Store::Close() {
     std::lock_guard<std::mutex> g(mu_);
     stop_flusher_ = true;
   }
-  flush_cv_.notify_all();
+  flush_cv_.NotifyAll();
   if (flusher_.joinable()) flusher_.join();
   Status result;
   {
@@ -308,7 +308,7 @@ void Store::NoteAppended() {
   if (!flush_requested_.load(std::memory_order_relaxed) &&
       next_sequence_ - durable_sequence_.load(std::memory_order_relaxed) >= options_.sync_every_events) {
     flush_requested_.store(true, std::memory_order_relaxed);
-    flush_cv_.notify_one();
+    flush_cv_.NotifyOne();
   }
 }
 
@@ -631,7 +631,7 @@ Status Store::SealActive() {
     s = seg.Resize(write_pos_ + footer.size());
     // Windows refuses to cut a file another process maps (a read-only store
     // following this one): it keeps its zero tail after the footer (FORMAT.md).
-    if (s.sys_errno() == EBUSY) s = Status::OK();
+    if (platform::kResizeBlockedByMappings && s.sys_errno() == EBUSY) s = Status::OK();
   }
   if (s.ok()) s = seg.Sync(SyncMode::kAll);
   return s;
@@ -676,13 +676,8 @@ Status Store::Roll() {
   return Status::OK();
 }
 
-// A timed wait, not condition_variable::wait(): that one is versioned
-// GLIBCXX_3.4.30 in GCC 12's libstdc++, which would raise the libstdc++ the
-// prebuilt binary needs; wait_until is inline (pthread_cond_clockwait).
 // Callers loop on their condition, so the timeout only costs a re-check.
-void Store::WaitSyncDone(std::unique_lock<std::mutex>& g) {
-  sync_done_cv_.wait_until(g, std::chrono::steady_clock::now() + std::chrono::seconds(1));
-}
+void Store::WaitSyncDone(std::unique_lock<std::mutex>& g) { sync_done_cv_.WaitFor(g, 1000); }
 
 Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
   std::unique_lock<std::mutex> g(mu_);
@@ -729,7 +724,7 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
   g.lock();
   syncing_ = false;
   syncs_++;
-  sync_done_cv_.notify_all();
+  sync_done_cv_.NotifyAll();
   if (!s.ok()) {
     // fsyncgate: after a failed fsync the kernel may have dropped the dirty
     // pages, so a retry could "succeed" without the data. Fail stop.
@@ -772,8 +767,13 @@ Status Store::WaitDurable(uint64_t sequence) { return SyncNow(sequence + 1, fals
 void Store::FlusherLoop() {
   std::unique_lock<std::mutex> g(mu_);
   while (!stop_flusher_) {
-    flush_cv_.wait_for(g, std::chrono::milliseconds(std::max<uint32_t>(1, options_.sync_every_ms)),
-                       [&] { return stop_flusher_ || flush_requested_.load(std::memory_order_relaxed); });
+    // Until asked or sync_every_ms has passed; a spurious wake-up waits out the rest.
+    const uint32_t every = std::max<uint32_t>(1, options_.sync_every_ms);
+    const uint64_t deadline = MonotonicMillis() + every;
+    for (uint64_t now = MonotonicMillis(); now < deadline; now = MonotonicMillis()) {
+      if (stop_flusher_ || flush_requested_.load(std::memory_order_relaxed)) break;
+      flush_cv_.WaitFor(g, static_cast<uint32_t>(deadline - now));
+    }
     if (stop_flusher_) break;
     if (!poison_.ok()) break;
     if (options_.sync_mode == SyncMode::kNone) {

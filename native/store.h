@@ -12,7 +12,6 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -23,6 +22,7 @@
 #include <vector>
 
 #include "compaction.h"
+#include "cond_var.h"
 #include "dir_lock.h"
 #include "format.h"
 #include "footer.h"
@@ -329,9 +329,9 @@ class Store {
   // the active segment's synced offset, recorded_end_ the frontier its header
   // records (one sync behind at most).
   bool syncing_ = false;                    // GUARDED_BY(mu_): a SyncNow is between capture and result
-  std::condition_variable sync_done_cv_;   // with mu_: a sync ended (or the store closed)
+  CondVar sync_done_cv_;               // with mu_: a sync ended (or the store closed)
   void WaitSyncDone(std::unique_lock<std::mutex>& g);  // REQUIRES: g holds mu_
-  std::condition_variable flush_cv_;   // wakes the flusher (with mu_)
+  CondVar flush_cv_;                   // wakes the flusher (with mu_)
   std::atomic<uint64_t> durable_sequence_{0};  // stored under mu_; the writer reads it for receipts
   uint64_t synced_end_ = kSegmentHeaderSize;    // GUARDED_BY(mu_)
   uint64_t synced_next_seq_ = 0;                // GUARDED_BY(mu_)

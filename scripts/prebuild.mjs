@@ -10,6 +10,7 @@
 //   node scripts/prebuild.mjs                 build with cmake-js (incremental), check, copy
 //   node scripts/prebuild.mjs --no-build      check and copy build/Release/causeway.node as it is
 //   node scripts/prebuild.mjs --max-glibc 2.28  ... and fail if the binary needs a newer glibc
+//                                             (default for every glibc build: NODE_FLOOR below)
 //   node scripts/prebuild.mjs --cross linux-arm64 [--if-toolchain]
 //                                             cross-compile for linux-arm64 (glibc) with Debian's
 //                                             aarch64-linux-gnu GCC into build-arm64/, check, copy;
@@ -21,6 +22,9 @@
 //                                             into build-win32/; the load check runs it in a
 //                                             Windows Node under Wine when CAUSEWAY_WIN32_NODE
 //                                             names one (node.exe).
+//   node scripts/prebuild.mjs ... --core-tests  also build the C++ core tests (core_test) in the same
+//                                             build tree, which the addon's core objects are shared with
+//                                             (test/native.test.ts runs them; never shipped)
 //   node scripts/prebuild.mjs --verify [linux-x64-glibc,darwin-arm64,...] [--max-glibc 2.28]
 //                                             check that prebuilds/ holds exactly these targets
 //                                             (default: RELEASE_TARGETS, what a release ships)
@@ -42,6 +46,13 @@ const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
 const napiVersion = pkg.binary.napi_versions[0]
 
 /** What a release ships: the jobs of .github/workflows/release.yml. */
+/**
+ * Node 20's own Linux floor (its binaries are built on RHEL 8: glibc 2.28,
+ * GCC 8's libstdc++). A glibc binary needing more would refuse to load on a
+ * system where Node 20 runs, so no build above it is put in prebuilds/.
+ */
+const NODE_FLOOR = { glibc: '2.28', glibcxx: '3.4.25', cxxabi: '1.3.11' }
+
 const RELEASE_TARGETS = [
   'linux-x64-glibc',
   'linux-arm64-glibc',
@@ -58,13 +69,14 @@ function fail(msg) {
 }
 
 function parseArgs(argv) {
-  const o = { build: true, maxGlibc: null, verify: null, cross: null, ifToolchain: false }
+  const o = { build: true, maxGlibc: NODE_FLOOR.glibc, verify: null, cross: null, ifToolchain: false, coreTests: false }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     if (a === '--no-build') o.build = false
     else if (a === '--max-glibc') o.maxGlibc = argv[++i]
     else if (a === '--cross') o.cross = argv[++i]
     else if (a === '--if-toolchain') o.ifToolchain = true
+    else if (a === '--core-tests') o.coreTests = true
     else if (a === '--verify') o.verify = argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i].split(',').filter(Boolean) : RELEASE_TARGETS
     else fail(`unknown argument ${a}`)
   }
@@ -110,7 +122,7 @@ function elfFloors(file, objdump = 'objdump') {
     .split('\n')
     .filter((l) => l.includes('*UND*'))
     .map((l) => l.trim().split(/\s+/).pop())
-  return { glibc: maxVersion(versions('GLIBC')), glibcxx: maxVersion(versions('GLIBCXX')), undefinedSyms }
+  return { glibc: maxVersion(versions('GLIBC')), glibcxx: maxVersion(versions('GLIBCXX')), cxxabi: maxVersion(versions('CXXABI')), undefinedSyms }
 }
 
 /** Node-API functions named node_api_* arrived with Node-API 9 or later; napi_* are all <= 8. */
@@ -218,6 +230,39 @@ function build() {
   if (r.status !== 0) fail('cmake-js compile failed')
 }
 
+/** core_test in a configured build tree: the option turned on, then that one target built. */
+function buildCoreTests(dir) {
+  const tree = path.join(root, dir)
+  for (const args of [['-S', root, '-B', tree, '-DCAUSEWAY_NATIVE_TESTS=ON'], ['--build', tree, '--target', 'core_test', '-j', '2']]) {
+    const r = spawnSync('cmake', args, { cwd: root, stdio: 'inherit' })
+    if (r.status !== 0) fail(`cmake ${args.join(' ')} failed`)
+  }
+}
+
+/** Holds `<dir>.lock` until this process exits; waits while another live process holds it. */
+function lockBuildDir(dir) {
+  const lock = path.join(root, `${dir}.lock`)
+  const sleep = new Int32Array(new SharedArrayBuffer(4))
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' })
+      process.on('exit', () => fs.rmSync(lock, { force: true }))
+      return
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e
+    }
+    let holder = NaN
+    try {
+      holder = Number(fs.readFileSync(lock, 'utf8'))
+      process.kill(holder, 0)
+    } catch (e) {
+      // A holder that died (or a lock file not yet written): take it over.
+      if (e.code === 'ESRCH' || Number.isNaN(holder)) fs.rmSync(lock, { force: true })
+    }
+    Atomics.wait(sleep, 0, 0, 250)
+  }
+}
+
 function verify(targets, maxGlibc) {
   const dir = path.join(root, 'prebuilds')
   const found = []
@@ -232,6 +277,9 @@ function verify(targets, maxGlibc) {
       if (m.napi !== napiVersion) fail(`prebuilds/${tuple}/${f} was built for Node-API ${m.napi}, package.json pins ${napiVersion}`)
       if (m.version !== pkg.version) fail(`prebuilds/${tuple}/${f} was built for causeway ${m.version}, this is ${pkg.version}`)
       if (maxGlibc && m.glibc && cmp(m.glibc, maxGlibc) > 0) fail(`prebuilds/${tuple}/${f} needs glibc ${m.glibc}, above ${maxGlibc}`)
+      for (const lib of ['glibcxx', 'cxxabi']) {
+        if (m[lib] && cmp(m[lib], NODE_FLOOR[lib]) > 0) fail(`prebuilds/${tuple}/${f} needs ${lib.toUpperCase()}_${m[lib]}, above ${NODE_FLOOR[lib]}`)
+      }
       found.push(targetName(m.platform, m.arch, m.libc))
     }
   }
@@ -259,7 +307,11 @@ if (cross && spawnSync(cross.gxx, ['--version']).status !== 0) {
   fail(`${cross.gxx} is not on PATH (apt-get install ${cross.apt})`)
 }
 const buildDir = cross ? cross.buildDir : 'build'
+// Test files may run this for the same target at once (the package test and
+// the Windows test both want build-win32/): one at a time per build tree.
+lockBuildDir(buildDir)
 if (args.build) cross ? crossBuild(cross) : build()
+if (args.coreTests) buildCoreTests(buildDir)
 const built = path.join(root, buildDir, cross ? cross.built : 'Release/causeway.node')
 if (!fs.existsSync(built)) fail(`${path.relative(root, built)} is missing: run npm run build:native first`)
 checkNoMarchNative(buildDir)
@@ -280,10 +332,15 @@ fs.copyFileSync(built, candidate)
 if (platform === 'linux' || cross?.platform === 'win32') execFileSync(cross ? cross.strip : 'strip', ['--strip-unneeded', candidate])
 else if (platform === 'darwin') execFileSync('strip', ['-x', candidate])
 
-const floors = platform === 'linux' ? elfFloors(candidate, cross ? cross.objdump : 'objdump') : { glibc: null, glibcxx: null, undefinedSyms: null }
+const floors = platform === 'linux' ? elfFloors(candidate, cross ? cross.objdump : 'objdump') : { glibc: null, glibcxx: null, cxxabi: null, undefinedSyms: null }
 checkNapiImports(candidate, floors.undefinedSyms)
 if (libc === 'glibc' && args.maxGlibc && floors.glibc && cmp(floors.glibc, args.maxGlibc) > 0) {
-  fail(`the binary needs glibc ${floors.glibc}, above the allowed floor ${args.maxGlibc} (build in an older container)`)
+  fail(`the binary needs glibc ${floors.glibc}, above the allowed floor ${args.maxGlibc} (see native/glibc_floor.cc, or build in an older container)`)
+}
+for (const lib of ['glibcxx', 'cxxabi']) {
+  if (libc === 'glibc' && floors[lib] && cmp(floors[lib], NODE_FLOOR[lib]) > 0) {
+    fail(`the binary needs ${lib.toUpperCase()}_${floors[lib]}, above Node 20's ${NODE_FLOOR[lib]} (see native/glibc_floor.cc)`)
+  }
 }
 const loader = cross ? cross.node() : [process.execPath]
 const crc32c = loader ? checkLoads(candidate, loader, cross?.env ? cross.env() : process.env) : null
@@ -299,10 +356,11 @@ const meta = {
   libc,
   file: path.basename(outFile),
   napi: napiVersion,
-  // Linux: the highest GLIBC_ / GLIBCXX_ symbol version the binary references,
-  // so the lowest glibc / libstdc++ it runs with (null for musl and other OSes).
+  // Linux: the highest GLIBC_ / GLIBCXX_ / CXXABI_ symbol version the binary
+  // references, so the lowest glibc / libstdc++ it runs with (null for musl and other OSes).
   glibc: libc === 'glibc' ? floors.glibc : null,
   glibcxx: libc === 'glibc' ? floors.glibcxx : null,
+  cxxabi: libc === 'glibc' ? floors.cxxabi : null,
   bytes: bytes.length,
   sha256: createHash('sha256').update(bytes).digest('hex'),
   // crc32c: the implementation the load check saw (null: not loaded here, a cross build without an emulated Node).
@@ -311,6 +369,6 @@ const meta = {
 fs.writeFileSync(outFile.replace(/\.node$/, '.json'), JSON.stringify(meta, null, 2) + '\n')
 console.log(
   `prebuild: ${path.relative(root, outFile)} (${bytes.length} bytes, Node-API ${napiVersion}` +
-    (meta.glibc ? `, glibc >= ${meta.glibc}, GLIBCXX >= ${meta.glibcxx}` : '') +
+    (meta.glibc ? `, glibc >= ${meta.glibc}, GLIBCXX >= ${meta.glibcxx}, CXXABI >= ${meta.cxxabi}` : '') +
     `, crc32c ${crc32c ?? 'not loaded'})`,
 )

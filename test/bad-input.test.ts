@@ -99,10 +99,14 @@ const cases: Array<[string, (s: Store) => unknown, ErrorCode]> = [
   ['open with a bad sync mode', () => Store.open({ dataDir: '/tmp/x', sync: { mode: 'sometimes' as never } }), 'E_INVALID_ARGUMENT'],
 ]
 
+// Small segments: each case hashes the store's files before and after, and a
+// default 64 MiB segment would make that most of the test's time.
+const SEG = 64 * 1024
+
 describe('bad input', () => {
   it.each(cases)('refuses %s with a typed error and changes no byte on disk', (_what, call, code) => {
     const dir = tempDir()
-    const s = Store.open({ dataDir: dir, maxPayloadBytes: 1024 })
+    const s = Store.open({ dataDir: dir, maxPayloadBytes: 1024, segmentMaxBytes: SEG })
     s.append(c(), K, { seed: true })
     s.sync()
     const before = dirDigest(dir)

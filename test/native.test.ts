@@ -6,19 +6,16 @@ import { arm64Unavailable, qemuArm64 } from './cross.js'
 import { repoRoot } from './helpers.js'
 
 // Builds and runs the C++ tests of the core (native/test/core_test.cc):
-// frame codec, CRC, segment, scan, recovery, store. Build tree kept in
-// build/native-tests so reruns are incremental.
+// frame codec, CRC, segment, scan, recovery, store. Built in the addon's own
+// build tree (build/, and build-arm64/ below) by the package's build script,
+// so the core objects are compiled once for both and reruns are incremental.
 // POSIX only: each case runs in a forked child, and the fault cases plant
 // damage with mmap and ftruncate. On Windows the engine is tested through the
 // addon (test/windows.test.ts runs it under Wine on the Linux machines).
 describe.skipIf(process.platform === 'win32')('C++ core tests', () => {
   it('passes every core_test case', () => {
-    const build = path.join(repoRoot, 'build/native-tests')
-    fs.mkdirSync(build, { recursive: true })
-    execFileSync('cmake', ['-S', repoRoot, '-B', build, '-DCAUSEWAY_NATIVE_TESTS=ON', '-DCMAKE_BUILD_TYPE=Release'], {
-      stdio: 'pipe',
-    })
-    execFileSync('cmake', ['--build', build, '--target', 'core_test', '-j', '2'], { stdio: 'pipe' })
+    const build = path.join(repoRoot, 'build')
+    execFileSync(process.execPath, ['scripts/prebuild.mjs', '--core-tests'], { cwd: repoRoot, stdio: 'pipe' })
     let out = ''
     try {
       out = execFileSync(path.join(build, 'core_test'), { encoding: 'utf8', stdio: 'pipe' })
@@ -72,14 +69,9 @@ describe('C++ core tests under ThreadSanitizer', () => {
 const noArm64 = arm64Unavailable()
 describe.skipIf(noArm64 !== null)(`C++ core tests on linux-arm64 (qemu)${noArm64 ? `: skipped, ${noArm64}` : ''}`, () => {
   it('passes every core_test case and dispatches CRC32C to the ARMv8 instructions', () => {
-    const build = path.join(repoRoot, 'build/native-tests-arm64')
-    fs.mkdirSync(build, { recursive: true })
-    execFileSync(
-      'cmake',
-      ['-S', repoRoot, '-B', build, '-DCAUSEWAY_NATIVE_TESTS=ON', '-DCMAKE_BUILD_TYPE=Release', `-DCMAKE_TOOLCHAIN_FILE=${path.join(repoRoot, 'scripts/aarch64-linux-gnu.cmake')}`],
-      { stdio: 'pipe' },
-    )
-    execFileSync('cmake', ['--build', build, '--target', 'core_test', '-j', '2'], { stdio: 'pipe' })
+    // The package's arm64 cross build (prepack's step; the package test runs it too).
+    const build = path.join(repoRoot, 'build-arm64')
+    execFileSync(process.execPath, ['scripts/prebuild.mjs', '--cross', 'linux-arm64', '--core-tests'], { cwd: repoRoot, stdio: 'pipe' })
     // An ELF for the arm64 machine (e_machine 183, EM_AARCH64), not a host binary.
     expect(fs.readFileSync(path.join(build, 'core_test')).readUInt16LE(18)).toBe(183)
     let out = ''

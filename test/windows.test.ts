@@ -24,16 +24,11 @@ describe.skipIf(noWin32 !== null)(`win32-x64 (MinGW-w64 build, a Windows Node un
 
   beforeAll(() => {
     node = win32Node()
-    // Its own build directory: the package test cross-builds build-win32/ for prebuilds/ meanwhile.
-    const build = path.join(repoRoot, 'build/native-tests-win32')
-    const cmakeJs = path.join(repoRoot, 'node_modules/cmake-js/bin/cmake-js')
-    const toolchain = path.join(repoRoot, 'scripts/x86_64-w64-mingw32.cmake')
-    const built = spawnSync(process.execPath, [cmakeJs, 'compile', '--log-level', 'warn', '--out', build, '--arch', 'x64', `--CDCMAKE_TOOLCHAIN_FILE=${toolchain}`], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-    })
+    // The package's own cross build (prepack's step, which the package test also runs:
+    // build-win32/ is shared, and prebuild.mjs lets one at a time build it).
+    const built = spawnSync(process.execPath, ['scripts/prebuild.mjs', '--cross', 'win32-x64'], { cwd: repoRoot, encoding: 'utf8' })
     expect(built.status, `${built.stdout}\n${built.stderr}`).toBe(0)
-    const bin = path.join(build, 'causeway.node')
+    const bin = path.join(repoRoot, 'prebuilds/win32-x64/causeway.napi.node')
     expect(fs.readFileSync(bin).subarray(0, 2).toString()).toBe('MZ') // a PE image, not a host binary
     // Where the loader looks when CAUSEWAY_PREBUILD names a directory.
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'causeway-win32-'))
