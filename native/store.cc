@@ -647,9 +647,10 @@ Status Store::Roll() {
   Segment& old = *active_;
   Status s = SealActive();
   if (!s.ok()) {
+    // This call reports the cause (E_IO); later writes get E_STORE_POISONED.
     Poison(s);
     sync_errors_++;
-    return Status::Poisoned("sealing a segment failed (" + s.message() + "); the store refuses writes until reopened");
+    return s;
   }
   durable_sequence_.store(std::max(durable_sequence_.load(), next_sequence_));
   // Readers keep using the sealed file through a read-only mapping; the

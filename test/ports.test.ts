@@ -21,10 +21,10 @@ const supported = process.platform === 'linux' && process.arch === 'x64'
 /**
  * The sources with code that differs by operating system or architecture:
  * system headers and calls, CRC32C's instructions, the ring's spin hint
- * (ring.h, through store.cc). Every other source is plain C++20 whose only
+ * (ring.h, compiled on its own as a C++ translation unit). Every other source is plain C++20 whose only
  * portability question is the C++ library, which one full target answers.
  */
-const SYSTEM_SOURCES = ['native/crc32c.cc', 'native/platform_posix.cc', 'native/cond_var.cc', 'native/glibc_floor.cc', 'native/store.cc']
+const SYSTEM_SOURCES = ['native/crc32c.cc', 'native/platform_posix.cc', 'native/cond_var.cc', 'native/glibc_floor.cc', 'native/ring.h']
 
 /** The sources CMakeLists.txt compiles into the addon on a POSIX system (or SYSTEM_SOURCES alone), and BLAKE3's for the architecture. */
 function sources(arch: 'x86_64' | 'aarch64', all: boolean): string[] {
@@ -42,12 +42,13 @@ function sources(arch: 'x86_64' | 'aarch64', all: boolean): string[] {
 
 function compile(zig: string, target: string, src: string, out: string): Promise<{ code: number | null; output: string }> {
   const blake3 = path.join(path.dirname(require.resolve('@c4312/blake3-native/package.json')), 'c')
-  const cxx = src.endsWith('.cc')
+  const cxx = src.endsWith('.cc') || src.endsWith('.h')
   const args = [
     cxx ? 'c++' : 'cc',
     '-target',
     target,
     '-c',
+    ...(src.endsWith('.h') ? ['-x', 'c++', '-Wno-pragma-once-outside-header'] : []),
     src,
     '-o',
     out,

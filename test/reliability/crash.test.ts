@@ -17,7 +17,7 @@ import { tempDir } from '../helpers.js'
 import { figure, rng, scale } from './profile.js'
 import { checkChain, copyDir, dirDigest, digestEqual, FIXTURES, ioEnv, payloadBytes, readFrom, NO_INTERPOSER } from './tools.js'
 
-const CYCLES = Number(process.env.CAUSEWAY_CRASH_CYCLES ?? scale(300, 1000))
+const CYCLES = Number(process.env.CAUSEWAY_CRASH_CYCLES ?? scale(200, 1000))
 const PER_DIR = 20 // a fresh directory every 20 cycles keeps each check's cost flat
 const SEG = 64 * 1024
 

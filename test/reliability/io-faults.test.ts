@@ -175,4 +175,26 @@ describe.skipIf(NO_INTERPOSER !== null)(`target 5: I/O faults${NO_INTERPOSER ? `
     expect(back.exact).toBe(true)
     figure(5, `EFBIG (prlimit RLIMIT_FSIZE 40000 under a running writer): typed E_IO after ${p.acks} acknowledged events, no SIGXFSZ, exit 0; reopened with all ${back.next} events exact`)
   })
+
+  it('reports a seal that must grow its segment past RLIMIT_FSIZE as E_IO first, then E_STORE_POISONED, keeping every acknowledged event', async () => {
+    // With the limit at the segment size from the start, the first segment is
+    // created whole; the seal of the second needs room for its footer past the
+    // end of the file (this seed's frames leave too little), and that growth fails.
+    const dir = tempDir('efbig-seal')
+    const r = spawnSync('prlimit', ['--fsize=65536:65536', process.execPath, path.join(FIXTURES, 'writer.cjs'), dir, '1', '65536', 'none', '5000'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
+    expect(r.signal, 'no SIGXFSZ').toBeNull()
+    expect(r.status, r.stderr).toBe(0)
+    const p = parse(r.stdout)
+    expect(r.stdout).toMatch(/^error E_IO .*File too large/m)
+    expect(p.error).toBe('E_IO')
+    expect(p.after).toEqual({ append: 'E_STORE_POISONED', sync: 'E_STORE_POISONED' })
+    // The failed seal was the second segment's: the first was sealed and the second created.
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.cwseg')).length).toBe(2)
+    const back = await reopen(dir, '65536')
+    expect(back.next).toBeGreaterThanOrEqual(p.acks)
+    expect(back.exact).toBe(true)
+  })
 })
