@@ -136,13 +136,12 @@ const SMOKE = `
   const kind = EventKind.custom(1, 1)
   const ids = [0, 1, 2].map((n) => store.append(order, kind, { n }).eventId)
   const found = [...store.query(Region.entity('order'))].map((e) => e.payload.n)
-  // walkAncestors arrives with the causal layer; stream() the entity where it is missing.
-  const hasWalk = typeof store.walkAncestors === 'function'
-  const chain = hasWalk ? store.walkAncestors(ids[2]) : [...store.stream('order:1')]
+  // The causal audit: the entity's hash chain from the newest event back, each link re-hashed.
+  const chain = store.walkAncestors(ids[2])
   const loaded = process.report.getReport().sharedObjects.filter((f) => f.endsWith('.node'))
   store.close()
   fs.rmSync(dir, { recursive: true, force: true })
-  console.log(JSON.stringify({ found, chain: chain.map((e) => e.eventId).sort(), ids: ids.sort(), hasWalk, loaded }))
+  console.log(JSON.stringify({ found, chain: chain.map((e) => e.eventId), ids: [...ids].reverse(), loaded }))
 `
 
 type Runner = (cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }) => SpawnSyncReturns<string>
@@ -162,7 +161,6 @@ function smoke(kind: 'esm' | 'cjs', cwd: string, env: NodeJS.ProcessEnv, node: s
     found: number[]
     chain: string[]
     ids: string[]
-    hasWalk: boolean
     loaded: string[]
   }
 }
