@@ -12,7 +12,9 @@
 //    it for an array size past the address space. Here it throws
 //    std::bad_alloc, the base class of std::bad_array_new_length, through
 //    std::__throw_bad_alloc (GLIBCXX_3.4).
-// The other calls that rose above glibc 2.28 are avoided at their source:
+// Both are weak: a toolchain that links its own copy statically (RHEL's
+// gcc-toolset, in the release workflow's manylinux_2_28 jobs) keeps it, with
+// no clash. The other calls that rose above glibc 2.28 are avoided at their source:
 // condition-variable timed waits (cond_var.h) and stat (platform_posix.cc).
 // test/package.test.ts holds the prebuilt binary to these floors.
 #include <cstddef>  // defines __GLIBCXX__ with libstdc++, nothing else needed
@@ -20,12 +22,12 @@
 #if defined(__linux__) && defined(__GLIBC__) && defined(__GLIBCXX__)
 
 extern "C" {
-__attribute__((visibility("hidden"))) char __libc_single_threaded = 0;
+__attribute__((weak, visibility("hidden"))) char __libc_single_threaded = 0;
 }
 
 namespace std {
 [[noreturn]] __attribute__((visibility("default"))) void __throw_bad_alloc();  // libstdc++'s
-[[noreturn]] __attribute__((visibility("hidden"))) void __throw_bad_array_new_length() { __throw_bad_alloc(); }
+[[noreturn]] __attribute__((weak, visibility("hidden"))) void __throw_bad_array_new_length() { __throw_bad_alloc(); }
 }  // namespace std
 
 #endif
