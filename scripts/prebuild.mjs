@@ -45,7 +45,6 @@ const require = createRequire(import.meta.url)
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
 const napiVersion = pkg.binary.napi_versions[0]
 
-/** What a release ships: the jobs of .github/workflows/release.yml. */
 /**
  * Node 20's own Linux floor (its binaries are built on RHEL 8: glibc 2.28,
  * GCC 8's libstdc++). A glibc binary needing more would refuse to load on a
@@ -53,6 +52,7 @@ const napiVersion = pkg.binary.napi_versions[0]
  */
 const NODE_FLOOR = { glibc: '2.28', glibcxx: '3.4.25', cxxabi: '1.3.11' }
 
+/** What a release ships: the jobs of .github/workflows/release.yml. */
 const RELEASE_TARGETS = [
   'linux-x64-glibc',
   'linux-arm64-glibc',
@@ -123,6 +123,21 @@ function elfFloors(file, objdump = 'objdump') {
     .filter((l) => l.includes('*UND*'))
     .map((l) => l.trim().split(/\s+/).pop())
   return { glibc: maxVersion(versions('GLIBC')), glibcxx: maxVersion(versions('GLIBCXX')), cxxabi: maxVersion(versions('CXXABI')), undefinedSyms }
+}
+
+/**
+ * What is wrong with a glibc binary's floors ({glibc, glibcxx, cxxabi}, as
+ * elfFloors reads them and the metadata records them): glibc above
+ * `maxGlibc`, libstdc++ above Node 20's. Null when nothing is.
+ */
+function floorProblem(floors, maxGlibc) {
+  const limits = { ...NODE_FLOOR, glibc: maxGlibc }
+  for (const lib of ['glibc', 'glibcxx', 'cxxabi']) {
+    if (limits[lib] && floors[lib] && cmp(floors[lib], limits[lib]) > 0) {
+      return `needs ${lib === 'glibc' ? 'glibc ' : `${lib.toUpperCase()}_`}${floors[lib]}, above ${limits[lib]} (see native/glibc_floor.cc, or build in an older container)`
+    }
+  }
+  return null
 }
 
 /** Node-API functions named node_api_* arrived with Node-API 9 or later; napi_* are all <= 8. */
@@ -256,7 +271,7 @@ function lockBuildDir(dir) {
       holder = Number(fs.readFileSync(lock, 'utf8'))
       process.kill(holder, 0)
     } catch (e) {
-      // A holder that died (or a lock file not yet written): take it over.
+      // A holder that died, or a lock file naming no process: take it over.
       if (e.code === 'ESRCH' || Number.isNaN(holder)) fs.rmSync(lock, { force: true })
     }
     Atomics.wait(sleep, 0, 0, 250)
@@ -276,10 +291,8 @@ function verify(targets, maxGlibc) {
       if (createHash('sha256').update(bytes).digest('hex') !== m.sha256) fail(`prebuilds/${tuple}/${f}: sha256 differs from its metadata`)
       if (m.napi !== napiVersion) fail(`prebuilds/${tuple}/${f} was built for Node-API ${m.napi}, package.json pins ${napiVersion}`)
       if (m.version !== pkg.version) fail(`prebuilds/${tuple}/${f} was built for causeway ${m.version}, this is ${pkg.version}`)
-      if (maxGlibc && m.glibc && cmp(m.glibc, maxGlibc) > 0) fail(`prebuilds/${tuple}/${f} needs glibc ${m.glibc}, above ${maxGlibc}`)
-      for (const lib of ['glibcxx', 'cxxabi']) {
-        if (m[lib] && cmp(m[lib], NODE_FLOOR[lib]) > 0) fail(`prebuilds/${tuple}/${f} needs ${lib.toUpperCase()}_${m[lib]}, above ${NODE_FLOOR[lib]}`)
-      }
+      const floor = m.libc === 'glibc' ? floorProblem(m, maxGlibc) : null
+      if (floor) fail(`prebuilds/${tuple}/${f} ${floor}`)
       found.push(targetName(m.platform, m.arch, m.libc))
     }
   }
@@ -334,14 +347,8 @@ else if (platform === 'darwin') execFileSync('strip', ['-x', candidate])
 
 const floors = platform === 'linux' ? elfFloors(candidate, cross ? cross.objdump : 'objdump') : { glibc: null, glibcxx: null, cxxabi: null, undefinedSyms: null }
 checkNapiImports(candidate, floors.undefinedSyms)
-if (libc === 'glibc' && args.maxGlibc && floors.glibc && cmp(floors.glibc, args.maxGlibc) > 0) {
-  fail(`the binary needs glibc ${floors.glibc}, above the allowed floor ${args.maxGlibc} (see native/glibc_floor.cc, or build in an older container)`)
-}
-for (const lib of ['glibcxx', 'cxxabi']) {
-  if (libc === 'glibc' && floors[lib] && cmp(floors[lib], NODE_FLOOR[lib]) > 0) {
-    fail(`the binary needs ${lib.toUpperCase()}_${floors[lib]}, above Node 20's ${NODE_FLOOR[lib]} (see native/glibc_floor.cc)`)
-  }
-}
+const floor = libc === 'glibc' ? floorProblem(floors, args.maxGlibc) : null
+if (floor) fail(`the binary ${floor}`)
 const loader = cross ? cross.node() : [process.execPath]
 const crc32c = loader ? checkLoads(candidate, loader, cross?.env ? cross.env() : process.env) : null
 fs.mkdirSync(outDir, { recursive: true })
