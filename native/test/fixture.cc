@@ -287,7 +287,9 @@ bool Contains(const std::string& hay, const std::string& needle) { return hay.fi
 
 // ----- the crash copy
 
-void MakeCrashCopy(const std::string& dir, const std::string& copy, CrashFixture* fx, bool* ok) {
+namespace {
+
+void BuildCrashCopy(const std::string& dir, const std::string& copy, CrashFixture* fx, bool* ok) {
   *ok = false;
   std::unique_ptr<Store> s;
   CHECK_OK(Store::Open(Options(dir), &s));
@@ -313,6 +315,16 @@ void MakeCrashCopy(const std::string& dir, const std::string& copy, CrashFixture
   CHECK_EQ(seg->frontier().end, fx->offsets[3]);
   CHECK_EQ(seg->frontier().next_sequence, uint64_t(3));
   *ok = true;
+}
+
+}  // namespace
+
+bool MakeCrashCopy(const TempDir& d, CrashFixture* fx) {
+  fx->dir = d.Sub("db");
+  fx->copy = d.Sub("crash");
+  bool ok = false;
+  BuildCrashCopy(fx->dir, fx->copy, fx, &ok);
+  return ok;
 }
 
 }  // namespace causeway::test

@@ -217,15 +217,23 @@ bool Contains(const std::string& hay, const std::string& needle);
 
 // ----- the crash copy
 
-// Builds the crash state used by the torn-tail tests: events e1..e3 synced
-// with their frontier recorded, e4 written but never synced, then the
-// directory copied while the store is open (what a SIGKILL leaves).
+// The crash state used by the torn-tail tests: events e1..e3 synced with
+// their frontier recorded, e4 written but never synced, then the directory
+// copied while the store is open (what a SIGKILL leaves).
 struct CrashFixture {
+  std::string dir;                // the store that was running: <TempDir>/db
+  std::string copy;               // its crash copy: <TempDir>/crash
   std::vector<Receipt> rs = std::vector<Receipt>(4);
   std::string segment;            // the copy's active segment file
   std::vector<uint64_t> offsets;  // of e1..e4 in it
 };
 
-void MakeCrashCopy(const std::string& dir, const std::string& copy, CrashFixture* fx, bool* ok);
+// Builds that state in `d` and fills `fx`. False (the failure already
+// reported, so the caller only has to CHECK it) when it could not. A test
+// starts with
+//   TempDir d;
+//   CrashFixture fx;
+//   CHECK(MakeCrashCopy(d, &fx));
+bool MakeCrashCopy(const TempDir& d, CrashFixture* fx);
 
 }  // namespace causeway::test

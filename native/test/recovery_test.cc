@@ -15,11 +15,9 @@ namespace {
 
 TEST(GarbageAfterLastFrameNotCut) {
   TempDir d;
-  const std::string dir = d.Sub("db"), copy = d.Sub("crash");
   CrashFixture fx;
-  bool ok;
-  MakeCrashCopy(dir, copy, &fx, &ok);
-  CHECK(ok);
+  CHECK(MakeCrashCopy(d, &fx));
+  const std::string& copy = fx.copy;
   const uint64_t end4 = FrameEnd(fx.segment, fx.offsets[3]);
   CHECK(end4 > fx.offsets[3]);
   std::vector<uint8_t> junk(100, 0x5a);
@@ -54,11 +52,9 @@ TEST(GarbageAfterLastFrameNotCut) {
 
 TEST(TornLastFrameNotCut) {
   TempDir d;
-  const std::string dir = d.Sub("db"), copy = d.Sub("crash");
   CrashFixture fx;
-  bool ok;
-  MakeCrashCopy(dir, copy, &fx, &ok);
-  CHECK(ok);
+  CHECK(MakeCrashCopy(d, &fx));
+  const std::string& copy = fx.copy;
   // e4 half on disk: its second half never made it.
   const uint64_t at = fx.offsets[3];
   std::vector<uint8_t> zeros(100, 0);
@@ -102,11 +98,9 @@ TEST(UnsyncedTailOfCrashCopyLost) {
   // Nothing damaged: a crash copy keeps every frame that made it to the page
   // cache, synced or not, and reopens writable.
   TempDir d;
-  const std::string dir = d.Sub("db"), copy = d.Sub("crash");
   CrashFixture fx;
-  bool ok;
-  MakeCrashCopy(dir, copy, &fx, &ok);
-  CHECK(ok);
+  CHECK(MakeCrashCopy(d, &fx));
+  const std::string& copy = fx.copy;
   std::unique_ptr<Store> s;
   CHECK_OK(Store::Open(Options(copy), &s));
   std::vector<Ev> evs;
@@ -123,11 +117,9 @@ TEST(ReadOnlyOpenRewritesCrashedSegment) {
   // A reader of a crashed store sees the committed events and changes no byte:
   // cutting the torn tail is the next writer's job.
   TempDir d;
-  const std::string dir = d.Sub("db"), copy = d.Sub("crash");
   CrashFixture fx;
-  bool ok;
-  MakeCrashCopy(dir, copy, &fx, &ok);
-  CHECK(ok);
+  CHECK(MakeCrashCopy(d, &fx));
+  const std::string& copy = fx.copy;
   const uint64_t end4 = FrameEnd(fx.segment, fx.offsets[3]);
   std::vector<uint8_t> junk(64, 0xee);
   CHECK(WriteAt(fx.segment, end4, junk.data(), junk.size()));
@@ -160,11 +152,9 @@ TEST(ReadOnlyOpenRewritesCrashedSegment) {
 
 TEST(DamageBelowFrontierTreatedAsTornTail) {
   TempDir d;
-  const std::string dir = d.Sub("db"), copy = d.Sub("crash");
   CrashFixture fx;
-  bool ok;
-  MakeCrashCopy(dir, copy, &fx, &ok);
-  CHECK(ok);
+  CHECK(MakeCrashCopy(d, &fx));
+  const std::string& copy = fx.copy;
   // e2 was synced and recorded durable: a changed byte is corruption, never a cut.
   CHECK(XorByte(fx.segment, fx.offsets[1] + frame::kVariable + 2, 0x04));
   std::vector<uint8_t> damaged;
