@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest'
 import { arm64Unavailable, qemuArm64 } from './cross.js'
 import { repoRoot } from './helpers.js'
 
-// Builds and runs the C++ tests of the core (native/test/core_test.cc):
-// frame codec, CRC, segment, scan, recovery, store. Built in the addon's own
+// Builds and runs the C++ tests of the core (native/test/*_test.cc, with
+// fixture.cc and the runner, runner.cc): frame codec, CRC, segment, scan,
+// recovery, store, concurrency, rings. Built in the addon's own
 // build tree (build/, and build-arm64/ below) by the package's build script,
 // so the core objects are compiled once for both and reruns are incremental.
 // POSIX only: each case runs in a forked child, and the fault cases plant
