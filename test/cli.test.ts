@@ -6,7 +6,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Coordinate, EventKind, Region, Store, type StoredEvent } from '../src/index.js'
-import { native } from '../src/native.js'
+import { native } from '../src/native/loader.js'
 import { repoRoot, segmentFiles, stripFooters, tempDir } from './helpers.js'
 
 const BIN = path.join(repoRoot, 'bin/causeway')
