@@ -1,4 +1,8 @@
 /** The native addon's interface, as TypeScript sees it. */
+import type { NativeStats } from '../stats.js'
+
+export type { NativeStats }
+
 export interface NativeFilter {
   entity?: string
   exactEntity?: boolean
@@ -11,25 +15,6 @@ export interface NativeFilter {
   timeToUs?: number
   fromSequence?: number
   limit?: number
-}
-
-export interface NativeStats {
-  events: number
-  nextSequence: number
-  durableSequence: number
-  segments: number
-  bytes: number
-  indexBytes: number
-  entities: number
-  scopes: number
-  lastSyncUs: number
-  syncs: number
-  syncErrors: number
-  recoveredTornBytes: number
-  openedFromCheckpoint: boolean
-  footersLoaded: number
-  damage: string[]
-  openMicros: number
 }
 
 export interface NativeStoreOptions {
