@@ -31,7 +31,7 @@ const fromSource = /^(true|1)$/.test(process.env.npm_config_build_from_source ??
 
 /** Loads the addon the way the package does, in a fresh process; '' when it loads, else the error. */
 function loadError() {
-  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(root, 'dist/cjs/native.js'))}).native()`], {
+  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(root, 'dist/cjs/native/index.js'))}).native()`], {
     encoding: 'utf8',
   })
   return r.status === 0 ? '' : r.stderr.trim() || `exit code ${r.status}`

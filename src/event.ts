@@ -2,7 +2,7 @@ import { decodePayload } from './codec.js'
 import type { Coordinate } from './coordinate.js'
 import { hex, uuidString } from './ids.js'
 import { EventKind } from './kind.js'
-import { Frame, Rec } from './native.js'
+import { Frame, Rec } from './native/layouts.js'
 
 /** Resolves interned ids to Coordinates; owned by the Store. */
 export interface NameTable {

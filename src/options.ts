@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from './errors.js'
-import type { NativeStoreOptions } from './native.js'
+import type { NativeStoreOptions } from './native/binding.js'
 
 export interface SyncOptions {
   /** Sync after this many events are waiting. @defaultValue 1000 */

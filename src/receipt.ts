@@ -1,5 +1,5 @@
 import { hex, isZero16, uuidString } from './ids.js'
-import { Rcpt } from './native.js'
+import { Rcpt } from './native/layouts.js'
 
 /**
  * What an append returns. Backed by the 136 bytes the addon wrote; hex and

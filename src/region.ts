@@ -1,7 +1,7 @@
 import { validateName } from './coordinate.js'
 import { InvalidArgumentError, InvalidKindError } from './errors.js'
 import { EventKind } from './kind.js'
-import type { NativeFilter } from './native.js'
+import type { NativeFilter } from './native/binding.js'
 
 interface RegionParts {
   entity?: string

@@ -3,7 +3,7 @@ import { decodePayload } from './codec.js'
 import { InvalidArgumentError } from './errors.js'
 import { coordinateAt, payloadBytesAt, StoredEvent, tombstonedAt, type NameTable } from './event.js'
 import { EventKind } from './kind.js'
-import { Frame, Rec } from './native.js'
+import { Frame, Rec } from './native/layouts.js'
 import { Region } from './region.js'
 import { Store } from './store.js'
 

@@ -1,13 +1,17 @@
-import { encodeAfter, encodeInto, encodePayload } from './codec.js'
+import { type BatchLayout, encodeEvent, layOutBatch, writeKind } from './append-encoding.js'
+import { encodePayload } from './codec.js'
 import { Coordinate, validateName } from './coordinate.js'
 import { InvalidArgumentError, InvalidCoordinateError, PayloadTooLargeError, StoreClosedError } from './errors.js'
 import { eventsOf, type NameTable, type StoredEvent } from './event.js'
 import { parseUuid } from './ids.js'
 import { EventKind, userKind } from './kind.js'
-import { Item, native, type NativeFilter, type NativeStore, type NativeStoreOptions, Rcpt, Req } from './native.js'
+import type { NativeFilter, NativeStore, NativeStoreOptions } from './native/binding.js'
+import { Rcpt, Req } from './native/layouts.js'
+import { native } from './native/loader.js'
 import { normalizeOptions, type StoreOptions } from './options.js'
 import { AppendReceipt } from './receipt.js'
 import { Region } from './region.js'
+import { type StoreStats, storeStats } from './stats.js'
 
 export interface AppendOptions {
   /** The entity's current clock (0 when it has no event); otherwise SequenceMismatchError and nothing is written. */
@@ -45,60 +49,13 @@ export interface BatchOptions {
   durable?: boolean
 }
 
-export interface StoreStats {
-  /** Events in the store. */
-  events: number
-  /** The sequence the next event will get. */
-  nextSequence: bigint
-  /** Every event below this sequence is synced to disk. */
-  durableSequence: bigint
-  segments: number
-  /** Bytes of log on disk. */
-  bytes: number
-  /** Resident bytes of the in-memory index. */
-  indexBytes: number
-  entities: number
-  scopes: number
-  /** When the last sync finished, or null before the first. */
-  lastSyncAt: Date | null
-  syncs: number
-  syncErrors: number
-  /** Bytes of torn, never-synced tail cut off when this store was opened. */
-  recoveredTornBytes: number
-  /** The index was loaded from the checkpoint written at the last close, not rebuilt by a scan. */
-  openedFromCheckpoint: boolean
-  /** Sealed segments whose index rows came from their footer at open (instead of a scan). */
-  footersLoaded: number
-  /** Salvage opens: each region that could not be read, with segment and offset. Empty otherwise. */
-  damage: string[]
-  /** Milliseconds the open (recovery and index load) took. */
-  openMs: number
-}
-
-const MAX_KEY_BYTES = 1024
 /** Receipts per arena: one buffer allocation per this many appends. */
 const ARENA_RECEIPTS = 2048
-const encoder = new TextEncoder()
 
 function checkOptions(o: unknown): AppendOptions {
   if (o === undefined) return {}
   if (typeof o !== 'object' || o === null) throw new InvalidArgumentError('append options must be an object')
   return o as AppendOptions
-}
-
-function checkExpected(v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
-    throw new InvalidArgumentError(`expectedSequence must be an integer 0..4294967295, got ${String(v)}`)
-  }
-  return v
-}
-
-function checkKey(v: unknown): Uint8Array {
-  if (typeof v !== 'string' || v.length === 0) throw new InvalidArgumentError('idempotencyKey must be a non-empty string')
-  if (!v.isWellFormed()) throw new InvalidArgumentError('idempotencyKey contains a lone UTF-16 surrogate')
-  const bytes = encoder.encode(v)
-  if (bytes.length > MAX_KEY_BYTES) throw new InvalidArgumentError(`idempotencyKey is longer than ${MAX_KEY_BYTES} bytes`)
-  return bytes
 }
 
 /**
@@ -223,32 +180,14 @@ export class Store implements NameTable {
     const o = checkOptions(options)
     const q = this.request
     const v = this.rq
-    let flags = 0
-    if (o.expectedSequence !== undefined) {
-      v.setUint32(Req.expected, checkExpected(o.expectedSequence), true)
-      flags |= Req.hasExpected
-    }
-    if (o.idempotencyKey !== undefined) {
-      const key = checkKey(o.idempotencyKey)
-      q.set(key, Req.key)
-      v.setUint32(Req.keyLen, key.length, true)
-      flags |= Req.hasKey
-    }
-    if (o.correlationId !== undefined) {
-      parseUuid('correlationId', o.correlationId, q, Req.correlation)
-      flags |= Req.hasCorrelation
-    }
-    if (o.causationId !== undefined) {
-      parseUuid('causationId', o.causationId, q, Req.causation)
-      flags |= Req.hasCausation
-    }
+    const { flags, key } = encodeEvent(q, v, 0, Req, o, o.causationId)
+    if (key) q.set(key, Req.key)
     if (o.durable !== undefined && typeof o.durable !== 'boolean') throw new InvalidArgumentError('durable must be a boolean')
     const bytes = this.encode(payload)
     const ids = this.interned(h, coord)
     v.setUint32(Req.entity, ids.entity, true)
     v.setUint32(Req.scope, ids.scope, true)
-    v.setUint16(Req.kind, k.value, true)
-    q[Req.flags] = flags
+    writeKind(q, v, 0, Req, k, flags)
     if (this.arenaPos + Rcpt.size > this.arena.byteLength) {
       this.arena = new Uint8Array(ARENA_RECEIPTS * Rcpt.size)
       this.arenaView = new DataView(this.arena.buffer)
@@ -315,93 +254,15 @@ export class Store implements NameTable {
   }
 
   /** @internal Validates and lays out batch items for the addon. */
-  private encodeBatch(h: NativeStore, items: readonly BatchItem[]): { desc: Uint8Array; bytes: Uint8Array; n: number } {
+  private encodeBatch(h: NativeStore, items: readonly BatchItem[]): BatchLayout {
+    const encode = (payload: unknown) => this.encode(payload)
+    const intern = (coord: Coordinate) => this.interned(h, coord)
     for (;;) {
-      const laid = this.layOutBatch(h, items)
+      const laid = layOutBatch(items, this.batchScratch, encode, intern)
       if (laid) return laid
       // The batch outgrew the buffer: a bigger one, and the batch again.
       this.batchScratch = Buffer.alloc(this.batchScratch.length * 2)
     }
-  }
-
-  /**
-   * @internal Payloads are encoded straight into the reused batch buffer
-   * (no copy after encoding), idempotency keys after them. Null when they
-   * do not all fit.
-   */
-  private layOutBatch(h: NativeStore, items: readonly BatchItem[]): { desc: Uint8Array; bytes: Uint8Array; n: number } | null {
-    const n = items.length
-    const desc = new Uint8Array(n * Item.size)
-    const dv = new DataView(desc.buffer)
-    const scratch = this.batchScratch
-    encodeInto(scratch)
-    let end = 0
-    let keys: Array<{ at: number; key: Uint8Array }> | null = null
-    for (let i = 0; i < n; i++) {
-      const it = items[i]
-      if (typeof it !== 'object' || it === null) throw new InvalidArgumentError(`batch item ${i} must be an object`)
-      if (!(it.coord instanceof Coordinate)) throw new InvalidCoordinateError(`batch item ${i}: coord must be a Coordinate`)
-      const k = userKind(it.kind)
-      const base = i * Item.size
-      let flags = 0
-      const bytes = this.encode(it.payload)
-      if (bytes.buffer !== scratch.buffer) return null
-      const at = bytes.byteOffset - scratch.byteOffset
-      dv.setUint32(base + Item.payloadLen, bytes.length, true)
-      dv.setUint32(base + Item.payloadOffset, at, true)
-      end = at + bytes.length
-      if (it.expectedSequence !== undefined) {
-        dv.setUint32(base + Item.expected, checkExpected(it.expectedSequence), true)
-        flags |= Req.hasExpected
-      }
-      if (it.idempotencyKey !== undefined) {
-        const key = checkKey(it.idempotencyKey)
-        dv.setUint32(base + Item.keyLen, key.length, true)
-        ;(keys ??= []).push({ at: base + Item.keyOffset, key })
-        flags |= Req.hasKey
-      }
-      if (it.correlationId !== undefined) {
-        parseUuid(`batch item ${i} correlationId`, it.correlationId, desc, base + Item.correlation)
-        flags |= Req.hasCorrelation
-      }
-      const c = it.causation
-      if (c !== undefined) {
-        if (typeof c === 'string') {
-          parseUuid(`batch item ${i} causation`, c, desc, base + Item.causation)
-          flags |= Req.hasCausation
-        } else if (typeof c === 'object' && c !== null && 'priorItem' in c) {
-          const p = c.priorItem
-          if (!Number.isInteger(p) || p < 0 || p >= i) {
-            throw new InvalidArgumentError(`batch item ${i}: causation.priorItem must name an earlier item (0..${i - 1})`)
-          }
-          dv.setInt32(base + Item.priorItem, p, true)
-          flags |= Req.priorItem
-        } else if (typeof c === 'object' && c !== null && 'eventId' in c) {
-          parseUuid(`batch item ${i} causation.eventId`, c.eventId, desc, base + Item.causation)
-          flags |= Req.hasCausation
-        } else {
-          throw new InvalidArgumentError(`batch item ${i}: causation must be an event id or { priorItem } or { eventId }`)
-        }
-      }
-      dv.setUint16(base + Item.kind, k.value, true)
-      desc[base + Item.flags] = flags
-    }
-    if (keys) {
-      for (const { at, key } of keys) {
-        if (end + key.length > scratch.length) return null
-        scratch.set(key, end)
-        dv.setUint32(at, end, true)
-        end += key.length
-      }
-      encodeAfter(end)  // an encode before the addon reads them must not land on the keys
-    }
-    // Interning only after every item validated, so a refused batch interns nothing.
-    for (let i = 0; i < n; i++) {
-      const ids = this.interned(h, items[i]!.coord)
-      dv.setUint32(i * Item.size + Item.entity, ids.entity, true)
-      dv.setUint32(i * Item.size + Item.scope, ids.scope, true)
-    }
-    return { desc, bytes: scratch.subarray(0, end), n }
   }
 
   /** @internal The addon handle, for the delivery and causal layers. */
@@ -469,25 +330,7 @@ export class Store implements NameTable {
   }
 
   stats(): StoreStats {
-    const s = this.live().stats()
-    return {
-      events: s.events,
-      nextSequence: BigInt(s.nextSequence),
-      durableSequence: BigInt(s.durableSequence),
-      segments: s.segments,
-      bytes: s.bytes,
-      indexBytes: s.indexBytes,
-      entities: s.entities,
-      scopes: s.scopes,
-      lastSyncAt: s.lastSyncUs > 0 ? new Date(s.lastSyncUs / 1000) : null,
-      syncs: s.syncs,
-      syncErrors: s.syncErrors,
-      recoveredTornBytes: s.recoveredTornBytes,
-      openedFromCheckpoint: s.openedFromCheckpoint,
-      footersLoaded: s.footersLoaded,
-      damage: s.damage,
-      openMs: s.openMicros / 1000,
-    }
+    return storeStats(this.live().stats())
   }
 
   /** Syncs, seals the active segment and releases the directory. Safe to call twice. */

@@ -2,7 +2,7 @@ import * as fs from 'node:fs'
 import { describe, expect, it, vi } from 'vitest'
 import { walkChain, type ChainEvent } from '../src/causal/ancestors.js'
 import { ChainVerifier } from '../src/causal/verify.js'
-import { native } from '../src/native.js'
+import { native } from '../src/native/loader.js'
 import { Coordinate, CorruptionError, EventKind, InvalidArgumentError, NotFoundError, Store, type StoredEvent } from '../src/index.js'
 import { segmentFiles, tempDir } from './helpers.js'
 

@@ -2,7 +2,7 @@ import { blake3 } from 'hash-wasm'
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { Coordinate, EventKind, Region, Store } from '../src/index.js'
-import { native } from '../src/native.js'
+import { native } from '../src/native/loader.js'
 import { tempDir } from './helpers.js'
 
 const K = EventKind.custom(3, 9)

@@ -40,7 +40,7 @@ describe('worker_threads', () => {
 
   it('a wrapped store refuses a foreign receiver with a TypeError, never a crash', () => {
     const script = `
-      const { native } = require(${JSON.stringify(path.join(repoRoot, 'dist/cjs/native.js'))})
+      const { native } = require(${JSON.stringify(path.join(repoRoot, 'dist/cjs/native/index.js'))})
       const p = native().NativeStore.prototype
       const out = []
       for (const m of ['stats', 'append', 'sync', 'close', 'query']) {

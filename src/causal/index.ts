@@ -1,3 +1,5 @@
+import './graph.js'
 import './store-methods.js'
+export type { CausalEdge, CausalGraph, CausalGraphOptions } from './graph.js'
 export { GENESIS_HASH, type AncestorWalk, type ChainEvent } from './ancestors.js'
 export type { BrokenLink, ChainEventRef, ChainReport, MissingParent } from './verify.js'

@@ -1,6 +1,6 @@
 import { NotFoundError } from '../errors.js'
 import type { StoredEvent } from '../event.js'
-import { blake3Hex } from '../native.js'
+import { blake3Hex } from '../native/loader.js'
 import { Store } from '../store.js'
 import { type AncestorWalk, checkLimit, walkChain } from './ancestors.js'
 import { ChainVerifier, type ChainReport } from './verify.js'

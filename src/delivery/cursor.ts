@@ -1,6 +1,6 @@
 import { InvalidArgumentError, StoreClosedError } from '../errors.js'
 import type { StoredEvent } from '../event.js'
-import type { NativeFilter } from '../native.js'
+import type { NativeFilter } from '../native/binding.js'
 import { Region } from '../region.js'
 import type { Store } from '../store.js'
 import { Checkpoint } from './checkpoint.js'

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { InvalidArgumentError, StoreClosedError, SubscriptionLaggedError } from '../errors.js'
 import type { StoredEvent } from '../event.js'
-import type { NativeFilter } from '../native.js'
+import type { NativeFilter } from '../native/binding.js'
 import { Region } from '../region.js'
 import type { Store } from '../store.js'
 import { Notifier } from './notifier.js'

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js'
 import type { StoredEvent } from '../event.js'
-import type { NativeCompactionReport } from '../native.js'
+import type { NativeCompactionReport } from '../native/binding.js'
 import { Store } from '../store.js'
 
 export interface CompactOptions {

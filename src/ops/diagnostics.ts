@@ -1,4 +1,5 @@
-import { Store, type StoreStats } from '../store.js'
+import type { StoreStats } from '../stats.js'
+import { Store } from '../store.js'
 
 export interface SegmentDiagnostics {
   id: number

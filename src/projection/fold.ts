@@ -1,6 +1,6 @@
 import { Coordinate, validateName } from '../coordinate.js'
 import type { StoredEvent } from '../event.js'
-import type { NativeFilter } from '../native.js'
+import type { NativeFilter } from '../native/binding.js'
 import type { Store } from '../store.js'
 import { cacheGet, cacheKey, cachePut } from './cache.js'
 import { checkProjection, normalizeProjectOptions } from './options.js'

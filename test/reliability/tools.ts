@@ -79,10 +79,16 @@ function compilers(): string[] {
 export const NO_INTERPOSER: string | null =
   process.platform === 'linux' ? null : `the I/O interposer is an LD_PRELOAD library for Linux, not ${process.platform}`
 
-/** Builds the LD_PRELOAD I/O interposer (fixtures/iofault.c) and returns its path. */
+/** The LD_PRELOAD I/O interposer's sources: fixtures/iofault.c, the files it is split into, and their header. */
+const INTERPOSER_SOURCES = ['iofault.c', 'iofault_journal.c', 'iofault_calls.c']
+const INTERPOSER_HEADERS = ['iofault.h']
+
+/** Builds the LD_PRELOAD I/O interposer (fixtures/iofault*.c) and returns its path. */
 export function interposer(): string {
-  const src = path.join(FIXTURES, 'iofault.c')
-  const hash = createHash('sha256').update(fs.readFileSync(src)).digest('hex').slice(0, 12)
+  const srcs = INTERPOSER_SOURCES.map((n) => path.join(FIXTURES, n))
+  const h = createHash('sha256')
+  for (const f of [...srcs, ...INTERPOSER_HEADERS.map((n) => path.join(FIXTURES, n))]) h.update(fs.readFileSync(f))
+  const hash = h.digest('hex').slice(0, 12)
   const out = path.join(BUILD, `iofault-${hash}.so`)
   if (fs.existsSync(out)) return out
   fs.mkdirSync(BUILD, { recursive: true })
@@ -90,7 +96,7 @@ export function interposer(): string {
   let last: unknown
   for (const cc of compilers()) {
     try {
-      execFileSync(cc, ['-shared', '-fPIC', '-O1', '-o', tmp, src, '-ldl', '-lpthread'], { stdio: 'pipe' })
+      execFileSync(cc, ['-shared', '-fPIC', '-O1', '-o', tmp, ...srcs, '-ldl', '-lpthread'], { stdio: 'pipe' })
       fs.renameSync(tmp, out)
       return out
     } catch (e) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { ChainVerifier, type ChainReport } from '../../causal/verify.js'
 import { isCausewayError, Region, type Store, type StoredEvent } from '../../index.js'
-import { blake3Hex } from '../../native.js'
+import { blake3Hex } from '../../native/loader.js'
 import { Exit } from '../errors.js'
 import { print, printJson, table } from '../output.js'
 import { PAGE } from '../pages.js'

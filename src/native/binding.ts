@@ -1,0 +1,100 @@
+/** The native addon's interface, as TypeScript sees it. */
+import type { NativeStats } from '../stats.js'
+
+export type { NativeStats }
+
+export interface NativeFilter {
+  entity?: string
+  exactEntity?: boolean
+  scope?: string
+  kind?: number
+  category?: number
+  clockFrom?: number
+  clockTo?: number
+  timeFromUs?: number
+  timeToUs?: number
+  fromSequence?: number
+  limit?: number
+}
+
+export interface NativeStoreOptions {
+  dataDir: string
+  segmentMaxBytes: number
+  syncEveryEvents: number
+  syncEveryMs: number
+  syncMode: 'data' | 'all' | 'none'
+  maxPayloadBytes: number
+  readOnly: boolean
+  subscriberCapacity: number
+  salvage: boolean
+}
+
+export interface NativeStore {
+  setBuffers(request: Uint8Array, receipt: Uint8Array): void
+  internEntity(name: string): number
+  internScope(name: string): number
+  append(payload: Uint8Array, durable: boolean, receiptOffset: number): void
+  appendBatch(
+    items: Uint8Array,
+    bytes: Uint8Array,
+    count: number,
+    durable: boolean,
+    receipts: Uint8Array,
+    condition?: NativeFilter,
+  ): void
+  sync(): void
+  close(): void
+  query(filter: NativeFilter): Buffer
+  get(eventId: Uint8Array): Buffer | undefined
+  stats(): NativeStats
+  entityName(id: number): string
+  scopeName(id: number): string
+  byCorrelation(id: Uint8Array): Buffer
+  effects(id: Uint8Array): Buffer
+  subscriptionHead(): number
+  subscriptionPoll(filter: NativeFilter, position: number, max: number): { records: Buffer; position: number; lagged: number }
+  nextSequence(): number
+  durableSequence(): number
+  setNotify(fn: () => void): void
+  armNotify(seenNextSequence: number, keepAlive: boolean): void
+  idleNotify(): void
+  sealedInfo(): { segments: number; lastId: number; fromSequence: number; toSequence: number }
+  compact(strategy: string, upToId: number, minSegments: number, rejected: Float64Array): NativeCompactionReport
+  snapshot(dest: string): { sequence: number; segments: number; linked: number; copied: number; bytes: number }
+  refresh(): number
+  segments(): NativeSegmentInfo[]
+  scanVerified(fromSequence: number, limit: number): { records: Buffer; damaged: Array<{ sequence: number; message: string }> }
+}
+
+export interface NativeSegmentInfo {
+  id: number
+  file: string
+  baseSequence: number
+  nextSequence: number
+  bytes: number
+  sealed: boolean
+  active: boolean
+}
+
+export interface NativeCompactionReport {
+  performed: boolean
+  reason: string
+  segmentsBefore: number
+  segmentsAfter: number
+  bytesBefore: number
+  bytesAfter: number
+  eventsKept: number
+  eventsDropped: number
+  eventsTombstoned: number
+  firstSegment: number
+  lastSegment: number
+}
+
+export interface Binding {
+  init(classes: Record<string, unknown>): void
+  NativeStore: new (options: NativeStoreOptions) => NativeStore
+  blake3(data: Uint8Array): Buffer
+  crc32c(data: Uint8Array, portable?: boolean): number
+  crc32cImplementation: string
+  formatVersion: number
+}

@@ -1,0 +1,6 @@
+import './compact.js'
+import './snapshot.js'
+import './diagnostics.js'
+export type { CompactOptions, CompactionReport } from './compact.js'
+export type { SnapshotReport } from './snapshot.js'
+export type { Diagnostics, SegmentDiagnostics } from './diagnostics.js'
