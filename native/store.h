@@ -5,11 +5,18 @@
 // producers queue through the lock-free AppendRing, and whichever holds the
 // combiner role writes the frames and the index (the writer). Readers take
 // `mu_`, the reader lock, and see only what the writer has published (see
-// concurrent.h); `mu_` also guards the sync state. Other work that must not
+// concurrent.h); `mu_` also guards the sync state (sync_). Other work that must not
 // overlap an append (close, compaction's swap, stats) takes the combiner role
 // first (WriterRole), then `mu_`. The one append that fills a segment takes
 // `mu_` to seal it and start the next. The flusher syncs without `mu_`.
+//
+// Where the methods live: store.cc (open, close, checkpoint, listeners),
+// append.cc (the combiner), durability.cc (roll, seal, sync, the flusher),
+// read.cc (every read path, stats, names), recovery.cc, compaction.cc,
+// snapshot.cc and refresh.cc.
 #pragma once
+
+#include <time.h>
 
 #include <atomic>
 #include <cstdint>
@@ -32,6 +39,13 @@
 #include "status.h"
 
 namespace causeway {
+
+// Wall-clock microseconds since the Unix epoch: event timestamps, sync times.
+inline int64_t WallMicros() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
 
 struct StoreOptions {
   std::string dir;
@@ -278,7 +292,7 @@ class Store {
   DirLock lock_;
   std::atomic<bool> closed_{false};
 
-  mutable std::mutex mu_;  // the reader lock; also guards the sync state
+  mutable std::mutex mu_;  // the reader lock; also guards the sync state (sync_)
   // Segments in id order; the last is the active one when writable.
   // Changed only with mu_ held, by the writer or with the combiner role:
   // readers read them under mu_, the writer without.
@@ -325,23 +339,26 @@ class Store {
   std::vector<uint32_t> batch_last_;  // per entity id: its last item in the batch being laid out, else UINT32_MAX
   std::vector<std::pair<FrameView, uint64_t>> scratch_laid_;
 
-  // Durability: everything below durable_sequence_ is synced. synced_end_ is
-  // the active segment's synced offset, recorded_end_ the frontier its header
+  // Durability (durability.cc): the flusher, group commit and what they
+  // share. Everything below durable_sequence is synced; synced_end is the
+  // active segment's synced offset, recorded_end the frontier its header
   // records (one sync behind at most).
-  bool syncing_ = false;                    // GUARDED_BY(mu_): a SyncNow is between capture and result
-  CondVar sync_done_cv_;               // with mu_: a sync ended (or the store closed)
+  struct SyncState {
+    bool syncing = false;                       // GUARDED_BY(mu_): a SyncNow is between capture and result
+    CondVar done_cv;                            // with mu_: a sync ended (or the store closed)
+    CondVar flush_cv;                           // wakes the flusher (with mu_)
+    std::atomic<uint64_t> durable_sequence{0};  // stored under mu_; the writer reads it for receipts
+    uint64_t synced_end = kSegmentHeaderSize;    // GUARDED_BY(mu_)
+    uint64_t synced_next_seq = 0;                // GUARDED_BY(mu_)
+    uint64_t recorded_end = kSegmentHeaderSize;  // GUARDED_BY(mu_)
+    std::atomic<bool> flush_requested{false};   // set by the writer without mu_
+    bool stop_flusher = false;                  // GUARDED_BY(mu_)
+    int64_t last_sync_us = 0;
+    uint64_t syncs = 0;
+    uint64_t errors = 0;
+    std::thread flusher;
+  } sync_;
   void WaitSyncDone(std::unique_lock<std::mutex>& g);  // REQUIRES: g holds mu_
-  CondVar flush_cv_;                   // wakes the flusher (with mu_)
-  std::atomic<uint64_t> durable_sequence_{0};  // stored under mu_; the writer reads it for receipts
-  uint64_t synced_end_ = kSegmentHeaderSize;    // GUARDED_BY(mu_)
-  uint64_t synced_next_seq_ = 0;                // GUARDED_BY(mu_)
-  uint64_t recorded_end_ = kSegmentHeaderSize;  // GUARDED_BY(mu_)
-  std::atomic<bool> flush_requested_{false};  // set by the writer without mu_
-  bool stop_flusher_ = false;          // GUARDED_BY(mu_)
-  int64_t last_sync_us_ = 0;
-  uint64_t syncs_ = 0;
-  uint64_t sync_errors_ = 0;
-  std::thread flusher_;
 
   // Published events, for lossy subscribers. Written under mu_ (one producer).
   BroadcastRing ring_;
