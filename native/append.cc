@@ -20,6 +20,8 @@ uint64_t SplitMix(uint64_t& x) {
   return z ^ (z >> 31);
 }
 
+constexpr uint32_t kNone = UINT32_MAX;  // ValidateItems' prev_item: no earlier item of the entity
+
 }  // namespace
 
 int64_t Store::NextTimestamp() {
@@ -70,9 +72,12 @@ bool Store::FindIdempotent(const Index::Digest& d, Receipt* out) const {
   return true;
 }
 
-Status Store::Append(const AppendRequest& req, Receipt* out) { return AppendBatch(&req, 1, out); }
+Status Store::Append(const AppendRequest& req, Receipt* out, bool durable, AppendError* error) {
+  return AppendBatch(&req, 1, out, nullptr, durable, error);
+}
 
-Status Store::AppendBatch(const AppendRequest* items, size_t n, Receipt* out, const AppendCondition* condition) {
+Status Store::AppendBatch(const AppendRequest* items, size_t n, Receipt* out, const AppendCondition* condition,
+                          bool durable, AppendError* error) {
   if (n == 0) return Status::InvalidArgument("a batch needs at least one event");
   // Hash the payloads here, before taking a place: a pure function of the
   // bytes, so producers on several threads hash in parallel.
@@ -86,7 +91,7 @@ Status Store::AppendBatch(const AppendRequest* items, size_t n, Receipt* out, co
     for (size_t i = 0; i < n; i++) Blake3(items[i].payload, items[i].payload_len, many[i].data());
     hashes = reinterpret_cast<const uint8_t(*)[32]>(many.data());
   }
-  PendingAppend p{items, n, out, condition, hashes, Status::OK()};
+  PendingAppend p{items, n, out, condition, hashes, error, Status::OK()};
   // Reserve a place (lock-free), then either become the combiner and apply
   // every queued request in ticket order, or wait for the combiner to apply ours.
   appends_.Push(&p);
@@ -98,7 +103,12 @@ Status Store::AppendBatch(const AppendRequest* items, size_t n, Receipt* out, co
     }
     AppendRing<PendingAppend>::Backoff(spins);
   }
-  return p.status;
+  if (!p.status.ok() || !durable || out[n - 1].durable) return p.status;
+  // A durable append waits, outside the combiner, until its last event is
+  // synced (group commit: see WaitDurable); then every receipt is durable.
+  CW_RETURN_IF_ERROR(WaitDurable(out[n - 1].sequence));
+  for (size_t i = 0; i < n; i++) out[i].durable = true;
+  return Status::OK();
 }
 
 // REQUIRES: the caller holds the combiner role (combining_ == true, taken by it).
@@ -114,7 +124,7 @@ void Store::Combine() {
         // The index may hold part of this request: stop writing, as after a
         // failed sync, rather than leave the role taken and producers waiting.
         std::lock_guard<std::mutex> g(mu_);
-        Poison(Status::Full("out of memory while appending"));
+        Poison(Status::OutOfMemory("out of memory while appending"));
         q->status = Status::Poisoned("out of memory while appending; the store refuses writes until reopened");
       }
       published |= q->status.ok();
@@ -132,32 +142,44 @@ void Store::Combine() {
   }
 }
 
-// Applies one request to the log and the index. REQUIRES: combiner role.
+// Applies one request to the log and the index, in the numbered steps
+// below. REQUIRES: combiner role.
 Status Store::ApplyAppend(const PendingAppend& p) {
+  CW_RETURN_IF_ERROR(CheckWritableForAppend());
+  if (p.condition) CW_RETURN_IF_ERROR(CheckCondition(p));
+  bool known = false;
+  CW_RETURN_IF_ERROR(FindDuplicates(p, &known));
+  if (known) return Status::OK();
+  uint64_t total = 0;
+  CW_RETURN_IF_ERROR(ValidateItems(p, &total));
+  if (write_pos_ + total > active_->size()) CW_RETURN_IF_ERROR(Roll());
+  PublishFrames(p, LayOutFrames(p));
+  return Status::OK();
+}
+
+// 0. A conditional append: refused when an event matches its condition.
+Status Store::CheckCondition(const PendingAppend& p) {
+  RegionFilter f = p.condition->filter;
+  f.limit = 1;  // the first match is enough to refuse
+  // Under the reader lock: the query looks names up in tables that
+  // interning changes under that lock. Only conditional appends take it.
+  std::vector<Row> hit;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    hit = index_.Query(f);
+  }
+  if (hit.empty()) return Status::OK();
+  const uint64_t conflict = index_.Sequence(hit[0]);
+  if (p.error) p.error->conflict_sequence = conflict;
+  return Status::ConditionFailed("an event matching the condition was appended at sequence " +
+                                 std::to_string(conflict));
+}
+
+// 1. Idempotency: all keyed items already present return their receipts
+// (*all_known). Scratch vectors are members (writer only): no allocation per append.
+Status Store::FindDuplicates(const PendingAppend& p, bool* all_known) {
   const AppendRequest* items = p.items;
   const size_t n = p.n;
-  Receipt* out = p.out;
-  const AppendCondition* condition = p.condition;
-  CW_RETURN_IF_ERROR(CheckWritableForAppend());
-  if (condition) {
-    RegionFilter f = condition->filter;
-    f.limit = 1;  // the first match is enough to refuse
-    // Under the reader lock: the query looks names up in tables that
-    // interning changes under that lock. Only conditional appends take it.
-    std::vector<Row> hit;
-    {
-      std::lock_guard<std::mutex> g(mu_);
-      hit = index_.Query(f);
-    }
-    if (!hit.empty()) {
-      out[0].sequence = index_.Sequence(hit[0]);
-      return Status::ConditionFailed("an event matching the condition was appended at sequence " +
-                                     std::to_string(out[0].sequence));
-    }
-  }
-
-  // 1. Idempotency: all keyed items already present return their receipts.
-  // Scratch vectors are members (guarded by mu_): no allocation per append.
   std::vector<Index::Digest>& digests = scratch_digests_;
   digests.resize(n);
   size_t known = 0;
@@ -167,20 +189,24 @@ Status Store::ApplyAppend(const PendingAppend& p) {
     for (size_t j = 0; j < i; j++)
       if (items[j].idempotency_key && digests[j] == digests[i])
         return Status::InvalidArgument("two events of one batch carry the same idempotency key");
-    if (FindIdempotent(digests[i], &out[i])) known++;
+    if (FindIdempotent(digests[i], &p.out[i])) known++;
   }
-  if (known > 0) {
-    if (known != n)
-      return Status::InvalidArgument("some events of this batch were appended before under their idempotency keys and "
-                                     "some were not; retry the batch exactly as first sent");
-    for (size_t i = 0; i < n; i++) out[i].deduplicated = true;
-    return Status::OK();
-  }
+  if (known == 0) return Status::OK();
+  if (known != n)
+    return Status::InvalidArgument("some events of this batch were appended before under their idempotency keys and "
+                                   "some were not; retry the batch exactly as first sent");
+  for (size_t i = 0; i < n; i++) p.out[i].deduplicated = true;
+  *all_known = true;
+  return Status::OK();
+}
 
-  // 2. Validate everything before a byte is written. prev_item[i]: the
-  // batch's previous item of the same entity (its clock and hash come
-  // before item i's), found through a per-entity mark reset right after.
-  constexpr uint32_t kNone = UINT32_MAX;
+// 2. Validate everything before a byte is written; *total: the frames'
+// bytes. prev_item[i]: the batch's previous item of the same entity (its
+// clock and hash come before item i's), found through a per-entity mark
+// reset right after.
+Status Store::ValidateItems(const PendingAppend& p, uint64_t* total) {
+  const AppendRequest* items = p.items;
+  const size_t n = p.n;
   std::vector<uint32_t>& prev_item = scratch_prev_item_;
   prev_item.assign(n, kNone);
   if (n > 1) {
@@ -194,7 +220,6 @@ Status Store::ApplyAppend(const PendingAppend& p) {
     for (size_t i = 0; i < n; i++)
       if (items[i].entity < batch_last_.size()) batch_last_[items[i].entity] = kNone;
   }
-  uint64_t total = 0;
   std::vector<uint32_t>& clocks = scratch_clocks_;
   clocks.resize(n);
   for (size_t i = 0; i < n; i++) {
@@ -210,23 +235,39 @@ Status Store::ApplyAppend(const PendingAppend& p) {
     // An earlier item of the entity in this batch already counts from its head.
     const uint32_t clock = prev_item[i] != kNone ? clocks[prev_item[i]] : index_.EntityClock(r.entity);
     if (r.has_expected && r.expected_clock != clock) {
-      out[0].clock = clock;
-      out[0].sequence = i;
-      return Status::SequenceMismatch(index_.EntityName(r.entity));
+      const std::string& entity = index_.EntityName(r.entity);
+      if (p.error) {
+        p.error->item = static_cast<uint32_t>(i);
+        p.error->entity = entity;
+        p.error->expected = r.expected_clock;
+        p.error->actual = clock;
+      }
+      return Status::SequenceMismatch("expected " + entity + " to be at clock " + std::to_string(r.expected_clock) +
+                                      " but it is at " + std::to_string(clock));
     }
-    if (clock == UINT32_MAX) return Status::Full("entity clock overflow for " + index_.EntityName(r.entity));
+    if (clock == UINT32_MAX) return Status::ClockOverflow("entity clock overflow for " + index_.EntityName(r.entity));
     clocks[i] = clock + 1;
-    total += FrameSpan(static_cast<uint16_t>(index_.EntityName(r.entity).size()),
-                       static_cast<uint16_t>(index_.ScopeName(r.scope).size()), r.payload_len);
+    *total += FrameSpan(static_cast<uint16_t>(index_.EntityName(r.entity).size()),
+                        static_cast<uint16_t>(index_.ScopeName(r.scope).size()), r.payload_len);
   }
   const uint64_t capacity = options_.segment_max_bytes - kSegmentHeaderSize;
-  if (total > capacity)
-    return Status::Full((n == 1 ? "an event of " : "a batch of ") + std::to_string(total) +
+  if (*total > capacity)
+    return Status::Full((n == 1 ? "an event of " : "a batch of ") + std::to_string(*total) +
                         " bytes does not fit in one segment (segmentMaxBytes " +
                         std::to_string(options_.segment_max_bytes) + ")");
-  if (write_pos_ + total > active_->size()) CW_RETURN_IF_ERROR(Roll());
+  return Status::OK();
+}
 
-  // 3. Lay out the frames. Prev hashes chain through earlier items of the batch.
+// 3. Lay out the frames after write_pos_ (the room is there: step 2 and a
+// roll saw to it); returns their end. Prev hashes chain through earlier
+// items of the batch.
+uint64_t Store::LayOutFrames(const PendingAppend& p) {
+  const AppendRequest* items = p.items;
+  const size_t n = p.n;
+  Receipt* out = p.out;
+  const std::vector<Index::Digest>& digests = scratch_digests_;
+  const std::vector<uint32_t>& prev_item = scratch_prev_item_;
+  const std::vector<uint32_t>& clocks = scratch_clocks_;
   const int64_t ts = NextTimestamp();
   uint8_t* base = active_->mutable_data();
   uint64_t pos = write_pos_;
@@ -279,21 +320,26 @@ Status Store::ApplyAppend(const PendingAppend& p) {
     laid.emplace_back(v, pos);
     pos += span;
   }
+  return pos;
+}
 
-  // 4. Publish: readers see the events only once every frame is in place,
-  // and a batch all at once (only its last Add publishes).
+// 4. Publish: readers see the events only once every frame is in place,
+// and a batch all at once (only its last Add publishes).
+void Store::PublishFrames(const PendingAppend& p, uint64_t end) {
+  const size_t n = p.n;
+  const std::vector<std::pair<FrameView, uint64_t>>& laid = scratch_laid_;
   const uint32_t slot = static_cast<uint32_t>(segments_.size() - 1);
   for (size_t i = 0; i < n; i++) {
-    index_.Add(laid[i].first, RowLocation{slot, static_cast<uint32_t>(laid[i].second)}, items[i].entity,
-               items[i].scope, i + 1 == n);
-    if (footer_whole_) footer_.AddIndexedFrame(laid[i].first, laid[i].second, items[i].entity, items[i].scope, index_);
+    index_.Add(laid[i].first, RowLocation{slot, static_cast<uint32_t>(laid[i].second)}, p.items[i].entity,
+               p.items[i].scope, i + 1 == n);
+    if (footer_whole_)
+      footer_.AddIndexedFrame(laid[i].first, laid[i].second, p.items[i].entity, p.items[i].scope, index_);
   }
-  write_pos_ = pos;
+  write_pos_ = end;
   ring_.PublishRange(next_sequence_, n);  // subscribers too see a batch whole
   next_sequence_ += n;
   PublishEnd();
   NoteAppended();
-  return Status::OK();
 }
 
 }  // namespace causeway

@@ -29,7 +29,7 @@ Status Store::WriteViews(const std::vector<Row>& rows, const std::vector<FrameVi
   size_t total = 0;
   for (const FrameView& v : views) total += kRecordPrefix + AlignFrame(v.length);
   uint8_t* dst = alloc(total);
-  if (!dst && total) return Status::Full("out of memory for " + std::to_string(total) + " bytes of results");
+  if (!dst && total) return Status::OutOfMemory("out of memory for " + std::to_string(total) + " bytes of results");
   for (size_t i = 0; i < rows.size(); i++) {
     const uint32_t span = static_cast<uint32_t>(kRecordPrefix + AlignFrame(views[i].length));
     StoreLE<uint32_t>(dst, span);

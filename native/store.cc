@@ -171,7 +171,7 @@ Status Store::InternEntity(const std::string& name, uint32_t* id) {
   std::lock_guard<std::mutex> g(mu_);
   if (closed()) return Status::Closed("the store is closed");
   *id = index_.InternEntity(name);
-  if (*id == kNoId) return Status::Full("the store names " + std::to_string(Index::kMaxNames) + " entities already");
+  if (*id == kNoId) return Status::NameTableFull("the store names " + std::to_string(Index::kMaxNames) + " entities already");
   return Status::OK();
 }
 
@@ -180,7 +180,7 @@ Status Store::InternScope(const std::string& name, uint32_t* id) {
   std::lock_guard<std::mutex> g(mu_);
   if (closed()) return Status::Closed("the store is closed");
   *id = index_.InternScope(name);
-  if (*id == kNoId) return Status::Full("the store names " + std::to_string(Index::kMaxNames) + " scopes already");
+  if (*id == kNoId) return Status::NameTableFull("the store names " + std::to_string(Index::kMaxNames) + " scopes already");
   return Status::OK();
 }
 

@@ -93,7 +93,7 @@ struct AppendRequest {
   int32_t causation_prior_item = -1;         // batches: causation = id of an earlier item
 };
 
-// What an append returns. For a SequenceMismatch, `clock` holds the actual clock.
+// What an append returns, one per item.
 struct Receipt {
   uint64_t sequence = 0;
   uint32_t clock = 0;
@@ -108,6 +108,18 @@ struct Receipt {
   bool deduplicated = false;
 };
 
+// Why an append was refused, beyond its Status (whose message is final):
+// Append/AppendBatch fill it when given one. kSequenceMismatch: the batch
+// item whose expectation failed, its entity's name, the clock it expected
+// and the one the entity is at. kConditionFailed: the sequence of the first
+// event that matched the condition. Other codes leave it untouched.
+struct AppendError {
+  uint32_t item = 0;
+  std::string entity;
+  uint32_t expected = 0, actual = 0;
+  uint64_t conflict_sequence = 0;
+};
+
 // One producer's request, queued in the append ring until a combiner applies it.
 struct PendingAppend {
   const AppendRequest* items;
@@ -115,6 +127,7 @@ struct PendingAppend {
   Receipt* out;
   const AppendCondition* condition;
   const uint8_t (*hashes)[32];  // BLAKE3 of each item's payload, computed by the producer
+  AppendError* error;           // or null
   Status status;
   std::atomic<bool> done{false};
 };
@@ -175,10 +188,14 @@ class Store {
   Status InternEntity(const std::string& name, uint32_t* id);
   Status InternScope(const std::string& name, uint32_t* id);
 
-  Status Append(const AppendRequest& req, Receipt* out);
+  // With `durable`, returns once the event is synced (its receipt says
+  // durable). A refusal's details go to *error when given (see AppendError).
+  Status Append(const AppendRequest& req, Receipt* out, bool durable = false, AppendError* error = nullptr);
   // All of `n` items or none, also across a crash. With a condition, nothing
-  // is written and ConditionFailed returned when an event matches it.
-  Status AppendBatch(const AppendRequest* items, size_t n, Receipt* out, const AppendCondition* condition = nullptr);
+  // is written and ConditionFailed returned when an event matches it. With
+  // `durable`, returns once the last item is synced (every receipt durable).
+  Status AppendBatch(const AppendRequest* items, size_t n, Receipt* out, const AppendCondition* condition = nullptr,
+                     bool durable = false, AppendError* error = nullptr);
 
   // Returns once every event appended before the call is durable and the
   // segment header records that frontier (two fdatasyncs when work is pending).
@@ -281,7 +298,13 @@ class Store {
   Status WriteViews(const std::vector<Row>& rows, const std::vector<FrameView>& views, const Allocator& alloc);
   void NotifyListeners();
   void Combine();                                  // REQUIRES: combiner role
-  Status ApplyAppend(const PendingAppend& p);      // REQUIRES: mu_ held, combiner role
+  Status ApplyAppend(const PendingAppend& p);      // REQUIRES: combiner role
+  // ApplyAppend's steps, in order (append.cc). REQUIRES: combiner role.
+  Status CheckCondition(const PendingAppend& p);                   // 0. a condition's boundary (takes mu_)
+  Status FindDuplicates(const PendingAppend& p, bool* all_known);  // 1. idempotency keys
+  Status ValidateItems(const PendingAppend& p, uint64_t* total);   // 2. ids, sizes, clocks
+  uint64_t LayOutFrames(const PendingAppend& p);                   // 3. the frames; returns their end
+  void PublishFrames(const PendingAppend& p, uint64_t end);        // 4. index, footer, published end
   Status FrameAt(Row r, FrameView* v) const;  // REQUIRES: mu_ held; CRC checked
   void FillReceipt(const FrameView& v, Receipt* out) const;
   void NewEventId(int64_t ts_us, uint8_t* out);

@@ -363,7 +363,7 @@ struct Put {
   int64_t expected = -1;  // -1: no expectation
 };
 
-Status Append(Store* s, const Put& p, Receipt* r) {
+Status Append(Store* s, const Put& p, Receipt* r, AppendError* err = nullptr) {
   uint32_t e, sc;
   CW_RETURN_IF_ERROR(s->InternEntity(p.entity, &e));
   CW_RETURN_IF_ERROR(s->InternScope(p.scope, &sc));
@@ -381,10 +381,10 @@ Status Append(Store* s, const Put& p, Receipt* r) {
     req.has_expected = true;
     req.expected_clock = static_cast<uint32_t>(p.expected);
   }
-  return s->Append(req, r);
+  return s->Append(req, r, false, err);
 }
 
-Status AppendMany(Store* s, const std::vector<Put>& puts, std::vector<Receipt>* out) {
+Status AppendMany(Store* s, const std::vector<Put>& puts, std::vector<Receipt>* out, AppendError* err = nullptr) {
   std::vector<AppendRequest> reqs(puts.size());
   for (size_t i = 0; i < puts.size(); i++) {
     const Put& p = puts[i];
@@ -403,7 +403,7 @@ Status AppendMany(Store* s, const std::vector<Put>& puts, std::vector<Receipt>* 
     }
   }
   out->assign(puts.size(), Receipt());
-  return s->AppendBatch(reqs.data(), reqs.size(), out->data());
+  return s->AppendBatch(reqs.data(), reqs.size(), out->data(), nullptr, false, err);
 }
 
 struct Ev {
@@ -1830,10 +1830,11 @@ TEST(BatchPartiallyApplied) {
   batch[1].entity = "acct:2";
   batch[2].entity = "acct:1";
   batch[2].expected = 1;  // but item 0 moves acct:1 to clock 2
-  Status st = AppendMany(s.get(), batch, &rs);
+  AppendError err;
+  Status st = AppendMany(s.get(), batch, &rs, &err);
   CHECK_EQ(st.code(), Status::Code::kSequenceMismatch);
-  CHECK_EQ(rs[0].clock, 2u);     // the clock item 2 would have found
-  CHECK_EQ(rs[0].sequence, 2u);  // which item
+  CHECK_EQ(err.actual, 2u);  // the clock item 2 would have found
+  CHECK_EQ(err.item, 2u);    // which item
   // A payload over the limit in the last item.
   StoreOptions o = Options(dir);
   batch[2].expected = -1;
@@ -2010,9 +2011,10 @@ TEST(WrongExpectedClockAccepted) {
   for (int64_t wrong : {int64_t(0), int64_t(1), int64_t(3), int64_t(100)}) {
     p.expected = wrong;
     Receipt bad;
-    Status st = Append(s.get(), p, &bad);
+    AppendError err;
+    Status st = Append(s.get(), p, &bad, &err);
     CHECK_EQ(st.code(), Status::Code::kSequenceMismatch);
-    CHECK_EQ(bad.clock, 2u);  // the actual clock
+    CHECK_EQ(err.actual, 2u);  // the actual clock
     CHECK(Contains(st.message(), "acct:1"));
   }
   StoreStats st;
@@ -2418,6 +2420,56 @@ TEST(BroadcastRingReaderSeesTornValuesUnderConcurrentPublish) {
   stop.store(true);
   reader.join();
   CHECK(!wrong);
+}
+
+// The core owns a durable append's wait (the receipts say durable once it
+// returns), and a refusal's details come back in AppendError, its final
+// message in the Status.
+TEST(DurableAppendUnsyncedOrRefusalDetailsLost) {
+  TempDir d;
+  std::unique_ptr<Store> s;
+  CHECK_OK(Store::Open(Options(d.Sub("db")), &s));  // no background sync
+  const std::string payload = "{}";
+  AppendRequest req;
+  CHECK_OK(s->InternEntity("acct:1", &req.entity));
+  CHECK_OK(s->InternScope("bank", &req.scope));
+  req.kind = 1;
+  req.payload = U8(payload);
+  req.payload_len = static_cast<uint32_t>(payload.size());
+  Receipt r;
+  CHECK_OK(s->Append(req, &r));
+  CHECK(!r.durable);
+  CHECK_OK(s->Append(req, &r, true));
+  CHECK(r.durable);
+  CHECK(s->DurableSequence() > r.sequence);
+  std::vector<AppendRequest> two(2, req);
+  std::vector<Receipt> rs(2);
+  CHECK_OK(s->AppendBatch(two.data(), 2, rs.data(), nullptr, true));
+  CHECK(rs[0].durable && rs[1].durable);
+  CHECK(s->DurableSequence() > rs[1].sequence);
+  // A mismatch: which item, its entity, both clocks; the message is final.
+  two[1].has_expected = true;
+  two[1].expected_clock = 3;  // item 0 moves acct:1 from clock 4 to 5
+  AppendError err;
+  Status st = s->AppendBatch(two.data(), 2, rs.data(), nullptr, true, &err);
+  CHECK_EQ(st.code(), Status::Code::kSequenceMismatch);
+  CHECK_EQ(err.item, 1u);
+  CHECK(err.entity == "acct:1");
+  CHECK_EQ(err.expected, 3u);
+  CHECK_EQ(err.actual, 5u);
+  CHECK(st.message() == "expected acct:1 to be at clock 3 but it is at 5");
+  // A condition that matches: the sequence of the first event matching it.
+  AppendCondition cond;
+  cond.filter.has_entity = true;
+  cond.filter.exact_entity = true;
+  cond.filter.entity = "acct:1";
+  cond.filter.after_sequence = 2;
+  AppendError cerr;
+  CHECK_CODE(s->AppendBatch(&req, 1, &r, &cond, false, &cerr), Status::Code::kConditionFailed);
+  CHECK_EQ(cerr.conflict_sequence, uint64_t(2));
+  StoreStats stats;
+  CHECK_OK(s->Stats(&stats));
+  CHECK_EQ(stats.events, uint64_t(4));
 }
 
 }  // namespace
