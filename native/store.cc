@@ -1,7 +1,7 @@
 // Store: open, close, the checkpoint at close, the published end, the
 // writer role, names and listeners. Appends are in append.cc, rolls and
 // syncs in durability.cc, reads in read.cc; recovery.cc, compaction.cc,
-// snapshot.cc and refresh.cc hold the rest.
+// retired.cc, snapshot.cc and refresh.cc hold the rest.
 #include "store.h"
 
 #include <algorithm>

@@ -12,8 +12,8 @@
 //
 // Where the methods live: store.cc (open, close, checkpoint, listeners),
 // append.cc (the combiner), durability.cc (roll, seal, sync, the flusher),
-// read.cc (every read path, stats, names), recovery.cc, compaction.cc,
-// snapshot.cc and refresh.cc.
+// read.cc (every read path, stats, names), recovery.cc, compaction.cc
+// (with retired.cc, the files retention leaves), snapshot.cc and refresh.cc.
 #pragma once
 
 #include <time.h>
@@ -162,6 +162,9 @@ using Allocator = std::function<uint8_t*(size_t n)>;
 using RetiredKeys = std::unordered_map<Index::Digest, std::array<uint8_t, kFrameHeaderSize>, Index::DigestHash>;
 // Clock and content hash of entities whose newest event retention dropped.
 using RetiredHeads = std::unordered_map<std::string, std::pair<uint32_t, std::array<uint8_t, 32>>>;
+// Write "retired.keys" / "retired.heads" atomically (retired.cc; Recover loads them).
+Status WriteRetiredKeys(const std::string& dir, const RetiredKeys& keys);
+Status WriteRetiredHeads(const std::string& dir, const RetiredHeads& heads);
 constexpr size_t kRecordPrefix = 16;
 
 struct SnapshotReport {

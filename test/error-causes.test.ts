@@ -11,7 +11,7 @@ const K = EventKind.custom(1, 1)
 
 /**
  * Writes "retired.heads" (what compaction leaves for entities whose newest
- * event it dropped; layout in native/compaction.cc): "CWHEADv1", u32 masked
+ * event it dropped; layout in native/retired.cc): "CWHEADv1", u32 masked
  * CRC32C of the rest, u64 count, then per entity u16 name length, the name,
  * u32 clock and the 32-byte content hash. Opening the store raises each
  * named entity's clock to the one given.
