@@ -108,11 +108,10 @@ struct Receipt {
   bool deduplicated = false;
 };
 
-// Why an append was refused, beyond its Status (whose message is final):
-// Append/AppendBatch fill it when given one. kSequenceMismatch: the batch
-// item whose expectation failed, its entity's name, the clock it expected
-// and the one the entity is at. kConditionFailed: the sequence of the first
-// event that matched the condition. Other codes leave it untouched.
+// Why an append was refused, beyond its Status (whose message is final).
+// kSequenceMismatch: the batch item whose expectation failed, its entity,
+// the clock it expected and the entity's actual one. kConditionFailed: the
+// first matching event's sequence. Other codes leave it untouched.
 struct AppendError {
   uint32_t item = 0;
   std::string entity;
@@ -157,14 +156,6 @@ struct StoreStats {
 //   +12 u32 reserved  +16 the frame, as on disk
 using Allocator = std::function<uint8_t*(size_t n)>;
 
-// Idempotency digests of events retention dropped, with the dropped frame's
-// header (enough to rebuild the original receipt).
-using RetiredKeys = std::unordered_map<Index::Digest, std::array<uint8_t, kFrameHeaderSize>, Index::DigestHash>;
-// Clock and content hash of entities whose newest event retention dropped.
-using RetiredHeads = std::unordered_map<std::string, std::pair<uint32_t, std::array<uint8_t, 32>>>;
-// Write "retired.keys" / "retired.heads" atomically (retired.cc; Recover loads them).
-Status WriteRetiredKeys(const std::string& dir, const RetiredKeys& keys);
-Status WriteRetiredHeads(const std::string& dir, const RetiredHeads& heads);
 constexpr size_t kRecordPrefix = 16;
 
 struct SnapshotReport {
@@ -365,10 +356,9 @@ class Store {
   std::vector<uint32_t> batch_last_;  // per entity id: its last item in the batch being laid out, else UINT32_MAX
   std::vector<std::pair<FrameView, uint64_t>> scratch_laid_;
 
-  // Durability (durability.cc): the flusher, group commit and what they
-  // share. Everything below durable_sequence is synced; synced_end is the
-  // active segment's synced offset, recorded_end the frontier its header
-  // records (one sync behind at most).
+  // Durability (durability.cc). Everything below durable_sequence is synced;
+  // synced_end is the active segment's synced offset, recorded_end the
+  // frontier its header records (one sync behind at most).
   struct SyncState {
     bool syncing = false;                       // GUARDED_BY(mu_): a SyncNow is between capture and result
     CondVar done_cv;                            // with mu_: a sync ended (or the store closed)
