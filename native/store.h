@@ -258,7 +258,7 @@ class Store {
   Status LoadRetiredKeys();
   Status LoadRetiredHeads();
   void ApplyRetiredHeads();       // REQUIRES: mu_ held or not yet shared
-  bool FindIdempotent(const Index::Digest& d, Receipt* out) const;  // REQUIRES: mu_ held
+  bool FindIdempotent(const Index::Digest& d, Receipt* out) const;  // REQUIRES: combiner role (the writer)
   bool LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, struct CheckpointHeader* ck);
   Status SaveCheckpoint();  // REQUIRES: mu_ held, active segment sealed
   Status PrepareActive(uint64_t last_id, uint64_t next_sequence);
@@ -299,7 +299,7 @@ class Store {
   Status ValidateItems(const PendingAppend& p, uint64_t* total);   // 2. ids, sizes, clocks
   uint64_t LayOutFrames(const PendingAppend& p);                   // 3. the frames; returns their end
   void PublishFrames(const PendingAppend& p, uint64_t end);        // 4. index, footer, published end
-  Status FrameAt(Row r, FrameView* v) const;  // REQUIRES: mu_ held; CRC checked
+  Status FrameAt(Row r, FrameView* v) const;  // REQUIRES: mu_ held, or the writer; CRC checked
   void FillReceipt(const FrameView& v, Receipt* out) const;
   void NewEventId(int64_t ts_us, uint8_t* out);
   int64_t NextTimestamp();
