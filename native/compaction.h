@@ -22,9 +22,16 @@
 // Close or open tries again.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
+
+#include "format.h"
+#include "index.h"
+#include "status.h"
 
 namespace causeway {
 
@@ -49,5 +56,14 @@ struct CompactionReport {
 constexpr char kCompactionMarker[] = "compaction.marker";
 constexpr char kRetiredKeysName[] = "retired.keys";
 constexpr char kRetiredHeadsName[] = "retired.heads";
+
+// Idempotency digests of events retention dropped, with the dropped frame's
+// header (enough to rebuild the original receipt).
+using RetiredKeys = std::unordered_map<Index::Digest, std::array<uint8_t, kFrameHeaderSize>, Index::DigestHash>;
+// Clock and content hash of entities whose newest event retention dropped.
+using RetiredHeads = std::unordered_map<std::string, std::pair<uint32_t, std::array<uint8_t, 32>>>;
+// Write "retired.keys" / "retired.heads" atomically (retired.cc; Recover loads them).
+Status WriteRetiredKeys(const std::string& dir, const RetiredKeys& keys);
+Status WriteRetiredHeads(const std::string& dir, const RetiredHeads& heads);
 
 }  // namespace causeway

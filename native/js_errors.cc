@@ -17,6 +17,9 @@ const char* ClassFor(Status::Code c) {
     case Status::Code::kSequenceMismatch: return "SequenceMismatchError";
     case Status::Code::kNotFound: return "NotFoundError";
     case Status::Code::kConditionFailed: return "AppendConditionError";
+    case Status::Code::kClockOverflow: return "ClockOverflowError";
+    case Status::Code::kNameTableFull: return "NameTableFullError";
+    case Status::Code::kOutOfMemory: return "OutOfMemoryError";
     case Status::Code::kOk: break;
   }
   return "CausewayError";

@@ -249,21 +249,19 @@ static RegionFilter ParseFilter(Napi::Object o) {
   return f;
 }
 
-static void ThrowAppendStatus(Napi::Env env, const Status& st, const Receipt& r, uint32_t expected,
-                              const std::string& entity) {
+static void ThrowAppendStatus(Napi::Env env, const Status& st, const AppendError& e) {
+  Napi::Object d;
   if (st.code() == Status::Code::kSequenceMismatch) {
-    Napi::Object d = Napi::Object::New(env);
-    d.Set("entity", entity);
-    d.Set("expected", Napi::Number::New(env, expected));
-    d.Set("actual", Napi::Number::New(env, r.clock));
-    d.Set("item", Napi::Number::New(env, double(r.sequence)));
-    ThrowStatus(env,
-                Status::SequenceMismatch("expected " + entity + " to be at clock " + std::to_string(expected) +
-                                         " but it is at " + std::to_string(r.clock)),
-                d);
-    return;
+    d = Napi::Object::New(env);
+    d.Set("entity", e.entity);
+    d.Set("expected", Napi::Number::New(env, e.expected));
+    d.Set("actual", Napi::Number::New(env, e.actual));
+    d.Set("item", Napi::Number::New(env, e.item));
+  } else if (st.code() == Status::Code::kConditionFailed) {
+    d = Napi::Object::New(env);
+    d.Set("conflictSequence", Napi::BigInt::New(env, e.conflict_sequence));
   }
-  ThrowStatus(env, st);
+  ThrowStatus(env, st, d);
 }
 
 Napi::Value JsStore::Append(const Napi::CallbackInfo& info) {
@@ -293,20 +291,11 @@ Napi::Value JsStore::Append(const Napi::CallbackInfo& info) {
   if (flags & req::kHasCorrelation) r.correlation_id = q + req::kCorrelation;
   if (flags & req::kHasCausation) r.causation_id = q + req::kCausation;
   Receipt out;
-  Status st = s->Append(r, &out);
+  AppendError err;
+  Status st = s->Append(r, &out, durable, &err);
   if (!st.ok()) {
-    std::string name;
-    s->EntityName(r.entity, &name);
-    ThrowAppendStatus(env, st, out, r.expected_clock, name);
+    ThrowAppendStatus(env, st, err);
     return env.Undefined();
-  }
-  if (durable && !out.durable) {
-    st = s->WaitDurable(out.sequence);
-    if (!st.ok()) {
-      ThrowStatus(env, st);
-      return env.Undefined();
-    }
-    out.durable = true;
   }
   // The receipt goes to a slot of the receipt arena the caller names.
   size_t at = info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : 0;
@@ -364,27 +353,11 @@ Napi::Value JsStore::AppendBatch(const Napi::CallbackInfo& info) {
   AppendCondition cond;
   const bool conditional = info.Length() > 5 && info[5].IsObject();
   if (conditional) cond.filter = ParseFilter(info[5].As<Napi::Object>());
-  Status st = s->AppendBatch(items.data(), n, out.data(), conditional ? &cond : nullptr);
-  if (st.code() == Status::Code::kConditionFailed) {
-    Napi::Object d = Napi::Object::New(env);
-    d.Set("conflictSequence", Napi::BigInt::New(env, out[0].sequence));
-    ThrowStatus(env, st, d);
-    return env.Undefined();
-  }
+  AppendError err;
+  Status st = s->AppendBatch(items.data(), n, out.data(), conditional ? &cond : nullptr, durable, &err);
   if (!st.ok()) {
-    size_t at = st.code() == Status::Code::kSequenceMismatch ? size_t(out[0].sequence) : 0;
-    std::string name;
-    if (at < n) s->EntityName(items[at].entity, &name);
-    ThrowAppendStatus(env, st, out[0], at < n ? items[at].expected_clock : 0, name);
+    ThrowAppendStatus(env, st, err);
     return env.Undefined();
-  }
-  if (durable && !out[n - 1].durable) {
-    st = s->WaitDurable(out[n - 1].sequence);
-    if (!st.ok()) {
-      ThrowStatus(env, st);
-      return env.Undefined();
-    }
-    for (auto& r : out) r.durable = true;
   }
   for (size_t i = 0; i < n; i++) WriteReceipt(out[i], receipts.Data() + i * rcpt::kSize);
   return env.Undefined();

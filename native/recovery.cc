@@ -204,7 +204,7 @@ Status Store::Recover(bool use_checkpoint) {
     if (last) read_end_ = out.committed_end;
   }
   next_sequence_ = next_seq;
-  durable_sequence_ = next_seq;
+  sync_.durable_sequence = next_seq;
   ApplyRetiredHeads();
   if (!writable) return Status::OK();
   return PrepareActive(ids.back(), next_seq);
@@ -279,8 +279,8 @@ Status Store::PrepareActive(uint64_t last_id, uint64_t next_sequence) {
       CW_RETURN_IF_ERROR(s.Sync(SyncMode::kAll));
     }
   }
-  synced_end_ = recorded_end_ = write_pos_;
-  synced_next_seq_ = next_sequence;
+  sync_.synced_end = sync_.recorded_end = write_pos_;
+  sync_.synced_next_seq = next_sequence;
   return Status::OK();
 }
 

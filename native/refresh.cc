@@ -74,7 +74,7 @@ Status Store::Refresh(uint64_t* added) {
       read_end_ = scan(segments_.size() - 1, kSegmentHeaderSize);
     }
     next_sequence_ = next_seq;
-    durable_sequence_.store(next_seq);
+    sync_.durable_sequence.store(next_seq);
     PublishEnd();  // the only writer of a read-only store's pair, under mu_
   }
   if (next_sequence_ > before) ring_.PublishRange(before, next_sequence_ - before);

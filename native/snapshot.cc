@@ -44,8 +44,8 @@ Status Store::Snapshot(const std::string& dest, SnapshotReport* report) {
       end = read_end_;
       next_seq = next_sequence_;
     } else {
-      end = synced_end_;
-      next_seq = synced_next_seq_;
+      end = sync_.synced_end;
+      next_seq = sync_.synced_next_seq;
     }
   }
   if (fsutil::Exists(dest)) {

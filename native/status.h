@@ -21,6 +21,9 @@ class Status {
     kSequenceMismatch = 8, // CAS: the entity's clock is not the expected one
     kNotFound = 9,
     kConditionFailed = 10,  // a conditional append found a matching event
+    kClockOverflow = 11,    // an entity's clock is at its maximum (2^32 - 1)
+    kNameTableFull = 12,    // the store names Index::kMaxNames entities (or scopes) already
+    kOutOfMemory = 13,      // an allocation failed (a read's results; an append's poisons the store)
   };
 
   Status() = default;
@@ -35,6 +38,9 @@ class Status {
   static Status SequenceMismatch(std::string msg) { return Status(Code::kSequenceMismatch, std::move(msg)); }
   static Status NotFound(std::string msg) { return Status(Code::kNotFound, std::move(msg)); }
   static Status ConditionFailed(std::string msg) { return Status(Code::kConditionFailed, std::move(msg)); }
+  static Status ClockOverflow(std::string msg) { return Status(Code::kClockOverflow, std::move(msg)); }
+  static Status NameTableFull(std::string msg) { return Status(Code::kNameTableFull, std::move(msg)); }
+  static Status OutOfMemory(std::string msg) { return Status(Code::kOutOfMemory, std::move(msg)); }
   // An errno-carrying I/O error: "<what>: <strerror(err)>".
   static Status FromErrno(const std::string& what, int err);
 

@@ -5,11 +5,18 @@
 // producers queue through the lock-free AppendRing, and whichever holds the
 // combiner role writes the frames and the index (the writer). Readers take
 // `mu_`, the reader lock, and see only what the writer has published (see
-// concurrent.h); `mu_` also guards the sync state. Other work that must not
+// concurrent.h); `mu_` also guards the sync state (sync_). Other work that must not
 // overlap an append (close, compaction's swap, stats) takes the combiner role
 // first (WriterRole), then `mu_`. The one append that fills a segment takes
 // `mu_` to seal it and start the next. The flusher syncs without `mu_`.
+//
+// Where the methods live: store.cc (open, close, checkpoint, listeners),
+// append.cc (the combiner), durability.cc (roll, seal, sync, the flusher),
+// read.cc (every read path, stats, names), recovery.cc, compaction.cc
+// (with retired.cc, the files retention leaves), snapshot.cc and refresh.cc.
 #pragma once
+
+#include <time.h>
 
 #include <atomic>
 #include <cstdint>
@@ -32,6 +39,13 @@
 #include "status.h"
 
 namespace causeway {
+
+// Wall-clock microseconds since the Unix epoch: event timestamps, sync times.
+inline int64_t WallMicros() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
 
 struct StoreOptions {
   std::string dir;
@@ -79,7 +93,7 @@ struct AppendRequest {
   int32_t causation_prior_item = -1;         // batches: causation = id of an earlier item
 };
 
-// What an append returns. For a SequenceMismatch, `clock` holds the actual clock.
+// What an append returns, one per item.
 struct Receipt {
   uint64_t sequence = 0;
   uint32_t clock = 0;
@@ -94,6 +108,17 @@ struct Receipt {
   bool deduplicated = false;
 };
 
+// Why an append was refused, beyond its Status (whose message is final).
+// kSequenceMismatch: the batch item whose expectation failed, its entity,
+// the clock it expected and the entity's actual one. kConditionFailed: the
+// first matching event's sequence. Other codes leave it untouched.
+struct AppendError {
+  uint32_t item = 0;
+  std::string entity;
+  uint32_t expected = 0, actual = 0;
+  uint64_t conflict_sequence = 0;
+};
+
 // One producer's request, queued in the append ring until a combiner applies it.
 struct PendingAppend {
   const AppendRequest* items;
@@ -101,6 +126,7 @@ struct PendingAppend {
   Receipt* out;
   const AppendCondition* condition;
   const uint8_t (*hashes)[32];  // BLAKE3 of each item's payload, computed by the producer
+  AppendError* error;           // or null
   Status status;
   std::atomic<bool> done{false};
 };
@@ -130,11 +156,6 @@ struct StoreStats {
 //   +12 u32 reserved  +16 the frame, as on disk
 using Allocator = std::function<uint8_t*(size_t n)>;
 
-// Idempotency digests of events retention dropped, with the dropped frame's
-// header (enough to rebuild the original receipt).
-using RetiredKeys = std::unordered_map<Index::Digest, std::array<uint8_t, kFrameHeaderSize>, Index::DigestHash>;
-// Clock and content hash of entities whose newest event retention dropped.
-using RetiredHeads = std::unordered_map<std::string, std::pair<uint32_t, std::array<uint8_t, 32>>>;
 constexpr size_t kRecordPrefix = 16;
 
 struct SnapshotReport {
@@ -161,10 +182,14 @@ class Store {
   Status InternEntity(const std::string& name, uint32_t* id);
   Status InternScope(const std::string& name, uint32_t* id);
 
-  Status Append(const AppendRequest& req, Receipt* out);
+  // With `durable`, returns once the event is synced (its receipt says
+  // durable). A refusal's details go to *error when given (see AppendError).
+  Status Append(const AppendRequest& req, Receipt* out, bool durable = false, AppendError* error = nullptr);
   // All of `n` items or none, also across a crash. With a condition, nothing
-  // is written and ConditionFailed returned when an event matches it.
-  Status AppendBatch(const AppendRequest* items, size_t n, Receipt* out, const AppendCondition* condition = nullptr);
+  // is written and ConditionFailed returned when an event matches it. With
+  // `durable`, returns once the last item is synced (every receipt durable).
+  Status AppendBatch(const AppendRequest* items, size_t n, Receipt* out, const AppendCondition* condition = nullptr,
+                     bool durable = false, AppendError* error = nullptr);
 
   // Returns once every event appended before the call is durable and the
   // segment header records that frontier (two fdatasyncs when work is pending).
@@ -233,7 +258,7 @@ class Store {
   Status LoadRetiredKeys();
   Status LoadRetiredHeads();
   void ApplyRetiredHeads();       // REQUIRES: mu_ held or not yet shared
-  bool FindIdempotent(const Index::Digest& d, Receipt* out) const;  // REQUIRES: mu_ held
+  bool FindIdempotent(const Index::Digest& d, Receipt* out) const;  // REQUIRES: combiner role (the writer)
   bool LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, struct CheckpointHeader* ck);
   Status SaveCheckpoint();  // REQUIRES: mu_ held, active segment sealed
   Status PrepareActive(uint64_t last_id, uint64_t next_sequence);
@@ -267,8 +292,14 @@ class Store {
   Status WriteViews(const std::vector<Row>& rows, const std::vector<FrameView>& views, const Allocator& alloc);
   void NotifyListeners();
   void Combine();                                  // REQUIRES: combiner role
-  Status ApplyAppend(const PendingAppend& p);      // REQUIRES: mu_ held, combiner role
-  Status FrameAt(Row r, FrameView* v) const;  // REQUIRES: mu_ held; CRC checked
+  Status ApplyAppend(const PendingAppend& p);      // REQUIRES: combiner role
+  // ApplyAppend's steps, in order (append.cc). REQUIRES: combiner role.
+  Status CheckCondition(const PendingAppend& p);                   // 0. a condition's boundary (takes mu_)
+  Status FindDuplicates(const PendingAppend& p, bool* all_known);  // 1. idempotency keys
+  Status ValidateItems(const PendingAppend& p, uint64_t* total);   // 2. ids, sizes, clocks
+  uint64_t LayOutFrames(const PendingAppend& p);                   // 3. the frames; returns their end
+  void PublishFrames(const PendingAppend& p, uint64_t end);        // 4. index, footer, published end
+  Status FrameAt(Row r, FrameView* v) const;  // REQUIRES: mu_ held, or the writer; CRC checked
   void FillReceipt(const FrameView& v, Receipt* out) const;
   void NewEventId(int64_t ts_us, uint8_t* out);
   int64_t NextTimestamp();
@@ -278,7 +309,7 @@ class Store {
   DirLock lock_;
   std::atomic<bool> closed_{false};
 
-  mutable std::mutex mu_;  // the reader lock; also guards the sync state
+  mutable std::mutex mu_;  // the reader lock; also guards the sync state (sync_)
   // Segments in id order; the last is the active one when writable.
   // Changed only with mu_ held, by the writer or with the combiner role:
   // readers read them under mu_, the writer without.
@@ -325,23 +356,25 @@ class Store {
   std::vector<uint32_t> batch_last_;  // per entity id: its last item in the batch being laid out, else UINT32_MAX
   std::vector<std::pair<FrameView, uint64_t>> scratch_laid_;
 
-  // Durability: everything below durable_sequence_ is synced. synced_end_ is
-  // the active segment's synced offset, recorded_end_ the frontier its header
-  // records (one sync behind at most).
-  bool syncing_ = false;                    // GUARDED_BY(mu_): a SyncNow is between capture and result
-  CondVar sync_done_cv_;               // with mu_: a sync ended (or the store closed)
+  // Durability (durability.cc). Everything below durable_sequence is synced;
+  // synced_end is the active segment's synced offset, recorded_end the
+  // frontier its header records (one sync behind at most).
+  struct SyncState {
+    bool syncing = false;                       // GUARDED_BY(mu_): a SyncNow is between capture and result
+    CondVar done_cv;                            // with mu_: a sync ended (or the store closed)
+    CondVar flush_cv;                           // wakes the flusher (with mu_)
+    std::atomic<uint64_t> durable_sequence{0};  // stored under mu_; the writer reads it for receipts
+    uint64_t synced_end = kSegmentHeaderSize;    // GUARDED_BY(mu_)
+    uint64_t synced_next_seq = 0;                // GUARDED_BY(mu_)
+    uint64_t recorded_end = kSegmentHeaderSize;  // GUARDED_BY(mu_)
+    std::atomic<bool> flush_requested{false};   // set by the writer without mu_
+    bool stop_flusher = false;                  // GUARDED_BY(mu_)
+    int64_t last_sync_us = 0;
+    uint64_t syncs = 0;
+    uint64_t errors = 0;
+    std::thread flusher;
+  } sync_;
   void WaitSyncDone(std::unique_lock<std::mutex>& g);  // REQUIRES: g holds mu_
-  CondVar flush_cv_;                   // wakes the flusher (with mu_)
-  std::atomic<uint64_t> durable_sequence_{0};  // stored under mu_; the writer reads it for receipts
-  uint64_t synced_end_ = kSegmentHeaderSize;    // GUARDED_BY(mu_)
-  uint64_t synced_next_seq_ = 0;                // GUARDED_BY(mu_)
-  uint64_t recorded_end_ = kSegmentHeaderSize;  // GUARDED_BY(mu_)
-  std::atomic<bool> flush_requested_{false};  // set by the writer without mu_
-  bool stop_flusher_ = false;          // GUARDED_BY(mu_)
-  int64_t last_sync_us_ = 0;
-  uint64_t syncs_ = 0;
-  uint64_t sync_errors_ = 0;
-  std::thread flusher_;
 
   // Published events, for lossy subscribers. Written under mu_ (one producer).
   BroadcastRing ring_;

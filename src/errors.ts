@@ -18,6 +18,9 @@ export type ErrorCode =
   | 'E_STORE_POISONED'
   | 'E_NOT_FOUND'
   | 'E_APPEND_CONDITION'
+  | 'E_CLOCK_OVERFLOW'
+  | 'E_NAME_TABLE_FULL'
+  | 'E_OUT_OF_MEMORY'
   | 'E_SUBSCRIPTION_LAGGED'
   | 'E_GATE_DENIED'
   | 'E_OUTBOX_CLOSED'
@@ -93,6 +96,21 @@ export class AppendConditionError extends CausewayError {
   declare readonly conflictSequence: bigint
 }
 
+/** An entity's clock is at its maximum (2^32 - 1 events): it takes no further event. */
+export class ClockOverflowError extends CausewayError {
+  override readonly code = 'E_CLOCK_OVERFLOW' as const
+}
+
+/** The store names as many entities (or scopes) as it can hold (2^28); a new name is refused. */
+export class NameTableFullError extends CausewayError {
+  override readonly code = 'E_NAME_TABLE_FULL' as const
+}
+
+/** Memory ran out for a read's results. (An append that runs out of memory poisons the store: E_STORE_POISONED.) */
+export class OutOfMemoryError extends CausewayError {
+  override readonly code = 'E_OUT_OF_MEMORY' as const
+}
+
 /** A subscriber fell more than the ring's capacity behind; `missed` events were not delivered to it. */
 export class SubscriptionLaggedError extends CausewayError {
   override readonly code = 'E_SUBSCRIPTION_LAGGED' as const
@@ -115,6 +133,9 @@ export const errorClasses = {
   StorePoisonedError,
   NotFoundError,
   AppendConditionError,
+  ClockOverflowError,
+  NameTableFullError,
+  OutOfMemoryError,
 }
 
 /** True when `e` is a causeway error, of the given code when one is passed. */

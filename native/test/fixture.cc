@@ -198,7 +198,7 @@ StoreOptions Options(const std::string& dir) {
   return o;
 }
 
-Status Append(Store* s, const Put& p, Receipt* r) {
+Status Append(Store* s, const Put& p, Receipt* r, AppendError* err) {
   uint32_t e, sc;
   CW_RETURN_IF_ERROR(s->InternEntity(p.entity, &e));
   CW_RETURN_IF_ERROR(s->InternScope(p.scope, &sc));
@@ -216,10 +216,10 @@ Status Append(Store* s, const Put& p, Receipt* r) {
     req.has_expected = true;
     req.expected_clock = static_cast<uint32_t>(p.expected);
   }
-  return s->Append(req, r);
+  return s->Append(req, r, false, err);
 }
 
-Status AppendMany(Store* s, const std::vector<Put>& puts, std::vector<Receipt>* out) {
+Status AppendMany(Store* s, const std::vector<Put>& puts, std::vector<Receipt>* out, AppendError* err) {
   std::vector<AppendRequest> reqs(puts.size());
   for (size_t i = 0; i < puts.size(); i++) {
     const Put& p = puts[i];
@@ -238,7 +238,7 @@ Status AppendMany(Store* s, const std::vector<Put>& puts, std::vector<Receipt>* 
     }
   }
   out->assign(puts.size(), Receipt());
-  return s->AppendBatch(reqs.data(), reqs.size(), out->data());
+  return s->AppendBatch(reqs.data(), reqs.size(), out->data(), nullptr, false, err);
 }
 
 // Every event of the store in sequence order, through the public read path.

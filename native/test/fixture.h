@@ -195,8 +195,8 @@ struct Put {
   int64_t expected = -1;  // -1: no expectation
 };
 
-Status Append(Store* s, const Put& p, Receipt* r);
-Status AppendMany(Store* s, const std::vector<Put>& puts, std::vector<Receipt>* out);
+Status Append(Store* s, const Put& p, Receipt* r, AppendError* err = nullptr);
+Status AppendMany(Store* s, const std::vector<Put>& puts, std::vector<Receipt>* out, AppendError* err = nullptr);
 
 struct Ev {
   uint64_t sequence;

@@ -64,10 +64,11 @@ TEST(BatchPartiallyApplied) {
   batch[1].entity = "acct:2";
   batch[2].entity = "acct:1";
   batch[2].expected = 1;  // but item 0 moves acct:1 to clock 2
-  Status st = AppendMany(s.get(), batch, &rs);
+  AppendError err;
+  Status st = AppendMany(s.get(), batch, &rs, &err);
   CHECK_EQ(st.code(), Status::Code::kSequenceMismatch);
-  CHECK_EQ(rs[0].clock, 2u);     // the clock item 2 would have found
-  CHECK_EQ(rs[0].sequence, 2u);  // which item
+  CHECK_EQ(err.actual, 2u);  // the clock item 2 would have found
+  CHECK_EQ(err.item, 2u);    // which item
   // A payload over the limit in the last item.
   StoreOptions o = Options(dir);
   batch[2].expected = -1;
@@ -244,9 +245,10 @@ TEST(WrongExpectedClockAccepted) {
   for (int64_t wrong : {int64_t(0), int64_t(1), int64_t(3), int64_t(100)}) {
     p.expected = wrong;
     Receipt bad;
-    Status st = Append(s.get(), p, &bad);
+    AppendError err;
+    Status st = Append(s.get(), p, &bad, &err);
     CHECK_EQ(st.code(), Status::Code::kSequenceMismatch);
-    CHECK_EQ(bad.clock, 2u);  // the actual clock
+    CHECK_EQ(err.actual, 2u);  // the actual clock
     CHECK(Contains(st.message(), "acct:1"));
   }
   StoreStats st;

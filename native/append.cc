@@ -1,0 +1,345 @@
+// Appends: producers queue in the append ring and one of them, the
+// combiner, applies every queued request to the log and the index.
+#include "store.h"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+#include "footer.h"
+#include "frame.h"
+#include "hash.h"
+
+namespace causeway {
+namespace {
+
+uint64_t SplitMix(uint64_t& x) {
+  uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+constexpr uint32_t kNone = UINT32_MAX;  // ValidateItems' prev_item: no earlier item of the entity
+
+}  // namespace
+
+int64_t Store::NextTimestamp() {
+  // Never backwards: a clock step back reuses the last timestamp.
+  last_timestamp_us_ = std::max(WallMicros(), last_timestamp_us_);
+  return last_timestamp_us_;
+}
+
+void Store::NewEventId(int64_t ts_us, uint8_t* out) {
+  // UUIDv7 (RFC 9562): 48-bit Unix milliseconds, version 7, 12 bits of
+  // sub-millisecond time (method 3, so ids sort by time to the microsecond),
+  // variant 10, 62 random bits.
+  const uint64_t ms = static_cast<uint64_t>(ts_us) / 1000;
+  const uint32_t sub = static_cast<uint32_t>((static_cast<uint64_t>(ts_us) % 1000) * 4096 / 1000);
+  const uint64_t r = SplitMix(rng_state_[0]) ^ rng_state_[1];
+  for (int i = 0; i < 6; i++) out[i] = static_cast<uint8_t>(ms >> (40 - 8 * i));
+  out[6] = static_cast<uint8_t>(0x70 | (sub >> 8));
+  out[7] = static_cast<uint8_t>(sub);
+  out[8] = static_cast<uint8_t>(0x80 | (r & 0x3f));
+  for (int i = 9; i < 16; i++) out[i] = static_cast<uint8_t>(r >> (8 * (i - 8)));
+}
+
+void Store::FillReceipt(const FrameView& v, Receipt* out) const {
+  out->sequence = v.sequence;
+  out->clock = v.clock;
+  out->timestamp_us = v.timestamp_us;
+  std::memcpy(out->event_id, v.event_id(), 16);
+  std::memcpy(out->correlation_id, v.correlation_id(), 16);
+  std::memcpy(out->causation_id, v.causation_id(), 16);
+  out->has_causation = (v.flags & kFlagHasCausation) != 0;
+  std::memcpy(out->content_hash, v.content_hash(), 32);
+  std::memcpy(out->prev_hash, v.prev_hash(), 32);
+  out->durable = v.sequence < sync_.durable_sequence.load(std::memory_order_acquire);
+}
+
+bool Store::FindIdempotent(const Index::Digest& d, Receipt* out) const {
+  int64_t row = index_.FindIdempotency(d);
+  FrameView v;
+  if (row >= 0) {
+    if (!FrameAt(static_cast<Row>(row), &v).ok()) return false;
+  } else {
+    // Dropped by retention: the frame's header was kept for exactly this.
+    auto it = retired_keys_.find(d);
+    if (it == retired_keys_.end()) return false;
+    ViewEncodedFrame(it->second.data(), &v);
+  }
+  FillReceipt(v, out);
+  return true;
+}
+
+Status Store::Append(const AppendRequest& req, Receipt* out, bool durable, AppendError* error) {
+  return AppendBatch(&req, 1, out, nullptr, durable, error);
+}
+
+Status Store::AppendBatch(const AppendRequest* items, size_t n, Receipt* out, const AppendCondition* condition,
+                          bool durable, AppendError* error) {
+  if (n == 0) return Status::InvalidArgument("a batch needs at least one event");
+  // Hash the payloads here, before taking a place: a pure function of the
+  // bytes, so producers on several threads hash in parallel.
+  uint8_t one[1][32];
+  std::vector<std::array<uint8_t, 32>> many;
+  const uint8_t(*hashes)[32] = one;
+  if (n == 1) {
+    Blake3(items[0].payload, items[0].payload_len, one[0]);
+  } else {
+    many.resize(n);
+    for (size_t i = 0; i < n; i++) Blake3(items[i].payload, items[i].payload_len, many[i].data());
+    hashes = reinterpret_cast<const uint8_t(*)[32]>(many.data());
+  }
+  PendingAppend p{items, n, out, condition, hashes, error, Status::OK()};
+  // Reserve a place (lock-free), then either become the combiner and apply
+  // every queued request in ticket order, or wait for the combiner to apply ours.
+  appends_.Push(&p);
+  for (int spins = 0; !p.done.load(std::memory_order_acquire); spins++) {
+    // Acquire: the previous combiner's writes (head, log state) are visible to the next.
+    if (!combining_.exchange(true, std::memory_order_acquire)) {
+      Combine();
+      continue;
+    }
+    AppendRing<PendingAppend>::Backoff(spins);
+  }
+  if (!p.status.ok() || !durable || out[n - 1].durable) return p.status;
+  // A durable append waits, outside the combiner, until its last event is
+  // synced (group commit: see WaitDurable); then every receipt is durable.
+  CW_RETURN_IF_ERROR(WaitDurable(out[n - 1].sequence));
+  for (size_t i = 0; i < n; i++) out[i].durable = true;
+  return Status::OK();
+}
+
+// REQUIRES: the caller holds the combiner role (combining_ == true, taken by it).
+void Store::Combine() {
+  for (;;) {
+    bool published = false;
+    // No lock: the role makes this thread the only writer, and readers see
+    // each request only once ApplyAppend publishes it.
+    while (PendingAppend* q = appends_.TryPop()) {
+      try {
+        q->status = ApplyAppend(*q);
+      } catch (const std::bad_alloc&) {
+        // The index may hold part of this request: stop writing, as after a
+        // failed sync, rather than leave the role taken and producers waiting.
+        std::lock_guard<std::mutex> g(mu_);
+        Poison(Status::OutOfMemory("out of memory while appending"));
+        q->status = Status::Poisoned("out of memory while appending; the store refuses writes until reopened");
+      }
+      published |= q->status.ok();
+      // Release: the producer reads its status and receipts after seeing done;
+      // it may return (and free *q) at once, so q is not touched after this.
+      q->done.store(true, std::memory_order_release);
+    }
+    const uint64_t head = appends_.Head();
+    if (published) NotifyListeners();
+    // seq_cst with the Tail() load below: a producer that pushed and failed to
+    // take the role is either seen here, or takes the role itself.
+    combining_.store(false, std::memory_order_seq_cst);
+    if (appends_.Tail() == head) return;
+    if (combining_.exchange(true, std::memory_order_seq_cst)) return;
+  }
+}
+
+// Applies one request to the log and the index, in the numbered steps
+// below. REQUIRES: combiner role.
+Status Store::ApplyAppend(const PendingAppend& p) {
+  CW_RETURN_IF_ERROR(CheckWritableForAppend());
+  if (p.condition) CW_RETURN_IF_ERROR(CheckCondition(p));
+  bool known = false;
+  CW_RETURN_IF_ERROR(FindDuplicates(p, &known));
+  if (known) return Status::OK();
+  uint64_t total = 0;
+  CW_RETURN_IF_ERROR(ValidateItems(p, &total));
+  if (write_pos_ + total > active_->size()) CW_RETURN_IF_ERROR(Roll());
+  PublishFrames(p, LayOutFrames(p));
+  return Status::OK();
+}
+
+// 0. A conditional append: refused when an event matches its condition.
+Status Store::CheckCondition(const PendingAppend& p) {
+  RegionFilter f = p.condition->filter;
+  f.limit = 1;  // the first match is enough to refuse
+  // Under the reader lock: the query looks names up in tables that
+  // interning changes under that lock. Only conditional appends take it.
+  std::vector<Row> hit;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    hit = index_.Query(f);
+  }
+  if (hit.empty()) return Status::OK();
+  const uint64_t conflict = index_.Sequence(hit[0]);
+  if (p.error) p.error->conflict_sequence = conflict;
+  return Status::ConditionFailed("an event matching the condition was appended at sequence " +
+                                 std::to_string(conflict));
+}
+
+// 1. Idempotency: all keyed items already present return their receipts
+// (*all_known). Scratch vectors are members (writer only): no allocation per append.
+Status Store::FindDuplicates(const PendingAppend& p, bool* all_known) {
+  const AppendRequest* items = p.items;
+  const size_t n = p.n;
+  std::vector<Index::Digest>& digests = scratch_digests_;
+  digests.resize(n);
+  size_t known = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!items[i].idempotency_key) continue;
+    Blake3Prefix(items[i].idempotency_key, items[i].idempotency_key_len, digests[i].data(), 16);
+    for (size_t j = 0; j < i; j++)
+      if (items[j].idempotency_key && digests[j] == digests[i])
+        return Status::InvalidArgument("two events of one batch carry the same idempotency key");
+    if (FindIdempotent(digests[i], &p.out[i])) known++;
+  }
+  if (known == 0) return Status::OK();
+  if (known != n)
+    return Status::InvalidArgument("some events of this batch were appended before under their idempotency keys and "
+                                   "some were not; retry the batch exactly as first sent");
+  for (size_t i = 0; i < n; i++) p.out[i].deduplicated = true;
+  *all_known = true;
+  return Status::OK();
+}
+
+// 2. Validate everything before a byte is written; *total: the frames'
+// bytes. prev_item[i]: the batch's previous item of the same entity (its
+// clock and hash come before item i's), found through a per-entity mark
+// reset right after.
+Status Store::ValidateItems(const PendingAppend& p, uint64_t* total) {
+  const AppendRequest* items = p.items;
+  const size_t n = p.n;
+  std::vector<uint32_t>& prev_item = scratch_prev_item_;
+  prev_item.assign(n, kNone);
+  if (n > 1) {
+    if (batch_last_.size() < index_.entity_count()) batch_last_.resize(index_.entity_count(), kNone);
+    for (size_t i = 0; i < n; i++) {
+      const uint32_t e = items[i].entity;
+      if (e >= batch_last_.size()) continue;  // refused below as unknown
+      prev_item[i] = batch_last_[e];
+      batch_last_[e] = static_cast<uint32_t>(i);
+    }
+    for (size_t i = 0; i < n; i++)
+      if (items[i].entity < batch_last_.size()) batch_last_[items[i].entity] = kNone;
+  }
+  std::vector<uint32_t>& clocks = scratch_clocks_;
+  clocks.resize(n);
+  for (size_t i = 0; i < n; i++) {
+    const AppendRequest& r = items[i];
+    if (r.entity >= index_.entity_count() || r.scope >= index_.scope_count())
+      return Status::InvalidArgument("unknown entity or scope id");
+    if (r.payload_len > options_.max_payload_bytes)
+      return Status::Full("payload of " + std::to_string(r.payload_len) + " bytes exceeds maxPayloadBytes (" +
+                          std::to_string(options_.max_payload_bytes) + ")");
+    if (r.causation_prior_item >= static_cast<int32_t>(i))
+      return Status::InvalidArgument("causation priorItem must name an earlier item of the batch");
+    // The clock this item gets: after the entity's head and earlier items of this batch.
+    // An earlier item of the entity in this batch already counts from its head.
+    const uint32_t clock = prev_item[i] != kNone ? clocks[prev_item[i]] : index_.EntityClock(r.entity);
+    if (r.has_expected && r.expected_clock != clock) {
+      const std::string& entity = index_.EntityName(r.entity);
+      if (p.error) {
+        p.error->item = static_cast<uint32_t>(i);
+        p.error->entity = entity;
+        p.error->expected = r.expected_clock;
+        p.error->actual = clock;
+      }
+      return Status::SequenceMismatch("expected " + entity + " to be at clock " + std::to_string(r.expected_clock) +
+                                      " but it is at " + std::to_string(clock));
+    }
+    if (clock == UINT32_MAX) return Status::ClockOverflow("entity clock overflow for " + index_.EntityName(r.entity));
+    clocks[i] = clock + 1;
+    *total += FrameSpan(static_cast<uint16_t>(index_.EntityName(r.entity).size()),
+                        static_cast<uint16_t>(index_.ScopeName(r.scope).size()), r.payload_len);
+  }
+  const uint64_t capacity = options_.segment_max_bytes - kSegmentHeaderSize;
+  if (*total > capacity)
+    return Status::Full((n == 1 ? "an event of " : "a batch of ") + std::to_string(*total) +
+                        " bytes does not fit in one segment (segmentMaxBytes " +
+                        std::to_string(options_.segment_max_bytes) + ")");
+  return Status::OK();
+}
+
+// 3. Lay out the frames after write_pos_ (the room is there: step 2 and a
+// roll saw to it); returns their end. Prev hashes chain through earlier
+// items of the batch.
+uint64_t Store::LayOutFrames(const PendingAppend& p) {
+  const AppendRequest* items = p.items;
+  const size_t n = p.n;
+  Receipt* out = p.out;
+  const std::vector<Index::Digest>& digests = scratch_digests_;
+  const std::vector<uint32_t>& prev_item = scratch_prev_item_;
+  const std::vector<uint32_t>& clocks = scratch_clocks_;
+  const int64_t ts = NextTimestamp();
+  uint8_t* base = active_->mutable_data();
+  uint64_t pos = write_pos_;
+  std::vector<std::pair<FrameView, uint64_t>>& laid = scratch_laid_;
+  laid.clear();
+  for (size_t i = 0; i < n; i++) {
+    const AppendRequest& r = items[i];
+    Receipt& rc = out[i];
+    rc = Receipt();
+    rc.sequence = next_sequence_ + i;
+    rc.clock = clocks[i];
+    rc.timestamp_us = ts;
+    NewEventId(ts, rc.event_id);
+    index_.PrefetchIdSlot(rc.event_id);
+    std::memcpy(rc.correlation_id, r.correlation_id ? r.correlation_id : rc.event_id, 16);
+    const uint8_t* causation = r.causation_id;
+    if (r.causation_prior_item >= 0) causation = out[r.causation_prior_item].event_id;
+    if (causation) {
+      std::memcpy(rc.causation_id, causation, 16);
+      rc.has_causation = true;
+    }
+    std::memcpy(rc.content_hash, p.hashes[i], 32);
+    const uint8_t* prev = prev_item[i] != kNone ? out[prev_item[i]].content_hash : index_.EntityHead(r.entity);
+    std::memcpy(rc.prev_hash, prev, 32);
+
+    const std::string& entity = index_.EntityName(r.entity);
+    const std::string& scope = index_.ScopeName(r.scope);
+    FrameFields f;
+    f.flags = static_cast<uint8_t>((n > 1 ? kFlagBatchMember : 0) | (n > 1 && i + 1 == n ? kFlagBatchEnd : 0) |
+                                   (r.idempotency_key ? kFlagIdempotent : 0) | (causation ? kFlagHasCausation : 0));
+    f.kind = r.kind;
+    f.clock = rc.clock;
+    f.sequence = rc.sequence;
+    f.timestamp_us = ts;
+    f.event_id = rc.event_id;
+    f.correlation_id = rc.correlation_id;
+    f.causation_id = causation ? rc.causation_id : nullptr;
+    f.idempotency = r.idempotency_key ? digests[i].data() : nullptr;
+    f.content_hash = rc.content_hash;
+    f.prev_hash = rc.prev_hash;
+    f.entity = reinterpret_cast<const uint8_t*>(entity.data());
+    f.entity_len = static_cast<uint16_t>(entity.size());
+    f.scope = reinterpret_cast<const uint8_t*>(scope.data());
+    f.scope_len = static_cast<uint16_t>(scope.size());
+    f.payload = r.payload;
+    f.payload_len = r.payload_len;
+    uint64_t span = EncodeFrame(f, base + pos);
+    FrameView v;
+    ViewEncodedFrame(base + pos, &v);
+    laid.emplace_back(v, pos);
+    pos += span;
+  }
+  return pos;
+}
+
+// 4. Publish: readers see the events only once every frame is in place,
+// and a batch all at once (only its last Add publishes).
+void Store::PublishFrames(const PendingAppend& p, uint64_t end) {
+  const size_t n = p.n;
+  const std::vector<std::pair<FrameView, uint64_t>>& laid = scratch_laid_;
+  const uint32_t slot = static_cast<uint32_t>(segments_.size() - 1);
+  for (size_t i = 0; i < n; i++) {
+    index_.Add(laid[i].first, RowLocation{slot, static_cast<uint32_t>(laid[i].second)}, p.items[i].entity,
+               p.items[i].scope, i + 1 == n);
+    if (footer_whole_)
+      footer_.AddIndexedFrame(laid[i].first, laid[i].second, p.items[i].entity, p.items[i].scope, index_);
+  }
+  write_pos_ = end;
+  ring_.PublishRange(next_sequence_, n);  // subscribers too see a batch whole
+  next_sequence_ += n;
+  PublishEnd();
+  NoteAppended();
+}
+
+}  // namespace causeway

@@ -1,0 +1,243 @@
+// Durability: sealing and rolling segments, syncs with group commit, the
+// flusher, and the poison that stops writes after a failed sync.
+#include "store.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "footer.h"
+#include "platform.h"
+
+namespace causeway {
+
+Status Store::CheckWritable() const {
+  if (closed_.load(std::memory_order_relaxed)) return Status::Closed("the store is closed");
+  if (options_.read_only) return Status::InvalidArgument("the store was opened read-only");
+  if (!poison_.ok())
+    return Status::Poisoned("the store refuses writes after a failed sync (" + poison_.message() +
+                            "); close and reopen it to recover");
+  return Status::OK();
+}
+
+Status Store::CheckWritableForAppend() {
+  // Acquire: pairs with Poison's release; the message itself is read under mu_.
+  if (closed_.load(std::memory_order_acquire) || options_.read_only ||
+      poisoned_.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> g(mu_);
+    return CheckWritable();
+  }
+  return Status::OK();
+}
+
+void Store::Poison(const Status& s) {
+  if (poison_.ok()) poison_ = s;
+  poisoned_.store(true, std::memory_order_release);
+}
+
+void Store::NoteAppended() {
+  // Wake the flusher once per threshold crossing, not on every append; with
+  // no background sync there is nothing to wake it for.
+  // Without mu_: a flusher between its check and its wait misses this
+  // notify and wakes at its sync_every_ms timeout instead.
+  if (options_.sync_mode == SyncMode::kNone) return;
+  if (!sync_.flush_requested.load(std::memory_order_relaxed) &&
+      next_sequence_ - sync_.durable_sequence.load(std::memory_order_relaxed) >= options_.sync_every_events) {
+    sync_.flush_requested.store(true, std::memory_order_relaxed);
+    sync_.flush_cv.NotifyOne();
+  }
+}
+
+// Seals the active segment: frames and footer synced, then the sealed
+// frontier written and synced with the file cut to its end.
+Status Store::SealActive() {
+  Segment& seg = *active_;
+  // The footer goes right after the last frame; it is synced with the frames,
+  // before the sealed record names where they end.
+  std::string footer;
+  // The footer is a cache: rows that do not describe the frames only mean
+  // no footer; the next open scans the segment. Usually it was built as the
+  // frames were appended (footer_); a segment this process did not write
+  // whole (it was reopened) gets one from its index rows, the last ones.
+  const uint32_t slot = static_cast<uint32_t>(segments_.size() - 1);
+  Row first = static_cast<Row>(index_.size());
+  while (first > 0 && index_.Location(first - 1).segment_slot == slot) first--;
+  if (footer_whole_ && footer_.frames() == index_.size() - first) {
+    footer_.Finish(seg, &footer);
+  } else if (!BuildFooterFromIndex(seg, write_pos_, index_, slot, first, &footer).ok()) {
+    footer.clear();
+  }
+  Status s;
+  if (write_pos_ + footer.size() > seg.size()) s = seg.Resize(write_pos_ + footer.size());
+  if (s.ok()) {
+    std::memcpy(seg.mutable_data() + write_pos_, footer.data(), footer.size());
+    s = seg.Sync(SyncMode::kData);
+  }
+  if (s.ok()) {
+    seg.WriteFrontier(write_pos_, next_sequence_, kFrontierSealed);
+    s = seg.Resize(write_pos_ + footer.size());
+    // Windows refuses to cut a file another process maps (a read-only store
+    // following this one): it keeps its zero tail after the footer (FORMAT.md).
+    if (platform::kResizeBlockedByMappings && s.sys_errno() == EBUSY) s = Status::OK();
+  }
+  if (s.ok()) s = seg.Sync(SyncMode::kAll);
+  return s;
+}
+
+// Seals the active segment and starts the next one. Order matters for a
+// crash at any step: the old segment is sealed (above) before the new file
+// appears.
+Status Store::Roll() {
+  // The one lock an append takes: readers must not walk segments_ while it
+  // changes, and the sync state moves to the new segment.
+  std::lock_guard<std::mutex> g(mu_);
+  Segment& old = *active_;
+  Status s = SealActive();
+  if (!s.ok()) {
+    // This call reports the cause (E_IO); later writes get E_STORE_POISONED.
+    Poison(s);
+    sync_.errors++;
+    return s;
+  }
+  sync_.durable_sequence.store(std::max(sync_.durable_sequence.load(), next_sequence_));
+  // Readers keep using the sealed file through a read-only mapping; the
+  // flusher may still hold the writable one until its sync returns.
+  std::unique_ptr<Segment> sealed;
+  CW_RETURN_IF_ERROR(Segment::Open(options_.dir, old.id(), false, &sealed));
+  segments_.back() = std::shared_ptr<Segment>(sealed.release());
+  std::unique_ptr<Segment> next;
+  s = Segment::Create(options_.dir, old.id() + 1, next_sequence_, options_.segment_max_bytes, &next);
+  if (!s.ok()) {
+    // The log is intact (sealed); without a new segment nothing can be written.
+    Poison(s);
+    return s;
+  }
+  active_ = std::shared_ptr<Segment>(next.release());
+  segments_.push_back(active_);
+  footer_ = FooterWriter();  // a new, empty segment: its footer grows with it
+  footer_whole_ = true;
+  write_pos_ = sync_.synced_end = sync_.recorded_end = kSegmentHeaderSize;
+  sync_.synced_next_seq = next_sequence_;
+  // Under mu_: SyncNow reads the published pair with active_, so it never
+  // pairs the old segment's end with the new segment.
+  PublishEnd();
+  return Status::OK();
+}
+
+// Callers loop on their condition, so the timeout only costs a re-check.
+void Store::WaitSyncDone(std::unique_lock<std::mutex>& g) { sync_.done_cv.WaitFor(g, 1000); }
+
+Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
+  std::unique_lock<std::mutex> g(mu_);
+  // Group commit: one caller at a time leads a sync; the others wait for it
+  // to end, then return if it covered them or lead the next one, which
+  // covers everything appended while they waited.
+  for (;;) {
+    if (!poison_.ok()) return Status::Poisoned("an earlier sync failed: " + poison_.message());
+    if (!active_) return Status::Closed("the store is closed");
+    const bool data_pending = sync_.durable_sequence.load() < need_below;
+    const bool frontier_pending = sync_.recorded_end < sync_.synced_end;
+    // A durable append whose event an earlier sync covered is done: it does
+    // not sync again just to record the frontier.
+    if (!data_pending && (!frontier_pending || !record_frontier)) return Status::OK();
+    if (!sync_.syncing) break;
+    WaitSyncDone(g);
+  }
+  sync_.syncing = true;
+  std::shared_ptr<Segment> seg = active_;
+  // A consistent pair: every frame below `end` is written, and they are the
+  // events below next_seq (a roll, which changes the segment, holds mu_).
+  uint64_t end, next_seq;
+  PublishedEnd(&end, &next_seq);
+  // Record the frontier the previous sync established: it is already
+  // durable, so this sync makes the record durable without ever claiming
+  // bytes that a crash during this sync could lose.
+  if (sync_.recorded_end < sync_.synced_end) {
+    seg->WriteFrontier(sync_.synced_end, sync_.synced_next_seq, kFrontierOpen);
+    sync_.recorded_end = sync_.synced_end;
+  }
+  // The writer stores only at or past the published end: it is done with
+  // every page below `end`.
+  seg->ReleaseWritten(end);
+  sync_.flush_requested.store(false, std::memory_order_relaxed);
+  g.unlock();
+#ifdef CAUSEWAY_CANARY_ACK_BEFORE_FSYNC
+  Status s = Status::OK();  // planted bug (reliability canary): acknowledge without syncing
+#else
+  Status s = seg->Sync(options_.sync_mode == SyncMode::kAll ? SyncMode::kAll : SyncMode::kData);
+#endif
+#ifdef CAUSEWAY_CANARY_IGNORE_FSYNC_ERROR
+  if (!s.ok()) s = seg->Sync(SyncMode::kData);  // planted bug (reliability canary): retry a failed fsync and go on
+#endif
+  g.lock();
+  sync_.syncing = false;
+  sync_.syncs++;
+  sync_.done_cv.NotifyAll();
+  if (!s.ok()) {
+    // fsyncgate: after a failed fsync the kernel may have dropped the dirty
+    // pages, so a retry could "succeed" without the data. Fail stop.
+    sync_.errors++;
+    Poison(s);
+    return Status::Poisoned("sync failed: " + s.message() + "; the store refuses writes until reopened");
+  }
+  sync_.last_sync_us = WallMicros();
+  sync_.durable_sequence.store(std::max(sync_.durable_sequence.load(), next_seq));
+  if (seg == active_ && end > sync_.synced_end) {
+    sync_.synced_end = end;
+    sync_.synced_next_seq = next_seq;
+  }
+  g.unlock();
+  // Off the lock: map the next pages the writer will fill, so its page
+  // faults are light ones.
+  seg->Prefault(end, end + (8u << 20));
+  return Status::OK();
+}
+
+Status Store::Sync() {
+  uint64_t target;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (closed()) return Status::Closed("the store is closed");
+    if (options_.read_only) return Status::OK();
+  }
+  target = NextSequence();
+  CW_RETURN_IF_ERROR(SyncNow(target, true));
+  // A second, cheap sync records the frontier the first one established, so
+  // after sync() the header itself vouches for every byte written so far.
+  return SyncNow(target, true);
+}
+
+// Group commit: a durable append that arrives while another thread's sync
+// runs waits for it, then finds its event covered by the next sync, which
+// captures everything appended before it starts.
+Status Store::WaitDurable(uint64_t sequence) { return SyncNow(sequence + 1, false); }
+
+void Store::FlusherLoop() {
+  std::unique_lock<std::mutex> g(mu_);
+  while (!sync_.stop_flusher) {
+    // Until asked or sync_every_ms has passed; a spurious wake-up waits out the rest.
+    const uint32_t every = std::max<uint32_t>(1, options_.sync_every_ms);
+    const uint64_t deadline = MonotonicMillis() + every;
+    for (uint64_t now = MonotonicMillis(); now < deadline; now = MonotonicMillis()) {
+      if (sync_.stop_flusher || sync_.flush_requested.load(std::memory_order_relaxed)) break;
+      sync_.flush_cv.WaitFor(g, static_cast<uint32_t>(deadline - now));
+    }
+    if (sync_.stop_flusher) break;
+    if (!poison_.ok()) break;
+    if (options_.sync_mode == SyncMode::kNone) {
+      sync_.flush_requested.store(false, std::memory_order_relaxed);
+      continue;
+    }
+    const uint64_t target = NextSequence();
+    const bool work = sync_.durable_sequence.load() < target || sync_.recorded_end < sync_.synced_end;
+    if (!work) {
+      sync_.flush_requested.store(false, std::memory_order_relaxed);
+      continue;
+    }
+    g.unlock();
+    SyncNow(target, true);  // a failure poisons the store; the loop then ends
+    g.lock();
+  }
+}
+
+}  // namespace causeway
