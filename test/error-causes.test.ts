@@ -4,7 +4,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ClockOverflowError, Coordinate, EventKind, isCausewayError, PayloadTooLargeError, Store } from '../src/index.js'
-import { native } from '../src/native.js'
+import { native } from '../src/native/index.js'
 import { tempDir } from './helpers.js'
 
 const K = EventKind.custom(1, 1)
