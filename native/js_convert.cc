@@ -1,7 +1,6 @@
 #include "js_convert.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "segment.h"
 
@@ -104,42 +103,6 @@ Status ParseCompactionPlan(const Napi::CallbackInfo& info, CompactionPlan* plan)
 
 // ---- appends ----
 
-namespace {
-
-// The one append-field decoder: the fields at `d`, laid out as `L` says
-// (RequestFields or ItemFields, js_layouts.h); the caller locates the payload
-// and key bytes. A template, so each layout's offsets compile to constants.
-template <class L>
-inline void DecodeFields(const uint8_t* d, const uint8_t* payload, uint32_t payload_len, const uint8_t* key,
-                         uint32_t key_len, AppendRequest* r) {
-  const uint8_t flags = d[L::kFlags];
-  r->entity = LoadLE<uint32_t>(d + L::kEntity);
-  r->scope = LoadLE<uint32_t>(d + L::kScope);
-  r->kind = LoadLE<uint16_t>(d + L::kKind);
-  r->payload = payload;
-  r->payload_len = payload_len;
-  r->has_expected = flags & req::kHasExpected;
-  r->expected_clock = LoadLE<uint32_t>(d + L::kExpected);
-  if (flags & req::kHasKey) {
-    r->idempotency_key = key;
-    r->idempotency_key_len = key_len;
-  }
-  if (flags & req::kHasCorrelation) r->correlation_id = d + L::kCorrelation;
-  if (flags & req::kHasCausation) r->causation_id = d + L::kCausation;
-  if constexpr (L::kHasPriorItem) {
-    if (flags & req::kPriorItem) r->causation_prior_item = LoadLE<int32_t>(d + L::kPriorItem);
-  }
-}
-
-}  // namespace
-
-AppendRequest DecodeRequest(const uint8_t* q, const uint8_t* payload, size_t payload_len) {
-  AppendRequest r;
-  const uint32_t key_len = std::min<uint32_t>(LoadLE<uint32_t>(q + req::kKeyLen), req::kMaxKey);
-  DecodeFields<RequestFields>(q, payload, static_cast<uint32_t>(payload_len), q + req::kKey, key_len, &r);
-  return r;
-}
-
 Status DecodeItems(const uint8_t* desc, size_t n, const uint8_t* bytes, size_t bytes_len, AppendRequest* items) {
   for (size_t i = 0; i < n; i++) {
     const uint8_t* d = desc + i * item::kSize;
@@ -150,30 +113,6 @@ Status DecodeItems(const uint8_t* desc, size_t n, const uint8_t* bytes, size_t b
     DecodeFields<ItemFields>(d, bytes + po, pl, bytes + ko, kl, &items[i]);
   }
   return Status::OK();
-}
-
-void WriteReceipt(const Receipt& r, uint8_t* out) {
-  StoreLE<uint64_t>(out + rcpt::kSequence, r.sequence);
-  StoreLE<uint32_t>(out + rcpt::kClock, r.clock);
-  out[rcpt::kFlags] = static_cast<uint8_t>((r.durable ? rcpt::kDurable : 0) |
-                                           (r.deduplicated ? rcpt::kDeduplicated : 0) |
-                                           (r.has_causation ? rcpt::kHasCausation : 0));
-  StoreLE<int64_t>(out + rcpt::kTimestamp, r.timestamp_us);
-  std::memcpy(out + rcpt::kEventId, r.event_id, 16);
-  std::memcpy(out + rcpt::kCorrelation, r.correlation_id, 16);
-  std::memcpy(out + rcpt::kCausation, r.causation_id, 16);
-  std::memcpy(out + rcpt::kContentHash, r.content_hash, 32);
-  std::memcpy(out + rcpt::kPrevHash, r.prev_hash, 32);
-}
-
-void WriteReceiptAt(const Receipt& r, uint8_t* arena, size_t arena_len, const Napi::Value& slot) {
-  size_t at = slot.IsNumber() ? slot.As<Napi::Number>().Uint32Value() : 0;
-  if (at + rcpt::kSize > arena_len) at = 0;
-  WriteReceipt(r, arena + at);
-}
-
-void WriteReceipts(const Receipt* r, size_t n, uint8_t* out) {
-  for (size_t i = 0; i < n; i++) WriteReceipt(r[i], out + i * rcpt::kSize);
 }
 
 // ---- results to JS ----
