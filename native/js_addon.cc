@@ -4,6 +4,7 @@
 #include "crc32c.h"
 #include "hash.h"
 #include "js_addon.h"
+#include "js_convert.h"
 #include "js_errors.h"
 #include "js_store.h"
 
@@ -53,6 +54,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("crc32c", Napi::Function::New(env, Crc32cJs, "crc32c"));
   exports.Set("crc32cImplementation", Napi::String::New(env, crc32c::Implementation()));
   exports.Set("formatVersion", Napi::Number::New(env, kFormatVersion));
+  // The shared buffer layouts (js_layouts.h), for test/boundary-layouts.test.ts.
+  exports.Set("layouts", LayoutsToJs(env));
   return exports;
 }
 

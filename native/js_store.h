@@ -1,37 +1,20 @@
 // The binding of one core Store: unwrap arguments, call the core, turn a
 // Status into a TypeScript error. Arguments cross as integers and shared
-// buffers; the layouts are in src/native.ts and FORMAT.md ("Boundary").
+// buffers; the layouts are in js_layouts.h, mirrored in src/native and
+// documented in FORMAT.md ("Boundary"). The conversions are in js_convert.h.
 #pragma once
 
 #include <napi.h>
 
 #include <memory>
+#include <type_traits>
+#include <utility>
 
+#include "js_errors.h"
+#include "js_layouts.h"
 #include "store.h"
 
 namespace causeway::js {
-
-// Shared request buffer layout (TypeScript writes, native reads).
-namespace req {
-constexpr size_t kEntity = 0, kScope = 4, kKind = 8, kFlags = 10, kExpected = 12, kCorrelation = 16,
-                 kCausation = 32, kKeyLen = 48, kKey = 52;
-constexpr size_t kSize = 52 + 1024;
-constexpr uint8_t kHasExpected = 1, kHasKey = 2, kHasCorrelation = 4, kHasCausation = 8, kPriorItem = 16;
-}  // namespace req
-
-// Receipt layout (native writes), kSize bytes per receipt.
-namespace rcpt {
-constexpr size_t kSequence = 0, kClock = 8, kFlags = 12, kTimestamp = 16, kEventId = 24, kCorrelation = 40,
-                 kCausation = 56, kContentHash = 72, kPrevHash = 104, kSize = 136;
-constexpr uint8_t kDurable = 1, kDeduplicated = 2, kHasCausation = 4;
-}  // namespace rcpt
-
-// Batch item descriptor layout, kSize bytes per item; variable bytes live in a second buffer.
-namespace item {
-constexpr size_t kEntity = 0, kScope = 4, kKind = 8, kFlags = 10, kExpected = 12, kPriorItem = 16,
-                 kPayloadOffset = 20, kPayloadLen = 24, kKeyOffset = 28, kKeyLen = 32, kCorrelation = 40,
-                 kCausation = 56, kSize = 72;
-}  // namespace item
 
 class JsStore : public Napi::ObjectWrap<JsStore> {
  public:
@@ -74,7 +57,12 @@ class JsStore : public Napi::ObjectWrap<JsStore> {
   Napi::Value ScanVerified(const Napi::CallbackInfo& info);
 
   Store* Live(Napi::Env env);  // the store, or throws StoreClosedError and returns null
-  Napi::Value Records(Napi::Env env, const std::function<Status(const Allocator&)>& fill);
+  // The preamble the methods share (below): body(store) on the live store,
+  // its Status thrown as the TypeScript error, else result(env).
+  template <class Body, class Result>
+  Napi::Value Call(const Napi::CallbackInfo& info, Body&& body, Result&& result);
+  template <class Body>
+  Napi::Value Call(const Napi::CallbackInfo& info, Body&& body);
   void Release();  // drops this handle's share of the store
 
   // Wakes this environment's waiters (cursors, subscriptions) after appends
@@ -93,5 +81,32 @@ class JsStore : public Napi::ObjectWrap<JsStore> {
   uint8_t* receipt_ = nullptr;
   size_t receipt_len_ = 0;
 };
+
+// The preamble every method but append and appendBatch shares: a closed
+// store throws StoreClosedError; `body(store)` runs on the live one and
+// returns a Status (or nothing, when it cannot fail), thrown as the matching
+// TypeScript error when it fails; else the method returns `result(env)`, or
+// undefined when there is no result.
+template <class Body, class Result>
+inline Napi::Value JsStore::Call(const Napi::CallbackInfo& info, Body&& body, Result&& result) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  if constexpr (std::is_void_v<std::invoke_result_t<Body&, Store*>>) {
+    body(s);
+  } else {
+    Status st = body(s);
+    if (!st.ok()) {
+      ThrowStatus(env, st);
+      return env.Undefined();
+    }
+  }
+  return result(env);
+}
+
+template <class Body>
+inline Napi::Value JsStore::Call(const Napi::CallbackInfo& info, Body&& body) {
+  return Call(info, std::forward<Body>(body), [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+}
 
 }  // namespace causeway::js
