@@ -9,7 +9,7 @@ import { Item, native, Rcpt, Rec, Req } from '../src/native'
 // from 8 to 9 in src/native, and rec::kScope from 8 to 9 in js_layouts.h,
 // one at a time: each fails the matching case).
 type Layout = Record<string, number>
-const layouts = (native() as unknown as { layouts: Record<string, Layout> }).layouts
+const layouts = native().layouts as Record<string, Layout>
 
 const copies: Array<[string, Layout]> = [
   ['request', Req],

@@ -97,4 +97,6 @@ export interface Binding {
   crc32c(data: Uint8Array, portable?: boolean): number
   crc32cImplementation: string
   formatVersion: number
+  /** The addon's side of the shared byte layouts (native/js_layouts.h), checked against layouts.ts by a test. */
+  layouts: Record<'request' | 'receipt' | 'item' | 'record', Record<string, number>>
 }

@@ -1,5 +1,5 @@
 /**
- * The byte layouts TypeScript shares with the addon (native/js_store.h,
+ * The byte layouts TypeScript shares with the addon (native/js_layouts.h,
  * native/format.h): the request buffer, receipts, batch items and read records.
  */
 /** Layout of the shared request buffer (TypeScript writes, native reads). */
