@@ -1,0 +1,45 @@
+import * as hdr from 'hdr-histogram-js'
+
+/** A latency distribution in microseconds, as `metrics()` reports it. */
+export interface LatencySummary {
+  /** Samples recorded (appends are sampled: see `Metrics.sampleEvery`). */
+  count: number
+  min: number
+  mean: number
+  p50: number
+  p90: number
+  p99: number
+  p999: number
+  max: number
+}
+
+/** One latency histogram (HdrHistogram, 3 significant digits, 1 µs to 1 h). */
+export class Latency {
+  private readonly h = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 3,
+    useWebAssembly: false,
+  })
+
+  /** Records one duration given in microseconds (clamped to the tracked range). */
+  record(micros: number): void {
+    const v = micros < 1 ? 1 : micros > 3_600_000_000 ? 3_600_000_000 : Math.round(micros)
+    this.h.recordValue(v)
+  }
+
+  summary(): LatencySummary {
+    const h = this.h
+    if (h.totalCount === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 }
+    return {
+      count: h.totalCount,
+      min: h.minNonZeroValue,
+      mean: Math.round(h.mean * 10) / 10,
+      p50: h.getValueAtPercentile(50),
+      p90: h.getValueAtPercentile(90),
+      p99: h.getValueAtPercentile(99),
+      p999: h.getValueAtPercentile(99.9),
+      max: h.maxValue,
+    }
+  }
+}
