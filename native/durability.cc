@@ -91,6 +91,7 @@ Status Store::Roll() {
   // The one lock an append takes: readers must not walk segments_ while it
   // changes, and the sync state moves to the new segment.
   std::lock_guard<std::mutex> g(mu_);
+  const int64_t started = MonoMicros();
   Segment& old = *active_;
   Status s = SealActive();
   if (!s.ok()) {
@@ -121,6 +122,8 @@ Status Store::Roll() {
   // Under mu_: SyncNow reads the published pair with active_, so it never
   // pairs the old segment's end with the new segment.
   PublishEnd();
+  sync_.rolls++;
+  sync_.roll_log.Add(MonoMicros() - started);
   return Status::OK();
 }
 
@@ -161,6 +164,7 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
   seg->ReleaseWritten(end);
   sync_.flush_requested.store(false, std::memory_order_relaxed);
   g.unlock();
+  const int64_t started = MonoMicros();
 #ifdef CAUSEWAY_CANARY_ACK_BEFORE_FSYNC
   Status s = Status::OK();  // planted bug (reliability canary): acknowledge without syncing
 #else
@@ -169,9 +173,11 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
 #ifdef CAUSEWAY_CANARY_IGNORE_FSYNC_ERROR
   if (!s.ok()) s = seg->Sync(SyncMode::kData);  // planted bug (reliability canary): retry a failed fsync and go on
 #endif
+  const int64_t took = MonoMicros() - started;
   g.lock();
   sync_.syncing = false;
   sync_.syncs++;
+  sync_.sync_log.Add(took);
   sync_.done_cv.NotifyAll();
   if (!s.ok()) {
     // fsyncgate: after a failed fsync the kernel may have dropped the dirty

@@ -1,3 +1,4 @@
+#include <cstring>
 #include "js_convert.h"
 
 #include <algorithm>
@@ -151,6 +152,23 @@ Napi::Object SnapshotReportToJs(Napi::Env env, const SnapshotReport& r) {
   o.Set("linked", Number(env, double(r.linked)));
   o.Set("copied", Number(env, double(r.copied)));
   o.Set("bytes", Number(env, double(r.bytes)));
+  return o;
+}
+
+Napi::Object MetricsToJs(Napi::Env env, const MetricsReport& m) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("syncs", Number(env, double(m.syncs)));
+  o.Set("syncErrors", Number(env, double(m.sync_errors)));
+  o.Set("rolls", Number(env, double(m.rolls)));
+  o.Set("syncNext", Number(env, double(m.sync_next)));
+  o.Set("rollNext", Number(env, double(m.roll_next)));
+  auto samples = [&](const std::vector<uint32_t>& v) {
+    Napi::Uint32Array a = Napi::Uint32Array::New(env, v.size());
+    if (!v.empty()) std::memcpy(a.Data(), v.data(), v.size() * sizeof(uint32_t));
+    return a;
+  };
+  o.Set("syncMicros", samples(m.sync_us));
+  o.Set("rollMicros", samples(m.roll_us));
   return o;
 }
 

@@ -57,6 +57,7 @@ Napi::Object SealedInfoToJs(Napi::Env env, uint64_t segments, uint64_t last_id, 
 Napi::Object CompactionReportToJs(Napi::Env env, const CompactionReport& r);
 Napi::Object SnapshotReportToJs(Napi::Env env, const SnapshotReport& r);
 Napi::Object StatsToJs(Napi::Env env, const StoreStats& st);
+Napi::Object MetricsToJs(Napi::Env env, const MetricsReport& m);
 Napi::Array SegmentsToJs(Napi::Env env, const std::vector<SegmentInfo>& segs);
 Napi::Array DamagedToJs(Napi::Env env, const std::vector<Store::Damaged>& damaged);
 // The layouts of js_layouts.h, keyed as src/native's Req, Rcpt, Item and Rec:

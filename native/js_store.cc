@@ -28,6 +28,7 @@ Napi::Function JsStore::Define(Napi::Env env) {
                                      InstanceMethod<&JsStore::Query>("query"),
                                      InstanceMethod<&JsStore::Get>("get"),
                                      InstanceMethod<&JsStore::Stats>("stats"),
+                                     InstanceMethod<&JsStore::Metrics>("metrics"),
                                      InstanceMethod<&JsStore::EntityName>("entityName"),
                                      InstanceMethod<&JsStore::ScopeName>("scopeName"),
                                      InstanceMethod<&JsStore::ByCorrelation>("byCorrelation"),

@@ -38,6 +38,7 @@ class JsStore : public Napi::ObjectWrap<JsStore> {
   Napi::Value Query(const Napi::CallbackInfo& info);
   Napi::Value Get(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
+  Napi::Value Metrics(const Napi::CallbackInfo& info);
   Napi::Value EntityName(const Napi::CallbackInfo& info);
   Napi::Value ScopeName(const Napi::CallbackInfo& info);
   Napi::Value ByCorrelation(const Napi::CallbackInfo& info);

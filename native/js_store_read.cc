@@ -124,6 +124,14 @@ Napi::Value JsStore::Stats(const Napi::CallbackInfo& info) {
   return Call(info, [&](Store* s) { return s->Stats(&st); }, [&](Napi::Env env) { return StatsToJs(env, st); });
 }
 
+// metrics(syncFrom, rollFrom): counters and the sync/roll durations since the cursors.
+Napi::Value JsStore::Metrics(const Napi::CallbackInfo& info) {
+  MetricsReport m;
+  const uint64_t sync_from = info[0].IsNumber() ? static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue()) : 0;
+  const uint64_t roll_from = info[1].IsNumber() ? static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue()) : 0;
+  return Call(info, [&](Store* s) { return s->Metrics(sync_from, roll_from, &m); }, [&](Napi::Env env) { return MetricsToJs(env, m); });
+}
+
 Napi::Value JsStore::EntityName(const Napi::CallbackInfo& info) {
   std::string name;
   return Call(

@@ -176,4 +176,14 @@ Status Store::ScopeName(uint32_t id, std::string* out) {
   return Status::OK();
 }
 
+Status Store::Metrics(uint64_t sync_from, uint64_t roll_from, MetricsReport* out) {
+  std::lock_guard<std::mutex> g(mu_);
+  out->syncs = sync_.syncs;
+  out->sync_errors = sync_.errors;
+  out->rolls = sync_.rolls;
+  out->sync_next = sync_.sync_log.Since(sync_from, &out->sync_us);
+  out->roll_next = sync_.roll_log.Since(roll_from, &out->roll_us);
+  return Status::OK();
+}
+
 }  // namespace causeway

@@ -30,6 +30,7 @@
 
 #include "compaction.h"
 #include "cond_var.h"
+#include "durations.h"
 #include "dir_lock.h"
 #include "format.h"
 #include "footer.h"
@@ -138,8 +139,7 @@ struct StoreStats {
   uint64_t segments = 0;
   uint64_t bytes = 0;              // bytes of frames on disk, headers included
   uint64_t index_bytes = 0;
-  uint64_t entities = 0;
-  uint64_t scopes = 0;
+  uint64_t entities = 0, scopes = 0;
   int64_t last_sync_us = 0;
   uint64_t syncs = 0;
   uint64_t sync_errors = 0;
@@ -226,6 +226,8 @@ class Store {
   Status GetRecord(const uint8_t* event_id, const Allocator& alloc, bool* found);
   Status RecordsBySequence(uint64_t from, uint64_t limit, const Allocator& alloc, size_t* count);
   Status Stats(StoreStats* out);
+  // Counters and the sync/roll durations added since the cursors (read.cc).
+  Status Metrics(uint64_t sync_from, uint64_t roll_from, MetricsReport* out);
   Status EntityName(uint32_t id, std::string* out);
   Status ScopeName(uint32_t id, std::string* out);
 
@@ -370,8 +372,8 @@ class Store {
     std::atomic<bool> flush_requested{false};   // set by the writer without mu_
     bool stop_flusher = false;                  // GUARDED_BY(mu_)
     int64_t last_sync_us = 0;
-    uint64_t syncs = 0;
-    uint64_t errors = 0;
+    uint64_t syncs = 0, errors = 0, rolls = 0;
+    DurationLog sync_log, roll_log;  // GUARDED_BY(mu_): how long each sync and roll took, for metrics
     std::thread flusher;
   } sync_;
   void WaitSyncDone(std::unique_lock<std::mutex>& g);  // REQUIRES: g holds mu_

@@ -11,43 +11,13 @@ import { native } from './native/loader.js'
 import { normalizeOptions, type StoreOptions } from './options.js'
 import { AppendReceipt } from './receipt.js'
 import { Region } from './region.js'
+import { appendChannel } from './metrics/channels.js'
+import { countRefusal, Metrics } from './metrics/metrics.js'
+import { instrumentOpen } from './metrics/instrument.js'
 import { type StoreStats, storeStats } from './stats.js'
+import type { AppendCondition, AppendOptions, BatchItem, BatchOptions } from './append-options.js'
 
-export interface AppendOptions {
-  /** The entity's current clock (0 when it has no event); otherwise SequenceMismatchError and nothing is written. */
-  expectedSequence?: number
-  /** A key already used returns the first append's receipt and writes nothing, also after a reopen. */
-  idempotencyKey?: string
-  /** Groups events of one flow; defaults to the event's own id. */
-  correlationId?: string
-  /** The event that caused this one. */
-  causationId?: string
-  /** Return only once the event is synced to disk. @defaultValue false */
-  durable?: boolean
-}
-
-export interface BatchItem {
-  coord: Coordinate
-  kind: EventKind
-  payload: unknown
-  expectedSequence?: number
-  idempotencyKey?: string
-  correlationId?: string
-  /** The causing event: an event id, or an earlier item of this batch. */
-  causation?: string | { priorItem: number } | { eventId: string }
-}
-
-export interface AppendCondition {
-  /** The consistency boundary: events that would change the decision. */
-  failIfEventsMatch: Region
-  /** The position the decision was made at; null when it saw no event. */
-  after: bigint | null
-}
-
-export interface BatchOptions {
-  /** Return only once the whole batch is synced. @defaultValue false */
-  durable?: boolean
-}
+export type { AppendCondition, AppendOptions, BatchItem, BatchOptions } from './append-options.js'
 
 /** Receipts per arena: one buffer allocation per this many appends. */
 const ARENA_RECEIPTS = 2048
@@ -79,6 +49,8 @@ export class Store implements NameTable {
   /** @internal */ private readonly scopeIds = new Map<string, number>()
   /** @internal */ private readonly coords = new Map<number, Map<number, Coordinate>>()
   /** @internal */ private readonly closeHooks: Array<() => void> = []
+  /** @internal Counters and latencies for metrics(); see src/metrics. */
+  readonly meter = new Metrics()
 
   private constructor(opts: NativeStoreOptions) {
     this.opts = opts
@@ -90,7 +62,9 @@ export class Store implements NameTable {
 
   /** Opens (creating when missing) the store in `options.dataDir`, recovering it after a crash. */
   static open(options: StoreOptions): Store {
-    return new Store(normalizeOptions(options))
+    const store = new Store(normalizeOptions(options))
+    instrumentOpen(store)
+    return store
   }
 
   get closed(): boolean {
@@ -174,7 +148,13 @@ export class Store implements NameTable {
   }
 
   /** @internal */
+  /** append and appendSystem, traced when the append channel has subscribers. */
   private appendKind(coord: Coordinate, k: EventKind, payload: unknown, options?: AppendOptions): AppendReceipt {
+    if (!appendChannel.hasSubscribers) return this.writeOne(coord, k, payload, options)
+    const ctx = { dataDir: this.dataDir, op: 'append', events: 1, durable: options?.durable === true }
+    return appendChannel.traceSync(() => this.writeOne(coord, k, payload, options), ctx)
+  }
+  private writeOne(coord: Coordinate, k: EventKind, payload: unknown, options?: AppendOptions): AppendReceipt {
     const h = this.live()
     if (!(coord instanceof Coordinate)) throw new InvalidCoordinateError('coord must be a Coordinate')
     const o = checkOptions(options)
@@ -195,9 +175,21 @@ export class Store implements NameTable {
       h.setBuffers(this.request, this.arena)
     }
     const at = this.arenaPos
-    h.append(bytes, o.durable === true, at)
+    const durable = o.durable === true
+    const m = this.meter
+    const t0 = m.shouldTime(durable) ? performance.now() : -1
+    try {
+      h.append(bytes, durable, at)
+    } catch (e) {
+      countRefusal(m, e)
+      throw e
+    }
+    if (t0 >= 0) m.recordCall(durable, (performance.now() - t0) * 1000)
     this.arenaPos = at + Rcpt.size
-    return new AppendReceipt(this.arena, this.arenaView, at)
+    const r = new AppendReceipt(this.arena, this.arenaView, at)
+    m.counters.appends++
+    m.wrote(r.deduplicated, bytes.byteLength)
+    return r
   }
 
   /** Appends an event caused by another: correlation kept, causation recorded. */
@@ -215,6 +207,17 @@ export class Store implements NameTable {
   /** Appends every item or none, also across a crash. Receipts come back in item order. */
   appendBatch(items: readonly BatchItem[], options?: BatchOptions): AppendReceipt[] {
     return this.commitBatch(items, options, undefined)
+  }
+  /** @internal appendBatch and appendIf, traced when the append channel has subscribers. */
+  private commitBatch(items: readonly BatchItem[], options: BatchOptions | undefined, condition: NativeFilter | undefined): AppendReceipt[] {
+    if (!appendChannel.hasSubscribers) return this.writeBatch(items, options, condition)
+    const ctx = {
+      dataDir: this.dataDir,
+      op: condition ? 'appendIf' : 'appendBatch',
+      events: Array.isArray(items) ? items.length : 0,
+      durable: options?.durable === true,
+    }
+    return appendChannel.traceSync(() => this.writeBatch(items, options, condition), ctx)
   }
 
   /**
@@ -237,7 +240,7 @@ export class Store implements NameTable {
   }
 
   /** @internal */
-  private commitBatch(items: readonly BatchItem[], options: BatchOptions | undefined, condition: NativeFilter | undefined): AppendReceipt[] {
+  private writeBatch(items: readonly BatchItem[], options: BatchOptions | undefined, condition: NativeFilter | undefined): AppendReceipt[] {
     const h = this.live()
     if (!Array.isArray(items)) throw new InvalidArgumentError('appendBatch expects an array of items')
     if (items.length === 0) throw new InvalidArgumentError('appendBatch needs at least one item')
@@ -246,10 +249,25 @@ export class Store implements NameTable {
     }
     const { desc, bytes, n } = this.encodeBatch(h, items)
     const receipts = new Uint8Array(n * Rcpt.size)
-    h.appendBatch(desc, bytes, n, options?.durable === true, receipts, condition)
+    const durable = options?.durable === true
+    const m = this.meter
+    const t0 = m.shouldTime(durable) ? performance.now() : -1
+    try {
+      h.appendBatch(desc, bytes, n, durable, receipts, condition)
+    } catch (e) {
+      countRefusal(m, e)
+      throw e
+    }
+    if (t0 >= 0) m.recordCall(durable, (performance.now() - t0) * 1000)
     const out: AppendReceipt[] = []
     const view = new DataView(receipts.buffer)
-    for (let i = 0; i < n; i++) out.push(new AppendReceipt(receipts, view, i * Rcpt.size))
+    const share = bytes.byteLength / n
+    for (let i = 0; i < n; i++) {
+      const r = new AppendReceipt(receipts, view, i * Rcpt.size)
+      m.wrote(r.deduplicated, share)
+      out.push(r)
+    }
+    m.counters.batches++
     return out
   }
 

@@ -46,6 +46,7 @@ export class Subscription<P = unknown> extends EventEmitter implements AsyncIter
     const r = this.store.nativeHandle().subscriptionPoll(this.filter, this.position, max)
     this.position = r.position
     this.missed += r.lagged
+    if (r.lagged > 0) this.store.meter.lagged(r.lagged)
     return { events: this.store.eventsFrom<P>(r.records), lagged: r.lagged }
   }
 

@@ -1,3 +1,4 @@
+import './store-methods.js'
 export { Latency, type LatencySummary } from './latency.js'
 export { Metrics, type MetricCounters, type StoreMetrics } from './metrics.js'
 export { prometheusText, registerStoreMetrics, PROMETHEUS_CONTENT_TYPE } from './prometheus.js'

@@ -31,15 +31,19 @@ export class Latency {
   summary(): LatencySummary {
     const h = this.h
     if (h.totalCount === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 }
+    // A percentile is reported as its bucket's highest equivalent value, which
+    // may pass the largest sample: clamp it to that sample.
+    const max = h.maxValue
+    const at = (p: number) => Math.min(h.getValueAtPercentile(p), max)
     return {
       count: h.totalCount,
       min: h.minNonZeroValue,
       mean: Math.round(h.mean * 10) / 10,
-      p50: h.getValueAtPercentile(50),
-      p90: h.getValueAtPercentile(90),
-      p99: h.getValueAtPercentile(99),
-      p999: h.getValueAtPercentile(99.9),
-      max: h.maxValue,
+      p50: at(50),
+      p90: at(90),
+      p99: at(99),
+      p999: at(99.9),
+      max,
     }
   }
 }

@@ -55,6 +55,9 @@ export class Metrics {
   readonly sampleEvery = 64
   /** Counts down to the next timed append. */
   countdown = 64
+  /** The engine's sync and roll records drained so far. */
+  syncCursor = 0
+  rollCursor = 0
   readonly counters: MetricCounters = {
     appends: 0,
     batches: 0,
@@ -86,6 +89,25 @@ export class Metrics {
     ;(durable ? this.durableAppend : this.append).record(micros)
   }
 
+  /** One event handed to the engine: written, or answered from the idempotency table. */
+  wrote(deduplicated: boolean, bytes: number): void {
+    const c = this.counters
+    if (deduplicated) c.deduplicated++
+    else {
+      c.events++
+      c.bytes += bytes
+    }
+  }
+
+  /** Folds the engine's counters and new sync/roll durations in; returns the durations for the channels. */
+  absorb(n: { syncs: number; syncErrors: number; rolls: number; syncMicros: Uint32Array; rollMicros: Uint32Array }): void {
+    this.counters.syncs = n.syncs
+    this.counters.syncFailures = n.syncErrors
+    this.counters.rolls = n.rolls
+    for (const v of n.syncMicros) this.sync.record(v)
+    for (const v of n.rollMicros) this.roll.record(v)
+  }
+
   lagged(missed: number): void {
     this.counters.subscribersLagged++
     this.counters.lagEvents += missed
@@ -103,4 +125,11 @@ export class Metrics {
       sampleEvery: this.sampleEvery,
     }
   }
+}
+
+/** Counts what one append call did, from its receipts or its error. @internal */
+export function countRefusal(m: Metrics, err: unknown): void {
+  const code = (err as { code?: unknown } | null)?.code
+  if (code === 'E_SEQUENCE_MISMATCH') m.counters.casFailures++
+  else if (code === 'E_APPEND_CONDITION') m.counters.conditionConflicts++
 }

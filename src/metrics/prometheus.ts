@@ -36,6 +36,7 @@ const COUNTERS: Array<[keyof MetricCounters, string, string]> = [
   ['syncFailures', 'causeway_sync_failures_total', 'Failed syncs'],
   ['rolls', 'causeway_segment_rolls_total', 'Segment rolls'],
   ['subscribersLagged', 'causeway_subscribers_lagged_total', 'Times a subscriber lost events to the broadcast ring'],
+  ['lagEvents', 'causeway_subscriber_lag_events_total', 'Events subscribers lost to the broadcast ring'],
 ]
 
 const LATENCIES: Array<[keyof StoreMetrics['latency'], string, string]> = [

@@ -47,6 +47,8 @@ export interface NativeStore {
   query(filter: NativeFilter): Buffer
   get(eventId: Uint8Array): Buffer | undefined
   stats(): NativeStats
+  /** Counters and the sync/roll durations (µs) added since the two cursors. */
+  metrics(syncFrom: number, rollFrom: number): NativeMetrics
   entityName(id: number): string
   scopeName(id: number): string
   byCorrelation(id: Uint8Array): Buffer
@@ -99,4 +101,15 @@ export interface Binding {
   formatVersion: number
   /** The addon's side of the shared byte layouts (native/js_layouts.h), checked against layouts.ts by a test. */
   layouts: Record<'request' | 'receipt' | 'item' | 'record', Record<string, number>>
+}
+
+/** What the addon's metrics() returns (see native/durations.h). */
+export interface NativeMetrics {
+  syncs: number
+  syncErrors: number
+  rolls: number
+  syncNext: number
+  rollNext: number
+  syncMicros: Uint32Array
+  rollMicros: Uint32Array
 }

@@ -8,6 +8,7 @@ export type {
   Binding,
   NativeCompactionReport,
   NativeFilter,
+  NativeMetrics,
   NativeSegmentInfo,
   NativeStats,
   NativeStore,

@@ -1,9 +1,14 @@
-import * as fs from 'node:fs'
-import * as path from 'node:path'
 import type { Command } from 'commander'
-import type { Diagnostics } from '../../index.js'
+import { prometheusText } from '../../metrics/prometheus.js'
 import { bytesText, jsonSafe, print, printJson, table } from '../output.js'
-import { existingStore, segmentNames, withStore } from '../store-dir.js'
+import { existingStore, withStore } from '../store-dir.js'
+
+// Stats fields the human table prints in its own words; any other field (one
+// a newer library adds) is printed after them as it comes. Each figure once.
+const WORDED = new Set([
+  'events', 'nextSequence', 'durableSequence', 'entities', 'scopes', 'segments', 'bytes', 'indexBytes',
+  'lastSyncAt', 'syncs', 'syncErrors', 'recoveredTornBytes', 'openedFromCheckpoint', 'footersLoaded', 'openMs', 'damage',
+])
 
 export function statsCommand(program: Command): void {
   program
@@ -12,43 +17,53 @@ export function statsCommand(program: Command): void {
     .description('Counts, sequences, segments and sizes of a store (opened read-only).')
     .argument('<dir>', 'the store directory')
     .option('--json', 'print one JSON document (sequences as decimal strings)')
-    .addHelpText('after', '\nExamples:\n  causeway stats ./data\n  causeway stats ./data --json | jq .events')
-    .action(async (dir: string, opts: { json?: boolean }) => {
+    .option('--prometheus', "print the store's metrics in the Prometheus text format (this open's counters)")
+    .addHelpText(
+      'after',
+      '\nExamples:\n  causeway stats ./data\n  causeway stats ./data --json | jq .events\n  causeway stats ./data --prometheus',
+    )
+    .action(async (dir: string, opts: { json?: boolean; prometheus?: boolean }) => {
       const abs = existingStore(dir)
-      await withStore(abs, true, (store) => {
-        const s = store.stats()
-        const segments = segmentNames(abs).map((name) => ({ name, bytes: fs.statSync(path.join(abs, name)).size }))
-        const diagnostics: Diagnostics = store.diagnostics()
-        if (opts.json) {
-          printJson({ dir: abs, ...s, segmentFiles: segments, diagnostics })
+      await withStore(abs, true, async (store) => {
+        if (opts.prometheus) {
+          process.stdout.write(await prometheusText(store.metrics(), { store: abs }))
           return
         }
-        const known = new Set(Object.keys(s))
-        const rows: Array<[string, string]> = [
-          ['store', abs],
-          ['events', String(s.events)],
-          ['sequences', s.nextSequence === 0n ? 'none yet' : `0..${s.nextSequence - 1n} (next ${s.nextSequence})`],
-          ['durable below', String(s.durableSequence)],
-          ['entities', String(s.entities)],
-          ['scopes', String(s.scopes)],
-          ['segments', `${s.segments} (${bytesText(s.bytes)} of log)`],
-          ['index', `${bytesText(s.indexBytes)} in memory`],
-          ['last sync', s.lastSyncAt ? s.lastSyncAt.toISOString() : 'none in this open'],
-          ['syncs', `${s.syncs} in this open (${s.syncErrors} failed)`],
-          ['torn bytes cut', `${s.recoveredTornBytes} (a torn tail cut off by this open)`],
-        ]
-        for (const k of ['events', 'nextSequence', 'durableSequence', 'entities', 'scopes', 'segments', 'bytes', 'indexBytes', 'lastSyncAt', 'recoveredTornBytes', 'syncs', 'syncErrors']) {
-          known.delete(k)
+        const d = store.diagnostics()
+        const segmentFiles = d.segmentList.map((g) => ({
+          name: g.file,
+          bytes: g.bytes,
+          baseSequence: g.baseSequence,
+          nextSequence: g.nextSequence,
+          state: g.active ? 'active' : g.sealed ? 'sealed' : 'open',
+        }))
+        const { segmentList: _list, dataDir: _dir, ...figures } = d
+        if (opts.json) {
+          printJson({ dir: abs, ...figures, segmentFiles })
+          return
         }
-        // Fields added by newer versions of the library, printed as they come.
-        for (const k of known) rows.push([k, String(jsonSafe((s as unknown as Record<string, unknown>)[k]))])
+        const rows: Array<[string, string]> = [
+          ['store', `${abs}${d.readOnly ? ' (opened read-only)' : ''}`],
+          ['events', String(d.events)],
+          ['sequences', d.nextSequence === 0n ? 'none yet' : `0..${d.nextSequence - 1n} (next ${d.nextSequence})`],
+          ['durable below', `${d.durableSequence} (${d.unsyncedEvents} not yet known synced)`],
+          ['entities', String(d.entities)],
+          ['scopes', String(d.scopes)],
+          ['segments', `${d.segments} (${bytesText(d.bytes)} of log)`],
+          ['index', `${bytesText(d.indexBytes)} in memory (${d.indexBytesPerEvent.toFixed(1)} bytes/event)`],
+          ['last sync', d.lastSyncAt ? d.lastSyncAt.toISOString() : 'none in this open'],
+          ['syncs', `${d.syncs} in this open (${d.syncErrors} failed)`],
+          ['open', `${d.openMs.toFixed(1)} ms, index ${d.openedFromCheckpoint ? 'from the checkpoint' : 'rebuilt by a scan'}, ${d.footersLoaded} segment footers loaded`],
+          ['torn bytes cut', `${d.recoveredTornBytes} (a torn tail cut off by this open)`],
+        ]
+        if (d.damage.length > 0) rows.push(['damage', d.damage.join('; ')])
+        const shown = new Set([...WORDED, 'readOnly', 'unsyncedEvents', 'indexBytesPerEvent'])
+        for (const [k, v] of Object.entries(figures)) if (!shown.has(k)) rows.push([k, String(jsonSafe(v))])
         print(table(rows))
         print('segment files:')
-        print(table(segments.map((g) => [g.name, bytesText(g.bytes)] as const), '  '))
-        print('diagnostics:')
         print(
           table(
-            Object.entries(jsonSafe(diagnostics) as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)] as const),
+            segmentFiles.map((g) => [g.name, `${bytesText(g.bytes)}, sequences ${g.baseSequence}..${g.nextSequence}, ${g.state}`] as const),
             '  ',
           ),
         )

@@ -1,0 +1,39 @@
+import type { Coordinate } from './coordinate.js'
+import type { EventKind } from './kind.js'
+import type { Region } from './region.js'
+
+export interface AppendOptions {
+  /** The entity's current clock (0 when it has no event); otherwise SequenceMismatchError and nothing is written. */
+  expectedSequence?: number
+  /** A key already used returns the first append's receipt and writes nothing, also after a reopen. */
+  idempotencyKey?: string
+  /** Groups events of one flow; defaults to the event's own id. */
+  correlationId?: string
+  /** The event that caused this one. */
+  causationId?: string
+  /** Return only once the event is synced to disk. @defaultValue false */
+  durable?: boolean
+}
+
+export interface BatchItem {
+  coord: Coordinate
+  kind: EventKind
+  payload: unknown
+  expectedSequence?: number
+  idempotencyKey?: string
+  correlationId?: string
+  /** The causing event: an event id, or an earlier item of this batch. */
+  causation?: string | { priorItem: number } | { eventId: string }
+}
+
+export interface AppendCondition {
+  /** The consistency boundary: events that would change the decision. */
+  failIfEventsMatch: Region
+  /** The position the decision was made at; null when it saw no event. */
+  after: bigint | null
+}
+
+export interface BatchOptions {
+  /** Return only once the whole batch is synced. @defaultValue false */
+  durable?: boolean
+}
