@@ -1,4 +1,4 @@
-import { Registry } from 'prom-client'
+import type { Registry } from 'prom-client'
 import type { LatencySummary } from './latency.js'
 import type { MetricCounters, StoreMetrics } from './metrics.js'
 
@@ -81,9 +81,12 @@ export function registerStoreMetrics(registry: Registry, read: () => StoreMetric
 
 /** The Prometheus text exposition (format 0.0.4) of one metrics reading. */
 export async function prometheusText(m: StoreMetrics, labels: Labels = {}): Promise<string> {
+  // Loaded on first use: prom-client takes a while to load, and most stores never render text.
+  const { Registry } = await import('prom-client')
   const registry = new Registry()
   registerStoreMetrics(registry, () => m, labels)
   return registry.metrics()
 }
 
-export const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE
+/** The content type of the text format (prom-client's Registry.PROMETHEUS_CONTENT_TYPE). */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
