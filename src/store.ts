@@ -12,6 +12,7 @@ import { normalizeOptions, type StoreOptions } from './options.js'
 import { AppendReceipt } from './receipt.js'
 import { Region } from './region.js'
 import { type StoreStats, storeStats } from './stats.js'
+import { checkOptions, omitKeys, optionKeys } from './strict.js'
 
 export interface AppendOptions {
   /** The entity's current clock (0 when it has no event); otherwise SequenceMismatchError and nothing is written. */
@@ -26,6 +27,13 @@ export interface AppendOptions {
   durable?: boolean
 }
 
+/** The keys append() accepts; anything else is refused with InvalidArgumentError. */
+export const APPEND_OPTION_KEYS = optionKeys<AppendOptions>()(['expectedSequence', 'idempotencyKey', 'correlationId', 'causationId', 'durable'])
+
+/** appendReaction's options: those of append but the ids it takes as arguments. */
+export type ReactionOptions = Omit<AppendOptions, 'correlationId' | 'causationId'>
+export const REACTION_OPTION_KEYS = omitKeys(APPEND_OPTION_KEYS, 'correlationId', 'causationId')
+
 export interface BatchItem {
   coord: Coordinate
   kind: EventKind
@@ -37,6 +45,8 @@ export interface BatchItem {
   causation?: string | { priorItem: number } | { eventId: string }
 }
 
+export const BATCH_ITEM_KEYS = optionKeys<BatchItem>()(['coord', 'kind', 'payload', 'expectedSequence', 'idempotencyKey', 'correlationId', 'causation'])
+
 export interface AppendCondition {
   /** The consistency boundary: events that would change the decision. */
   failIfEventsMatch: Region
@@ -44,19 +54,19 @@ export interface AppendCondition {
   after: bigint | null
 }
 
+export const APPEND_CONDITION_KEYS = optionKeys<AppendCondition>()(['failIfEventsMatch', 'after'])
+
 export interface BatchOptions {
   /** Return only once the whole batch is synced. @defaultValue false */
   durable?: boolean
 }
 
+export const BATCH_OPTION_KEYS = optionKeys<BatchOptions>()(['durable'])
+
 /** Receipts per arena: one buffer allocation per this many appends. */
 const ARENA_RECEIPTS = 2048
 
-function checkOptions(o: unknown): AppendOptions {
-  if (o === undefined) return {}
-  if (typeof o !== 'object' || o === null) throw new InvalidArgumentError('append options must be an object')
-  return o as AppendOptions
-}
+const NO_OPTIONS: AppendOptions = Object.freeze({})
 
 /**
  * An open event store. Every method is synchronous. One Store per
@@ -177,7 +187,8 @@ export class Store implements NameTable {
   private appendKind(coord: Coordinate, k: EventKind, payload: unknown, options?: AppendOptions): AppendReceipt {
     const h = this.live()
     if (!(coord instanceof Coordinate)) throw new InvalidCoordinateError('coord must be a Coordinate')
-    const o = checkOptions(options)
+    checkOptions('append', options, APPEND_OPTION_KEYS)
+    const o = options ?? NO_OPTIONS
     const q = this.request
     const v = this.rq
     const { flags, key } = encodeEvent(q, v, 0, Req, o, o.causationId)
@@ -207,9 +218,10 @@ export class Store implements NameTable {
     payload: unknown,
     correlationId: string,
     causationId: string,
-    options?: Omit<AppendOptions, 'correlationId' | 'causationId'>,
+    options?: ReactionOptions,
   ): AppendReceipt {
-    return this.append(coord, kind, payload, { ...checkOptions(options), correlationId, causationId })
+    checkOptions('appendReaction', options, REACTION_OPTION_KEYS)
+    return this.append(coord, kind, payload, { ...options, correlationId, causationId })
   }
 
   /** Appends every item or none, also across a crash. Receipts come back in item order. */
@@ -228,6 +240,7 @@ export class Store implements NameTable {
     if (typeof condition !== 'object' || condition === null || !(condition.failIfEventsMatch instanceof Region)) {
       throw new InvalidArgumentError('appendIf expects { failIfEventsMatch: Region, after: bigint | null }')
     }
+    checkOptions('appendIf condition', condition, APPEND_CONDITION_KEYS)
     const after = condition.after
     if (after !== null && (typeof after !== 'bigint' || after < 0n)) {
       throw new InvalidArgumentError('appendIf condition.after must be a non-negative bigint or null')
@@ -241,9 +254,9 @@ export class Store implements NameTable {
     const h = this.live()
     if (!Array.isArray(items)) throw new InvalidArgumentError('appendBatch expects an array of items')
     if (items.length === 0) throw new InvalidArgumentError('appendBatch needs at least one item')
-    if (options !== undefined && (typeof options !== 'object' || options === null)) {
-      throw new InvalidArgumentError('batch options must be an object')
-    }
+    const method = condition ? 'appendIf' : 'appendBatch'
+    checkOptions(method, options, BATCH_OPTION_KEYS)
+    for (let i = 0; i < items.length; i++) checkOptions(`${method} batch item ${i}`, items[i], BATCH_ITEM_KEYS)
     const { desc, bytes, n } = this.encodeBatch(h, items)
     const receipts = new Uint8Array(n * Rcpt.size)
     h.appendBatch(desc, bytes, n, options?.durable === true, receipts, condition)
