@@ -129,7 +129,7 @@ const cases: Array<[string, (s: Store) => unknown, ErrorCode]> = [
   ['defineStateMachine transition with an unknown key', () => defineStateMachine({ name: 'm', states: ['a', 'b'], initial: 'a', transitions: { go: { from: 'a', to: 'b', kind: K, guard: 1 } as never } }), 'E_INVALID_ARGUMENT'],
   ['outbox stage with an unknown option', (s) => s.outbox().stage(c(), K, 1, { causationId: ID } as never), 'E_INVALID_ARGUMENT'],
   ['outbox flush with an unknown option', (s) => s.outbox().flush({ durabel: true } as never), 'E_INVALID_ARGUMENT'],
-  ['causalGraph with an unknown option', (s) => s.causalGraph(ID, { depth: 3 } as never), 'E_INVALID_ARGUMENT'],
+  ['causalGraph with an unknown option', (s) => s.causalGraph(s.query(Region.all())[0]!.eventId, { depth: 3 } as never), 'E_INVALID_ARGUMENT'],
   ['compact with an unknown option', (s) => s.compact({ strategy: 'merge', minSegment: 1 } as never), 'E_INVALID_ARGUMENT'],
 ]
 
