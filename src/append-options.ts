@@ -1,6 +1,7 @@
 import type { Coordinate } from './coordinate.js'
 import type { EventKind } from './kind.js'
 import type { Region } from './region.js'
+import { omitKeys, optionKeys } from './strict.js'
 
 export interface AppendOptions {
   /** The entity's current clock (0 when it has no event); otherwise SequenceMismatchError and nothing is written. */
@@ -15,6 +16,13 @@ export interface AppendOptions {
   durable?: boolean
 }
 
+/** The keys append() accepts; anything else is refused with InvalidArgumentError. */
+export const APPEND_OPTION_KEYS = optionKeys<AppendOptions>()(['expectedSequence', 'idempotencyKey', 'correlationId', 'causationId', 'durable'])
+
+/** appendReaction's options: those of append but the ids it takes as arguments. */
+export type ReactionOptions = Omit<AppendOptions, 'correlationId' | 'causationId'>
+export const REACTION_OPTION_KEYS = omitKeys(APPEND_OPTION_KEYS, 'correlationId', 'causationId')
+
 export interface BatchItem {
   coord: Coordinate
   kind: EventKind
@@ -26,6 +34,8 @@ export interface BatchItem {
   causation?: string | { priorItem: number } | { eventId: string }
 }
 
+export const BATCH_ITEM_KEYS = optionKeys<BatchItem>()(['coord', 'kind', 'payload', 'expectedSequence', 'idempotencyKey', 'correlationId', 'causation'])
+
 export interface AppendCondition {
   /** The consistency boundary: events that would change the decision. */
   failIfEventsMatch: Region
@@ -33,7 +43,11 @@ export interface AppendCondition {
   after: bigint | null
 }
 
+export const APPEND_CONDITION_KEYS = optionKeys<AppendCondition>()(['failIfEventsMatch', 'after'])
+
 export interface BatchOptions {
   /** Return only once the whole batch is synced. @defaultValue false */
   durable?: boolean
 }
+
+export const BATCH_OPTION_KEYS = optionKeys<BatchOptions>()(['durable'])

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from './errors.js'
 import type { NativeStoreOptions } from './native/binding.js'
+import { checkOptions, optionKeys } from './strict.js'
 
 export interface SyncOptions {
   /** Sync after this many events are waiting. @defaultValue 1000 */
@@ -12,6 +13,8 @@ export interface SyncOptions {
    */
   mode?: 'data' | 'all' | 'none'
 }
+
+export const SYNC_OPTION_KEYS = optionKeys<SyncOptions>()(['everyEvents', 'everyMs', 'mode'])
 
 export interface StoreOptions {
   /** Directory of the store; created when missing (one level). */
@@ -36,6 +39,16 @@ export interface StoreOptions {
   salvage?: boolean
 }
 
+export const STORE_OPTION_KEYS = optionKeys<StoreOptions>()([
+  'dataDir',
+  'segmentMaxBytes',
+  'sync',
+  'maxPayloadBytes',
+  'readOnly',
+  'subscriberCapacity',
+  'salvage',
+])
+
 function int(what: string, v: unknown, dflt: number, min: number, max: number): number {
   if (v === undefined) return dflt
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
@@ -49,12 +62,14 @@ export function normalizeOptions(options: unknown): NativeStoreOptions {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('Store.open expects an options object with dataDir')
   }
+  checkOptions('Store.open', options, STORE_OPTION_KEYS)
   const o = options as StoreOptions
   if (typeof o.dataDir !== 'string' || o.dataDir.length === 0) {
     throw new InvalidArgumentError('dataDir must be a non-empty string')
   }
   const sync = o.sync ?? {}
   if (typeof sync !== 'object' || sync === null) throw new InvalidArgumentError('sync must be an object')
+  checkOptions('Store.open sync', sync, SYNC_OPTION_KEYS)
   const mode = sync.mode ?? 'data'
   if (mode !== 'data' && mode !== 'all' && mode !== 'none') {
     throw new InvalidArgumentError(`sync.mode must be 'data', 'all' or 'none', got ${String(mode)}`)

@@ -6,6 +6,7 @@ import { EventKind } from './kind.js'
 import { Frame, Rec } from './native/layouts.js'
 import { Region } from './region.js'
 import { Store } from './store.js'
+import { checkOptions, optionKeys } from './strict.js'
 
 export interface ScanOptions {
   /** Events per batch: one native call and one buffer each. @defaultValue 4096 */
@@ -13,6 +14,8 @@ export interface ScanOptions {
   /** Start at this global sequence. @defaultValue 0n */
   fromSequence?: bigint
 }
+
+export const SCAN_OPTION_KEYS = optionKeys<ScanOptions>()(['batchSize', 'fromSequence'])
 
 const DEFAULT_BATCH = 4096
 const MAX_BATCH = 1_000_000
@@ -106,7 +109,7 @@ declare module './store.js' {
 Store.prototype.scan = function (this: Store, region: Region, options?: ScanOptions): IterableIterator<EventBatch> {
   const h = this.nativeHandle()
   if (!(region instanceof Region)) throw new InvalidArgumentError('scan expects a Region')
-  if (options !== undefined && (typeof options !== 'object' || options === null)) throw new InvalidArgumentError('scan options must be an object')
+  checkOptions('scan', options, SCAN_OPTION_KEYS)
   const size = options?.batchSize ?? DEFAULT_BATCH
   if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH) {
     throw new InvalidArgumentError(`scan batchSize must be an integer 1..${MAX_BATCH}, got ${String(size)}`)

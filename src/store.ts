@@ -15,18 +15,16 @@ import { appendChannel } from './metrics/channels.js'
 import { countRefusal, Metrics } from './metrics/metrics.js'
 import { instrumentOpen } from './metrics/instrument.js'
 import { type StoreStats, storeStats } from './stats.js'
-import type { AppendCondition, AppendOptions, BatchItem, BatchOptions } from './append-options.js'
+import { checkOptions } from './strict.js'
+import type { AppendCondition, AppendOptions, BatchItem, BatchOptions, ReactionOptions } from './append-options.js'
+import { APPEND_CONDITION_KEYS, APPEND_OPTION_KEYS, BATCH_ITEM_KEYS, BATCH_OPTION_KEYS, REACTION_OPTION_KEYS } from './append-options.js'
 
-export type { AppendCondition, AppendOptions, BatchItem, BatchOptions } from './append-options.js'
+export * from './append-options.js'
 
 /** Receipts per arena: one buffer allocation per this many appends. */
 const ARENA_RECEIPTS = 2048
 
-function checkOptions(o: unknown): AppendOptions {
-  if (o === undefined) return {}
-  if (typeof o !== 'object' || o === null) throw new InvalidArgumentError('append options must be an object')
-  return o as AppendOptions
-}
+const NO_OPTIONS: AppendOptions = Object.freeze({})
 
 /**
  * An open event store. Every method is synchronous. One Store per
@@ -157,7 +155,8 @@ export class Store implements NameTable {
   private writeOne(coord: Coordinate, k: EventKind, payload: unknown, options?: AppendOptions): AppendReceipt {
     const h = this.live()
     if (!(coord instanceof Coordinate)) throw new InvalidCoordinateError('coord must be a Coordinate')
-    const o = checkOptions(options)
+    checkOptions('append', options, APPEND_OPTION_KEYS)
+    const o = options ?? NO_OPTIONS
     const q = this.request
     const v = this.rq
     const { flags, key } = encodeEvent(q, v, 0, Req, o, o.causationId)
@@ -199,9 +198,10 @@ export class Store implements NameTable {
     payload: unknown,
     correlationId: string,
     causationId: string,
-    options?: Omit<AppendOptions, 'correlationId' | 'causationId'>,
+    options?: ReactionOptions,
   ): AppendReceipt {
-    return this.append(coord, kind, payload, { ...checkOptions(options), correlationId, causationId })
+    checkOptions('appendReaction', options, REACTION_OPTION_KEYS)
+    return this.append(coord, kind, payload, { ...options, correlationId, causationId })
   }
 
   /** Appends every item or none, also across a crash. Receipts come back in item order. */
@@ -231,6 +231,7 @@ export class Store implements NameTable {
     if (typeof condition !== 'object' || condition === null || !(condition.failIfEventsMatch instanceof Region)) {
       throw new InvalidArgumentError('appendIf expects { failIfEventsMatch: Region, after: bigint | null }')
     }
+    checkOptions('appendIf condition', condition, APPEND_CONDITION_KEYS)
     const after = condition.after
     if (after !== null && (typeof after !== 'bigint' || after < 0n)) {
       throw new InvalidArgumentError('appendIf condition.after must be a non-negative bigint or null')
@@ -244,9 +245,9 @@ export class Store implements NameTable {
     const h = this.live()
     if (!Array.isArray(items)) throw new InvalidArgumentError('appendBatch expects an array of items')
     if (items.length === 0) throw new InvalidArgumentError('appendBatch needs at least one item')
-    if (options !== undefined && (typeof options !== 'object' || options === null)) {
-      throw new InvalidArgumentError('batch options must be an object')
-    }
+    const method = condition ? 'appendIf' : 'appendBatch'
+    checkOptions(method, options, BATCH_OPTION_KEYS)
+    for (let i = 0; i < items.length; i++) checkOptions(`${method} batch item ${i}`, items[i], BATCH_ITEM_KEYS)
     const { desc, bytes, n } = this.encodeBatch(h, items)
     const receipts = new Uint8Array(n * Rcpt.size)
     const durable = options?.durable === true

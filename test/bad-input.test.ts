@@ -10,12 +10,16 @@ import {
   PayloadTooLargeError,
   Region,
   Store,
+  defineStateMachine,
   type ErrorCode,
 } from '../src/index.js'
 import { dirDigest, tempDir } from './helpers.js'
 
 const K = EventKind.custom(1, 1)
 const c = () => new Coordinate('order:1', 'shop')
+const ID = '01890a5d-ac96-774b-bcce-b302099a8057'
+const P = { name: 'count', version: 1, init: () => 0, apply: (n: number) => n + 1 }
+const M = defineStateMachine({ name: 'order', states: ['new', 'placed'], initial: 'new', transitions: { place: { from: 'new', to: 'placed', kind: K } } })
 const circular: Record<string, unknown> = {}
 circular.self = circular
 
@@ -97,6 +101,36 @@ const cases: Array<[string, (s: Store) => unknown, ErrorCode]> = [
   ['open without dataDir', () => Store.open({} as never), 'E_INVALID_ARGUMENT'],
   ['open with a tiny segment', () => Store.open({ dataDir: '/tmp/x', segmentMaxBytes: 100 }), 'E_INVALID_ARGUMENT'],
   ['open with a bad sync mode', () => Store.open({ dataDir: '/tmp/x', sync: { mode: 'sometimes' as never } }), 'E_INVALID_ARGUMENT'],
+  // Unknown option keys: a misspelt or unsupported option is refused, never ignored.
+  ['append with timestampMs (no such option)', (s) => s.append(c(), K, 1, { timestampMs: 5 } as never), 'E_INVALID_ARGUMENT'],
+  ['append with durabel misspelt', (s) => s.append(c(), K, 1, { durabel: true } as never), 'E_INVALID_ARGUMENT'],
+  ['append with options as an array', (s) => s.append(c(), K, 1, [] as never), 'E_INVALID_ARGUMENT'],
+  ['appendSystem with an unknown option', (s) => s.appendSystem(c(), K, 1, { expectedSeq: 1 } as never), 'E_INVALID_ARGUMENT'],
+  ['appendReaction with correlationId in its options', (s) => s.appendReaction(c(), K, 1, ID, ID, { correlationId: ID } as never), 'E_INVALID_ARGUMENT'],
+  ['appendDenial with an unknown option', (s) => s.appendDenial(c(), { gate: 'g', code: 'C', message: 'm' }, { durabel: true } as never), 'E_INVALID_ARGUMENT'],
+  ['appendDenial with an unknown denial key', (s) => s.appendDenial(c(), { gate: 'g', code: 'C', message: 'm', contxt: {} } as never), 'E_INVALID_ARGUMENT'],
+  ['appendBatch with an unknown option', (s) => s.appendBatch([{ coord: c(), kind: K, payload: 1 }], { sync: true } as never), 'E_INVALID_ARGUMENT'],
+  ['appendBatch item with causationId (batch items say causation)', (s) => s.appendBatch([{ coord: c(), kind: K, payload: 1, causationId: ID } as never]), 'E_INVALID_ARGUMENT'],
+  ['appendBatch with a good item and one with an unknown key', (s) => s.appendBatch([{ coord: c(), kind: K, payload: 1 }, { coord: c(), kind: K, payload: 2, durable: true } as never]), 'E_INVALID_ARGUMENT'],
+  ['appendIf with an unknown condition key', (s) => s.appendIf([{ coord: c(), kind: K, payload: 1 }], { failIfEventsMatch: Region.all(), after: null, before: 3n } as never), 'E_INVALID_ARGUMENT'],
+  ['appendIf with an unknown option', (s) => s.appendIf([{ coord: c(), kind: K, payload: 1 }], { failIfEventsMatch: Region.all(), after: null }, { durabel: true } as never), 'E_INVALID_ARGUMENT'],
+  ['appendIf item with an unknown key', (s) => s.appendIf([{ coord: c(), kind: K, payload: 1, timestamp: 5 } as never], { failIfEventsMatch: Region.all(), after: null }), 'E_INVALID_ARGUMENT'],
+  ['open with an unknown option', () => Store.open({ dataDir: '/tmp/x', readonly: true } as never), 'E_INVALID_ARGUMENT'],
+  ['open with an unknown key in sync', () => Store.open({ dataDir: '/tmp/x', sync: { intervalMs: 5 } as never }), 'E_INVALID_ARGUMENT'],
+  ['scan with an unknown option', (s) => s.scan(Region.all(), { from: 0n } as never), 'E_INVALID_ARGUMENT'],
+  ['cursor with an unknown option', (s) => s.cursor(Region.all(), { fromSequence: 0n } as never), 'E_INVALID_ARGUMENT'],
+  ['reactLoop with an unknown option', (s) => s.reactLoop(Region.all(), () => [], { checkpointName: 'x' } as never), 'E_INVALID_ARGUMENT'],
+  ['project with an unknown option', (s) => s.project('order:1', P, { fresh: true } as never), 'E_INVALID_ARGUMENT'],
+  ['project with an unknown freshness key', (s) => s.project('order:1', P, { freshness: { maxStaleMs: 5, minMs: 1 } as never }), 'E_INVALID_ARGUMENT'],
+  ['project asOf naming both a sequence and a time', (s) => s.project('order:1', P, { asOf: { sequence: 1n, timestampMs: 5 } as never }), 'E_INVALID_ARGUMENT'],
+  ['projectMany with an unknown option', (s) => s.projectMany('order:1', [P], { asof: { sequence: 0n } } as never), 'E_INVALID_ARGUMENT'],
+  ['applyTransition with expectedSequence (the handle has it)', (s) => s.applyTransition(M.start(c()), M.transitions.place, 1, { expectedSequence: 0 } as never), 'E_INVALID_ARGUMENT'],
+  ['defineStateMachine with an unknown key', () => defineStateMachine({ name: 'm', states: ['a'], initial: 'a', transitions: {}, final: 'a' } as never), 'E_INVALID_ARGUMENT'],
+  ['defineStateMachine transition with an unknown key', () => defineStateMachine({ name: 'm', states: ['a', 'b'], initial: 'a', transitions: { go: { from: 'a', to: 'b', kind: K, guard: 1 } as never } }), 'E_INVALID_ARGUMENT'],
+  ['outbox stage with an unknown option', (s) => s.outbox().stage(c(), K, 1, { causationId: ID } as never), 'E_INVALID_ARGUMENT'],
+  ['outbox flush with an unknown option', (s) => s.outbox().flush({ durabel: true } as never), 'E_INVALID_ARGUMENT'],
+  ['causalGraph with an unknown option', (s) => s.causalGraph(s.query(Region.all())[0]!.eventId, { depth: 3 } as never), 'E_INVALID_ARGUMENT'],
+  ['compact with an unknown option', (s) => s.compact({ strategy: 'merge', minSegment: 1 } as never), 'E_INVALID_ARGUMENT'],
 ]
 
 // Small segments: each case hashes the store's files before and after, and a
@@ -159,6 +193,25 @@ describe('bad input', () => {
     }
     expect(() => s.close()).not.toThrow()
     expect(dirDigest(dir)).toEqual(before)
+  })
+
+  it('names the unknown option and the accepted ones, in the message and as details', () => {
+    const s = Store.open({ dataDir: tempDir() })
+    let err: unknown
+    try {
+      s.append(c(), K, 1, { durable: true, timestampMs: 5 } as never)
+    } catch (e) {
+      err = e
+    }
+    expect(err).toBeInstanceOf(InvalidArgumentError)
+    expect((err as Error).message).toBe("append: unknown option 'timestampMs'; accepted: expectedSequence, idempotencyKey, correlationId, causationId, durable")
+    expect(err).toMatchObject({ option: 'timestampMs', accepted: ['expectedSequence', 'idempotencyKey', 'correlationId', 'causationId', 'durable'] })
+    expect(() => Store.open({ dataDir: tempDir(), sync: { everyMS: 5 } as never })).toThrow("Store.open sync: unknown option 'everyMS'; accepted: everyEvents, everyMs, mode")
+    expect(() => s.appendBatch([{ coord: c(), kind: K, payload: 1 }, { coord: c(), kind: K, payload: 1, causationId: 'x' } as never])).toThrow(
+      "appendBatch batch item 1: unknown option 'causationId'",
+    )
+    expect(s.stats().events).toBe(0)
+    s.close()
   })
 
   it('has one error class per code, each an instance of its base', () => {

@@ -7,7 +7,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Store } from '../src/index.js'
-import { repoRoot, segmentFiles, stripFooters, tempDir } from './helpers.js'
+import { dirDigest, repoRoot, segmentFiles, stripFooters, tempDir } from './helpers.js'
 import { BAR, BIN, COMMANDS, cli, firstPayloadOffset, maskedCrc, requireBuild, shop } from './cli-helpers.js'
 
 beforeAll(requireBuild)
@@ -40,6 +40,22 @@ describe('causeway --help and usage', () => {
     expect(cli(['frobnicate']).code).toBe(2)
     expect(cli(['tail', empty, '--lines', 'many']).stderr).toContain("option '-n, --lines <n>' argument 'many' is invalid")
     expect(cli(['compact', empty, '--strategy', 'shred']).code).toBe(2)
+  })
+
+  it('refuses an unknown or misspelt flag on every command with exit code 2, naming it, and touches no store', () => {
+    const { dir } = shop()
+    const before = dirDigest(dir)
+    const extra: Record<string, string[]> = { compact: ['--strategy', 'merge'], snapshot: [path.join(tempDir('cli-snap'), 'copy')], walk: ['1'] }
+    for (const c of COMMANDS) {
+      const r = cli([c, dir, ...(extra[c] ?? []), '--jsno'])
+      expect(r.code, c).toBe(2)
+      expect(r.stderr, c).toContain("unknown option '--jsno'")
+      expect(r.stderr, c).toContain('(add --help for usage)')
+      expect(r.stdout, c).toBe('')
+    }
+    expect(cli(['compact', dir, '--strategy', 'merge', '--min-segment', '1']).stderr).toContain("unknown option '--min-segment'")
+    expect(cli(['--frobnicate']).code).toBe(2)
+    expect(dirDigest(dir)).toEqual(before)
   })
 })
 

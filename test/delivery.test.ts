@@ -125,6 +125,15 @@ describe('subscription', () => {
 })
 
 describe('reactLoop', () => {
+  it('rejects done with E_INVALID_ARGUMENT when a reaction carries a key it would drop, appending nothing', async () => {
+    const s = Store.open({ dataDir: tempDir() })
+    s.append(new Coordinate('order:1', 'shop'), Job, 1)
+    const loop = s.reactLoop(Region.entity('order'), () => [{ coord: new Coordinate('mail:1', 'mail'), kind: Note, payload: 1, idempotencyKey: 'k' } as never])
+    await expect(loop.done).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT', option: 'idempotencyKey' })
+    expect(s.stats().events).toBe(1)
+    s.close()
+  })
+
   it('appends reactions atomically with correlation kept and causation set, once per source event', async () => {
     const dir = tempDir()
     let s = Store.open({ dataDir: dir })

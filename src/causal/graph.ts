@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../errors.js'
 import type { StoredEvent } from '../event.js'
 import { parseUuid } from '../ids.js'
 import { Store } from '../store.js'
+import { checkOptions, optionKeys } from '../strict.js'
 
 export interface CausalGraphOptions {
   /** 'causes': walk causation upward; 'effects': downward; 'both'. @defaultValue 'both' */
@@ -9,6 +10,8 @@ export interface CausalGraphOptions {
   /** Hops from the starting event. @defaultValue 64 */
   maxDepth?: number
 }
+
+export const CAUSAL_GRAPH_OPTION_KEYS = optionKeys<CausalGraphOptions>()(['direction', 'maxDepth'])
 
 export interface CausalEdge {
   /** The causing event. */
@@ -52,6 +55,7 @@ Store.prototype.effectsOf = function (this: Store, eventId: string): StoredEvent
 }
 
 Store.prototype.causalGraph = function (this: Store, eventId: string, options: CausalGraphOptions = {}): CausalGraph {
+  checkOptions('causalGraph', options, CAUSAL_GRAPH_OPTION_KEYS)
   const direction = options.direction ?? 'both'
   if (direction !== 'causes' && direction !== 'effects' && direction !== 'both') {
     throw new InvalidArgumentError(`direction must be 'causes', 'effects' or 'both', got ${String(direction)}`)

@@ -3,6 +3,7 @@ import type { StoredEvent } from '../event.js'
 import type { NativeFilter } from '../native/binding.js'
 import { Region } from '../region.js'
 import type { Store } from '../store.js'
+import { checkOptions, optionKeys } from '../strict.js'
 import { Checkpoint } from './checkpoint.js'
 import { Notifier } from './notifier.js'
 
@@ -14,6 +15,8 @@ export interface CursorOptions {
   /** Events read per native call by the async iterator. @defaultValue 256 */
   batchSize?: number
 }
+
+export const CURSOR_OPTION_KEYS = optionKeys<CursorOptions>()(['from', 'checkpoint', 'batchSize'])
 
 /**
  * Pull-based, guaranteed delivery: every event matching the region, in
@@ -36,6 +39,7 @@ export class Cursor<P = unknown> implements AsyncIterable<StoredEvent<P>> {
   constructor(store: Store, region: Region, options: CursorOptions = {}) {
     if (!(region instanceof Region)) throw new InvalidArgumentError('cursor expects a Region')
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('cursor options must be an object')
+    checkOptions('cursor', options, CURSOR_OPTION_KEYS)
     if (options.from !== undefined && (typeof options.from !== 'bigint' || options.from < 0n)) {
       throw new InvalidArgumentError('cursor option from must be a non-negative bigint')
     }

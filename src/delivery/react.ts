@@ -2,10 +2,12 @@ import { InvalidArgumentError } from '../errors.js'
 import type { StoredEvent } from '../event.js'
 import type { Region } from '../region.js'
 import type { BatchItem, Store } from '../store.js'
+import { checkOptions, optionKeys } from '../strict.js'
 import { Cursor } from './cursor.js'
 
 /** What a reactor returns per source event: the events to append as its reactions. */
 export type Reaction = Pick<BatchItem, 'coord' | 'kind' | 'payload'>
+export const REACTION_KEYS = optionKeys<Reaction>()(['coord', 'kind', 'payload'])
 
 export type Reactor<P = unknown> = (event: StoredEvent<P>) => Reaction[] | Promise<Reaction[]>
 
@@ -15,6 +17,8 @@ export interface ReactLoopOptions {
   /** Start here when there is no checkpoint. @defaultValue 0n */
   from?: bigint
 }
+
+export const REACT_LOOP_OPTION_KEYS = optionKeys<ReactLoopOptions>()(['checkpoint', 'from'])
 
 export interface ReactLoop {
   /** Stops after the event in hand; resolves when the loop has ended. */
@@ -33,6 +37,7 @@ export interface ReactLoop {
  */
 export function reactLoop<P = unknown>(store: Store, region: Region, reactor: Reactor<P>, options: ReactLoopOptions = {}): ReactLoop {
   if (typeof reactor !== 'function') throw new InvalidArgumentError('reactLoop expects a reactor function')
+  checkOptions('reactLoop', options, REACT_LOOP_OPTION_KEYS)
   const cursorOptions: { checkpoint?: string; from?: bigint } = {}
   if (options.checkpoint !== undefined) cursorOptions.checkpoint = options.checkpoint
   if (options.from !== undefined) cursorOptions.from = options.from
@@ -42,6 +47,8 @@ export function reactLoop<P = unknown>(store: Store, region: Region, reactor: Re
     for await (const event of cursor) {
       const reactions = await reactor(event)
       if (!Array.isArray(reactions)) throw new InvalidArgumentError('a reactor must return an array of reactions')
+      // A reaction carries only these; any other key (an idempotencyKey, say) would be dropped.
+      for (let i = 0; i < reactions.length; i++) checkOptions(`reaction ${i}`, reactions[i], REACTION_KEYS)
       if (reactions.length > 0) {
         store.appendBatch(
           reactions.map((r, i) => ({

@@ -1,4 +1,5 @@
 import { EventKind } from '../kind.js'
+import { optionKeys } from '../strict.js'
 
 /** What a gate returns to refuse: a stable `code`, a message, and optional plain-data context. */
 export interface DenialInit {
@@ -11,6 +12,9 @@ export interface DenialInit {
 export interface Denial extends DenialInit {
   gate: string
 }
+
+/** The keys of a denial appendDenial records; any other would be dropped from the event. */
+export const DENIAL_KEYS = optionKeys<Denial>()(['gate', 'code', 'message', 'context'])
 
 /** The denial code of a gate that threw, or returned something that is neither a denial nor null. */
 export const GATE_DEFECT = 'GATE_DEFECT'

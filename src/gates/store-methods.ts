@@ -2,7 +2,8 @@ import { Coordinate } from '../coordinate.js'
 import { InvalidArgumentError, InvalidCoordinateError } from '../errors.js'
 import type { AppendReceipt } from '../receipt.js'
 import { Store, type AppendOptions } from '../store.js'
-import { DENIAL_KIND, type Denial } from './denial.js'
+import { checkOptions } from '../strict.js'
+import { DENIAL_KEYS, DENIAL_KIND, type Denial } from './denial.js'
 
 declare module '../store.js' {
   interface Store {
@@ -20,6 +21,7 @@ Store.prototype.appendDenial = function (this: Store, coord: Coordinate, denial:
   if (typeof d !== 'object' || d === null || typeof d.gate !== 'string' || typeof d.code !== 'string' || typeof d.message !== 'string') {
     throw new InvalidArgumentError('appendDenial expects a denial { gate, code, message, context? }')
   }
+  checkOptions('appendDenial denial', d, DENIAL_KEYS)
   const payload: Record<string, unknown> = { gate: d.gate, code: d.code, message: d.message }
   if (d.context !== undefined) payload.context = d.context
   return this.appendSystem(coord, DENIAL_KIND, payload, options)

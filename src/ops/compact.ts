@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../errors.js'
 import type { StoredEvent } from '../event.js'
 import type { NativeCompactionReport } from '../native/binding.js'
 import { Store } from '../store.js'
+import { checkOptions, optionKeys } from '../strict.js'
 
 export interface CompactOptions {
   /**
@@ -15,6 +16,8 @@ export interface CompactOptions {
   /** Do nothing unless at least this many sealed segments exist. @defaultValue 2 */
   minSegments?: number
 }
+
+export const COMPACT_OPTION_KEYS = optionKeys<CompactOptions>()(['strategy', 'keep', 'minSegments'])
 
 /** What compact() did (segment ids of the merged range are internal and left out). */
 export type CompactionReport = Omit<NativeCompactionReport, 'firstSegment' | 'lastSegment'>
@@ -36,6 +39,7 @@ const SCAN_PAGE = 8192
 Store.prototype.compact = function (this: Store, options: CompactOptions): CompactionReport {
   const h = this.nativeHandle()
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('compact expects an options object')
+  checkOptions('compact', options, COMPACT_OPTION_KEYS)
   const { strategy, keep } = options
   if (strategy !== 'merge' && strategy !== 'retention' && strategy !== 'tombstone') {
     throw new InvalidArgumentError(`strategy must be 'merge', 'retention' or 'tombstone', got ${String(strategy)}`)

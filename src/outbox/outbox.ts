@@ -3,11 +3,13 @@ import { Coordinate } from '../coordinate.js'
 import { InvalidArgumentError, InvalidCoordinateError } from '../errors.js'
 import { type EventKind, userKind } from '../kind.js'
 import type { AppendReceipt } from '../receipt.js'
-import type { BatchItem, BatchOptions, Store } from '../store.js'
+import { BATCH_ITEM_KEYS, BATCH_OPTION_KEYS, type BatchItem, type BatchOptions, type Store } from '../store.js'
+import { checkOptions, omitKeys } from '../strict.js'
 import { OutboxClosedError } from './outbox-closed-error.js'
 
 /** Per-event options of a staged event: those of a batch item. */
 export type StageOptions = Omit<BatchItem, 'coord' | 'kind' | 'payload'>
+export const STAGE_OPTION_KEYS = omitKeys(BATCH_ITEM_KEYS, 'coord', 'kind', 'payload')
 
 /**
  * Events staged in memory and committed together by `flush` as one atomic
@@ -39,7 +41,7 @@ export class Outbox {
     const items = this.open('stage')
     if (!(coord instanceof Coordinate)) throw new InvalidCoordinateError('coord must be a Coordinate')
     userKind(kind)
-    if (options !== undefined && (typeof options !== 'object' || options === null)) throw new InvalidArgumentError('stage options must be an object')
+    checkOptions('stage', options, STAGE_OPTION_KEYS)
     encodePayload(payload)
     const c = options?.causation
     if (typeof c === 'object' && c !== null && 'priorItem' in c && !(Number.isInteger(c.priorItem) && c.priorItem >= 0 && c.priorItem < items.length)) {
@@ -67,6 +69,7 @@ export class Outbox {
    */
   flush(options?: BatchOptions): AppendReceipt[] {
     const items = this.open('flush')
+    checkOptions('flush', options, BATCH_OPTION_KEYS)
     const receipts = items.length === 0 ? [] : this.store.appendBatch(items, options)
     this.items = undefined
     this.closedBy = 'flushed'

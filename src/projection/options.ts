@@ -1,6 +1,10 @@
 import { InvalidArgumentError } from '../errors.js'
 import { EventKind } from '../kind.js'
+import { checkOptions, optionKeys } from '../strict.js'
 import type { AsOf, Freshness, ProjectOptions, Projection } from './types.js'
+
+export const PROJECT_OPTION_KEYS = optionKeys<ProjectOptions>()(['freshness', 'asOf'])
+const FRESHNESS_KEYS = optionKeys<Exclude<Freshness, string>>()(['maxStaleMs'])
 
 /** ProjectOptions checked once at the entry point. */
 export interface NormalizedProjectOptions {
@@ -10,6 +14,7 @@ export interface NormalizedProjectOptions {
 
 function checkFreshness(f: Freshness | undefined): number | undefined {
   if (f === undefined || f === 'consistent') return undefined
+  if (typeof f === 'object' && f !== null) checkOptions('project freshness', f, FRESHNESS_KEYS)
   if (typeof f === 'object' && f !== null && typeof f.maxStaleMs === 'number' && f.maxStaleMs >= 0 && !Number.isNaN(f.maxStaleMs)) {
     return f.maxStaleMs
   }
@@ -19,6 +24,8 @@ function checkFreshness(f: Freshness | undefined): number | undefined {
 function checkAsOf(a: AsOf | undefined): AsOf | undefined {
   if (a === undefined) return undefined
   if (typeof a === 'object' && a !== null) {
+    // One point in time: { sequence } or { timestampMs }, nothing else beside it.
+    checkOptions('project asOf', a, 'sequence' in a ? ['sequence'] : ['timestampMs'])
     if ('sequence' in a && typeof a.sequence === 'bigint' && a.sequence >= 0n) return { sequence: a.sequence }
     if ('timestampMs' in a && typeof a.timestampMs === 'number' && Number.isFinite(a.timestampMs)) return { timestampMs: a.timestampMs }
   }
@@ -28,6 +35,7 @@ function checkAsOf(a: AsOf | undefined): AsOf | undefined {
 export function normalizeProjectOptions(o: ProjectOptions | undefined): NormalizedProjectOptions {
   if (o === undefined) return { maxStaleMs: undefined, asOf: undefined }
   if (typeof o !== 'object' || o === null) throw new InvalidArgumentError('project options must be an object')
+  checkOptions('project', o, PROJECT_OPTION_KEYS)
   const maxStaleMs = checkFreshness(o.freshness)
   const asOf = checkAsOf(o.asOf)
   if (asOf && maxStaleMs !== undefined) throw new InvalidArgumentError('asOf reads the past exactly; it cannot be combined with maxStaleMs')

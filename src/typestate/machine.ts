@@ -1,6 +1,7 @@
 import type { Coordinate } from '../coordinate.js'
 import { InvalidArgumentError } from '../errors.js'
 import { EventKind } from '../kind.js'
+import { checkOptions, optionKeys } from '../strict.js'
 import { makeHandle, type Typed } from './handle.js'
 
 /** One transition as written in a machine definition. */
@@ -10,6 +11,18 @@ export interface TransitionSpec<St extends string = string> {
   /** The kind of the event that records the transition. */
   kind: EventKind
 }
+
+export const TRANSITION_SPEC_KEYS = optionKeys<TransitionSpec>()(['from', 'to', 'kind'])
+
+/** What defineStateMachine takes. */
+export interface MachineDefinition<N extends string, St extends string, I extends St, T> {
+  name: N
+  states: readonly St[]
+  initial: I
+  transitions: T
+}
+
+export const MACHINE_DEFINITION_KEYS = optionKeys<MachineDefinition<string, string, string, unknown>>()(['name', 'states', 'initial', 'transitions'])
 
 /**
  * A transition of machine `M` from state `From` to `To`. Invariant in
@@ -73,8 +86,9 @@ export function defineStateMachine<
   const St extends string,
   const I extends NoInfer<St>,
   const T extends Record<string, TransitionSpec<NoInfer<St>>>,
->(def: { name: N; states: readonly St[]; initial: I; transitions: T }): Machine<N, St, I, T> {
+>(def: MachineDefinition<N, St, I, T>): Machine<N, St, I, T> {
   if (typeof def !== 'object' || def === null) throw new InvalidArgumentError('defineStateMachine expects a definition object')
+  checkOptions('defineStateMachine', def, MACHINE_DEFINITION_KEYS)
   const { name, states, initial, transitions } = def
   if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('machine name must be a non-empty string')
   if (!Array.isArray(states) || states.length === 0 || !states.every((s) => typeof s === 'string' && s.length > 0)) {
@@ -92,6 +106,7 @@ export function defineStateMachine<
     if (typeof t !== 'object' || t === null || !known.has(t.from) || !known.has(t.to)) {
       throw new InvalidArgumentError(`machine ${name}: transition ${key} must go from one of its states to one of its states`)
     }
+    checkOptions(`machine ${name}: transition ${key}`, t, TRANSITION_SPEC_KEYS)
     if (!(t.kind instanceof EventKind) || t.kind.reserved) {
       throw new InvalidArgumentError(`machine ${name}: transition ${key} needs a non-reserved EventKind`)
     }

@@ -4,12 +4,14 @@ import type { StoredEvent } from '../event.js'
 import type { Projection } from '../projection/types.js'
 import '../projection/store-methods.js'
 import type { AppendReceipt } from '../receipt.js'
-import { Store, type AppendOptions } from '../store.js'
+import { APPEND_OPTION_KEYS, Store, type AppendOptions } from '../store.js'
+import { checkOptions, omitKeys } from '../strict.js'
 import { type AnyTyped, isGenuineHandle, makeHandle, type Typed } from './handle.js'
 import { type AnyMachine, machineInfo, type MachineInfo, stepKey, type StatesOf, type Transition } from './machine.js'
 
 /** Append options of a transition; expectedSequence comes from the handle. */
 export type TransitionOptions = Omit<AppendOptions, 'expectedSequence'>
+export const TRANSITION_OPTION_KEYS = omitKeys(APPEND_OPTION_KEYS, 'expectedSequence')
 
 export interface TransitionResult<M, To extends string> {
   /** The coordinate, now in state `To`. The handle passed in is stale from here on. */
@@ -81,7 +83,7 @@ Store.prototype.applyTransition = function <M, From extends string, To extends s
   if (t.from !== handle.state) {
     throw new InvalidArgumentError(`transition ${t.name} leaves ${t.from}, but ${handle.coord} is in ${handle.state}`)
   }
-  if (options !== undefined && (typeof options !== 'object' || options === null)) throw new InvalidArgumentError('options must be an object')
+  checkOptions('applyTransition', options, TRANSITION_OPTION_KEYS)
   const receipt = this.append(handle.coord, t.kind, payload, { ...options, expectedSequence: handle.clock })
   return { handle: makeHandle(handle.machine, handle.coord, transition.to, receipt.clock), receipt }
 }
