@@ -34,6 +34,7 @@
 #include "format.h"
 #include "footer.h"
 #include "index.h"
+#include "platform.h"
 #include "ring.h"
 #include "segment.h"
 #include "status.h"
@@ -59,6 +60,10 @@ struct StoreOptions {
   // Read-only only: never refuse the open; skip damaged frames, resync after
   // them, and list what could not be read (Stats().damage). For verification.
   bool salvage = false;
+  // Permission bits of every file the store creates (segments, checkpoint,
+  // LOCK, compaction and retired-key files, snapshots); directories get
+  // platform::DirModeFor(file_mode). Less the umask; Windows ignores it.
+  uint32_t file_mode = platform::kPrivateFileMode;
 };
 
 // A condition on an append (seed 003's dynamic consistency boundary): the
