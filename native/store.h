@@ -60,9 +60,7 @@ struct StoreOptions {
   // Read-only only: never refuse the open; skip damaged frames, resync after
   // them, and list what could not be read (Stats().damage). For verification.
   bool salvage = false;
-  // Permission bits of every file the store creates (segments, checkpoint,
-  // LOCK, compaction and retired-key files, snapshots); directories get
-  // platform::DirModeFor(file_mode). Less the umask; Windows ignores it.
+  // Mode of every file the store creates (directories: DirModeFor), less the umask.
   uint32_t file_mode = platform::kPrivateFileMode;
 };
 
