@@ -34,7 +34,6 @@
 #include "format.h"
 #include "footer.h"
 #include "index.h"
-#include "platform.h"
 #include "ring.h"
 #include "segment.h"
 #include "status.h"
