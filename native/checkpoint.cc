@@ -19,7 +19,7 @@ bool ByteReader::Bytes(void* p, size_t n) {
   return true;
 }
 
-Status WriteCheckpoint(const std::string& dir, const Index& index, const CheckpointHeader& header) {
+Status WriteCheckpoint(const std::string& dir, const Index& index, const CheckpointHeader& header, uint32_t file_mode) {
   std::string body;
   ByteWriter w(&body);
   w.Put<uint32_t>(static_cast<uint32_t>(header.segments.size()));
@@ -42,7 +42,7 @@ Status WriteCheckpoint(const std::string& dir, const Index& index, const Checkpo
   fw.Put<uint32_t>(crc32c::Mask(crc));
   fw.Put<uint64_t>(len);
   file += body;
-  return fsutil::WriteFileAtomic(dir, kCheckpointName, file);
+  return fsutil::WriteFileAtomic(dir, kCheckpointName, file, file_mode);
 }
 
 Status ReadCheckpoint(const std::string& dir, Index* index, CheckpointHeader* header) {

@@ -34,8 +34,9 @@ struct CheckpointHeader {
   int64_t last_timestamp_us = 0;
 };
 
-// Writes the checkpoint atomically (temp file, fsync, rename, fsync dir).
-Status WriteCheckpoint(const std::string& dir, const Index& index, const CheckpointHeader& header);
+// Writes the checkpoint atomically (temp file, fsync, rename, fsync dir),
+// created with `file_mode`.
+Status WriteCheckpoint(const std::string& dir, const Index& index, const CheckpointHeader& header, uint32_t file_mode);
 // Loads it into `index` (which must be empty). NotFound when absent;
 // Corruption when it fails its checks (the caller then scans instead).
 Status ReadCheckpoint(const std::string& dir, Index* index, CheckpointHeader* header);

@@ -155,7 +155,7 @@ Status Store::Compact(const CompactionPlan& plan, CompactionReport* report) {
   // Step 2: the replacement, from the immutable sealed sources, without the store lock.
   std::unique_ptr<Segment> out;
   CW_RETURN_IF_ERROR(Segment::CreateNamed(dir, CompactName(first.id()), first.id(), first.base_sequence(),
-                                          std::max<uint64_t>(capacity, 4096), &out));
+                                          std::max<uint64_t>(capacity, 4096), &out, options_.file_mode));
   RetiredKeys retired = retired_keys_;
   bool new_retired = false;
   struct HeadCandidate {
@@ -239,7 +239,7 @@ Status Store::Compact(const CompactionPlan& plan, CompactionReport* report) {
     failed = out->Resize(pos);
   }
   if (failed.ok()) failed = out->Sync(SyncMode::kAll);
-  if (failed.ok() && new_retired) failed = WriteRetiredKeys(dir, retired);
+  if (failed.ok() && new_retired) failed = WriteRetiredKeys(dir, retired, options_.file_mode);
   // An entity whose newest event is dropped keeps its clock and head, so its
   // next event neither reuses a clock nor breaks the chain's forward order.
   RetiredHeads heads = retired_heads_;
@@ -255,11 +255,11 @@ Status Store::Compact(const CompactionPlan& plan, CompactionReport* report) {
       new_heads = true;
     }
   }
-  if (failed.ok() && new_heads) failed = WriteRetiredHeads(dir, heads);
+  if (failed.ok() && new_heads) failed = WriteRetiredHeads(dir, heads, options_.file_mode);
   Marker m{first.id(), sources.back()->id(), next_sequence, out->created_us()};
   out.reset();
   if (failed.ok()) KillPoint("compact:replacement-written");
-  if (failed.ok()) failed = fsutil::WriteFileAtomic(dir, kCompactionMarker, FormatMarker(m));
+  if (failed.ok()) failed = fsutil::WriteFileAtomic(dir, kCompactionMarker, FormatMarker(m), options_.file_mode);
   if (failed.ok()) KillPoint("compact:marker-written");
   if (!failed.ok()) {
     // Before the commit point: the old generation stands.

@@ -62,8 +62,9 @@ constexpr char kRetiredHeadsName[] = "retired.heads";
 using RetiredKeys = std::unordered_map<Index::Digest, std::array<uint8_t, kFrameHeaderSize>, Index::DigestHash>;
 // Clock and content hash of entities whose newest event retention dropped.
 using RetiredHeads = std::unordered_map<std::string, std::pair<uint32_t, std::array<uint8_t, 32>>>;
-// Write "retired.keys" / "retired.heads" atomically (retired.cc; Recover loads them).
-Status WriteRetiredKeys(const std::string& dir, const RetiredKeys& keys);
-Status WriteRetiredHeads(const std::string& dir, const RetiredHeads& heads);
+// Write "retired.keys" / "retired.heads" atomically, created with
+// `file_mode` (retired.cc; Recover loads them).
+Status WriteRetiredKeys(const std::string& dir, const RetiredKeys& keys, uint32_t file_mode);
+Status WriteRetiredHeads(const std::string& dir, const RetiredHeads& heads, uint32_t file_mode);
 
 }  // namespace causeway

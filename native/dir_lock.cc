@@ -19,7 +19,7 @@ std::map<std::string, int>& Registry() {
 
 }  // namespace
 
-Status DirLock::Acquire(const std::string& dir, bool exclusive) {
+Status DirLock::Acquire(const std::string& dir, bool exclusive, uint32_t file_mode) {
   std::lock_guard<std::mutex> g(g_registry_mu);
   {
     auto& reg = Registry();
@@ -38,7 +38,7 @@ Status DirLock::Acquire(const std::string& dir, bool exclusive) {
     }
     std::string path = dir + "/LOCK";
     platform::File fd;
-    if (int err = platform::OpenFile(path, platform::OpenMode::kOpenOrCreate, &fd); err != 0)
+    if (int err = platform::OpenFile(path, platform::OpenMode::kOpenOrCreate, &fd, file_mode); err != 0)
       return Status::FromErrno("open " + path, err);
 #ifdef CAUSEWAY_CANARY_NO_LOCK
     if (int err = 0; false) {  // planted bug (reliability canary): no flock, only the in-process registry

@@ -19,7 +19,8 @@ class DirLock {
 
   // `dir` must be a canonical path (realpath). exclusive=false (read-only
   // opens) only registers in this process: readers never block a writer.
-  Status Acquire(const std::string& dir, bool exclusive);
+  // A writer creates "<dir>/LOCK" with `file_mode` when it is missing.
+  Status Acquire(const std::string& dir, bool exclusive, uint32_t file_mode = platform::kPrivateFileMode);
   void Release();
 
  private:

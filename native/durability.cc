@@ -107,7 +107,7 @@ Status Store::Roll() {
   CW_RETURN_IF_ERROR(Segment::Open(options_.dir, old.id(), false, &sealed));
   segments_.back() = std::shared_ptr<Segment>(sealed.release());
   std::unique_ptr<Segment> next;
-  s = Segment::Create(options_.dir, old.id() + 1, next_sequence_, options_.segment_max_bytes, &next);
+  s = Segment::Create(options_.dir, old.id() + 1, next_sequence_, options_.segment_max_bytes, &next, options_.file_mode);
   if (!s.ok()) {
     // The log is intact (sealed); without a new segment nothing can be written.
     Poison(s);

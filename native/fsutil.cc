@@ -16,8 +16,8 @@ Status SyncDir(const std::string& dir) {
   return Status::OK();
 }
 
-Status EnsureDir(const std::string& dir) {
-  int rc = platform::MakeDir(dir);
+Status EnsureDir(const std::string& dir, uint32_t file_mode) {
+  int rc = platform::MakeDir(dir, platform::DirModeFor(file_mode));
   if (rc != 0 && rc != EEXIST) return Status::FromErrno("mkdir " + dir, rc);
   platform::PathKind kind;
   if (int err = platform::GetPathKind(dir, &kind); err != 0) return Status::FromErrno("stat " + dir, err);
@@ -51,9 +51,10 @@ bool Exists(const std::string& path) {
   return platform::GetPathKind(path, &kind) == 0 && kind != platform::PathKind::kNone;
 }
 
-Status WriteFile(const std::string& path, const void* data, size_t n, bool must_be_new) {
+Status WriteFile(const std::string& path, const void* data, size_t n, bool must_be_new, uint32_t file_mode) {
   platform::File f;
-  int rc = platform::OpenFile(path, must_be_new ? platform::OpenMode::kCreateNew : platform::OpenMode::kCreate, &f);
+  int rc = platform::OpenFile(path, must_be_new ? platform::OpenMode::kCreateNew : platform::OpenMode::kCreate, &f,
+                              file_mode);
   if (rc != 0) return Status::FromErrno("create " + path, rc);
   if ((rc = platform::WriteAll(f, data, n)) != 0) {
     platform::CloseFile(f);
@@ -69,9 +70,10 @@ Status WriteFile(const std::string& path, const void* data, size_t n, bool must_
   return Status::OK();
 }
 
-Status WriteFileAtomic(const std::string& dir, const std::string& name, const std::string& data) {
+Status WriteFileAtomic(const std::string& dir, const std::string& name, const std::string& data,
+                       uint32_t file_mode) {
   const std::string tmp = dir + "/" + name + ".tmp";
-  CW_RETURN_IF_ERROR(WriteFile(tmp, data.data(), data.size(), false));
+  CW_RETURN_IF_ERROR(WriteFile(tmp, data.data(), data.size(), false, file_mode));
   CW_RETURN_IF_ERROR(Rename(tmp, dir + "/" + name));
   return SyncDir(dir);
 }

@@ -6,14 +6,16 @@
 #include <string>
 #include <vector>
 
+#include "platform.h"
 #include "status.h"
 
 namespace causeway::fsutil {
 
 // fsync the directory itself, so a created, renamed or removed entry survives a crash.
 Status SyncDir(const std::string& dir);
-// mkdir -p for one level (the parent must exist); ok when it already exists.
-Status EnsureDir(const std::string& dir);
+// mkdir -p for one level (the parent must exist); ok when it already exists
+// (its mode then stays as it is). A new directory gets DirModeFor(file_mode).
+Status EnsureDir(const std::string& dir, uint32_t file_mode = platform::kPrivateFileMode);
 // Names (not paths) of the entries of `dir`, unsorted.
 Status ListDir(const std::string& dir, std::vector<std::string>* names);
 // Canonical absolute path (realpath); the directory must exist.
@@ -24,10 +26,13 @@ Status RemoveFile(const std::string& path);
 Status Rename(const std::string& from, const std::string& to);
 bool Exists(const std::string& path);
 // Creates `path` (must_be_new: refused when it exists; otherwise emptied),
-// writes `data` and fsyncs it; removes it again on failure.
-Status WriteFile(const std::string& path, const void* data, size_t n, bool must_be_new);
+// writes `data` and fsyncs it; removes it again on failure. A created file
+// gets `file_mode` (less the umask).
+Status WriteFile(const std::string& path, const void* data, size_t n, bool must_be_new,
+                 uint32_t file_mode = platform::kPrivateFileMode);
 // Write `data` to `path` via "<path>.tmp", fsync, rename, fsync(dir).
-Status WriteFileAtomic(const std::string& dir, const std::string& name, const std::string& data);
+Status WriteFileAtomic(const std::string& dir, const std::string& name, const std::string& data,
+                       uint32_t file_mode = platform::kPrivateFileMode);
 // Read a whole file; NotFound when it does not exist.
 Status ReadFile(const std::string& path, std::string* out);
 

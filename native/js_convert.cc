@@ -34,6 +34,7 @@ Status ParseOpenOptions(const Napi::Value& v, StoreOptions* opts) {
   opts->max_payload_bytes = static_cast<uint32_t>(NumberOr(o, "maxPayloadBytes", opts->max_payload_bytes));
   opts->read_only = Flag(o.Get("readOnly"));
   opts->salvage = Flag(o.Get("salvage"));
+  opts->file_mode = static_cast<uint32_t>(NumberOr(o, "fileMode", opts->file_mode));
   Napi::Value mode = o.Get("syncMode");
   if (mode.IsString()) {
     std::string m = mode.As<Napi::String>().Utf8Value();

@@ -35,7 +35,19 @@ enum class OpenMode {
   kCreateNew,     // write-only, must not exist yet (O_CREAT | O_EXCL)
   kOpenOrCreate,  // read-write, created when missing, never a symlink (lock files)
 };
-int OpenFile(const std::string& path, OpenMode mode, File* out);
+// Permission bits of the files the store creates, before the umask (which
+// open(2) and mkdir(2) apply; nothing is chmod-ed wider). Owner-only by
+// default: payloads often hold personal data. Windows ignores them.
+constexpr uint32_t kPrivateFileMode = 0600;
+// A directory's mode for a file mode: each read bit adds the matching
+// execute (search) bit, so 0600 gives 0700 and 0640 gives 0750.
+constexpr uint32_t DirModeFor(uint32_t file_mode) { return file_mode | ((file_mode & 0444) >> 2); }
+// A file mode the store accepts: permission bits only, owner read and write included.
+constexpr bool ValidFileMode(uint32_t m) { return (m & ~0777u) == 0 && (m & 0600) == 0600; }
+static_assert(DirModeFor(0600) == 0700 && DirModeFor(0640) == 0750 && DirModeFor(0644) == 0755);
+
+// `perm`: the mode a created file gets (the creating modes only).
+int OpenFile(const std::string& path, OpenMode mode, File* out, uint32_t perm = kPrivateFileMode);
 void CloseFile(File f);
 int FileSize(File f, uint64_t* out);
 // Cuts or extends (with zeros) the file to `bytes`. EBUSY on Windows while
@@ -92,7 +104,8 @@ uint64_t PageSize();
 // `dir` durable (fsync of the directory); Windows has no such call, and NTFS
 // journals its entries itself, so there it does nothing.
 int SyncDir(const std::string& dir);
-int MakeDir(const std::string& dir);  // EEXIST when it exists
+// EEXIST when it exists; `perm` as for OpenFile (a directory mode: DirModeFor).
+int MakeDir(const std::string& dir, uint32_t perm);
 int RemoveDir(const std::string& dir);  // must be empty
 // Names (not paths) of the entries of `dir`, without "." and "..", unsorted.
 int ListDir(const std::string& dir, std::vector<std::string>* names);

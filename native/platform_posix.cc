@@ -49,7 +49,7 @@ int StatFd(int fd, struct stat* st) { return ::fstat(fd, st) == 0 ? 0 : errno; }
 
 }  // namespace
 
-int OpenFile(const std::string& path, OpenMode mode, File* out) {
+int OpenFile(const std::string& path, OpenMode mode, File* out, uint32_t perm) {
   int flags = O_CLOEXEC;
   switch (mode) {
     case OpenMode::kRead: flags |= O_RDONLY; break;
@@ -58,7 +58,7 @@ int OpenFile(const std::string& path, OpenMode mode, File* out) {
     case OpenMode::kCreateNew: flags |= O_WRONLY | O_CREAT | O_EXCL; break;
     case OpenMode::kOpenOrCreate: flags |= O_RDWR | O_CREAT | O_NOFOLLOW; break;
   }
-  int fd = ::open(path.c_str(), flags, 0644);
+  int fd = ::open(path.c_str(), flags, static_cast<mode_t>(perm));
   if (fd < 0) return errno;
   *out = fd;
   return 0;
@@ -199,7 +199,7 @@ int SyncDir(const std::string& dir) {
   return rc;
 }
 
-int MakeDir(const std::string& dir) { return ::mkdir(dir.c_str(), 0755) == 0 ? 0 : errno; }
+int MakeDir(const std::string& dir, uint32_t perm) { return ::mkdir(dir.c_str(), static_cast<mode_t>(perm)) == 0 ? 0 : errno; }
 
 int RemoveDir(const std::string& dir) { return ::rmdir(dir.c_str()) == 0 ? 0 : errno; }
 

@@ -131,7 +131,7 @@ bool Unsupported(DWORD err) {
 
 }  // namespace
 
-int OpenFile(const std::string& path, OpenMode mode, File* out) {
+int OpenFile(const std::string& path, OpenMode mode, File* out, uint32_t /*perm: Windows has no modes*/) {
   DWORD access = GENERIC_READ;
   DWORD disposition = OPEN_EXISTING;
   DWORD flags = FILE_ATTRIBUTE_NORMAL;
@@ -262,7 +262,7 @@ int SyncDir(const std::string& dir) {
   return 0;
 }
 
-int MakeDir(const std::string& dir) { return ::CreateDirectoryW(Wide(dir).c_str(), nullptr) ? 0 : LastErrno(); }
+int MakeDir(const std::string& dir, uint32_t /*perm*/) { return ::CreateDirectoryW(Wide(dir).c_str(), nullptr) ? 0 : LastErrno(); }
 
 int RemoveDir(const std::string& dir) { return ::RemoveDirectoryW(Wide(dir).c_str()) ? 0 : LastErrno(); }
 

@@ -251,7 +251,7 @@ bool Store::LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, Ch
 Status Store::PrepareActive(uint64_t last_id, uint64_t next_sequence) {
   if (!active_) {
     std::unique_ptr<Segment> seg;
-    CW_RETURN_IF_ERROR(Segment::Create(options_.dir, last_id + 1, next_sequence, options_.segment_max_bytes, &seg));
+    CW_RETURN_IF_ERROR(Segment::Create(options_.dir, last_id + 1, next_sequence, options_.segment_max_bytes, &seg, options_.file_mode));
     active_ = std::shared_ptr<Segment>(seg.release());
     segments_.push_back(active_);
     write_pos_ = kSegmentHeaderSize;

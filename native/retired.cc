@@ -42,7 +42,7 @@ Status Store::LoadRetiredKeys() {
   return Status::OK();
 }
 
-Status WriteRetiredKeys(const std::string& dir, const RetiredKeys& keys) {
+Status WriteRetiredKeys(const std::string& dir, const RetiredKeys& keys, uint32_t file_mode) {
   std::string body(12, '\0');
   const uint64_t n = keys.size();
   std::memcpy(body.data() + 4, &n, 8);
@@ -53,14 +53,14 @@ Status WriteRetiredKeys(const std::string& dir, const RetiredKeys& keys) {
   const uint32_t crc =
       crc32c::Mask(crc32c::Value(reinterpret_cast<const uint8_t*>(body.data()) + 4, body.size() - 4));
   std::memcpy(body.data(), &crc, 4);
-  return fsutil::WriteFileAtomic(dir, kRetiredKeysName, std::string(kKeysMagic, 8) + body);
+  return fsutil::WriteFileAtomic(dir, kRetiredKeysName, std::string(kKeysMagic, 8) + body, file_mode);
 }
 
 // "retired.heads": "CWHEADv1", u32 masked crc of the rest, u64 count, then
 // per entity: u16 name length, name, u32 clock, 32-byte content hash.
 constexpr char kHeadsMagic[8] = {'C', 'W', 'H', 'E', 'A', 'D', 'v', '1'};
 
-Status WriteRetiredHeads(const std::string& dir, const RetiredHeads& heads) {
+Status WriteRetiredHeads(const std::string& dir, const RetiredHeads& heads, uint32_t file_mode) {
   std::string body(12, '\0');
   const uint64_t n = heads.size();
   std::memcpy(body.data() + 4, &n, 8);
@@ -74,7 +74,7 @@ Status WriteRetiredHeads(const std::string& dir, const RetiredHeads& heads) {
   const uint32_t crc =
       crc32c::Mask(crc32c::Value(reinterpret_cast<const uint8_t*>(body.data()) + 4, body.size() - 4));
   std::memcpy(body.data(), &crc, 4);
-  return fsutil::WriteFileAtomic(dir, kRetiredHeadsName, std::string(kHeadsMagic, 8) + body);
+  return fsutil::WriteFileAtomic(dir, kRetiredHeadsName, std::string(kHeadsMagic, 8) + body, file_mode);
 }
 
 Status Store::LoadRetiredHeads() {

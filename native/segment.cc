@@ -57,19 +57,19 @@ Status Segment::Map(bool writable) {
 }
 
 Status Segment::Create(const std::string& dir, uint64_t id, uint64_t base_sequence, uint64_t capacity,
-                       std::unique_ptr<Segment>* out) {
-  return CreateNamed(dir, FileName(id), id, base_sequence, capacity, out);
+                       std::unique_ptr<Segment>* out, uint32_t file_mode) {
+  return CreateNamed(dir, FileName(id), id, base_sequence, capacity, out, file_mode);
 }
 
 Status Segment::CreateNamed(const std::string& dir, const std::string& file_name, uint64_t id, uint64_t base_sequence,
-                            uint64_t capacity, std::unique_ptr<Segment>* out) {
+                            uint64_t capacity, std::unique_ptr<Segment>* out, uint32_t file_mode) {
   std::unique_ptr<Segment> s(new Segment());
   s->id_ = id;
   s->base_sequence_ = base_sequence;
   s->writable_ = true;
   s->path_ = dir + "/" + file_name;
   std::string tmp = s->path_ + ".tmp";
-  int rc = platform::OpenFile(tmp, platform::OpenMode::kCreate, &s->fd_);
+  int rc = platform::OpenFile(tmp, platform::OpenMode::kCreate, &s->fd_, file_mode);
   if (rc != 0) return Status::FromErrno("create " + tmp, rc);
   rc = platform::Preallocate(s->fd_, capacity);
   if (rc != 0) {

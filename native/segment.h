@@ -31,13 +31,15 @@ class Segment {
 
   // Creates "<dir>/<FileName(id)>" through a ".tmp" name: preallocate
   // `capacity` bytes, write and sync the header, rename, sync the directory.
-  // The returned segment is mapped read-write.
+  // The returned segment is mapped read-write. The file gets `file_mode`
+  // (less the umask; see platform::kPrivateFileMode).
   static Status Create(const std::string& dir, uint64_t id, uint64_t base_sequence, uint64_t capacity,
-                       std::unique_ptr<Segment>* out);
+                       std::unique_ptr<Segment>* out, uint32_t file_mode = platform::kPrivateFileMode);
   // As Create, but the file ends up as "<dir>/<file_name>" (compaction
   // output, snapshot copies), still through a ".tmp" name and a rename.
   static Status CreateNamed(const std::string& dir, const std::string& file_name, uint64_t id, uint64_t base_sequence,
-                            uint64_t capacity, std::unique_ptr<Segment>* out);
+                            uint64_t capacity, std::unique_ptr<Segment>* out,
+                            uint32_t file_mode = platform::kPrivateFileMode);
   // Maps "<dir>/<file_name>" read-only (a compaction output before its rename).
   static Status OpenNamed(const std::string& dir, const std::string& file_name, uint64_t id,
                           std::unique_ptr<Segment>* out);

@@ -7,6 +7,9 @@
 //     store changes its newest segment in place), retired keys/heads copied.
 //  3. fsync the copy, rename it to <dest>, fsync the parent. A snapshot killed
 //     at any step leaves either no <dest> or a complete one.
+//
+// Files and directories it creates get the store's file_mode (hard links keep
+// the source's). A destination inside the data directory is refused.
 #include <algorithm>
 
 #include "compaction.h"
@@ -20,12 +23,36 @@ namespace {
 
 using platform::Parent;
 
-Status CopyIfExists(const std::string& from_dir, const std::string& to_dir, const char* name) {
+Status CopyIfExists(const std::string& from_dir, const std::string& to_dir, const char* name, uint32_t file_mode) {
   std::string data;
   Status s = fsutil::ReadFile(from_dir + "/" + name, &data);
   if (s.code() == Status::Code::kNotFound) return Status::OK();
   CW_RETURN_IF_ERROR(s);
-  return fsutil::WriteFile(to_dir + "/" + name, data.data(), data.size(), true);
+  return fsutil::WriteFile(to_dir + "/" + name, data.data(), data.size(), true, file_mode);
+}
+
+// Refuses a destination equal to or inside `data_dir` (a canonical path): a
+// copy of the log inside the log's own directory. The destination's nearest
+// existing ancestor is resolved (symlinks too) and the rest appended as written.
+Status CheckDestOutside(const std::string& data_dir, const std::string& dest) {
+  std::string existing = dest, rest;
+  while (!fsutil::Exists(existing)) {
+    const size_t sep = existing.find_last_of(platform::kPathSeparators);
+    const std::string parent = Parent(existing);
+    if (parent == existing || sep == std::string::npos) break;
+    rest = existing.substr(sep) + rest;
+    existing = parent;
+  }
+  std::string real;
+  if (platform::RealPath(existing, &real) != 0) return Status::OK();  // nothing exists to compare: not inside
+  real += rest;
+  const bool inside = real.compare(0, data_dir.size(), data_dir) == 0 &&
+                      (real.size() == data_dir.size() ||
+                       std::string(platform::kPathSeparators).find(real[data_dir.size()]) != std::string::npos);
+  if (inside)
+    return Status::InvalidArgument("snapshot destination " + dest + " is inside the store's data directory " + data_dir +
+                                   ": choose a directory outside it");
+  return Status::OK();
 }
 
 }  // namespace
@@ -33,6 +60,7 @@ Status CopyIfExists(const std::string& from_dir, const std::string& to_dir, cons
 Status Store::Snapshot(const std::string& dest, SnapshotReport* report) {
   std::lock_guard<std::mutex> cg(compaction_mu_);
   if (closed()) return Status::Closed("the store is closed");
+  CW_RETURN_IF_ERROR(CheckDestOutside(options_.dir, dest));
   if (!options_.read_only) CW_RETURN_IF_ERROR(Sync());
   std::vector<std::shared_ptr<Segment>> segs;
   uint64_t end, next_seq;
@@ -71,7 +99,7 @@ Status Store::Snapshot(const std::string& dest, SnapshotReport* report) {
     }
   }
   const std::string tmp = dest + ".tmp-" + std::to_string(platform::ProcessId());
-  if (int rc = platform::MakeDir(tmp); rc != 0) return Status::FromErrno("mkdir " + tmp, rc);
+  if (int rc = platform::MakeDir(tmp, platform::DirModeFor(options_.file_mode)); rc != 0) return Status::FromErrno("mkdir " + tmp, rc);
   Status s;
   for (size_t i = 0; s.ok() && i + 1 < segs.size(); i++) {
     const Segment& seg = *segs[i];
@@ -79,7 +107,7 @@ Status Store::Snapshot(const std::string& dest, SnapshotReport* report) {
     if (platform::HardLink(seg.path(), tmp + "/" + name) == 0) {
       report->linked++;
     } else {
-      s = fsutil::WriteFile(tmp + "/" + name, seg.data(), seg.frontier().end, true);
+      s = fsutil::WriteFile(tmp + "/" + name, seg.data(), seg.frontier().end, true, options_.file_mode);
       report->copied++;
     }
     report->bytes += seg.frontier().end;
@@ -90,7 +118,7 @@ Status Store::Snapshot(const std::string& dest, SnapshotReport* report) {
     const Segment& last = *segs.back();
     std::unique_ptr<Segment> copy;
     s = Segment::CreateNamed(tmp, Segment::FileName(last.id()), last.id(), last.base_sequence(),
-                             std::max<uint64_t>(end, 4096), &copy);
+                             std::max<uint64_t>(end, 4096), &copy, options_.file_mode);
     if (s.ok()) {
       // Through CopyOut: appends go on, and one that rolls remaps this segment.
       last.CopyOut(kSegmentHeaderSize, end - kSegmentHeaderSize, copy->mutable_data() + kSegmentHeaderSize);
@@ -105,8 +133,8 @@ Status Store::Snapshot(const std::string& dest, SnapshotReport* report) {
     report->bytes += end;
   }
   if (s.ok()) KillPoint("snapshot:active-copied");
-  if (s.ok()) s = CopyIfExists(options_.dir, tmp, kRetiredKeysName);
-  if (s.ok()) s = CopyIfExists(options_.dir, tmp, kRetiredHeadsName);
+  if (s.ok()) s = CopyIfExists(options_.dir, tmp, kRetiredKeysName, options_.file_mode);
+  if (s.ok()) s = CopyIfExists(options_.dir, tmp, kRetiredHeadsName, options_.file_mode);
   if (s.ok()) s = fsutil::SyncDir(tmp);
   if (s.ok()) s = fsutil::Rename(tmp, dest);
   if (s.ok()) s = fsutil::SyncDir(Parent(dest));

@@ -20,12 +20,14 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* out) {
   if (options.max_payload_bytes == 0 || options.max_payload_bytes > kMaxPayloadBytesLimit)
     return Status::InvalidArgument("maxPayloadBytes must be between 1 and " + std::to_string(kMaxPayloadBytesLimit));
   if (options.salvage && !options.read_only) return Status::InvalidArgument("salvage needs readOnly: true");
+  if (!platform::ValidFileMode(options.file_mode))
+    return Status::InvalidArgument("fileMode must be within 0o600..0o777 and include owner read and write");
   StoreOptions o = options;
-  if (!o.read_only) CW_RETURN_IF_ERROR(fsutil::EnsureDir(o.dir));
+  if (!o.read_only) CW_RETURN_IF_ERROR(fsutil::EnsureDir(o.dir, o.file_mode));
   CW_RETURN_IF_ERROR(fsutil::RealPath(o.dir, &o.dir));
   std::unique_ptr<Store> s(new Store(o));
   s->index_.SetIdResolver(&Store::ResolveId, s.get());
-  CW_RETURN_IF_ERROR(s->lock_.Acquire(s->options_.dir, !o.read_only));
+  CW_RETURN_IF_ERROR(s->lock_.Acquire(s->options_.dir, !o.read_only, o.file_mode));
   uint64_t seed[2] = {0, 0};
   if (!platform::RandomBytes(seed, sizeof seed)) {
     seed[0] = static_cast<uint64_t>(WallMicros());
@@ -107,7 +109,7 @@ Status Store::SaveCheckpoint() {
     if (c.last_frame) std::memcpy(c.last_event_id, s.data() + c.last_frame + frame::kEventId, 16);
     h.segments.push_back(c);
   }
-  return WriteCheckpoint(options_.dir, index_, h);
+  return WriteCheckpoint(options_.dir, index_, h, options_.file_mode);
 }
 
 void Store::PublishEnd() {

@@ -60,6 +60,8 @@ struct StoreOptions {
   // Read-only only: never refuse the open; skip damaged frames, resync after
   // them, and list what could not be read (Stats().damage). For verification.
   bool salvage = false;
+  // Mode of every file the store creates (directories: DirModeFor), less the umask.
+  uint32_t file_mode = platform::kPrivateFileMode;
 };
 
 // A condition on an append (seed 003's dynamic consistency boundary): the

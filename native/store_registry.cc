@@ -20,7 +20,9 @@ std::map<std::string, std::weak_ptr<Store>>& Open() {
 
 Status OpenShared(const StoreOptions& options, std::shared_ptr<Store>* out, std::string* canonical) {
   StoreOptions o = options;
-  if (!o.read_only) CW_RETURN_IF_ERROR(fsutil::EnsureDir(o.dir));
+  if (!platform::ValidFileMode(o.file_mode))  // before EnsureDir creates anything
+    return Status::InvalidArgument("fileMode must be within 0o600..0o777 and include owner read and write");
+  if (!o.read_only) CW_RETURN_IF_ERROR(fsutil::EnsureDir(o.dir, o.file_mode));
   CW_RETURN_IF_ERROR(fsutil::RealPath(o.dir, &o.dir));
   *canonical = o.dir;
   std::lock_guard<std::mutex> g(g_mu);

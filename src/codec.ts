@@ -8,6 +8,12 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true })
 
 const MAX_DEPTH = 256
 
+/**
+ * A key msgpackr renames when it decodes (to `__proto_`, against prototype
+ * pollution): stored as written, it would come back changed, so it is refused.
+ */
+const RENAMED_KEY = '__proto__'
+
 function check(value: unknown, depth: number, path: string): void {
   switch (typeof value) {
     case 'string':
@@ -30,7 +36,14 @@ function check(value: unknown, depth: number, path: string): void {
           `payload${path} is a ${(value as object).constructor?.name ?? 'class instance'}; use plain objects, arrays, strings, numbers, booleans, null, Date or Uint8Array`,
         )
       }
-      for (const k in value as Record<string, unknown>) check((value as Record<string, unknown>)[k], depth + 1, `${path}.${k}`)
+      for (const k in value as Record<string, unknown>) {
+        if (k === RENAMED_KEY) {
+          throw new InvalidPayloadError(
+            `payload${path}.${k} is a key named "${k}", which reads back renamed ("__proto_"); rename the key`,
+          )
+        }
+        check((value as Record<string, unknown>)[k], depth + 1, `${path}.${k}`)
+      }
       return
     }
     case 'undefined':
@@ -60,12 +73,19 @@ function isPlain(value: unknown, depth: number): boolean {
       }
       const proto = Object.getPrototypeOf(value)
       if (proto !== Object.prototype && proto !== null) return value instanceof Uint8Array || value instanceof Date
-      for (const k in value as Record<string, unknown>) if (!isPlain((value as Record<string, unknown>)[k], depth + 1)) return false
+      for (const k in value as Record<string, unknown>) {
+        if (k === RENAMED_KEY || !isPlain((value as Record<string, unknown>)[k], depth + 1)) return false
+      }
       return true
     }
     default:
       return false
   }
+}
+
+/** Throws InvalidPayloadError, naming the path, unless the payload is plain data msgpack carries faithfully. */
+export function checkPayload(value: unknown): void {
+  if (!isPlain(value, 0)) check(value, 0, '')
 }
 
 /**
@@ -101,4 +121,34 @@ export function encodePayloadCopy(value: unknown): Uint8Array {
 
 export function decodePayload(bytes: Uint8Array): unknown {
   return unpackr.unpack(bytes)
+}
+
+/** Decodes maps as Map, whose keys msgpackr leaves as written. */
+const mapUnpackr = new Unpackr({ useRecords: false, mapsAsObjects: false })
+const RENAMED_KEY_BYTES = Buffer.from(RENAMED_KEY)
+
+function findKey(value: unknown, path: string): string | undefined {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = findKey(value[i], `${path}[${i}]`)
+      if (p !== undefined) return p
+    }
+  } else if (value instanceof Map) {
+    for (const [k, v] of value) {
+      if (k === RENAMED_KEY) return `${path}.${k}`
+      const p = findKey(v, `${path}.${String(k)}`)
+      if (p !== undefined) return p
+    }
+  }
+  return undefined
+}
+
+/**
+ * Stored payload bytes (an export's payloadBytes) whose maps hold a key that
+ * decodePayload would rename: the path of the first ("payload.a.__proto__"),
+ * or undefined. Decodes a second time only when the bytes hold the key's text.
+ */
+export function renamedKeyIn(bytes: Uint8Array): string | undefined {
+  if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(RENAMED_KEY_BYTES) < 0) return undefined
+  return findKey(mapUnpackr.unpack(bytes), 'payload')
 }

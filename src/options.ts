@@ -37,6 +37,32 @@ export interface StoreOptions {
    * be read in `stats().damage`. @defaultValue false
    */
   salvage?: boolean
+  /**
+   * Permission bits of every file the store creates (segments, checkpoint,
+   * lock, compaction files, cursor checkpoints, snapshots); directories get
+   * the matching execute bit for each read bit (0o640 gives 0o750). The
+   * process umask still applies. Must include owner read and write; ignored
+   * on Windows. @defaultValue 0o600 (directories 0o700)
+   */
+  fileMode?: number
+}
+
+/** The default file mode: owner only (payloads often hold personal data). */
+export const DEFAULT_FILE_MODE = 0o600
+
+/** A directory's mode for a file mode: each read bit adds the matching execute bit. */
+export function dirModeFor(fileMode: number): number {
+  return fileMode | ((fileMode & 0o444) >> 2)
+}
+
+/** Checks a file mode option: an integer within 0o600..0o777 including owner read and write. */
+export function checkFileMode(v: unknown, what = 'fileMode'): number {
+  if (v === undefined) return DEFAULT_FILE_MODE
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0o600 || v > 0o777 || (v & 0o600) !== 0o600) {
+    const shown = typeof v === 'number' && Number.isInteger(v) && v >= 0 ? `0o${v.toString(8)}` : String(v)
+    throw new InvalidArgumentError(`${what} must be an integer 0o600..0o777 that includes owner read and write (0o600), got ${shown}`)
+  }
+  return v
 }
 
 export const STORE_OPTION_KEYS = optionKeys<StoreOptions>()([
@@ -87,5 +113,6 @@ export function normalizeOptions(options: unknown): NativeStoreOptions {
     readOnly: o.readOnly ?? false,
     subscriberCapacity: int('subscriberCapacity', o.subscriberCapacity, 65536, 16, 1 << 24),
     salvage: o.salvage ?? false,
+    fileMode: checkFileMode(o.fileMode),
   }
 }

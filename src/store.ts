@@ -33,6 +33,8 @@ const NO_OPTIONS: AppendOptions = Object.freeze({})
 export class Store implements NameTable {
   readonly dataDir: string
   readonly readOnly: boolean
+  /** Permission bits of the files the store creates (the `fileMode` option). */
+  readonly fileMode: number
   /** @internal */ private handle: NativeStore | undefined
   /** @internal */ private readonly opts: NativeStoreOptions
   /** @internal */ private readonly request = new Uint8Array(Req.size)
@@ -54,6 +56,7 @@ export class Store implements NameTable {
     this.opts = opts
     this.dataDir = opts.dataDir
     this.readOnly = opts.readOnly
+    this.fileMode = opts.fileMode
     this.handle = new (native().NativeStore)(opts)
     this.handle.setBuffers(this.request, this.arena)
   }

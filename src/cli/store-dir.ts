@@ -47,8 +47,13 @@ export function openStore(dir: string, readOnly: boolean, options: Omit<StoreOpt
 }
 
 /** Runs `f` on an open store and closes it afterwards, also when `f` throws. */
-export async function withStore<T>(dir: string, readOnly: boolean, f: (store: Store) => T | Promise<T>): Promise<T> {
-  const store = openStore(dir, readOnly)
+export async function withStore<T>(
+  dir: string,
+  readOnly: boolean,
+  f: (store: Store) => T | Promise<T>,
+  options: Omit<StoreOptions, 'dataDir' | 'readOnly'> = {},
+): Promise<T> {
+  const store = openStore(dir, readOnly, options)
   try {
     return await f(store)
   } finally {

@@ -1,19 +1,26 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { InvalidArgumentError } from '../errors.js'
+import { DEFAULT_FILE_MODE, dirModeFor } from '../options.js'
 
 const NAME_RE = /^[A-Za-z0-9._-]{1,128}$/
 
 /**
  * A cursor's saved position: `<dataDir>/cursors/<name>.json`, replaced
  * atomically (temp file and rename). It is bound to the region it was made
- * for; a stale or lost file only means events are delivered again.
+ * for; a stale or lost file only means events are delivered again. Created
+ * with the store's file mode (the directory with its execute bits).
  */
 export class Checkpoint {
   readonly file: string
   private readonly region: string
 
-  constructor(dataDir: string, name: string, region: string) {
+  constructor(
+    dataDir: string,
+    name: string,
+    region: string,
+    private readonly fileMode: number = DEFAULT_FILE_MODE,
+  ) {
     if (typeof name !== 'string' || !NAME_RE.test(name)) {
       throw new InvalidArgumentError('checkpoint name must be 1..128 characters of A-Z a-z 0-9 . _ -')
     }
@@ -44,9 +51,11 @@ export class Checkpoint {
   }
 
   save(position: bigint): void {
-    fs.mkdirSync(path.dirname(this.file), { recursive: true })
+    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: dirModeFor(this.fileMode) })
     const tmp = `${this.file}.${process.pid}.tmp`
-    fs.writeFileSync(tmp, JSON.stringify({ position: position.toString(), region: this.region }))
+    // `mode` applies only when the file is created: a leftover temp file of a killed process is removed first.
+    fs.rmSync(tmp, { force: true })
+    fs.writeFileSync(tmp, JSON.stringify({ position: position.toString(), region: this.region }), { mode: this.fileMode })
     fs.renameSync(tmp, this.file)
   }
 }

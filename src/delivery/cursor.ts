@@ -48,7 +48,7 @@ export class Cursor<P = unknown> implements AsyncIterable<StoredEvent<P>> {
     this.store = store
     this.filter = region.toFilter()
     this.batchSize = batch
-    this.checkpoint = options.checkpoint === undefined ? undefined : new Checkpoint(store.dataDir, options.checkpoint, region.toString())
+    this.checkpoint = options.checkpoint === undefined ? undefined : new Checkpoint(store.dataDir, options.checkpoint, region.toString(), store.fileMode)
     this.next = options.from ?? this.checkpoint?.load() ?? 0n
     this.delivered = this.next
   }

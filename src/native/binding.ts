@@ -27,6 +27,8 @@ export interface NativeStoreOptions {
   readOnly: boolean
   subscriberCapacity: number
   salvage: boolean
+  /** Permission bits of created files (directories: each read bit adds its execute bit). */
+  fileMode: number
 }
 
 export interface NativeStore {

@@ -1,6 +1,5 @@
-import * as path from 'node:path'
-import { InvalidArgumentError } from '../errors.js'
 import { Store } from '../store.js'
+import { checkSnapshotDest } from './snapshot-dest.js'
 
 export interface SnapshotReport {
   /** Absolute path of the snapshot directory. */
@@ -22,16 +21,16 @@ declare module '../store.js' {
      * exist or be empty), taken while appends go on: every event synced when
      * it starts. Sealed segments are hard-linked where the filesystem allows.
      * Killed midway, it leaves no `destDir` (only a temporary directory the
-     * next snapshot to the same place removes).
+     * next snapshot to the same place removes). A `destDir` inside the data
+     * directory (or equal to it) is refused with InvalidArgumentError.
+     * Files and directories it creates get the store's `fileMode`.
      */
     snapshot(destDir: string): SnapshotReport
   }
 }
 
 Store.prototype.snapshot = function (this: Store, destDir: string): SnapshotReport {
-  if (typeof destDir !== 'string' || destDir.length === 0) throw new InvalidArgumentError('snapshot expects a destination directory')
-  const dest = path.resolve(destDir)
-  if (dest === path.resolve(this.dataDir)) throw new InvalidArgumentError('a snapshot cannot be taken into the store itself')
+  const dest = checkSnapshotDest(this.dataDir, destDir)
   const r = this.nativeHandle().snapshot(dest)
   return { path: dest, sequence: BigInt(r.sequence), segments: r.segments, linked: r.linked, copied: r.copied, bytes: r.bytes }
 }

@@ -5,7 +5,8 @@ import { Option, type Command } from 'commander'
 import { Failure } from '../errors.js'
 import { eventRecord, print, printJson, write } from '../output.js'
 import { pages } from '../pages.js'
-import { sequence } from '../parse.js'
+import { DEFAULT_FILE_MODE } from '../../options.js'
+import { FILE_MODE_HELP, fileMode, sequence } from '../parse.js'
 import { interactive, progress } from '../progress.js'
 import { type RegionOpts, regionOf } from '../region-options.js'
 import { existingStore, withStore } from '../store-dir.js'
@@ -15,6 +16,7 @@ interface ExportOpts extends RegionOpts {
   out?: string
   from?: bigint
   json?: boolean
+  fileMode?: number
 }
 
 export function exportCommand(program: Command): void {
@@ -30,6 +32,7 @@ export function exportCommand(program: Command): void {
     .option('--kind <kind>', 'only events of this kind: 4097, 0x1001 or 1:1')
     .option('--from <sequence>', 'start at this global sequence', sequence)
     .option('--json', 'with --out: print a JSON summary (stdout carries the events otherwise)')
+    .option('--file-mode <octal>', `with --out: ${FILE_MODE_HELP}`, fileMode)
     .addHelpText(
       'after',
       `
@@ -56,7 +59,7 @@ Examples:
         if (file) {
           let fd: number
           try {
-            fd = fs.openSync(file, 'w')
+            fd = fs.openSync(file, 'w', opts.fileMode ?? DEFAULT_FILE_MODE) // the mode applies to a file it creates
           } catch (e) {
             throw new Failure(`cannot write ${file}: ${(e as Error).message}`)
           }

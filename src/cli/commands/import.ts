@@ -2,19 +2,21 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as readline from 'node:readline'
 import type { Command } from 'commander'
-import { decodePayload } from '../../codec.js'
+import { checkPayload, decodePayload, renamedKeyIn } from '../../codec.js'
 import { type BatchItem, Coordinate, isCausewayError, type Store } from '../../index.js'
 import { blake3Hex } from '../../native/loader.js'
 import { Exit, Failure, UsageError } from '../errors.js'
 import { parseKind } from '../kinds.js'
 import { count, print, printJson, table } from '../output.js'
-import { integer } from '../parse.js'
+import { DEFAULT_FILE_MODE, dirModeFor } from '../../options.js'
+import { FILE_MODE_HELP, fileMode, integer } from '../parse.js'
 import { interactive, progress } from '../progress.js'
 import { openStore } from '../store-dir.js'
 
 interface ImportOpts {
   batchSize: number
   json?: boolean
+  fileMode?: number
 }
 
 /** A line of `causeway export`, or a hand-written one (then `payload` instead of `payloadBytes`). */
@@ -126,10 +128,18 @@ class Importer {
         }
         contentHash = line.contentHash
       }
+      const renamed = renamedKeyIn(bytes)
+      if (renamed !== undefined) this.refuse(n, `${renamed} is a key named "__proto__", which cannot be stored: it reads back renamed`)
       payload = decodePayload(bytes)
       size = bytes.length
     } else if ('payload' in line) {
       payload = line.payload
+      try {
+        checkPayload(payload)
+      } catch (e) {
+        if (!isCausewayError(e, 'E_INVALID_PAYLOAD')) throw e
+        this.refuse(n, e.message)
+      }
       size = Buffer.byteLength(JSON.stringify(payload) ?? '')
     } else {
       throw new Failure(`line ${n}: needs payloadBytes (base64 MessagePack) or payload`)
@@ -155,6 +165,13 @@ class Importer {
     this.items.push(item)
     this.origins.push({ line: n, eventId, contentHash })
     this.bytes += size
+  }
+
+  /** A line whose payload the store would refuse (or change): nothing from its batch on is imported. */
+  private refuse(n: number, why: string): never {
+    throw new Failure(
+      `line ${n}: E_INVALID_PAYLOAD: ${why}; the line and its batch were not imported (${this.report.imported} events before them were)`,
+    )
   }
 
   /** Appends the pending items as one atomic batch. */
@@ -203,6 +220,7 @@ export function importCommand(program: Command): void {
     .argument('<dir>', 'the target store directory (created when missing; opened for writing)')
     .option('--batch-size <n>', 'events per atomic batch', integer(1, 100_000), 1000)
     .option('--json', 'print the report as one JSON document')
+    .option('--file-mode <octal>', `of a new store: ${FILE_MODE_HELP}`, fileMode)
     .addHelpText(
       'after',
       `
@@ -239,8 +257,9 @@ Examples:
         }
       }
       const importer = new Importer(() => {
-        fs.mkdirSync(abs, { recursive: true })
-        return openStore(abs, false, { maxPayloadBytes: MAX_PAYLOAD })
+        const mode = opts.fileMode ?? DEFAULT_FILE_MODE
+        fs.mkdirSync(abs, { recursive: true, mode: dirModeFor(mode) })
+        return openStore(abs, false, { maxPayloadBytes: MAX_PAYLOAD, fileMode: mode })
       }, opts.batchSize)
       const bar = progress('import', size, interactive({ json: opts.json }), 'bytes')
       try {

@@ -1,10 +1,11 @@
 import * as fs from 'node:fs'
-import * as path from 'node:path'
 import type { Command } from 'commander'
-import type { SnapshotReport } from '../../index.js'
+import { isCausewayError, type SnapshotReport } from '../../index.js'
+import { checkSnapshotDest } from '../../ops/snapshot-dest.js'
 import { UsageError } from '../errors.js'
 import { jsonSafe, print, printJson, table } from '../output.js'
 import { interactive } from '../progress.js'
+import { FILE_MODE_HELP, fileMode } from '../parse.js'
 import { existingStore, withStore } from '../store-dir.js'
 
 export function snapshotCommand(program: Command): void {
@@ -15,6 +16,7 @@ export function snapshotCommand(program: Command): void {
     .argument('<dir>', 'the store directory (opened for writing: no other writer may hold it)')
     .argument('<dest>', 'where the copy goes: a new or empty directory')
     .option('--json', 'print the report as one JSON document')
+    .option('--file-mode <octal>', `of the snapshot (the store is opened with it): ${FILE_MODE_HELP}`, fileMode)
     .addHelpText(
       'after',
       `
@@ -25,13 +27,19 @@ Examples:
   causeway snapshot ./data /backups/data-$(date +%F)
   causeway snapshot ./data ./copy --json | jq .report`,
     )
-    .action(async (dir: string, dest: string, opts: { json?: boolean }) => {
+    .action(async (dir: string, dest: string, opts: { json?: boolean; fileMode?: number }) => {
       const abs = existingStore(dir)
-      const to = path.resolve(dest)
-      if (to === abs) throw new UsageError('the snapshot needs a directory of its own, not the store itself')
+      let to: string
+      try {
+        to = checkSnapshotDest(abs, dest)
+      } catch (e) {
+        if (!isCausewayError(e, 'E_INVALID_ARGUMENT')) throw e
+        throw new UsageError(`${e.message}: the snapshot needs a directory of its own, outside the store`)
+      }
       if (fs.existsSync(to) && (!fs.statSync(to).isDirectory() || fs.readdirSync(to).length > 0)) {
         throw new UsageError(`${dest} exists and is not an empty directory`)
       }
+      const options = opts.fileMode === undefined ? {} : { fileMode: opts.fileMode }
       await withStore(abs, false, (store) => {
         if (interactive({ json: opts.json })) process.stderr.write(`writing snapshot of ${abs} to ${to}...\n`)
         const report: SnapshotReport = store.snapshot(to)
@@ -41,6 +49,6 @@ Examples:
           const rows = Object.entries(jsonSafe(report) as Record<string, unknown>)
           print(table(rows.map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)] as const), '  '))
         }
-      })
+      }, options)
     })
 }
