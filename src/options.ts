@@ -73,6 +73,7 @@ export const STORE_OPTION_KEYS = optionKeys<StoreOptions>()([
   'readOnly',
   'subscriberCapacity',
   'salvage',
+  'fileMode',
 ])
 
 function int(what: string, v: unknown, dflt: number, min: number, max: number): number {
