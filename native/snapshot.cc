@@ -7,6 +7,8 @@
 //     store changes its newest segment in place), retired keys/heads copied.
 //  3. fsync the copy, rename it to <dest>, fsync the parent. A snapshot killed
 //     at any step leaves either no <dest> or a complete one.
+// Cancelled (or the store closed) before step 3's rename, it removes the
+// temporary directory and returns Cancelled (Closed); progress counts bytes.
 #include <algorithm>
 
 #include "compaction.h"
@@ -30,9 +32,14 @@ Status CopyIfExists(const std::string& from_dir, const std::string& to_dir, cons
 
 }  // namespace
 
-Status Store::Snapshot(const std::string& dest, SnapshotReport* report) {
+Status Store::Snapshot(const std::string& dest, SnapshotReport* report, const LongOpControl& control) {
   std::lock_guard<std::mutex> cg(compaction_mu_);
-  if (closed()) return Status::Closed("the store is closed");
+  auto stop_requested = [&]() -> Status {
+    if (closed()) return Status::Closed("the store was closed during the snapshot");
+    if (control.CancelRequestedRelaxed()) return Status::Cancelled("snapshot aborted; nothing was left at " + dest);
+    return Status::OK();
+  };
+  CW_RETURN_IF_ERROR(stop_requested());
   if (!options_.read_only) CW_RETURN_IF_ERROR(Sync());
   std::vector<std::shared_ptr<Segment>> segs;
   uint64_t end, next_seq;
@@ -72,8 +79,13 @@ Status Store::Snapshot(const std::string& dest, SnapshotReport* report) {
   }
   const std::string tmp = dest + ".tmp-" + std::to_string(platform::ProcessId());
   if (int rc = platform::MakeDir(tmp); rc != 0) return Status::FromErrno("mkdir " + tmp, rc);
+  uint64_t total = end, done = 0;
+  for (size_t i = 0; i + 1 < segs.size(); i++) total += segs[i]->frontier().end;
+  control.Report(0, total);
   Status s;
   for (size_t i = 0; s.ok() && i + 1 < segs.size(); i++) {
+    s = stop_requested();
+    if (!s.ok()) break;
     const Segment& seg = *segs[i];
     const std::string name = Segment::FileName(seg.id());
     if (platform::HardLink(seg.path(), tmp + "/" + name) == 0) {
@@ -83,8 +95,11 @@ Status Store::Snapshot(const std::string& dest, SnapshotReport* report) {
       report->copied++;
     }
     report->bytes += seg.frontier().end;
+    done += seg.frontier().end;
+    control.Report(done, total);
   }
   if (s.ok()) KillPoint("snapshot:sealed-linked");
+  if (s.ok()) s = stop_requested();
   if (s.ok()) {
     // The newest segment, up to what was synced (or, read-only, what was read).
     const Segment& last = *segs.back();
@@ -108,6 +123,7 @@ Status Store::Snapshot(const std::string& dest, SnapshotReport* report) {
   if (s.ok()) s = CopyIfExists(options_.dir, tmp, kRetiredKeysName);
   if (s.ok()) s = CopyIfExists(options_.dir, tmp, kRetiredHeadsName);
   if (s.ok()) s = fsutil::SyncDir(tmp);
+  if (s.ok()) s = stop_requested();  // the last chance: after the rename the snapshot stands
   if (s.ok()) s = fsutil::Rename(tmp, dest);
   if (s.ok()) s = fsutil::SyncDir(Parent(dest));
   if (!s.ok()) {
@@ -118,6 +134,7 @@ Status Store::Snapshot(const std::string& dest, SnapshotReport* report) {
     return s;
   }
   KillPoint("snapshot:renamed");
+  control.Report(total, total);
   report->sequence = next_seq;
   report->segments = segs.size();
   return Status::OK();
