@@ -1,5 +1,6 @@
 import * as path from 'node:path'
 import { InvalidArgumentError } from '../errors.js'
+import type { NativeSnapshotReport } from '../native/binding.js'
 import { Store } from '../store.js'
 
 export interface SnapshotReport {
@@ -28,10 +29,19 @@ declare module '../store.js' {
   }
 }
 
-Store.prototype.snapshot = function (this: Store, destDir: string): SnapshotReport {
+/** Where a snapshot goes: checks `destDir` against the store; snapshot and snapshotAsync both call it. */
+export function snapshotDestination(store: Store, destDir: string): string {
   if (typeof destDir !== 'string' || destDir.length === 0) throw new InvalidArgumentError('snapshot expects a destination directory')
   const dest = path.resolve(destDir)
-  if (dest === path.resolve(this.dataDir)) throw new InvalidArgumentError('a snapshot cannot be taken into the store itself')
-  const r = this.nativeHandle().snapshot(dest)
+  if (dest === path.resolve(store.dataDir)) throw new InvalidArgumentError('a snapshot cannot be taken into the store itself')
+  return dest
+}
+
+export function snapshotReport(dest: string, r: NativeSnapshotReport): SnapshotReport {
   return { path: dest, sequence: BigInt(r.sequence), segments: r.segments, linked: r.linked, copied: r.copied, bytes: r.bytes }
+}
+
+Store.prototype.snapshot = function (this: Store, destDir: string): SnapshotReport {
+  const dest = snapshotDestination(this, destDir)
+  return snapshotReport(dest, this.nativeHandle().snapshot(dest))
 }
