@@ -41,6 +41,7 @@
         'native/js_addon.cc',
         'native/js_store.cc',
         'native/js_store_read.cc',
+        'native/js_async.cc',
         'native/js_convert.cc',
         'native/js_errors.cc',
         # BLAKE3 (its dispatcher picks SSE2/SSE4.1/AVX2/AVX-512 at run time).

@@ -142,6 +142,15 @@ Status Store::Compact(const CompactionPlan& plan, CompactionReport* report) {
     report->segments_after = report->segments_before;
     return Status::OK();
   }
+  // Before the commit point a compaction may stop: asked to (Cancelled) or
+  // because the store is closing (Close waits on compaction_mu_ for us).
+  const LongOpControl& control = plan.control;
+  auto stop_requested = [&]() -> Status {
+    if (closed()) return Status::Closed("the store was closed during compaction");
+    if (control.CancelRequestedRelaxed()) return Status::Cancelled("compaction aborted; the old generation stands");
+    return Status::OK();
+  };
+  CW_RETURN_IF_ERROR(stop_requested());
   const std::string& dir = options_.dir;
   const Segment& first = *sources.front();
   uint64_t capacity = kSegmentHeaderSize;
@@ -167,9 +176,20 @@ Status Store::Compact(const CompactionPlan& plan, CompactionReport* report) {
   uint64_t pos = kSegmentHeaderSize;
   std::vector<uint8_t> scratch;
   Status failed;
+  const uint64_t total = capacity - kSegmentHeaderSize;
+  uint64_t done = 0, next_report = kProgressStep;
+  control.Report(0, total);
   for (const auto& seg : sources) {
     ScanOutcome so = ScanFrames(seg->data(), kSegmentHeaderSize, seg->frontier().end, seg->base_sequence(),
                                 [&](const FrameView& v, uint64_t) {
+      if (!failed.ok()) return;  // stopping: the scan runs out without writing
+      done += AlignFrame(v.length);
+      if (done >= next_report) {
+        next_report = done + kProgressStep;
+        failed = stop_requested();
+        if (!failed.ok()) return;
+        control.Report(done, total);
+      }
       const bool rejected = plan.strategy != CompactionStrategy::kMerge &&
                             std::binary_search(plan.rejected.begin(), plan.rejected.end(), v.sequence);
       const uint64_t span = AlignFrame(v.length);
@@ -224,6 +244,7 @@ Status Store::Compact(const CompactionPlan& plan, CompactionReport* report) {
       if (tomb) report->events_tombstoned++;
       else report->events_kept++;
     });
+    if (!failed.ok()) break;
     if (so.stop != FrameCheck::kEnd || so.committed_end != seg->frontier().end) {
       failed = Status::Corruption("segment " + Segment::FileName(seg->id()) + " offset " +
                                   std::to_string(so.stop_offset) + ": " + FrameCheckName(so.stop) +
@@ -239,6 +260,8 @@ Status Store::Compact(const CompactionPlan& plan, CompactionReport* report) {
     failed = out->Resize(pos);
   }
   if (failed.ok()) failed = out->Sync(SyncMode::kAll);
+  if (failed.ok()) failed = stop_requested();  // the last chance: nothing outside the replacement changed yet
+  if (failed.ok()) control.Report(total, total);
   if (failed.ok() && new_retired) failed = WriteRetiredKeys(dir, retired, options_.file_mode);
   // An entity whose newest event is dropped keeps its clock and head, so its
   // next event neither reuses a clock nor breaks the chain's forward order.

@@ -31,6 +31,7 @@
 
 #include "format.h"
 #include "index.h"
+#include "long_op.h"
 #include "status.h"
 
 namespace causeway {
@@ -42,6 +43,9 @@ struct CompactionPlan {
   std::vector<uint64_t> rejected;  // sorted sequences the keep() predicate refused
   uint64_t up_to_segment = UINT64_MAX;  // compact sealed segments with ids up to this
   uint32_t min_segments = 2;
+  // Progress in source bytes rewritten; cancellation honoured until the
+  // marker is written (step 3), after which the compaction finishes.
+  LongOpControl control;
 };
 
 struct CompactionReport {

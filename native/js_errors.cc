@@ -20,6 +20,7 @@ const char* ClassFor(Status::Code c) {
     case Status::Code::kClockOverflow: return "ClockOverflowError";
     case Status::Code::kNameTableFull: return "NameTableFullError";
     case Status::Code::kOutOfMemory: return "OutOfMemoryError";
+    case Status::Code::kCancelled: return "OperationAbortedError";
     case Status::Code::kOk: break;
   }
   return "CausewayError";
@@ -44,18 +45,19 @@ Napi::Value InitErrors(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-void ThrowStatus(Napi::Env env, const Status& s, Napi::Object details) {
+Napi::Value StatusError(Napi::Env env, const Status& s, Napi::Object details) {
   AddonData* data = GetData(env);
   const char* cls = ClassFor(s.code());
   auto it = data->errors.find(cls);
   if (it == data->errors.end()) it = data->errors.find("CausewayError");
-  if (it == data->errors.end()) {
-    Napi::Error::New(env, s.message()).ThrowAsJavaScriptException();
-    return;
-  }
+  if (it == data->errors.end()) return Napi::Error::New(env, s.message()).Value();
   if (details.IsEmpty()) details = Napi::Object::New(env);
   if (s.sys_errno()) details.Set("errno", Napi::Number::New(env, s.sys_errno()));
-  Napi::Value err = it->second.New({Napi::String::New(env, s.message()), details});
+  return it->second.New({Napi::String::New(env, s.message()), details});
+}
+
+void ThrowStatus(Napi::Env env, const Status& s, Napi::Object details) {
+  Napi::Value err = StatusError(env, s, details);
   if (env.IsExceptionPending()) return;
   Napi::Error(env, err).ThrowAsJavaScriptException();
 }

@@ -14,6 +14,9 @@ struct AddonData;
 // Registers the TypeScript error classes: init({ CorruptionError, ... }).
 Napi::Value InitErrors(const Napi::CallbackInfo& info);
 
+// `s` as an instance of the matching TypeScript error, not thrown (to reject
+// a promise with). Empty, with an exception pending, if the constructor threw.
+Napi::Value StatusError(Napi::Env env, const Status& s, Napi::Object details = Napi::Object());
 // Throws `s` as the matching TypeScript error, with `details` merged in.
 void ThrowStatus(Napi::Env env, const Status& s, Napi::Object details = Napi::Object());
 // Throws a TypeError-like InvalidArgumentError with `message`.

@@ -46,6 +46,9 @@ Napi::Function JsStore::Define(Napi::Env env) {
                                      InstanceMethod<&JsStore::Refresh>("refresh"),
                                      InstanceMethod<&JsStore::Segments>("segments"),
                                      InstanceMethod<&JsStore::ScanVerified>("scanVerified"),
+                                     InstanceMethod<&JsStore::CompactAsync>("compactAsync"),
+                                     InstanceMethod<&JsStore::SnapshotAsync>("snapshotAsync"),
+                                     InstanceMethod<&JsStore::CancelAsync>("cancelAsync"),
                                  });
   GetData(env)->store_ctor = Napi::Persistent(f);
   return f;
@@ -79,6 +82,12 @@ JsStore::JsStore(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsStore>(inf
 JsStore::~JsStore() { CloseQuietly(); }
 
 void JsStore::Release() {
+  // Operations in flight stop at their next check (or finish past their
+  // commit point); they settle with StoreClosedError.
+  for (auto& [id, job] : jobs_) {
+    job->by_close = true;
+    job->cancel.store(true, std::memory_order_relaxed);
+  }
   if (notifier_) {
     if (store_) store_->RemoveListener(notifier_.get());
     notifier_->tsfn.Release();
@@ -235,8 +244,9 @@ Napi::Value JsStore::Close(const Napi::CallbackInfo& info) {
   std::shared_ptr<Store> s = store_;
   CloseQuietly();
   // The last holder closes the store and reports how the final sync went.
+  // Operations in flight hold a share each: Close waits for them to stop.
   Status st;
-  if (s.use_count() == 1) st = s->Close();
+  if (s.use_count() == 1 + static_cast<long>(jobs_.size())) st = s->Close();
   s.reset();
   if (!st.ok()) ThrowStatus(env, st);
   return env.Undefined();

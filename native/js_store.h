@@ -6,8 +6,11 @@
 
 #include <napi.h>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 
 #include "js_errors.h"
@@ -56,6 +59,24 @@ class JsStore : public Napi::ObjectWrap<JsStore> {
   Napi::Value Refresh(const Napi::CallbackInfo& info);
   Napi::Value Segments(const Napi::CallbackInfo& info);
   Napi::Value ScanVerified(const Napi::CallbackInfo& info);
+  // Off the event loop (js_async.cc): compaction's rewrite and snapshots run
+  // on the libuv pool and return promises; cancelAsync(id) asks one to stop.
+  Napi::Value CompactAsync(const Napi::CallbackInfo& info);
+  Napi::Value SnapshotAsync(const Napi::CallbackInfo& info);
+  Napi::Value CancelAsync(const Napi::CallbackInfo& info);
+
+ public:
+  // What this handle knows of one operation running on the pool. Touched
+  // only on this environment's thread, except `cancel`, which the pool
+  // thread reads.
+  struct AsyncJob {
+    std::atomic<bool> cancel{false};
+    bool by_close = false;  // cancelled because the store closed: reject with StoreClosedError
+  };
+  void JobStarted(uint32_t id, AsyncJob* job) { jobs_[id] = job; }
+  void JobEnded(uint32_t id) { jobs_.erase(id); }
+
+ private:
 
   Store* Live(Napi::Env env);  // the store, or throws StoreClosedError and returns null
   // The preamble the methods share (below): body(store) on the live store,
@@ -77,6 +98,9 @@ class JsStore : public Napi::ObjectWrap<JsStore> {
   std::string dir_;
   bool read_only_ = false;
   std::unique_ptr<Notifier> notifier_;
+  // Operations in flight, by the id TypeScript gave them. Each holds a share
+  // of store_ until it settles.
+  std::unordered_map<uint32_t, AsyncJob*> jobs_;
   Napi::Reference<Napi::Uint8Array> request_ref_, receipt_ref_;
   uint8_t* request_ = nullptr;
   uint8_t* receipt_ = nullptr;

@@ -10,6 +10,8 @@
 //
 // Files and directories it creates get the store's file_mode (hard links keep
 // the source's). A destination inside the data directory is refused.
+// Cancelled (or the store closed) before step 3's rename, it removes the
+// temporary directory and returns Cancelled (Closed); progress counts bytes.
 #include <algorithm>
 
 #include "compaction.h"
@@ -57,9 +59,14 @@ Status CheckDestOutside(const std::string& data_dir, const std::string& dest) {
 
 }  // namespace
 
-Status Store::Snapshot(const std::string& dest, SnapshotReport* report) {
+Status Store::Snapshot(const std::string& dest, SnapshotReport* report, const LongOpControl& control) {
   std::lock_guard<std::mutex> cg(compaction_mu_);
-  if (closed()) return Status::Closed("the store is closed");
+  auto stop_requested = [&]() -> Status {
+    if (closed()) return Status::Closed("the store was closed during the snapshot");
+    if (control.CancelRequestedRelaxed()) return Status::Cancelled("snapshot aborted; nothing was left at " + dest);
+    return Status::OK();
+  };
+  CW_RETURN_IF_ERROR(stop_requested());
   CW_RETURN_IF_ERROR(CheckDestOutside(options_.dir, dest));
   if (!options_.read_only) CW_RETURN_IF_ERROR(Sync());
   std::vector<std::shared_ptr<Segment>> segs;
@@ -100,8 +107,13 @@ Status Store::Snapshot(const std::string& dest, SnapshotReport* report) {
   }
   const std::string tmp = dest + ".tmp-" + std::to_string(platform::ProcessId());
   if (int rc = platform::MakeDir(tmp, platform::DirModeFor(options_.file_mode)); rc != 0) return Status::FromErrno("mkdir " + tmp, rc);
+  uint64_t total = end, done = 0;
+  for (size_t i = 0; i + 1 < segs.size(); i++) total += segs[i]->frontier().end;
+  control.Report(0, total);
   Status s;
   for (size_t i = 0; s.ok() && i + 1 < segs.size(); i++) {
+    s = stop_requested();
+    if (!s.ok()) break;
     const Segment& seg = *segs[i];
     const std::string name = Segment::FileName(seg.id());
     if (platform::HardLink(seg.path(), tmp + "/" + name) == 0) {
@@ -111,8 +123,11 @@ Status Store::Snapshot(const std::string& dest, SnapshotReport* report) {
       report->copied++;
     }
     report->bytes += seg.frontier().end;
+    done += seg.frontier().end;
+    control.Report(done, total);
   }
   if (s.ok()) KillPoint("snapshot:sealed-linked");
+  if (s.ok()) s = stop_requested();
   if (s.ok()) {
     // The newest segment, up to what was synced (or, read-only, what was read).
     const Segment& last = *segs.back();
@@ -136,6 +151,7 @@ Status Store::Snapshot(const std::string& dest, SnapshotReport* report) {
   if (s.ok()) s = CopyIfExists(options_.dir, tmp, kRetiredKeysName, options_.file_mode);
   if (s.ok()) s = CopyIfExists(options_.dir, tmp, kRetiredHeadsName, options_.file_mode);
   if (s.ok()) s = fsutil::SyncDir(tmp);
+  if (s.ok()) s = stop_requested();  // the last chance: after the rename the snapshot stands
   if (s.ok()) s = fsutil::Rename(tmp, dest);
   if (s.ok()) s = fsutil::SyncDir(Parent(dest));
   if (!s.ok()) {
@@ -146,6 +162,7 @@ Status Store::Snapshot(const std::string& dest, SnapshotReport* report) {
     return s;
   }
   KillPoint("snapshot:renamed");
+  control.Report(total, total);
   report->sequence = next_seq;
   report->segments = segs.size();
   return Status::OK();

@@ -24,6 +24,7 @@ class Status {
     kClockOverflow = 11,    // an entity's clock is at its maximum (2^32 - 1)
     kNameTableFull = 12,    // the store names Index::kMaxNames entities (or scopes) already
     kOutOfMemory = 13,      // an allocation failed (a read's results; an append's poisons the store)
+    kCancelled = 14,        // a long operation was asked to stop before its commit point; nothing changed
   };
 
   Status() = default;
@@ -41,6 +42,7 @@ class Status {
   static Status ClockOverflow(std::string msg) { return Status(Code::kClockOverflow, std::move(msg)); }
   static Status NameTableFull(std::string msg) { return Status(Code::kNameTableFull, std::move(msg)); }
   static Status OutOfMemory(std::string msg) { return Status(Code::kOutOfMemory, std::move(msg)); }
+  static Status Cancelled(std::string msg) { return Status(Code::kCancelled, std::move(msg)); }
   // An errno-carrying I/O error: "<what>: <strerror(err)>".
   static Status FromErrno(const std::string& what, int err);
 

@@ -57,6 +57,10 @@ const uint8_t* Store::ResolveId(void* ctx, Row row) {
 
 Status Store::Close() {
   if (closed_.exchange(true, std::memory_order_acq_rel)) return Status::OK();
+  // A compaction or snapshot running on another thread sees closed() at its
+  // next check and stops (or, past its commit point, finishes): wait for it
+  // before the segments go. Its Sync still has the flusher.
+  std::unique_lock<std::mutex> cg(compaction_mu_);
   {
     std::lock_guard<std::mutex> g(mu_);
     sync_.stop_flusher = true;
@@ -85,7 +89,6 @@ Status Store::Close() {
     // A compaction that had to wait for another process (Windows without
     // POSIX semantics) is finished now that this store maps nothing, or by
     // the next open; either way nothing is lost, so its failure is not ours.
-    std::lock_guard<std::mutex> cg(compaction_mu_);
     if (pending_compaction_.last != 0 && !options_.read_only) (void)FinishCompaction();
   }
   lock_.Release();

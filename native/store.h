@@ -237,9 +237,13 @@ class Store {
 
   // Rewrites sealed segments (see compaction.h). Appends continue meanwhile
   // and pause only while the index is rebuilt over the new generation.
+  // Before its commit point it stops on plan.control.cancel (Cancelled) or
+  // a concurrent Close (Closed), removing its replacement; Close waits for it.
   Status Compact(const CompactionPlan& plan, CompactionReport* report);
   // Copies the store to `dest` (see snapshot.cc) while appends go on.
-  Status Snapshot(const std::string& dest, SnapshotReport* report);
+  // Cancelled (control.cancel, or Close) before the rename into place, it
+  // removes what it wrote and returns Cancelled (Closed).
+  Status Snapshot(const std::string& dest, SnapshotReport* report, const LongOpControl& control = {});
   // Read-only stores: picks up what the writer appended (or a compaction it
   // finished) since the open or the last refresh. *added: new events.
   Status Refresh(uint64_t* added);

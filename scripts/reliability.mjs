@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The full reliability profile (npm run test:reliability): runs test/reliability/
-// and the bad-input table with CAUSEWAY_RELIABILITY=full (1000 SIGKILL cycles,
+// the bad-input table and the async operations (1M-event compaction beside
+// the event loop) with CAUSEWAY_RELIABILITY=full (1000 SIGKILL cycles,
 // 12,000 corruption trials, every I/O step, 90 s of libFuzzer, every canary),
 // then prints the figures of each target and the wall time.
 //   node scripts/reliability.mjs [quick]     the quick profile's counts instead
@@ -16,7 +17,7 @@ const figures = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'causeway-figure
 const t0 = Date.now()
 const r = spawnSync(
   process.execPath,
-  [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', 'test/reliability', 'test/bad-input.test.ts', '--typecheck.enabled=false'],
+  [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', 'test/reliability', 'test/bad-input.test.ts', 'test/async-ops.test.ts', '--typecheck.enabled=false'],
   { cwd: root, stdio: 'inherit', env: { ...process.env, CAUSEWAY_RELIABILITY: profile, CAUSEWAY_RELIABILITY_FIGURES: figures } },
 )
 const secs = ((Date.now() - t0) / 1000).toFixed(0)

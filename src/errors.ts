@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'E_SUBSCRIPTION_LAGGED'
   | 'E_GATE_DENIED'
   | 'E_OUTBOX_CLOSED'
+  | 'E_ABORTED'
 
 export class CausewayError extends Error {
   readonly code: ErrorCode = 'E_CAUSEWAY'
@@ -117,6 +118,21 @@ export class SubscriptionLaggedError extends CausewayError {
   declare readonly missed: number
 }
 
+/**
+ * A long operation (compactAsync, snapshotAsync, verifyChainAsync) stopped
+ * by its AbortSignal before its commit point: the store is as it was. Its
+ * `name` is 'AbortError', like the DOM's, so `err.name === 'AbortError'`
+ * checks work; `cause` is the signal's reason.
+ */
+export class OperationAbortedError extends CausewayError {
+  override readonly code = 'E_ABORTED' as const
+
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(message, details)
+    Object.defineProperty(this, 'name', { value: 'AbortError', enumerable: false, configurable: true })
+  }
+}
+
 /** The classes the native addon instantiates, by name. */
 export const errorClasses = {
   CausewayError,
@@ -136,6 +152,7 @@ export const errorClasses = {
   ClockOverflowError,
   NameTableFullError,
   OutOfMemoryError,
+  OperationAbortedError,
 }
 
 /** True when `e` is a causeway error, of the given code when one is passed. */

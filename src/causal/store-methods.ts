@@ -4,6 +4,16 @@ import { blake3Hex } from '../native/loader.js'
 import { Store } from '../store.js'
 import { type AncestorWalk, checkLimit, walkChain } from './ancestors.js'
 import { ChainVerifier, type ChainReport } from './verify.js'
+import { type LongOpOptions, checkLongOpOptions, throwIfAborted, yieldToLoop } from '../ops/long-op.js'
+
+/** Global sequences verifyChainAsync has read past, of those the store held when it started. */
+export interface VerifyProgress {
+  done: number
+  total: number
+}
+
+/** Events per page of verifyChainAsync: one page between two turns of the event loop. */
+const ASYNC_VERIFY_PAGE = 1024
 
 /** Events per native read while verifying the whole store. */
 const VERIFY_PAGE = 4096
@@ -21,6 +31,12 @@ declare module '../store.js' {
     walkAncestorsOutcome<P = unknown>(eventId: string, limit?: number): AncestorWalk<StoredEvent<P>>
     /** Recomputes every event's content hash and every chain link; O(events), paged reads. */
     verifyChain(): ChainReport
+    /**
+     * verifyChain() without holding the event loop: a bounded page at a
+     * time, yielding between pages. Progress is in global sequences; an
+     * abort rejects with OperationAbortedError (verification changes nothing).
+     */
+    verifyChainAsync(options?: LongOpOptions<VerifyProgress>): Promise<ChainReport>
   }
 }
 
@@ -50,5 +66,27 @@ Store.prototype.verifyChain = function (this: Store): ChainReport {
     const last = page[page.length - 1]
     if (!last || page.length < VERIFY_PAGE) return verifier.report
     from = Number(last.globalSequence) + 1
+  }
+}
+
+Store.prototype.verifyChainAsync = async function (this: Store, options?: LongOpOptions<VerifyProgress>): Promise<ChainReport> {
+  const { signal, onProgress } = checkLongOpOptions<VerifyProgress>(options, 'verifyChainAsync')
+  throwIfAborted(signal, 'chain verification')
+  const verifier = new ChainVerifier(blake3Hex)
+  let total = this.nativeHandle().nextSequence()
+  onProgress?.({ done: 0, total })
+  for (let from = 0; ; ) {
+    await yieldToLoop()
+    throwIfAborted(signal, 'chain verification')
+    const page = this.readFiltered({ fromSequence: from, limit: ASYNC_VERIFY_PAGE })
+    for (const e of page) verifier.check(e.coordinate.entity, e)
+    const last = page[page.length - 1]
+    if (!last || page.length < ASYNC_VERIFY_PAGE) {
+      onProgress?.({ done: (total = Math.max(total, from)), total })
+      return verifier.report
+    }
+    from = Number(last.globalSequence) + 1
+    total = Math.max(total, from)  // appends went on: the end moved
+    onProgress?.({ done: from, total })
   }
 }

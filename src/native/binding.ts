@@ -64,10 +64,30 @@ export interface NativeStore {
   idleNotify(): void
   sealedInfo(): { segments: number; lastId: number; fromSequence: number; toSequence: number }
   compact(strategy: string, upToId: number, minSegments: number, rejected: Float64Array): NativeCompactionReport
-  snapshot(dest: string): { sequence: number; segments: number; linked: number; copied: number; bytes: number }
+  snapshot(dest: string): NativeSnapshotReport
+  /** The rewrite on the libuv pool; `id` names it for cancelAsync. */
+  compactAsync(
+    strategy: string,
+    upToId: number,
+    minSegments: number,
+    rejected: Float64Array,
+    id: number,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<NativeCompactionReport>
+  snapshotAsync(dest: string, id: number, onProgress?: (done: number, total: number) => void): Promise<NativeSnapshotReport>
+  /** Asks the operation `id` to stop before its commit point (a no-op once it settled). */
+  cancelAsync(id: number): void
   refresh(): number
   segments(): NativeSegmentInfo[]
   scanVerified(fromSequence: number, limit: number): { records: Buffer; damaged: Array<{ sequence: number; message: string }> }
+}
+
+export interface NativeSnapshotReport {
+  sequence: number
+  segments: number
+  linked: number
+  copied: number
+  bytes: number
 }
 
 export interface NativeSegmentInfo {

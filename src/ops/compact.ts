@@ -36,10 +36,14 @@ declare module '../store.js' {
 
 const SCAN_PAGE = 8192
 
-Store.prototype.compact = function (this: Store, options: CompactOptions): CompactionReport {
-  const h = this.nativeHandle()
-  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('compact expects an options object')
-  checkOptions('compact', options, COMPACT_OPTION_KEYS)
+/** The options, checked and normalised once; compact and compactAsync share them. */
+export function checkCompactOptions(
+  options: CompactOptions,
+  method = 'compact',
+  accepted: readonly string[] = COMPACT_OPTION_KEYS,
+): Required<Pick<CompactOptions, 'strategy' | 'minSegments'>> & Pick<CompactOptions, 'keep'> {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`${method} expects an options object`)
+  checkOptions(method, options, accepted)
   const { strategy, keep } = options
   if (strategy !== 'merge' && strategy !== 'retention' && strategy !== 'tombstone') {
     throw new InvalidArgumentError(`strategy must be 'merge', 'retention' or 'tombstone', got ${String(strategy)}`)
@@ -49,20 +53,35 @@ Store.prototype.compact = function (this: Store, options: CompactOptions): Compa
   }
   const minSegments = options.minSegments ?? 2
   if (!Number.isInteger(minSegments) || minSegments < 1) throw new InvalidArgumentError('minSegments must be a positive integer')
+  return { strategy, minSegments, ...(keep ? { keep } : {}) }
+}
+
+/**
+ * One page of the policy pass: runs keep() over the sealed events from
+ * `from` on, adding the rejected sequences. Returns where the next page
+ * starts, or undefined when the sealed range is done.
+ */
+export function policyPage(store: Store, keep: (e: StoredEvent) => boolean, from: number, toSequence: number, limit: number, rejected: number[]): number | undefined {
+  const page = store.readFiltered({ fromSequence: from, limit })
+  if (page.length === 0) return undefined
+  for (const e of page) {
+    const seq = Number(e.globalSequence)
+    if (seq >= toSequence) return undefined
+    if (!e.tombstoned && !keep(e)) rejected.push(seq)
+  }
+  const next = Number(page[page.length - 1]!.globalSequence) + 1
+  return next < toSequence ? next : undefined
+}
+
+Store.prototype.compact = function (this: Store, options: CompactOptions): CompactionReport {
+  const h = this.nativeHandle()
+  const { strategy, keep, minSegments } = checkCompactOptions(options)
   const sealed = h.sealedInfo()
   const rejected: number[] = []
   if (strategy !== 'merge' && sealed.segments >= minSegments) {
     // Policy runs here, over decoded events; the addon only moves bytes.
-    let from = sealed.fromSequence
-    while (from < sealed.toSequence) {
-      const page = this.readFiltered({ fromSequence: from, limit: SCAN_PAGE })
-      if (page.length === 0) break
-      for (const e of page) {
-        const seq = Number(e.globalSequence)
-        if (seq >= sealed.toSequence) break
-        if (!e.tombstoned && !keep!(e)) rejected.push(seq)
-      }
-      from = Number(page[page.length - 1]!.globalSequence) + 1
+    for (let from: number | undefined = sealed.fromSequence; from !== undefined && from < sealed.toSequence; ) {
+      from = policyPage(this, keep!, from, sealed.toSequence, SCAN_PAGE, rejected)
     }
   }
   const { firstSegment: _first, lastSegment: _last, ...report } = h.compact(strategy, sealed.lastId, minSegments, Float64Array.from(rejected))

@@ -1,3 +1,4 @@
+import type { NativeSnapshotReport } from '../native/binding.js'
 import { Store } from '../store.js'
 import { checkSnapshotDest } from './snapshot-dest.js'
 
@@ -29,8 +30,16 @@ declare module '../store.js' {
   }
 }
 
-Store.prototype.snapshot = function (this: Store, destDir: string): SnapshotReport {
-  const dest = checkSnapshotDest(this.dataDir, destDir)
-  const r = this.nativeHandle().snapshot(dest)
+/** Where a snapshot goes: checks `destDir` against the store; snapshot and snapshotAsync both call it. */
+export function snapshotDestination(store: Store, destDir: string): string {
+  return checkSnapshotDest(store.dataDir, destDir)
+}
+
+export function snapshotReport(dest: string, r: NativeSnapshotReport): SnapshotReport {
   return { path: dest, sequence: BigInt(r.sequence), segments: r.segments, linked: r.linked, copied: r.copied, bytes: r.bytes }
+}
+
+Store.prototype.snapshot = function (this: Store, destDir: string): SnapshotReport {
+  const dest = snapshotDestination(this, destDir)
+  return snapshotReport(dest, this.nativeHandle().snapshot(dest))
 }
