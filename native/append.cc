@@ -57,19 +57,23 @@ void Store::FillReceipt(const FrameView& v, Receipt* out) const {
   out->durable = v.sequence < sync_.durable_sequence.load(std::memory_order_acquire);
 }
 
-bool Store::FindIdempotent(const Index::Digest& d, Receipt* out) const {
+Status Store::FindIdempotent(const Index::Digest& d, Receipt* out, bool* found) const {
+  *found = false;
   int64_t row = index_.FindIdempotency(d);
   FrameView v;
   if (row >= 0) {
-    if (!FrameAt(static_cast<Row>(row), &v).ok()) return false;
+    // A damaged frame is Corruption, not "no such key": the append must
+    // not go ahead and write a duplicate.
+    CW_RETURN_IF_ERROR(FrameAt(static_cast<Row>(row), &v));
   } else {
     // Dropped by retention: the frame's header was kept for exactly this.
     auto it = retired_keys_.find(d);
-    if (it == retired_keys_.end()) return false;
+    if (it == retired_keys_.end()) return Status::OK();
     ViewEncodedFrame(it->second.data(), &v);
   }
   FillReceipt(v, out);
-  return true;
+  *found = true;
+  return Status::OK();
 }
 
 Status Store::Append(const AppendRequest& req, Receipt* out, bool durable, AppendError* error) {
@@ -189,7 +193,9 @@ Status Store::FindDuplicates(const PendingAppend& p, bool* all_known) {
     for (size_t j = 0; j < i; j++)
       if (items[j].idempotency_key && digests[j] == digests[i])
         return Status::InvalidArgument("two events of one batch carry the same idempotency key");
-    if (FindIdempotent(digests[i], &p.out[i])) known++;
+    bool found = false;
+    CW_RETURN_IF_ERROR(FindIdempotent(digests[i], &p.out[i], &found));
+    if (found) known++;
   }
   if (known == 0) return Status::OK();
   if (known != n)

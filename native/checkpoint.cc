@@ -6,7 +6,10 @@
 namespace causeway {
 namespace {
 
-constexpr char kMagic[8] = {'C', 'W', 'C', 'K', 'P', 'T', 'v', '1'};
+// v2: the event-id table's slots carry a hash tag (8 bytes each). v1 files
+// still load; their id table is rebuilt from checked frames (Index::Load).
+constexpr char kMagic[8] = {'C', 'W', 'C', 'K', 'P', 'T', 'v', '2'};
+constexpr char kMagicV1[8] = {'C', 'W', 'C', 'K', 'P', 'T', 'v', '1'};
 
 }  // namespace
 
@@ -45,11 +48,14 @@ Status WriteCheckpoint(const std::string& dir, const Index& index, const Checkpo
   return fsutil::WriteFileAtomic(dir, kCheckpointName, file, file_mode);
 }
 
-Status ReadCheckpoint(const std::string& dir, Index* index, CheckpointHeader* header) {
+Status ReadCheckpoint(const std::string& dir, Index* index, CheckpointHeader* header, int* version) {
   std::string file;
   CW_RETURN_IF_ERROR(fsutil::ReadFile(dir + "/" + kCheckpointName, &file));
   const auto* p = reinterpret_cast<const uint8_t*>(file.data());
-  if (file.size() < 20 || std::memcmp(p, kMagic, 8) != 0) return Status::Corruption("checkpoint: bad magic");
+  if (file.size() < 20) return Status::Corruption("checkpoint: bad magic");
+  if (std::memcmp(p, kMagic, 8) == 0) *version = 2;
+  else if (std::memcmp(p, kMagicV1, 8) == 0) *version = 1;
+  else return Status::Corruption("checkpoint: bad magic");
   const uint32_t stored = LoadLE<uint32_t>(p + 8);
   const uint64_t len = LoadLE<uint64_t>(p + 12);
   if (len != file.size() - 20) return Status::Corruption("checkpoint: length mismatch");
@@ -65,7 +71,7 @@ Status ReadCheckpoint(const std::string& dir, Index* index, CheckpointHeader* he
         !r.Get(&s.last_frame) || !r.Get(&s.created_us) || !r.Bytes(s.last_event_id, 16))
       return Status::Corruption("checkpoint: truncated");
   }
-  if (!r.Get(&header->last_timestamp_us) || !index->Load(&r) || !r.done())
+  if (!r.Get(&header->last_timestamp_us) || !index->Load(&r, *version) || !r.done())
     return Status::Corruption("checkpoint: malformed index");
   return Status::OK();
 }

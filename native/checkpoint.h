@@ -39,7 +39,9 @@ struct CheckpointHeader {
 Status WriteCheckpoint(const std::string& dir, const Index& index, const CheckpointHeader& header, uint32_t file_mode);
 // Loads it into `index` (which must be empty). NotFound when absent;
 // Corruption when it fails its checks (the caller then scans instead).
-Status ReadCheckpoint(const std::string& dir, Index* index, CheckpointHeader* header);
+// *version: 2, or 1 for a file whose id table the caller must rebuild
+// (Index::RebuildIds) before any lookup.
+Status ReadCheckpoint(const std::string& dir, Index* index, CheckpointHeader* header, int* version);
 // Removes it (before the log changes under it, e.g. compaction).
 Status RemoveCheckpoint(const std::string& dir);
 

@@ -131,19 +131,20 @@ void Index::ReserveIds(size_t events) {
   IdGrow(want);
 }
 
-std::vector<Row> Index::ByCorrelation(const uint8_t* id) const {
-  std::vector<Row> out;
+Status Index::ByCorrelation(const uint8_t* id, std::vector<Row>* out) const {
+  out->clear();
   const Row n = visible();
-  int64_t root = FindId(id);
-  if (root >= 0) out.push_back(static_cast<Row>(root));
+  int64_t root = -1;
+  CW_RETURN_IF_ERROR(FindId(id, &root));
+  if (root >= 0) out->push_back(static_cast<Row>(root));
   if (const RowList* l = correlated_.Find(id))
     l->ForEach(l->size(), [&](Row r) {
       if (r >= n) return false;  // rows ascend: the rest are unpublished too
-      out.push_back(r);
+      out->push_back(r);
       return true;
     });
-  std::sort(out.begin(), out.end());
-  return out;
+  std::sort(out->begin(), out->end());
+  return Status::OK();
 }
 
 std::vector<Row> Index::ByCausation(const uint8_t* id) const {
@@ -178,17 +179,21 @@ uint64_t Index::IdHash(const uint8_t* id) {
   return h ^ (h >> 31);
 }
 
+void Index::IdPlace(IdTable* t, uint64_t entry) {
+  size_t i = IdHome(static_cast<uint32_t>(entry >> 32)) & t->mask;
+  while (t->slots[i].load(std::memory_order_relaxed)) i = (i + 1) & t->mask;
+  // Relaxed: readers use the row only once Publish (release) covers it.
+  t->slots[i].store(entry, std::memory_order_relaxed);
+}
+
 void Index::IdGrow(size_t slots) {
   IdTable* old = ids_.load(std::memory_order_relaxed);
   auto* t = new IdTable(slots);
-  // Every row is in the table (rows [0, id_count_)), and the ids live only
-  // in the frames: re-hash them in row order, so the log is read front to
-  // back instead of in the old table's random order.
-  for (size_t r = 0; r < id_count_; r++) {
-    size_t i = IdHash(resolve_id_(resolve_ctx_, static_cast<Row>(r))) & t->mask;
-    while (t->slots[i].load(std::memory_order_relaxed)) i = (i + 1) & t->mask;
-    t->slots[i].store(static_cast<uint32_t>(r + 1), std::memory_order_relaxed);
-  }
+  // Each entry carries its tag, which picks its home: no frame is read, so
+  // a damaged frame cannot move its row off the probe path of its real id.
+  if (old)
+    for (size_t i = 0; i <= old->mask; i++)
+      if (const uint64_t e = old->slots[i].load(std::memory_order_relaxed)) IdPlace(t, e);
   // Release: a reader that loads the new table sees its slots filled.
   ids_.store(t, std::memory_order_release);
   if (old) retired_.Retire(old);
@@ -201,25 +206,29 @@ void Index::IdInsert(Row row, const uint8_t* id) {
     IdGrow(t ? (t->mask + 1) * 2 : 1024);
     t = ids_.load(std::memory_order_relaxed);
   }
-  size_t i = IdHash(id) & t->mask;
-  while (t->slots[i].load(std::memory_order_relaxed)) i = (i + 1) & t->mask;
-  // Relaxed: readers use the row only once Publish (release) covers it.
-  t->slots[i].store(row + 1, std::memory_order_relaxed);
+  IdPlace(t, (uint64_t{IdTag(id)} << 32) | (uint64_t{row} + 1));
   id_count_++;
 }
 
-int64_t Index::FindId(const uint8_t* id) const {
+Status Index::FindId(const uint8_t* id, int64_t* row) const {
+  *row = -1;
   const Row n = visible();
   // Acquire, after loading visible(): the table is the one rows below n were put in, or a later one.
   const IdTable* t = ids_.load(std::memory_order_acquire);
-  if (!t) return -1;
-  for (size_t i = IdHash(id) & t->mask;; i = (i + 1) & t->mask) {
-    const uint32_t v = t->slots[i].load(std::memory_order_relaxed);
-    if (!v) return -1;
-    const Row r = v - 1;
+  if (!t) return Status::OK();
+  const uint32_t tag = IdTag(id);
+  for (size_t i = IdHome(tag) & t->mask;; i = (i + 1) & t->mask) {
+    const uint64_t e = t->slots[i].load(std::memory_order_relaxed);
+    if (!e) return Status::OK();  // every candidate compared was checked first
+    if (static_cast<uint32_t>(e >> 32) != tag) continue;  // another id: its frame is not read
+    const Row r = static_cast<Row>(e) - 1;
     if (r >= n) continue;  // not yet published: its frame may still be written
-    const uint8_t* have = resolve_id_(resolve_ctx_, r);
-    if (have && std::memcmp(have, id, 16) == 0) return r;
+    const uint8_t* have = nullptr;
+    CW_RETURN_IF_ERROR(resolve_id_(resolve_ctx_, r, &have));
+    if (std::memcmp(have, id, 16) == 0) {
+      *row = r;
+      return Status::OK();
+    }
   }
 }
 
@@ -339,7 +348,7 @@ std::vector<Row> Index::Query(const RegionFilter& f) const {
 uint64_t Index::MemoryBytes() const {
   uint64_t b = sequence_.CapacityBytes() + location_.CapacityBytes() + entity_.CapacityBytes() +
                scope_.CapacityBytes() + kind_.CapacityBytes() + clock_.CapacityBytes() + timestamp_.CapacityBytes();
-  if (const IdTable* t = ids_.load(std::memory_order_relaxed)) b += (t->mask + 1) * 4;
+  if (const IdTable* t = ids_.load(std::memory_order_relaxed)) b += (t->mask + 1) * 8;
   b += entities_.CapacityBytes() + scopes_.CapacityBytes();
   for (size_t i = 0; i < entity_count(); i++) b += entities_[i].name.capacity() + entities_[i].rows.CapacityBytes();
   for (size_t i = 0; i < scope_count(); i++) b += scopes_[i].rows.CapacityBytes();

@@ -17,6 +17,7 @@
 
 #include "concurrent.h"
 #include "format.h"
+#include "status.h"
 
 namespace causeway {
 
@@ -85,8 +86,9 @@ class Index {
       return static_cast<size_t>(a);
     }
   };
-  // Returns the 16-byte event id of `row`, reading the frame (the index keeps no id column).
-  using IdResolver = const uint8_t* (*)(void* ctx, Row row);
+  // Sets *id to the 16-byte event id of `row`, read from its frame (the index
+  // keeps no id column), after checking that frame: Corruption when it fails.
+  using IdResolver = Status (*)(void* ctx, Row row, const uint8_t** id);
   // Most entities (and, separately, scopes) one index can name.
   static constexpr uint64_t kMaxNames = uint64_t(1) << 28;
 
@@ -169,14 +171,16 @@ class Index {
   uint32_t Clock(Row r) const { return clock_[r]; }
   int64_t Timestamp(Row r) const { return timestamp_[r]; }
 
-  // Row of the event with this 16-byte id, or -1.
-  int64_t FindId(const uint8_t* id) const;
+  // *row: the row of the event with this 16-byte id, or -1. Only rows whose
+  // hash tag matches are read, each through the resolver, which checks its
+  // frame: a damaged candidate gives its Corruption, never a miss.
+  [[nodiscard]] Status FindId(const uint8_t* id, int64_t* row) const;
   // Starts loading the id-table slot a later Add of this id will probe, so
   // its cache miss overlaps the frame's encoding. A hint: no effect on state.
   void PrefetchIdSlot(const uint8_t* id) const {
 #if defined(__GNUC__) || defined(__clang__)
     const IdTable* t = ids_.load(std::memory_order_relaxed);
-    if (t) __builtin_prefetch(&t->slots[IdHash(id) & t->mask], 1);
+    if (t) __builtin_prefetch(&t->slots[IdHome(IdTag(id)) & t->mask], 1);
 #else
     (void)id;
 #endif
@@ -191,15 +195,32 @@ class Index {
   // True when row r matches every part of f (entity by name; after_sequence ignored).
   bool Matches(Row r, const RegionFilter& f) const;
 
-  // Rows whose correlation id is `id` (the root, whose own id it is, included), in order.
-  std::vector<Row> ByCorrelation(const uint8_t* id) const;
+  // *out: rows whose correlation id is `id` (the root, whose own id it is, included), in order.
+  [[nodiscard]] Status ByCorrelation(const uint8_t* id, std::vector<Row>* out) const;
   // Rows whose causation id is `id`: the direct effects of that event, in order.
   std::vector<Row> ByCausation(const uint8_t* id) const;
 
   // Writes / reads every column, name, head and table; postings are rebuilt
-  // from the columns on load. Load REQUIRES an empty index.
+  // from the columns on load. Load REQUIRES an empty index. Version 1 (the
+  // checkpoint before id tags) has an untagged id table: Load skips it and
+  // the caller must RebuildIds before any lookup.
   void Save(ByteWriter* w) const;
-  [[nodiscard]] bool Load(ByteReader* r);
+  [[nodiscard]] bool Load(ByteReader* r, int version);
+  // Rebuilds the id table from each row's id (id_of checks the frame; its
+  // first failure is returned, the table then unusable). Open only.
+  template <typename IdOf>
+  [[nodiscard]] Status RebuildIds(IdOf id_of) {
+    delete ids_.exchange(nullptr, std::memory_order_relaxed);
+    id_count_ = 0;
+    ReserveIds(size_);
+    for (Row r = 0; r < size_; r++) {
+      const uint8_t* id = nullptr;
+      Status st = id_of(r, &id);
+      if (!st.ok()) return st;
+      IdInsert(r, id);
+    }
+    return Status::OK();
+  }
 
   // Bytes of heap the index holds (columns, postings, tables), for stats.
   uint64_t MemoryBytes() const;
@@ -224,18 +245,26 @@ class Index {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
-  // Open addressing of row + 1 (0 = empty), keyed by a hash of the event id.
+  // Open addressing of (tag << 32) | (row + 1), 0 = empty. The tag is 32
+  // bits of the event id's hash and picks the home slot, so growth re-hashes
+  // without reading a frame, and a probe reads only frames whose tag matches.
   struct IdTable {
-    explicit IdTable(size_t n) : mask(n - 1), slots(new std::atomic<uint32_t>[n]()) {}
+    explicit IdTable(size_t n) : mask(n - 1), slots(new std::atomic<uint64_t>[n]()) {}
     size_t mask;
-    std::unique_ptr<std::atomic<uint32_t>[]> slots;
+    std::unique_ptr<std::atomic<uint64_t>[]> slots;
   };
+  static uint32_t IdTag(const uint8_t* id) { return static_cast<uint32_t>(IdHash(id) >> 32); }
+  static uint64_t IdHome(uint32_t tag) {
+    uint64_t h = tag * 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 29);
+  }
   static void KindKey(uint16_t kind, uint8_t* key) {
     std::memset(key, 0, 16);
     key[0] = static_cast<uint8_t>(kind);
     key[1] = static_cast<uint8_t>(kind >> 8);
   }
   void IdInsert(Row row, const uint8_t* id);
+  static void IdPlace(IdTable* t, uint64_t entry);
   void IdGrow(size_t slots);
   static uint64_t IdHash(const uint8_t* id);
   bool MatchesEntity(uint32_t entity, const RegionFilter& f) const;

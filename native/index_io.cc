@@ -91,11 +91,11 @@ void Index::Save(ByteWriter* w) const {
   const IdTable* t = ids_.load(std::memory_order_relaxed);
   const uint64_t slots = t ? t->mask + 1 : 0;
   w->Put<uint64_t>(slots);
-  for (uint64_t i = 0; i < slots; i++) w->Put<uint32_t>(t->slots[i].load(std::memory_order_relaxed));
+  for (uint64_t i = 0; i < slots; i++) w->Put<uint64_t>(t->slots[i].load(std::memory_order_relaxed));
   w->Put<uint64_t>(id_count_);
 }
 
-bool Index::Load(ByteReader* r) {
+bool Index::Load(ByteReader* r, int version) {
   // Columns are read into the index's own chunks; each must hold the same number of rows.
   uint64_t n = 0;
   bool first = true;
@@ -146,16 +146,32 @@ bool Index::Load(ByteReader* r) {
     idempotency_[d] = row;
   }
   if (!GetPostings(r, &correlated_, &retired_, n) || !GetPostings(r, &effects_, &retired_, n)) return false;
+  // Version 1 slots are row + 1 (4 bytes) without a tag: skipped here, and
+  // rebuilt by the caller from checked frames (RebuildIds). Version 2 slots
+  // are (tag << 32) | (row + 1), 8 bytes, each at a probe position of its tag.
+  const size_t width = version == 1 ? 4 : 8;
   uint64_t slots;
-  if (!r->Get(&slots) || slots > r->left() / 4) return false;
+  if (!r->Get(&slots) || slots > r->left() / width) return false;
   if (slots != 0) {
     if ((slots & (slots - 1)) != 0) return false;
-    auto* t = new IdTable(slots);
-    ids_.store(t, std::memory_order_relaxed);
-    for (uint64_t i = 0; i < slots; i++) {
-      uint32_t v;
-      if (!r->Get(&v) || v > n) return false;
-      t->slots[i].store(v, std::memory_order_relaxed);
+    if (version == 1) {
+      std::vector<uint8_t> skip(slots * 4);
+      if (!r->Bytes(skip.data(), skip.size())) return false;
+    } else {
+      auto* t = new IdTable(slots);
+      ids_.store(t, std::memory_order_relaxed);
+      std::vector<uint8_t> seen(n, 0);
+      for (uint64_t i = 0; i < slots; i++) {
+        uint64_t v;
+        if (!r->Get(&v)) return false;
+        const uint64_t row1 = v & 0xffffffffu;
+        if (row1 > n || (v != 0 && row1 == 0)) return false;
+        if (row1 != 0) {
+          // Each row once.
+          if (seen[row1 - 1]++) return false;
+          t->slots[i].store(v, std::memory_order_relaxed);
+        }
+      }
     }
   }
   if (!r->Get(&id_count_) || id_count_ != n || (n > 0 && slots * 3 < n * 4)) return false;

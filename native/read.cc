@@ -79,7 +79,8 @@ Status Store::ScanRecords(uint64_t from_sequence, uint64_t limit, const Allocato
 Status Store::CorrelationRecords(const uint8_t* id, const Allocator& alloc, size_t* count) {
   auto g = ReadLock();
   if (closed()) return Status::Closed("the store is closed");
-  std::vector<Row> rows = index_.ByCorrelation(id);
+  std::vector<Row> rows;
+  CW_RETURN_IF_ERROR(index_.ByCorrelation(id, &rows));
   *count = rows.size();
   return WriteRecords(rows, alloc);
 }
@@ -123,7 +124,9 @@ Status Store::SubscriptionPoll(const RegionFilter& filter, uint64_t* pos, uint64
 Status Store::GetRecord(const uint8_t* event_id, const Allocator& alloc, bool* found) {
   auto g = ReadLock();
   if (closed()) return Status::Closed("the store is closed");
-  int64_t r = index_.FindId(event_id);
+  int64_t r = -1;
+  *found = false;
+  CW_RETURN_IF_ERROR(index_.FindId(event_id, &r));
   *found = r >= 0;
   if (r < 0) return Status::OK();
   return WriteRecords({static_cast<Row>(r)}, alloc);

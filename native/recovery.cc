@@ -215,7 +215,8 @@ Status Store::Recover(bool use_checkpoint) {
 // last covered frame is a checking frame with the sequence it says. On any
 // doubt the index is left empty and every frame is scanned.
 bool Store::LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, CheckpointHeader* ck) {
-  if (!ReadCheckpoint(options_.dir, &index_, ck).ok()) {
+  int version = 0;
+  if (!ReadCheckpoint(options_.dir, &index_, ck, &version).ok()) {
     index_.Clear();
     return false;
   }
@@ -237,6 +238,22 @@ bool Store::LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, Ch
       ok = c.end == kSegmentHeaderSize && c.next_sequence >= c.base_sequence;
     }
   }
+  // A v1 checkpoint's id table has no tags: rebuilt from the frames, each
+  // checked (a damaged one sends the open to the scan, which reports it).
+  if (ok && version == 1)
+    ok = index_
+             .RebuildIds([&](Row r, const uint8_t** id) {
+               const RowLocation loc = index_.Location(r);
+               if (loc.segment_slot >= segs.size()) return Status::Corruption("checkpoint: row past its segments");
+               const Segment& s = *segs[loc.segment_slot];
+               FrameView v;
+               if (loc.offset >= s.size() ||
+                   DecodeFrame(s.data() + loc.offset, s.size() - loc.offset, &v) != FrameCheck::kOk)
+                 return Status::Corruption("checkpoint: a covered frame fails its check");
+               *id = v.event_id();
+               return Status::OK();
+             })
+             .ok();
   if (!ok) {
     index_.Clear();
     return false;

@@ -49,10 +49,13 @@ Store::~Store() {
   delete listeners_.load(std::memory_order_acquire);
 }
 
-const uint8_t* Store::ResolveId(void* ctx, Row row) {
-  auto* s = static_cast<Store*>(ctx);
-  RowLocation loc = s->index_.Location(row);
-  return s->segments_[loc.segment_slot]->data() + loc.offset + frame::kEventId;
+Status Store::ResolveId(void* ctx, Row row, const uint8_t** id) {
+  // The frame is checked before its id decides anything: a flipped bit
+  // must give Corruption, never a miss.
+  FrameView v;
+  CW_RETURN_IF_ERROR(static_cast<Store*>(ctx)->FrameAt(row, &v));
+  *id = v.event_id();
+  return Status::OK();
 }
 
 Status Store::Close() {

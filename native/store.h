@@ -266,7 +266,8 @@ class Store {
   Status LoadRetiredKeys();
   Status LoadRetiredHeads();
   void ApplyRetiredHeads();       // REQUIRES: mu_ held or not yet shared
-  bool FindIdempotent(const Index::Digest& d, Receipt* out) const;  // REQUIRES: combiner role (the writer)
+  // *found: a receipt for this digest is in *out. Corruption when its frame fails its check.
+  Status FindIdempotent(const Index::Digest& d, Receipt* out, bool* found) const;  // REQUIRES: combiner role (the writer)
   bool LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, struct CheckpointHeader* ck);
   Status SaveCheckpoint();  // REQUIRES: mu_ held, active segment sealed
   Status PrepareActive(uint64_t last_id, uint64_t next_sequence);
@@ -311,7 +312,7 @@ class Store {
   void FillReceipt(const FrameView& v, Receipt* out) const;
   void NewEventId(int64_t ts_us, uint8_t* out);
   int64_t NextTimestamp();
-  static const uint8_t* ResolveId(void* ctx, Row row);
+  static Status ResolveId(void* ctx, Row row, const uint8_t** id);  // checks the frame (CRC)
 
   const StoreOptions options_;
   DirLock lock_;

@@ -2,6 +2,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Coordinate, EventKind, Region, Store } from '../src/index.js'
+import { native } from '../src/native/loader.js'
 import { crashImage, stripFooters, tempDir } from './helpers.js'
 
 const K = EventKind.custom(1, 1)
@@ -91,6 +92,48 @@ describe('index checkpoint (fast open)', () => {
     expect(r.stats().openedFromCheckpoint).toBe(true)
     expect(snapshotOf(r)).toEqual(after)
     r.close()
+  })
+})
+
+/**
+ * Rewrites a v2 checkpoint (id-table slots of 8 bytes: tag and row) as the v1
+ * layout (4-byte slots, no tag), re-sealed with its CRC. REQUIRES: the table
+ * has 1024 slots (under 768 events).
+ */
+function asV1Checkpoint(v2: Buffer): Buffer {
+  const body = v2.subarray(20)
+  const table = body.length - 8 - 1024 * 8
+  expect(v2.toString('latin1', 0, 8)).toBe('CWCKPTv2')
+  expect(body.readBigUInt64LE(table - 8)).toBe(1024n)
+  const slots = Buffer.alloc(1024 * 4)
+  for (let i = 0; i < 1024; i++) slots.writeUInt32LE(body.readUInt32LE(table + i * 8), i * 4)
+  const v1body = Buffer.concat([body.subarray(0, table), slots, body.subarray(body.length - 8)])
+  const len = Buffer.alloc(8)
+  len.writeBigUInt64LE(BigInt(v1body.length))
+  const crc = native().crc32c(Buffer.concat([len, v1body])) >>> 0
+  const masked = ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0
+  const head = Buffer.alloc(12)
+  head.write('CWCKPTv1', 0, 'latin1')
+  head.writeUInt32LE(masked, 8)
+  return Buffer.concat([head, len, v1body])
+}
+
+describe('index checkpoint versions', () => {
+  it('still opens from a v1 checkpoint (untagged id table) with every id and key found', () => {
+    const dir = tempDir()
+    let s = build(dir, 300)
+    const before = snapshotOf(s)
+    s.close()
+    const ckpt = path.join(dir, 'index.ckpt')
+    fs.writeFileSync(ckpt, asV1Checkpoint(fs.readFileSync(ckpt)))
+    s = Store.open({ dataDir: dir, segmentMaxBytes: 16 * 1024 })
+    expect(s.stats().openedFromCheckpoint).toBe(true)
+    expect(snapshotOf(s)).toEqual(before)
+    for (const e of before) expect(s.get(e.id)?.globalSequence).toBe(e.seq)
+    expect(s.append(new Coordinate('acct:0', 's0'), K, { i: 0 }, { idempotencyKey: 'k0' }).deduplicated).toBe(true)
+    s.close()
+    // Closing wrote the current version again.
+    expect(fs.readFileSync(ckpt).toString('latin1', 0, 8)).toBe('CWCKPTv2')
   })
 })
 
