@@ -135,3 +135,20 @@ describe('Prometheus exposition', () => {
     expect(human).not.toMatch(/^(openMs|syncErrors|indexBytes)\s/m)
   })
 })
+
+describe('the compaction channel', () => {
+  it('misses a compaction (sync or async) on tracing:causeway:compaction', async () => {
+    const starts = listen('tracing:causeway:compaction:start') as Array<{ op: string }>
+    const ends = listen('tracing:causeway:compaction:end') as Array<{ result: { performed: boolean } }>
+    const asyncEnds = listen('tracing:causeway:compaction:asyncEnd') as Array<{ op: string; result: { performed: boolean } }>
+    const s = Store.open({ dataDir: tempDir(), segmentMaxBytes: 64 * 1024 })
+    for (let i = 0; i < 2000; i++) s.append(acct(i % 10), K, { i, pad: 'x'.repeat(100) })
+    expect(s.compact({ strategy: 'merge' }).performed).toBe(true)
+    for (let i = 0; i < 2000; i++) s.append(acct(i % 10), K, { i, pad: 'x'.repeat(100) })
+    await s.compactAsync({ strategy: 'merge' })
+    s.close()
+    expect(starts.map((c) => c.op)).toEqual(['compact', 'compactAsync'])
+    expect(ends[0]!.result.performed).toBe(true)
+    expect(asyncEnds.map((c) => [c.op, c.result.performed])).toEqual([['compactAsync', true]])
+  })
+})

@@ -9,8 +9,9 @@ import diagnostics_channel from 'node:diagnostics_channel'
  *   adds `result` (the receipt or receipts), `:error` adds `error`.
  * - `causeway:sync`: `{ dataDir, micros }` per sync the engine made.
  * - `causeway:roll`: `{ dataDir, micros }` per segment roll.
- * - `causeway:compaction` (a TracingChannel): context `{ dataDir }`, `:end`
- *   adds `result` (the compaction report).
+ * - `causeway:compaction` (a TracingChannel): context `{ dataDir, op }` (op
+ *   'compact' or 'compactAsync'); `:end` (`:asyncEnd` for compactAsync)
+ *   adds `result`, the compaction report.
  * - `causeway:recovery`: `{ dataDir, micros, tornBytes, fromCheckpoint, footersLoaded }` once per open.
  */
 export const appendChannel = diagnostics_channel.tracingChannel('causeway:append')

@@ -1,3 +1,4 @@
+import { compactionChannel } from '../metrics/channels.js'
 import { Store } from '../store.js'
 import { COMPACT_OPTION_KEYS, type CompactOptions, type CompactionReport, checkCompactOptions, policyPage } from './compact.js'
 import { LONG_OP_KEYS, type LongOpOptions, checkLongOpOptions, runOnPool, throwIfAborted, yieldToLoop } from './long-op.js'
@@ -27,11 +28,16 @@ declare module '../store.js' {
 const ASYNC_PAGE = 1024
 const WHAT = 'compaction'
 
-Store.prototype.compactAsync = async function (this: Store, options: CompactAsyncOptions): Promise<CompactionReport> {
+Store.prototype.compactAsync = function (this: Store, options: CompactAsyncOptions): Promise<CompactionReport> {
+  if (!compactionChannel.hasSubscribers) return compactInBackground(this, options)
+  return compactionChannel.tracePromise(() => compactInBackground(this, options), { dataDir: this.dataDir, op: 'compactAsync' })
+}
+
+async function compactInBackground(store: Store, options: CompactAsyncOptions): Promise<CompactionReport> {
   const { strategy, keep, minSegments } = checkCompactOptions(options, 'compactAsync', [...COMPACT_OPTION_KEYS, ...LONG_OP_KEYS])
   const { signal, onProgress } = checkLongOpOptions<CompactProgress>(options, 'compactAsync', COMPACT_OPTION_KEYS)
   throwIfAborted(signal, WHAT)
-  const h = this.nativeHandle()
+  const h = store.nativeHandle()
   const sealed = h.sealedInfo()
   const rejected: number[] = []
   if (strategy !== 'merge' && sealed.segments >= minSegments) {
@@ -40,7 +46,7 @@ Store.prototype.compactAsync = async function (this: Store, options: CompactAsyn
     for (let from: number | undefined = sealed.fromSequence; from !== undefined; ) {
       await yieldToLoop()
       throwIfAborted(signal, WHAT)
-      from = policyPage(this, keep!, from, sealed.toSequence, ASYNC_PAGE, rejected)
+      from = policyPage(store, keep!, from, sealed.toSequence, ASYNC_PAGE, rejected)
       onProgress?.({ phase: 'policy', done: from === undefined ? total : from - sealed.fromSequence, total })
     }
   }

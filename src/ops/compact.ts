@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../errors.js'
 import type { StoredEvent } from '../event.js'
 import type { NativeCompactionReport } from '../native/binding.js'
+import { compactionChannel } from '../metrics/channels.js'
 import { Store } from '../store.js'
 import { checkOptions, optionKeys } from '../strict.js'
 
@@ -74,14 +75,19 @@ export function policyPage(store: Store, keep: (e: StoredEvent) => boolean, from
 }
 
 Store.prototype.compact = function (this: Store, options: CompactOptions): CompactionReport {
-  const h = this.nativeHandle()
+  if (!compactionChannel.hasSubscribers) return compactNow(this, options)
+  return compactionChannel.traceSync(() => compactNow(this, options), { dataDir: this.dataDir, op: 'compact' })
+}
+
+function compactNow(store: Store, options: CompactOptions): CompactionReport {
+  const h = store.nativeHandle()
   const { strategy, keep, minSegments } = checkCompactOptions(options)
   const sealed = h.sealedInfo()
   const rejected: number[] = []
   if (strategy !== 'merge' && sealed.segments >= minSegments) {
     // Policy runs here, over decoded events; the addon only moves bytes.
     for (let from: number | undefined = sealed.fromSequence; from !== undefined && from < sealed.toSequence; ) {
-      from = policyPage(this, keep!, from, sealed.toSequence, SCAN_PAGE, rejected)
+      from = policyPage(store, keep!, from, sealed.toSequence, SCAN_PAGE, rejected)
     }
   }
   const { firstSegment: _first, lastSegment: _last, ...report } = h.compact(strategy, sealed.lastId, minSegments, Float64Array.from(rejected))
