@@ -15,8 +15,23 @@ export function qemuArm64(): string[] {
 
 const has = (cmd: string): boolean => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0
 
+/**
+ * The ports (cross builds for linux-arm64 and win32-x64 run under qemu and
+ * Wine, the Zig compile of the macOS and musl sources) run in `npm run
+ * test:full`, which sets CAUSEWAY_PORTS; `npm test` leaves them out. Why they
+ * are skipped, or null when they run.
+ */
+export function portsSkipped(): string | null {
+  return process.env['CAUSEWAY_PORTS'] ? null : 'the ports run in npm run test:full (CAUSEWAY_PORTS=1)'
+}
+
+/** npm run test:full sets CAUSEWAY_PORTS=only: the tests npm test already ran are skipped there. */
+export const portsOnly = process.env['CAUSEWAY_PORTS'] === 'only'
+
 /** Why linux-arm64 cannot be checked on this machine, or null when it can. */
 export function arm64Unavailable(): string | null {
+  const skipped = portsSkipped()
+  if (skipped) return skipped
   if (process.platform !== 'linux' || process.arch !== 'x64') return `the arm64 checks cross from linux-x64, not ${process.platform}-${process.arch}`
   if (has('aarch64-linux-gnu-g++') && has('qemu-aarch64')) return null
   if (process.getuid?.() !== 0 || !has('apt-get')) return 'no aarch64-linux-gnu-g++ / qemu-aarch64, and no root apt-get to install them'
@@ -42,6 +57,8 @@ const hasWine = (): boolean => spawnSync('sh', ['-c', 'command -v wine'], { stdi
 
 /** Why win32-x64 cannot be checked on this machine, or null when it can. */
 export function win32Unavailable(): string | null {
+  const skipped = portsSkipped()
+  if (skipped) return skipped
   if (process.platform !== 'linux' || process.arch !== 'x64') return `the win32 checks cross from linux-x64, not ${process.platform}-${process.arch}`
   const ready = () => has('x86_64-w64-mingw32-g++-posix') && hasWine()
   if (ready()) return null

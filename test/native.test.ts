@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { arm64Unavailable, qemuArm64 } from './cross.js'
+import { arm64Unavailable, portsOnly, qemuArm64 } from './cross.js'
 import { repoRoot } from './helpers.js'
 
 // Builds and runs the C++ tests of the core (native/test/*_test.cc, with
@@ -13,7 +13,7 @@ import { repoRoot } from './helpers.js'
 // POSIX only: each case runs in a forked child, and the fault cases plant
 // damage with mmap and ftruncate. On Windows the engine is tested through the
 // addon (test/windows.test.ts runs it under Wine on the Linux machines).
-describe.skipIf(process.platform === 'win32')('C++ core tests', () => {
+describe.skipIf(process.platform === 'win32' || portsOnly)('C++ core tests', () => {
   it('passes every core_test case', () => {
     const build = path.join(repoRoot, 'build')
     execFileSync(process.execPath, ['scripts/prebuild.mjs', '--core-tests'], { cwd: repoRoot, stdio: 'pipe' })
@@ -31,7 +31,7 @@ describe.skipIf(process.platform === 'win32')('C++ core tests', () => {
 // The concurrency tests again, built with ThreadSanitizer: appends take no
 // lock while readers use the index, so any access the memory orders do not
 // cover is reported (and fails the run), not left to chance.
-describe('C++ core tests under ThreadSanitizer', () => {
+describe.skipIf(portsOnly)('C++ core tests under ThreadSanitizer', () => {
   it('reports no data race between the lock-free writer, readers, the flusher and the rings', () => {
     const build = path.join(repoRoot, 'build/native-tests-tsan')
     fs.mkdirSync(build, { recursive: true })

@@ -13,11 +13,11 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { zigCompiler } from './cross.js'
+import { portsSkipped, zigCompiler } from './cross.js'
 import { repoRoot } from './helpers.js'
 
 const require = createRequire(path.join(repoRoot, 'package.json'))
-const supported = process.platform === 'linux' && process.arch === 'x64'
+const supported = process.platform === 'linux' && process.arch === 'x64' && portsSkipped() === null
 
 /**
  * The sources with code that differs by operating system or architecture:
@@ -75,7 +75,7 @@ function compile(zig: string, target: string, src: string, out: string): Promise
 const MACHO = 0xfeedfacf
 const CPU = { 'x86_64-macos': 0x01000007, 'aarch64-macos': 0x0100000c, 'x86_64-linux-musl': 62, 'aarch64-linux-musl': 183 } as const
 
-describe.skipIf(!supported)('the native sources on the ports this machine cannot run', () => {
+describe.skipIf(!supported)(`the native sources on the ports this machine cannot run${portsSkipped() ? `: skipped, ${portsSkipped()}` : ''}`, () => {
   it('compile for darwin-x64, darwin-arm64, linux-x64-musl and linux-arm64-musl with no warning', async () => {
     const zig = zigCompiler()
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'causeway-ports-'))

@@ -32,7 +32,7 @@ describe.skipIf(notLinux !== null)(`target 9: fuzzing the native decoders${notLi
   it('replays every kept crash input and seed through the frame and segment decoders clean under ASan and UBSan', () => {
     const lines = run(['replay'])
     figure(9, `replay under ASan+UBSan: ${lines.map((l) => `${l.target} ${l.inputs} inputs`).join(', ')}: 0 crashes, 0 sanitizer reports`, { replay: lines })
-  })
+  }, 360_000) // compile-bound: every core source under ASan, two at a time, beside the rest of npm test
 
   it.skipIf(!FULL)('finds nothing in 90 s of libFuzzer with ASan and UBSan on the frame and segment decoders', () => {
     const lines = run(['fuzz', '90'])
