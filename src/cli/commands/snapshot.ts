@@ -6,14 +6,14 @@ import { UsageError } from '../errors.js'
 import { jsonSafe, print, printJson, table } from '../output.js'
 import { interactive } from '../progress.js'
 import { FILE_MODE_HELP, fileMode } from '../parse.js'
-import { existingStore, withStore } from '../store-dir.js'
+import { existingStore, openStore, StoreInUseError, withStore } from '../store-dir.js'
 
 export function snapshotCommand(program: Command): void {
   program
     .command('snapshot')
     .summary('write a consistent copy of a store')
     .description('Write a consistent copy of a store to a new directory (Store.snapshot).')
-    .argument('<dir>', 'the store directory (opened for writing: no other writer may hold it)')
+    .argument('<dir>', 'the store directory (beside a running writer, opened read-only)')
     .argument('<dest>', 'where the copy goes: a new or empty directory')
     .option('--json', 'print the report as one JSON document')
     .option('--file-mode <octal>', `of the snapshot (the store is opened with it): ${FILE_MODE_HELP}`, fileMode)
@@ -40,15 +40,31 @@ Examples:
         throw new UsageError(`${dest} exists and is not an empty directory`)
       }
       const options = opts.fileMode === undefined ? {} : { fileMode: opts.fileMode }
-      await withStore(abs, false, (store) => {
+      // With no writer, a writable open (it syncs first). Beside a running
+      // writer, a read-only open: the copy holds every event the writer had
+      // written when this open read the log, which is every event it had
+      // synced then and maybe a few more (each frame CRC-checked, batches whole).
+      const live = storeIsWritten(abs, options)
+      await withStore(abs, live, (store) => {
         if (interactive({ json: opts.json })) process.stderr.write(`writing snapshot of ${abs} to ${to}...\n`)
         const report: SnapshotReport = store.snapshot(to)
-        if (opts.json) printJson({ dir: abs, dest: to, report })
+        if (opts.json) printJson({ dir: abs, dest: to, live, report })
         else {
-          print(`snapshot of ${abs} written to ${to}`)
+          print(`snapshot of ${abs} written to ${to}${live ? ' (beside its running writer: what it had written when the snapshot began)' : ''}`)
           const rows = Object.entries(jsonSafe(report) as Record<string, unknown>)
           print(table(rows.map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)] as const), '  '))
         }
       }, options)
     })
+}
+
+/** Whether another process holds the store's writer role now (a writable open is refused). */
+function storeIsWritten(dir: string, options: { fileMode?: number }): boolean {
+  try {
+    openStore(dir, false, options).close()
+    return false
+  } catch (e) {
+    if (e instanceof StoreInUseError) return true
+    throw e
+  }
 }

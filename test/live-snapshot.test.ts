@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process'
+import * as path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Coordinate, EventKind, Store } from '../src/index.js'
+import { cli } from './cli-helpers.js'
+import { tempDir } from './helpers.js'
+
+// Several processes, one store (issue 15), its first part: `causeway
+// snapshot` beside a writer in another process appending at full speed.
+let writer: ReturnType<typeof spawn> | undefined
+afterEach(() => {
+  writer?.kill('SIGKILL')
+  writer = undefined
+})
+
+/** Starts the busy writer; resolves with a function reading the last "synced <n>" it printed. */
+function busyWriter(dir: string, atLeast: number): Promise<() => number> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures/busy-writer.cjs'), dir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  writer = child
+  let synced = 0
+  let tail = ''
+  return new Promise((resolve, reject) => {
+    const deadline = setTimeout(() => reject(new Error(`the writer synced only ${synced} events in 30 s`)), 30_000)
+    child.stdout!.on('data', (d: Buffer) => {
+      const lines = (tail + d.toString()).split('\n')
+      tail = lines.pop() ?? ''
+      for (const l of lines) if (l.startsWith('synced ')) synced = Number(l.slice(7))
+      if (synced >= atLeast) {
+        clearTimeout(deadline)
+        resolve(() => synced)
+      }
+    })
+    child.on('exit', (code) => reject(new Error(`the writer exited (${code})`)))
+  })
+}
+
+describe('causeway snapshot beside a running writer', () => {
+  it('copies a store another process is appending to, holding every event it had synced, instead of StoreLockedError', async () => {
+    const dir = tempDir('live')
+    const syncedNow = await busyWriter(dir, 3000)
+    const before = syncedNow()
+    const dest = path.join(tempDir('live-copy'), 'copy')
+    const r = cli(['snapshot', dir, dest, '--json']) // blocks this process; the writer goes on
+    await new Promise((resolve) => setTimeout(resolve, 300)) // its output since then arrives
+    const during = syncedNow()
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ live: true })
+    expect(during).toBeGreaterThan(before) // the writer kept appending meanwhile
+    writer!.kill('SIGKILL')
+    const copy = Store.open({ dataDir: dest, readOnly: true })
+    const events = copy.readFiltered({})
+    copy.close()
+    expect(events.length).toBeGreaterThanOrEqual(before)
+    expect(events.map((e) => Number(e.globalSequence))).toEqual(events.map((_, i) => i)) // gapless from 0
+    const v = cli(['verify', dest, '--json'])
+    expect(v.code, v.stdout + v.stderr).toBe(0)
+  })
+
+  it('still takes a writable snapshot when no writer runs', () => {
+    const dir = tempDir('idle')
+    const s = Store.open({ dataDir: dir })
+    for (let i = 0; i < 10; i++) s.append(new Coordinate('order:1', 'shop'), EventKind.custom(1, 1), { i })
+    s.close()
+    const dest = path.join(tempDir('idle-copy'), 'copy')
+    const r = cli(['snapshot', dir, dest, '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ live: false, report: { sequence: '10' } })
+  })
+})
