@@ -56,6 +56,23 @@ describe('causeway snapshot beside a running writer', () => {
     expect(v.code, v.stdout + v.stderr).toBe(0)
   })
 
+  it('answers stats, verify, export and tail beside the writer, each from a read-only open', async () => {
+    const dir = tempDir('live-reads')
+    const syncedNow = await busyWriter(dir, 2000)
+    const before = syncedNow()
+    const stats = cli(['stats', dir, '--json'])
+    expect(stats.code, stats.stderr).toBe(0)
+    expect(JSON.parse(stats.stdout).events).toBeGreaterThanOrEqual(before)
+    const verify = cli(['verify', dir, '--json'])
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0)
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true })
+    const exported = cli(['export', dir])
+    expect(exported.code, exported.stderr).toBe(0)
+    expect(exported.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(before)
+    const tail = cli(['tail', dir, '-n', '3', '--json'])
+    expect(tail.code, tail.stderr).toBe(0)
+  })
+
   it('still takes a writable snapshot when no writer runs', () => {
     const dir = tempDir('idle')
     const s = Store.open({ dataDir: dir })
