@@ -1,12 +1,12 @@
 import * as fs from 'node:fs'
 import type { Command } from 'commander'
-import { isCausewayError, type SnapshotReport } from '../../index.js'
+import { isCausewayError, type SnapshotReport, type Store } from '../../index.js'
 import { checkSnapshotDest } from '../../ops/snapshot-dest.js'
 import { UsageError } from '../errors.js'
 import { jsonSafe, print, printJson, table } from '../output.js'
 import { interactive } from '../progress.js'
 import { FILE_MODE_HELP, fileMode } from '../parse.js'
-import { existingStore, openStore, StoreInUseError, withStore } from '../store-dir.js'
+import { existingStore, openStore, StoreInUseError } from '../store-dir.js'
 
 export function snapshotCommand(program: Command): void {
   program
@@ -44,8 +44,8 @@ Examples:
       // writer, a read-only open: the copy holds every event the writer had
       // written when this open read the log, which is every event it had
       // synced then and maybe a few more (each frame CRC-checked, batches whole).
-      const live = storeIsWritten(abs, options)
-      await withStore(abs, live, (store) => {
+      const { store, live } = openForSnapshot(abs, options)
+      try {
         if (interactive({ json: opts.json })) process.stderr.write(`writing snapshot of ${abs} to ${to}...\n`)
         const report: SnapshotReport = store.snapshot(to)
         if (opts.json) printJson({ dir: abs, dest: to, live, report })
@@ -54,17 +54,18 @@ Examples:
           const rows = Object.entries(jsonSafe(report) as Record<string, unknown>)
           print(table(rows.map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)] as const), '  '))
         }
-      }, options)
+      } finally {
+        store.close()
+      }
     })
 }
 
-/** Whether another process holds the store's writer role now (a writable open is refused). */
-function storeIsWritten(dir: string, options: { fileMode?: number }): boolean {
+/** The writable open when no other process writes; a read-only one beside a running writer. */
+function openForSnapshot(dir: string, options: { fileMode?: number }): { store: Store; live: boolean } {
   try {
-    openStore(dir, false, options).close()
-    return false
+    return { store: openStore(dir, false, options), live: false }
   } catch (e) {
-    if (e instanceof StoreInUseError) return true
-    throw e
+    if (!(e instanceof StoreInUseError)) throw e
+    return { store: openStore(dir, true, options), live: true }
   }
 }
