@@ -83,6 +83,11 @@ Status Store::Append(const AppendRequest& req, Receipt* out, bool durable, Appen
 Status Store::AppendBatch(const AppendRequest* items, size_t n, Receipt* out, const AppendCondition* condition,
                           bool durable, AppendError* error) {
   if (n == 0) return Status::InvalidArgument("a batch needs at least one event");
+  if (role() == Role::kClient) {
+    Status s = ForwardAppend(items, n, out, condition, durable, error);
+    // NotFound: this process took the writer role meanwhile; apply it here.
+    if (s.code() != Status::Code::kNotFound || role() != Role::kWriter) return s;
+  }
   // Hash the payloads here, before taking a place: a pure function of the
   // bytes, so producers on several threads hash in parallel.
   uint8_t one[1][32];

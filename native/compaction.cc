@@ -52,7 +52,7 @@ Status Store::FinishCompaction() {
     bool removed = false;
     for (const auto& n : names) {
       if (n.size() > 8 && n.compare(n.size() - 8, 8, ".compact") == 0) {
-        if (options_.read_only) continue;
+        if (!writer()) continue;
         CW_RETURN_IF_ERROR(fsutil::RemoveFile(dir + "/" + n));
         removed = true;
       }
@@ -79,7 +79,7 @@ Status Store::FinishCompaction() {
     return Status::OK();
   };
   // A reader changes no byte: the next writer finishes the job.
-  if (options_.read_only) return read_in_place();
+  if (!writer()) return read_in_place();
   // Another process holds a source where that blocks the step (Windows
   // without POSIX semantics): not a failure; Compact, Close or the next open
   // tries again.
@@ -112,6 +112,11 @@ Status Store::FinishCompaction() {
 }
 
 Status Store::Compact(const CompactionPlan& plan, CompactionReport* report) {
+  if (role() == Role::kClient) {
+    // The writer compacts; NotFound: this process took the role meanwhile.
+    Status s = ForwardCompact(plan, report);
+    if (s.code() != Status::Code::kNotFound || role() != Role::kWriter) return s;
+  }
   std::lock_guard<std::mutex> cg(compaction_mu_);
   std::vector<std::shared_ptr<Segment>> sources;
   {

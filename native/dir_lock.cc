@@ -59,6 +59,33 @@ Status DirLock::Acquire(const std::string& dir, bool exclusive, uint32_t file_mo
   return Status::OK();
 }
 
+Status DirLock::Upgrade(uint32_t file_mode) {
+  if (!held_ || exclusive_) return Status::OK();
+  std::string path = dir_ + "/LOCK";
+  platform::File fd;
+  if (int err = platform::OpenFile(path, platform::OpenMode::kOpenOrCreate, &fd, file_mode); err != 0)
+    return Status::FromErrno("open " + path, err);
+  if (int err = platform::LockExclusive(fd); err != 0) {
+    platform::CloseFile(fd);
+    if (err == EWOULDBLOCK) return Status::Locked("the store at " + dir_ + " is locked by another process");
+    return Status::FromErrno("flock " + path, err);
+  }
+  std::lock_guard<std::mutex> g(g_registry_mu);
+  Registry()[dir_] = -1;  // one store per directory per process: this shared holder was the only one
+  fd_ = fd;
+  exclusive_ = true;
+  return Status::OK();
+}
+
+void DirLock::Downgrade() {
+  if (!held_ || !exclusive_) return;
+  std::lock_guard<std::mutex> g(g_registry_mu);
+  Registry()[dir_] = 1;
+  platform::CloseFile(fd_);
+  fd_ = platform::kNoFile;
+  exclusive_ = false;
+}
+
 void DirLock::Release() {
   if (!held_) return;
   std::lock_guard<std::mutex> g(g_registry_mu);

@@ -21,6 +21,12 @@ class DirLock {
   // opens) only registers in this process: readers never block a writer.
   // A writer creates "<dir>/LOCK" with `file_mode` when it is missing.
   Status Acquire(const std::string& dir, bool exclusive, uint32_t file_mode = platform::kPrivateFileMode);
+  // A shared holder (a client of the writer) takes the exclusive lock: it
+  // becomes the writer. Locked while another process still holds it.
+  Status Upgrade(uint32_t file_mode = platform::kPrivateFileMode);
+  // Back to a shared holder (a promotion that failed): drops the lock.
+  void Downgrade();
+  bool exclusive() const { return exclusive_; }
   void Release();
 
  private:

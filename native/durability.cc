@@ -13,7 +13,8 @@ namespace causeway {
 
 Status Store::CheckWritable() const {
   if (closed_.load(std::memory_order_relaxed)) return Status::Closed("the store is closed");
-  if (options_.read_only) return Status::InvalidArgument("the store was opened read-only");
+  if (role() == Role::kReadOnly) return Status::InvalidArgument("the store was opened read-only");
+  if (role() == Role::kClient) return Status::WriterUnavailable("the writer role moved while this write waited; retry it");
   if (!poison_.ok())
     return Status::Poisoned("the store refuses writes after a failed sync (" + poison_.message() +
                             "); close and reopen it to recover");
@@ -22,7 +23,7 @@ Status Store::CheckWritable() const {
 
 Status Store::CheckWritableForAppend() {
   // Acquire: pairs with Poison's release; the message itself is read under mu_.
-  if (closed_.load(std::memory_order_acquire) || options_.read_only ||
+  if (closed_.load(std::memory_order_acquire) || !writer() ||
       poisoned_.load(std::memory_order_acquire)) {
     std::lock_guard<std::mutex> g(mu_);
     return CheckWritable();
@@ -75,7 +76,8 @@ Status Store::SealActive() {
   }
   if (s.ok()) {
     seg.WriteFrontier(write_pos_, next_sequence_, kFrontierSealed);
-    s = seg.Resize(write_pos_ + footer.size());
+    // Clients map the file: a shared store keeps its zero tail, as Windows does.
+    if (!options_.shared) s = seg.Resize(write_pos_ + footer.size());
     // Windows refuses to cut a file another process maps (a read-only store
     // following this one): it keeps its zero tail after the footer (FORMAT.md).
     if (platform::kResizeBlockedByMappings && s.sys_errno() == EBUSY) s = Status::OK();
@@ -204,7 +206,12 @@ Status Store::Sync() {
   {
     std::lock_guard<std::mutex> g(mu_);
     if (closed()) return Status::Closed("the store is closed");
-    if (options_.read_only) return Status::OK();
+    if (role() == Role::kReadOnly) return Status::OK();
+  }
+  if (role() == Role::kClient) {
+    Status s = ForwardSync();
+    if (s.code() != Status::Code::kNotFound || role() != Role::kWriter) return s;
+    // NotFound: this process took the writer role meanwhile; sync here.
   }
   target = NextSequence();
   CW_RETURN_IF_ERROR(SyncNow(target, true));

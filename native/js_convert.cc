@@ -33,6 +33,9 @@ Status ParseOpenOptions(const Napi::Value& v, StoreOptions* opts) {
   opts->sync_every_ms = static_cast<uint32_t>(NumberOr(o, "syncEveryMs", opts->sync_every_ms));
   opts->max_payload_bytes = static_cast<uint32_t>(NumberOr(o, "maxPayloadBytes", opts->max_payload_bytes));
   opts->read_only = Flag(o.Get("readOnly"));
+  // Shared unless asked for exclusive: another process's writer is served, not refused.
+  opts->shared = !Flag(o.Get("exclusive"));
+  opts->writer_timeout_ms = static_cast<uint32_t>(NumberOr(o, "writerTimeoutMs", opts->writer_timeout_ms));
   opts->salvage = Flag(o.Get("salvage"));
   opts->file_mode = static_cast<uint32_t>(NumberOr(o, "fileMode", opts->file_mode));
   Napi::Value mode = o.Get("syncMode");
@@ -193,6 +196,9 @@ Napi::Object StatsToJs(Napi::Env env, const StoreStats& st) {
   for (size_t i = 0; i < st.damage.size(); i++) dmg.Set(i, Napi::String::New(env, st.damage[i]));
   o.Set("damage", dmg);
   o.Set("openMicros", Number(env, double(st.open_micros)));
+  static const char* const kRoles[] = {"writer", "client", "read-only"};
+  o.Set("role", Napi::String::New(env, kRoles[st.role < 3 ? st.role : 2]));
+  o.Set("clients", Number(env, double(st.clients)));
   return o;
 }
 

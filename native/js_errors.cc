@@ -21,6 +21,7 @@ const char* ClassFor(Status::Code c) {
     case Status::Code::kNameTableFull: return "NameTableFullError";
     case Status::Code::kOutOfMemory: return "OutOfMemoryError";
     case Status::Code::kCancelled: return "OperationAbortedError";
+    case Status::Code::kWriterUnavailable: return "WriterUnavailableError";
     case Status::Code::kOk: break;
   }
   return "CausewayError";

@@ -149,9 +149,16 @@ Status Store::Stats(StoreStats* out) {
   out->durable_sequence = sync_.durable_sequence.load();
   out->segments = segments_.size();
   uint64_t bytes = 0;
-  for (const auto& s : segments_) bytes += (s == active_) ? write_pos_ : s->size();
+  // A shared store's sealed files keep their zero tail; a client's last file is read to read_end_.
+  for (const auto& s : segments_)
+    bytes += s == active_                                   ? write_pos_
+             : s->frontier().state == kFrontierSealed       ? std::min(s->size(), s->frontier().end)
+             : s == segments_.back() && !writer()           ? read_end_
+                                                            : s->size();
   out->bytes = bytes;
   out->index_bytes = index_.MemoryBytes();
+  out->role = static_cast<uint8_t>(this->role());
+  out->clients = ClientCount();
   out->entities = index_.entity_count();
   out->scopes = index_.scope_count();
   out->last_sync_us = sync_.last_sync_us;

@@ -31,7 +31,7 @@ std::string Where(const Segment& s, uint64_t offset) {
 }  // namespace
 
 Status Store::Recover(bool use_checkpoint) {
-  const bool writable = !options_.read_only;
+  const bool writable = writer();
   pending_compaction_ = {};
   CW_RETURN_IF_ERROR(FinishCompaction());
   CW_RETURN_IF_ERROR(LoadRetiredKeys());
@@ -262,6 +262,21 @@ bool Store::LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, Ch
   return true;
 }
 
+void Store::ZeroTail(Segment& s, uint64_t from) {
+  // Page by page, writing only pages that hold a non-zero byte: the
+  // preallocated rest stays clean, so the sync after this writes little.
+  uint8_t* d = s.mutable_data();
+  for (uint64_t p = from; p < s.size();) {
+    const uint64_t next = std::min<uint64_t>(s.size(), (p / 4096 + 1) * 4096);
+    bool dirty = false;
+    uint64_t q = p;
+    for (; q + 8 <= next && !dirty; q += 8) dirty = LoadLE<uint64_t>(d + q) != 0;
+    for (; q < next && !dirty; q++) dirty = d[q] != 0;
+    if (dirty) std::memset(d + p, 0, next - p);
+    p = next;
+  }
+}
+
 // Makes the newest segment ready for appends: cut a torn tail, drop a sealed
 // segment's end, preallocate, and record an open frontier. With no segment
 // yet, creates the first. REQUIRES: called from Open, no other thread yet.
@@ -281,11 +296,12 @@ Status Store::PrepareActive(uint64_t last_id, uint64_t next_sequence) {
     if (!untouched) {
       // Cut to the last committed frame, then grow back with fresh
       // preallocated (zero-reading) space: no stale byte survives past the cut.
-      Status cut = s.Resize(write_pos_);
-      if (platform::kResizeBlockedByMappings && cut.sys_errno() == EBUSY) {
-        // Windows, while another process maps the file: no cut, but the
-        // same bytes, zeros from the last committed frame on.
-        std::memset(s.mutable_data() + write_pos_, 0, s.size() - write_pos_);
+      // A shared store never shrinks a file (a client maps it: reading past
+      // a cut end is SIGBUS); it zeros from the last committed frame on.
+      Status cut = options_.shared ? Status::OK() : s.Resize(write_pos_);
+      if (options_.shared || (platform::kResizeBlockedByMappings && cut.sys_errno() == EBUSY)) {
+        // Windows, while another process maps the file: no cut either.
+        ZeroTail(s, write_pos_);
         cut = Status::OK();
       }
       CW_RETURN_IF_ERROR(cut);

@@ -13,7 +13,7 @@ Status Store::Refresh(uint64_t* added) {
   std::unique_lock<std::mutex> g(mu_);
   if (closed()) return Status::Closed("the store is closed");
   *added = 0;
-  if (!options_.read_only) return Status::OK();  // a writer's view is always current
+  if (writer()) return Status::OK();  // a writer's view is always current
   const uint64_t before = next_sequence_;
   std::vector<std::string> names;
   CW_RETURN_IF_ERROR(fsutil::ListDir(options_.dir, &names));

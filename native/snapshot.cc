@@ -68,14 +68,16 @@ Status Store::Snapshot(const std::string& dest, SnapshotReport* report, const Lo
   };
   CW_RETURN_IF_ERROR(stop_requested());
   CW_RETURN_IF_ERROR(CheckDestOutside(options_.dir, dest));
-  if (!options_.read_only) CW_RETURN_IF_ERROR(Sync());
+  // A writer syncs; a client asks the writer to, then reads up to what it synced.
+  if (role() != Role::kReadOnly) CW_RETURN_IF_ERROR(Sync());
+  if (role() == Role::kClient) CW_RETURN_IF_ERROR(CatchUp(UINT64_MAX));
   std::vector<std::shared_ptr<Segment>> segs;
   uint64_t end, next_seq;
   {
     std::lock_guard<std::mutex> g(mu_);
     if (segments_.empty()) return Status::InvalidArgument("an empty read-only store has nothing to snapshot");
     segs = segments_;
-    if (options_.read_only) {
+    if (!writer()) {
       end = read_end_;
       next_seq = next_sequence_;
     } else {

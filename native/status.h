@@ -25,6 +25,7 @@ class Status {
     kNameTableFull = 12,    // the store names Index::kMaxNames entities (or scopes) already
     kOutOfMemory = 13,      // an allocation failed (a read's results; an append's poisons the store)
     kCancelled = 14,        // a long operation was asked to stop before its commit point; nothing changed
+    kWriterUnavailable = 15,  // a client found no writer (or none answered in time); retry with an idempotency key
   };
 
   Status() = default;
@@ -43,6 +44,9 @@ class Status {
   static Status NameTableFull(std::string msg) { return Status(Code::kNameTableFull, std::move(msg)); }
   static Status OutOfMemory(std::string msg) { return Status(Code::kOutOfMemory, std::move(msg)); }
   static Status Cancelled(std::string msg) { return Status(Code::kCancelled, std::move(msg)); }
+  static Status WriterUnavailable(std::string msg) { return Status(Code::kWriterUnavailable, std::move(msg)); }
+  // Rebuilds a status received from another process (the writer link).
+  static Status FromCode(Code c, std::string msg) { return Status(c, std::move(msg)); }
   // An errno-carrying I/O error: "<what>: <strerror(err)>".
   static Status FromErrno(const std::string& what, int err);
 

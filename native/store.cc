@@ -10,7 +10,10 @@
 #include "checkpoint.h"
 #include "frame.h"
 #include "fsutil.h"
+#include "local_socket.h"
 #include "platform.h"
+#include "writer_link.h"
+#include "writer_server.h"
 
 namespace causeway {
 
@@ -23,11 +26,22 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* out) {
   if (!platform::ValidFileMode(options.file_mode))
     return Status::InvalidArgument("fileMode must be within 0o600..0o777 and include owner read and write");
   StoreOptions o = options;
+  // Windows has no writer link yet: one process per store there.
+  if (o.read_only || !sock::Supported()) o.shared = false;
+  if (o.writer_timeout_ms == 0) return Status::InvalidArgument("writerTimeoutMs must be at least 1");
   if (!o.read_only) CW_RETURN_IF_ERROR(fsutil::EnsureDir(o.dir, o.file_mode));
   CW_RETURN_IF_ERROR(fsutil::RealPath(o.dir, &o.dir));
   std::unique_ptr<Store> s(new Store(o));
   s->index_.SetIdResolver(&Store::ResolveId, s.get());
-  CW_RETURN_IF_ERROR(s->lock_.Acquire(s->options_.dir, !o.read_only, o.file_mode));
+  Status locked = s->lock_.Acquire(s->options_.dir, !o.read_only, o.file_mode);
+  if (o.read_only) {
+    s->role_ = Role::kReadOnly;
+  } else if (locked.code() == Status::Code::kLocked && o.shared) {
+    // Another process writes: this one becomes its client.
+    locked = s->lock_.Acquire(s->options_.dir, false, o.file_mode);
+    s->role_ = Role::kClient;
+  }
+  CW_RETURN_IF_ERROR(locked);
   uint64_t seed[2] = {0, 0};
   if (!platform::RandomBytes(seed, sizeof seed)) {
     seed[0] = static_cast<uint64_t>(WallMicros());
@@ -39,10 +53,17 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* out) {
   CW_RETURN_IF_ERROR(s->Recover());
   s->PublishEnd();
   s->open_micros_ = WallMicros() - t0;
-  if (!o.read_only) s->sync_.flusher = std::thread([p = s.get()] { p->FlusherLoop(); });
+  if (s->writer()) s->sync_.flusher = std::thread([p = s.get()] { p->FlusherLoop(); });
+  if (s->writer() && o.shared) CW_RETURN_IF_ERROR(s->StartServing());
+  if (s->role() == Role::kClient) {
+    s->link_ = std::make_unique<WriterLink>(s.get());
+    s->link_->Start();
+  }
   *out = std::move(s);
   return Status::OK();
 }
+
+Store::Store(StoreOptions o) : options_(std::move(o)), ring_(options_.subscriber_capacity) {}
 
 Store::~Store() {
   Close();
@@ -60,6 +81,9 @@ Status Store::ResolveId(void* ctx, Row row, const uint8_t** id) {
 
 Status Store::Close() {
   if (closed_.exchange(true, std::memory_order_acq_rel)) return Status::OK();
+  // Clients' requests end first (their writes stop here), and no promotion
+  // runs once the link's monitor is joined.
+  StopLinks();
   // A compaction or snapshot running on another thread sees closed() at its
   // next check and stops (or, past its commit point, finishes): wait for it
   // before the segments go. Its Sync still has the flusher.
@@ -92,7 +116,7 @@ Status Store::Close() {
     // A compaction that had to wait for another process (Windows without
     // POSIX semantics) is finished now that this store maps nothing, or by
     // the next open; either way nothing is lost, so its failure is not ours.
-    if (pending_compaction_.last != 0 && !options_.read_only) (void)FinishCompaction();
+    if (pending_compaction_.last != 0 && writer()) (void)FinishCompaction();
   }
   lock_.Release();
   return result;

@@ -39,6 +39,7 @@
 #include "segment.h"
 #include "status.h"
 #include "store_reports.h"
+#include "sync_state.h"
 
 namespace causeway {
 
@@ -63,7 +64,19 @@ struct StoreOptions {
   bool salvage = false;
   // Mode of every file the store creates (directories: DirModeFor), less the umask.
   uint32_t file_mode = platform::kPrivateFileMode;
+  // Several processes (store_link.cc): when another process holds the
+  // writer role, open as its client instead of refusing; as the writer,
+  // serve clients. Files then never shrink (a client maps them).
+  bool shared = false;
+  uint32_t writer_timeout_ms = 10000;  // a client's call gives up after this (WriterUnavailable)
 };
+
+// Who does a store's writes: this process (kWriter), the writer process
+// through the writer link (kClient), or nobody (kReadOnly).
+enum class Role : uint8_t { kWriter, kClient, kReadOnly };
+
+class WriterServer;
+class WriterLink;
 
 // A condition on an append (seed 003's dynamic consistency boundary): the
 // append goes through only if no event matching `filter` has a sequence at
@@ -199,6 +212,16 @@ class Store {
   Status ScopeName(uint32_t id, std::string* out);
 
   const StoreOptions& options() const { return options_; }
+  // Acquire: pairs with the release in TryPromote (the recovered state is visible).
+  Role role() const { return role_.load(std::memory_order_acquire); }
+  // Clients: another process's writes up to `next_sequence` are in this
+  // process's view (the writer's reply or notification named it).
+  Status CatchUp(uint64_t next_sequence);
+  // Clients: takes the writer role if the writer's lock is free (Locked if
+  // not), recovers the log as a writer and serves the other clients.
+  Status TryPromote();
+  // Writers: how many client processes are connected.
+  uint64_t ClientCount() const;
 
   // Rewrites sealed segments (see compaction.h). Appends continue meanwhile
   // and pause only while the index is rebuilt over the new generation.
@@ -217,9 +240,20 @@ class Store {
   Status SealedInfo(uint64_t* segments, uint64_t* last_id, uint64_t* from_sequence, uint64_t* to_sequence);
 
  private:
-  explicit Store(StoreOptions o) : options_(std::move(o)), ring_(options_.subscriber_capacity) {}
+  explicit Store(StoreOptions o);  // store.cc, where the link classes are complete
 
   Status Recover(bool use_checkpoint = true);
+  bool writer() const { return role() == Role::kWriter; }
+  // store_link.cc: a client's writes, carried to the writer.
+  Status ForwardAppend(const AppendRequest* items, size_t n, Receipt* out, const AppendCondition* condition,
+                       bool durable, AppendError* error);
+  Status ForwardSync();
+  Status ForwardCompact(const CompactionPlan& plan, CompactionReport* report);
+  Status StartServing();  // writer: listen for clients
+  void StopLinks();       // Close: the link's monitor, then the server
+  // Zeros [from, size) of the active segment where not zero already: a cut
+  // that keeps the file's size (another process may map it).
+  void ZeroTail(Segment& s, uint64_t from);
   // Rolls a committed compaction forward (or an uncommitted one back); at
   // open, after Compact swapped in the replacement, and at Close. Leaves
   // pending_compaction_ set when it must wait (see there).
@@ -281,6 +315,10 @@ class Store {
 
   const StoreOptions options_;
   DirLock lock_;
+  std::atomic<Role> role_{Role::kWriter};
+  mutable std::mutex link_mu_;            // guards server_ (a promotion sets it on the monitor's thread)
+  std::unique_ptr<WriterServer> server_;  // writer with options_.shared: clients' requests
+  std::unique_ptr<WriterLink> link_;      // client: the connection to the writer
   std::atomic<bool> closed_{false};
 
   mutable std::mutex mu_;  // the reader lock; also guards the sync state (sync_)
@@ -330,24 +368,7 @@ class Store {
   std::vector<uint32_t> batch_last_;  // per entity id: its last item in the batch being laid out, else UINT32_MAX
   std::vector<std::pair<FrameView, uint64_t>> scratch_laid_;
 
-  // Durability (durability.cc). Everything below durable_sequence is synced;
-  // synced_end is the active segment's synced offset, recorded_end the
-  // frontier its header records (one sync behind at most).
-  struct SyncState {
-    bool syncing = false;                       // GUARDED_BY(mu_): a SyncNow is between capture and result
-    CondVar done_cv;                            // with mu_: a sync ended (or the store closed)
-    CondVar flush_cv;                           // wakes the flusher (with mu_)
-    std::atomic<uint64_t> durable_sequence{0};  // stored under mu_; the writer reads it for receipts
-    uint64_t synced_end = kSegmentHeaderSize;    // GUARDED_BY(mu_)
-    uint64_t synced_next_seq = 0;                // GUARDED_BY(mu_)
-    uint64_t recorded_end = kSegmentHeaderSize;  // GUARDED_BY(mu_)
-    std::atomic<bool> flush_requested{false};   // set by the writer without mu_
-    bool stop_flusher = false;                  // GUARDED_BY(mu_)
-    int64_t last_sync_us = 0;
-    uint64_t syncs = 0, errors = 0, rolls = 0;
-    DurationLog sync_log, roll_log;  // GUARDED_BY(mu_): how long each sync and roll took, for metrics
-    std::thread flusher;
-  } sync_;
+  SyncState sync_;  // durability.cc: group commit, the flusher (sync_state.h)
   void WaitSyncDone(std::unique_lock<std::mutex>& g);  // REQUIRES: g holds mu_
 
   // Published events, for lossy subscribers. Written under mu_ (one producer).

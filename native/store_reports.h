@@ -26,6 +26,8 @@ struct StoreStats {
   std::vector<std::string> damage;      // salvage opens: what could not be read, where
   uint64_t footers_loaded = 0;          // sealed segments loaded from their footers at open
   int64_t open_micros = 0;              // how long Open took
+  uint8_t role = 0;                     // Role: writer, client, read-only
+  uint64_t clients = 0;                 // writers: client processes connected
 };
 
 // Copies matched events out: the caller's allocator returns `n` writable

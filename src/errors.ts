@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'E_GATE_DENIED'
   | 'E_OUTBOX_CLOSED'
   | 'E_ABORTED'
+  | 'E_WRITER_UNAVAILABLE'
 
 export class CausewayError extends Error {
   readonly code: ErrorCode = 'E_CAUSEWAY'
@@ -133,6 +134,17 @@ export class OperationAbortedError extends CausewayError {
   }
 }
 
+/**
+ * A client process (one that opened a store another process writes) found
+ * no writer to carry its write, or the writer did not answer within
+ * `writerTimeoutMs`. The write may or may not have been applied: retry it
+ * with the same idempotency key and it is applied exactly once. Retryable:
+ * after a writer dies, another process takes the role within about a second.
+ */
+export class WriterUnavailableError extends CausewayError {
+  override readonly code = 'E_WRITER_UNAVAILABLE' as const
+}
+
 /** The classes the native addon instantiates, by name. */
 export const errorClasses = {
   CausewayError,
@@ -153,6 +165,7 @@ export const errorClasses = {
   NameTableFullError,
   OutOfMemoryError,
   OperationAbortedError,
+  WriterUnavailableError,
 }
 
 /** True when `e` is a causeway error, of the given code when one is passed. */

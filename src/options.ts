@@ -24,8 +24,21 @@ export interface StoreOptions {
   sync?: SyncOptions
   /** Largest encoded payload accepted. @defaultValue 16 MiB */
   maxPayloadBytes?: number
-  /** Open for reading only: shared lock, no writes. @defaultValue false */
+  /** Open for reading only: no writes, never the writer role. @defaultValue false */
   readOnly?: boolean
+  /**
+   * Refuse the open (StoreLockedError) when another process writes the
+   * store, instead of becoming its client. Without it, any number of
+   * processes open one directory: one is the writer, the others carry their
+   * writes to it (README, "Several processes"). @defaultValue false
+   */
+  exclusive?: boolean
+  /**
+   * A client process's write gives up after this many milliseconds without
+   * a writer's answer (WriterUnavailableError; retry it with its
+   * idempotency key). @defaultValue 10000
+   */
+  writerTimeoutMs?: number
   /**
    * Slots of the broadcast ring that feeds `subscribe()`: a subscriber more
    * than this many events behind is told it lagged. @defaultValue 65536
@@ -74,6 +87,8 @@ export const STORE_OPTION_KEYS = optionKeys<StoreOptions>()([
   'subscriberCapacity',
   'salvage',
   'fileMode',
+  'exclusive',
+  'writerTimeoutMs',
 ])
 
 function int(what: string, v: unknown, dflt: number, min: number, max: number): number {
@@ -104,6 +119,8 @@ export function normalizeOptions(options: unknown): NativeStoreOptions {
   if (o.readOnly !== undefined && typeof o.readOnly !== 'boolean') throw new InvalidArgumentError('readOnly must be a boolean')
   if (o.salvage !== undefined && typeof o.salvage !== 'boolean') throw new InvalidArgumentError('salvage must be a boolean')
   if (o.salvage && !o.readOnly) throw new InvalidArgumentError('salvage needs readOnly: true')
+  if (o.exclusive !== undefined && typeof o.exclusive !== 'boolean') throw new InvalidArgumentError('exclusive must be a boolean')
+  if (o.exclusive && o.readOnly) throw new InvalidArgumentError('exclusive and readOnly do not go together: a read-only open never excludes a writer')
   return {
     dataDir: o.dataDir,
     segmentMaxBytes: int('segmentMaxBytes', o.segmentMaxBytes, 64 * 1024 * 1024, 4096, 0xffffffff),
@@ -115,5 +132,7 @@ export function normalizeOptions(options: unknown): NativeStoreOptions {
     subscriberCapacity: int('subscriberCapacity', o.subscriberCapacity, 65536, 16, 1 << 24),
     salvage: o.salvage ?? false,
     fileMode: checkFileMode(o.fileMode),
+    exclusive: o.exclusive ?? false,
+    writerTimeoutMs: int('writerTimeoutMs', o.writerTimeoutMs, 10_000, 1, 3_600_000),
   }
 }

@@ -28,6 +28,14 @@ export interface StoreStats {
   damage: string[]
   /** Milliseconds the open (recovery and index load) took. */
   openMs: number
+  /**
+   * Who writes: 'writer' (this process), 'client' (another process; this
+   * one's writes go to it), or 'read-only'. A client becomes the writer when
+   * the writer process exits.
+   */
+  role: 'writer' | 'client' | 'read-only'
+  /** Writers: client processes connected now. */
+  clients: number
 }
 
 /** The names the addon gives the fields it reports in another unit. */

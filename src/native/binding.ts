@@ -29,6 +29,9 @@ export interface NativeStoreOptions {
   salvage: boolean
   /** Permission bits of created files (directories: each read bit adds its execute bit). */
   fileMode: number
+  /** Refuse when another process writes, instead of becoming its client. */
+  exclusive: boolean
+  writerTimeoutMs: number
 }
 
 export interface NativeStore {

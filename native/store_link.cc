@@ -1,0 +1,175 @@
+// Several processes, one store: a client's writes go to the writer over the
+// writer link (writer_link.h, writer_server.h, PROTOCOL.md); a client reads
+// its own mapped view, caught up after each write and each notification;
+// a client takes the writer role when the writer is gone.
+#include <algorithm>
+
+#include "link_wire.h"
+#include "log_reader.h"
+#include "store.h"
+#include "writer_link.h"
+#include "writer_server.h"
+
+namespace causeway {
+
+Status Store::ForwardAppend(const AppendRequest* items, size_t n, Receipt* out, const AppendCondition* condition,
+                            bool durable, AppendError* error) {
+  if (!link_) return Status::WriterUnavailable("this store has no link to a writer");
+  std::vector<std::string> entities(n), scopes(n);
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    for (size_t i = 0; i < n; i++) {
+      if (items[i].entity >= index_.entity_count() || items[i].scope >= index_.scope_count())
+        return Status::InvalidArgument("append item " + std::to_string(i) + " names an entity or scope id this store never gave");
+      entities[i] = index_.EntityName(items[i].entity);
+      scopes[i] = index_.ScopeName(items[i].scope);
+    }
+  }
+  std::string body = link::EncodeAppend(items, n, entities, scopes, condition, durable);
+  if (body.size() > link::kMaxMessage)
+    return Status::Full("the batch takes " + std::to_string(body.size()) + " bytes, over the writer link's " +
+                        std::to_string(link::kMaxMessage) + "-byte message limit");
+  std::string reply;
+  CW_RETURN_IF_ERROR(link_->Call(link::Frame(body), &reply));
+  Status remote;
+  CW_RETURN_IF_ERROR(link::DecodeAppendReply(reinterpret_cast<const uint8_t*>(reply.data()), reply.size(), &remote, out,
+                                             n, error));
+  if (!remote.ok()) return remote;
+  // Read your writes: the view here holds the events before append returns.
+  uint64_t top = 0;
+  for (size_t i = 0; i < n; i++) top = std::max(top, out[i].sequence + 1);
+  return CatchUp(top);
+}
+
+Status Store::ForwardSync() {
+  if (!link_) return Status::WriterUnavailable("this store has no link to a writer");
+  std::string reply;
+  CW_RETURN_IF_ERROR(link_->Call(link::Frame(link::EncodeSync()), &reply));
+  Status remote;
+  CW_RETURN_IF_ERROR(link::DecodeStatusReply(reinterpret_cast<const uint8_t*>(reply.data()), reply.size(), &remote));
+  return remote;
+}
+
+Status Store::ForwardCompact(const CompactionPlan& plan, CompactionReport* report) {
+  if (!link_) return Status::WriterUnavailable("this store has no link to a writer");
+  std::string reply;
+  CW_RETURN_IF_ERROR(link_->Call(link::Frame(link::EncodeCompact(plan)), &reply));
+  Status remote;
+  CW_RETURN_IF_ERROR(
+      link::DecodeCompactReply(reinterpret_cast<const uint8_t*>(reply.data()), reply.size(), &remote, report));
+  if (!remote.ok()) return remote;
+  return CatchUp(UINT64_MAX);  // the new files
+}
+
+Status Store::CatchUp(uint64_t target) {
+  uint64_t added = 0;
+  {
+    std::unique_lock<std::mutex> g(mu_);
+    if (closed()) return Status::Closed("the store is closed");
+    if (writer() || next_sequence_ >= target) return Status::OK();
+    if (!segments_.empty() && pending_compaction_.last == 0) {
+      // Fast path: new frames of the file already mapped (the writer's
+      // active segment, preallocated, so the mapping covers them).
+      const uint64_t before = next_sequence_;
+      const uint32_t slot = static_cast<uint32_t>(segments_.size() - 1);
+      const Segment& seg = *segments_[slot];
+      ScanOutcome out = ScanFrames(seg.data(), read_end_, seg.size(), next_sequence_, [&](const FrameView& v, uint64_t off) {
+        uint32_t e = index_.InternEntity(std::string_view(reinterpret_cast<const char*>(v.entity()), v.entity_len));
+        uint32_t sc = index_.InternScope(std::string_view(reinterpret_cast<const char*>(v.scope()), v.scope_len));
+        index_.Add(v, RowLocation{slot, static_cast<uint32_t>(off)}, e, sc);
+        last_timestamp_us_ = std::max(last_timestamp_us_, v.timestamp_us);
+      });
+      read_end_ = out.committed_end;
+      next_sequence_ = out.next_sequence;
+      sync_.durable_sequence.store(next_sequence_);
+      PublishEnd();
+      if (next_sequence_ > before) ring_.PublishRange(before, next_sequence_ - before);
+      added = next_sequence_ - before;
+      // A clean end (unwritten space) with no target: nothing more to read.
+      // Anything else (a footer: the writer rolled) needs the file list.
+      const bool clean = out.stop == FrameCheck::kEnd && !out.pending_batch;
+      if (next_sequence_ >= target || (target == UINT64_MAX && clean)) {
+        g.unlock();
+        if (added) NotifyListeners();
+        return Status::OK();
+      }
+    }
+  }
+  if (added) NotifyListeners();
+  return Refresh(&added);
+}
+
+Status Store::TryPromote() {
+  if (role() != Role::kClient) return Status::OK();
+  if (closed()) return Status::Closed("the store is closed");
+  CW_RETURN_IF_ERROR(lock_.Upgrade(options_.file_mode));  // Locked: a writer still holds it
+  Status s;
+  uint64_t before = 0;
+  {
+    WriterRole wr(this);
+    std::unique_lock<std::mutex> g(mu_);
+    before = next_sequence_;
+    if (closed()) s = Status::Closed("the store is closed");
+    auto reset = [&] {
+      segments_.clear();
+      active_.reset();
+      index_.ClearKeepingNames();
+      retired_keys_.clear();
+      retired_heads_.clear();
+      footer_whole_ = false;
+      recovered_torn_bytes_ = 0;
+      write_pos_ = kSegmentHeaderSize;
+      read_end_ = kSegmentHeaderSize;
+      next_sequence_ = 0;
+    };
+    if (s.ok()) {
+      // Release: a thread that sees the writer role sees the state below
+      // once it takes the combiner role (held here) or mu_.
+      role_.store(Role::kWriter, std::memory_order_release);
+      reset();
+      // As an open after a crash: cut a torn tail (zeroing, never shrinking: the others map the file).
+      s = Recover(false);
+      if (!s.ok()) {
+        role_.store(Role::kClient, std::memory_order_release);
+        reset();
+        (void)Recover(false);
+      }
+    }
+    if (!s.ok()) lock_.Downgrade();
+    if (next_sequence_ < before) before = next_sequence_;
+    PublishEnd();
+    if (next_sequence_ > before) ring_.PublishRange(before, next_sequence_ - before);
+    if (s.ok()) {
+      sync_.stop_flusher = false;
+      sync_.flusher = std::thread([this] { FlusherLoop(); });
+    }
+  }
+  if (!s.ok()) return s;
+  NotifyListeners();
+  return StartServing();
+}
+
+Status Store::StartServing() {
+  std::unique_ptr<WriterServer> server;
+  CW_RETURN_IF_ERROR(WriterServer::Start(this, &server));
+  std::lock_guard<std::mutex> g(link_mu_);
+  server_ = std::move(server);
+  return Status::OK();
+}
+
+uint64_t Store::ClientCount() const {
+  std::lock_guard<std::mutex> g(link_mu_);
+  return server_ ? server_->clients() : 0;
+}
+
+void Store::StopLinks() {
+  if (link_) link_->Stop();  // joins the monitor: no promotion runs after this
+  std::unique_ptr<WriterServer> server;
+  {
+    std::lock_guard<std::mutex> g(link_mu_);
+    server = std::move(server_);
+  }
+  if (server) server->Stop();
+}
+
+}  // namespace causeway

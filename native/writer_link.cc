@@ -1,0 +1,159 @@
+#include "writer_link.h"
+
+#include <chrono>
+
+#include "link_wire.h"
+#include "local_socket.h"
+#include "store.h"
+
+namespace causeway {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// How long a caller spins for its reply before sleeping: a plain append's
+// reply comes in a few microseconds; a durable one sleeps.
+constexpr int kReplySpinUs = 100;
+
+// Reads one length-prefixed reply body.
+Status ReadReply(int fd, int timeout_ms, std::string* body) {
+  Status s = sock::RecvMessage(fd, body, link::kMaxMessage, timeout_ms, kReplySpinUs);
+  if (s.code() == Status::Code::kInvalidArgument) return Status::IoError("writer-link reply: " + s.message());
+  return s;
+}
+
+}  // namespace
+
+WriterLink::WriterLink(Store* store) : store_(store) {}
+
+void WriterLink::Start() {
+  if (!sock::MakeWakePipe(wake_).ok()) wake_[0] = wake_[1] = -1;
+  monitor_ = std::thread([this] { MonitorLoop(); });
+}
+
+void WriterLink::Stop() {
+  if (stopping_.exchange(true)) return;
+  sock::Wake(wake_[1]);
+  if (monitor_.joinable()) monitor_.join();
+  std::lock_guard<std::mutex> g(pool_mu_);
+  for (int fd : idle_) sock::Close(fd);
+  idle_.clear();
+  sock::Close(wake_[0]);
+  sock::Close(wake_[1]);
+}
+
+bool WriterLink::Sleep(int ms) {
+  bool ready;
+  if (wake_[0] >= 0) (void)sock::WaitReadable(wake_[0], -1, ms, &ready);
+  else std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return !stopping_.load();
+}
+
+Status WriterLink::Dial(bool watch, int* fd) {
+  CW_RETURN_IF_ERROR(sock::Connect(store_->options().dir, fd));
+  const int timeout = static_cast<int>(store_->options().writer_timeout_ms);
+  std::string hello = link::Frame(link::EncodeHello(watch)), body;
+  Status s = sock::SendAll(*fd, hello.data(), hello.size(), timeout);
+  if (s.ok()) s = ReadReply(*fd, timeout, &body);
+  Status remote;
+  if (s.ok()) s = link::DecodeStatusReply(reinterpret_cast<const uint8_t*>(body.data()), body.size(), &remote);
+  if (s.ok()) s = remote;
+  if (!s.ok()) {
+    sock::Close(*fd);
+    *fd = -1;
+    // A writer that went away during the hello is the same as no writer.
+    if (s.code() == Status::Code::kIoError || s.code() == Status::Code::kWriterUnavailable)
+      return Status::NotFound(s.message());
+  }
+  return s;
+}
+
+Status WriterLink::Call(const std::string& framed, std::string* reply) {
+  const int timeout = static_cast<int>(store_->options().writer_timeout_ms);
+  const int64_t deadline = NowMs() + timeout;
+  Status last;
+  for (;;) {
+    if (stopping_.load()) return Status::Closed("the store is closed");
+    if (store_->role() == Role::kWriter) return Status::NotFound("this process is the writer now");
+    int fd = -1;
+    {
+      std::lock_guard<std::mutex> g(pool_mu_);
+      if (!idle_.empty()) {
+        fd = idle_.back();
+        idle_.pop_back();
+      }
+    }
+    if (fd < 0) {
+      last = Dial(false, &fd);
+      if (last.code() == Status::Code::kNotFound) {
+        // No writer listening: one is recovering, or another process is taking the role.
+        if (NowMs() >= deadline) break;
+        Sleep(2);
+        continue;
+      }
+      if (!last.ok()) return last;  // refused: another user, another version
+    }
+    const int left = static_cast<int>(std::max<int64_t>(1, deadline - NowMs()));
+    Status s = sock::SendAll(fd, framed.data(), framed.size(), left);
+    if (!s.ok()) {
+      // Not all of the request reached the writer: it applied nothing. A
+      // pooled connection to a writer that died since; dial again.
+      sock::Close(fd);
+      last = s;
+      if (NowMs() >= deadline) break;
+      continue;
+    }
+    s = ReadReply(fd, std::max(1, static_cast<int>(deadline - NowMs())), reply);
+    if (!s.ok()) {
+      sock::Close(fd);
+      if (s.code() == Status::Code::kWriterUnavailable)
+        return Status::WriterUnavailable("the writer did not answer within " + std::to_string(timeout) +
+                                         " ms (writerTimeoutMs); the write may or may not be applied: retry it with its idempotency key");
+      return Status::WriterUnavailable("the writer went away before answering (" + s.message() +
+                                       "); the write may or may not be applied: retry it with its idempotency key");
+    }
+    std::lock_guard<std::mutex> g(pool_mu_);
+    idle_.push_back(fd);
+    return Status::OK();
+  }
+  return Status::WriterUnavailable("no writer answered within " + std::to_string(timeout) + " ms (writerTimeoutMs)" +
+                                   (last.ok() ? std::string() : ": " + last.message()));
+}
+
+void WriterLink::MonitorLoop() {
+  int watch = -1;
+  char buf[256];
+  while (!stopping_.load()) {
+    if (watch < 0) {
+      Status s = Dial(true, &watch);
+      if (s.ok()) {
+        (void)store_->CatchUp(UINT64_MAX);  // what happened while we were not watching
+        continue;
+      }
+      // No writer: take the role if its lock is free; otherwise wait for whoever has it.
+      Status p = store_->TryPromote();
+      if (p.ok() && store_->role() == Role::kWriter) break;
+      if (!Sleep(p.ok() || p.code() == Status::Code::kLocked ? 5 : 100)) break;
+      continue;
+    }
+    bool ready = false;
+    if (!sock::WaitReadable(watch, wake_[0], 1000, &ready).ok()) ready = true;
+    if (stopping_.load()) break;
+    if (!ready) continue;
+    size_t got = 0;
+    Status s = sock::RecvSome(watch, buf, sizeof buf, &got);
+    if (!s.ok()) {
+      // The writer closed (it exited, or was killed): find or become the next one.
+      sock::Close(watch);
+      watch = -1;
+      continue;
+    }
+    if (got) (void)store_->CatchUp(UINT64_MAX);
+  }
+  sock::Close(watch);
+}
+
+}  // namespace causeway

@@ -1,0 +1,49 @@
+// The client's side of the writer link: pooled request connections (one
+// per calling thread at a time, so calls from several threads reach the
+// writer together) and a watch connection whose notes wake this process's
+// readers. When the watch connection breaks, the writer is gone: the
+// monitor tries to take the role (Store::TryPromote) and otherwise waits
+// for whichever process did. See PROTOCOL.md.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "status.h"
+
+namespace causeway {
+
+class Store;
+
+class WriterLink {
+ public:
+  explicit WriterLink(Store* store);
+  ~WriterLink() { Stop(); }
+  void Start();
+  void Stop();  // joins the monitor; closes every connection
+
+  // Sends one framed request and returns the reply's body. Waits (up to the
+  // store's writer_timeout_ms) for a writer to connect to. WriterUnavailable
+  // when none answers in time, or when the connection broke after the
+  // request went out (it may have been applied: retry with the idempotency
+  // key). NotFound when this process became the writer meanwhile.
+  Status Call(const std::string& framed, std::string* reply);
+
+ private:
+  Status Dial(bool watch, int* fd);
+  void MonitorLoop();
+  bool Sleep(int ms);  // false when stopping
+
+  Store* store_;
+  std::atomic<bool> stopping_{false};
+  int wake_[2] = {-1, -1};
+  std::thread monitor_;
+  std::mutex pool_mu_;
+  std::vector<int> idle_;  // GUARDED_BY(pool_mu_): connected request sockets
+};
+
+}  // namespace causeway

@@ -1,0 +1,217 @@
+#include "writer_server.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "link_wire.h"
+#include "local_socket.h"
+
+namespace causeway {
+
+Status WriterServer::Start(Store* store, std::unique_ptr<WriterServer>* out) {
+  std::unique_ptr<WriterServer> s(new WriterServer(store));
+  CW_RETURN_IF_ERROR(sock::MakeWakePipe(s->wake_));
+  Status st = sock::Listen(store->options().dir, &s->listen_fd_);
+  if (!st.ok()) {
+    sock::Close(s->wake_[0]);
+    sock::Close(s->wake_[1]);
+    s->wake_[0] = s->wake_[1] = -1;
+    return st;
+  }
+  store->AddListener(&s->wake_listener_);
+  s->acceptor_ = std::thread([p = s.get()] { p->AcceptLoop(); });
+  s->notifier_ = std::thread([p = s.get()] { p->NotifyLoop(); });
+  *out = std::move(s);
+  return Status::OK();
+}
+
+void WriterServer::Stop() {
+  if (stopping_.exchange(true)) return;
+  sock::Wake(wake_[1]);
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    cv_.notify_all();
+  }
+  if (acceptor_.joinable()) acceptor_.join();
+  if (notifier_.joinable()) notifier_.join();
+  store_->RemoveListener(&wake_listener_);
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    for (auto& c : conns_) sock::Shutdown(c->fd);  // wakes each Serve's recv
+  }
+  Reap(true);
+  sock::Close(listen_fd_);
+  sock::Close(wake_[0]);
+  sock::Close(wake_[1]);
+  listen_fd_ = wake_[0] = wake_[1] = -1;
+}
+
+void WriterServer::Reap(bool all) {
+  std::vector<std::unique_ptr<Conn>> finished;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    for (auto it = conns_.begin(); it != conns_.end();) {
+      if (all || (*it)->done.load(std::memory_order_acquire)) {
+        finished.push_back(std::move(*it));
+        it = conns_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& c : finished) {
+    if (c->thread.joinable()) c->thread.join();
+    sock::Close(c->fd);
+  }
+}
+
+void WriterServer::AcceptLoop() {
+  while (!stopping_.load()) {
+    int fd;
+    Status s = sock::Accept(listen_fd_, wake_[0], 1000, &fd);
+    Reap(false);
+    if (!s.ok() || fd < 0) continue;
+    auto c = std::make_unique<Conn>();
+    c->fd = fd;
+    Conn* raw = c.get();
+    std::lock_guard<std::mutex> g(mu_);
+    if (stopping_.load()) {
+      sock::Close(fd);
+      break;
+    }
+    conns_.push_back(std::move(c));
+    raw->thread = std::thread([this, raw] { Serve(raw); });
+  }
+}
+
+void WriterServer::Serve(Conn* c) {
+  clients_.fetch_add(1, std::memory_order_relaxed);
+  std::string body, reply;
+  bool hello = false, watch = false;
+  // Another user's process is refused before it may send anything.
+  Status s = sock::CheckPeerIsOwner(c->fd);
+  if (!s.ok()) {
+    std::string r = link::Frame(link::EncodeStatusReply(s));
+    (void)sock::SendAll(c->fd, r.data(), r.size(), 1000);
+  }
+  while (s.ok() && !stopping_.load()) {
+    // A client appending in a loop sends its next request within
+    // microseconds: spin briefly before sleeping on it. A client that stops
+    // mid-request is dropped; nothing of it was applied.
+    s = sock::RecvMessage(c->fd, &body, link::kMaxMessage, -1, 50);
+    if (s.code() == Status::Code::kInvalidArgument || (s.ok() && body.empty())) {
+      if (s.ok()) s = Status::InvalidArgument("an empty writer-link message");
+      std::string r = link::Frame(link::EncodeStatusReply(s));
+      (void)sock::SendAll(c->fd, r.data(), r.size(), 1000);
+      break;  // the stream cannot be resynchronised
+    }
+    if (!s.ok()) break;  // closed, or shut down by Stop
+    const size_t len = body.size();
+    const auto* p = reinterpret_cast<const uint8_t*>(body.data());
+    link::Op op;
+    if (!hello) {
+      // The first message must be a hello: anything else is not a causeway client.
+      s = link::DecodeOp(p, len, &op);
+      if (s.ok() && op != link::Op::kHello) s = Status::InvalidArgument("malformed writer-link message: no hello");
+      if (s.ok()) s = link::DecodeHello(p, len, &watch);
+      reply = link::EncodeStatusReply(s);
+      hello = s.ok();
+    } else {
+      reply = Handle(p, len);
+    }
+    std::string framed = link::Frame(reply);
+    if (!sock::SendAll(c->fd, framed.data(), framed.size(), 60000).ok()) break;
+    if (hello && watch) {
+      std::lock_guard<std::mutex> g(mu_);
+      watchers_.push_back(c->fd);
+      pending_ = true;  // its first notification says where the log is now
+      cv_.notify_all();
+      break;
+    }
+  }
+  if (hello && watch) {
+    // A watch connection only receives: wait for the client to close it.
+    char buf[64];
+    while (!stopping_.load()) {
+      bool ready;
+      if (!sock::WaitReadable(c->fd, wake_[0], 1000, &ready).ok()) break;
+      if (!ready) continue;
+      size_t got;
+      if (!sock::RecvSome(c->fd, buf, sizeof buf, &got).ok()) break;
+    }
+    std::lock_guard<std::mutex> g(mu_);
+    watchers_.erase(std::remove(watchers_.begin(), watchers_.end(), c->fd), watchers_.end());
+  }
+  sock::Shutdown(c->fd);
+  clients_.fetch_sub(1, std::memory_order_relaxed);
+  c->done.store(true, std::memory_order_release);
+}
+
+std::string WriterServer::Handle(const uint8_t* p, size_t n) {
+  link::Op op;
+  Status s = link::DecodeOp(p, n, &op);
+  if (!s.ok()) return link::EncodeStatusReply(s);
+  switch (op) {
+    case link::Op::kHello:
+      return link::EncodeStatusReply(Status::InvalidArgument("malformed writer-link message: a second hello"));
+    case link::Op::kSync:
+      if (n != 1) return link::EncodeStatusReply(Status::InvalidArgument("malformed writer-link message: sync"));
+      return link::EncodeStatusReply(store_->Sync());
+    case link::Op::kCompact: {
+      CompactionPlan plan;
+      CompactionReport report;
+      s = link::DecodeCompact(p, n, &plan);
+      if (s.ok()) s = store_->Compact(plan, &report);
+      return link::EncodeCompactReply(s, report);
+    }
+    case link::Op::kAppend: {
+      link::AppendMessage m;
+      AppendError err;
+      s = link::DecodeAppend(p, n, &m);
+      std::vector<AppendRequest> reqs;
+      reqs.reserve(m.items.size());
+      for (size_t i = 0; s.ok() && i < m.items.size(); i++) {
+        link::WireItem& it = m.items[i];
+        s = store_->InternEntity(it.entity, &it.req.entity);
+        if (s.ok()) s = store_->InternScope(it.scope, &it.req.scope);
+        reqs.push_back(it.req);
+      }
+      std::vector<Receipt> out(m.items.size());
+      if (s.ok()) {
+        AppendCondition cond{m.condition};
+        s = store_->AppendBatch(reqs.data(), reqs.size(), out.data(), m.has_condition ? &cond : nullptr, m.durable,
+                                &err);
+      }
+      return link::EncodeAppendReply(s, out.data(), out.size(), err);
+    }
+  }
+  return link::EncodeStatusReply(Status::InvalidArgument("malformed writer-link message"));
+}
+
+void WriterServer::Wake::Notify() {
+  std::lock_guard<std::mutex> g(s_->mu_);
+  s_->pending_ = true;
+  s_->cv_.notify_one();
+}
+
+void WriterServer::NotifyLoop() {
+  std::unique_lock<std::mutex> g(mu_);
+  while (!stopping_.load()) {
+    if (!pending_) {
+      g.unlock();
+      store_->Arm(&wake_listener_, store_->NextSequence());
+      g.lock();
+      cv_.wait(g, [&] { return pending_ || stopping_.load(); });
+      continue;
+    }
+    pending_ = false;
+    // One 8-byte note per wake: the next sequence. A watcher whose buffer is
+    // full has notes it has not read yet, so skipping it loses nothing.
+    const uint64_t next = store_->NextSequence();
+    for (int fd : watchers_) (void)sock::SendAll(fd, &next, sizeof next, 0);
+    // At most one note a millisecond: publishes meanwhile share the next one.
+    cv_.wait_for(g, std::chrono::milliseconds(1), [&] { return stopping_.load(); });
+  }
+}
+
+}  // namespace causeway

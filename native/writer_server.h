@@ -1,0 +1,64 @@
+// The writer's side of the writer link: it listens on "<dir>/writer.sock",
+// serves each client connection on its own thread (their appends meet in
+// the store's combiner and share its group commits), and tells watching
+// clients the next sequence after every publish. See PROTOCOL.md.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "status.h"
+#include "store.h"
+
+namespace causeway {
+
+class WriterServer {
+ public:
+  static Status Start(Store* store, std::unique_ptr<WriterServer>* out);
+  ~WriterServer() { Stop(); }
+  // Closes the listener and every connection; joins every thread. A request
+  // being applied finishes first (its client may not get the reply).
+  void Stop();
+  uint64_t clients() const { return clients_.load(std::memory_order_relaxed); }
+
+ private:
+  explicit WriterServer(Store* store) : store_(store) {}
+  struct Conn {
+    int fd;
+    std::thread thread;
+    std::atomic<bool> done{false};
+  };
+  class Wake : public Listener {
+   public:
+    explicit Wake(WriterServer* s) : s_(s) {}
+    void Notify() override;
+   private:
+    WriterServer* s_;
+  };
+  void AcceptLoop();
+  void Serve(Conn* c);
+  void NotifyLoop();
+  // One request's reply (the body, unframed).
+  std::string Handle(const uint8_t* body, size_t n);
+  void Reap(bool all);  // joins finished connection threads (all: every one)
+
+  Store* store_;
+  int listen_fd_ = -1;
+  int wake_[2] = {-1, -1};
+  std::atomic<bool> stopping_{false};
+  std::thread acceptor_, notifier_;
+  std::mutex mu_;                           // guards conns_, watchers_, pending_
+  std::vector<std::unique_ptr<Conn>> conns_;
+  std::vector<int> watchers_;               // connections that asked for notifications
+  std::condition_variable cv_;              // with mu_: pending_ or stopping_
+  bool pending_ = false;                    // a publish since the notifier last looked
+  std::atomic<uint64_t> clients_{0};
+  Wake wake_listener_{this};
+};
+
+}  // namespace causeway
