@@ -30,6 +30,7 @@ Status RecvAll(int, void*, size_t, int) { return No(); }
 Status RecvSome(int, void*, size_t, size_t*) { return No(); }
 Status WaitReadable(int, int, int, bool*) { return No(); }
 void Shutdown(int) {}
+void Unlink(const std::string&) {}
 void Close(int) {}
 Status MakeWakePipe(int*) { return No(); }
 void Wake(int) {}
@@ -323,6 +324,8 @@ void Shutdown(int fd) {
 void Close(int fd) {
   if (fd >= 0) ::close(fd);
 }
+
+void Unlink(const std::string& dir) { ::unlink((dir + "/" + kSocketName).c_str()); }
 
 Status MakeWakePipe(int fds[2]) {
   if (::pipe(fds) != 0) return Status::FromErrno("pipe", errno);

@@ -52,6 +52,8 @@ Status RecvSome(int fd, void* p, size_t n, size_t* got);
 Status WaitReadable(int fd, int wake_fd, int timeout_ms, bool* ready);
 // Wakes a blocked recv or accept on another thread (shutdown), then close.
 void Shutdown(int fd);
+// Removes "<dir>/writer.sock" (the writer, at close).
+void Unlink(const std::string& dir);
 void Close(int fd);
 // A pipe for waking a poll: [0] read end, [1] write end.
 Status MakeWakePipe(int fds[2]);

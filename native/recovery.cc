@@ -291,8 +291,9 @@ Status Store::PrepareActive(uint64_t last_id, uint64_t next_sequence) {
   } else {
     Segment& s = *active_;
     const Frontier f = s.frontier();
+    // A shared store's file may be larger (a footer grew it; it is never cut back): its tail is zero already.
     const bool untouched = f.state == kFrontierOpen && f.end == write_pos_ && recovered_torn_bytes_ == 0 &&
-                           s.size() == options_.segment_max_bytes;
+                           (options_.shared ? s.size() >= options_.segment_max_bytes : s.size() == options_.segment_max_bytes);
     if (!untouched) {
       // Cut to the last committed frame, then grow back with fresh
       // preallocated (zero-reading) space: no stale byte survives past the cut.

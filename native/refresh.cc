@@ -63,9 +63,12 @@ Status Store::Refresh(uint64_t* added) {
       read_end_ = scan(segments_.size() - 1, read_end_);
     }
     for (size_t i = segments_.size(); i < ids.size(); i++) {
-      // Only move on once the previous segment is sealed and fully read.
-      const Segment& prev = *segments_.back();
-      if (prev.frontier().state != kFrontierSealed || read_end_ != prev.frontier().end) break;
+      // Only move on once the previous segment is sealed and fully read
+      // (an open of an empty store has none: the writer's first file is next).
+      if (!segments_.empty()) {
+        const Segment& prev = *segments_.back();
+        if (prev.frontier().state != kFrontierSealed || read_end_ != prev.frontier().end) break;
+      }
       std::unique_ptr<Segment> seg;
       CW_RETURN_IF_ERROR(Segment::Open(options_.dir, ids[i], false, &seg));
       if (seg->base_sequence() != next_seq)

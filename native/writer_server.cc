@@ -30,7 +30,7 @@ void WriterServer::Stop() {
   sock::Wake(wake_[1]);
   {
     std::lock_guard<std::mutex> g(mu_);
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
   if (acceptor_.joinable()) acceptor_.join();
   if (notifier_.joinable()) notifier_.join();
@@ -41,6 +41,7 @@ void WriterServer::Stop() {
   }
   Reap(true);
   sock::Close(listen_fd_);
+  sock::Unlink(store_->options().dir);  // ours: this process holds the store's lock
   sock::Close(wake_[0]);
   sock::Close(wake_[1]);
   listen_fd_ = wake_[0] = wake_[1] = -1;
@@ -125,7 +126,7 @@ void WriterServer::Serve(Conn* c) {
       std::lock_guard<std::mutex> g(mu_);
       watchers_.push_back(c->fd);
       pending_ = true;  // its first notification says where the log is now
-      cv_.notify_all();
+      cv_.NotifyAll();
       break;
     }
   }
@@ -191,7 +192,7 @@ std::string WriterServer::Handle(const uint8_t* p, size_t n) {
 void WriterServer::Wake::Notify() {
   std::lock_guard<std::mutex> g(s_->mu_);
   s_->pending_ = true;
-  s_->cv_.notify_one();
+  s_->cv_.NotifyOne();
 }
 
 void WriterServer::NotifyLoop() {
@@ -201,7 +202,7 @@ void WriterServer::NotifyLoop() {
       g.unlock();
       store_->Arm(&wake_listener_, store_->NextSequence());
       g.lock();
-      cv_.wait(g, [&] { return pending_ || stopping_.load(); });
+      while (!pending_ && !stopping_.load()) cv_.WaitFor(g, 1000);
       continue;
     }
     pending_ = false;
@@ -210,7 +211,7 @@ void WriterServer::NotifyLoop() {
     const uint64_t next = store_->NextSequence();
     for (int fd : watchers_) (void)sock::SendAll(fd, &next, sizeof next, 0);
     // At most one note a millisecond: publishes meanwhile share the next one.
-    cv_.wait_for(g, std::chrono::milliseconds(1), [&] { return stopping_.load(); });
+    if (!stopping_.load()) cv_.WaitFor(g, 1);
   }
 }
 

@@ -5,13 +5,13 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "cond_var.h"
 #include "status.h"
 #include "store.h"
 
@@ -55,7 +55,7 @@ class WriterServer {
   std::mutex mu_;                           // guards conns_, watchers_, pending_
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<int> watchers_;               // connections that asked for notifications
-  std::condition_variable cv_;              // with mu_: pending_ or stopping_
+  CondVar cv_;                              // with mu_: pending_ or stopping_ (cond_var.h: no glibc 2.34 waits)
   bool pending_ = false;                    // a publish since the notifier last looked
   std::atomic<uint64_t> clients_{0};
   Wake wake_listener_{this};

@@ -33,7 +33,8 @@ export function dirDigest(dir: string): Record<string, string> {
  */
 export function crashImage(dir: string): string {
   const dst = tempDir('crash')
-  for (const n of fs.readdirSync(dir)) fs.copyFileSync(path.join(dir, n), path.join(dst, n))
+  // Files only: the writer's socket (writer.sock) holds no data.
+  for (const n of fs.readdirSync(dir)) if (fs.lstatSync(path.join(dir, n)).isFile()) fs.copyFileSync(path.join(dir, n), path.join(dst, n))
   return dst
 }
 

@@ -7,7 +7,7 @@ import { tempDir } from './helpers.js'
 const HOLDER = path.join(__dirname, 'fixtures/lock-holder.cjs')
 
 /** Starts a holder process; resolves with it and its first line ("ready" or "error CODE"). */
-function hold(dir: string, mode: 'write' | 'read' = 'write'): Promise<{ child: ChildProcess; line: string }> {
+function hold(dir: string, mode: 'write' | 'read' | 'shared' = 'write'): Promise<{ child: ChildProcess; line: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [HOLDER, dir, mode], { stdio: ['ignore', 'pipe', 'inherit'] })
     let buf = ''
@@ -45,7 +45,7 @@ describe('single writer per directory', () => {
     expect(line).toBe('ready')
     let err: unknown
     try {
-      Store.open({ dataDir: dir })
+      Store.open({ dataDir: dir, exclusive: true })
     } catch (e) {
       err = e
     }
@@ -57,7 +57,7 @@ describe('single writer per directory', () => {
     s.close()
   })
 
-  it('lets a second process in only after this one closes', async () => {
+  it('lets a second exclusive process in only after this one closes', async () => {
     const dir = tempDir()
     const s = Store.open({ dataDir: dir })
     const first = await hold(dir)
@@ -68,7 +68,20 @@ describe('single writer per directory', () => {
     await killed(second.child)
   })
 
-  it('gives exactly one writer among racing opens from two processes', async () => {
+  it('makes a second shared process a client of the writer, and an exclusive one fail, beside a writer', async () => {
+    const dir = tempDir()
+    const s = Store.open({ dataDir: dir })
+    expect(s.stats().role).toBe('writer')
+    const client = await hold(dir, 'shared')
+    expect(client.line).toBe('ready client')
+    expect(s.stats().clients).toBeGreaterThanOrEqual(1)
+    const exclusive = await hold(dir, 'write')
+    expect(exclusive.line).toBe('error E_STORE_LOCKED')
+    await killed(client.child)
+    s.close()
+  })
+
+  it('gives exactly one writer among racing exclusive opens from two processes', async () => {
     for (let round = 0; round < 10; round++) {
       const dir = tempDir()
       const [a, b] = await Promise.all([hold(dir), hold(dir)])

@@ -40,7 +40,7 @@ export function openStore(dir: string, readOnly: boolean, options: Omit<StoreOpt
     return Store.open({ ...options, dataDir: dir, readOnly })
   } catch (e) {
     if (isCausewayError(e, 'E_STORE_LOCKED')) {
-      throw new StoreInUseError(`${dir} is in use: ${e.message}. Only one writer at a time; stop the process that holds it, or run this on a snapshot.`)
+      throw new StoreInUseError(`${dir} is in use: ${e.message}. It was opened exclusive; stop the process that holds it, or run this on a snapshot.`)
     }
     throw e
   }

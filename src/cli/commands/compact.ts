@@ -50,7 +50,7 @@ export function compactCommand(program: Command): void {
     .command('compact')
     .summary('merge segments, or drop events by retention rules')
     .description('Rewrite sealed segments: merge small ones, or drop (retention) or blank (tombstone) events.')
-    .argument('<dir>', 'the store directory (opened for writing: no other writer may hold it)')
+    .argument('<dir>', 'the store directory (beside a running writer, that writer compacts it)')
     .addOption(
       new Option('--strategy <strategy>', 'merge: fewer, fuller segments, no event removed; retention: remove dropped events; tombstone: keep dropped events as tombstones without their payload')
         .choices(['merge', 'retention', 'tombstone'])
@@ -127,10 +127,12 @@ Examples:
         if (keep) req.keep = keep
         if (opts.minSegments !== undefined) req.minSegments = opts.minSegments
         if (interactive({ json: opts.json })) process.stderr.write(`compacting ${abs} (${opts.strategy})...\n`)
+        // Beside a running writer this process is its client: the writer compacts.
+        const byWriter = store.stats().role === 'client'
         const report: CompactionReport = store.compact(req)
-        if (opts.json) printJson({ strategy: opts.strategy, report })
+        if (opts.json) printJson({ strategy: opts.strategy, byWriter, report })
         else {
-          print(`compacted ${abs} (${opts.strategy})`)
+          print(`compacted ${abs} (${opts.strategy})${byWriter ? ' by its running writer' : ''}`)
           print(table(reportRows(report), '  '))
         }
       })

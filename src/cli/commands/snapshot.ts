@@ -60,10 +60,15 @@ Examples:
     })
 }
 
-/** The writable open when no other process writes; a read-only one beside a running writer. */
+/**
+ * The default open: beside a running writer it is that writer's client (the
+ * writer syncs, and the copy holds what it had synced); where there is no
+ * writer link (Windows), a read-only open beside it.
+ */
 function openForSnapshot(dir: string, options: { fileMode?: number }): { store: Store; live: boolean } {
   try {
-    return { store: openStore(dir, false, options), live: false }
+    const store = openStore(dir, false, options)
+    return { store, live: store.stats().role === 'client' }
   } catch (e) {
     if (!(e instanceof StoreInUseError)) throw e
     return { store: openStore(dir, true, options), live: true }
