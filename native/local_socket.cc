@@ -30,6 +30,7 @@ Status RecvAll(int, void*, size_t, int) { return No(); }
 Status RecvSome(int, void*, size_t, size_t*) { return No(); }
 Status WaitReadable(int, int, int, bool*) { return No(); }
 void Shutdown(int) {}
+void ShutdownRead(int) {}
 void Unlink(const std::string&) {}
 void Close(int) {}
 Status MakeWakePipe(int*) { return No(); }
@@ -319,6 +320,10 @@ Status RecvSome(int fd, void* p, size_t n, size_t* got) {
 
 void Shutdown(int fd) {
   if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+}
+
+void ShutdownRead(int fd) {
+  if (fd >= 0) ::shutdown(fd, SHUT_RD);
 }
 
 void Close(int fd) {

@@ -52,6 +52,9 @@ Status RecvSome(int fd, void* p, size_t n, size_t* got);
 Status WaitReadable(int fd, int wake_fd, int timeout_ms, bool* ready);
 // Wakes a blocked recv or accept on another thread (shutdown), then close.
 void Shutdown(int fd);
+// Ends the reading side only: a blocked recv returns at the end of what is
+// queued (a request already sent is still read); the peer's next send fails.
+void ShutdownRead(int fd);
 // Removes "<dir>/writer.sock" (the writer, at close).
 void Unlink(const std::string& dir);
 void Close(int fd);

@@ -115,6 +115,16 @@ Status WriterLink::Call(const std::string& framed, std::string* reply) {
       return Status::WriterUnavailable("the writer went away before answering (" + s.message() +
                                        "); the write may or may not be applied: retry it with its idempotency key");
     }
+    // Every reply starts with its status code. kClosed: the writer is
+    // closing and refused the request before applying anything (ApplyAppend
+    // checks first), so it goes to the next writer, like a call with none.
+    if (!reply->empty() && static_cast<uint8_t>((*reply)[0]) == static_cast<uint8_t>(Status::Code::kClosed)) {
+      sock::Close(fd);
+      last = Status::WriterUnavailable("the writer was closing");
+      if (NowMs() >= deadline) break;
+      Sleep(2);
+      continue;
+    }
     std::lock_guard<std::mutex> g(pool_mu_);
     idle_.push_back(fd);
     return Status::OK();

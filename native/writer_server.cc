@@ -37,7 +37,10 @@ void WriterServer::Stop() {
   store_->RemoveListener(&wake_listener_);
   {
     std::lock_guard<std::mutex> g(mu_);
-    for (auto& c : conns_) sock::Shutdown(c->fd);  // wakes each Serve's recv
+    // Wakes each Serve's recv. A request already sent is still read and
+    // answered: the store is closed, so with kClosed, which its client
+    // resends to the next writer (nothing was applied).
+    for (auto& c : conns_) sock::ShutdownRead(c->fd);
   }
   Reap(true);
   sock::Close(listen_fd_);
@@ -95,7 +98,7 @@ void WriterServer::Serve(Conn* c) {
     std::string r = link::Frame(link::EncodeStatusReply(s));
     (void)sock::SendAll(c->fd, r.data(), r.size(), 1000);
   }
-  while (s.ok() && !stopping_.load()) {
+  while (s.ok()) {
     // A client appending in a loop sends its next request within
     // microseconds: spin briefly before sleeping on it. A client that stops
     // mid-request is dropped; nothing of it was applied.
