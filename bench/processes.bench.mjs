@@ -1,0 +1,60 @@
+// Several processes, one store: events/s of appends in the writer process
+// against the same appends from client processes, measured side by side in
+// one run. Usage: node bench/processes.bench.mjs [events]
+import { spawn } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const N = Number(process.argv[2] || 50_000)
+
+function proc(dir, mode, n, batch, tag) {
+  const c = spawn(process.execPath, [path.join(here, 'processes/appender.cjs'), dir, mode, String(n), String(batch), tag], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const lines = []
+  let wait = null
+  let buf = ''
+  c.stdout.on('data', (d) => {
+    buf += d
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      lines.push(buf.slice(0, i))
+      buf = buf.slice(i + 1)
+      if (wait) wait()
+    }
+  })
+  const next = () => new Promise((r) => (lines.length ? r(lines.shift()) : (wait = () => { wait = null; r(lines.shift()) })))
+  return { c, next, send: () => c.stdin.write('x\n') }
+}
+
+/** Events/s of `procs` processes appending at once; the first opens first (the writer). */
+async function measure(label, mode, n, batch, clients, writerAppends) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cw-procs-'))
+  const writer = proc(dir, mode, writerAppends ? n : 0, batch, 'w')
+  if ((await writer.next()) !== 'ready writer') throw new Error('first process is not the writer')
+  const cs = []
+  for (let i = 0; i < clients; i++) {
+    const c = proc(dir, mode, n, batch, `c${i}`)
+    if ((await c.next()) !== 'ready client') throw new Error('not a client')
+    cs.push(c)
+  }
+  const active = writerAppends ? [writer, ...cs] : cs
+  const t0 = performance.now()
+  for (const p of [writer, ...cs]) p.send()
+  await Promise.all([writer, ...cs].map((p) => p.next()))
+  const ms = performance.now() - t0
+  for (const p of [...cs, writer]) p.send()
+  await Promise.all([writer, ...cs].map((p) => new Promise((r) => p.c.once('exit', r))))
+  fs.rmSync(dir, { recursive: true, force: true })
+  const rate = (active.length * n) / (ms / 1000)
+  console.log(`${label.padEnd(58)} ${Math.round(rate).toLocaleString('en').padStart(10)} events/s`)
+  return rate
+}
+
+const w1 = await measure('single appends, in the writer process', 'plain', N, 1, 0, true)
+const c1 = await measure('single appends, one client process', 'plain', N, 1, 1, false)
+const wb = await measure('batches of 100, in the writer process', 'plain', N * 4, 100, 0, true)
+const cb = await measure('batches of 100, one client process', 'plain', N * 4, 100, 1, false)
+const d1 = await measure('durable single appends, the writer alone', 'durable', N / 25, 1, 0, true)
+const d4 = await measure('durable single appends, 4 processes (writer + 3 clients)', 'durable', N / 25, 1, 3, true)
+console.log(`client/writer: singles ${(c1 / w1).toFixed(2)}x, batches ${(cb / wb).toFixed(2)}x; durable 4 processes / 1: ${(d4 / d1).toFixed(2)}x`)
