@@ -56,6 +56,29 @@ describe('causeway snapshot beside a running writer', () => {
     expect(v.code, v.stdout + v.stderr).toBe(0)
   })
 
+  it('compacts through the running writer from the CLI while it appends at full speed, keeping every event', async () => {
+    const dir = tempDir('live-compact')
+    const syncedNow = await busyWriter(dir, 5000)
+    const before = syncedNow()
+    const r = cli(['compact', dir, '--json']) // a client of the writer: the writer compacts
+    expect(r.code, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout) as { byWriter: boolean; report: { performed: boolean; segmentsAfter: number; segmentsBefore: number } }
+    expect(out.byWriter).toBe(true)
+    expect(out.report.performed).toBe(true)
+    expect(out.report.segmentsAfter).toBeLessThan(out.report.segmentsBefore)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(syncedNow()).toBeGreaterThan(before) // the writer kept appending
+    writer!.kill('SIGKILL')
+    await new Promise((resolve) => writer!.once('exit', resolve))
+    const s = Store.open({ dataDir: dir })
+    const events = s.readFiltered({})
+    s.close()
+    expect(events.length).toBeGreaterThanOrEqual(syncedNow())
+    expect(events.map((e) => Number(e.globalSequence))).toEqual(events.map((_, i) => i))
+    const v = cli(['verify', dir, '--json'])
+    expect(v.code, v.stdout + v.stderr).toBe(0)
+  })
+
   it('answers stats, verify, export and tail beside the writer, each from a read-only open', async () => {
     const dir = tempDir('live-reads')
     const syncedNow = await busyWriter(dir, 2000)

@@ -29,12 +29,12 @@ function run(args: string[]): Array<{ target: string; engine: string; inputs?: n
 const notLinux = process.platform === 'linux' ? null : `libFuzzer and clang come from Debian's packages here, not on ${process.platform}`
 
 describe.skipIf(notLinux !== null)(`target 9: fuzzing the native decoders${notLinux ? `: skipped, ${notLinux}` : ''}`, () => {
-  it('replays every kept crash input and seed through the frame and segment decoders clean under ASan and UBSan', () => {
+  it('replays every kept crash input and seed through the frame, segment and writer-link decoders clean under ASan and UBSan', () => {
     const lines = run(['replay'])
     figure(9, `replay under ASan+UBSan: ${lines.map((l) => `${l.target} ${l.inputs} inputs`).join(', ')}: 0 crashes, 0 sanitizer reports`, { replay: lines })
   }, 360_000) // compile-bound: every core source under ASan, two at a time, beside the rest of npm test
 
-  it.skipIf(!FULL)('finds nothing in 90 s of libFuzzer with ASan and UBSan on the frame and segment decoders', () => {
+  it.skipIf(!FULL)('finds nothing in 90 s of libFuzzer with ASan and UBSan on the frame, segment and writer-link decoders', () => {
     const lines = run(['fuzz', '90'])
     figure(9, `libFuzzer+ASan+UBSan 90 s: ${lines.map((l) => `${l.target} ${l.execs} execs in ${l.seconds} s`).join(', ')}: 0 crashes (crash inputs would be kept in test/fuzz/corpus/<target>/)`, { fuzz: lines })
   })
