@@ -17,7 +17,7 @@ const figures = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'causeway-figure
 const t0 = Date.now()
 const r = spawnSync(
   process.execPath,
-  [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', 'test/reliability', 'test/bad-input.test.ts', 'test/async-ops.test.ts', '--typecheck.enabled=false'],
+  [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', 'test/reliability', 'test/bad-input.test.ts', 'test/async-ops.test.ts', 'test/several-processes.test.ts', '--typecheck.enabled=false'],
   { cwd: root, stdio: 'inherit', env: { ...process.env, CAUSEWAY_RELIABILITY: profile, CAUSEWAY_RELIABILITY_FIGURES: figures } },
 )
 const secs = ((Date.now() - t0) / 1000).toFixed(0)

@@ -11,7 +11,7 @@ import { tempDir } from './helpers.js'
 
 const FIX = path.join(__dirname, 'fixtures')
 const K = EventKind.custom(1, 1)
-const KILLS = process.env.CAUSEWAY_PROFILE === 'full' ? 500 : 50
+const KILLS = process.env.CAUSEWAY_RELIABILITY === 'full' ? 500 : 50 // the full profile: npm run test:reliability
 const started: ChildProcess[] = []
 afterAll(() => {
   for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
