@@ -27,6 +27,7 @@ Status CheckPeerIsOwner(int) { return No(); }
 Status Connect(const std::string&, int*) { return No(); }
 Status SendAll(int, const void*, size_t, int) { return No(); }
 Status RecvAll(int, void*, size_t, int) { return No(); }
+Status RecvMessage(int, std::string*, uint32_t, int, int) { return No(); }
 Status RecvSome(int, void*, size_t, size_t*) { return No(); }
 Status WaitReadable(int, int, int, bool*) { return No(); }
 void Shutdown(int) {}
