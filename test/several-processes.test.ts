@@ -34,6 +34,15 @@ function run(file: string, args: string[], onLine: (line: string) => void = () =
 
 const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())))
 
+/** True once every thread of `pid` is in state T (stopped), read from /proc. */
+function allThreadsStopped(pid: number): boolean {
+  const tasks = fs.readdirSync(`/proc/${pid}/task`)
+  return tasks.every((t) => {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8')
+    return /^\d+ \(.*\) [Tt] /s.test(stat)
+  })
+}
+
 async function until(what: string, ok: () => boolean, ms = 15000): Promise<void> {
   for (const t0 = Date.now(); !ok(); ) {
     if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`)
@@ -136,6 +145,9 @@ describe('several processes, one store', () => {
       expect(c.stats().role).toBe('client')
       c.append(new Coordinate('a', 's'), K, 1, { idempotencyKey: 'k0' })
       writer.kill('SIGSTOP')
+      // kill() returns before every thread of the writer has stopped: a
+      // connection thread spinning on its socket could still answer.
+      await until('the writer stopped', () => allThreadsStopped(writer.pid!))
       const t0 = Date.now()
       let err: unknown
       try {
