@@ -37,6 +37,12 @@
         'native/footer.cc',
         'native/cond_var.cc',
         'native/glibc_floor.cc',
+        'native/local_socket.cc',
+        'native/link_channel.cc',
+        'native/link_wire.cc',
+        'native/writer_server.cc',
+        'native/writer_link.cc',
+        'native/store_link.cc',
         # The Node-API layer.
         'native/js_addon.cc',
         'native/js_store.cc',

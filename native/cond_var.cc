@@ -21,6 +21,9 @@ void CondVar::NotifyAll() { cv_.notify_all(); }
 void CondVar::WaitFor(std::unique_lock<std::mutex>& lock, uint32_t ms) {
   cv_.wait_for(lock, std::chrono::milliseconds(ms));
 }
+void CondVar::WaitForMicros(std::unique_lock<std::mutex>& lock, uint64_t us) {
+  cv_.wait_for(lock, std::chrono::microseconds(us));
+}
 
 #else
 
@@ -52,19 +55,22 @@ CondVar::~CondVar() { pthread_cond_destroy(&cv_); }
 void CondVar::NotifyOne() { pthread_cond_signal(&cv_); }
 void CondVar::NotifyAll() { pthread_cond_broadcast(&cv_); }
 
-void CondVar::WaitFor(std::unique_lock<std::mutex>& lock, uint32_t ms) {
+void CondVar::WaitFor(std::unique_lock<std::mutex>& lock, uint32_t ms) { WaitForMicros(lock, uint64_t(ms) * 1000); }
+
+void CondVar::WaitForMicros(std::unique_lock<std::mutex>& lock, uint64_t us) {
+  const uint64_t ns = us * 1000;
   // libstdc++ and libc++ both hand back the pthread_mutex_t* behind std::mutex.
   pthread_mutex_t* m = lock.mutex()->native_handle();
 #if defined(__APPLE__)
   timespec rel;
-  rel.tv_sec = ms / 1000;
-  rel.tv_nsec = static_cast<long>(ms % 1000) * 1000000;
+  rel.tv_sec = static_cast<time_t>(ns / 1000000000);
+  rel.tv_nsec = static_cast<long>(ns % 1000000000);
   pthread_cond_timedwait_relative_np(&cv_, m, &rel);
 #else
   timespec at;
   clock_gettime(CLOCK_MONOTONIC, &at);
-  at.tv_sec += ms / 1000;
-  at.tv_nsec += static_cast<long>(ms % 1000) * 1000000;
+  at.tv_sec += static_cast<time_t>(ns / 1000000000);
+  at.tv_nsec += static_cast<long>(ns % 1000000000);
   if (at.tv_nsec >= 1000000000) {
     at.tv_sec += 1;
     at.tv_nsec -= 1000000000;

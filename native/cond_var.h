@@ -34,6 +34,8 @@ class CondVar {
   // Waits, with `lock` held on entry and on return, until notified, `ms`
   // milliseconds have passed, or a spurious wake-up: callers re-check.
   void WaitFor(std::unique_lock<std::mutex>& lock, uint32_t ms);
+  // The same, in microseconds (a group commit gathering its waiters).
+  void WaitForMicros(std::unique_lock<std::mutex>& lock, uint64_t us);
 
  private:
 #if defined(_WIN32)

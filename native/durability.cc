@@ -132,8 +132,36 @@ Status Store::Roll() {
 // Callers loop on their condition, so the timeout only costs a re-check.
 void Store::WaitSyncDone(std::unique_lock<std::mutex>& g) { sync_.done_cv.WaitFor(g, 1000); }
 
+// How long a sync leader waits for the durable appends it expects to share
+// its sync with (at most): a fraction of a sync, so a lone writer never waits.
+constexpr int64_t kGatherMaxUs = 300;
+// How long the most durable appends seen waiting at once stays the expectation.
+constexpr int64_t kPeakWindowUs = 20000;
+
 Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
   std::unique_lock<std::mutex> g(mu_);
+  // A durable append (not the flusher, not sync()) counts as a waiter.
+  const bool append = !record_frontier;
+  if (append) {
+    sync_.waiters++;
+    const int64_t now = MonoMicros();
+    if (sync_.waiters >= sync_.peak_waiters || now - sync_.peak_at_us > kPeakWindowUs) {
+      sync_.peak_waiters = sync_.waiters;
+      sync_.peak_at_us = now;
+    }
+    sync_.arrive_cv.NotifyAll();
+  }
+  struct Leave {
+    SyncState& s;
+    std::unique_lock<std::mutex>& g;
+    bool append;
+    ~Leave() {
+      if (!append) return;
+      if (!g.owns_lock()) g.lock();  // g outlives this (declared before it)
+      s.waiters--;
+    }
+  } leave{sync_, g, append};
+  bool gathered = false;
   // Group commit: one caller at a time leads a sync; the others wait for it
   // to end, then return if it covered them or lead the next one, which
   // covers everything appended while they waited.
@@ -145,7 +173,22 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
     // A durable append whose event an earlier sync covered is done: it does
     // not sync again just to record the frontier.
     if (!data_pending && (!frontier_pending || !record_frontier)) return Status::OK();
-    if (!sync_.syncing) break;
+    if (!sync_.syncing && !sync_.gathering) {
+      if (!append || gathered || sync_.waiters >= sync_.peak_waiters) break;
+      // Several writers (threads, client processes) were appending durably
+      // at once lately, and fewer wait now: the others are on their way
+      // back with their next append. Waiting a little for them lets one
+      // sync cover them all, instead of the writers splitting into cohorts
+      // that alternate between two syncs.
+      sync_.gathering = true;
+      const int64_t until = MonoMicros() + std::min(kGatherMaxUs, std::max<int64_t>(sync_.last_took_us, 1));
+      for (int64_t now = MonoMicros(); sync_.waiters < sync_.peak_waiters && now < until; now = MonoMicros())
+        sync_.arrive_cv.WaitForMicros(g, static_cast<uint64_t>(until - now));
+      sync_.gathering = false;
+      gathered = true;
+      sync_.done_cv.NotifyAll();  // a waiter that found us gathering re-checks
+      continue;
+    }
     WaitSyncDone(g);
   }
   sync_.syncing = true;
@@ -180,6 +223,7 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
   sync_.syncing = false;
   sync_.syncs++;
   sync_.sync_log.Add(took);
+  sync_.last_took_us = took;
   sync_.done_cv.NotifyAll();
   if (!s.ok()) {
     // fsyncgate: after a failed fsync the kernel may have dropped the dirty

@@ -103,9 +103,9 @@ std::string Frame(const std::string& body) {
   return std::move(o.s);
 }
 
-std::string EncodeHello(bool watch) {
+std::string EncodeHello(HelloMode mode) {
   Out o;
-  o.Put(static_cast<uint8_t>(Op::kHello)).Put(kMagic).Put(kVersion).Put<uint8_t>(watch);
+  o.Put(static_cast<uint8_t>(Op::kHello)).Put(kMagic).Put(kVersion).Put(static_cast<uint8_t>(mode));
   return std::move(o.s);
 }
 
@@ -146,16 +146,16 @@ Status DecodeOp(const uint8_t* p, size_t n, Op* op) {
   return Status::OK();
 }
 
-Status DecodeHello(const uint8_t* p, size_t n, bool* watch) {
+Status DecodeHello(const uint8_t* p, size_t n, HelloMode* mode) {
   In in(p + 1, n - 1);
   uint32_t magic, version;
   uint8_t w;
-  if (!in.Get(&magic) || !in.Get(&version) || !in.Get(&w) || !in.done() || w > 1) return Bad("hello");
+  if (!in.Get(&magic) || !in.Get(&version) || !in.Get(&w) || !in.done() || w > 2) return Bad("hello");
   if (magic != kMagic) return Bad("not a causeway client");
   if (version != kVersion)
     return Status::InvalidArgument("writer-link version " + std::to_string(version) + " is not this writer's (" +
                                    std::to_string(kVersion) + "): run one causeway version per store");
-  *watch = w;
+  *mode = static_cast<HelloMode>(w);
   return Status::OK();
 }
 

@@ -16,12 +16,16 @@
 namespace causeway::link {
 
 constexpr uint32_t kMagic = 0x314c5743;  // "CWL1"
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 // The largest message either side accepts: a length prefix above it ends the connection.
 constexpr uint32_t kMaxMessage = 512u << 20;
 constexpr uint32_t kMaxItems = 1u << 20;
 
 enum class Op : uint8_t { kHello = 1, kAppend = 2, kSync = 3, kCompact = 4 };
+// What a connection is for, said in its hello: requests as messages on the
+// socket, notes only (watch), or requests through a shared-memory channel
+// (link_channel.h) whose descriptor follows the hello's reply.
+enum class HelloMode : uint8_t { kRequests = 0, kWatch = 1, kChannel = 2 };
 
 // One decoded append item; the byte fields point into the request buffer.
 struct WireItem {
@@ -38,7 +42,7 @@ struct AppendMessage {
 };
 
 // ---- requests (client → writer). Each returns the body; Frame adds the length.
-std::string EncodeHello(bool watch);
+std::string EncodeHello(HelloMode mode);
 // `names` gives each item's entity and scope names (the client's ids mean nothing to the writer).
 std::string EncodeAppend(const AppendRequest* items, size_t n, const std::vector<std::string>& entities,
                          const std::vector<std::string>& scopes, const AppendCondition* condition, bool durable);
@@ -49,7 +53,7 @@ std::string Frame(const std::string& body);
 
 // ---- decoding a request (writer side). InvalidArgument names what is wrong.
 Status DecodeOp(const uint8_t* p, size_t n, Op* op);
-Status DecodeHello(const uint8_t* p, size_t n, bool* watch);
+Status DecodeHello(const uint8_t* p, size_t n, HelloMode* mode);
 // The items' pointers stay valid while [p, p+n) does.
 Status DecodeAppend(const uint8_t* p, size_t n, AppendMessage* out);
 Status DecodeCompact(const uint8_t* p, size_t n, CompactionPlan* out);

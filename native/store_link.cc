@@ -30,7 +30,7 @@ Status Store::ForwardAppend(const AppendRequest* items, size_t n, Receipt* out, 
     return Status::Full("the batch takes " + std::to_string(body.size()) + " bytes, over the writer link's " +
                         std::to_string(link::kMaxMessage) + "-byte message limit");
   std::string reply;
-  CW_RETURN_IF_ERROR(link_->Call(link::Frame(body), &reply));
+  CW_RETURN_IF_ERROR(link_->Call(body, n, durable, &reply));
   Status remote;
   CW_RETURN_IF_ERROR(link::DecodeAppendReply(reinterpret_cast<const uint8_t*>(reply.data()), reply.size(), &remote, out,
                                              n, error));
@@ -44,7 +44,7 @@ Status Store::ForwardAppend(const AppendRequest* items, size_t n, Receipt* out, 
 Status Store::ForwardSync() {
   if (!link_) return Status::WriterUnavailable("this store has no link to a writer");
   std::string reply;
-  CW_RETURN_IF_ERROR(link_->Call(link::Frame(link::EncodeSync()), &reply));
+  CW_RETURN_IF_ERROR(link_->Call(link::EncodeSync(), 0, true, &reply));
   Status remote;
   CW_RETURN_IF_ERROR(link::DecodeStatusReply(reinterpret_cast<const uint8_t*>(reply.data()), reply.size(), &remote));
   return remote;
@@ -53,7 +53,7 @@ Status Store::ForwardSync() {
 Status Store::ForwardCompact(const CompactionPlan& plan, CompactionReport* report) {
   if (!link_) return Status::WriterUnavailable("this store has no link to a writer");
   std::string reply;
-  CW_RETURN_IF_ERROR(link_->Call(link::Frame(link::EncodeCompact(plan)), &reply));
+  CW_RETURN_IF_ERROR(link_->Call(link::EncodeCompact(plan), 0, true, &reply));
   Status remote;
   CW_RETURN_IF_ERROR(
       link::DecodeCompactReply(reinterpret_cast<const uint8_t*>(reply.data()), reply.size(), &remote, report));

@@ -16,6 +16,15 @@ namespace causeway {
 // frontier its header records (one sync behind at most).
 struct SyncState {
   bool syncing = false;                       // GUARDED_BY(mu_): a SyncNow is between capture and result
+  // Group commit across threads and client processes (SyncNow): durable
+  // appends waiting now, the most seen at once lately, and whether a leader
+  // is gathering them before its sync.
+  uint32_t waiters = 0;                       // GUARDED_BY(mu_)
+  uint32_t peak_waiters = 0;                  // GUARDED_BY(mu_)
+  int64_t peak_at_us = 0;                     // GUARDED_BY(mu_)
+  bool gathering = false;                     // GUARDED_BY(mu_)
+  int64_t last_took_us = 0;                   // GUARDED_BY(mu_): the last sync's duration
+  CondVar arrive_cv;                          // with mu_: a durable append began waiting
   CondVar done_cv;                            // with mu_: a sync ended (or the store closed)
   CondVar flush_cv;                           // wakes the flusher (with mu_)
   std::atomic<uint64_t> durable_sequence{0};  // stored under mu_; the writer reads it for receipts

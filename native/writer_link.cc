@@ -39,10 +39,18 @@ void WriterLink::Stop() {
   sock::Wake(wake_[1]);
   if (monitor_.joinable()) monitor_.join();
   std::lock_guard<std::mutex> g(pool_mu_);
-  for (int fd : idle_) sock::Close(fd);
+  for (Conn& c : idle_) Drop(&c);
+  for (Conn& c : idle_plain_) Drop(&c);
   idle_.clear();
+  idle_plain_.clear();
   sock::Close(wake_[0]);
   sock::Close(wake_[1]);
+}
+
+void WriterLink::Drop(Conn* conn) {
+  sock::Close(conn->fd);
+  conn->fd = -1;
+  conn->channel.reset();
 }
 
 bool WriterLink::Sleep(int ms) {
@@ -52,64 +60,114 @@ bool WriterLink::Sleep(int ms) {
   return !stopping_.load();
 }
 
-Status WriterLink::Dial(bool watch, int* fd) {
-  CW_RETURN_IF_ERROR(sock::Connect(store_->options().dir, fd));
+Status WriterLink::Hello(int fd, link::HelloMode mode) {
   const int timeout = static_cast<int>(store_->options().writer_timeout_ms);
-  std::string hello = link::Frame(link::EncodeHello(watch)), body;
-  Status s = sock::SendAll(*fd, hello.data(), hello.size(), timeout);
-  if (s.ok()) s = ReadReply(*fd, timeout, &body);
+  std::string hello = link::Frame(link::EncodeHello(mode)), body;
+  Status s = sock::SendAll(fd, hello.data(), hello.size(), timeout);
+  if (s.ok()) s = ReadReply(fd, timeout, &body);
   Status remote;
   if (s.ok()) s = link::DecodeStatusReply(reinterpret_cast<const uint8_t*>(body.data()), body.size(), &remote);
-  if (s.ok()) s = remote;
-  if (!s.ok()) {
-    sock::Close(*fd);
-    *fd = -1;
-    // A writer that went away during the hello is the same as no writer.
-    if (s.code() == Status::Code::kIoError || s.code() == Status::Code::kWriterUnavailable)
-      return Status::NotFound(s.message());
-  }
-  return s;
+  return s.ok() ? remote : s;
 }
 
-Status WriterLink::Call(const std::string& framed, std::string* reply) {
+Status WriterLink::Dial(link::HelloMode mode, Conn* conn) {
+  int fd = -1;
+  CW_RETURN_IF_ERROR(sock::Connect(store_->options().dir, &fd));
+  Status s = Hello(fd, mode);
+  if (s.ok() && mode == link::HelloMode::kChannel) {
+    // The channel's region goes over after the hello; the writer answers
+    // once it has mapped it.
+    link::Channel* ch = nullptr;
+    int region = -1;
+    Status c = link::Channel::Create(&ch, &region);
+    if (!c.ok()) {
+      channels_.store(false);  // a local failure: messages on the socket instead
+      c = Status::InvalidArgument("no shared-memory channel here: " + c.message());
+    } else {
+      conn->channel.reset(ch);
+      c = link::SendFd(fd, region, static_cast<int>(store_->options().writer_timeout_ms));
+    }
+    std::string body;
+    Status remote;
+    if (c.ok()) c = ReadReply(fd, static_cast<int>(store_->options().writer_timeout_ms), &body);
+    if (c.ok()) c = link::DecodeStatusReply(reinterpret_cast<const uint8_t*>(body.data()), body.size(), &remote);
+    if (c.ok() && !remote.ok()) {
+      // This writer cannot map it: messages on the socket from now on.
+      channels_.store(false);
+      c = Status::InvalidArgument("the writer refused a channel: " + remote.message());
+    }
+    s = c;
+  }
+  if (!s.ok()) {
+    sock::Close(fd);
+    conn->channel.reset();
+    // A writer that went away during the hello is the same as no writer.
+    if (s.code() == Status::Code::kIoError || s.code() == Status::Code::kWriterUnavailable ||
+        s.code() == Status::Code::kNotFound)
+      return Status::NotFound(s.message());
+    return s;
+  }
+  conn->fd = fd;
+  return Status::OK();
+}
+
+Status WriterLink::Call(const std::string& body, size_t receipts, bool slow, std::string* reply) {
   const int timeout = static_cast<int>(store_->options().writer_timeout_ms);
   const int64_t deadline = NowMs() + timeout;
   Status last;
   for (;;) {
     if (stopping_.load()) return Status::Closed("the store is closed");
     if (store_->role() == Role::kWriter) return Status::NotFound("this process is the writer now");
-    int fd = -1;
+    const bool use_channel = channels_.load(std::memory_order_relaxed) && link::Channel::Fits(body.size(), receipts);
+    std::vector<Conn>& pool = use_channel ? idle_ : idle_plain_;
+    Conn conn;
     {
       std::lock_guard<std::mutex> g(pool_mu_);
-      if (!idle_.empty()) {
-        fd = idle_.back();
-        idle_.pop_back();
+      if (!pool.empty()) {
+        conn = std::move(pool.back());
+        pool.pop_back();
       }
     }
-    if (fd < 0) {
-      last = Dial(false, &fd);
+    if (conn.fd < 0) {
+      last = Dial(use_channel ? link::HelloMode::kChannel : link::HelloMode::kRequests, &conn);
       if (last.code() == Status::Code::kNotFound) {
         // No writer listening: one is recovering, or another process is taking the role.
         if (NowMs() >= deadline) break;
         Sleep(2);
         continue;
       }
+      if (last.code() == Status::Code::kInvalidArgument && use_channel && !channels_.load()) continue;
       if (!last.ok()) return last;  // refused: another user, another version
     }
     const int left = static_cast<int>(std::max<int64_t>(1, deadline - NowMs()));
-    Status s = sock::SendAll(fd, framed.data(), framed.size(), left);
-    if (!s.ok()) {
-      // Not all of the request reached the writer: it applied nothing. A
-      // pooled connection to a writer that died since; dial again.
-      sock::Close(fd);
-      last = s;
-      if (NowMs() >= deadline) break;
-      continue;
+    Status s;
+    if (conn.channel) {
+      s = conn.channel->Call(conn.fd, body, left, slow ? 0 : kReplySpinUs, reply);
+      if (s.code() == Status::Code::kClosed) {
+        // The writer never took it (it closed or died first): nothing was
+        // applied, so it goes to the next writer, like a call with none.
+        Drop(&conn);
+        last = Status::WriterUnavailable(s.message());
+        if (NowMs() >= deadline) break;
+        Sleep(2);
+        continue;
+      }
+    } else {
+      const std::string framed = link::Frame(body);
+      s = sock::SendAll(conn.fd, framed.data(), framed.size(), left);
+      if (!s.ok()) {
+        // Not all of the request reached the writer: it applied nothing. A
+        // pooled connection to a writer that died since; dial again.
+        Drop(&conn);
+        last = s;
+        if (NowMs() >= deadline) break;
+        continue;
+      }
+      s = ReadReply(conn.fd, std::max(1, static_cast<int>(deadline - NowMs())), reply);
     }
-    s = ReadReply(fd, std::max(1, static_cast<int>(deadline - NowMs())), reply);
     if (!s.ok()) {
-      sock::Close(fd);
-      if (s.code() == Status::Code::kWriterUnavailable)
+      Drop(&conn);
+      if (s.code() == Status::Code::kWriterUnavailable && s.message().rfind("no reply", 0) == 0)
         return Status::WriterUnavailable("the writer did not answer within " + std::to_string(timeout) +
                                          " ms (writerTimeoutMs); the write may or may not be applied: retry it with its idempotency key");
       return Status::WriterUnavailable("the writer went away before answering (" + s.message() +
@@ -119,14 +177,14 @@ Status WriterLink::Call(const std::string& framed, std::string* reply) {
     // closing and refused the request before applying anything (ApplyAppend
     // checks first), so it goes to the next writer, like a call with none.
     if (!reply->empty() && static_cast<uint8_t>((*reply)[0]) == static_cast<uint8_t>(Status::Code::kClosed)) {
-      sock::Close(fd);
+      Drop(&conn);
       last = Status::WriterUnavailable("the writer was closing");
       if (NowMs() >= deadline) break;
       Sleep(2);
       continue;
     }
     std::lock_guard<std::mutex> g(pool_mu_);
-    idle_.push_back(fd);
+    pool.push_back(std::move(conn));
     return Status::OK();
   }
   return Status::WriterUnavailable("no writer answered within " + std::to_string(timeout) + " ms (writerTimeoutMs)" +
@@ -138,7 +196,9 @@ void WriterLink::MonitorLoop() {
   char buf[256];
   while (!stopping_.load()) {
     if (watch < 0) {
-      Status s = Dial(true, &watch);
+      Conn w;
+      Status s = Dial(link::HelloMode::kWatch, &w);
+      watch = w.fd;
       if (s.ok()) {
         (void)store_->CatchUp(UINT64_MAX);  // what happened while we were not watching
         continue;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "link_channel.h"
 #include "link_wire.h"
 #include "local_socket.h"
 
@@ -88,10 +89,27 @@ void WriterServer::AcceptLoop() {
   }
 }
 
+namespace {
+
+// How long a connection thread spins for the next request: a client
+// appending in a loop sends it within microseconds of its reply. After a
+// durable append, a sync or a compaction the client is slower to come back
+// (it slept), so it sleeps at once.
+int SpinAfter(const std::string& request) {
+  if (request.empty()) return 0;
+  const auto op = static_cast<link::Op>(request[0]);
+  const bool durable = op == link::Op::kAppend && request.size() > 1 && (request[1] & 1);
+  return op == link::Op::kAppend && !durable ? 50 : 0;
+}
+
+}  // namespace
+
 void WriterServer::Serve(Conn* c) {
   clients_.fetch_add(1, std::memory_order_relaxed);
   std::string body, reply;
-  bool hello = false, watch = false;
+  bool hello = false;
+  link::HelloMode mode = link::HelloMode::kRequests;
+  int spin = 0;
   // Another user's process is refused before it may send anything.
   Status s = sock::CheckPeerIsOwner(c->fd);
   if (!s.ok()) {
@@ -99,10 +117,8 @@ void WriterServer::Serve(Conn* c) {
     (void)sock::SendAll(c->fd, r.data(), r.size(), 1000);
   }
   while (s.ok()) {
-    // A client appending in a loop sends its next request within
-    // microseconds: spin briefly before sleeping on it. A client that stops
-    // mid-request is dropped; nothing of it was applied.
-    s = sock::RecvMessage(c->fd, &body, link::kMaxMessage, -1, 50);
+    // A client that stops mid-request is dropped; nothing of it was applied.
+    s = sock::RecvMessage(c->fd, &body, link::kMaxMessage, -1, spin);
     if (s.code() == Status::Code::kInvalidArgument || (s.ok() && body.empty())) {
       if (s.ok()) s = Status::InvalidArgument("an empty writer-link message");
       std::string r = link::Frame(link::EncodeStatusReply(s));
@@ -117,23 +133,28 @@ void WriterServer::Serve(Conn* c) {
       // The first message must be a hello: anything else is not a causeway client.
       s = link::DecodeOp(p, len, &op);
       if (s.ok() && op != link::Op::kHello) s = Status::InvalidArgument("malformed writer-link message: no hello");
-      if (s.ok()) s = link::DecodeHello(p, len, &watch);
+      if (s.ok()) s = link::DecodeHello(p, len, &mode);
       reply = link::EncodeStatusReply(s);
       hello = s.ok();
     } else {
       reply = Handle(p, len);
+      spin = SpinAfter(body);
     }
     std::string framed = link::Frame(reply);
     if (!sock::SendAll(c->fd, framed.data(), framed.size(), 60000).ok()) break;
-    if (hello && watch) {
+    if (hello && mode == link::HelloMode::kWatch) {
       std::lock_guard<std::mutex> g(mu_);
       watchers_.push_back(c->fd);
       pending_ = true;  // its first notification says where the log is now
       cv_.NotifyAll();
       break;
     }
+    if (hello && mode == link::HelloMode::kChannel) {
+      ServeChannel(c);
+      break;
+    }
   }
-  if (hello && watch) {
+  if (hello && mode == link::HelloMode::kWatch) {
     // A watch connection only receives: wait for the client to close it.
     char buf[64];
     while (!stopping_.load()) {
@@ -149,6 +170,27 @@ void WriterServer::Serve(Conn* c) {
   sock::Shutdown(c->fd);
   clients_.fetch_sub(1, std::memory_order_relaxed);
   c->done.store(true, std::memory_order_release);
+}
+
+void WriterServer::ServeChannel(Conn* c) {
+  // The client sends the region's descriptor after the hello's reply.
+  int region = -1;
+  link::Channel* raw = nullptr;
+  Status s = link::RecvFd(c->fd, 5000, &region);
+  if (s.ok()) s = link::Channel::Attach(region, &raw);
+  std::unique_ptr<link::Channel> ch(raw);
+  std::string framed = link::Frame(link::EncodeStatusReply(s));
+  if (!sock::SendAll(c->fd, framed.data(), framed.size(), 5000).ok() || !s.ok()) return;
+  std::string body;
+  int spin = 50;
+  for (;;) {
+    s = ch->Take(c->fd, spin, stopping_, &body);
+    if (s.code() == Status::Code::kNotFound) return;  // closed, or stopping: the client resends
+    std::string reply = s.ok() ? Handle(reinterpret_cast<const uint8_t*>(body.data()), body.size())
+                               : link::EncodeStatusReply(s);
+    if (!ch->Reply(c->fd, reply).ok() || !s.ok()) return;
+    spin = SpinAfter(body);
+  }
 }
 
 std::string WriterServer::Handle(const uint8_t* p, size_t n) {

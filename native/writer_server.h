@@ -42,6 +42,7 @@ class WriterServer {
   };
   void AcceptLoop();
   void Serve(Conn* c);
+  void ServeChannel(Conn* c);  // a connection whose requests come through a shared-memory channel
   void NotifyLoop();
   // One request's reply (the body, unframed).
   std::string Handle(const uint8_t* body, size_t n);

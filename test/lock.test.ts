@@ -74,6 +74,8 @@ describe('single writer per directory', () => {
     expect(s.stats().role).toBe('writer')
     const client = await hold(dir, 'shared')
     expect(client.line).toBe('ready client')
+    // The client's watch connection is dialled by its own thread after open returns.
+    for (let i = 0; i < 500 && s.stats().clients < 1; i++) await new Promise((r) => setTimeout(r, 10))
     expect(s.stats().clients).toBeGreaterThanOrEqual(1)
     const exclusive = await hold(dir, 'write')
     expect(exclusive.line).toBe('error E_STORE_LOCKED')

@@ -33,8 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t* p = buf.data();
   link::Op op;
   if (link::DecodeOp(p, size, &op).ok()) {
-    bool watch;
-    (void)link::DecodeHello(p, size, &watch);
+    link::HelloMode mode;
+    (void)link::DecodeHello(p, size, &mode);
     link::AppendMessage m;
     if (op == link::Op::kAppend && link::DecodeAppend(p, size, &m).ok()) {
       std::vector<AppendRequest> reqs;

@@ -1,0 +1,169 @@
+// The writer link's shared-memory channel (native/link_channel.h): a real
+// region passed over a real socketpair, the writer side on a thread.
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../link_channel.h"
+#include "../link_wire.h"
+#include "fixture.h"
+
+namespace causeway::test {
+namespace {
+
+using link::Channel;
+
+// A client and a writer end: the client's region handed over with SendFd.
+struct Pair {
+  int client = -1, writer = -1;
+  std::unique_ptr<Channel> client_ch, writer_ch;
+  ~Pair() {
+    if (client >= 0) ::close(client);
+    if (writer >= 0) ::close(writer);
+  }
+};
+
+bool Open(Pair* p) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) return false;
+  p->client = sv[0];
+  p->writer = sv[1];
+  Channel* c = nullptr;
+  int region = -1;
+  if (!Channel::Create(&c, &region).ok()) return false;
+  p->client_ch.reset(c);
+  if (!link::SendFd(p->client, region, 1000).ok()) return false;
+  int got = -1;
+  if (!link::RecvFd(p->writer, 1000, &got).ok()) return false;
+  Channel* w = nullptr;
+  if (!Channel::Attach(got, &w).ok()) return false;
+  p->writer_ch.reset(w);
+  return true;
+}
+
+TEST(ChannelLosesOrMixesUpRequestsAndReplies) {
+  Pair p;
+  CHECK(Open(&p));
+  std::atomic<bool> stopping{false};
+  // The writer echoes each request reversed; sleeps now and then so both
+  // the spinning and the doorbell paths run.
+  std::thread writer([&] {
+    std::string req;
+    for (int i = 0;; i++) {
+      if (!p.writer_ch->Take(p.writer, i % 3 == 0 ? 0 : 50, stopping, &req).ok()) return;
+      if (i % 7 == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));
+      if (!p.writer_ch->Reply(p.writer, std::string(req.rbegin(), req.rend())).ok()) return;
+    }
+  });
+  for (int i = 0; i < 2000; i++) {
+    const std::string req = "request " + std::to_string(i);
+    std::string reply;
+    CHECK_OK(p.client_ch->Call(p.client, req, 5000, i % 2 ? 0 : 100, &reply));
+    CHECK_EQ(reply, std::string(req.rbegin(), req.rend()));
+  }
+  // A request of the whole capacity round-trips too.
+  std::string big(Channel::kRequestCapacity, 'x');
+  big[0] = 'a';
+  std::string reply;
+  CHECK_OK(p.client_ch->Call(p.client, big, 5000, 0, &reply));
+  CHECK_EQ(reply.size(), big.size());
+  CHECK_EQ(reply.back(), 'a');
+  ::shutdown(p.writer, SHUT_RD);  // what WriterServer::Stop does
+  stopping = true;
+  writer.join();
+}
+
+TEST(ChannelAppliesARequestItsClientAlreadyGaveUpOn) {
+  Pair p;
+  CHECK(Open(&p));
+  std::string reply;
+  // Nobody takes it: the client gives up after the timeout, and the slot
+  // says so, so a writer that wakes later does not apply it.
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK_CODE(p.client_ch->Call(p.client, "late", 100, 0, &reply), Status::Code::kWriterUnavailable);
+  CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(95));
+  std::atomic<bool> stopping{false};
+  std::string req;
+  ::shutdown(p.client, SHUT_WR);  // the client drops the connection
+  CHECK_CODE(p.writer_ch->Take(p.writer, 0, stopping, &req), Status::Code::kNotFound);
+  CHECK(req.empty());
+}
+
+TEST(ChannelCallsANeverTakenRequestUnknownOutcome) {
+  // A writer that stops without taking the request: the client learns that
+  // nothing was applied (Closed, which the link resends), not "unknown".
+  Pair p;
+  CHECK(Open(&p));
+  std::atomic<bool> stopping{true};
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::string req;
+    (void)p.writer_ch->Take(p.writer, 0, stopping, &req);  // stopping: takes nothing
+    ::shutdown(p.writer, SHUT_RDWR);
+  });
+  std::string reply;
+  CHECK_CODE(p.client_ch->Call(p.client, "append", 5000, 0, &reply), Status::Code::kClosed);
+  writer.join();
+}
+
+TEST(ChannelReportsAWriterThatDiedAfterTakingTheRequestAsClosed) {
+  // Taken, then the writer is gone: the outcome is unknown, and the client
+  // must say so (WriterUnavailable: retry with the idempotency key).
+  Pair p;
+  CHECK(Open(&p));
+  std::atomic<bool> stopping{false};
+  std::thread writer([&] {
+    std::string req;
+    if (p.writer_ch->Take(p.writer, 1000, stopping, &req).ok()) ::shutdown(p.writer, SHUT_RDWR);
+  });
+  std::string reply;
+  CHECK_CODE(p.client_ch->Call(p.client, "append", 5000, 0, &reply), Status::Code::kWriterUnavailable);
+  writer.join();
+}
+
+TEST(ChannelMapsARegionOfTheWrongSize) {
+  int sv[2];
+  CHECK(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  // A pipe's descriptor is no region: Attach refuses it instead of mapping.
+  int fds[2];
+  CHECK(::pipe(fds) == 0);
+  CHECK_OK(link::SendFd(sv[0], fds[0], 1000));
+  int got = -1;
+  CHECK_OK(link::RecvFd(sv[1], 1000, &got));
+  Channel* w = nullptr;
+  CHECK_CODE(Channel::Attach(got, &w), Status::Code::kInvalidArgument);
+  // No descriptor at all (a plain byte) is a malformed message.
+  const char b = 1;
+  CHECK(::write(sv[0], &b, 1) == 1);
+  CHECK_CODE(link::RecvFd(sv[1], 1000, &got), Status::Code::kInvalidArgument);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  ::close(sv[0]);
+  ::close(sv[1]);
+}
+
+TEST(ChannelTakesABatchWhoseReplyCannotFit) {
+  // Fits admits a batch only if its reply, receipts or refusal, fits the
+  // reply area: the writer could not answer it otherwise, once applied.
+  size_t n = 1;
+  while (Channel::Fits(0, n + 1)) n++;
+  std::vector<Receipt> receipts(n);
+  AppendError none;
+  CHECK(link::EncodeAppendReply(Status::OK(), receipts.data(), n, none).size() <= Channel::kReplyCapacity);
+  AppendError refused;
+  refused.item = 7;
+  refused.entity = std::string(65536, 'e');
+  const Status conflict = Status::SequenceMismatch(std::string(65536, 'm'));
+  CHECK(link::EncodeAppendReply(conflict, receipts.data(), n, refused).size() <= Channel::kReplyCapacity);
+  CHECK(!Channel::Fits(Channel::kRequestCapacity + 1, 1));
+}
+
+}  // namespace
+}  // namespace causeway::test
