@@ -51,10 +51,25 @@ async function measure(label, mode, n, batch, clients, writerAppends) {
   return rate
 }
 
-const w1 = await measure('single appends, in the writer process', 'plain', N, 1, 0, true)
-const c1 = await measure('single appends, one client process', 'plain', N, 1, 1, false)
-const wb = await measure('batches of 100, in the writer process', 'plain', N * 4, 100, 0, true)
-const cb = await measure('batches of 100, one client process', 'plain', N * 4, 100, 1, false)
-const d1 = await measure('durable single appends, the writer alone', 'durable', N / 25, 1, 0, true)
-const d4 = await measure('durable single appends, 4 processes (writer + 3 clients)', 'durable', N / 25, 1, 3, true)
-console.log(`client/writer: singles ${(c1 / w1).toFixed(2)}x, batches ${(cb / wb).toFixed(2)}x; durable 4 processes / 1: ${(d4 / d1).toFixed(2)}x`)
+// Each round measures every pair side by side; the ratios are each round's,
+// and the figures printed last are the medians over the rounds.
+const ROUNDS = Number(process.env.ROUNDS || 3)
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const rows = { w1: [], c1: [], wb: [], cb: [], d1: [], d4: [] }
+const ratios = { singles: [], batches: [], durable: [] }
+for (let r = 0; r < ROUNDS; r++) {
+  console.log(`round ${r + 1} of ${ROUNDS}`)
+  const w1 = await measure('single appends, in the writer process', 'plain', N, 1, 0, true)
+  const c1 = await measure('single appends, one client process', 'plain', N, 1, 1, false)
+  const wb = await measure('batches of 100, in the writer process', 'plain', N * 4, 100, 0, true)
+  const cb = await measure('batches of 100, one client process', 'plain', N * 4, 100, 1, false)
+  const d1 = await measure('durable single appends, the writer alone', 'durable', N / 25, 1, 0, true)
+  const d4 = await measure('durable single appends, 4 processes (writer + 3 clients)', 'durable', N / 25, 1, 3, true)
+  Object.entries({ w1, c1, wb, cb, d1, d4 }).forEach(([k, v]) => rows[k].push(v))
+  ratios.singles.push(c1 / w1)
+  ratios.batches.push(cb / wb)
+  ratios.durable.push(d4 / d1)
+}
+const f = (k) => Math.round(median(rows[k])).toLocaleString('en')
+console.log(`medians of ${ROUNDS} rounds (events/s): writer singles ${f('w1')}, client singles ${f('c1')}; writer batches ${f('wb')}, client batches ${f('cb')}; durable 1 process ${f('d1')}, 4 processes ${f('d4')}`)
+console.log(`client/writer: singles ${median(ratios.singles).toFixed(2)}x, batches ${median(ratios.batches).toFixed(2)}x; durable 4 processes / 1: ${median(ratios.durable).toFixed(2)}x`)

@@ -15,8 +15,14 @@ int64_t NowMs() {
 }
 
 // How long a caller spins for its reply before sleeping: a plain append's
-// reply comes in a few microseconds; a durable one sleeps.
+// reply comes in a few microseconds, a batch's in a few per event (up to a
+// limit); a durable one sleeps at once (a sync takes far longer than a
+// wake-up).
 constexpr int kReplySpinUs = 100;
+int ReplySpinUs(bool slow, size_t receipts) {
+  if (slow) return 0;
+  return static_cast<int>(std::min<size_t>(2000, kReplySpinUs + 4 * receipts));
+}
 
 // Reads one length-prefixed reply body.
 Status ReadReply(int fd, int timeout_ms, std::string* body) {
@@ -142,7 +148,7 @@ Status WriterLink::Call(const std::string& body, size_t receipts, bool slow, std
     const int left = static_cast<int>(std::max<int64_t>(1, deadline - NowMs()));
     Status s;
     if (conn.channel) {
-      s = conn.channel->Call(conn.fd, body, left, slow ? 0 : kReplySpinUs, reply);
+      s = conn.channel->Call(conn.fd, body, left, ReplySpinUs(slow, receipts), reply);
       if (s.code() == Status::Code::kClosed) {
         // The writer never took it (it closed or died first): nothing was
         // applied, so it goes to the next writer, like a call with none.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "durations.h"
 #include "link_channel.h"
 #include "link_wire.h"
 #include "local_socket.h"
@@ -92,14 +93,17 @@ void WriterServer::AcceptLoop() {
 namespace {
 
 // How long a connection thread spins for the next request: a client
-// appending in a loop sends it within microseconds of its reply. After a
-// durable append, a sync or a compaction the client is slower to come back
-// (it slept), so it sleeps at once.
-int SpinAfter(const std::string& request) {
+// appending in a loop sends it soon after its reply, as soon as it has
+// built the next one; the last gap between a reply and the next request,
+// with room to spare, says how soon (within limits). After a durable
+// append, a sync or a compaction the client is slower to come back (it
+// slept), so the thread sleeps at once.
+int SpinAfter(const std::string& request, int64_t last_gap_us) {
   if (request.empty()) return 0;
   const auto op = static_cast<link::Op>(request[0]);
   const bool durable = op == link::Op::kAppend && request.size() > 1 && (request[1] & 1);
-  return op == link::Op::kAppend && !durable ? 50 : 0;
+  if (op != link::Op::kAppend || durable) return 0;
+  return static_cast<int>(std::clamp<int64_t>(last_gap_us * 3 / 2, 50, 1000));
 }
 
 }  // namespace
@@ -138,7 +142,7 @@ void WriterServer::Serve(Conn* c) {
       hello = s.ok();
     } else {
       reply = Handle(p, len);
-      spin = SpinAfter(body);
+      spin = SpinAfter(body, 0);
     }
     std::string framed = link::Frame(reply);
     if (!sock::SendAll(c->fd, framed.data(), framed.size(), 60000).ok()) break;
@@ -183,13 +187,16 @@ void WriterServer::ServeChannel(Conn* c) {
   if (!sock::SendAll(c->fd, framed.data(), framed.size(), 5000).ok() || !s.ok()) return;
   std::string body;
   int spin = 50;
+  int64_t replied = 0, gap = 0;
   for (;;) {
     s = ch->Take(c->fd, spin, stopping_, &body);
     if (s.code() == Status::Code::kNotFound) return;  // closed, or stopping: the client resends
+    if (replied) gap = MonoMicros() - replied;
     std::string reply = s.ok() ? Handle(reinterpret_cast<const uint8_t*>(body.data()), body.size())
                                : link::EncodeStatusReply(s);
     if (!ch->Reply(c->fd, reply).ok() || !s.ok()) return;
-    spin = SpinAfter(body);
+    replied = MonoMicros();
+    spin = SpinAfter(body, gap);
   }
 }
 
