@@ -103,7 +103,7 @@ int SpinAfter(const std::string& request, int64_t last_gap_us) {
   const auto op = static_cast<link::Op>(request[0]);
   const bool durable = op == link::Op::kAppend && request.size() > 1 && (request[1] & 1);
   if (op != link::Op::kAppend || durable) return 0;
-  return static_cast<int>(std::clamp<int64_t>(last_gap_us * 3 / 2, 50, 1000));
+  return static_cast<int>(std::clamp<int64_t>(last_gap_us * 3 / 2, 50, 300));
 }
 
 }  // namespace
