@@ -51,12 +51,34 @@ async function measure(label, mode, n, batch, clients, writerAppends) {
   return rate
 }
 
+/** Events/s of one process reading every event of a filled store: the writer itself, or a client beside it. */
+async function measureRead(label, n, inClient) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cw-procs-'))
+  const writer = proc(dir, inClient ? 'hold' : 'fill', n, 1000, 'w')
+  if ((await writer.next()) !== 'ready writer') throw new Error('first process is not the writer')
+  const reader = inClient ? proc(dir, 'read', n, 1000, 'r') : writer
+  if (inClient && (await reader.next()) !== 'ready client') throw new Error('not a client')
+  reader.send()
+  const [, ms, count] = (await reader.next()).split(' ')
+  if (Number(count) !== n) throw new Error(`read ${count} events of ${n}`)
+  if (inClient) {
+    writer.send()
+    await writer.next()
+  }
+  for (const p of inClient ? [reader, writer] : [writer]) p.send()
+  await Promise.all((inClient ? [reader, writer] : [writer]).map((p) => new Promise((r) => p.c.once('exit', r))))
+  fs.rmSync(dir, { recursive: true, force: true })
+  const rate = n / (Number(ms) / 1000)
+  console.log(`${label.padEnd(58)} ${Math.round(rate).toLocaleString('en').padStart(10)} events/s`)
+  return rate
+}
+
 // Each round measures every pair side by side; the ratios are each round's,
 // and the figures printed last are the medians over the rounds.
 const ROUNDS = Number(process.env.ROUNDS || 3)
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const rows = { w1: [], c1: [], wb: [], cb: [], d1: [], d4: [] }
-const ratios = { singles: [], batches: [], durable: [] }
+const rows = { w1: [], c1: [], wb: [], cb: [], d1: [], d4: [], rw: [], rc: [] }
+const ratios = { singles: [], batches: [], durable: [], reads: [] }
 for (let r = 0; r < ROUNDS; r++) {
   console.log(`round ${r + 1} of ${ROUNDS}`)
   const w1 = await measure('single appends, in the writer process', 'plain', N, 1, 0, true)
@@ -65,11 +87,14 @@ for (let r = 0; r < ROUNDS; r++) {
   const cb = await measure('batches of 100, one client process', 'plain', N * 4, 100, 1, false)
   const d1 = await measure('durable single appends, the writer alone', 'durable', N / 25, 1, 0, true)
   const d4 = await measure('durable single appends, 4 processes (writer + 3 clients)', 'durable', N / 25, 1, 3, true)
-  Object.entries({ w1, c1, wb, cb, d1, d4 }).forEach(([k, v]) => rows[k].push(v))
+  const rw = await measureRead('reads (scan, payloads decoded), in the writer process', N * 4, false)
+  const rc = await measureRead('reads (scan, payloads decoded), in a client process', N * 4, true)
+  Object.entries({ w1, c1, wb, cb, d1, d4, rw, rc }).forEach(([k, v]) => rows[k].push(v))
+  ratios.reads.push(rc / rw)
   ratios.singles.push(c1 / w1)
   ratios.batches.push(cb / wb)
   ratios.durable.push(d4 / d1)
 }
 const f = (k) => Math.round(median(rows[k])).toLocaleString('en')
-console.log(`medians of ${ROUNDS} rounds (events/s): writer singles ${f('w1')}, client singles ${f('c1')}; writer batches ${f('wb')}, client batches ${f('cb')}; durable 1 process ${f('d1')}, 4 processes ${f('d4')}`)
-console.log(`client/writer: singles ${median(ratios.singles).toFixed(2)}x, batches ${median(ratios.batches).toFixed(2)}x; durable 4 processes / 1: ${median(ratios.durable).toFixed(2)}x`)
+console.log(`medians of ${ROUNDS} rounds (events/s): writer singles ${f('w1')}, client singles ${f('c1')}; writer batches ${f('wb')}, client batches ${f('cb')}; durable 1 process ${f('d1')}, 4 processes ${f('d4')}; reads in the writer ${f('rw')}, in a client ${f('rc')}`)
+console.log(`client/writer: singles ${median(ratios.singles).toFixed(2)}x, batches ${median(ratios.batches).toFixed(2)}x; durable 4 processes / 1: ${median(ratios.durable).toFixed(2)}x; client/writer reads: ${median(ratios.reads).toFixed(2)}x`)
