@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstring>
 #include <new>
+#include <thread>
 
 #include "local_socket.h"
 
@@ -173,8 +174,14 @@ Status Channel::Call(int sock, const std::string& request, int timeout_ms, int s
   bool gone = false;
   for (int i = 0;; i++) {
     if (h->state.load() == kReply) break;
-    if ((i & 63) != 0 || Clock::now() < spin_until) {
+    if ((i & 63) != 0) {
       Pause();
+      continue;
+    }
+    if (Clock::now() < spin_until) {
+      // On a machine with fewer cores than busy threads the writer may be
+      // waiting for this very core: let it run.
+      std::this_thread::yield();
       continue;
     }
     h->client_sleeping.store(1);
@@ -221,8 +228,12 @@ Status Channel::Take(int sock, int spin_us, const std::atomic<bool>& stopping, s
       request->assign(reinterpret_cast<const char*>(request_area()), len);
       return Status::OK();
     }
-    if ((i & 63) != 0 || Clock::now() < spin_until) {
+    if ((i & 63) != 0) {
       Pause();
+      continue;
+    }
+    if (Clock::now() < spin_until) {
+      std::this_thread::yield();  // as in Call: the client may be waiting for this core
       continue;
     }
     h->writer_sleeping.store(1);
