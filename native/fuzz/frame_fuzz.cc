@@ -14,16 +14,9 @@
 
 #include "../frame.h"
 #include "../log_reader.h"
+#include "check.h"
 
 using namespace causeway;
-
-#define CHECK(c)                                                    \
-  do {                                                              \
-    if (!(c)) {                                                     \
-      std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c, __FILE__, __LINE__); \
-      std::abort();                                                 \
-    }                                                               \
-  } while (0)
 
 static void RoundTrip(const FrameView& v) {
   FrameFields f;

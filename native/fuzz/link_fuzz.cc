@@ -12,16 +12,9 @@
 #include <vector>
 
 #include "../link_wire.h"
+#include "check.h"
 
 using namespace causeway;
-
-#define CHECK(c)                                                                   \
-  do {                                                                             \
-    if (!(c)) {                                                                    \
-      std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c, __FILE__, __LINE__); \
-      std::abort();                                                                \
-    }                                                                              \
-  } while (0)
 
 static bool Inside(const uint8_t* p, size_t n, const uint8_t* base, size_t size) {
   return n == 0 || (p >= base && p + n <= base + size);

@@ -18,16 +18,9 @@
 
 #include "../frame.h"
 #include "../store.h"
+#include "check.h"
 
 using namespace causeway;
-
-#define CHECK(c)                                                                      \
-  do {                                                                                \
-    if (!(c)) {                                                                       \
-      std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c, __FILE__, __LINE__); \
-      std::abort();                                                                   \
-    }                                                                                 \
-  } while (0)
 
 static std::string Dir() {
   static std::string dir;
