@@ -102,7 +102,7 @@ Status Store::Roll() {
     sync_.errors++;
     return s;
   }
-  sync_.durable_sequence.store(std::max(sync_.durable_sequence.load(), next_sequence_));
+  AdvanceDurable(next_sequence_);
   // Readers keep using the sealed file through a read-only mapping; the
   // flusher may still hold the writable one until its sync returns.
   std::unique_ptr<Segment> sealed;
@@ -127,6 +127,19 @@ Status Store::Roll() {
   sync_.rolls++;
   sync_.roll_log.Add(MonoMicros() - started);
   return Status::OK();
+}
+
+void Store::AdvanceDurable(uint64_t next_seq) {
+  if (next_seq <= sync_.durable_sequence.load()) return;
+  sync_.durable_sequence.store(next_seq);
+  // Clients in other processes read durable flags from their own view: the
+  // writer server's next watch note tells them.
+  if (durable_listener_) durable_listener_->Notify();
+}
+
+void Store::SetDurableListener(Listener* l) {
+  std::lock_guard<std::mutex> g(mu_);
+  durable_listener_ = l;
 }
 
 // Callers loop on their condition, so the timeout only costs a re-check.
@@ -233,7 +246,7 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
     return Status::Poisoned("sync failed: " + s.message() + "; the store refuses writes until reopened");
   }
   sync_.last_sync_us = WallMicros();
-  sync_.durable_sequence.store(std::max(sync_.durable_sequence.load(), next_seq));
+  AdvanceDurable(next_seq);
   if (seg == active_ && end > sync_.synced_end) {
     sync_.synced_end = end;
     sync_.synced_next_seq = next_seq;

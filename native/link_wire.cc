@@ -1,5 +1,6 @@
 #include "link_wire.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace causeway::link {
@@ -146,6 +147,30 @@ Status DecodeOp(const uint8_t* p, size_t n, Op* op) {
   return Status::OK();
 }
 
+std::string EncodeNote(uint64_t next_sequence, uint64_t durable_sequence) {
+  Out o;
+  o.Put(next_sequence).Put(durable_sequence);
+  return std::move(o.s);
+}
+
+bool NoteReader::Feed(const uint8_t* p, size_t n, uint64_t* next, uint64_t* durable) {
+  bool got = false;
+  while (n > 0) {
+    const size_t take = std::min(n, kNoteSize - have_);
+    std::memcpy(part_ + have_, p, take);
+    have_ += take;
+    p += take;
+    n -= take;
+    if (have_ == kNoteSize) {
+      std::memcpy(next, part_, 8);
+      std::memcpy(durable, part_ + 8, 8);
+      have_ = 0;
+      got = true;
+    }
+  }
+  return got;
+}
+
 Status DecodeHello(const uint8_t* p, size_t n, HelloMode* mode) {
   In in(p + 1, n - 1);
   uint32_t magic, version;
@@ -247,6 +272,20 @@ std::string EncodeCompactReply(const Status& s, const CompactionReport& r) {
   o.Put(r.bytes_after).Put(r.events_dropped).Put(r.events_tombstoned).Put(r.events_kept);
   o.Put(r.first_segment).Put(r.last_segment);
   return std::move(o.s);
+}
+
+std::string EncodeSyncReply(const Status& s, uint64_t durable_sequence) {
+  Out o;
+  PutStatus(o, s);
+  if (s.ok()) o.Put(durable_sequence);
+  return std::move(o.s);
+}
+
+Status DecodeSyncReply(const uint8_t* p, size_t n, Status* remote, uint64_t* durable_sequence) {
+  In in(p, n);
+  *durable_sequence = 0;
+  if (!GetStatus(in, remote) || (remote->ok() && !in.Get(durable_sequence)) || !in.done()) return Bad("sync reply");
+  return Status::OK();
 }
 
 Status DecodeStatusReply(const uint8_t* p, size_t n, Status* remote) {

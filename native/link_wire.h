@@ -16,6 +16,8 @@
 namespace causeway::link {
 
 constexpr uint32_t kMagic = 0x314c5743;  // "CWL1"
+// 2: watch notes carry the writer's durable sequence (16 bytes, was 8);
+// the hello's last byte is a mode (requests, watch, shared-memory channel).
 constexpr uint32_t kVersion = 2;
 // The largest message either side accepts: a length prefix above it ends the connection.
 constexpr uint32_t kMaxMessage = 512u << 20;
@@ -58,15 +60,35 @@ Status DecodeHello(const uint8_t* p, size_t n, HelloMode* mode);
 Status DecodeAppend(const uint8_t* p, size_t n, AppendMessage* out);
 Status DecodeCompact(const uint8_t* p, size_t n, CompactionPlan* out);
 
+// ---- watch notes (writer → client on a watch connection): fixed 16 bytes,
+// no length prefix: u64 next sequence, u64 durable sequence.
+constexpr size_t kNoteSize = 16;
+std::string EncodeNote(uint64_t next_sequence, uint64_t durable_sequence);
+// Reads notes from a byte stream that may split them anywhere. Feed returns
+// true when the bytes completed at least one note, the newest one in *next
+// and *durable (older ones say less, and only the newest matters).
+class NoteReader {
+ public:
+  bool Feed(const uint8_t* p, size_t n, uint64_t* next, uint64_t* durable);
+  void Reset() { have_ = 0; }
+
+ private:
+  uint8_t part_[kNoteSize];
+  size_t have_ = 0;
+};
+
 // ---- replies (writer → client): a status, then what the op returns.
 std::string EncodeStatusReply(const Status& s);
 std::string EncodeAppendReply(const Status& s, const Receipt* receipts, size_t n, const AppendError& error);
 std::string EncodeCompactReply(const Status& s, const CompactionReport& report);
+// A sync's reply: the status, then (ok only) the writer's durable sequence after it.
+std::string EncodeSyncReply(const Status& s, uint64_t durable_sequence);
 // *remote: the status the writer returned (the call itself may still have
 // failed: the return value says whether the reply parsed).
 Status DecodeStatusReply(const uint8_t* p, size_t n, Status* remote);
 Status DecodeAppendReply(const uint8_t* p, size_t n, Status* remote, Receipt* receipts, size_t expect,
                          AppendError* error);
 Status DecodeCompactReply(const uint8_t* p, size_t n, Status* remote, CompactionReport* report);
+Status DecodeSyncReply(const uint8_t* p, size_t n, Status* remote, uint64_t* durable_sequence);
 
 }  // namespace causeway::link

@@ -204,7 +204,11 @@ Status Store::Recover(bool use_checkpoint) {
     if (last) read_end_ = out.committed_end;
   }
   next_sequence_ = next_seq;
-  sync_.durable_sequence = next_seq;
+  // A writer takes what it found as its durable base (as it always has);
+  // another process only what the headers prove, until the writer's notes
+  // and replies say more (store_link.cc). Never lowered: a reload after a
+  // compaction keeps what the writer said.
+  sync_.durable_sequence = writer() ? next_seq : std::max(sync_.durable_sequence.load(), FrontierDurable());
   ApplyRetiredHeads();
   if (!writable) return Status::OK();
   return PrepareActive(ids.back(), next_seq);

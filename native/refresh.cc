@@ -77,7 +77,8 @@ Status Store::Refresh(uint64_t* added) {
       read_end_ = scan(segments_.size() - 1, kSegmentHeaderSize);
     }
     next_sequence_ = next_seq;
-    sync_.durable_sequence.store(next_seq);
+    // What the headers just read prove synced; a live writer's notes say more.
+    sync_.durable_sequence.store(std::max(sync_.durable_sequence.load(), FrontierDurable()));
     PublishEnd();  // the only writer of a read-only store's pair, under mu_
   }
   if (next_sequence_ > before) ring_.PublishRange(before, next_sequence_ - before);

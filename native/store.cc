@@ -55,8 +55,11 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* out) {
   s->open_micros_ = WallMicros() - t0;
   if (s->writer()) s->sync_.flusher = std::thread([p = s.get()] { p->FlusherLoop(); });
   if (s->writer() && o.shared) CW_RETURN_IF_ERROR(s->StartServing());
-  if (s->role() == Role::kClient) {
-    s->link_ = std::make_unique<WriterLink>(s.get());
+  // A read-only store follows a live writer's notes too (watch only: it
+  // never writes, never takes the role); salvage is for stores no writer serves.
+  const bool watch_only = s->role() == Role::kReadOnly && !o.salvage && sock::Supported();
+  if (s->role() == Role::kClient || watch_only) {
+    s->link_ = std::make_unique<WriterLink>(s.get(), watch_only);
     s->link_->Start();
   }
   *out = std::move(s);

@@ -217,6 +217,16 @@ class Store {
   // Clients: another process's writes up to `next_sequence` are in this
   // process's view (the writer's reply or notification named it).
   Status CatchUp(uint64_t next_sequence);
+  // Clients and read-only stores: a watch note from the writer (PROTOCOL.md):
+  // catch up, then take its durable sequence (everything below it is synced).
+  void OnWriterNote(uint64_t durable_sequence);
+  // Clients and read-only stores: the writer says every event below
+  // `durable_sequence` is synced. Only ever raises this process's view, and
+  // never past the events it has mapped.
+  void NoteDurable(uint64_t durable_sequence);
+  // The writer server's listener, notified (under mu_) each time the durable
+  // sequence advances, so watching clients learn it; nullptr to stop.
+  void SetDurableListener(Listener* l);
   // Clients: takes the writer role if the writer's lock is free (Locked if
   // not), recovers the log as a writer and serves the other clients.
   Status TryPromote();
@@ -293,6 +303,12 @@ class Store {
   // Makes sequences < need_below durable; with record_frontier, also syncs
   // once more when only the header's frontier record is behind.
   Status SyncNow(uint64_t need_below, bool record_frontier);
+  // Writer: everything below next_seq is synced now. REQUIRES: mu_ held
+  void AdvanceDurable(uint64_t next_seq);
+  // Non-writers: what the mapped files prove synced (a sealed segment whole,
+  // the active one up to the frontier its header records, which lags the
+  // writer's syncs by at most one). REQUIRES: mu_ held
+  uint64_t FrontierDurable() const;
   void FlusherLoop();
   void NoteAppended();                        // REQUIRES: mu_ held
   Status WriteRecords(const std::vector<Row>& rows, const Allocator& alloc);  // REQUIRES: mu_ held
@@ -318,7 +334,8 @@ class Store {
   std::atomic<Role> role_{Role::kWriter};
   mutable std::mutex link_mu_;            // guards server_ (a promotion sets it on the monitor's thread)
   std::unique_ptr<WriterServer> server_;  // writer with options_.shared: clients' requests
-  std::unique_ptr<WriterLink> link_;      // client: the connection to the writer
+  std::unique_ptr<WriterLink> link_;      // client, read-only: the connection to the writer
+  Listener* durable_listener_ = nullptr;  // GUARDED_BY(mu_): see SetDurableListener
   std::atomic<bool> closed_{false};
 
   mutable std::mutex mu_;  // the reader lock; also guards the sync state (sync_)

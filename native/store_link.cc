@@ -36,9 +36,15 @@ Status Store::ForwardAppend(const AppendRequest* items, size_t n, Receipt* out, 
                                              n, error));
   if (!remote.ok()) return remote;
   // Read your writes: the view here holds the events before append returns.
-  uint64_t top = 0;
-  for (size_t i = 0; i < n; i++) top = std::max(top, out[i].sequence + 1);
-  return CatchUp(top);
+  uint64_t top = 0, synced = 0;
+  for (size_t i = 0; i < n; i++) {
+    top = std::max(top, out[i].sequence + 1);
+    // The writer marks a receipt durable only when everything up to it is synced.
+    if (out[i].durable) synced = std::max(synced, out[i].sequence + 1);
+  }
+  CW_RETURN_IF_ERROR(CatchUp(top));
+  if (synced) NoteDurable(synced);
+  return Status::OK();
 }
 
 Status Store::ForwardSync() {
@@ -46,8 +52,15 @@ Status Store::ForwardSync() {
   std::string reply;
   CW_RETURN_IF_ERROR(link_->Call(link::EncodeSync(), 0, true, &reply));
   Status remote;
-  CW_RETURN_IF_ERROR(link::DecodeStatusReply(reinterpret_cast<const uint8_t*>(reply.data()), reply.size(), &remote));
-  return remote;
+  uint64_t durable;
+  CW_RETURN_IF_ERROR(
+      link::DecodeSyncReply(reinterpret_cast<const uint8_t*>(reply.data()), reply.size(), &remote, &durable));
+  if (!remote.ok()) return remote;
+  // The writer synced at least what this view holds: after sync() returns,
+  // stats and durable flags here say so, without waiting for a note.
+  CW_RETURN_IF_ERROR(CatchUp(durable));
+  NoteDurable(durable);
+  return Status::OK();
 }
 
 Status Store::ForwardCompact(const CompactionPlan& plan, CompactionReport* report) {
@@ -81,7 +94,8 @@ Status Store::CatchUp(uint64_t target) {
       });
       read_end_ = out.committed_end;
       next_sequence_ = out.next_sequence;
-      sync_.durable_sequence.store(next_sequence_);
+      // durable_sequence stays: mapped frames are not synced ones. The
+      // writer's notes and replies raise it (NoteDurable).
       PublishEnd();
       if (next_sequence_ > before) ring_.PublishRange(before, next_sequence_ - before);
       added = next_sequence_ - before;
@@ -97,6 +111,28 @@ Status Store::CatchUp(uint64_t target) {
   }
   if (added) NotifyListeners();
   return Refresh(&added);
+}
+
+void Store::OnWriterNote(uint64_t durable_sequence) {
+  (void)CatchUp(UINT64_MAX);
+  NoteDurable(durable_sequence);
+}
+
+void Store::NoteDurable(uint64_t durable_sequence) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (closed() || writer()) return;  // a writer knows its own
+  // Never past the view: a durable flag is read from this process's events.
+  const uint64_t d = std::min(durable_sequence, next_sequence_);
+  if (d > sync_.durable_sequence.load()) sync_.durable_sequence.store(d);
+}
+
+uint64_t Store::FrontierDurable() const {
+  if (segments_.empty()) return 0;
+  // Every segment before the last is sealed, and a seal syncs first; the
+  // last one's frontier record says how far its syncs had got (no record
+  // yet: none of it is known synced).
+  const Segment& last = *segments_.back();
+  return std::min(next_sequence_, std::max(last.base_sequence(), last.frontier().next_sequence));
 }
 
 Status Store::TryPromote() {

@@ -24,6 +24,10 @@ int ReplySpinUs(bool slow, size_t receipts) {
   return static_cast<int>(std::min<size_t>(2000, kReplySpinUs + 4 * receipts));
 }
 
+// How often a read-only store with no writer to watch tries again: the
+// delay before it catches up with a writer that just started.
+constexpr int kWatchRedialMs = 50;
+
 // Reads one length-prefixed reply body.
 Status ReadReply(int fd, int timeout_ms, std::string* body) {
   Status s = sock::RecvMessage(fd, body, link::kMaxMessage, timeout_ms, kReplySpinUs);
@@ -33,7 +37,7 @@ Status ReadReply(int fd, int timeout_ms, std::string* body) {
 
 }  // namespace
 
-WriterLink::WriterLink(Store* store) : store_(store) {}
+WriterLink::WriterLink(Store* store, bool watch_only) : store_(store), watch_only_(watch_only) {}
 
 void WriterLink::Start() {
   if (!sock::MakeWakePipe(wake_).ok()) wake_[0] = wake_[1] = -1;
@@ -199,14 +203,22 @@ Status WriterLink::Call(const std::string& body, size_t receipts, bool slow, std
 
 void WriterLink::MonitorLoop() {
   int watch = -1;
-  char buf[256];
+  uint8_t buf[256];
+  link::NoteReader notes;
   while (!stopping_.load()) {
     if (watch < 0) {
       Conn w;
       Status s = Dial(link::HelloMode::kWatch, &w);
       watch = w.fd;
       if (s.ok()) {
+        notes.Reset();
         (void)store_->CatchUp(UINT64_MAX);  // what happened while we were not watching
+        continue;
+      }
+      // Read-only: never the writer; dial again until the next one listens
+      // (slowly when one refused us: another user, another version).
+      if (watch_only_) {
+        if (!Sleep(s.code() == Status::Code::kNotFound ? kWatchRedialMs : 1000)) break;
         continue;
       }
       // No writer: take the role if its lock is free; otherwise wait for whoever has it.
@@ -227,7 +239,8 @@ void WriterLink::MonitorLoop() {
       watch = -1;
       continue;
     }
-    if (got) (void)store_->CatchUp(UINT64_MAX);
+    uint64_t next, durable;
+    if (notes.Feed(buf, got, &next, &durable)) store_->OnWriterNote(durable);
   }
   sock::Close(watch);
 }

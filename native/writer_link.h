@@ -3,7 +3,9 @@
 // writer together) and a watch connection whose notes wake this process's
 // readers. When the watch connection breaks, the writer is gone: the
 // monitor tries to take the role (Store::TryPromote) and otherwise waits
-// for whichever process did. See PROTOCOL.md.
+// for whichever process did. A watch-only link (a read-only store) has just
+// the watch connection and never takes the role: it waits for the next
+// writer and watches that one. See PROTOCOL.md.
 #pragma once
 
 #include <atomic>
@@ -24,7 +26,7 @@ class Store;
 
 class WriterLink {
  public:
-  explicit WriterLink(Store* store);
+  explicit WriterLink(Store* store, bool watch_only = false);
   ~WriterLink() { Stop(); }
   void Start();
   void Stop();  // joins the monitor; closes every connection
@@ -53,6 +55,7 @@ class WriterLink {
   bool Sleep(int ms);  // false when stopping
 
   Store* store_;
+  const bool watch_only_;
   std::atomic<bool> stopping_{false};
   int wake_[2] = {-1, -1};
   std::thread monitor_;

@@ -21,6 +21,7 @@ Status WriterServer::Start(Store* store, std::unique_ptr<WriterServer>* out) {
     return st;
   }
   store->AddListener(&s->wake_listener_);
+  store->SetDurableListener(&s->wake_listener_);  // notes also carry each advance of the durable sequence
   s->acceptor_ = std::thread([p = s.get()] { p->AcceptLoop(); });
   s->notifier_ = std::thread([p = s.get()] { p->NotifyLoop(); });
   *out = std::move(s);
@@ -37,6 +38,7 @@ void WriterServer::Stop() {
   if (acceptor_.joinable()) acceptor_.join();
   if (notifier_.joinable()) notifier_.join();
   store_->RemoveListener(&wake_listener_);
+  store_->SetDurableListener(nullptr);
   {
     std::lock_guard<std::mutex> g(mu_);
     // Wakes each Serve's recv. A request already sent is still read and
@@ -209,7 +211,8 @@ std::string WriterServer::Handle(const uint8_t* p, size_t n) {
       return link::EncodeStatusReply(Status::InvalidArgument("malformed writer-link message: a second hello"));
     case link::Op::kSync:
       if (n != 1) return link::EncodeStatusReply(Status::InvalidArgument("malformed writer-link message: sync"));
-      return link::EncodeStatusReply(store_->Sync());
+      s = store_->Sync();
+      return link::EncodeSyncReply(s, store_->DurableSequence());
     case link::Op::kCompact: {
       CompactionPlan plan;
       CompactionReport report;
@@ -258,10 +261,14 @@ void WriterServer::NotifyLoop() {
       continue;
     }
     pending_ = false;
-    // One 8-byte note per wake: the next sequence. A watcher whose buffer is
-    // full has notes it has not read yet, so skipping it loses nothing.
-    const uint64_t next = store_->NextSequence();
-    for (int fd : watchers_) (void)sock::SendAll(fd, &next, sizeof next, 0);
+    // One 16-byte note per wake: the next and the durable sequence. A
+    // watcher whose buffer is full has notes it has not read yet, so
+    // skipping it loses nothing; a send this small on a Unix stream socket
+    // goes whole or not at all (Linux queues it as one buffer, BSDs send
+    // nothing below the low-water mark), so notes never tear.
+    const uint64_t durable = store_->DurableSequence();  // first: never past the next sequence read after it
+    const std::string note = link::EncodeNote(store_->NextSequence(), durable);
+    for (int fd : watchers_) (void)sock::SendAll(fd, note.data(), note.size(), 0);
     // At most one note a millisecond: publishes meanwhile share the next one.
     if (!stopping_.load()) cv_.WaitFor(g, 1);
   }

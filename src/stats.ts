@@ -5,7 +5,11 @@ export interface StoreStats {
   events: number
   /** The sequence the next event will get. */
   nextSequence: bigint
-  /** Every event below this sequence is synced to disk. */
+  /**
+   * Every event below this sequence is synced to disk. In a client or
+   * read-only process: what the writer last said it synced (its notes, a
+   * sync() reply, a durable receipt), or what the segment headers prove.
+   */
   durableSequence: bigint
   segments: number
   /** Bytes of log on disk. */

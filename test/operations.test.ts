@@ -103,7 +103,7 @@ describe('snapshot', () => {
 })
 
 describe('read-only open', () => {
-  it('reads while another process writes, and follows it with refresh()', async () => {
+  it('reads while another process writes, and follows it by itself and with refresh()', async () => {
     const dir = tempDir()
     const d = new Daemon(dir)
     await d.next()
@@ -113,7 +113,10 @@ describe('read-only open', () => {
     expect(payloads(r)).toEqual(Array.from({ length: 50 }, (_, i) => i))
     expect(() => r.append(new Coordinate('x', 'y'), K, 1)).toThrow(InvalidArgumentError)
     await d.send('append 70')
-    expect(r.refresh()).toBe(70)
+    // The writer's notes bring most of them by themselves (a read-only store
+    // watches a live writer); refresh() returns what it added beyond those
+    // and leaves the view current.
+    expect(r.refresh()).toBeLessThanOrEqual(70)
     expect(payloads(r).length).toBe(120)
     // A cursor on the read-only store wakes when refresh brings events.
     const c = r.cursor(Region.all(), { from: 120n })

@@ -1,38 +1,17 @@
 // Several processes, one store: real processes (node:cluster, spawned
 // appenders), real SIGKILL and SIGSTOP, a real socket.
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { type ChildProcess, execFile } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as net from 'node:net'
 import * as path from 'node:path'
 import { promisify } from 'node:util'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Coordinate, EventKind, isCausewayError, Region, Store } from '../src/index.js'
 import { tempDir } from './helpers.js'
+import { exited, FIX, run, until } from './process-helpers.js'
 
-const FIX = path.join(__dirname, 'fixtures')
 const K = EventKind.custom(1, 1)
 const KILLS = process.env.CAUSEWAY_RELIABILITY === 'full' ? 500 : 50 // the full profile: npm run test:reliability
-const started: ChildProcess[] = []
-afterAll(() => {
-  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
-})
-
-/** A spawned fixture whose stdout lines are handed to `onLine`. */
-function run(file: string, args: string[], onLine: (line: string) => void = () => {}): ChildProcess {
-  const child = spawn(process.execPath, [path.join(FIX, file), ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
-  started.push(child)
-  let buf = ''
-  child.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString()
-    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-      onLine(buf.slice(0, nl))
-      buf = buf.slice(nl + 1)
-    }
-  })
-  return child
-}
-
-const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())))
 
 /** True once every thread of `pid` is in state T (stopped), read from /proc. */
 function allThreadsStopped(pid: number): boolean {
@@ -41,13 +20,6 @@ function allThreadsStopped(pid: number): boolean {
     const stat = fs.readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8')
     return /^\d+ \(.*\) [Tt] /s.test(stat)
   })
-}
-
-async function until(what: string, ok: () => boolean, ms = 15000): Promise<void> {
-  for (const t0 = Date.now(); !ok(); ) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
 }
 
 /** Every event in sequence order, checked gapless from 0. */

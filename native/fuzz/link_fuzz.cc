@@ -53,6 +53,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The replies, as a client decodes them.
   Status remote;
   (void)link::DecodeStatusReply(p, size, &remote);
+  uint64_t durable, next;
+  (void)link::DecodeSyncReply(p, size, &remote, &durable);
+  link::NoteReader notes;
+  (void)notes.Feed(p, size, &next, &durable);
   std::vector<Receipt> receipts(4);
   AppendError err;
   (void)link::DecodeAppendReply(p, size, &remote, receipts.data(), receipts.size(), &err);

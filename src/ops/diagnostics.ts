@@ -30,8 +30,11 @@ declare module '../store.js' {
     /**
      * Read-only stores: picks up events a writer in another process appended
      * since the open (or a compaction it finished). Returns how many events
-     * arrived; wakes this store's cursors and subscriptions. A no-op (0) on a
-     * writable store, which is always current.
+     * this call added; wakes this store's cursors and subscriptions. A
+     * read-only store also follows a live writer by itself (its notes over
+     * `<dataDir>/writer.sock`), so this adds only what they have not brought
+     * yet; it is needed for a writer that serves no socket (`exclusive`). A
+     * no-op (0) on a writable store, which is always current.
      */
     refresh(): number
   }

@@ -6,7 +6,8 @@
  *  - any I/O step failing: the k-th counted step (create, write, preallocate,
  *    truncate, rename, unlink, sync), open and recovery included;
  *  - ENOSPC: a 320 KiB tmpfs in a private mount namespace (`unshare -rm`),
- *    filled by the writer's preallocated segments;
+ *    filled by the writer's preallocated segments, in a single process and
+ *    in a writer process serving a client process's appends;
  *  - EFBIG: RLIMIT_FSIZE lowered under a running writer (`prlimit`).
  * Pass: every fault surfaces as a typed error (never a signal: no SIGBUS, no
  * SIGXFSZ); no acknowledgement after a failed sync; a failed sync poisons
@@ -147,6 +148,43 @@ describe.skipIf(NO_INTERPOSER !== null)(`target 5: I/O faults${NO_INTERPOSER ? `
       line = 'ENOSPC: user namespaces are not available here (unshare -rm refused); covered by EFBIG below'
     }
     figure(5, line)
+  })
+
+  it("gives a client process a typed E_IO when the writer process's disk fills under its appends, kills no process, and keeps every receipted append exactly once", async (ctx) => {
+    const probe = spawnSync('unshare', ['-rm', 'sh', '-c', 'mount -t tmpfs -o size=64k tmpfs /mnt && echo ok'], { encoding: 'utf8' })
+    if (probe.stdout.trim() !== 'ok') {
+      console.log('ENOSPC through the writer link: skipped, user namespaces are not available here (unshare -rm refused)')
+      return ctx.skip()
+    }
+    const r = spawnSync('unshare', ['-rm', 'sh', path.join(FIXTURES, 'link-enospc.sh'), tempDir('link-enospc'), FIXTURES], { encoding: 'utf8', timeout: 60_000 })
+    expect(r.signal, r.stderr).toBeNull()
+    expect(r.status, r.stderr).toBe(0)
+    const o = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+      failure?: string
+      writerRole: string
+      writer: { code: number; signal: string | null }
+      client: { code: number; signal: string | null }
+      clientLines: string[]
+      acks: number
+      gapless: boolean
+      missing: string[]
+      duplicated: string[]
+      appended: boolean
+    }
+    expect(o.failure, r.stdout).toBeUndefined()
+    expect(o.writerRole).toBe('writer')
+    // Neither process died, of a signal or otherwise: the writer's failure crossed the link as a status.
+    expect([o.writer, o.client]).toEqual([
+      { code: 0, signal: null },
+      { code: 0, signal: null },
+    ])
+    const [role, error, after] = o.clientLines
+    expect(role).toBe('role client')
+    expect(error).toMatch(/^error E_IO .*(no space|ENOSPC|space left)/i)
+    expect(after).toBe('after E_STORE_POISONED')
+    expect(o.acks).toBeGreaterThan(0)
+    expect([o.gapless, o.missing, o.duplicated, o.appended]).toEqual([true, [], [], true])
+    figure(5, `ENOSPC in the writer process under a client's appends (unshare -rm): the client got typed E_IO after ${o.acks} receipts, then E_STORE_POISONED; no process died; after freeing space all ${o.acks} were there exactly once`)
   })
 
   it('reports EFBIG (RLIMIT_FSIZE) as a typed error, not SIGXFSZ, and keeps every acknowledged event', async () => {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { Notifier } from '../../delivery/notifier.js'
 import type { Cursor, Region, Store, StoredEvent } from '../../index.js'
 import { eventLine, eventRecord, write } from '../output.js'
 import { PAGE, pages } from '../pages.js'
@@ -13,8 +14,13 @@ interface TailOpts extends RegionOpts {
   json?: boolean
 }
 
-/** How often --follow refreshes the store to look for new events. */
-const POLL_MS = 100
+/**
+ * --follow wakes on the live writer's notes (a read-only store watches the
+ * writer over its socket). Only a writer that serves no socket (an
+ * `exclusive: true` writer, Windows) sends none: for that case alone,
+ * refresh() runs when nothing woke the wait for this long.
+ */
+const FALLBACK_MS = 1000
 
 /** The last `n` matching events and the sequence after the end of the store. */
 function lastEvents(store: Store, region: Region, n: number): { events: StoredEvent[]; position: bigint } {
@@ -29,10 +35,7 @@ function lastEvents(store: Store, region: Region, n: number): { events: StoredEv
   }
 }
 
-/**
- * Every matching event the cursor has not delivered yet. A read-only store
- * only grows on refresh(), so this ends at the end the store has now.
- */
+/** Every matching event the cursor has not delivered yet: up to the end the store has now. */
 async function drain(cursor: Cursor, out: (e: StoredEvent) => Promise<void> | undefined): Promise<void> {
   for (;;) {
     const page = cursor.pollBatch(PAGE)
@@ -43,25 +46,37 @@ async function drain(cursor: Cursor, out: (e: StoredEvent) => Promise<void> | un
 
 class Stopper {
   stopped = false
-  private wake: (() => void) | undefined
+  /** Settles on SIGINT, SIGTERM or EPIPE. */
+  readonly signal: Promise<void>
   constructor() {
-    const stop = () => {
-      this.stopped = true
-      this.wake?.()
-    }
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
-    process.stdout.once('error', stop) // EPIPE: the reader went away
-  }
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms)
-      this.wake = () => {
-        clearTimeout(t)
+    this.signal = new Promise((resolve) => {
+      const stop = () => {
+        this.stopped = true
         resolve()
       }
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+      process.stdout.once('error', stop) // EPIPE: the reader went away
     })
   }
+}
+
+/** Waits for events past `seen`, a stop, or FALLBACK_MS; true when it timed out. */
+async function waitForMore(store: Store, seen: number, stopper: Stopper): Promise<boolean> {
+  let timedOut = false
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      timedOut = true
+      resolve()
+    }, FALLBACK_MS)
+  })
+  try {
+    await Notifier.of(store).wait(seen, Promise.race([timeout, stopper.signal]))
+  } finally {
+    clearTimeout(timer)
+  }
+  return timedOut
 }
 
 async function tail(dir: string, region: Region, o: TailOpts): Promise<void> {
@@ -79,13 +94,14 @@ async function tail(dir: string, region: Region, o: TailOpts): Promise<void> {
       for (const e of last.events) await out(e)
       cursor = store.cursor(region, { from: last.position })
     }
-    await drain(cursor, out)
-    // --follow: the same store, refreshed to pick up what writers appended since.
-    while (stopper && !stopper.stopped) {
-      await stopper.sleep(POLL_MS)
-      if (stopper.stopped) break
-      store.refresh()
+    // --follow: the same store, which follows a live writer by itself.
+    for (;;) {
+      // Read before draining: an event published after the drain wakes the wait at once.
+      const seen = store.nativeHandle().nextSequence()
       await drain(cursor, out)
+      if (!stopper || stopper.stopped) break
+      if ((await waitForMore(store, seen, stopper)) && !stopper.stopped) store.refresh()
+      if (stopper.stopped) break
     }
   } finally {
     store.close()
@@ -110,10 +126,12 @@ export function tailCommand(program: Command): void {
       `
 Each line: #sequence time entity @scope kind payload-as-JSON.
 
---follow keeps the store open read-only and refreshes it every ${POLL_MS} ms
-(Store.refresh), printing the events a writer in another process has
-appended since, while that writer runs. A reader takes no lock: it neither
-waits for a writer nor holds one up.
+--follow keeps the store open read-only and prints the events a writer in
+another process appends, as they are appended: the read-only store watches
+the writer over <dir>/writer.sock, and the next writer after a failover. A
+writer that serves no socket (exclusive: true) is followed by a refresh
+every ${FALLBACK_MS} ms. A reader takes no lock: it neither waits for a writer
+nor holds one up, and never becomes the writer.
 Stop it with Ctrl-C (SIGINT) or SIGTERM: it exits with code 0.
 
 Examples:
