@@ -5,6 +5,7 @@
 #if defined(_WIN32)
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <mutex>

@@ -42,7 +42,10 @@ bool Collect(Pipe& p, bool wait) {
 // the end are there to take.
 bool Arm(Pipe& p) {
   if (p.len > p.pos || p.end) return true;
-  if (p.h == INVALID_HANDLE_VALUE) return p.end = true;
+  if (p.h == INVALID_HANDLE_VALUE) {
+    p.end = true;
+    return true;
+  }
   if (!p.rpending) {
     p.rov = OVERLAPPED{};
     p.rov.hEvent = p.rdone.h;  // ReadFile resets it

@@ -4,7 +4,6 @@
 
 #include <aclapi.h>
 
-#include <cstdio>
 #include <cstring>
 
 #include "hash.h"
@@ -74,9 +73,9 @@ std::wstring PipeName(const std::string& dir) {
   const std::string key = Utf8(w);
   uint8_t h[16];
   Blake3Prefix(reinterpret_cast<const uint8_t*>(key.data()), key.size(), h, sizeof h);
-  wchar_t hex[33];
-  for (int i = 0; i < 16; i++) std::swprintf(hex + 2 * i, 3, L"%02x", h[i]);
-  return std::wstring(L"\\\\.\\pipe\\causeway-") + hex;
+  std::wstring name = L"\\\\.\\pipe\\causeway-";
+  for (uint8_t b : h) name += {L"0123456789abcdef"[b >> 4], L"0123456789abcdef"[b & 15]};
+  return name;
 }
 
 Status MakeOwnerOnly(OwnerOnly* o) {

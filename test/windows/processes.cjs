@@ -71,9 +71,9 @@ if (role === 'appender') {
 const found = {}
 fs.mkdirSync(work, { recursive: true })
 const dir = path.join(work, 'store')
-const child = (tag) => {
+const child = (tag, at = dir) => {
   const acks = path.join(work, `${tag}.acks`)
-  const p = cp.spawn(process.execPath, [__filename, entry, work, 'appender', dir, tag, acks], { stdio: 'ignore' })
+  const p = cp.spawn(process.execPath, [__filename, entry, work, 'appender', at, tag, acks], { stdio: 'ignore' })
   return { p, acks }
 }
 
@@ -133,8 +133,10 @@ assert.equal(s.stats().role, 'writer')
 found.failoverMs = firstAfter
 found.writerAcks = lines(w.acks).length
 
-// 4. A new client; then this writer closes normally and the client takes over.
-const c = child('c')
+// 4. A new client, naming the directory in other letters' case (the pipe's
+//    name comes from the canonical path, lowercased); then this writer
+//    closes normally and the client takes over.
+const c = child('c', dir.toUpperCase())
 waitUntil('the new client', () => lines(c.acks).length >= 30 && fs.existsSync(`${c.acks}.role`))
 assert.match(fs.readFileSync(`${c.acks}.role`, 'utf8'), /^client /)
 assert.ok(s.stats().clients >= 1)
