@@ -104,6 +104,14 @@ Status Listen(const std::string& dir, int* fd) {
   return Status::OK();
 }
 
+// An error of the listener's own: the caller's loop calls Accept again at
+// once, so wait a little (or until woken) first rather than spin on it.
+static Status Failed(const Entry& w, const std::string& what, DWORD err) {
+  if (HANDLE wake = WakeHandle(w)) ::WaitForSingleObject(wake, 100);
+  else ::Sleep(100);
+  return win::WinError(what, err);
+}
+
 Status Accept(int listen_fd, int wake_fd, int timeout_ms, int* fd) {
   *fd = kNoSocket;
   Entry e = Get(listen_fd), w = Get(wake_fd);
@@ -111,7 +119,7 @@ Status Accept(int listen_fd, int wake_fd, int timeout_ms, int* fd) {
   Listener& l = *e.listener;
   if (l.next == INVALID_HANDLE_VALUE) {
     l.next = NewInstance(l, false);  // the last one could not be made: try again
-    if (l.next == INVALID_HANDLE_VALUE) return win::WinError("CreateNamedPipe", ::GetLastError());
+    if (l.next == INVALID_HANDLE_VALUE) return Failed(w, "CreateNamedPipe", ::GetLastError());
   }
   bool connected = false;
   if (!l.pending) {
@@ -123,8 +131,12 @@ Status Accept(int listen_fd, int wake_fd, int timeout_ms, int* fd) {
       const DWORD err = ::GetLastError();
       if (err == ERROR_PIPE_CONNECTED) connected = true;  // it came before we asked
       else if (err == ERROR_IO_PENDING) l.pending = true;
-      else if (err != ERROR_NO_DATA) return win::WinError("ConnectNamedPipe", err);
-      else ::DisconnectNamedPipe(l.next);  // a client came and went: the instance waits for the next
+      else if (err == ERROR_NO_DATA) ::DisconnectNamedPipe(l.next);  // a client came and went: wait for the next
+      else {
+        ::CloseHandle(l.next);  // the next call makes a fresh instance
+        l.next = INVALID_HANDLE_VALUE;
+        return Failed(w, "ConnectNamedPipe", err);
+      }
     }
   }
   if (l.pending) {
@@ -167,7 +179,10 @@ Status Connect(const std::string& dir, int* fd) {
                       FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, nullptr);
     if (h != INVALID_HANDLE_VALUE) break;
     const DWORD err = ::GetLastError();
-    if (err == ERROR_FILE_NOT_FOUND) return Status::NotFound("no writer listens for " + dir);
+    // No pipe, or one going away with its writer: nobody listens.
+    if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND || err == ERROR_PIPE_NOT_CONNECTED ||
+        err == ERROR_BAD_PIPE || err == ERROR_NO_DATA)
+      return Status::NotFound("no writer listens for " + dir);
     if (err != ERROR_PIPE_BUSY) return win::WinError("opening the writer pipe for " + dir, err);
     if (NowMs() >= busy_until) return Status::NotFound("the writer's pipe stayed busy for " + dir);
     ::WaitNamedPipeW(name.c_str(), 10);
