@@ -37,7 +37,6 @@
         'native/footer.cc',
         'native/cond_var.cc',
         'native/glibc_floor.cc',
-        'native/local_socket.cc',
         'native/link_channel.cc',
         'native/link_wire.cc',
         'native/writer_server.cc',
@@ -95,13 +94,15 @@
         },
       },
       'conditions': [
-        # The operating system's calls, behind native/platform.h.
+        # The operating system's calls, behind native/platform.h, and the
+        # writer link's transport, behind native/local_socket.h.
         [ 'OS=="win"', {
-          'sources': [ 'native/platform_win32.cc' ],
+          'sources': [ 'native/platform_win32.cc', 'native/local_socket_win32.cc', 'native/pipe_io_win32.cc',
+                       'native/pipe_security_win32.cc' ],
           'defines': [ '_WIN32_WINNT=0x0A00', 'WINVER=0x0A00' ],
-          'libraries': [ '-lbcrypt' ],
+          'libraries': [ '-lbcrypt', '-ladvapi32' ],
         }, {
-          'sources': [ 'native/platform_posix.cc' ],
+          'sources': [ 'native/platform_posix.cc', 'native/local_socket.cc' ],
         }],
         [ 'target_arch=="x64" and OS!="win"', {
           'sources': [

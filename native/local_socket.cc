@@ -1,13 +1,12 @@
+// local_socket.h on POSIX: Unix domain sockets. Windows: local_socket_win32.cc.
 #include "local_socket.h"
 
-#if !defined(_WIN32)
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#endif
 
 #include <cerrno>
 #include <chrono>
@@ -16,28 +15,6 @@
 #include <thread>
 
 namespace causeway::sock {
-
-#if defined(_WIN32)
-
-bool Supported() { return false; }
-static Status No() { return Status::IoError("the writer link needs Unix domain sockets (not on Windows yet)"); }
-Status Listen(const std::string&, int*) { return No(); }
-Status Accept(int, int, int, int*) { return No(); }
-Status CheckPeerIsOwner(int) { return No(); }
-Status Connect(const std::string&, int*) { return No(); }
-Status SendAll(int, const void*, size_t, int) { return No(); }
-Status RecvAll(int, void*, size_t, int) { return No(); }
-Status RecvMessage(int, std::string*, uint32_t, int, int) { return No(); }
-Status RecvSome(int, void*, size_t, size_t*) { return No(); }
-Status WaitReadable(int, int, int, bool*) { return No(); }
-void Shutdown(int) {}
-void ShutdownRead(int) {}
-void Unlink(const std::string&) {}
-void Close(int) {}
-Status MakeWakePipe(int*) { return No(); }
-void Wake(int) {}
-
-#else
 
 namespace {
 
@@ -346,7 +323,5 @@ void Wake(int write_fd) {
   const char c = 1;
   if (write_fd >= 0) (void)!::write(write_fd, &c, 1);
 }
-
-#endif
 
 }  // namespace causeway::sock

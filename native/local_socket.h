@@ -1,8 +1,9 @@
-// Unix domain sockets for the writer link (writer_server.h, writer_link.h):
-// a listener inside the data directory, owner-only, that refuses peers of
-// another user, and blocking connections with deadlines. POSIX only; on
-// Windows every call returns NotSupported-style IoErrors (one process per
-// store there: see README, "Several processes").
+// The writer link's transport (writer_server.h, writer_link.h): a listener
+// only the store's user may reach, that refuses peers of another user, and
+// blocking connections with deadlines. POSIX (local_socket.cc): a Unix
+// domain socket "<dir>/writer.sock". Windows (local_socket_win32.cc): a
+// named pipe whose name is derived from the directory (PROTOCOL.md); the
+// ints below are then keys of a table of pipe states, not descriptors.
 #pragma once
 
 #include <cstddef>
@@ -16,21 +17,25 @@ namespace causeway::sock {
 constexpr int kNoSocket = -1;
 // The listener's file name inside the data directory.
 constexpr char kSocketName[] = "writer.sock";
-// True where the writer link exists (POSIX); false on Windows.
+// True where the writer link exists (everywhere now: POSIX and Windows).
 bool Supported();
 
 // Binds and listens on "<dir>/writer.sock", replacing a stale file a dead
 // writer left (the caller holds the store's lock, so no live writer owns
 // it), then restricts it to the owner. Paths too long for sun_path go
-// through /proc/self/fd/<dir fd>/ where Linux offers it.
+// through /proc/self/fd/<dir fd>/ where Linux offers it. Windows: creates
+// the pipe owner-only (or a new instance of a dead writer's pipe, when its
+// owner is our user).
 Status Listen(const std::string& dir, int* fd);
 // Waits up to timeout_ms for a connection; *fd = kNoSocket on timeout or
 // when `wake_fd` became readable (the listener is stopping).
 Status Accept(int listen_fd, int wake_fd, int timeout_ms, int* fd);
-// The peer runs as this process's effective user (SO_PEERCRED / getpeereid).
+// The peer runs as this process's effective user (SO_PEERCRED / getpeereid;
+// Windows: the client process's token user SID).
 Status CheckPeerIsOwner(int fd);
 // Connects to "<dir>/writer.sock". NotFound: no socket file or nobody
-// listening (a writer that died, or is still recovering).
+// listening (a writer that died, or is still recovering). Windows: also
+// refuses a pipe whose owner is another user.
 Status Connect(const std::string& dir, int* fd);
 // Sends all of [p, p+n) (MSG_NOSIGNAL: a dead peer is an error, not SIGPIPE).
 Status SendAll(int fd, const void* p, size_t n, int timeout_ms);
@@ -55,10 +60,11 @@ void Shutdown(int fd);
 // Ends the reading side only: a blocked recv returns at the end of what is
 // queued (a request already sent is still read); the peer's next send fails.
 void ShutdownRead(int fd);
-// Removes "<dir>/writer.sock" (the writer, at close).
+// Removes "<dir>/writer.sock" (the writer, at close). Windows: nothing (a pipe has no file).
 void Unlink(const std::string& dir);
 void Close(int fd);
-// A pipe for waking a poll: [0] read end, [1] write end.
+// A pipe for waking a poll: [0] read end, [1] write end (Windows: one
+// manual-reset event under both ints). Once woken, it stays readable.
 Status MakeWakePipe(int fds[2]);
 void Wake(int write_fd);
 

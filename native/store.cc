@@ -26,7 +26,7 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* out) {
   if (!platform::ValidFileMode(options.file_mode))
     return Status::InvalidArgument("fileMode must be within 0o600..0o777 and include owner read and write");
   StoreOptions o = options;
-  // Windows has no writer link yet: one process per store there.
+  // Without a writer link (sock::Supported): one process per store.
   if (o.read_only || !sock::Supported()) o.shared = false;
   if (o.writer_timeout_ms == 0) return Status::InvalidArgument("writerTimeoutMs must be at least 1");
   if (!o.read_only) CW_RETURN_IF_ERROR(fsutil::EnsureDir(o.dir, o.file_mode));

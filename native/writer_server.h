@@ -1,7 +1,8 @@
-// The writer's side of the writer link: it listens on "<dir>/writer.sock",
-// serves each client connection on its own thread (their appends meet in
-// the store's combiner and share its group commits), and tells watching
-// clients the next sequence after every publish. See PROTOCOL.md.
+// The writer's side of the writer link: it listens on "<dir>/writer.sock" (a
+// named pipe on Windows), serves each client connection on its own thread
+// (their appends meet in the store's combiner and share its group commits),
+// and tells watching clients the next sequence after every publish. See
+// PROTOCOL.md.
 #pragma once
 
 #include <atomic>

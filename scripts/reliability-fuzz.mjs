@@ -33,7 +33,7 @@ function blake3Dir() {
 function coreSources() {
   return fs
     .readdirSync(path.join(root, 'native'))
-    .filter((n) => n.endsWith('.cc') && !n.startsWith('js_') && n !== 'platform_win32.cc')
+    .filter((n) => n.endsWith('.cc') && !n.startsWith('js_') && !n.endsWith('_win32.cc'))
     .map((n) => path.join(root, 'native', n))
 }
 

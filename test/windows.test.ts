@@ -2,6 +2,8 @@
 // Node under Wine. The engine (test/windows/engine.cjs) runs with another
 // process holding the store's files wherever Windows' rules on open and
 // mapped files bite: sealing, compaction, snapshot, locking, a killed writer.
+// Several processes share a store over the writer link's named pipe
+// (test/windows/processes.cjs): a client, a killed writer, failover.
 // Wine keeps the older rules (no POSIX-semantics rename or delete), the
 // strictest the engine meets on Windows. The worker_threads scenario
 // (test/workers/driver.cjs) runs there too. The release workflow builds the
@@ -49,6 +51,16 @@ describe.skipIf(noWin32 !== null)(`win32-x64 (MinGW-w64 build, a Windows Node un
     console.log(`win32-x64 under Wine: ${JSON.stringify(found)}`)
     expect(found.sealedKeptTail).toBeGreaterThan(0)
     expect(found.crashRecovered).toBeGreaterThanOrEqual(found.crashAcked)
+  }, 300_000)
+
+  it('a second process is the writer\'s client over the named pipe, takes the role when the writer is killed, and no acknowledged key is lost or doubled', () => {
+    const r = wineRun([node, 'test/windows/processes.cjs', entry, path.join(work, 'processes')], { cwd: repoRoot, env, timeout: 240_000 })
+    expect(r.status, `processes.cjs under Wine failed:\n${r.stdout}\n${r.stderr}`).toBe(0)
+    const found = JSON.parse(r.stdout.trim().split('\n').pop()!) as { clientAppends: number; failoverMs: number; acknowledged: number; events: number }
+    console.log(`win32-x64 under Wine, several processes: ${JSON.stringify(found)}`)
+    expect(found.clientAppends).toBe(104)
+    expect(found.acknowledged).toBeLessThanOrEqual(found.events) // the killed writer may have applied one it never acknowledged
+    expect(found.failoverMs).toBeLessThan(10_000)
   }, 300_000)
 
   it('4 workers load the addon at once, are terminated mid-work, and the process and their locks survive', () => {

@@ -61,7 +61,7 @@ if (role === 'reader') {
 }
 if (role === 'second-writer') {
   try {
-    Store.open({ dataDir: rest[0] })
+    Store.open({ dataDir: rest[0], exclusive: true })
     fs.writeFileSync(rest[1], 'opened')
   } catch (e) {
     fs.writeFileSync(rest[1], e.code)
@@ -169,7 +169,8 @@ fs.mkdirSync(work, { recursive: true })
   assert.equal(count(sn), 3600)
   sn.close()
 
-  // 5. One writer: a second process is refused.
+  // 5. One writer: a second process asking for exclusive access is refused
+  //    (without it, it becomes the writer's client: test/windows/processes.cjs).
   const answer = path.join(work, 'second-writer')
   assert.equal(childSync({}, 'second-writer', dir, answer).status, 0)
   assert.equal(fs.readFileSync(answer, 'utf8'), 'E_STORE_LOCKED')
