@@ -361,11 +361,8 @@ Status Store::RebuildIndex() {
   for (uint32_t slot = 0; slot < segments_.size(); slot++) {
     const Segment& seg = *segments_[slot];
     const uint64_t limit = segments_[slot] == active_ ? write_pos_ : seg.frontier().end;
-    ScanOutcome so = ScanFrames(seg.data(), kSegmentHeaderSize, limit, next_seq, [&](const FrameView& v, uint64_t off) {
-      uint32_t e = index_.InternEntity(std::string_view(reinterpret_cast<const char*>(v.entity()), v.entity_len));
-      uint32_t sc = index_.InternScope(std::string_view(reinterpret_cast<const char*>(v.scope()), v.scope_len));
-      index_.Add(v, RowLocation{slot, static_cast<uint32_t>(off)}, e, sc);
-    });
+    ScanOutcome so = ScanFrames(seg.data(), kSegmentHeaderSize, limit, next_seq,
+                                [&](const FrameView& v, uint64_t off) { IndexFrame(v, slot, off); });
     if (so.stop != FrameCheck::kEnd || so.committed_end != limit)
       return Status::Corruption("segment " + Segment::FileName(seg.id()) + " offset " + std::to_string(so.stop_offset) +
                                 ": " + FrameCheckName(so.stop) + " while rebuilding the index");

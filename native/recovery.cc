@@ -115,12 +115,7 @@ Status Store::Recover(bool use_checkpoint) {
       if (index_.size() > 0) last_timestamp_us_ = std::max(last_timestamp_us_, index_.Timestamp(index_.size() - 1));
       footers_loaded_++;
     } else {
-      auto visit = [&](const FrameView& v, uint64_t offset) {
-        uint32_t e = index_.InternEntity(std::string_view(reinterpret_cast<const char*>(v.entity()), v.entity_len));
-        uint32_t s = index_.InternScope(std::string_view(reinterpret_cast<const char*>(v.scope()), v.scope_len));
-        index_.Add(v, RowLocation{slot, static_cast<uint32_t>(offset)}, e, s);
-        last_timestamp_us_ = std::max(last_timestamp_us_, v.timestamp_us);
-      };
+      auto visit = [&](const FrameView& v, uint64_t off) { IndexFrame(v, slot, off); };
       out = ScanFrames(segp->data(), start, limit, next_seq, visit);
       // Salvage (read-only, for verification): note the damage, find the next
       // frame that checks with a later sequence, and read on from there.

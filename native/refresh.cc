@@ -49,10 +49,7 @@ Status Store::Refresh(uint64_t* added) {
       const uint64_t limit = f.state == kFrontierSealed ? std::min(f.end, seg.size()) : seg.size();
       // A frame the writer is still copying fails its CRC: stop there, it comes next time.
       ScanOutcome out = ScanFrames(seg.data(), from, limit, next_seq, [&](const FrameView& v, uint64_t off) {
-        uint32_t e = index_.InternEntity(std::string_view(reinterpret_cast<const char*>(v.entity()), v.entity_len));
-        uint32_t sc = index_.InternScope(std::string_view(reinterpret_cast<const char*>(v.scope()), v.scope_len));
-        index_.Add(v, RowLocation{static_cast<uint32_t>(slot), static_cast<uint32_t>(off)}, e, sc);
-        last_timestamp_us_ = std::max(last_timestamp_us_, v.timestamp_us);
+        IndexFrame(v, static_cast<uint32_t>(slot), off);
       });
       next_seq = out.next_sequence;
       if (f.state == kFrontierSealed && out.committed_end == f.end) next_seq = std::max(next_seq, f.next_sequence);
@@ -106,6 +103,13 @@ Status Store::Segments(std::vector<SegmentInfo>* out) {
     out->push_back(i);
   }
   return Status::OK();
+}
+
+void Store::IndexFrame(const FrameView& v, uint32_t slot, uint64_t off) {
+  uint32_t e = index_.InternEntity(std::string_view(reinterpret_cast<const char*>(v.entity()), v.entity_len));
+  uint32_t sc = index_.InternScope(std::string_view(reinterpret_cast<const char*>(v.scope()), v.scope_len));
+  index_.Add(v, RowLocation{slot, static_cast<uint32_t>(off)}, e, sc);
+  last_timestamp_us_ = std::max(last_timestamp_us_, v.timestamp_us);
 }
 
 }  // namespace causeway

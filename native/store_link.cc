@@ -86,12 +86,8 @@ Status Store::CatchUp(uint64_t target) {
       const uint64_t before = next_sequence_;
       const uint32_t slot = static_cast<uint32_t>(segments_.size() - 1);
       const Segment& seg = *segments_[slot];
-      ScanOutcome out = ScanFrames(seg.data(), read_end_, seg.size(), next_sequence_, [&](const FrameView& v, uint64_t off) {
-        uint32_t e = index_.InternEntity(std::string_view(reinterpret_cast<const char*>(v.entity()), v.entity_len));
-        uint32_t sc = index_.InternScope(std::string_view(reinterpret_cast<const char*>(v.scope()), v.scope_len));
-        index_.Add(v, RowLocation{slot, static_cast<uint32_t>(off)}, e, sc);
-        last_timestamp_us_ = std::max(last_timestamp_us_, v.timestamp_us);
-      });
+      ScanOutcome out = ScanFrames(seg.data(), read_end_, seg.size(), next_sequence_,
+                                   [&](const FrameView& v, uint64_t off) { IndexFrame(v, slot, off); });
       read_end_ = out.committed_end;
       next_sequence_ = out.next_sequence;
       // durable_sequence stays: mapped frames are not synced ones. The
