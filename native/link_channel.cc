@@ -258,16 +258,30 @@ Status Channel::Reply(int sock, const std::string& reply) {
   return Status::OK();
 }
 
-Status SendFd(int sock, int fd, int timeout_ms) {
-  (void)timeout_ms;  // one byte on an idle connection: the send does not block
-  char byte = 1;
+namespace {
+
+// One byte with room for one descriptor beside it (SCM_RIGHTS).
+struct FdMessage {
+  char byte = 0;
   iovec iov{&byte, 1};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr m{};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  m.msg_control = control;
-  m.msg_controllen = sizeof control;
+  FdMessage() {
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+  }
+  FdMessage(const FdMessage&) = delete;
+};
+
+}  // namespace
+
+Status SendFd(int sock, int fd, int timeout_ms) {
+  (void)timeout_ms;  // one byte on an idle connection: the send does not block
+  FdMessage fm;
+  fm.byte = 1;
+  msghdr& m = fm.m;
   cmsghdr* c = CMSG_FIRSTHDR(&m);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
@@ -284,14 +298,8 @@ Status RecvFd(int sock, int timeout_ms, int* fd) {
   bool ready = false;
   CW_RETURN_IF_ERROR(sock::WaitReadable(sock, -1, timeout_ms, &ready));
   if (!ready) return Status::WriterUnavailable("no channel descriptor within " + std::to_string(timeout_ms) + " ms");
-  char byte;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr m{};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  m.msg_control = control;
-  m.msg_controllen = sizeof control;
+  FdMessage fm;
+  msghdr& m = fm.m;
   ssize_t r;
   do {
     r = ::recvmsg(sock, &m, MSG_DONTWAIT);

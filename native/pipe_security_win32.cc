@@ -7,25 +7,13 @@
 #include <cstring>
 
 #include "hash.h"
+#include "win_text.h"
 
 namespace causeway::sock::win {
 namespace {
 
-std::wstring Wide(const std::string& s) {
-  if (s.empty()) return std::wstring();
-  int n = ::MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
-  std::wstring w(static_cast<size_t>(n), L'\0');
-  ::MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), w.data(), n);
-  return w;
-}
-
-std::string Utf8(const std::wstring& w) {
-  if (w.empty()) return std::string();
-  int n = ::WideCharToMultiByte(CP_UTF8, 0, w.data(), static_cast<int>(w.size()), nullptr, 0, nullptr, nullptr);
-  std::string s(static_cast<size_t>(n), '\0');
-  ::WideCharToMultiByte(CP_UTF8, 0, w.data(), static_cast<int>(w.size()), s.data(), n, nullptr, nullptr);
-  return s;
-}
+using causeway::win::Wide;
+std::string Utf8(const std::wstring& w) { return causeway::win::Utf8(w.data(), w.size()); }
 
 // The user SID of `token`'s owner process.
 Status TokenUserSid(HANDLE token, std::vector<uint8_t>* sid) {

@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "platform.h"
+#include "win_text.h"
 
 namespace causeway::platform {
 namespace {
@@ -74,21 +75,8 @@ int Errno(DWORD err) {
 
 int LastErrno() { return Errno(::GetLastError()); }
 
-std::wstring Wide(const std::string& s) {
-  if (s.empty()) return std::wstring();
-  int n = ::MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
-  std::wstring w(static_cast<size_t>(n), L'\0');
-  ::MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), w.data(), n);
-  return w;
-}
-
-std::string Utf8(const wchar_t* w, size_t len) {
-  if (len == 0) return std::string();
-  int n = ::WideCharToMultiByte(CP_UTF8, 0, w, static_cast<int>(len), nullptr, 0, nullptr, nullptr);
-  std::string s(static_cast<size_t>(n), '\0');
-  ::WideCharToMultiByte(CP_UTF8, 0, w, static_cast<int>(len), s.data(), n, nullptr, nullptr);
-  return s;
-}
+using win::Utf8;
+using win::Wide;
 
 constexpr DWORD kShareAll = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
 
