@@ -2,13 +2,7 @@
 // and out, UTF-16 for the wide (W) calls in between. Every file is opened
 // sharing read, write and delete, so that POSIX-style rename and delete work
 // on files other stores of this or another process hold open or mapped.
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#include <windows.h>
+#include "win_text.h"  // <windows.h>, lean, without min/max
 #include <bcrypt.h>
 
 #include <cerrno>
@@ -16,7 +10,6 @@
 #include <cstring>
 
 #include "platform.h"
-#include "win_text.h"
 
 namespace causeway::platform {
 namespace {
