@@ -180,8 +180,9 @@ Status Channel::Call(int sock, const std::string& request, int timeout_ms, int s
     }
     if (Clock::now() < spin_until) {
       // On a machine with fewer cores than busy threads the writer may be
-      // waiting for this very core: let it run.
-      std::this_thread::yield();
+      // waiting for this very core: let it run now and then (a yield is a
+      // system call, so not at every look).
+      if ((i & 1023) == 0) std::this_thread::yield();
       continue;
     }
     h->client_sleeping.store(1);
@@ -233,7 +234,7 @@ Status Channel::Take(int sock, int spin_us, const std::atomic<bool>& stopping, s
       continue;
     }
     if (Clock::now() < spin_until) {
-      std::this_thread::yield();  // as in Call: the client may be waiting for this core
+      if ((i & 1023) == 0) std::this_thread::yield();  // as in Call: the client may be waiting for this core
       continue;
     }
     h->writer_sleeping.store(1);
