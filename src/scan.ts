@@ -116,7 +116,7 @@ Store.prototype.scan = function (this: Store, region: Region, options?: ScanOpti
   }
   const from = options?.fromSequence ?? 0n
   if (typeof from !== 'bigint' || from < 0n) throw new InvalidArgumentError('scan fromSequence must be a non-negative bigint')
-  const filter = region.toFilter()
+  const filter = region.toFilter(this.types)
   const end = h.nextSequence()
   return batches(this, filter, Number(from), end, size)
 }
