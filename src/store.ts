@@ -5,7 +5,7 @@ import { InvalidArgumentError, InvalidCoordinateError, PayloadTooLargeError, Sto
 import { eventsOf, type NameTable, type StoredEvent } from './event.js'
 import { parseUuid } from './ids.js'
 import { EventKind, userKind } from './kind.js'
-import { RESERVED_ENTITY_PREFIX, TYPES_ENTITY, TypeRegistry } from './types/registry.js'
+import { RESERVED_ENTITY_PREFIX, TYPES_COORD, TypeRegistry } from './types/registry.js'
 import type { NativeFilter, NativeStore, NativeStoreOptions } from './native/binding.js'
 import { Rcpt, Req } from './native/layouts.js'
 import { native } from './native/loader.js'
@@ -114,7 +114,7 @@ export class Store implements NameTable {
   private interned(h: NativeStore, coord: Coordinate): Coordinate['interned'] {
     const ids = coord.interned
     if (ids.owner !== this) {
-      if (coord.entity.startsWith(RESERVED_ENTITY_PREFIX) && !(coord.entity === TYPES_ENTITY && coord.scope === '$causeway')) {
+      if (coord !== TYPES_COORD && coord.entity.startsWith(RESERVED_ENTITY_PREFIX)) {
         throw new InvalidCoordinateError(`entity ${coord.entity}: entities beginning with ${RESERVED_ENTITY_PREFIX} are the store's own`)
       }
       ids.entity = this.entityId(h, coord.entity)

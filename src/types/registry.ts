@@ -19,7 +19,7 @@ export const TYPE_KIND: EventKind = EventKind.fromValue(0x000e)
 /** The entity whose events are the registry; user appends to `$causeway:` entities are refused. */
 export const TYPES_ENTITY = '$causeway:types'
 export const RESERVED_ENTITY_PREFIX = '$causeway:'
-const TYPES_COORD = new Coordinate(TYPES_ENTITY, '$causeway')
+export const TYPES_COORD = new Coordinate(TYPES_ENTITY, '$causeway')
 
 /** Names: 1..128 characters of A-Z a-z 0-9 . _ : - */
 const NAME = /^[A-Za-z0-9._:-]{1,128}$/
