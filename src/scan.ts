@@ -66,6 +66,10 @@ export class EventBatch {
   kind(i: number): EventKind {
     return EventKind.fromValue(this.kindValue(i))
   }
+  /** The kind's type name (store.types), or undefined. */
+  type(i: number): string | undefined {
+    return this.names.typeName(this.kindValue(i))
+  }
   clock(i: number): number {
     return this.v.getUint32(this.o(i) + Frame.clock, true)
   }
