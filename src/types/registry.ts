@@ -203,6 +203,11 @@ export class TypeRegistry {
   private lookUp(name: string): TypeInfo {
     checkTypeName(name)
     this.load()
+    if (!this.byName.has(name) && !this.store.readOnly) {
+      // A client process maps the writer's newest events lazily: map them, then look again.
+      this.store.nativeHandle().refresh()
+      this.load(true)
+    }
     const had = this.byName.get(name)
     if (!had) throw new UnknownTypeError(`no type named ${name}: define it first with store.types.define('${name}', ...)`, { type: name })
     return had
