@@ -7,7 +7,7 @@ import { encodeAfter, encodeInto } from './codec.js'
 import { Coordinate } from './coordinate.js'
 import { InvalidArgumentError, InvalidCoordinateError } from './errors.js'
 import { parseUuid } from './ids.js'
-import { type EventKind, userKind } from './kind.js'
+import type { EventKind } from './kind.js'
 import { Item, Req } from './native/layouts.js'
 import type { BatchItem } from './store.js'
 
@@ -123,7 +123,8 @@ export interface BatchLayout {
 }
 
 /**
- * Validates and lays out batch items for the addon. Payloads are encoded
+ * Validates and lays out batch items for the addon, of the kinds `kinds`
+ * (resolved and schema-checked by the caller). Payloads are encoded
  * (by `encode`, which checks their size) straight into `scratch` (no copy
  * after encoding), idempotency keys after them. Null when they do not all
  * fit: the caller lays the batch out again in a bigger buffer. `intern`
@@ -132,6 +133,7 @@ export interface BatchLayout {
  */
 export function layOutBatch(
   items: readonly BatchItem[],
+  kinds: readonly EventKind[],
   scratch: Buffer,
   encode: (payload: unknown) => Uint8Array,
   intern: (coord: Coordinate) => { entity: number; scope: number },
@@ -146,7 +148,7 @@ export function layOutBatch(
     const it = items[i]
     if (typeof it !== 'object' || it === null) throw new InvalidArgumentError(`batch item ${i} must be an object`)
     if (!(it.coord instanceof Coordinate)) throw new InvalidCoordinateError(`batch item ${i}: coord must be a Coordinate`)
-    const k = userKind(it.kind)
+    const k = kinds[i]!
     const base = i * Item.size
     const bytes = encode(it.payload)
     if (bytes.buffer !== scratch.buffer) return null

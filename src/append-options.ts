@@ -25,7 +25,8 @@ export const REACTION_OPTION_KEYS = omitKeys(APPEND_OPTION_KEYS, 'correlationId'
 
 export interface BatchItem {
   coord: Coordinate
-  kind: EventKind
+  /** A kind, or a type name defined with store.types.define. */
+  kind: EventKind | string
   payload: unknown
   expectedSequence?: number
   idempotencyKey?: string

@@ -26,6 +26,10 @@ export type ErrorCode =
   | 'E_OUTBOX_CLOSED'
   | 'E_ABORTED'
   | 'E_WRITER_UNAVAILABLE'
+  | 'E_UNKNOWN_TYPE'
+  | 'E_TYPE_CONFLICT'
+  | 'E_INVALID_TYPE_NAME'
+  | 'E_INVALID_SCHEMA'
 
 export class CausewayError extends Error {
   readonly code: ErrorCode = 'E_CAUSEWAY'
@@ -51,7 +55,11 @@ export class InvalidCoordinateError extends CausewayError {
 export class InvalidKindError extends CausewayError {
   override readonly code = 'E_INVALID_KIND' as const
 }
-/** A payload msgpack cannot carry faithfully: functions, symbols, BigInt, NaN, cycles... */
+/**
+ * A payload msgpack cannot carry faithfully (functions, symbols, BigInt,
+ * NaN, cycles...), or one its type's schema refuses: then `type`, `path`
+ * (a JSON Pointer, '' for the root) and `reason` say where and why.
+ */
 export class InvalidPayloadError extends CausewayError {
   override readonly code = 'E_INVALID_PAYLOAD' as const
 }
@@ -103,7 +111,10 @@ export class ClockOverflowError extends CausewayError {
   override readonly code = 'E_CLOCK_OVERFLOW' as const
 }
 
-/** The store names as many entities (or scopes) as it can hold (2^28); a new name is refused. */
+/**
+ * The store names as many entities (or scopes) as it can hold (2^28), or its
+ * type registry has no free kind left in its range; a new name is refused.
+ */
 export class NameTableFullError extends CausewayError {
   override readonly code = 'E_NAME_TABLE_FULL' as const
 }
@@ -143,6 +154,35 @@ export class OperationAbortedError extends CausewayError {
  */
 export class WriterUnavailableError extends CausewayError {
   override readonly code = 'E_WRITER_UNAVAILABLE' as const
+}
+
+/** A type name no type registry entry has (define it first with store.types.define). */
+export class UnknownTypeError extends CausewayError {
+  override readonly code = 'E_UNKNOWN_TYPE' as const
+  declare readonly type: string
+}
+
+/**
+ * A type defined again with another definition (another schema fingerprint
+ * or another explicit kind), or an explicit kind another name already has.
+ */
+export class TypeConflictError extends CausewayError {
+  override readonly code = 'E_TYPE_CONFLICT' as const
+  declare readonly type: string
+}
+
+/** A type name that is empty, over 128 characters, or holds a character outside [A-Za-z0-9._:-]. */
+export class InvalidTypeNameError extends CausewayError {
+  override readonly code = 'E_INVALID_TYPE_NAME' as const
+}
+
+/**
+ * A schema causeway cannot use: neither a Standard Schema nor a JSON Schema
+ * object, a JSON Schema ajv cannot compile (or ajv not installed), or a
+ * validator that answered asynchronously (append is synchronous).
+ */
+export class InvalidSchemaError extends CausewayError {
+  override readonly code = 'E_INVALID_SCHEMA' as const
 }
 
 /** The classes the native addon instantiates, by name. */

@@ -7,6 +7,8 @@ import { Frame, Rec } from './native/layouts.js'
 /** Resolves interned ids to Coordinates; owned by the Store. */
 export interface NameTable {
   coordinate(entityId: number, scopeId: number): Coordinate
+  /** The type name of a kind value, or undefined. */
+  typeName(kind: number): string | undefined
 }
 
 // Fields of the frame at `o` (a record's offset + Rec.prefix) of a records
@@ -75,6 +77,10 @@ export class StoredEvent<P = unknown> {
   get kind(): EventKind {
     return EventKind.fromValue(this.v.getUint16(this.o + Frame.kind, true))
   }
+  /** The kind's type name (store.types.define), or undefined for a kind no type has. */
+  get type(): string | undefined {
+    return this.names.typeName(this.v.getUint16(this.o + Frame.kind, true))
+  }
   get correlationId(): string {
     return uuidString(this.b, this.o + Frame.correlation)
   }
@@ -103,6 +109,7 @@ export class StoredEvent<P = unknown> {
       globalSequence: this.globalSequence.toString(),
       coordinate: { entity: this.coordinate.entity, scope: this.coordinate.scope },
       kind: this.kind.value,
+      ...(this.type !== undefined ? { type: this.type } : {}),
       clock: this.clock,
       timestampUs: this.timestampUs,
       correlationId: this.correlationId,

@@ -2,11 +2,19 @@ import { validateName } from './coordinate.js'
 import { InvalidArgumentError, InvalidKindError } from './errors.js'
 import { EventKind } from './kind.js'
 import type { NativeFilter } from './native/binding.js'
+import { checkTypeName } from './types/registry.js'
+
+/** What turns a type name into its kind when a region is run: the store's type registry. */
+export interface KindLookup {
+  kindOf(name: string): EventKind
+}
 
 interface RegionParts {
   entity?: string
   scope?: string
   kind?: number
+  /** A type name, resolved to its kind by the store the region runs on. */
+  type?: string
   category?: number
   clock?: readonly [number, number]
   timeMs?: readonly [number, number]
@@ -55,9 +63,11 @@ export class Region {
     return new Region({ ...this.parts, scope: validateName('scope', scope) })
   }
 
-  withFact(kind: EventKind): Region {
-    if (!(kind instanceof EventKind)) throw new InvalidKindError('withFact expects an EventKind')
-    const { category: _c, ...rest } = this.parts
+  /** Events of one kind, or of one type name (looked up when the region runs on a store). */
+  withFact(kind: EventKind | string): Region {
+    const { category: _c, kind: _k, type: _t, ...rest } = this.parts
+    if (typeof kind === 'string') return new Region({ ...rest, type: checkTypeName(kind) })
+    if (!(kind instanceof EventKind)) throw new InvalidKindError('withFact expects an EventKind or a type name')
     return new Region({ ...rest, kind: kind.value })
   }
 
@@ -65,7 +75,7 @@ export class Region {
     if (!Number.isInteger(category) || category < 0 || category > 15) {
       throw new InvalidKindError(`category must be an integer 0..15, got ${String(category)}`)
     }
-    const { kind: _k, ...rest } = this.parts
+    const { kind: _k, type: _t, ...rest } = this.parts
     return new Region({ ...rest, category })
   }
 
@@ -98,19 +108,28 @@ export class Region {
     return [
       `entity=${p.entity ?? '*'}`,
       `scope=${p.scope ?? '*'}`,
-      `fact=${p.kind !== undefined ? p.kind.toString(16) : p.category !== undefined ? `c${p.category}` : '*'}`,
+      `fact=${p.kind !== undefined ? p.kind.toString(16) : p.type !== undefined ? p.type : p.category !== undefined ? `c${p.category}` : '*'}`,
       `clock=${p.clock ? p.clock.join('..') : '*'}`,
       `time=${p.timeMs ? p.timeMs.join('..') : '*'}`,
     ].join('|')
   }
 
-  /** @internal the filter the native index runs. */
-  toFilter(): NativeFilter {
+  /** The type name of `withFact(name)`, if any. */
+  get type(): string | undefined {
+    return this.parts.type
+  }
+
+  /** @internal the filter the native index runs; `types` resolves a type name (UnknownTypeError if undefined). */
+  toFilter(types?: KindLookup): NativeFilter {
     const p = this.parts
     const f: NativeFilter = {}
     if (p.entity !== undefined) f.entity = p.entity
     if (p.scope !== undefined) f.scope = p.scope
     if (p.kind !== undefined) f.kind = p.kind
+    if (p.type !== undefined) {
+      if (!types) throw new InvalidArgumentError(`region ${this}: a type name needs a store to look it up`)
+      f.kind = types.kindOf(p.type).value
+    }
     if (p.category !== undefined) f.category = p.category
     if (p.clock) {
       f.clockFrom = p.clock[0]

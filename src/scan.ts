@@ -66,6 +66,10 @@ export class EventBatch {
   kind(i: number): EventKind {
     return EventKind.fromValue(this.kindValue(i))
   }
+  /** The kind's type name (store.types), or undefined. */
+  type(i: number): string | undefined {
+    return this.names.typeName(this.kindValue(i))
+  }
   clock(i: number): number {
     return this.v.getUint32(this.o(i) + Frame.clock, true)
   }
@@ -116,7 +120,7 @@ Store.prototype.scan = function (this: Store, region: Region, options?: ScanOpti
   }
   const from = options?.fromSequence ?? 0n
   if (typeof from !== 'bigint' || from < 0n) throw new InvalidArgumentError('scan fromSequence must be a non-negative bigint')
-  const filter = region.toFilter()
+  const filter = region.toFilter(this.types)
   const end = h.nextSequence()
   return batches(this, filter, Number(from), end, size)
 }

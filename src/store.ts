@@ -5,6 +5,7 @@ import { InvalidArgumentError, InvalidCoordinateError, PayloadTooLargeError, Sto
 import { eventsOf, type NameTable, type StoredEvent } from './event.js'
 import { parseUuid } from './ids.js'
 import { EventKind, userKind } from './kind.js'
+import { RESERVED_ENTITY_PREFIX, TYPES_COORD, TypeRegistry } from './types/registry.js'
 import type { NativeFilter, NativeStore, NativeStoreOptions } from './native/binding.js'
 import { Rcpt, Req } from './native/layouts.js'
 import { native } from './native/loader.js'
@@ -51,6 +52,7 @@ export class Store implements NameTable {
   /** @internal */ private readonly closeHooks: Array<() => void> = []
   /** @internal Counters and latencies for metrics(); see src/metrics. */
   readonly meter = new Metrics()
+  /** @internal */ private registry: TypeRegistry | undefined
 
   private constructor(opts: NativeStoreOptions) {
     this.opts = opts
@@ -98,10 +100,23 @@ export class Store implements NameTable {
     return id
   }
 
-  /** @internal The coordinate's interned ids in this store, cached on the Coordinate. */
+  /** Named event types: `types.define(name, { schema?, kind? })` and lookups (see README, Types and schemas). */
+  get types(): TypeRegistry {
+    return (this.registry ??= new TypeRegistry(this))
+  }
+
+  /** @internal NameTable: the type name of a kind value, or undefined. */
+  typeName(kind: number): string | undefined {
+    return this.types.nameOf(kind)
+  }
+
+  /** @internal The coordinate's interned ids in this store, cached on it; `$causeway:` entities are the store's own. */
   private interned(h: NativeStore, coord: Coordinate): Coordinate['interned'] {
     const ids = coord.interned
     if (ids.owner !== this) {
+      if (coord !== TYPES_COORD && coord.entity.startsWith(RESERVED_ENTITY_PREFIX)) {
+        throw new InvalidCoordinateError(`entity ${coord.entity}: entities beginning with ${RESERVED_ENTITY_PREFIX} are the store's own`)
+      }
       ids.entity = this.entityId(h, coord.entity)
       ids.scope = this.scopeId(h, coord.scope)
       ids.owner = this
@@ -134,9 +149,13 @@ export class Store implements NameTable {
     return bytes
   }
 
-  /** Appends one event; returns once it is written (and synced, with `durable: true`). */
-  append(coord: Coordinate, kind: EventKind, payload: unknown, options?: AppendOptions): AppendReceipt {
-    return this.appendKind(coord, userKind(kind), payload, options)
+  /**
+   * Appends one event of a kind or a defined type name (its schema checks
+   * the payload first); returns once it is written (and synced, with
+   * `durable: true`).
+   */
+  append(coord: Coordinate, kind: EventKind | string, payload: unknown, options?: AppendOptions): AppendReceipt {
+    return this.appendKind(coord, typeof kind === 'string' ? this.types.forAppend(kind, payload) : userKind(kind), payload, options)
   }
 
   /**
@@ -148,8 +167,7 @@ export class Store implements NameTable {
     return this.appendKind(coord, kind, payload, options)
   }
 
-  /** @internal */
-  /** append and appendSystem, traced when the append channel has subscribers. */
+  /** @internal append and appendSystem, traced when the append channel has subscribers. */
   private appendKind(coord: Coordinate, k: EventKind, payload: unknown, options?: AppendOptions): AppendReceipt {
     if (!appendChannel.hasSubscribers) return this.writeOne(coord, k, payload, options)
     const ctx = { dataDir: this.dataDir, op: 'append', events: 1, durable: options?.durable === true }
@@ -197,7 +215,7 @@ export class Store implements NameTable {
   /** Appends an event caused by another: correlation kept, causation recorded. */
   appendReaction(
     coord: Coordinate,
-    kind: EventKind,
+    kind: EventKind | string,
     payload: unknown,
     correlationId: string,
     causationId: string,
@@ -239,7 +257,7 @@ export class Store implements NameTable {
     if (after !== null && (typeof after !== 'bigint' || after < 0n)) {
       throw new InvalidArgumentError('appendIf condition.after must be a non-negative bigint or null')
     }
-    const filter = { ...condition.failIfEventsMatch.toFilter(), fromSequence: after === null ? 0 : Number(after) + 1 }
+    const filter = { ...condition.failIfEventsMatch.toFilter(this.types), fromSequence: after === null ? 0 : Number(after) + 1 }
     return this.commitBatch(items, options, filter)
   }
 
@@ -279,8 +297,12 @@ export class Store implements NameTable {
   private encodeBatch(h: NativeStore, items: readonly BatchItem[]): BatchLayout {
     const encode = (payload: unknown) => this.encode(payload)
     const intern = (coord: Coordinate) => this.interned(h, coord)
+    const kinds = items.map((it, i) => {
+      if (typeof it !== 'object' || it === null) throw new InvalidArgumentError(`batch item ${i} must be an object`)
+      return typeof it.kind === 'string' ? this.types.forAppend(it.kind, it.payload) : userKind(it.kind)
+    })
     for (;;) {
-      const laid = layOutBatch(items, this.batchScratch, encode, intern)
+      const laid = layOutBatch(items, kinds, this.batchScratch, encode, intern)
       if (laid) return laid
       // The batch outgrew the buffer: a bigger one, and the batch again.
       this.batchScratch = Buffer.alloc(this.batchScratch.length * 2)
@@ -323,7 +345,7 @@ export class Store implements NameTable {
   query<P = unknown>(region: Region): StoredEvent<P>[] {
     const h = this.live()
     if (!(region instanceof Region)) throw new InvalidArgumentError('query expects a Region')
-    return eventsOf(h.query(region.toFilter()), this, this.durableBelow(h)) as StoredEvent<P>[]
+    return eventsOf(h.query(region.toFilter(this.types)), this, this.durableBelow(h)) as StoredEvent<P>[]
   }
 
   /**
@@ -341,8 +363,8 @@ export class Store implements NameTable {
     return this.query<P>(Region.scope(scope))
   }
 
-  /** Every event of one kind, in global-sequence order. */
-  byFact<P = unknown>(kind: EventKind): StoredEvent<P>[] {
+  /** Every event of one kind (or type name), in global-sequence order. */
+  byFact<P = unknown>(kind: EventKind | string): StoredEvent<P>[] {
     return this.query<P>(Region.all().withFact(kind))
   }
 

@@ -20,6 +20,9 @@ const c = () => new Coordinate('order:1', 'shop')
 const ID = '01890a5d-ac96-774b-bcce-b302099a8057'
 const P = { name: 'count', version: 1, init: () => 0, apply: (n: number) => n + 1 }
 const M = defineStateMachine({ name: 'order', states: ['new', 'placed'], initial: 'new', transitions: { place: { from: 'new', to: 'placed', kind: K } } })
+// Types every case's store has defined (so a case can conflict with one without writing).
+const SEED_SCHEMA = { type: 'object', required: ['n'], properties: { n: { type: 'number' } } }
+const ASYNC_SCHEMA = { '~standard': { version: 1 as const, vendor: 'test', validate: async (value: unknown) => ({ value }) } }
 const circular: Record<string, unknown> = {}
 circular.self = circular
 
@@ -131,6 +134,30 @@ const cases: Array<[string, (s: Store) => unknown, ErrorCode]> = [
   ['outbox flush with an unknown option', (s) => s.outbox().flush({ durabel: true } as never), 'E_INVALID_ARGUMENT'],
   ['causalGraph with an unknown option', (s) => s.causalGraph(s.query(Region.all())[0]!.eventId, { depth: 3 } as never), 'E_INVALID_ARGUMENT'],
   ['compact with an unknown option', (s) => s.compact({ strategy: 'merge', minSegment: 1 } as never), 'E_INVALID_ARGUMENT'],
+  // Named types and schemas (store.types).
+  ['append of an undefined type name', (s) => s.append(c(), 'order.never-defined', 1), 'E_UNKNOWN_TYPE'],
+  ['batch with one item of an undefined type name', (s) => s.appendBatch([{ coord: c(), kind: 'typed.seed', payload: { n: 1 } }, { coord: c(), kind: 'nope', payload: 1 }]), 'E_UNKNOWN_TYPE'],
+  ['appendIf with an undefined type name in its boundary', (s) => s.appendIf([{ coord: c(), kind: K, payload: 1 }], { failIfEventsMatch: Region.all().withFact('nope'), after: null }), 'E_UNKNOWN_TYPE'],
+  ['query by an undefined type name', (s) => s.query(Region.all().withFact('order.never-defined')), 'E_UNKNOWN_TYPE'],
+  ['a type defined again with another schema', (s) => s.types.define('typed.seed', { schema: { type: 'string' } }), 'E_TYPE_CONFLICT'],
+  ['a type defined again without its schema', (s) => s.types.define('typed.seed'), 'E_TYPE_CONFLICT'],
+  ['a type defined again with another explicit kind', (s) => s.types.define('typed.seed', { schema: SEED_SCHEMA, kind: EventKind.custom(2, 2) }), 'E_TYPE_CONFLICT'],
+  ['a new type given a kind another type has', (s) => s.types.define('typed.other', { kind: s.types.kindOf('typed.seed') }), 'E_TYPE_CONFLICT'],
+  ['a type name with a space', (s) => s.types.define('order placed'), 'E_INVALID_TYPE_NAME'],
+  ['an empty type name', (s) => s.types.define(''), 'E_INVALID_TYPE_NAME'],
+  ['a 129-character type name', (s) => s.types.define('t'.repeat(129)), 'E_INVALID_TYPE_NAME'],
+  ['a type name that is not a string', (s) => s.types.define(7 as never), 'E_INVALID_TYPE_NAME'],
+  ['append of an invalid type name', (s) => s.append(c(), 'a/b', 1), 'E_INVALID_TYPE_NAME'],
+  ['withFact of an invalid type name', () => Region.all().withFact('a\nb'), 'E_INVALID_TYPE_NAME'],
+  ['a type with a reserved kind', (s) => s.types.define('typed.sys', { kind: EventKind.fromValue(0x0001) }), 'E_INVALID_KIND'],
+  ['types.define with an unknown option', (s) => s.types.define('typed.v', { version: 2 } as never), 'E_INVALID_ARGUMENT'],
+  ['a schemaVersion without a schema', (s) => s.types.define('typed.v', { schemaVersion: '1' }), 'E_INVALID_ARGUMENT'],
+  ['a schema that is neither Standard Schema nor JSON Schema', (s) => s.types.define('typed.v', { schema: 42 as never }), 'E_INVALID_SCHEMA'],
+  ['a JSON Schema ajv cannot compile', (s) => s.types.define('typed.v', { schema: { type: 'no-such-type' } }), 'E_INVALID_SCHEMA'],
+  ['a payload its schema refuses', (s) => s.append(c(), 'typed.seed', { n: 'one' }), 'E_INVALID_PAYLOAD'],
+  ['a batch with one payload its schema refuses', (s) => s.appendBatch([{ coord: c(), kind: 'typed.seed', payload: { n: 1 } }, { coord: c(), kind: 'typed.seed', payload: {} }]), 'E_INVALID_PAYLOAD'],
+  ['an asynchronous schema at append', (s) => s.append(c(), 'typed.async', 1), 'E_INVALID_SCHEMA'],
+  ['append to the type registry entity', (s) => s.append(new Coordinate('$causeway:types', '$causeway'), K, 1), 'E_INVALID_COORDINATE'],
 ]
 
 // Small segments: each case hashes the store's files before and after, and a
@@ -142,6 +169,8 @@ describe('bad input', () => {
     const dir = tempDir()
     const s = Store.open({ dataDir: dir, maxPayloadBytes: 1024, segmentMaxBytes: SEG })
     s.append(c(), K, { seed: true })
+    s.types.define('typed.seed', { schema: SEED_SCHEMA })
+    s.types.define('typed.async', { schema: ASYNC_SCHEMA })
     s.sync()
     const before = dirDigest(dir)
     const stats = s.stats()
@@ -181,6 +210,8 @@ describe('bad input', () => {
       ['snapshot', () => s.snapshot(dir + '-snap')],
       ['verifyChain', () => s.verifyChain()],
       ['walkAncestors', () => s.walkAncestors(r.eventId)],
+      ['types.define', () => s.types.define('order.placed')],
+      ['append by type name', () => s.append(c(), 'order.placed', 1)],
     ]
     for (const [what, call] of calls) {
       let err: unknown

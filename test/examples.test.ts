@@ -12,9 +12,12 @@ describe('examples', () => {
         env: { ...process.env, CAUSEWAY_DATA: data },
         encoding: 'utf8',
       })
-    expect(run()).toContain('1 orders so far, 2 items reserved, 4 events')
+    const first = run()
+    expect(first).toContain('invalid payload refused: /customer must be string')
+    expect(first).toContain('types: order.placed, order.item-added, order.shipped')
+    expect(first).toContain('1 orders so far, 2 items reserved, 8 events') // 4 of them the type definitions
     const second = run()
     expect(second).toContain('retry deduplicated: true, same event: true')
-    expect(second).toContain('2 orders so far, 4 items reserved, 8 events')
+    expect(second).toContain('2 orders so far, 4 items reserved, 12 events') // the types defined once
   })
 })

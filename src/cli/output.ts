@@ -46,6 +46,7 @@ export function eventRecord(e: StoredEvent, bytes = false): Record<string, unkno
     coordinate: { entity: c.entity, scope: c.scope },
     kind: e.kind.value,
     kindHex: e.kind.toString(),
+    ...(e.type !== undefined ? { type: e.type } : {}),
     clock: e.clock,
     timestampUs: e.timestampUs,
     correlationId: e.correlationId,
@@ -67,11 +68,21 @@ export function isoTime(us: number): string {
   return new Date(Math.floor(us / 1000)).toISOString()
 }
 
-/** One line for people: `#12 2025-01-01T00:00:00.000Z order:42 @shop 0x1001 {"sku":"A-1"}`. */
+/** A kind for people: its type name where one is defined (`order.placed`), else its value (`0x1001`). */
+export function kindText(e: StoredEvent): string {
+  return e.type ?? e.kind.toString()
+}
+
+/** One line for people: `#12 2025-01-01T00:00:00.000Z order:42 @shop order.placed {"sku":"A-1"}` (a kind with no name: `0x1001`). */
 export function eventLine(e: StoredEvent): string {
   const c = e.coordinate
   const payload = e.tombstoned ? '(tombstoned)' : JSON.stringify(jsonSafe(e.payload))
-  return `#${e.globalSequence} ${isoTime(e.timestampUs)} ${c.entity} @${c.scope} ${e.kind} ${payload}`
+  return `#${e.globalSequence} ${isoTime(e.timestampUs)} ${c.entity} @${c.scope} ${kindText(e)} ${payload}`
+}
+
+/** The type registry in one line: `order.placed=0xf000, order.shipped=0xf001`, or `none`. */
+export function typesText(types: ReadonlyArray<{ name: string; kind: { toString(): string } }>): string {
+  return types.length === 0 ? 'none defined' : types.map((t) => `${t.name}=${t.kind}`).join(', ')
 }
 
 /** "1 event", "2 events". */

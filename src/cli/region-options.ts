@@ -13,7 +13,8 @@ export function regionOf(o: RegionOpts): Region {
   try {
     let r = o.entity !== undefined ? Region.entity(o.entity) : o.scope !== undefined ? Region.scope(o.scope) : Region.all()
     if (o.entity !== undefined && o.scope !== undefined) r = r.withScope(o.scope)
-    if (o.kind !== undefined) r = r.withFact(parseKind(o.kind))
+    // A number or category:type is a kind; anything else a type name, looked up in the store.
+    if (o.kind !== undefined) r = r.withFact(/^[0-9]|^0x/i.test(o.kind.trim()) ? parseKind(o.kind) : o.kind.trim())
     return r
   } catch (e) {
     if (isCausewayError(e)) throw new UsageError(e.message)

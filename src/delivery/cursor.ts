@@ -46,7 +46,7 @@ export class Cursor<P = unknown> implements AsyncIterable<StoredEvent<P>> {
     const batch = options.batchSize ?? 256
     if (!Number.isInteger(batch) || batch < 1 || batch > 1_000_000) throw new InvalidArgumentError('batchSize must be 1..1000000')
     this.store = store
-    this.filter = region.toFilter()
+    this.filter = region.toFilter(store.types)
     this.batchSize = batch
     this.checkpoint = options.checkpoint === undefined ? undefined : new Checkpoint(store.dataDir, options.checkpoint, region.toString(), store.fileMode)
     this.next = options.from ?? this.checkpoint?.load() ?? 0n

@@ -30,7 +30,7 @@ export class Subscription<P = unknown> extends EventEmitter implements AsyncIter
     super()
     if (!(region instanceof Region)) throw new InvalidArgumentError('subscribe expects a Region')
     this.store = store
-    this.filter = region.toFilter()
+    this.filter = region.toFilter(store.types)
     this.position = store.nativeHandle().subscriptionHead()
     this.on('newListener', (name: string) => {
       if (name === 'event') queueMicrotask(() => void this.pump())

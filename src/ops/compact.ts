@@ -4,6 +4,7 @@ import type { NativeCompactionReport } from '../native/binding.js'
 import { compactionChannel } from '../metrics/channels.js'
 import { Store } from '../store.js'
 import { checkOptions, optionKeys } from '../strict.js'
+import { TYPE_KIND } from '../types/registry.js'
 
 export interface CompactOptions {
   /**
@@ -59,7 +60,7 @@ export function checkCompactOptions(
 
 /**
  * One page of the policy pass: runs keep() over the sealed events from
- * `from` on, adding the rejected sequences. Returns where the next page
+ * `from` on, adding the rejected sequences (never a type registry entry). Returns where the next page
  * starts, or undefined when the sealed range is done.
  */
 export function policyPage(store: Store, keep: (e: StoredEvent) => boolean, from: number, toSequence: number, limit: number, rejected: number[]): number | undefined {
@@ -68,7 +69,8 @@ export function policyPage(store: Store, keep: (e: StoredEvent) => boolean, from
   for (const e of page) {
     const seq = Number(e.globalSequence)
     if (seq >= toSequence) return undefined
-    if (!e.tombstoned && !keep(e)) rejected.push(seq)
+    // The type registry's entries are never dropped or emptied: events of every age name their kinds.
+    if (!e.tombstoned && e.kind.value !== TYPE_KIND.value && !keep(e)) rejected.push(seq)
   }
   const next = Number(page[page.length - 1]!.globalSequence) + 1
   return next < toSequence ? next : undefined

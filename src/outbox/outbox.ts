@@ -37,17 +37,18 @@ export class Outbox {
    * `causation: { priorItem: index }`. The payload is checked and copied now,
    * so changing the object afterwards does not change what is written.
    */
-  stage(coord: Coordinate, kind: EventKind, payload: unknown, options?: StageOptions): number {
+  stage(coord: Coordinate, kind: EventKind | string, payload: unknown, options?: StageOptions): number {
     const items = this.open('stage')
     if (!(coord instanceof Coordinate)) throw new InvalidCoordinateError('coord must be a Coordinate')
-    userKind(kind)
+    // A type name is looked up, and its schema checks the payload, now.
+    const k = typeof kind === 'string' ? this.store.types.forAppend(kind, payload) : userKind(kind)
     checkOptions('stage', options, STAGE_OPTION_KEYS)
     encodePayload(payload)
     const c = options?.causation
     if (typeof c === 'object' && c !== null && 'priorItem' in c && !(Number.isInteger(c.priorItem) && c.priorItem >= 0 && c.priorItem < items.length)) {
       throw new InvalidArgumentError(`causation.priorItem must name an earlier staged event (0..${items.length - 1})`)
     }
-    items.push({ ...options, coord, kind, payload: structuredClone(payload) })
+    items.push({ ...options, coord, kind: k, payload: structuredClone(payload) })
     return items.length - 1
   }
 

@@ -68,7 +68,7 @@ export function projectAll(
   const { maxStaleMs, asOf } = normalizeProjectOptions(options)
   const now = Date.now()
   const plans: Plan[] = projections.map((p) => {
-    const kinds = checkProjection(p)
+    const kinds = checkProjection(p, store.types)
     const key = cacheKey(entity, p.name, p.version, kinds && [...kinds])
     const hit = asOf ? undefined : cacheGet(store, key)
     const fresh = hit !== undefined && maxStaleMs !== undefined && now - hit.at <= maxStaleMs

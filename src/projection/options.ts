@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.js'
 import { EventKind } from '../kind.js'
+import type { KindLookup } from '../region.js'
 import { checkOptions, optionKeys } from '../strict.js'
 import type { AsOf, Freshness, ProjectOptions, Projection } from './types.js'
 
@@ -43,7 +44,7 @@ export function normalizeProjectOptions(o: ProjectOptions | undefined): Normaliz
 }
 
 /** Checks a projection's shape; returns its kind filter as a set of kind values, or undefined for every kind. */
-export function checkProjection(p: Projection<unknown, never>): Set<number> | undefined {
+export function checkProjection(p: Projection<unknown, never>, types: KindLookup): Set<number> | undefined {
   if (typeof p !== 'object' || p === null) throw new InvalidArgumentError('a projection must be an object')
   if (typeof p.name !== 'string' || p.name.length === 0) throw new InvalidArgumentError('projection name must be a non-empty string')
   if (!Number.isSafeInteger(p.version) || p.version < 0) {
@@ -53,8 +54,8 @@ export function checkProjection(p: Projection<unknown, never>): Set<number> | un
     throw new InvalidArgumentError(`projection ${p.name}: init and apply must be functions`)
   }
   if (p.kinds === undefined) return undefined
-  if (!Array.isArray(p.kinds) || !p.kinds.every((k) => k instanceof EventKind)) {
-    throw new InvalidArgumentError(`projection ${p.name}: kinds must be an array of EventKind`)
+  if (!Array.isArray(p.kinds) || !p.kinds.every((k) => k instanceof EventKind || typeof k === 'string')) {
+    throw new InvalidArgumentError(`projection ${p.name}: kinds must be an array of EventKind or type names`)
   }
-  return new Set(p.kinds.map((k: EventKind) => k.value))
+  return new Set(p.kinds.map((k: EventKind | string) => (typeof k === 'string' ? types.kindOf(k) : k).value))
 }

@@ -11,8 +11,8 @@ export interface Projection<S, P = unknown> {
   readonly name: string
   /** Bump it when `apply` changes meaning: cached states of other versions are not used. */
   readonly version: number
-  /** Only events of these kinds are applied. @defaultValue every kind */
-  readonly kinds?: readonly EventKind[]
+  /** Only events of these kinds (or type names) are applied. @defaultValue every kind */
+  readonly kinds?: readonly (EventKind | string)[]
   init(): S
   apply(state: S, event: StoredEvent<P>): S
 }

@@ -12,6 +12,7 @@ import { DEFAULT_FILE_MODE, dirModeFor } from '../../options.js'
 import { FILE_MODE_HELP, fileMode, integer } from '../parse.js'
 import { interactive, progress } from '../progress.js'
 import { openStore } from '../store-dir.js'
+import { TYPE_KIND } from '../../types/registry.js'
 
 interface ImportOpts {
   batchSize: number
@@ -50,6 +51,7 @@ class Importer {
   readonly report = {
     lines: 0,
     imported: 0,
+    typesDefined: 0,
     skippedReserved: 0,
     skippedKinds: {} as Record<string, number>,
     tombstonedAsNull: 0,
@@ -105,6 +107,7 @@ class Importer {
       throw new Failure(`line ${n}: ${(e as Error).message}`)
     }
     const eventId = typeof line.eventId === 'string' ? line.eventId : undefined
+    if (kind.value === TYPE_KIND.value) return this.defineType(line, n)
     if (kind.reserved) {
       // The store's own events (system, effects) cannot be appended by users; events they caused lose that link.
       this.report.skippedReserved++
@@ -165,6 +168,36 @@ class Importer {
     this.items.push(item)
     this.origins.push({ line: n, eventId, contentHash })
     this.bytes += size
+  }
+
+  /**
+   * A type registry entry: recorded in the target with the same name, kind
+   * and schema fingerprint, after the lines before it, so the events of
+   * its kind read back with its name. A name or kind the target has
+   * otherwise stops the import.
+   */
+  private defineType(line: Line, n: number): void {
+    const p = (typeof line.payloadBytes === 'string' ? decodePayload(Buffer.from(line.payloadBytes, 'base64')) : line.payload) as {
+      name?: unknown
+      kind?: unknown
+      fingerprint?: unknown
+    } | null
+    if (typeof p !== 'object' || p === null || typeof p.name !== 'string' || typeof p.kind !== 'number') {
+      throw new Failure(`line ${n}: a type registry entry needs a payload { name, kind, fingerprint }`)
+    }
+    this.flush()
+    this.store ??= this.open()
+    let kind
+    try {
+      kind = parseKind(p.kind)
+      if (!this.store.types.restore(p.name, kind, typeof p.fingerprint === 'string' ? p.fingerprint : null)) {
+        throw new Failure(`type ${p.name} (kind ${kind}) conflicts with the target store's type registry`)
+      }
+    } catch (e) {
+      const why = isCausewayError(e) ? `${e.code}: ${e.message}` : (e as Error).message
+      throw new Failure(`line ${n}: ${why}; ${this.report.imported} events before it were imported`)
+    }
+    this.report.typesDefined++
   }
 
   /** A line whose payload the store would refuse (or change): nothing from its batch on is imported. */
@@ -236,8 +269,11 @@ What is kept and what is new:
          not in the file, or a later line) is dropped and counted.
   tombstoned: events whose payload compaction emptied come over with a
          null payload (their place in causal chains is kept).
-  skipped: events of the reserved categories (0 system, 0xD effects) which
-         only the store itself writes; they are counted in the report.
+  types: the type registry's entries (kind 0x000E) are recorded in the
+         target with the same name, kind and schema fingerprint; a name or
+         kind the target has otherwise stops the import.
+  skipped: other events of the reserved categories (0 system, 0xD effects)
+         which only the store itself writes; they are counted in the report.
 Lines are appended in atomic batches (--batch-size); after an error, the
 batches before it stay imported and the report says how many.
 A line may be hand-written: {"coordinate": {"entity", "scope"}, "kind", "payload"}.
@@ -284,6 +320,7 @@ Examples:
         print(`imported ${count(r.imported, 'event')} from ${file === '-' ? 'stdin' : file} into ${abs}`)
         const rows: Array<[string, string]> = [
           ['lines', String(r.lines)],
+          ['types', `${r.typesDefined} type registry entries recorded (same names, kinds and schema fingerprints)`],
           ['causation kept', `${r.causationKept} (rewritten to the new event ids)`],
           ['causation dropped', `${r.causationDropped} (their cause was not imported before them)`],
           ['skipped', `${count(r.skippedReserved, 'event')} of reserved kinds${r.skippedReserved ? ` ${JSON.stringify(r.skippedKinds)}` : ''}`],

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { prometheusText } from '../../metrics/prometheus.js'
-import { bytesText, jsonSafe, print, printJson, table } from '../output.js'
+import { bytesText, jsonSafe, print, printJson, table, typesText } from '../output.js'
 import { existingStore, withStore } from '../store-dir.js'
 
 // Stats fields the human table prints in its own words; any other field (one
@@ -38,8 +38,9 @@ export function statsCommand(program: Command): void {
           state: g.active ? 'active' : g.sealed ? 'sealed' : 'open',
         }))
         const { segmentList: _list, dataDir: _dir, ...figures } = d
+        const types = store.types.list().map((t) => ({ name: t.name, kind: t.kind.value, kindHex: t.kind.toString(), fingerprint: t.fingerprint }))
         if (opts.json) {
-          printJson({ dir: abs, ...figures, segmentFiles })
+          printJson({ dir: abs, ...figures, types, segmentFiles })
           return
         }
         const rows: Array<[string, string]> = [
@@ -49,6 +50,7 @@ export function statsCommand(program: Command): void {
           ['durable below', `${d.durableSequence} (${d.unsyncedEvents} not yet known synced)`],
           ['entities', String(d.entities)],
           ['scopes', String(d.scopes)],
+          ['types', types.length === 0 ? 'none defined' : `${types.length}: ${typesText(types.map((t) => ({ name: t.name, kind: t.kindHex })))}`],
           ['segments', `${d.segments} (${bytesText(d.bytes)} of log)`],
           ['index', `${bytesText(d.indexBytes)} in memory (${d.indexBytesPerEvent.toFixed(1)} bytes/event)`],
           ['last sync', d.lastSyncAt ? d.lastSyncAt.toISOString() : 'none in this open'],

@@ -3,7 +3,7 @@ import { ChainVerifier, type ChainReport } from '../../causal/verify.js'
 import { isCausewayError, Region, type Store, type StoredEvent } from '../../index.js'
 import { blake3Hex } from '../../native/loader.js'
 import { Exit } from '../errors.js'
-import { print, printJson, table } from '../output.js'
+import { print, printJson, table, typesText } from '../output.js'
 import { PAGE } from '../pages.js'
 import { interactive, progress } from '../progress.js'
 import { existingStore, openStore, segmentNames } from '../store-dir.js'
@@ -23,6 +23,10 @@ interface VerifyReport {
   unreadable: string[]
   frames: { read: number; events: number; damaged: DamagedFrame[] } | null
   chain: (ChainReport & { by: 'Store.verifyChain' | 'causeway verify'; tombstoned: number }) | null
+  /** The type registry: names and kinds. */
+  types: Array<{ name: string; kind: string }>
+  /** Event id -> type name, for the events a problem names (named types only). */
+  typeOf: Record<string, string>
 }
 
 /**
@@ -54,7 +58,7 @@ function scanFrames(store: Store, visit: (e: StoredEvent) => void, onProgress: (
 }
 
 function run(dir: string, json: boolean): VerifyReport {
-  const report: VerifyReport = { dir, ok: false, segments: segmentNames(dir), openError: null, unreadable: [], frames: null, chain: null }
+  const report: VerifyReport = { dir, ok: false, segments: segmentNames(dir), openError: null, unreadable: [], frames: null, chain: null, types: [], typeOf: {} }
   let store: Store
   try {
     // Salvage: the open reads past damage (naming it) instead of refusing, so
@@ -90,6 +94,17 @@ function run(dir: string, json: boolean): VerifyReport {
       by = 'causeway verify'
     }
     const c = (report.chain = { ...chain, by, tombstoned: chain.tombstones })
+    if (frames.damaged.length === 0) {
+      report.types = store.types.list().map((t) => ({ name: t.name, kind: t.kind.toString() }))
+      for (const m of [...c.contentMismatches, ...c.brokenLinks]) {
+        try {
+          const type = store.get(m.eventId)?.type
+          if (type !== undefined) report.typeOf[m.eventId] = type
+        } catch {
+          // Unreadable: the problem is reported without its type.
+        }
+      }
+    }
     report.ok =
       report.unreadable.length === 0 &&
       frames.damaged.length === 0 &&
@@ -122,19 +137,21 @@ function printReport(r: VerifyReport): void {
     'chains',
     `${c.eventsChecked} payloads re-hashed with BLAKE3, every link to the entity's previous event checked (${c.by})`,
   ])
+  rows.push(['types', typesText(r.types)])
   print(table(rows, '  '))
+  const named = (id: string) => (r.typeOf[id] ? ` (${r.typeOf[id]})` : '')
   const problems: string[] = []
   for (const u of r.unreadable) problems.push(`unreadable region: ${u}`)
   for (const d of f.damaged) problems.push(`damaged frame, sequence ${d.globalSequence}: ${d.message}`)
   if (f.damaged.length === 0 && f.read !== f.events) problems.push(`the index lists ${f.events} events but ${f.read} were read`)
   for (const m of c.contentMismatches) {
-    problems.push(`content hash mismatch: event ${m.eventId} (sequence ${m.globalSequence}): its payload does not hash to its recorded contentHash`)
+    problems.push(`content hash mismatch: event ${m.eventId}${named(m.eventId)} (sequence ${m.globalSequence}): its payload does not hash to its recorded contentHash`)
   }
   for (const b of c.brokenLinks) {
     problems.push(
       b.parentHash === null
-        ? `broken link: event ${b.eventId} (sequence ${b.globalSequence}) claims to be its entity's first event but is not`
-        : `broken link: event ${b.eventId} (sequence ${b.globalSequence}) records prevHash ${short(b.prevHash)} but its predecessor hashes to ${short(b.parentHash)}`,
+        ? `broken link: event ${b.eventId}${named(b.eventId)} (sequence ${b.globalSequence}) claims to be its entity's first event but is not`
+        : `broken link: event ${b.eventId}${named(b.eventId)} (sequence ${b.globalSequence}) records prevHash ${short(b.prevHash)} but its predecessor hashes to ${short(b.parentHash)}`,
     )
   }
   const missing = c.missingParents.length

@@ -1,0 +1,5 @@
+import './typed.js'
+export { ALLOCATED_CATEGORIES, TYPE_KIND, TYPES_ENTITY, TypeRegistry, type TypeDefinition, type TypeInfo } from './registry.js'
+export type { JsonSchema, TypeSchema } from './schema.js'
+export type { StandardSchemaV1 } from './standard-schema.js'
+export type { EventOf, TypedBatchItem, TypedEvent, TypedStore, TypeMap, UnnamedEvent } from './typed.js'
