@@ -158,8 +158,9 @@ class Store {
   // process's view (the writer's reply or notification named it).
   Status CatchUp(uint64_t next_sequence);
   // Clients and read-only stores: a watch note from the writer (PROTOCOL.md):
-  // catch up, then take its durable sequence (everything below it is synced).
-  void OnWriterNote(uint64_t durable_sequence);
+  // catch up when it names events not mapped yet, then take its durable
+  // sequence (everything below it is synced).
+  void OnWriterNote(uint64_t next_sequence, uint64_t durable_sequence);
   // Clients and read-only stores: the writer says every event below
   // `durable_sequence` is synced. Only ever raises this process's view, and
   // never past the events it has mapped.

@@ -109,8 +109,11 @@ Status Store::CatchUp(uint64_t target) {
   return Refresh(&added);
 }
 
-void Store::OnWriterNote(uint64_t durable_sequence) {
-  (void)CatchUp(UINT64_MAX);
+void Store::OnWriterNote(uint64_t next_sequence, uint64_t durable_sequence) {
+  // A note about events this process already mapped (its own appends,
+  // caught up when their replies came) needs no catch-up, only the durable
+  // sequence: most notes, for a client appending in a loop.
+  if (next_sequence > NextSequence()) (void)CatchUp(UINT64_MAX);
   NoteDurable(durable_sequence);
 }
 

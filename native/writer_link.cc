@@ -240,7 +240,7 @@ void WriterLink::MonitorLoop() {
       continue;
     }
     uint64_t next, durable;
-    if (notes.Feed(buf, got, &next, &durable)) store_->OnWriterNote(durable);
+    if (notes.Feed(buf, got, &next, &durable)) store_->OnWriterNote(next, durable);
   }
   sock::Close(watch);
 }
