@@ -239,7 +239,10 @@ Status Channel::Take(int sock, int spin_us, const std::atomic<bool>& stopping, s
     }
     h->writer_sleeping.store(1);
     bool open = true;
-    if (h->state.load() == kIdle) {
+    // Sleep unless there is something to take: after a reply the state stays
+    // kReply until the client has copied it, which may take a wake-up.
+    const uint32_t now_st = h->state.load();
+    if (now_st != kRequest && now_st != kClosed) {
       bool ready = false;
       if (!sock::WaitReadable(sock, -1, 1000, &ready).ok()) open = false;
       else if (ready) open = Drain(sock);

@@ -1,11 +1,14 @@
 // The writer link's shared-memory channel (native/link_channel.h): a real
 // region passed over a real socketpair, the writer side on a thread.
 
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -22,11 +25,12 @@ using link::Channel;
 
 // A client and a writer end: the client's region handed over with SendFd.
 struct Pair {
-  int client = -1, writer = -1;
+  int client = -1, writer = -1, region = -1;  // region: a copy of the client's descriptor
   std::unique_ptr<Channel> client_ch, writer_ch;
   ~Pair() {
     if (client >= 0) ::close(client);
     if (writer >= 0) ::close(writer);
+    if (region >= 0) ::close(region);
   }
 };
 
@@ -39,6 +43,7 @@ bool Open(Pair* p) {
   int region = -1;
   if (!Channel::Create(&c, &region).ok()) return false;
   p->client_ch.reset(c);
+  p->region = ::dup(region);
   if (!link::SendFd(p->client, region, 1000).ok()) return false;
   int got = -1;
   if (!link::RecvFd(p->writer, 1000, &got).ok()) return false;
@@ -147,6 +152,42 @@ TEST(ChannelMapsARegionOfTheWrongSize) {
   ::close(fds[1]);
   ::close(sv[0]);
   ::close(sv[1]);
+}
+
+TEST(ChannelSpinsTheWritersCoreWhileAReplyWaitsToBeRead) {
+  // After its reply the writer's thread waits for the next request; while
+  // the client has not yet copied the reply (it may be asleep), that wait
+  // must sleep, not spin: measured as the thread's own CPU time. The client
+  // here is the region itself, driven through the layout in PROTOCOL.md.
+  Pair p;
+  CHECK(Open(&p));
+  const size_t header = 4096;
+  void* base = ::mmap(nullptr, header + 8, PROT_READ | PROT_WRITE, MAP_SHARED, p.region, 0);
+  CHECK(base != MAP_FAILED);
+  auto* state = reinterpret_cast<std::atomic<uint32_t>*>(static_cast<uint8_t*>(base) + 64);
+  auto* request_len = reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(base) + 256);
+  std::memcpy(static_cast<uint8_t*>(base) + header, "request", 7);
+  *request_len = 7;
+  state->store(1);  // a request, never read back: the reply stays unread
+  std::atomic<bool> stopping{false};
+  int64_t cpu_us = -1;
+  std::thread writer([&] {
+    std::string req;
+    if (!p.writer_ch->Take(p.writer, 0, stopping, &req).ok() || req != "request") return;
+    if (!p.writer_ch->Reply(p.writer, "reply").ok()) return;
+    timespec a, b;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+    (void)p.writer_ch->Take(p.writer, 0, stopping, &req);  // returns once the client closes
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+    cpu_us = (b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK_EQ(state->load(), 3u);  // the reply, unread
+  ::shutdown(p.client, SHUT_RDWR);
+  writer.join();
+  ::munmap(base, header + 8);
+  CHECK(cpu_us >= 0);
+  CHECK(cpu_us < 100000);  // spinning would be about 300000
 }
 
 TEST(ChannelTakesABatchWhoseReplyCannotFit) {
