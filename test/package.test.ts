@@ -389,5 +389,5 @@ describe('the packed package', () => {
     expect(r.loaded.filter((f) => f.includes(`${path.sep}causeway${path.sep}`))).toEqual([
       fs.realpathSync(path.join(pkgDir, 'build/Release/causeway.node')),
     ])
-  })
+  }, 300_000)  // a full compile of the addon: about 75 s on an idle 2-core machine
 })
