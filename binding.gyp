@@ -22,6 +22,7 @@
         'native/segment.cc',
         'native/dir_lock.cc',
         'native/index.cc',
+        'native/index_query.cc',
         'native/index_io.cc',
         'native/recovery.cc',
         'native/store.cc',

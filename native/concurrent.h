@@ -205,6 +205,42 @@ class RowList {
         if (!visit(b->rows[i])) return;
     }
   }
+  // Reads rows newest first: skips the last of the first `n` rows for which
+  // above(row) holds (above must go from false to true as rows grow), then
+  // visits the rest backwards until `visit` returns false. Blocks double in
+  // size, so a list of 2^32 rows has under 32: their addresses fit on the
+  // stack, and the walk never passes a row it does not visit but to seek.
+  template <typename Above, typename Visit>
+  void ForEachBack(uint32_t n, Above above, Visit visit) const {
+    const Block* blocks[40];
+    uint32_t used[40];
+    int count = 0;
+    uint32_t seen = 0;
+    for (const Block* b = head_.load(std::memory_order_acquire); b && seen < n && count < 40;
+         b = b->next.load(std::memory_order_acquire)) {
+      used[count] = std::min(b->cap, n - seen);
+      seen += used[count];
+      blocks[count++] = b;
+    }
+    bool seeking = true;
+    for (int k = count - 1; k >= 0; k--) {
+      const Block* b = blocks[k];
+      uint32_t i = used[k];  // one past the next row to visit
+      if (seeking) {
+        if (above(b->rows[0])) continue;  // the whole block is past the bound
+        uint32_t lo = 0, hi = i;  // the first row above the bound, by bisection
+        while (lo < hi) {
+          const uint32_t mid = (lo + hi) / 2;
+          if (above(b->rows[mid])) hi = mid;
+          else lo = mid + 1;
+        }
+        i = lo;
+        seeking = false;  // earlier blocks hold earlier rows
+      }
+      while (i > 0)
+        if (!visit(b->rows[--i])) return;
+    }
+  }
   template <typename Visit>
   void ForEach(uint32_t n, Visit visit) const {
     ForEachFrom(n, 0, [](Row) { return uint64_t(0); }, visit);

@@ -159,18 +159,6 @@ std::vector<Row> Index::ByCausation(const uint8_t* id) const {
   return out;
 }
 
-bool Index::Matches(Row r, const RegionFilter& f) const {
-  if (f.has_entity) {
-    if (f.exact_entity ? entities_[entity_[r]].name != f.entity : !MatchesEntity(entity_[r], f)) return false;
-  }
-  if (f.has_scope && scopes_[scope_[r]].name != f.scope) return false;
-  if (f.kind_mode == RegionFilter::Kind::kExact && kind_[r] != f.kind) return false;
-  if (f.kind_mode == RegionFilter::Kind::kCategory && (kind_[r] >> 12) != f.kind) return false;
-  if (f.has_clock && (clock_[r] < f.clock_from || clock_[r] > f.clock_to)) return false;
-  if (f.has_time && (timestamp_[r] < f.time_from_us || timestamp_[r] > f.time_to_us)) return false;
-  return true;
-}
-
 uint64_t Index::IdHash(const uint8_t* id) {
   uint64_t a, b;
   std::memcpy(&a, id, 8);
@@ -252,97 +240,6 @@ Row Index::FirstRowFrom(uint64_t seq, Row n) const {
     else hi = mid;
   }
   return lo;
-}
-
-bool Index::MatchesEntity(uint32_t entity, const RegionFilter& f) const {
-  const std::string& n = entities_[entity].name;
-  if (n.size() < f.entity.size() || n.compare(0, f.entity.size(), f.entity) != 0) return false;
-  return n.size() == f.entity.size() || n[f.entity.size()] == ':';
-}
-
-std::vector<Row> Index::Query(const RegionFilter& f) const {
-  std::vector<Row> out;
-  // Everything below is bounded by the rows published when the query began.
-  const Row n = visible();
-  // Candidate rows: the shortest posting list any part of the filter names.
-  const RowList* candidates = nullptr;
-  std::vector<Row> merged;
-  bool use_merged = false;
-  uint32_t scope_id = kNoId;
-  if (f.has_scope) {
-    scope_id = FindScope(f.scope);
-    if (scope_id == kNoId) return out;
-    candidates = &scopes_[scope_id].rows;
-  }
-  if (f.kind_mode == RegionFilter::Kind::kExact) {
-    uint8_t key[16];
-    KindKey(f.kind, key);
-    const RowList* l = kind_rows_.Find(key);
-    if (!l) return out;
-    if (!candidates || l->size() < candidates->size()) candidates = l;
-  }
-  const size_t entities = entity_count();
-  std::vector<uint8_t> entity_match;
-  if (f.has_entity && f.exact_entity) {
-    uint32_t e = FindEntity(f.entity);
-    if (e == kNoId) return out;
-    entity_match.assign(entities, 0);
-    entity_match[e] = 1;
-    if (!candidates || entities_[e].rows.size() < candidates->size()) candidates = &entities_[e].rows;
-  } else if (f.has_entity) {
-    entity_match.assign(entities, 0);
-    size_t total = 0;
-    std::vector<uint32_t> matched;
-    for (uint32_t e = 0; e < entities; e++) {
-      if (MatchesEntity(e, f)) {
-        entity_match[e] = 1;
-        matched.push_back(e);
-        total += entities_[e].rows.size();
-      }
-    }
-    if (matched.empty()) return out;
-    if (!candidates || total < candidates->size()) {
-      if (matched.size() == 1) {
-        candidates = &entities_[matched[0]].rows;
-      } else {
-        merged.reserve(total);
-        for (uint32_t e : matched) entities_[e].rows.AppendTo(&merged);
-        std::sort(merged.begin(), merged.end());
-        use_merged = true;
-      }
-    }
-  }
-  auto keep = [&](Row r) {
-    if (sequence_[r] < f.after_sequence) return false;
-    if (f.has_entity && !entity_match[entity_[r]]) return false;
-    if (f.has_scope && scope_[r] != scope_id) return false;
-    if (f.kind_mode == RegionFilter::Kind::kExact && kind_[r] != f.kind) return false;
-    if (f.kind_mode == RegionFilter::Kind::kCategory && (kind_[r] >> 12) != f.kind) return false;
-    if (f.has_clock && (clock_[r] < f.clock_from || clock_[r] > f.clock_to)) return false;
-    if (f.has_time && (timestamp_[r] < f.time_from_us || timestamp_[r] > f.time_to_us)) return false;
-    return true;
-  };
-  // Rows ascend in every posting list: the first unpublished one ends the walk.
-  auto visit = [&](Row r) {
-    if (r >= n || out.size() >= f.limit) return false;
-    if (keep(r)) out.push_back(r);
-    return true;
-  };
-  auto seq_of = [&](Row r) { return r < n ? sequence_[r] : UINT64_MAX; };
-  if (use_merged) {
-    auto it = merged.begin();
-    if (f.after_sequence > 0)
-      it = std::lower_bound(merged.begin(), merged.end(), f.after_sequence,
-                            [&](Row r, uint64_t s) { return seq_of(r) < s; });
-    for (; it != merged.end(); ++it)
-      if (!visit(*it)) break;
-  } else if (candidates) {
-    candidates->ForEachFrom(candidates->size(), f.after_sequence, seq_of, visit);
-  } else {
-    for (Row r = FirstRowFrom(f.after_sequence, n); r < n; r++)
-      if (!visit(r)) break;
-  }
-  return out;
 }
 
 uint64_t Index::MemoryBytes() const {

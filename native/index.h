@@ -72,7 +72,11 @@ struct RegionFilter {
   bool has_time = false;
   int64_t time_from_us = 0, time_to_us = 0;  // inclusive
   uint64_t after_sequence = 0;  // only rows with sequence >= this
+  uint64_t before_sequence = UINT64_MAX;  // only rows with sequence < this
   uint64_t limit = UINT64_MAX;
+  // Newest first: the walk starts at the end of the candidate rows (before
+  // before_sequence) and goes back, so a limit reads only the rows it returns.
+  bool reverse = false;
 };
 
 class Index {
@@ -132,8 +136,15 @@ class Index {
   // Moves an entity's clock and head forward to an event compaction dropped.
   void RaiseEntity(uint32_t entity, uint32_t clock, const uint8_t* head) {
     entities_[entity].clock = clock;
+    // Relaxed: readers use the number alone and reach nothing through it.
+    entities_[entity].raised_clock.store(clock, std::memory_order_relaxed);
     std::memcpy(entities_[entity].head.data(), head, 32);
   }
+  // Readers. The entity's clock as readers see it (0 when it has no event):
+  // its newest published row's clock, or the clock compaction raised it to
+  // when that is higher. Reads no frame and walks no more than the rows
+  // appended but not yet published.
+  uint32_t PublishedClock(uint32_t entity) const;
 
   // The fields of one event the index keeps (from a frame or a segment footer).
   struct RowFields {
@@ -234,6 +245,9 @@ class Index {
   struct EntityState {
     std::string name;
     uint32_t clock = 0;  // writer only, like head
+    // The clock RaiseEntity (or a checkpoint's Load) set, for readers: the
+    // writer's `clock` may run ahead of the published rows, this never does.
+    std::atomic<uint32_t> raised_clock{0};
     std::array<uint8_t, 32> head{};
     RowList rows;
   };
@@ -268,6 +282,12 @@ class Index {
   void IdGrow(size_t slots);
   static uint64_t IdHash(const uint8_t* id);
   bool MatchesEntity(uint32_t entity, const RegionFilter& f) const;
+  struct Candidates;
+  // Picks the shortest posting list the filter names (false: nothing can match).
+  bool PickCandidates(const RegionFilter& f, Candidates* c) const;
+  void QueryForward(const RegionFilter& f, const Candidates& c, Row n, std::vector<Row>* out) const;
+  void QueryReverse(const RegionFilter& f, const Candidates& c, Row n, std::vector<Row>* out) const;
+  bool Keep(Row r, const RegionFilter& f, const Candidates& c) const;
   // The first of rows [0, n) whose sequence is >= seq (n when none).
   Row FirstRowFrom(uint64_t seq, Row n) const;
 

@@ -130,6 +130,7 @@ bool Index::Load(ByteReader* r, int version) {
     uint32_t id = InternEntity(name);
     if (id != i) return false;  // names repeat: not a checkpoint we wrote
     entities_[id].clock = clock;
+    entities_[id].raised_clock.store(clock, std::memory_order_relaxed);  // may be a raise compaction made
     entities_[id].head = head;
   }
   if (!r->Get(&ns)) return false;

@@ -84,6 +84,9 @@ RegionFilter ParseFilter(Napi::Object o) {
     f.time_to_us = static_cast<int64_t>(NumberOr(o, "timeToUs", 9.2e18));
   }
   f.after_sequence = static_cast<uint64_t>(NumberOr(o, "fromSequence", 0));
+  v = o.Get("beforeSequence");
+  if (v.IsNumber()) f.before_sequence = static_cast<uint64_t>(v.As<Napi::Number>().DoubleValue());
+  f.reverse = Flag(o.Get("reverse"));
   double lim = NumberOr(o, "limit", -1);
   if (lim >= 0) f.limit = static_cast<uint64_t>(lim);
   return f;

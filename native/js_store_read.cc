@@ -19,6 +19,18 @@ Napi::Value JsStore::Query(const Napi::CallbackInfo& info) {
       [&](Napi::Env) { return recs.Value(); });
 }
 
+// clockOf(entity) -> the entity's clock, read from the index (no frame).
+Napi::Value JsStore::ClockOf(const Napi::CallbackInfo& info) {
+  uint32_t clock = 0;
+  return Call(
+      info,
+      [&](Store* s) {
+        if (!info[0].IsString()) return Status::InvalidArgument("clockOf expects an entity name");
+        return s->EntityClock(info[0].As<Napi::String>().Utf8Value(), &clock);
+      },
+      [&](Napi::Env env) { return Number(env, double(clock)); });
+}
+
 Napi::Value JsStore::Get(const Napi::CallbackInfo& info) {
   RecordsOut recs(info.Env());
   bool found = false;

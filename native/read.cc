@@ -51,6 +51,14 @@ Status Store::QueryRecords(const RegionFilter& filter, const Allocator& alloc, s
   return WriteRecords(rows, alloc);
 }
 
+Status Store::EntityClock(std::string_view entity, uint32_t* clock) {
+  auto g = ReadLock();
+  if (closed()) return Status::Closed("the store is closed");
+  const uint32_t e = index_.FindEntity(entity);
+  *clock = e == kNoId ? 0 : index_.PublishedClock(e);
+  return Status::OK();
+}
+
 Status Store::ScanRecords(uint64_t from_sequence, uint64_t limit, const Allocator& alloc, size_t* count,
                           std::vector<Damaged>* damaged) {
   auto g = ReadLock();

@@ -118,6 +118,9 @@ class Store {
   Status WaitDurable(uint64_t sequence);
 
   Status QueryRecords(const RegionFilter& filter, const Allocator& alloc, size_t* count);
+  // *clock: the entity's clock as readers see it (0 for an entity with no
+  // event, or none by that name), from the index alone: no frame is read.
+  Status EntityClock(std::string_view entity, uint32_t* clock);
   // For verification: like QueryRecords, but a frame that fails its check is
   // left out and reported (sequence and where) instead of failing the read.
   struct Damaged {

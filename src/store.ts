@@ -11,6 +11,7 @@ import { Rcpt, Req } from './native/layouts.js'
 import { native } from './native/loader.js'
 import { normalizeOptions, type StoreOptions } from './options.js'
 import { AppendReceipt } from './receipt.js'
+import { type EventPages, type QueryOptions, queryPages, type StreamOptions, streamPages } from './paging.js'
 import { Region } from './region.js'
 import { appendChannel } from './metrics/channels.js'
 import { countRefusal, Metrics } from './metrics/metrics.js'
@@ -330,32 +331,34 @@ export class Store implements NameTable {
     const id = new Uint8Array(16)
     parseUuid('eventId', eventId, id, 0)
     const buf = h.get(id)
-    if (!buf) return undefined
-    return eventsOf(buf, this, this.durableBelow(h))[0] as StoredEvent<P>
+    return buf ? (eventsOf(buf, this, this.durableBelow(h))[0] as StoredEvent<P>) : undefined
   }
 
-  /** Every event of exactly this entity, in clock order. */
-  stream<P = unknown>(entity: string | Coordinate): StoredEvent<P>[] {
-    const h = this.live()
-    const name = entity instanceof Coordinate ? entity.entity : validateName('entity', entity)
-    return eventsOf(h.query({ entity: name, exactEntity: true }), this, this.durableBelow(h)) as StoredEvent<P>[]
+  /** Every event of exactly this entity, in clock order; with options, a lazy walk of a clock range (paging.ts). */
+  stream<P = unknown>(entity: string | Coordinate, options?: undefined): StoredEvent<P>[]
+  stream<P = unknown>(entity: string | Coordinate, options: StreamOptions): EventPages<P>
+  stream<P = unknown>(entity: string | Coordinate, options?: StreamOptions): StoredEvent<P>[] | EventPages<P> {
+    if (options !== undefined) return streamPages<P>(this, entity, options)
+    return this.readFiltered<P>({ entity: entity instanceof Coordinate ? entity.entity : validateName('entity', entity), exactEntity: true })
   }
 
-  /** Events matching the region, in global-sequence order. */
-  query<P = unknown>(region: Region): StoredEvent<P>[] {
-    const h = this.live()
+  /** The entity's current clock (0 when it has no event), from the index: no event is read. */
+  clockOf(entity: string | Coordinate): number {
+    return this.live().clockOf(entity instanceof Coordinate ? entity.entity : validateName('entity', entity))
+  }
+
+  /** Events matching the region, in global-sequence order; with options, a lazy walk a page at a time (paging.ts). */
+  query<P = unknown>(region: Region, options?: undefined): StoredEvent<P>[]
+  query<P = unknown>(region: Region, options: QueryOptions): EventPages<P>
+  query<P = unknown>(region: Region, options?: QueryOptions): StoredEvent<P>[] | EventPages<P> {
+    if (options !== undefined) return queryPages<P>(this, region, options)
     if (!(region instanceof Region)) throw new InvalidArgumentError('query expects a Region')
-    return eventsOf(h.query(region.toFilter(this.types)), this, this.durableBelow(h)) as StoredEvent<P>[]
+    return this.readFiltered<P>(region.toFilter(this.types))
   }
 
-  /**
-   * @internal Events matching a raw index filter (fromSequence, limit,
-   * exactEntity, ...), in global-sequence order. The building block of
-   * cursors, projections and causal walks.
-   */
+  /** @internal Events matching a raw index filter (fromSequence, limit, ...): cursors, projections and causal walks read through it. */
   readFiltered<P = unknown>(filter: NativeFilter): StoredEvent<P>[] {
-    const h = this.live()
-    return eventsOf(h.query(filter), this, this.durableBelow(h)) as StoredEvent<P>[]
+    return this.eventsFrom<P>(this.live().query(filter))
   }
 
   /** Every event in a scope, in global-sequence order. */

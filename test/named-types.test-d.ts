@@ -45,6 +45,12 @@ describe('typed stores', () => {
       else expectTypeOf(e.payload).toEqualTypeOf<unknown>()
     }
     expectTypeOf(shop.byFact('order.shipped')[0]!.payload.carrier).toEqualTypeOf<string>()
+    // Paged reads narrow the same way.
+    for (const p of shop.stream('order:1', { reverse: true, limit: 20 })) {
+      if (p.type === 'order.placed') expectTypeOf(p.payload.qty).toEqualTypeOf<number>()
+    }
+    const latest = shop.query(Region.entity('order'), { reverse: true, limit: 5 }).toArray()
+    if (latest[0]?.type === 'order.shipped') expectTypeOf(latest[0].payload).toEqualTypeOf<{ carrier: string }>()
     const e = shop.get('01890a5d-ac96-774b-bcce-b302099a8057')
     // @ts-expect-error not narrowed: the event may be of any type
     void e?.payload.sku

@@ -14,6 +14,10 @@ export interface NativeFilter {
   timeFromUs?: number
   timeToUs?: number
   fromSequence?: number
+  /** Only events with a global sequence below this. */
+  beforeSequence?: number
+  /** Newest first: the index is walked from the end. */
+  reverse?: boolean
   limit?: number
 }
 
@@ -50,6 +54,8 @@ export interface NativeStore {
   sync(): void
   close(): void
   query(filter: NativeFilter): Buffer
+  /** The entity's clock from the index (0 when it has no event); reads no frame. */
+  clockOf(entity: string): number
   get(eventId: Uint8Array): Buffer | undefined
   stats(): NativeStats
   /** Counters and the sync/roll durations (µs) added since the two cursors. */

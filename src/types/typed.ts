@@ -6,6 +6,7 @@
 import type { AppendCondition, AppendOptions, BatchItem, BatchOptions, ReactionOptions } from '../append-options.js'
 import type { Coordinate } from '../coordinate.js'
 import type { StoredEvent } from '../event.js'
+import type { QueryOptions, StreamOptions } from '../paging.js'
 import type { EventKind } from '../kind.js'
 import type { AppendReceipt } from '../receipt.js'
 import type { Region } from '../region.js'
@@ -30,6 +31,11 @@ export type TypedBatchItem<T extends TypeMap> =
   | { [N in keyof T & string]: ItemFields & { kind: N; payload: T[N] } }[keyof T & string]
   | (ItemFields & { kind: EventKind; payload: unknown })
 
+/** What a typed `query` or `stream` with options returns: its EventPages, whose events narrow on `event.type`. */
+export interface TypedPages<T extends TypeMap> extends Iterable<TypedEvent<T>> {
+  toArray(): TypedEvent<T>[]
+}
+
 type Retyped = 'append' | 'appendReaction' | 'appendBatch' | 'appendIf' | 'get' | 'stream' | 'query' | 'byScope' | 'byFact' | 'typed'
 
 /**
@@ -52,8 +58,10 @@ export interface TypedStore<T extends TypeMap> extends Omit<Store, Retyped> {
   appendBatch(items: readonly TypedBatchItem<T>[], options?: BatchOptions): AppendReceipt[]
   appendIf(items: readonly TypedBatchItem<T>[], condition: AppendCondition, options?: BatchOptions): AppendReceipt[]
   get(eventId: string): TypedEvent<T> | undefined
-  stream(entity: string | Coordinate): TypedEvent<T>[]
-  query(region: Region): TypedEvent<T>[]
+  stream(entity: string | Coordinate, options?: undefined): TypedEvent<T>[]
+  stream(entity: string | Coordinate, options: StreamOptions): TypedPages<T>
+  query(region: Region, options?: undefined): TypedEvent<T>[]
+  query(region: Region, options: QueryOptions): TypedPages<T>
   byScope(scope: string): TypedEvent<T>[]
   byFact<N extends keyof T & string>(type: N): EventOf<T, N>[]
   byFact(kind: EventKind): StoredEvent<unknown>[]

@@ -1,0 +1,185 @@
+// Region queries over the index: the candidate rows (the shortest posting
+// list the filter names), then a walk forward or, for `reverse`, backward
+// from the end. Every posting list holds rows in ascending order, and rows
+// ascend with the global sequence; one entity's list ascends in clock too.
+// So both walks seek their start by bisection and stop at their first row
+// past the far bound: a page of the newest 20 rows of a long stream reads
+// about 20 rows, whatever the stream's length.
+#include <algorithm>
+
+#include "index.h"
+
+namespace causeway {
+
+struct Index::Candidates {
+  const RowList* list = nullptr;  // null, and no merged rows: every row is a candidate
+  bool entity_list = false;       // `list` is one entity's: clocks ascend with its rows
+  bool use_merged = false;        // several entities' rows, in `merged`, sorted
+  std::vector<Row> merged;
+  std::vector<uint8_t> entity_match;  // by entity id, when the filter names entities
+  uint32_t scope_id = kNoId;
+};
+
+bool Index::Matches(Row r, const RegionFilter& f) const {
+  if (f.has_entity) {
+    if (f.exact_entity ? entities_[entity_[r]].name != f.entity : !MatchesEntity(entity_[r], f)) return false;
+  }
+  if (f.has_scope && scopes_[scope_[r]].name != f.scope) return false;
+  if (f.kind_mode == RegionFilter::Kind::kExact && kind_[r] != f.kind) return false;
+  if (f.kind_mode == RegionFilter::Kind::kCategory && (kind_[r] >> 12) != f.kind) return false;
+  if (f.has_clock && (clock_[r] < f.clock_from || clock_[r] > f.clock_to)) return false;
+  if (f.has_time && (timestamp_[r] < f.time_from_us || timestamp_[r] > f.time_to_us)) return false;
+  return true;
+}
+
+bool Index::MatchesEntity(uint32_t entity, const RegionFilter& f) const {
+  const std::string& n = entities_[entity].name;
+  if (n.size() < f.entity.size() || n.compare(0, f.entity.size(), f.entity) != 0) return false;
+  return n.size() == f.entity.size() || n[f.entity.size()] == ':';
+}
+
+bool Index::PickCandidates(const RegionFilter& f, Candidates* c) const {
+  if (f.has_scope) {
+    c->scope_id = FindScope(f.scope);
+    if (c->scope_id == kNoId) return false;
+    c->list = &scopes_[c->scope_id].rows;
+  }
+  if (f.kind_mode == RegionFilter::Kind::kExact) {
+    uint8_t key[16];
+    KindKey(f.kind, key);
+    const RowList* l = kind_rows_.Find(key);
+    if (!l) return false;
+    if (!c->list || l->size() < c->list->size()) c->list = l;
+  }
+  if (!f.has_entity) return true;
+  const size_t entities = entity_count();
+  c->entity_match.assign(entities, 0);
+  if (f.exact_entity) {
+    const uint32_t e = FindEntity(f.entity);
+    if (e == kNoId) return false;
+    c->entity_match[e] = 1;
+    if (!c->list || entities_[e].rows.size() < c->list->size()) {
+      c->list = &entities_[e].rows;
+      c->entity_list = true;
+    }
+    return true;
+  }
+  size_t total = 0;
+  std::vector<uint32_t> matched;
+  for (uint32_t e = 0; e < entities; e++) {
+    if (MatchesEntity(e, f)) {
+      c->entity_match[e] = 1;
+      matched.push_back(e);
+      total += entities_[e].rows.size();
+    }
+  }
+  if (matched.empty()) return false;
+  if (c->list && total >= c->list->size()) return true;
+  if (matched.size() == 1) {
+    c->list = &entities_[matched[0]].rows;
+    c->entity_list = true;
+    return true;
+  }
+  c->list = nullptr;
+  c->merged.reserve(total);
+  for (uint32_t e : matched) entities_[e].rows.AppendTo(&c->merged);
+  std::sort(c->merged.begin(), c->merged.end());
+  c->use_merged = true;
+  return true;
+}
+
+bool Index::Keep(Row r, const RegionFilter& f, const Candidates& c) const {
+  if (sequence_[r] < f.after_sequence || sequence_[r] >= f.before_sequence) return false;
+  if (f.has_entity && !c.entity_match[entity_[r]]) return false;
+  if (f.has_scope && scope_[r] != c.scope_id) return false;
+  if (f.kind_mode == RegionFilter::Kind::kExact && kind_[r] != f.kind) return false;
+  if (f.kind_mode == RegionFilter::Kind::kCategory && (kind_[r] >> 12) != f.kind) return false;
+  if (f.has_clock && (clock_[r] < f.clock_from || clock_[r] > f.clock_to)) return false;
+  if (f.has_time && (timestamp_[r] < f.time_from_us || timestamp_[r] > f.time_to_us)) return false;
+  return true;
+}
+
+std::vector<Row> Index::Query(const RegionFilter& f) const {
+  std::vector<Row> out;
+  // Everything below is bounded by the rows published when the query began.
+  const Row n = visible();
+  Candidates c;
+  if (!PickCandidates(f, &c)) return out;
+  if (f.reverse) QueryReverse(f, c, n, &out);
+  else QueryForward(f, c, n, &out);
+  return out;
+}
+
+void Index::QueryForward(const RegionFilter& f, const Candidates& c, Row n, std::vector<Row>* out) const {
+  const bool clock_ordered = c.entity_list && f.has_clock;
+  // Rows ascend in every posting list: the first unpublished one, or the
+  // first past the sequence bound (or, on one entity's list, the clock
+  // bound), ends the walk.
+  auto visit = [&](Row r) {
+    if (r >= n || out->size() >= f.limit || sequence_[r] >= f.before_sequence) return false;
+    if (clock_ordered && clock_[r] > f.clock_to) return false;
+    if (Keep(r, f, c)) out->push_back(r);
+    return true;
+  };
+  auto seq_of = [&](Row r) { return r < n ? sequence_[r] : UINT64_MAX; };
+  if (c.use_merged) {
+    auto it = c.merged.begin();
+    if (f.after_sequence > 0)
+      it = std::lower_bound(c.merged.begin(), c.merged.end(), f.after_sequence,
+                            [&](Row r, uint64_t s) { return seq_of(r) < s; });
+    for (; it != c.merged.end(); ++it)
+      if (!visit(*it)) break;
+  } else if (c.list && clock_ordered && f.clock_from > 0) {
+    // Both lower bounds at once: on one entity's list sequence and clock
+    // ascend together, so "at or past both" turns true once and stays true.
+    auto past = [&](Row r) -> uint64_t {
+      return r >= n || (sequence_[r] >= f.after_sequence && clock_[r] >= f.clock_from) ? 1 : 0;
+    };
+    c.list->ForEachFrom(c.list->size(), 1, past, visit);
+  } else if (c.list) {
+    c.list->ForEachFrom(c.list->size(), f.after_sequence, seq_of, visit);
+  } else {
+    for (Row r = FirstRowFrom(f.after_sequence, n); r < n; r++)
+      if (!visit(r)) break;
+  }
+}
+
+void Index::QueryReverse(const RegionFilter& f, const Candidates& c, Row n, std::vector<Row>* out) const {
+  const bool clock_ordered = c.entity_list && f.has_clock;
+  // Past the upper bounds: unpublished, at or after before_sequence, or (on
+  // one entity's list) over clock_to. False then true along any list.
+  auto above = [&](Row r) {
+    return r >= n || sequence_[r] >= f.before_sequence || (clock_ordered && clock_[r] > f.clock_to);
+  };
+  // Rows descend from here: the first under a lower bound ends the walk.
+  auto visit = [&](Row r) {
+    if (out->size() >= f.limit || sequence_[r] < f.after_sequence) return false;
+    if (clock_ordered && clock_[r] < f.clock_from) return false;
+    if (Keep(r, f, c)) out->push_back(r);
+    return true;
+  };
+  if (c.use_merged) {
+    auto it = std::partition_point(c.merged.begin(), c.merged.end(), [&](Row r) { return !above(r); });
+    while (it != c.merged.begin())
+      if (!visit(*--it)) break;
+  } else if (c.list) {
+    c.list->ForEachBack(c.list->size(), above, visit);
+  } else {
+    for (Row r = FirstRowFrom(f.before_sequence, n); r > 0;)
+      if (!visit(--r)) break;
+  }
+}
+
+uint32_t Index::PublishedClock(uint32_t entity) const {
+  const Row n = visible();
+  const EntityState& e = entities_[entity];
+  uint32_t clock = e.raised_clock.load(std::memory_order_relaxed);
+  // The newest published row: rows past n are appended but not yet visible.
+  e.rows.ForEachBack(e.rows.size(), [&](Row r) { return r >= n; }, [&](Row r) {
+    clock = std::max(clock, clock_[r]);
+    return false;
+  });
+  return clock;
+}
+
+}  // namespace causeway
