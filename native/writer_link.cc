@@ -74,6 +74,12 @@ Status WriterLink::Hello(int fd, link::HelloMode mode) {
   const int timeout = static_cast<int>(store_->options().writer_timeout_ms);
   std::string hello = link::Frame(link::EncodeHello(mode)), body;
   Status s = sock::SendAll(fd, hello.data(), hello.size(), timeout);
+  // Wait for the answer on the wake pipe too: a store closing while the
+  // writer hangs (stopped, or stuck) must not wait out writerTimeoutMs here.
+  bool ready = false;
+  if (s.ok() && wake_[0] >= 0) s = sock::WaitReadable(fd, wake_[0], timeout, &ready);
+  if (s.ok() && stopping_.load()) s = Status::Closed("the store is closed");
+  if (s.ok() && wake_[0] >= 0 && !ready) s = Status::WriterUnavailable("no reply within " + std::to_string(timeout) + " ms");
   if (s.ok()) s = ReadReply(fd, timeout, &body);
   Status remote;
   if (s.ok()) s = link::DecodeStatusReply(reinterpret_cast<const uint8_t*>(body.data()), body.size(), &remote);
@@ -210,6 +216,7 @@ void WriterLink::MonitorLoop() {
       Conn w;
       Status s = Dial(link::HelloMode::kWatch, &w);
       watch = w.fd;
+      if (stopping_.load()) break;  // closing: never promote on the way out
       if (s.ok()) {
         notes.Reset();
         (void)store_->CatchUp(UINT64_MAX);  // what happened while we were not watching

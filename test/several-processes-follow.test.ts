@@ -146,4 +146,25 @@ describe('readers in other processes follow the writer', () => {
       await exited(w.child)
     }
   })
+
+  it('closes a read-only store and a client at once while the writer is stopped, instead of waiting out writerTimeoutMs', async () => {
+    const dir = tempDir('stopped-close')
+    const w = daemon(dir)
+    await until('the writer', () => w.replies.length > 0)
+    w.child.kill('SIGSTOP')
+    try {
+      for (const options of [{ readOnly: true }, {}]) {
+        const s = Store.open({ dataDir: dir, ...options })
+        // Its watch connection now waits for a hello the stopped writer never answers.
+        await new Promise((r) => setTimeout(r, 300))
+        const t0 = Date.now()
+        s.close()
+        expect(Date.now() - t0, `close of ${JSON.stringify(options)} (ms)`).toBeLessThan(2000)
+      }
+    } finally {
+      w.child.kill('SIGCONT')
+      w.child.kill('SIGKILL')
+      await exited(w.child)
+    }
+  })
 })
