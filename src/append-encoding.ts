@@ -145,8 +145,7 @@ export function layOutBatch(
   let end = 0
   let keys: Array<{ at: number; key: Uint8Array }> | null = null
   for (let i = 0; i < n; i++) {
-    const it = items[i]
-    if (typeof it !== 'object' || it === null) throw new InvalidArgumentError(`batch item ${i} must be an object`)
+    const it = items[i]! // an object: the caller checked each item when it resolved its kind
     if (!(it.coord instanceof Coordinate)) throw new InvalidCoordinateError(`batch item ${i}: coord must be a Coordinate`)
     const k = kinds[i]!
     const base = i * Item.size
