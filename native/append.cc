@@ -160,8 +160,11 @@ Status Store::ApplyAppend(const PendingAppend& p) {
   CW_RETURN_IF_ERROR(FindDuplicates(p, &known));
   if (known) return Status::OK();
   uint64_t total = 0;
-  CW_RETURN_IF_ERROR(ValidateItems(p, &total));
-  if (write_pos_ + total > active_->size()) CW_RETURN_IF_ERROR(Roll());
+  bool extended = false;
+  CW_RETURN_IF_ERROR(ValidateItems(p, &total, &extended));
+  // A version-1 segment never holds an extension frame: an older build
+  // reading it would take the frame for a torn write.
+  if (write_pos_ + total > active_->size() || (extended && active_->format_version() < 2)) CW_RETURN_IF_ERROR(Roll());
   PublishFrames(p, LayOutFrames(p));
   return Status::OK();
 }
@@ -215,7 +218,7 @@ Status Store::FindDuplicates(const PendingAppend& p, bool* all_known) {
 // bytes. prev_item[i]: the batch's previous item of the same entity (its
 // clock and hash come before item i's), found through a per-entity mark
 // reset right after.
-Status Store::ValidateItems(const PendingAppend& p, uint64_t* total) {
+Status Store::ValidateItems(const PendingAppend& p, uint64_t* total, bool* extended) {
   const AppendRequest* items = p.items;
   const size_t n = p.n;
   std::vector<uint32_t>& prev_item = scratch_prev_item_;
@@ -240,6 +243,9 @@ Status Store::ValidateItems(const PendingAppend& p, uint64_t* total) {
     if (r.payload_len > options_.max_payload_bytes)
       return Status::Full("payload of " + std::to_string(r.payload_len) + " bytes exceeds maxPayloadBytes (" +
                           std::to_string(options_.max_payload_bytes) + ")");
+    if (r.ext_len && (!r.extension || !CheckExtension(r.extension, r.ext_len)))
+      return Status::InvalidArgument("malformed event extension block (version, time or tags)");
+    *extended |= r.ext_len != 0;
     if (r.causation_prior_item >= static_cast<int32_t>(i))
       return Status::InvalidArgument("causation priorItem must name an earlier item of the batch");
     // The clock this item gets: after the entity's head and earlier items of this batch.
@@ -259,7 +265,7 @@ Status Store::ValidateItems(const PendingAppend& p, uint64_t* total) {
     if (clock == UINT32_MAX) return Status::ClockOverflow("entity clock overflow for " + index_.EntityName(r.entity));
     clocks[i] = clock + 1;
     *total += FrameSpan(static_cast<uint16_t>(index_.EntityName(r.entity).size()),
-                        static_cast<uint16_t>(index_.ScopeName(r.scope).size()), r.payload_len);
+                        static_cast<uint16_t>(index_.ScopeName(r.scope).size()), r.payload_len, r.ext_len);
   }
   const uint64_t capacity = options_.segment_max_bytes - kSegmentHeaderSize;
   if (*total > capacity)
@@ -325,6 +331,8 @@ uint64_t Store::LayOutFrames(const PendingAppend& p) {
     f.scope_len = static_cast<uint16_t>(scope.size());
     f.payload = r.payload;
     f.payload_len = r.payload_len;
+    f.extension = r.extension;
+    f.ext_len = r.ext_len;
     uint64_t span = EncodeFrame(f, base + pos);
     FrameView v;
     ViewEncodedFrame(base + pos, &v);

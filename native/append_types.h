@@ -33,6 +33,8 @@ struct AppendRequest {
   const uint8_t* correlation_id = nullptr;   // 16 bytes, or null: the event's own id
   const uint8_t* causation_id = nullptr;     // 16 bytes, or null: none
   int32_t causation_prior_item = -1;         // batches: causation = id of an earlier item
+  const uint8_t* extension = nullptr;        // the frame's extension block (format.h), or null
+  uint16_t ext_len = 0;
 };
 
 // What an append returns, one per item.

@@ -234,9 +234,12 @@ Status Store::Compact(const CompactionPlan& plan, CompactionReport* report) {
       // them); a tombstone loses its payload but keeps its hashes.
       const bool tomb = rejected;
       const uint32_t payload_len = tomb ? 0 : v.payload_len;
-      const uint32_t length = static_cast<uint32_t>(kFrameHeaderSize + v.entity_len + v.scope_len + payload_len);
+      // The extension block (version, event time, tags) stays: tags keep indexing the event.
+      const uint32_t length =
+          static_cast<uint32_t>(kFrameHeaderSize + v.entity_len + v.scope_len + payload_len + v.ext_len);
       uint8_t* f = base + pos;
       std::memcpy(f, v.base, kFrameHeaderSize + v.entity_len + v.scope_len + payload_len);
+      if (v.ext_len) std::memcpy(f + length - v.ext_len, v.extension(), v.ext_len);
       StoreLE<uint32_t>(f + frame::kLength, length);
       StoreLE<uint32_t>(f + frame::kPayloadLen, payload_len);
       uint8_t flags = v.flags;

@@ -181,6 +181,14 @@ bool LoadFooter(const Segment& seg, uint32_t slot, uint64_t next_sequence, Index
     }
     // The footer must describe frames in order, inside the segment, in sequence.
     if (rec.offset < kSegmentHeaderSize || rec.offset >= f.end || (last_offset && rec.offset <= last_offset)) return false;
+    if (rec.f.flags & kFlagExtension) {
+      // The footer keeps no tags: they come from the frame, checked whole.
+      FrameView v;
+      if (DecodeFrame(seg.data() + rec.offset, f.end - rec.offset, &v) != FrameCheck::kOk ||
+          v.sequence != rec.f.sequence)
+        return false;
+      rec.f.extension = v.extension();
+    }
     if (rec.f.sequence < expect || rec.f.sequence >= f.next_sequence) return false;
     if (rec.entity >= name_count || names[rec.entity].type != 0 || rec.scope >= name_count || names[rec.scope].type != 1)
       return false;

@@ -43,6 +43,13 @@
 //   +104 u8[32] content hash: BLAKE3 of the payload bytes
 //   +136 u8[32] prev hash: content hash of the entity's previous event, zero for the first
 //   +168 entity bytes, scope bytes, payload bytes
+//   then, with kFlagExtension only, the extension block (format version 2):
+//     +0  u16 block length (kExtensionFixed + the tags' bytes)
+//     +2  u16 type version, 1..65535
+//     +4  u8  fields: kExtOccurredAt when the occurred-at time is set
+//     +5  u8  tag count, 0..kMaxTags
+//     +6  i64 occurred at, microseconds since the Unix epoch (0 when not set)
+//     +14 each tag: u8 length (1..kMaxTagBytes), that many bytes of UTF-8
 //   then zero bytes up to the next multiple of 8.
 #pragma once
 
@@ -55,7 +62,10 @@ namespace causeway {
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "causeway's format code assumes a little-endian host");
 
 constexpr char kSegmentMagic[8] = {'C', 'W', 'S', 'E', 'G', 'v', '0', '1'};
-constexpr uint32_t kFormatVersion = 1;
+// Version 2 adds the frame extension block; a segment of version 1 never holds
+// a frame with kFlagExtension (the writer starts a new segment first).
+constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kOldestFormatVersion = 1;
 constexpr size_t kSegmentHeaderSize = 128;
 constexpr size_t kHeaderCrcOffset = 44;
 constexpr size_t kFrontierSlot0 = 64;
@@ -75,7 +85,18 @@ constexpr uint8_t kFlagBatchEnd = 0x02;     // last frame of its batch: commits 
 constexpr uint8_t kFlagIdempotent = 0x04;   // idempotency digest is set
 constexpr uint8_t kFlagHasCausation = 0x08; // causation id is set
 constexpr uint8_t kFlagTombstone = 0x10;    // payload replaced by compaction
-constexpr uint8_t kKnownFlags = 0x1f;
+constexpr uint8_t kFlagExtension = 0x20;   // an extension block follows the payload
+constexpr uint8_t kKnownFlags = 0x3f;
+
+// The extension block (after the payload, unaligned: read with LoadLE).
+constexpr size_t kExtensionFixed = 14;
+constexpr size_t kMaxTags = 32;
+constexpr size_t kMaxTagBytes = 128;
+constexpr size_t kMaxExtensionBytes = kExtensionFixed + kMaxTags * (1 + kMaxTagBytes);
+constexpr uint8_t kExtOccurredAt = 0x01;
+namespace ext {
+constexpr size_t kLength = 0, kVersion = 2, kFields = 4, kTagCount = 5, kOccurredAt = 6, kTags = 14;
+}  // namespace ext
 
 constexpr size_t kMaxNameBytes = 1024;
 constexpr uint32_t kMaxPayloadBytesLimit = 64u << 20;
@@ -143,6 +164,9 @@ struct FrameView {
   const uint8_t* entity() const { return base + frame::kVariable; }
   const uint8_t* scope() const { return entity() + entity_len; }
   const uint8_t* payload() const { return scope() + scope_len; }
+  // The extension block (kFlagExtension), ext_len bytes; null and 0 without one.
+  const uint8_t* extension() const { return ext_len ? payload() + payload_len : nullptr; }
+  uint16_t ext_len = 0;
 };
 
 }  // namespace causeway

@@ -1,6 +1,7 @@
 #include "frame.h"
 
 #include "crc32c.h"
+#include <cstring>
 
 namespace causeway {
 
@@ -10,13 +11,34 @@ uint32_t FrameCrc(const uint8_t* frame, uint32_t length) {
   return crc32c::Mask(c);
 }
 
+bool CheckExtension(const uint8_t* p, size_t len) {
+  if (len < kExtensionFixed || len > kMaxExtensionBytes || LoadLE<uint16_t>(p + ext::kLength) != len) return false;
+  if (LoadLE<uint16_t>(p + ext::kVersion) == 0 || (p[ext::kFields] & ~kExtOccurredAt) != 0) return false;
+  const size_t n = p[ext::kTagCount];
+  if (n > kMaxTags) return false;
+  size_t at = ext::kTags;
+  size_t starts[kMaxTags];
+  for (size_t i = 0; i < n; i++) {
+    if (at >= len) return false;
+    const size_t l = p[at];
+    if (l == 0 || l > kMaxTagBytes || at + 1 + l > len) return false;
+    // Distinct: the index lists each event once per tag.
+    for (size_t j = 0; j < i; j++)
+      if (p[starts[j]] == l && std::memcmp(p + starts[j] + 1, p + at + 1, l) == 0) return false;
+    starts[i] = at;
+    at += 1 + l;
+  }
+  return at == len;
+}
+
 uint64_t EncodeFrame(const FrameFields& f, uint8_t* dst) {
   static const uint8_t kZero16[16] = {};
-  const uint32_t length = static_cast<uint32_t>(kFrameHeaderSize + f.entity_len + f.scope_len + f.payload_len);
+  const uint32_t length =
+      static_cast<uint32_t>(kFrameHeaderSize + f.entity_len + f.scope_len + f.payload_len + f.ext_len);
   const uint64_t span = AlignFrame(length);
   StoreLE<uint32_t>(dst + frame::kLength, length);
   dst[frame::kType] = kFrameTypeEvent;
-  dst[frame::kFlags] = f.flags;
+  dst[frame::kFlags] = static_cast<uint8_t>(f.ext_len ? f.flags | kFlagExtension : f.flags & ~kFlagExtension);
   StoreLE<uint16_t>(dst + frame::kKind, f.kind);
   StoreLE<uint16_t>(dst + frame::kEntityLen, f.entity_len);
   StoreLE<uint16_t>(dst + frame::kScopeLen, f.scope_len);
@@ -36,6 +58,7 @@ uint64_t EncodeFrame(const FrameFields& f, uint8_t* dst) {
   std::memcpy(v, f.scope, f.scope_len);
   v += f.scope_len;
   if (f.payload_len) std::memcpy(v, f.payload, f.payload_len);
+  if (f.ext_len) std::memcpy(v + f.payload_len, f.extension, f.ext_len);
   std::memset(dst + length, 0, span - length);
   StoreLE<uint32_t>(dst + frame::kCrc, FrameCrc(dst, length));
   return span;
@@ -53,6 +76,7 @@ void ViewEncodedFrame(const uint8_t* p, FrameView* v) {
   v->clock = LoadLE<uint32_t>(p + frame::kClock);
   v->sequence = LoadLE<uint64_t>(p + frame::kSequence);
   v->timestamp_us = LoadLE<int64_t>(p + frame::kTimestamp);
+  v->ext_len = static_cast<uint16_t>(v->length - kFrameHeaderSize - v->entity_len - v->scope_len - v->payload_len);
 }
 
 FrameCheck DecodeFrame(const uint8_t* p, uint64_t avail, FrameView* out) {
@@ -85,7 +109,14 @@ FrameCheck DecodeFrame(const uint8_t* p, uint64_t avail, FrameView* out) {
   v.sequence = LoadLE<uint64_t>(p + frame::kSequence);
   v.timestamp_us = LoadLE<int64_t>(p + frame::kTimestamp);
   if (v.type != kFrameTypeEvent || (v.flags & ~kKnownFlags) != 0) return FrameCheck::kBadFields;
-  if (uint64_t(kFrameHeaderSize) + v.entity_len + v.scope_len + v.payload_len != length) return FrameCheck::kBadFields;
+  const uint64_t fixed = uint64_t(kFrameHeaderSize) + v.entity_len + v.scope_len + v.payload_len;
+  if (v.flags & kFlagExtension) {
+    // The block fills the rest of the frame and checks on its own.
+    if (fixed >= length || !CheckExtension(p + fixed, length - fixed)) return FrameCheck::kBadFields;
+    v.ext_len = static_cast<uint16_t>(length - fixed);
+  } else if (fixed != length) {
+    return FrameCheck::kBadFields;
+  }
   if (v.entity_len == 0 || v.entity_len > kMaxNameBytes || v.scope_len == 0 || v.scope_len > kMaxNameBytes)
     return FrameCheck::kBadFields;
   if (v.clock == 0) return FrameCheck::kBadFields;

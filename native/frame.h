@@ -28,11 +28,33 @@ struct FrameFields {
   uint16_t scope_len = 0;
   const uint8_t* payload = nullptr;
   uint32_t payload_len = 0;
+  // The extension block (checked with CheckExtension), or null and 0: then
+  // the frame has no kFlagExtension and is exactly a version-1 frame.
+  const uint8_t* extension = nullptr;
+  uint16_t ext_len = 0;
 };
 
 // Bytes the frame occupies in a segment, padding included.
-inline uint64_t FrameSpan(uint16_t entity_len, uint16_t scope_len, uint32_t payload_len) {
-  return AlignFrame(kFrameHeaderSize + uint64_t(entity_len) + scope_len + payload_len);
+inline uint64_t FrameSpan(uint16_t entity_len, uint16_t scope_len, uint32_t payload_len, uint32_t ext_len = 0) {
+  return AlignFrame(kFrameHeaderSize + uint64_t(entity_len) + scope_len + payload_len + ext_len);
+}
+
+// True when `len` bytes at p are a well-formed extension block: its length
+// word says `len`, version 1 or more, known field bits, at most kMaxTags
+// distinct tags of 1..kMaxTagBytes bytes each filling the block exactly. Tag bytes
+// are checked further (UTF-8, no control characters) by the TypeScript
+// layer that encodes them; the core treats them as opaque keys.
+bool CheckExtension(const uint8_t* p, size_t len);
+
+// Calls fn(const uint8_t* tag, size_t len) for each tag of a checked block.
+template <typename Fn>
+void ForEachTag(const uint8_t* ext, Fn fn) {
+  const size_t n = ext[ext::kTagCount];
+  const uint8_t* t = ext + ext::kTags;
+  for (size_t i = 0; i < n; i++) {
+    fn(t + 1, size_t(t[0]));
+    t += 1 + t[0];
+  }
 }
 
 // Lays the frame out at dst, which has FrameSpan(...) bytes, padding zeroed,

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "frame.h"
+#include "hash.h"
+
 namespace causeway {
 
 Index::~Index() { delete ids_.load(std::memory_order_relaxed); }
@@ -59,6 +62,7 @@ void Index::Clear() {
   idempotency_.clear();
   correlated_.Clear();
   effects_.Clear();
+  tag_rows_.Clear();
   delete ids_.exchange(nullptr, std::memory_order_relaxed);
   id_count_ = 0;
   retired_.Reclaim();
@@ -85,6 +89,7 @@ Row Index::Add(const FrameView& v, RowLocation loc, uint32_t entity, uint32_t sc
   f.causation_id = (v.flags & kFlagHasCausation) ? v.causation_id() : nullptr;
   f.idempotency = (v.flags & kFlagIdempotent) ? v.idempotency() : nullptr;
   f.content_hash = v.content_hash();
+  f.extension = v.extension();
   return Add(f, loc, entity, scope, publish);
 }
 
@@ -119,8 +124,19 @@ Row Index::Add(const RowFields& f, RowLocation loc, uint32_t entity, uint32_t sc
   if (f.correlation_id && std::memcmp(f.correlation_id, f.event_id, 16) != 0)
     correlated_.FindOrAdd(f.correlation_id, &retired_)->push_back(row);
   if (f.causation_id) effects_.FindOrAdd(f.causation_id, &retired_)->push_back(row);
+  // A checked block's tags are distinct: each list gets the row once, in order.
+  if (f.extension)
+    ForEachTag(f.extension, [&](const uint8_t* t, size_t len) {
+      tag_rows_.FindOrAdd(TagKey(t, len).data(), &retired_)->push_back(row);
+    });
   if (publish) Publish();
   return row;
+}
+
+std::array<uint8_t, 16> Index::TagKey(const uint8_t* tag, size_t len) {
+  std::array<uint8_t, 16> key;
+  Blake3Prefix(tag, len, key.data(), 16);
+  return key;
 }
 
 void Index::ReserveIds(size_t events) {
@@ -249,7 +265,7 @@ uint64_t Index::MemoryBytes() const {
   b += entities_.CapacityBytes() + scopes_.CapacityBytes();
   for (size_t i = 0; i < entity_count(); i++) b += entities_[i].name.capacity() + entities_[i].rows.CapacityBytes();
   for (size_t i = 0; i < scope_count(); i++) b += scopes_[i].rows.CapacityBytes();
-  b += kind_rows_.CapacityBytes() + correlated_.CapacityBytes() + effects_.CapacityBytes();
+  b += kind_rows_.CapacityBytes() + correlated_.CapacityBytes() + effects_.CapacityBytes() + tag_rows_.CapacityBytes();
   b += idempotency_.size() * 48;
   return b;
 }

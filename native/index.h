@@ -77,6 +77,15 @@ struct RegionFilter {
   // Newest first: the walk starts at the end of the candidate rows (before
   // before_sequence) and goes back, so a limit reads only the rows it returns.
   bool reverse = false;
+  std::vector<uint16_t> kinds;                // any one of these kinds (empty: any kind)
+  std::vector<std::array<uint8_t, 16>> tags;  // every one of these tags (keys from Index::TagKey)
+  // Event time (an extension's occurred-at, else the record timestamp), inclusive.
+  bool has_occurred = false;
+  int64_t occurred_from_us = 0, occurred_to_us = 0;
+  // A DCB query: when set, a row matches if it matches any one item, and
+  // only the bounds above (sequences, limit, reverse) apply to the whole;
+  // the other parts of this filter are ignored. Items have no any_of.
+  std::vector<RegionFilter> any_of;
 };
 
 class Index {
@@ -93,6 +102,8 @@ class Index {
   // Sets *id to the 16-byte event id of `row`, read from its frame (the index
   // keeps no id column), after checking that frame: Corruption when it fails.
   using IdResolver = Status (*)(void* ctx, Row row, const uint8_t** id);
+  // Sets *v to row's frame, checked; for filters on what only the frame holds (event time).
+  using FrameResolver = Status (*)(void* ctx, Row row, FrameView* v);
   // Most entities (and, separately, scopes) one index can name.
   static constexpr uint64_t kMaxNames = uint64_t(1) << 28;
 
@@ -111,6 +122,14 @@ class Index {
     resolve_id_ = fn;
     resolve_ctx_ = ctx;
   }
+  void SetFrameResolver(FrameResolver fn, void* ctx) {
+    resolve_frame_ = fn;
+    frame_ctx_ = ctx;
+  }
+  // The 16-byte posting key of a tag: the first bytes of BLAKE3 of its UTF-8.
+  static std::array<uint8_t, 16> TagKey(const uint8_t* tag, size_t len);
+  // Rows carrying this tag, published or not (null: none).
+  const RowList* TagRows(const std::array<uint8_t, 16>& key) const { return tag_rows_.Find(key.data()); }
 
   // Threads: one writer at a time calls Add, Publish, RaiseEntity and
   // ReserveIds (the store's combiner, or a thread holding both the combiner
@@ -158,6 +177,7 @@ class Index {
     const uint8_t* causation_id = nullptr;    // null: none
     const uint8_t* idempotency = nullptr;     // null: none
     const uint8_t* content_hash = nullptr;    // null: leave the entity's head as it is
+    const uint8_t* extension = nullptr;       // a checked extension block (tags are indexed), or null
   };
   // Adds one committed event; rows must arrive in global-sequence order.
   // Readers see it once published: at once, or with `publish` false (items
@@ -201,7 +221,7 @@ class Index {
   // Row whose sequence is `seq`, or -1.
   int64_t FindSequence(uint64_t seq) const;
 
-  // Rows matching the filter, in global-sequence order.
+  // Rows matching the filter, in global-sequence order (newest first with reverse).
   std::vector<Row> Query(const RegionFilter& f) const;
   // True when row r matches every part of f (entity by name; after_sequence ignored).
   bool Matches(Row r, const RegionFilter& f) const;
@@ -288,6 +308,12 @@ class Index {
   void QueryForward(const RegionFilter& f, const Candidates& c, Row n, std::vector<Row>* out) const;
   void QueryReverse(const RegionFilter& f, const Candidates& c, Row n, std::vector<Row>* out) const;
   bool Keep(Row r, const RegionFilter& f, const Candidates& c) const;
+  // The parts of a filter only tags and the frame can answer (c: the list
+  // the candidates came from, whose own tag needs no check).
+  bool KeepExtended(Row r, const RegionFilter& f, const RowList* from) const;
+  void QueryUpTo(const RegionFilter& f, Row n, std::vector<Row>* out) const;
+  bool MergeKinds(const RegionFilter& f, Candidates* c) const;
+  void QueryAnyOf(const RegionFilter& f, Row n, std::vector<Row>* out) const;
   // The first of rows [0, n) whose sequence is >= seq (n when none).
   Row FirstRowFrom(uint64_t seq, Row n) const;
 
@@ -314,12 +340,15 @@ class Index {
   // correlation is its own id) costs nothing here.
   PostingsTable correlated_;
   PostingsTable effects_;
+  PostingsTable tag_rows_;  // keyed by TagKey
 
   std::atomic<IdTable*> ids_{nullptr};
   size_t id_count_ = 0;  // writer only
   mutable RetireList retired_;  // tables replaced by growth, until Reclaim (freeing is not a change readers see)
   IdResolver resolve_id_ = nullptr;
   void* resolve_ctx_ = nullptr;
+  FrameResolver resolve_frame_ = nullptr;
+  void* frame_ctx_ = nullptr;
 };
 
 }  // namespace causeway

@@ -88,6 +88,7 @@ void Index::Save(ByteWriter* w) const {
   }
   PutPostings(w, correlated_);
   PutPostings(w, effects_);
+  PutPostings(w, tag_rows_);
   const IdTable* t = ids_.load(std::memory_order_relaxed);
   const uint64_t slots = t ? t->mask + 1 : 0;
   w->Put<uint64_t>(slots);
@@ -147,6 +148,8 @@ bool Index::Load(ByteReader* r, int version) {
     idempotency_[d] = row;
   }
   if (!GetPostings(r, &correlated_, &retired_, n) || !GetPostings(r, &effects_, &retired_, n)) return false;
+  // Versions 1 and 2 predate tags: the builds that wrote them wrote no tagged event.
+  if (version >= 3 && !GetPostings(r, &tag_rows_, &retired_, n)) return false;
   // Version 1 slots are row + 1 (4 bytes) without a tag: skipped here, and
   // rebuilt by the caller from checked frames (RebuildIds). Version 2 slots
   // are (tag << 32) | (row + 1), 8 bytes, each at a probe position of its tag.

@@ -6,6 +6,7 @@
 // past the far bound: a page of the newest 20 rows of a long stream reads
 // about 20 rows, whatever the stream's length.
 #include <algorithm>
+#include <functional>
 
 #include "index.h"
 
@@ -18,9 +19,49 @@ struct Index::Candidates {
   std::vector<Row> merged;
   std::vector<uint8_t> entity_match;  // by entity id, when the filter names entities
   uint32_t scope_id = kNoId;
+  const RowList* tag_list = nullptr;  // when `list` is a tag's: that tag needs no check
 };
 
+namespace {
+bool HasKind(const RegionFilter& f, uint16_t kind) {
+  return f.kinds.empty() || std::find(f.kinds.begin(), f.kinds.end(), kind) != f.kinds.end();
+}
+// True when the sorted list holds `row` (bisection within its blocks).
+bool ListHolds(const RowList& l, Row row) {
+  bool found = false;
+  l.ForEachFrom(l.size(), row, [](Row r) { return uint64_t(r); }, [&](Row r) {
+    found = r == row;
+    return false;
+  });
+  return found;
+}
+}  // namespace
+
+bool Index::KeepExtended(Row r, const RegionFilter& f, const RowList* from) const {
+  if (!HasKind(f, kind_[r])) return false;
+  for (const auto& key : f.tags) {
+    const RowList* l = tag_rows_.Find(key.data());
+    if (!l) return false;
+    if (l != from && !ListHolds(*l, r)) return false;
+  }
+  if (f.has_occurred) {
+    FrameView v;
+    // A frame that does not check is kept: the read that follows reports
+    // its corruption rather than this filter hiding the event.
+    if (!resolve_frame_ || !resolve_frame_(frame_ctx_, r, &v).ok()) return true;
+    const uint8_t* x = v.extension();
+    const int64_t at = x && (x[ext::kFields] & kExtOccurredAt) ? LoadLE<int64_t>(x + ext::kOccurredAt) : timestamp_[r];
+    if (at < f.occurred_from_us || at > f.occurred_to_us) return false;
+  }
+  return true;
+}
+
 bool Index::Matches(Row r, const RegionFilter& f) const {
+  if (!f.any_of.empty()) {
+    for (const RegionFilter& item : f.any_of)
+      if (Matches(r, item)) return true;
+    return false;
+  }
   if (f.has_entity) {
     if (f.exact_entity ? entities_[entity_[r]].name != f.entity : !MatchesEntity(entity_[r], f)) return false;
   }
@@ -29,7 +70,7 @@ bool Index::Matches(Row r, const RegionFilter& f) const {
   if (f.kind_mode == RegionFilter::Kind::kCategory && (kind_[r] >> 12) != f.kind) return false;
   if (f.has_clock && (clock_[r] < f.clock_from || clock_[r] > f.clock_to)) return false;
   if (f.has_time && (timestamp_[r] < f.time_from_us || timestamp_[r] > f.time_to_us)) return false;
-  return true;
+  return KeepExtended(r, f, nullptr);
 }
 
 bool Index::MatchesEntity(uint32_t entity, const RegionFilter& f) const {
@@ -44,14 +85,32 @@ bool Index::PickCandidates(const RegionFilter& f, Candidates* c) const {
     if (c->scope_id == kNoId) return false;
     c->list = &scopes_[c->scope_id].rows;
   }
+  for (const auto& key : f.tags) {
+    const RowList* l = tag_rows_.Find(key.data());
+    if (!l) return false;
+    if (!c->list || l->size() < c->list->size()) c->list = c->tag_list = l;
+  }
+  if (f.kinds.size() == 1 && f.kind_mode != RegionFilter::Kind::kExact) {
+    uint8_t key[16];
+    KindKey(f.kinds[0], key);
+    const RowList* l = kind_rows_.Find(key);
+    if (!l) return false;
+    if (!c->list || l->size() < c->list->size()) {
+      c->list = l;
+      c->tag_list = nullptr;
+    }
+  }
   if (f.kind_mode == RegionFilter::Kind::kExact) {
     uint8_t key[16];
     KindKey(f.kind, key);
     const RowList* l = kind_rows_.Find(key);
     if (!l) return false;
-    if (!c->list || l->size() < c->list->size()) c->list = l;
+    if (!c->list || l->size() < c->list->size()) {
+      c->list = l;
+      c->tag_list = nullptr;
+    }
   }
-  if (!f.has_entity) return true;
+  if (!f.has_entity) return c->list || f.kinds.size() < 2 || MergeKinds(f, c);
   const size_t entities = entity_count();
   c->entity_match.assign(entities, 0);
   if (f.exact_entity) {
@@ -60,6 +119,7 @@ bool Index::PickCandidates(const RegionFilter& f, Candidates* c) const {
     c->entity_match[e] = 1;
     if (!c->list || entities_[e].rows.size() < c->list->size()) {
       c->list = &entities_[e].rows;
+      c->tag_list = nullptr;
       c->entity_list = true;
     }
     return true;
@@ -77,12 +137,27 @@ bool Index::PickCandidates(const RegionFilter& f, Candidates* c) const {
   if (c->list && total >= c->list->size()) return true;
   if (matched.size() == 1) {
     c->list = &entities_[matched[0]].rows;
+    c->tag_list = nullptr;
     c->entity_list = true;
     return true;
   }
   c->list = nullptr;
+  c->tag_list = nullptr;
   c->merged.reserve(total);
   for (uint32_t e : matched) entities_[e].rows.AppendTo(&c->merged);
+  std::sort(c->merged.begin(), c->merged.end());
+  c->use_merged = true;
+  return true;
+}
+
+bool Index::MergeKinds(const RegionFilter& f, Candidates* c) const {
+  // Several kinds and nothing narrower: the union of their lists, sorted.
+  for (uint16_t k : f.kinds) {
+    uint8_t key[16];
+    KindKey(k, key);
+    if (const RowList* l = kind_rows_.Find(key)) l->AppendTo(&c->merged);
+  }
+  if (c->merged.empty()) return false;
   std::sort(c->merged.begin(), c->merged.end());
   c->use_merged = true;
   return true;
@@ -96,18 +171,42 @@ bool Index::Keep(Row r, const RegionFilter& f, const Candidates& c) const {
   if (f.kind_mode == RegionFilter::Kind::kCategory && (kind_[r] >> 12) != f.kind) return false;
   if (f.has_clock && (clock_[r] < f.clock_from || clock_[r] > f.clock_to)) return false;
   if (f.has_time && (timestamp_[r] < f.time_from_us || timestamp_[r] > f.time_to_us)) return false;
-  return true;
+  return KeepExtended(r, f, c.tag_list);
 }
 
 std::vector<Row> Index::Query(const RegionFilter& f) const {
   std::vector<Row> out;
   // Everything below is bounded by the rows published when the query began.
   const Row n = visible();
-  Candidates c;
-  if (!PickCandidates(f, &c)) return out;
-  if (f.reverse) QueryReverse(f, c, n, &out);
-  else QueryForward(f, c, n, &out);
+  if (f.any_of.empty()) QueryUpTo(f, n, &out);
+  else QueryAnyOf(f, n, &out);
   return out;
+}
+
+void Index::QueryUpTo(const RegionFilter& f, Row n, std::vector<Row>* out) const {
+  Candidates c;
+  if (!PickCandidates(f, &c)) return;
+  if (f.reverse) QueryReverse(f, c, n, out);
+  else QueryForward(f, c, n, out);
+}
+
+void Index::QueryAnyOf(const RegionFilter& f, Row n, std::vector<Row>* out) const {
+  // Each item under the whole's bounds and limit (the first `limit` rows of
+  // the union are among the first `limit` of each item), over the same
+  // published rows n, then merged in order without repeats.
+  for (const RegionFilter& item : f.any_of) {
+    RegionFilter g = item;
+    g.after_sequence = f.after_sequence;
+    g.before_sequence = f.before_sequence;
+    g.limit = f.limit;
+    g.reverse = f.reverse;
+    g.any_of.clear();
+    QueryUpTo(g, n, out);
+  }
+  if (f.reverse) std::sort(out->begin(), out->end(), std::greater<Row>());
+  else std::sort(out->begin(), out->end());
+  out->erase(std::unique(out->begin(), out->end()), out->end());
+  if (out->size() > f.limit) out->resize(f.limit);
 }
 
 void Index::QueryForward(const RegionFilter& f, const Candidates& c, Row n, std::vector<Row>* out) const {

@@ -48,8 +48,50 @@ Status ParseOpenOptions(const Napi::Value& v, StoreOptions* opts) {
   return Status::OK();
 }
 
+namespace {
+// The parts of a filter that a DCB query item may carry too: kinds, tags, event time.
+void ParseExtendedParts(Napi::Object o, RegionFilter* f) {
+  Napi::Value v = o.Get("kinds");
+  if (v.IsArray()) {
+    Napi::Array a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Value k = a.Get(i);
+      if (k.IsNumber()) f->kinds.push_back(static_cast<uint16_t>(k.As<Napi::Number>().Uint32Value()));
+    }
+  }
+  v = o.Get("tags");
+  if (v.IsArray()) {
+    Napi::Array a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Value t = a.Get(i);
+      if (!t.IsString()) continue;
+      const std::string s = t.As<Napi::String>().Utf8Value();
+      f->tags.push_back(Index::TagKey(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+    }
+  }
+  v = o.Get("occurredFromUs");
+  if (v.IsNumber()) {
+    f->has_occurred = true;
+    f->occurred_from_us = static_cast<int64_t>(v.As<Napi::Number>().DoubleValue());
+    f->occurred_to_us = static_cast<int64_t>(NumberOr(o, "occurredToUs", 9.2e18));
+  }
+}
+}  // namespace
+
 RegionFilter ParseFilter(Napi::Object o) {
   RegionFilter f;
+  ParseExtendedParts(o, &f);
+  Napi::Value any = o.Get("anyOf");
+  if (any.IsArray()) {
+    Napi::Array a = any.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Value item = a.Get(i);
+      if (!item.IsObject()) continue;
+      RegionFilter g = ParseFilter(item.As<Napi::Object>());
+      g.any_of.clear();  // items nest one level only
+      f.any_of.push_back(std::move(g));
+    }
+  }
   Napi::Value v = o.Get("entity");
   if (v.IsString()) {
     f.has_entity = true;
@@ -116,9 +158,14 @@ Status DecodeItems(const uint8_t* desc, size_t n, const uint8_t* bytes, size_t b
     const uint8_t* d = desc + i * item::kSize;
     uint32_t po = LoadLE<uint32_t>(d + item::kPayloadOffset), pl = LoadLE<uint32_t>(d + item::kPayloadLen);
     uint32_t ko = LoadLE<uint32_t>(d + item::kKeyOffset), kl = LoadLE<uint32_t>(d + item::kKeyLen);
-    if (uint64_t(po) + pl > bytes_len || uint64_t(ko) + kl > bytes_len)
+    uint32_t xo = 0, xl = 0;
+    if (d[item::kFlags] & req::kHasExtension) {
+      xo = LoadLE<uint32_t>(d + item::kExtOffset);
+      xl = LoadLE<uint32_t>(d + item::kExtLen);
+    }
+    if (uint64_t(po) + pl > bytes_len || uint64_t(ko) + kl > bytes_len || uint64_t(xo) + xl > bytes_len)
       return Status::InvalidArgument("appendBatch: item " + std::to_string(i) + " points outside the byte buffer");
-    DecodeFields<ItemFields>(d, bytes + po, pl, bytes + ko, kl, &items[i]);
+    DecodeFields<ItemFields>(d, bytes + po, pl, bytes + ko, kl, bytes + xo, xl, &items[i]);
   }
   return Status::OK();
 }
@@ -248,7 +295,8 @@ Napi::Object LayoutsToJs(Napi::Env env) {
                            {"causation", req::kCausation}, {"keyLen", req::kKeyLen}, {"key", req::kKey},
                            {"size", req::kSize}, {"hasExpected", req::kHasExpected}, {"hasKey", req::kHasKey},
                            {"hasCorrelation", req::kHasCorrelation}, {"hasCausation", req::kHasCausation},
-                           {"priorItem", req::kPriorItem}}));
+                           {"priorItem", req::kPriorItem}, {"extLen", req::kExtLen}, {"ext", req::kExt},
+                           {"hasExtension", req::kHasExtension}}));
   o.Set("receipt", object({{"sequence", rcpt::kSequence}, {"clock", rcpt::kClock}, {"flags", rcpt::kFlags},
                            {"timestamp", rcpt::kTimestamp}, {"eventId", rcpt::kEventId},
                            {"correlation", rcpt::kCorrelation}, {"causation", rcpt::kCausation},
@@ -259,7 +307,8 @@ Napi::Object LayoutsToJs(Napi::Env env) {
                         {"flags", item::kFlags}, {"expected", item::kExpected}, {"priorItem", item::kPriorItem},
                         {"payloadOffset", item::kPayloadOffset}, {"payloadLen", item::kPayloadLen},
                         {"keyOffset", item::kKeyOffset}, {"keyLen", item::kKeyLen},
-                        {"correlation", item::kCorrelation}, {"causation", item::kCausation}, {"size", item::kSize}}));
+                        {"correlation", item::kCorrelation}, {"causation", item::kCausation},
+                        {"extOffset", item::kExtOffset}, {"extLen", item::kExtLen}, {"size", item::kSize}}));
   o.Set("record", object({{"span", rec::kSpan}, {"entity", rec::kEntity}, {"scope", rec::kScope},
                           {"prefix", rec::kPrefix}}));
   return o;

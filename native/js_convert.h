@@ -88,7 +88,7 @@ class RecordsOut {
 // and key bytes. A template, so each layout's offsets compile to constants.
 template <class L>
 inline void DecodeFields(const uint8_t* d, const uint8_t* payload, uint32_t payload_len, const uint8_t* key,
-                         uint32_t key_len, AppendRequest* r) {
+                         uint32_t key_len, const uint8_t* ext, uint32_t ext_len, AppendRequest* r) {
   const uint8_t flags = d[L::kFlags];
   r->entity = LoadLE<uint32_t>(d + L::kEntity);
   r->scope = LoadLE<uint32_t>(d + L::kScope);
@@ -103,6 +103,11 @@ inline void DecodeFields(const uint8_t* d, const uint8_t* payload, uint32_t payl
   }
   if (flags & req::kHasCorrelation) r->correlation_id = d + L::kCorrelation;
   if (flags & req::kHasCausation) r->causation_id = d + L::kCausation;
+  if (flags & req::kHasExtension) {
+    // Checked whole by the core (CheckExtension); a length past the largest block fails there.
+    r->extension = ext;
+    r->ext_len = static_cast<uint16_t>(std::min<uint32_t>(ext_len, 0xffff));
+  }
   if constexpr (L::kHasPriorItem) {
     if (flags & req::kPriorItem) r->causation_prior_item = LoadLE<int32_t>(d + L::kPriorItem);
   }
@@ -111,7 +116,9 @@ inline void DecodeFields(const uint8_t* d, const uint8_t* payload, uint32_t payl
 inline AppendRequest DecodeRequest(const uint8_t* q, const uint8_t* payload, size_t payload_len) {
   AppendRequest r;
   const uint32_t key_len = std::min<uint32_t>(LoadLE<uint32_t>(q + req::kKeyLen), req::kMaxKey);
-  DecodeFields<RequestFields>(q, payload, static_cast<uint32_t>(payload_len), q + req::kKey, key_len, &r);
+  const uint32_t ext_len = std::min<uint32_t>(LoadLE<uint32_t>(q + req::kExtLen), req::kMaxExt);
+  DecodeFields<RequestFields>(q, payload, static_cast<uint32_t>(payload_len), q + req::kKey, key_len, q + req::kExt,
+                              ext_len, &r);
   return r;
 }
 

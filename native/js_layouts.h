@@ -19,9 +19,12 @@ namespace req {
 constexpr size_t kEntity = 0, kScope = 4, kKind = 8, kFlags = 10, kExpected = 12, kCorrelation = 16,
                  kCausation = 32, kKeyLen = 48, kKey = 52;
 constexpr size_t kMaxKey = 1024;  // key bytes the buffer holds; a longer key length is cut to this
-constexpr size_t kSize = kKey + kMaxKey;
+constexpr size_t kExtLen = kKey + kMaxKey, kExt = kExtLen + 4;
+constexpr size_t kMaxExt = 4144;  // kMaxExtensionBytes rounded up to 8; a longer length is cut to this
+constexpr size_t kSize = kExt + kMaxExt;
 // Flag bits, of the request's flag byte and of a batch item's.
-constexpr uint8_t kHasExpected = 1, kHasKey = 2, kHasCorrelation = 4, kHasCausation = 8, kPriorItem = 16;
+constexpr uint8_t kHasExpected = 1, kHasKey = 2, kHasCorrelation = 4, kHasCausation = 8, kPriorItem = 16,
+                  kHasExtension = 32;
 }  // namespace req
 
 // Receipt (native writes), kSize bytes per receipt.
@@ -36,7 +39,7 @@ constexpr uint8_t kDurable = 1, kDeduplicated = 2, kHasCausation = 4;
 namespace item {
 constexpr size_t kEntity = 0, kScope = 4, kKind = 8, kFlags = 10, kExpected = 12, kPriorItem = 16,
                  kPayloadOffset = 20, kPayloadLen = 24, kKeyOffset = 28, kKeyLen = 32, kCorrelation = 40,
-                 kCausation = 56, kSize = 72;
+                 kCausation = 56, kExtOffset = 72, kExtLen = 76, kSize = 80;
 }  // namespace item
 
 // Read record (native writes): a prefix, then the frame as on disk, padded
@@ -64,9 +67,11 @@ struct ItemFields {
 static_assert(req::kEntity + 4 <= req::kScope && req::kScope + 4 <= req::kKind && req::kKind + 2 <= req::kFlags &&
               req::kFlags + 1 <= req::kExpected && req::kExpected + 4 <= req::kCorrelation &&
               req::kCorrelation + 16 <= req::kCausation && req::kCausation + 16 <= req::kKeyLen &&
-              req::kKeyLen + 4 == req::kKey && req::kKey + req::kMaxKey == req::kSize,
+              req::kKeyLen + 4 == req::kKey && req::kKey + req::kMaxKey == req::kExtLen &&
+              req::kExtLen + 4 == req::kExt && req::kExt + req::kMaxExt == req::kSize,
               "request buffer fields overlap or leave the buffer");
-static_assert(req::kSize == 52 + 1024, "the request buffer's size is part of the TypeScript contract");
+static_assert(req::kMaxExt >= kMaxExtensionBytes, "the request buffer holds the largest extension block");
+static_assert(req::kSize == 1080 + 4144, "the request buffer's size is part of the TypeScript contract");
 static_assert(rcpt::kSequence + 8 <= rcpt::kClock && rcpt::kClock + 4 <= rcpt::kFlags &&
               rcpt::kFlags + 1 <= rcpt::kTimestamp && rcpt::kTimestamp + 8 <= rcpt::kEventId &&
               rcpt::kEventId + 16 <= rcpt::kCorrelation && rcpt::kCorrelation + 16 <= rcpt::kCausation &&
@@ -78,7 +83,8 @@ static_assert(item::kEntity + 4 <= item::kScope && item::kScope + 4 <= item::kKi
               item::kPriorItem + 4 <= item::kPayloadOffset && item::kPayloadOffset + 4 <= item::kPayloadLen &&
               item::kPayloadLen + 4 <= item::kKeyOffset && item::kKeyOffset + 4 <= item::kKeyLen &&
               item::kKeyLen + 4 <= item::kCorrelation && item::kCorrelation + 16 <= item::kCausation &&
-              item::kCausation + 16 == item::kSize,
+              item::kCausation + 16 <= item::kExtOffset && item::kExtOffset + 4 <= item::kExtLen &&
+              item::kExtLen + 4 == item::kSize,
               "batch item fields overlap or leave the descriptor");
 static_assert(rec::kSpan + 4 <= rec::kEntity && rec::kEntity + 4 <= rec::kScope && rec::kScope + 4 <= rec::kPrefix,
               "read record prefix fields overlap");
@@ -88,7 +94,8 @@ static_assert(rcpt::kSize % 8 == 0 && rcpt::kTimestamp % 8 == 0 && item::kSize %
 // The record prefix is the one the core writes (store.h).
 static_assert(rec::kPrefix == kRecordPrefix, "read record prefix differs from the core's kRecordPrefix");
 // Flag bits are distinct single bits.
-static_assert((req::kHasExpected | req::kHasKey | req::kHasCorrelation | req::kHasCausation | req::kPriorItem) == 31,
+static_assert((req::kHasExpected | req::kHasKey | req::kHasCorrelation | req::kHasCausation | req::kPriorItem |
+               req::kHasExtension) == 63,
               "request flag bits overlap");
 static_assert((rcpt::kDurable | rcpt::kDeduplicated | rcpt::kHasCausation) == 7, "receipt flag bits overlap");
 // The byte fields match the core's structs.

@@ -64,15 +64,24 @@ constexpr uint32_t kMaxString = 1u << 16;  // names, keys, messages
 
 Status Bad(const std::string& what) { return Status::InvalidArgument("malformed writer-link message: " + what); }
 
-void PutFilter(Out& o, const RegionFilter& f) {
-  o.Put<uint8_t>(f.has_entity | f.exact_entity << 1 | f.has_scope << 2 | f.has_clock << 3 | f.has_time << 4);
+void PutFilter(Out& o, const RegionFilter& f, bool item = false) {
+  o.Put<uint8_t>(f.has_entity | f.exact_entity << 1 | f.has_scope << 2 | f.has_clock << 3 | f.has_time << 4 |
+                 f.has_occurred << 5);
   o.Str(f.entity).Str(f.scope).Put<uint8_t>(static_cast<uint8_t>(f.kind_mode)).Put(f.kind);
   o.Put(f.clock_from).Put(f.clock_to).Put(f.time_from_us).Put(f.time_to_us).Put(f.after_sequence).Put(f.limit);
+  o.Put(f.occurred_from_us).Put(f.occurred_to_us);
+  o.Put<uint32_t>(static_cast<uint32_t>(f.kinds.size()));
+  for (uint16_t k : f.kinds) o.Put(k);
+  o.Put<uint32_t>(static_cast<uint32_t>(f.tags.size()));
+  for (const auto& t : f.tags) o.Raw(t.data(), 16);
+  if (item) return;  // items nest one level only
+  o.Put<uint32_t>(static_cast<uint32_t>(f.any_of.size()));
+  for (const RegionFilter& g : f.any_of) PutFilter(o, g, true);
 }
 
-bool GetFilter(In& in, RegionFilter* f) {
+bool GetFilter(In& in, RegionFilter* f, bool item = false) {
   uint8_t flags, mode;
-  if (!in.Get(&flags) || flags > 31 || !in.Str(&f->entity, kMaxString) || !in.Str(&f->scope, kMaxString) ||
+  if (!in.Get(&flags) || flags > 63 || !in.Str(&f->entity, kMaxString) || !in.Str(&f->scope, kMaxString) ||
       !in.Get(&mode) || mode > 2 || !in.Get(&f->kind))
     return false;
   f->has_entity = flags & 1;
@@ -80,9 +89,27 @@ bool GetFilter(In& in, RegionFilter* f) {
   f->has_scope = flags & 4;
   f->has_clock = flags & 8;
   f->has_time = flags & 16;
+  f->has_occurred = flags & 32;
   f->kind_mode = static_cast<RegionFilter::Kind>(mode);
-  return in.Get(&f->clock_from) && in.Get(&f->clock_to) && in.Get(&f->time_from_us) && in.Get(&f->time_to_us) &&
-         in.Get(&f->after_sequence) && in.Get(&f->limit);
+  uint32_t kinds, tags;
+  if (!in.Get(&f->clock_from) || !in.Get(&f->clock_to) || !in.Get(&f->time_from_us) || !in.Get(&f->time_to_us) ||
+      !in.Get(&f->after_sequence) || !in.Get(&f->limit) || !in.Get(&f->occurred_from_us) ||
+      !in.Get(&f->occurred_to_us) || !in.Get(&kinds) || kinds > in.left() / 2)
+    return false;
+  f->kinds.resize(kinds);
+  for (uint16_t& k : f->kinds)
+    if (!in.Get(&k)) return false;
+  if (!in.Get(&tags) || tags > in.left() / 16) return false;
+  f->tags.resize(tags);
+  for (auto& t : f->tags)
+    if (!in.Raw(t.data(), 16)) return false;
+  if (item) return true;
+  uint32_t items;
+  if (!in.Get(&items) || items > in.left() / 40) return false;
+  f->any_of.resize(items);
+  for (RegionFilter& g : f->any_of)
+    if (!GetFilter(in, &g, true)) return false;
+  return true;
 }
 
 void PutStatus(Out& o, const Status& s) { o.Put<uint8_t>(static_cast<uint8_t>(s.code())).Str(s.message()); }
@@ -120,12 +147,13 @@ std::string EncodeAppend(const AppendRequest* items, size_t n, const std::vector
     const AppendRequest& r = items[i];
     o.Str(entities[i]).Str(scopes[i]).Put(r.kind);
     o.Put<uint8_t>(r.has_expected | (r.idempotency_key != nullptr) << 1 | (r.correlation_id != nullptr) << 2 |
-                   (r.causation_id != nullptr) << 3);
+                   (r.causation_id != nullptr) << 3 | (r.ext_len != 0) << 4);
     o.Put(r.expected_clock).Put(r.causation_prior_item);
     if (r.idempotency_key) o.Put(r.idempotency_key_len).Raw(r.idempotency_key, r.idempotency_key_len);
     if (r.correlation_id) o.Raw(r.correlation_id, 16);
     if (r.causation_id) o.Raw(r.causation_id, 16);
     o.Put(r.payload_len).Raw(r.payload, r.payload_len);
+    if (r.ext_len) o.Put(r.ext_len).Raw(r.extension, r.ext_len);
   }
   return std::move(o.s);
 }
@@ -201,7 +229,7 @@ Status DecodeAppend(const uint8_t* p, size_t n, AppendMessage* out) {
     AppendRequest& r = it.req;
     uint8_t f;
     if (!in.Str(&it.entity, kMaxString) || !in.Str(&it.scope, kMaxString) || !in.Get(&r.kind) || !in.Get(&f) ||
-        f > 15 || !in.Get(&r.expected_clock) || !in.Get(&r.causation_prior_item))
+        f > 31 || !in.Get(&r.expected_clock) || !in.Get(&r.causation_prior_item))
       return Bad("append item " + std::to_string(i));
     r.has_expected = f & 1;
     if (r.causation_prior_item < -1 || r.causation_prior_item >= static_cast<int32_t>(i))
@@ -221,6 +249,9 @@ Status DecodeAppend(const uint8_t* p, size_t n, AppendMessage* out) {
     }
     if (!in.Get(&r.payload_len) || !in.View(r.payload_len, &r.payload))
       return Bad("append item " + std::to_string(i) + " payload");
+    // The block itself is checked by the writer's append (CheckExtension).
+    if ((f & 16) && (!in.Get(&r.ext_len) || r.ext_len == 0 || !in.View(r.ext_len, &r.extension)))
+      return Bad("append item " + std::to_string(i) + " extension");
   }
   if (!in.done()) return Bad("bytes after the last append item");
   return Status::OK();

@@ -18,7 +18,7 @@ namespace causeway::link {
 constexpr uint32_t kMagic = 0x314c5743;  // "CWL1"
 // 2: watch notes carry the writer's durable sequence (16 bytes, was 8);
 // the hello's last byte is a mode (requests, watch, shared-memory channel).
-constexpr uint32_t kVersion = 2;
+constexpr uint32_t kVersion = 3;  // 3: event extension blocks, DCB query conditions
 // The largest message either side accepts: a length prefix above it ends the connection.
 constexpr uint32_t kMaxMessage = 512u << 20;
 constexpr uint32_t kMaxItems = 1u << 20;

@@ -146,9 +146,11 @@ Status Segment::OpenPath(const std::string& path, uint64_t id, bool writable, st
   if (LoadLE<uint32_t>(h + kHeaderCrcOffset) != crc32c::Mask(crc32c::Value(h, kHeaderCrcOffset)))
     return Status::Corruption("segment " + s->path_ + " offset 0: header checksum mismatch");
   uint32_t version = LoadLE<uint32_t>(h + 8);
-  if (version != kFormatVersion)
+  if (version < kOldestFormatVersion || version > kFormatVersion)
     return Status::Corruption("segment " + s->path_ + ": format version " + std::to_string(version) +
-                              " is not supported (this build reads version " + std::to_string(kFormatVersion) + ")");
+                              " is not supported (this build reads versions " + std::to_string(kOldestFormatVersion) +
+                              " to " + std::to_string(kFormatVersion) + ")");
+  s->format_version_ = version;
   if (LoadLE<uint32_t>(h + 12) != kSegmentHeaderSize || LoadLE<uint64_t>(h + 16) != id)
     return Status::Corruption("segment " + s->path_ + " offset 0: header names another segment or size");
   s->base_sequence_ = LoadLE<uint64_t>(h + 24);

@@ -52,6 +52,8 @@ class Segment {
 
   uint64_t id() const { return id_; }
   uint64_t base_sequence() const { return base_sequence_; }
+  // The header's format version: 1 segments never hold a frame with kFlagExtension.
+  uint32_t format_version() const { return format_version_; }
   int64_t created_us() const { return created_us_; }
   const std::string& path() const { return path_; }
   // The file was renamed (a compaction replacement moving to its final name).
@@ -99,6 +101,7 @@ class Segment {
   uint64_t size_ = 0;
   uint64_t id_ = 0;
   uint64_t base_sequence_ = 0;
+  uint32_t format_version_ = kFormatVersion;
   int64_t created_us_ = 0;
   bool writable_ = false;
   int current_slot_ = -1;  // slot holding frontier_, -1 when none is valid

@@ -33,6 +33,7 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* out) {
   CW_RETURN_IF_ERROR(fsutil::RealPath(o.dir, &o.dir));
   std::unique_ptr<Store> s(new Store(o));
   s->index_.SetIdResolver(&Store::ResolveId, s.get());
+  s->index_.SetFrameResolver(&Store::ResolveFrame, s.get());
   Status locked = s->lock_.Acquire(s->options_.dir, !o.read_only, o.file_mode);
   if (o.read_only) {
     s->role_ = Role::kReadOnly;
@@ -80,6 +81,10 @@ Status Store::ResolveId(void* ctx, Row row, const uint8_t** id) {
   CW_RETURN_IF_ERROR(static_cast<Store*>(ctx)->FrameAt(row, &v));
   *id = v.event_id();
   return Status::OK();
+}
+
+Status Store::ResolveFrame(void* ctx, Row row, FrameView* v) {
+  return static_cast<Store*>(ctx)->FrameAt(row, v);
 }
 
 Status Store::Close() {

@@ -264,7 +264,7 @@ class Store {
   // ApplyAppend's steps, in order (append.cc). REQUIRES: combiner role.
   Status CheckCondition(const PendingAppend& p);                   // 0. a condition's boundary (takes mu_)
   Status FindDuplicates(const PendingAppend& p, bool* all_known);  // 1. idempotency keys
-  Status ValidateItems(const PendingAppend& p, uint64_t* total);   // 2. ids, sizes, clocks
+  Status ValidateItems(const PendingAppend& p, uint64_t* total, bool* extended);  // 2. ids, sizes, clocks
   uint64_t LayOutFrames(const PendingAppend& p);                   // 3. the frames; returns their end
   void PublishFrames(const PendingAppend& p, uint64_t end);        // 4. index, footer, published end
   Status FrameAt(Row r, FrameView* v) const;  // REQUIRES: mu_ held, or the writer; CRC checked
@@ -275,6 +275,7 @@ class Store {
   void NewEventId(int64_t ts_us, uint8_t* out);
   int64_t NextTimestamp();
   static Status ResolveId(void* ctx, Row row, const uint8_t** id);  // checks the frame (CRC)
+  static Status ResolveFrame(void* ctx, Row row, FrameView* v);     // the same, for filters on event time
 
   const StoreOptions options_;
   DirLock lock_;

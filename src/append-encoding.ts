@@ -4,6 +4,7 @@
  * batch's items, payloads and keys.
  */
 import { encodeAfter, encodeInto } from './codec.js'
+import { encodeExtension } from './event-ext.js'
 import { Coordinate } from './coordinate.js'
 import { InvalidArgumentError, InvalidCoordinateError } from './errors.js'
 import { parseUuid } from './ids.js'
@@ -29,6 +30,8 @@ export interface EventFields {
   expectedSequence?: number | undefined
   idempotencyKey?: string | undefined
   correlationId?: string | undefined
+  occurredAt?: Date | number | undefined
+  tags?: readonly string[] | undefined
 }
 
 function checkExpected(v: unknown): number {
@@ -56,9 +59,10 @@ function checkKey(v: unknown): Uint8Array {
  * it names the item in error messages, and only then may `causation` be
  * `{ priorItem }` or `{ eventId }` besides an event id.
  *
- * Returns the flags and the idempotency key's bytes (undefined without a
- * key), for the caller to place: the request buffer has a slot for them, a
- * batch puts them after its payloads.
+ * Returns the flags, the idempotency key's bytes (undefined without a
+ * key) and the extension block (undefined when the event needs none: type
+ * version 1, no occurredAt, no tags), for the caller to place: the request
+ * buffer has a slot for each, a batch puts them after its payloads.
  */
 export function encodeEvent(
   out: Uint8Array,
@@ -67,11 +71,14 @@ export function encodeEvent(
   layout: EventLayout,
   fields: EventFields,
   causation: unknown,
+  version: number,
   item?: number,
-): { flags: number; key: Uint8Array | undefined } {
+): { flags: number; key: Uint8Array | undefined; ext: Uint8Array | undefined } {
   const label = item === undefined ? '' : `batch item ${item} `
   let flags = 0
   let key: Uint8Array | undefined
+  const ext = encodeExtension(version, fields.occurredAt, fields.tags, label)
+  if (ext) flags |= Req.hasExtension
   if (fields.expectedSequence !== undefined) {
     view.setUint32(base + layout.expected, checkExpected(fields.expectedSequence), true)
     flags |= Req.hasExpected
@@ -106,7 +113,16 @@ export function encodeEvent(
       throw new InvalidArgumentError(`batch item ${item}: causation must be an event id or { priorItem } or { eventId }`)
     }
   }
-  return { flags, key }
+  return { flags, key, ext }
+}
+
+/** Places a single append's key and extension block in the request buffer. */
+export function placeRequest(q: Uint8Array, v: DataView, key: Uint8Array | undefined, ext: Uint8Array | undefined): void {
+  if (key) q.set(key, Req.key)
+  if (ext) {
+    q.set(ext, Req.ext)
+    v.setUint32(Req.extLen, ext.length, true)
+  }
 }
 
 /** Writes an event's kind and flags: the last step of laying out its fields. */
@@ -124,7 +140,7 @@ export interface BatchLayout {
 
 /**
  * Validates and lays out batch items for the addon, of the kinds `kinds`
- * (resolved and schema-checked by the caller). Payloads are encoded
+ * (resolved and schema-checked by the caller) at their types' `versions`. Payloads are encoded
  * (by `encode`, which checks their size) straight into `scratch` (no copy
  * after encoding), idempotency keys after them. Null when they do not all
  * fit: the caller lays the batch out again in a bigger buffer. `intern`
@@ -134,6 +150,7 @@ export interface BatchLayout {
 export function layOutBatch(
   items: readonly BatchItem[],
   kinds: readonly EventKind[],
+  versions: readonly number[],
   scratch: Buffer,
   encode: (payload: unknown) => Uint8Array,
   intern: (coord: Coordinate) => { entity: number; scope: number },
@@ -143,7 +160,7 @@ export function layOutBatch(
   const dv = new DataView(desc.buffer)
   encodeInto(scratch)
   let end = 0
-  let keys: Array<{ at: number; key: Uint8Array }> | null = null
+  let keys: Array<{ at: number; len: number; key: Uint8Array }> | null = null
   for (let i = 0; i < n; i++) {
     const it = items[i]! // an object: the caller checked each item when it resolved its kind
     if (!(it.coord instanceof Coordinate)) throw new InvalidCoordinateError(`batch item ${i}: coord must be a Coordinate`)
@@ -155,15 +172,18 @@ export function layOutBatch(
     dv.setUint32(base + Item.payloadLen, bytes.length, true)
     dv.setUint32(base + Item.payloadOffset, at, true)
     end = at + bytes.length
-    const { flags, key } = encodeEvent(desc, dv, base, Item, it, it.causation, i)
-    if (key) (keys ??= []).push({ at: base + Item.keyOffset, key })
+    const { flags, key, ext } = encodeEvent(desc, dv, base, Item, it, it.causation, versions[i]!, i)
+    if (key) (keys ??= []).push({ at: base + Item.keyOffset, len: base + Item.keyLen, key })
+    if (ext) (keys ??= []).push({ at: base + Item.extOffset, len: base + Item.extLen, key: ext })
     writeKind(desc, dv, base, Item, k, flags)
   }
   if (keys) {
-    for (const { at, key } of keys) {
+    // Keys and extension blocks, after the payloads.
+    for (const { at, len, key } of keys) {
       if (end + key.length > scratch.length) return null
       scratch.set(key, end)
       dv.setUint32(at, end, true)
+      dv.setUint32(len, key.length, true)
       end += key.length
     }
     encodeAfter(end) // an encode before the addon reads them must not land on the keys

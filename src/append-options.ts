@@ -14,10 +14,14 @@ export interface AppendOptions {
   causationId?: string
   /** Return only once the event is synced to disk. @defaultValue false */
   durable?: boolean
+  /** When it happened in the domain (a Date or ms since the epoch), kept beside the record time. */
+  occurredAt?: Date | number
+  /** Strings the event is indexed by for DCB queries ('course:c1'): at most 32, each 1..128 bytes, no control characters. */
+  tags?: readonly string[]
 }
 
 /** The keys append() accepts; anything else is refused with InvalidArgumentError. */
-export const APPEND_OPTION_KEYS = optionKeys<AppendOptions>()(['expectedSequence', 'idempotencyKey', 'correlationId', 'causationId', 'durable'])
+export const APPEND_OPTION_KEYS = optionKeys<AppendOptions>()(['expectedSequence', 'idempotencyKey', 'correlationId', 'causationId', 'durable', 'occurredAt', 'tags'])
 
 /** appendReaction's options: those of append but the ids it takes as arguments. */
 export type ReactionOptions = Omit<AppendOptions, 'correlationId' | 'causationId'>
@@ -33,9 +37,13 @@ export interface BatchItem {
   correlationId?: string
   /** The causing event: an event id, or an earlier item of this batch. */
   causation?: string | { priorItem: number } | { eventId: string }
+  /** As in AppendOptions. */
+  occurredAt?: Date | number
+  /** As in AppendOptions. */
+  tags?: readonly string[]
 }
 
-export const BATCH_ITEM_KEYS = optionKeys<BatchItem>()(['coord', 'kind', 'payload', 'expectedSequence', 'idempotencyKey', 'correlationId', 'causation'])
+export const BATCH_ITEM_KEYS = optionKeys<BatchItem>()(['coord', 'kind', 'payload', 'expectedSequence', 'idempotencyKey', 'correlationId', 'causation', 'occurredAt', 'tags'])
 
 export interface AppendCondition {
   /** The consistency boundary: events that would change the decision. */

@@ -30,6 +30,9 @@ export type ErrorCode =
   | 'E_TYPE_CONFLICT'
   | 'E_INVALID_TYPE_NAME'
   | 'E_INVALID_SCHEMA'
+  | 'E_INVALID_TAG'
+  | 'E_INVALID_QUERY'
+  | 'E_UPCAST'
 
 export class CausewayError extends Error {
   readonly code: ErrorCode = 'E_CAUSEWAY'
@@ -183,6 +186,28 @@ export class InvalidTypeNameError extends CausewayError {
  */
 export class InvalidSchemaError extends CausewayError {
   override readonly code = 'E_INVALID_SCHEMA' as const
+}
+
+/** A tag that is empty, over 128 bytes of UTF-8, holds a control character, or one too many (32 per event). */
+export class InvalidTagError extends CausewayError {
+  override readonly code = 'E_INVALID_TAG' as const
+}
+
+/** A DCB query that cannot match as written: no items, an item with neither types nor tags, an unknown type. */
+export class InvalidQueryError extends CausewayError {
+  override readonly code = 'E_INVALID_QUERY' as const
+}
+
+/**
+ * An event whose stored version cannot be brought to its type's current
+ * version: a missing upcast step, a stored version newer than the type's, or
+ * an upcaster that threw (`cause`). Names the type, the versions and the event.
+ */
+export class UpcastError extends CausewayError {
+  override readonly code = 'E_UPCAST' as const
+  declare readonly type: string
+  declare readonly fromVersion: number
+  declare readonly eventId: string | undefined
 }
 
 /** The classes the native addon instantiates, by name. */

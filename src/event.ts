@@ -1,5 +1,6 @@
 import { decodePayload } from './codec.js'
 import type { Coordinate } from './coordinate.js'
+import { hasOccurredAt, occurredUsAt, storedVersionAt, tagsAt } from './event-ext.js'
 import { hex, uuidString } from './ids.js'
 import { EventKind } from './kind.js'
 import { Frame, Rec } from './native/layouts.js'
@@ -87,8 +88,25 @@ export class StoredEvent<P = unknown> {
   get causationId(): string | null {
     return this.b[this.o + Frame.flags]! & Frame.flagHasCausation ? uuidString(this.b, this.o + Frame.causation) : null
   }
+  /** When the store recorded the event: µs since the epoch, never decreasing along the log. */
   get timestampUs(): number {
     return Number(this.v.getBigInt64(this.o + Frame.timestamp, true))
+  }
+  /** When it happened in the domain (append's occurredAt), µs since the epoch; the record time when none was given. */
+  get occurredAtUs(): number {
+    return occurredUsAt(this.b, this.v, this.o)
+  }
+  /** occurredAtUs as a Date (millisecond precision). */
+  get occurredAt(): Date {
+    return new Date(Math.floor(this.occurredAtUs / 1000))
+  }
+  /** The event's tags, in the order appended; empty when it has none. */
+  get tags(): string[] {
+    return tagsAt(this.b, this.v, this.o)
+  }
+  /** The type version the payload was stored with (1 unless its type was defined with a version). */
+  get storedVersion(): number {
+    return storedVersionAt(this.b, this.v, this.o)
   }
   /** The msgpack bytes exactly as stored (and hashed). A view: copy it to keep it past the event. */
   get payloadBytes(): Uint8Array {
@@ -112,6 +130,9 @@ export class StoredEvent<P = unknown> {
       ...(this.type !== undefined ? { type: this.type } : {}),
       clock: this.clock,
       timestampUs: this.timestampUs,
+      ...(hasOccurredAt(this.b, this.v, this.o) ? { occurredAtUs: this.occurredAtUs } : {}),
+      ...(this.storedVersion !== 1 ? { storedVersion: this.storedVersion } : {}),
+      ...(this.tags.length > 0 ? { tags: this.tags } : {}),
       correlationId: this.correlationId,
       causationId: this.causationId,
       contentHash: this.contentHash,

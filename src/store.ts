@@ -1,4 +1,4 @@
-import { type BatchLayout, encodeEvent, layOutBatch, writeKind } from './append-encoding.js'
+import { type BatchLayout, encodeEvent, layOutBatch, placeRequest, writeKind } from './append-encoding.js'
 import { encodePayload } from './codec.js'
 import { Coordinate, validateName } from './coordinate.js'
 import { InvalidArgumentError, InvalidCoordinateError, PayloadTooLargeError, StoreClosedError } from './errors.js'
@@ -181,8 +181,8 @@ export class Store implements NameTable {
     const o = options ?? NO_OPTIONS
     const q = this.request
     const v = this.rq
-    const { flags, key } = encodeEvent(q, v, 0, Req, o, o.causationId)
-    if (key) q.set(key, Req.key)
+    const { flags, key, ext } = encodeEvent(q, v, 0, Req, o, o.causationId, this.types.versionOf(k))
+    placeRequest(q, v, key, ext)
     if (o.durable !== undefined && typeof o.durable !== 'boolean') throw new InvalidArgumentError('durable must be a boolean')
     const bytes = this.encode(payload)
     const ids = this.interned(h, coord)
@@ -303,7 +303,7 @@ export class Store implements NameTable {
       return typeof it.kind === 'string' ? this.types.forAppend(it.kind, it.payload) : userKind(it.kind)
     })
     for (;;) {
-      const laid = layOutBatch(items, kinds, this.batchScratch, encode, intern)
+      const laid = layOutBatch(items, kinds, kinds.map((k) => this.types.versionOf(k)), this.batchScratch, encode, intern)
       if (laid) return laid
       // The batch outgrew the buffer: a bigger one, and the batch again.
       this.batchScratch = Buffer.alloc(this.batchScratch.length * 2)

@@ -150,7 +150,16 @@ const cases: Array<[string, (s: Store) => unknown, ErrorCode]> = [
   ['append of an invalid type name', (s) => s.append(c(), 'a/b', 1), 'E_INVALID_TYPE_NAME'],
   ['withFact of an invalid type name', () => Region.all().withFact('a\nb'), 'E_INVALID_TYPE_NAME'],
   ['a type with a reserved kind', (s) => s.types.define('typed.sys', { kind: EventKind.fromValue(0x0001) }), 'E_INVALID_KIND'],
-  ['types.define with an unknown option', (s) => s.types.define('typed.v', { version: 2 } as never), 'E_INVALID_ARGUMENT'],
+  ['types.define with an unknown option', (s) => s.types.define('typed.v', { versions: 2 } as never), 'E_INVALID_ARGUMENT'],
+  ['types.define with version 0', (s) => s.types.define('typed.v', { version: 0 }), 'E_INVALID_ARGUMENT'],
+  ['an append with an empty tag', (s) => s.append(c(), K, 1, { tags: [''] }), 'E_INVALID_TAG'],
+  ['an append with a 129-byte tag', (s) => s.append(c(), K, 1, { tags: ['t'.repeat(129)] }), 'E_INVALID_TAG'],
+  ['an append with a tag holding a newline', (s) => s.append(c(), K, 1, { tags: ['a\nb'] }), 'E_INVALID_TAG'],
+  ['an append with 33 tags', (s) => s.append(c(), K, 1, { tags: Array.from({ length: 33 }, (_, i) => `t${i}`) }), 'E_INVALID_TAG'],
+  ['an append with tags not an array', (s) => s.append(c(), K, 1, { tags: 'course:c1' as never }), 'E_INVALID_TAG'],
+  ['a batch item with a control character in a tag', (s) => s.appendBatch([{ coord: c(), kind: K, payload: 1, tags: ['ok', 'a\u0007'] }]), 'E_INVALID_TAG'],
+  ['an append with an invalid occurredAt', (s) => s.append(c(), K, 1, { occurredAt: new Date('nope') }), 'E_INVALID_ARGUMENT'],
+  ['an append with occurredAt as a string', (s) => s.append(c(), K, 1, { occurredAt: '2020-01-01' as never }), 'E_INVALID_ARGUMENT'],
   ['a schemaVersion without a schema', (s) => s.types.define('typed.v', { schemaVersion: '1' }), 'E_INVALID_ARGUMENT'],
   ['a schema that is neither Standard Schema nor JSON Schema', (s) => s.types.define('typed.v', { schema: 42 as never }), 'E_INVALID_SCHEMA'],
   ['a JSON Schema ajv cannot compile', (s) => s.types.define('typed.v', { schema: { type: 'no-such-type' } }), 'E_INVALID_SCHEMA'],
@@ -257,8 +266,8 @@ describe('bad input', () => {
       err = e
     }
     expect(err).toBeInstanceOf(InvalidArgumentError)
-    expect((err as Error).message).toBe("append: unknown option 'timestampMs'; accepted: expectedSequence, idempotencyKey, correlationId, causationId, durable")
-    expect(err).toMatchObject({ option: 'timestampMs', accepted: ['expectedSequence', 'idempotencyKey', 'correlationId', 'causationId', 'durable'] })
+    expect((err as Error).message).toBe("append: unknown option 'timestampMs'; accepted: expectedSequence, idempotencyKey, correlationId, causationId, durable, occurredAt, tags")
+    expect(err).toMatchObject({ option: 'timestampMs', accepted: ['expectedSequence', 'idempotencyKey', 'correlationId', 'causationId', 'durable', 'occurredAt', 'tags'] })
     expect(() => Store.open({ dataDir: tempDir(), sync: { everyMS: 5 } as never })).toThrow("Store.open sync: unknown option 'everyMS'; accepted: everyEvents, everyMs, mode")
     expect(() => s.appendBatch([{ coord: c(), kind: K, payload: 1 }, { coord: c(), kind: K, payload: 1, causationId: 'x' } as never])).toThrow(
       "appendBatch batch item 1: unknown option 'causationId'",

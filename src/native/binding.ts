@@ -19,6 +19,15 @@ export interface NativeFilter {
   /** Newest first: the index is walked from the end. */
   reverse?: boolean
   limit?: number
+  /** Any one of these kinds. */
+  kinds?: number[]
+  /** Every one of these tags (served from the tag index). */
+  tags?: string[]
+  /** Event time (occurredAt, else the record time), inclusive, in µs. */
+  occurredFromUs?: number
+  occurredToUs?: number
+  /** A DCB query: a row matches any one item; only the bounds of this filter (sequences, limit, reverse) apply. */
+  anyOf?: NativeFilter[]
 }
 
 export interface NativeStoreOptions {

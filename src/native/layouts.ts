@@ -13,12 +13,15 @@ export const Req = {
   causation: 32,
   keyLen: 48,
   key: 52,
-  size: 52 + 1024,
+  extLen: 1076,
+  ext: 1080,
+  size: 1080 + 4144,
   hasExpected: 1,
   hasKey: 2,
   hasCorrelation: 4,
   hasCausation: 8,
   priorItem: 16,
+  hasExtension: 32,
 } as const
 
 /** Layout of one receipt (native writes). */
@@ -52,7 +55,9 @@ export const Item = {
   keyLen: 32,
   correlation: 40,
   causation: 56,
-  size: 72,
+  extOffset: 72,
+  extLen: 76,
+  size: 80,
 } as const
 
 /** A read record: 16-byte prefix, then the frame as on disk (native/FORMAT.md). */
@@ -77,4 +82,5 @@ export const Frame = {
   variable: 168,
   flagHasCausation: 0x08,
   flagTombstone: 0x10,
+  flagExtension: 0x20,
 } as const

@@ -35,8 +35,10 @@ export interface TypeDefinition {
   schemaVersion?: string
   /** Map the name to this existing kind (migrating numeric kinds) instead of allocating one. */
   kind?: EventKind
+  /** The payload version this process appends (1..65535, default 1), stored with each event; reads upcast older ones. */
+  version?: number
 }
-export const TYPE_DEFINITION_KEYS = optionKeys<TypeDefinition>()(['schema', 'schemaVersion', 'kind'])
+export const TYPE_DEFINITION_KEYS = optionKeys<TypeDefinition>()(['schema', 'schemaVersion', 'kind', 'version'])
 
 /** One registry entry, as recorded. */
 export interface TypeInfo {
@@ -75,6 +77,8 @@ export class TypeRegistry {
   /** @internal The store's next sequence when the registry was last read. */
   private seenNext = -1
   /** @internal */ private allocAt = 0
+  /** @internal The version each defined kind is appended at, when not 1. */
+  private readonly versions = new Map<number, number>()
 
   /** @internal */
   constructor(private readonly store: Store) {}
@@ -89,6 +93,10 @@ export class TypeRegistry {
     if (typeof definition !== 'object' || definition === null) throw new InvalidArgumentError('types.define expects a definition object')
     checkOptions('types.define', definition, TYPE_DEFINITION_KEYS)
     const explicit = definition.kind === undefined ? undefined : userKind(definition.kind)
+    const version = definition.version ?? 1
+    if (!Number.isInteger(version) || version < 1 || version > 0xffff) {
+      throw new InvalidArgumentError(`type ${name}: version must be an integer 1..65535, got ${String(definition.version)}`)
+    }
     if (definition.schema === undefined && definition.schemaVersion !== undefined) {
       throw new InvalidArgumentError(`type ${name}: schemaVersion names a schema's version, but no schema was given`)
     }
@@ -109,6 +117,8 @@ export class TypeRegistry {
           )
         }
         this.local.set(name, { kind: had.kind, check: compiled?.check })
+        if (version === 1) this.versions.delete(had.kind.value)
+        else this.versions.set(had.kind.value, version)
         return had.kind
       }
       if (explicit && this.byKind.has(explicit.value)) {
@@ -132,6 +142,11 @@ export class TypeRegistry {
   kindOf(name: string): EventKind {
     const had = this.byName.get(name) ?? this.lookUp(name)
     return had.kind
+  }
+
+  /** The version appends of this kind are stored with: its type's `version` in this process, else 1. */
+  versionOf(kind: EventKind): number {
+    return this.versions.size === 0 ? 1 : (this.versions.get(kind.value) ?? 1)
   }
 
   /** The name of a kind, or undefined for a kind no type has. */
