@@ -96,36 +96,45 @@ describe('index checkpoint (fast open)', () => {
 })
 
 /**
- * Rewrites a v2 checkpoint (id-table slots of 8 bytes: tag and row) as the v1
- * layout (4-byte slots, no tag), re-sealed with its CRC. REQUIRES: the table
- * has 1024 slots (under 768 events).
+ * Rewrites a v3 checkpoint as an older version, re-sealed with its CRC: v2
+ * has no tag postings (v3 adds them, an empty table here, just before the
+ * id table); v1 also has 4-byte id-table slots (row only, no tag) where v2
+ * has 8 (tag and row). REQUIRES: no tagged event, and an id table of 1024
+ * slots (under 768 events).
  */
-function asV1Checkpoint(v2: Buffer): Buffer {
-  const body = v2.subarray(20)
+function asOlderCheckpoint(v3: Buffer, version: 1 | 2): Buffer {
+  const body = v3.subarray(20)
   const table = body.length - 8 - 1024 * 8
-  expect(v2.toString('latin1', 0, 8)).toBe('CWCKPTv2')
+  expect(v3.toString('latin1', 0, 8)).toBe('CWCKPTv3')
   expect(body.readBigUInt64LE(table - 8)).toBe(1024n)
-  const slots = Buffer.alloc(1024 * 4)
-  for (let i = 0; i < 1024; i++) slots.writeUInt32LE(body.readUInt32LE(table + i * 8), i * 4)
-  const v1body = Buffer.concat([body.subarray(0, table), slots, body.subarray(body.length - 8)])
+  expect(body.readBigUInt64LE(table - 16)).toBe(0n) // no tag lists
+  const slots = Buffer.alloc(1024 * (version === 1 ? 4 : 8))
+  for (let i = 0; i < 1024; i++) {
+    if (version === 1) slots.writeUInt32LE(body.readUInt32LE(table + i * 8), i * 4)
+    else slots.writeBigUInt64LE(body.readBigUInt64LE(table + i * 8), i * 8)
+  }
+  const older = Buffer.concat([body.subarray(0, table - 16), body.subarray(table - 8, table), slots, body.subarray(body.length - 8)])
   const len = Buffer.alloc(8)
-  len.writeBigUInt64LE(BigInt(v1body.length))
-  const crc = native().crc32c(Buffer.concat([len, v1body])) >>> 0
+  len.writeBigUInt64LE(BigInt(older.length))
+  const crc = native().crc32c(Buffer.concat([len, older])) >>> 0
   const masked = ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0
   const head = Buffer.alloc(12)
-  head.write('CWCKPTv1', 0, 'latin1')
+  head.write(`CWCKPTv${version}`, 0, 'latin1')
   head.writeUInt32LE(masked, 8)
-  return Buffer.concat([head, len, v1body])
+  return Buffer.concat([head, len, older])
 }
 
 describe('index checkpoint versions', () => {
-  it('still opens from a v1 checkpoint (untagged id table) with every id and key found', () => {
+  it.each([
+    [1, 'untagged id table, no tag lists'],
+    [2, 'no tag lists'],
+  ] as const)('still opens from a v%i checkpoint (%s) with every id and key found', (version) => {
     const dir = tempDir()
     let s = build(dir, 300)
     const before = snapshotOf(s)
     s.close()
     const ckpt = path.join(dir, 'index.ckpt')
-    fs.writeFileSync(ckpt, asV1Checkpoint(fs.readFileSync(ckpt)))
+    fs.writeFileSync(ckpt, asOlderCheckpoint(fs.readFileSync(ckpt), version))
     s = Store.open({ dataDir: dir, segmentMaxBytes: 16 * 1024 })
     expect(s.stats().openedFromCheckpoint).toBe(true)
     expect(snapshotOf(s)).toEqual(before)
@@ -133,7 +142,7 @@ describe('index checkpoint versions', () => {
     expect(s.append(new Coordinate('acct:0', 's0'), K, { i: 0 }, { idempotencyKey: 'k0' }).deduplicated).toBe(true)
     s.close()
     // Closing wrote the current version again.
-    expect(fs.readFileSync(ckpt).toString('latin1', 0, 8)).toBe('CWCKPTv2')
+    expect(fs.readFileSync(ckpt).toString('latin1', 0, 8)).toBe('CWCKPTv3')
   })
 })
 
