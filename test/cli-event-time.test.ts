@@ -122,4 +122,13 @@ describe('causeway tail and the extension block', () => {
     expect(json[2]).not.toHaveProperty('occurredAtUs')
     expect(json[3]).toMatchObject({ type: 'enrolled', storedVersion: 3 })
   })
+
+  it('walk prints them in its tree, and its --json nodes carry them', () => {
+    const src = source()
+    const r = cli(['walk', src, '0', '--no-chain'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/#0 enrol:1 @uni 0x1001 occurred=2020-02-03T00:00:00\.000Z tags=\[course:c1,student:s1\] [0-9a-f-]{36} /)
+    const j = JSON.parse(cli(['walk', src, '0', '--json', '--no-chain']).stdout) as { nodes: Array<Record<string, unknown>> }
+    expect(j.nodes[0]).toMatchObject({ tags: ['course:c1', 'student:s1'], occurredAtUs: Date.UTC(2020, 1, 3) * 1000 + 123 })
+  })
 })

@@ -71,7 +71,7 @@ describe('format version 2', () => {
     const [o] = frameOffsets(b)
     const x = extensionOffset(b, o!)
     expect(x).toBeGreaterThan(0)
-    b[x + 16] ^= 0x01 // a byte of the first tag; the frame's CRC is left as it was
+    b[x + 16] = b[x + 16]! ^ 0x01 // a byte of the first tag; the frame's CRC is left as it was
     fs.writeFileSync(file, b)
     fs.rmSync(`${dir}/index.ckpt`, { force: true })
     // The frame is below the synced end: recovery may not take it for a torn write.
