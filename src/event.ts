@@ -100,6 +100,10 @@ export class StoredEvent<P = unknown> {
   get occurredAt(): Date {
     return new Date(Math.floor(this.occurredAtUs / 1000))
   }
+  /** Whether append was given an occurredAt; without one, occurredAtUs is the record time. */
+  get hasOccurredAt(): boolean {
+    return hasOccurredAt(this.b, this.v, this.o)
+  }
   /** The event's tags, in the order appended; empty when it has none. */
   get tags(): string[] {
     return tagsAt(this.b, this.v, this.o)

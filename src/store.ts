@@ -1,5 +1,6 @@
 import { type BatchLayout, encodeEvent, layOutBatch, placeRequest, writeKind } from './append-encoding.js'
 import { encodePayload } from './codec.js'
+import { explicitVersion } from './stored-version.js'
 import { Coordinate, validateName } from './coordinate.js'
 import { InvalidArgumentError, InvalidCoordinateError, PayloadTooLargeError, StoreClosedError } from './errors.js'
 import { eventsOf, type NameTable, type StoredEvent } from './event.js'
@@ -303,7 +304,7 @@ export class Store implements NameTable {
       return typeof it.kind === 'string' ? this.types.forAppend(it.kind, it.payload) : userKind(it.kind)
     })
     for (;;) {
-      const laid = layOutBatch(items, kinds, kinds.map((k) => this.types.versionOf(k)), this.batchScratch, encode, intern)
+      const laid = layOutBatch(items, kinds, kinds.map((k, i) => explicitVersion(items[i], i) ?? this.types.versionOf(k)), this.batchScratch, encode, intern)
       if (laid) return laid
       // The batch outgrew the buffer: a bigger one, and the batch again.
       this.batchScratch = Buffer.alloc(this.batchScratch.length * 2)

@@ -179,8 +179,10 @@ uint64_t AppendFrame(std::vector<uint8_t>* buf, const FrameSpec& s) {
   f.scope_len = static_cast<uint16_t>(s.scope.size());
   f.payload = s.payload.empty() ? nullptr : U8(s.payload);
   f.payload_len = static_cast<uint32_t>(s.payload.size());
+  f.extension = s.extension.empty() ? nullptr : U8(s.extension);
+  f.ext_len = static_cast<uint16_t>(s.extension.size());
   const uint64_t at = buf->size();
-  const uint64_t span = FrameSpan(f.entity_len, f.scope_len, f.payload_len);
+  const uint64_t span = FrameSpan(f.entity_len, f.scope_len, f.payload_len, f.ext_len);
   buf->resize(at + span, 0xAB);  // garbage where the padding goes: EncodeFrame must zero it
   EncodeFrame(f, buf->data() + at);
   return at;

@@ -177,6 +177,7 @@ struct FrameSpec {
   bool causation = false;
   bool idempotency = false;
   uint8_t seed = 1;  // varies the ids and hashes
+  std::string extension;  // an extension block (format version 2), or empty: none
 };
 
 uint64_t AppendFrame(std::vector<uint8_t>* buf, const FrameSpec& s);

@@ -49,6 +49,8 @@ export function eventRecord(e: StoredEvent, bytes = false): Record<string, unkno
     ...(e.type !== undefined ? { type: e.type } : {}),
     clock: e.clock,
     timestampUs: e.timestampUs,
+    // Present only when the event carries them, as in StoredEvent.toJSON().
+    ...eventExtras(e),
     correlationId: e.correlationId,
     causationId: e.causationId,
     contentHash: e.contentHash,
@@ -63,6 +65,20 @@ export function eventRecord(e: StoredEvent, bytes = false): Record<string, unkno
   return rec
 }
 
+/**
+ * The fields of the extension block that the event has: `occurredAtUs`
+ * (only when append was given occurredAt: otherwise the record time is the
+ * event time), `storedVersion` (when not 1) and `tags` (when any).
+ */
+export function eventExtras(e: StoredEvent): { occurredAtUs?: number; storedVersion?: number; tags?: string[] } {
+  const tags = e.tags
+  return {
+    ...(e.hasOccurredAt ? { occurredAtUs: e.occurredAtUs } : {}),
+    ...(e.storedVersion !== 1 ? { storedVersion: e.storedVersion } : {}),
+    ...(tags.length > 0 ? { tags } : {}),
+  }
+}
+
 /** ISO time of a microsecond timestamp (millisecond precision). */
 export function isoTime(us: number): string {
   return new Date(Math.floor(us / 1000)).toISOString()
@@ -73,11 +89,24 @@ export function kindText(e: StoredEvent): string {
   return e.type ?? e.kind.toString()
 }
 
-/** One line for people: `#12 2025-01-01T00:00:00.000Z order:42 @shop order.placed {"sku":"A-1"}` (a kind with no name: `0x1001`). */
+/**
+ * One line for people: `#12 2025-01-01T00:00:00.000Z order:42 @shop order.placed {"sku":"A-1"}` (a kind with no name: `0x1001`).
+ * An event with an event time or tags has them after the kind, before the payload:
+ * `... order.placed occurred=2024-12-31T23:00:00.000Z tags=[course:c1,student:s1] {...}`.
+ */
 export function eventLine(e: StoredEvent): string {
   const c = e.coordinate
   const payload = e.tombstoned ? '(tombstoned)' : JSON.stringify(jsonSafe(e.payload))
-  return `#${e.globalSequence} ${isoTime(e.timestampUs)} ${c.entity} @${c.scope} ${kindText(e)} ${payload}`
+  return `#${e.globalSequence} ${isoTime(e.timestampUs)} ${c.entity} @${c.scope} ${kindText(e)}${extrasText(e)} ${payload}`
+}
+
+/** ` occurred=<ISO> tags=[a,b]` for what the event has, else ''. */
+export function extrasText(e: StoredEvent): string {
+  const x = eventExtras(e)
+  let out = ''
+  if (x.occurredAtUs !== undefined) out += ` occurred=${isoTime(x.occurredAtUs)}`
+  if (x.tags) out += ` tags=[${x.tags.join(',')}]`
+  return out
 }
 
 /** The type registry in one line: `order.placed=0xf000, order.shipped=0xf001`, or `none`. */

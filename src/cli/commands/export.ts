@@ -38,7 +38,10 @@ export function exportCommand(program: Command): void {
       `
 One event per line, in global-sequence order:
   {"eventId", "globalSequence" (decimal string), "coordinate": {"entity", "scope"},
-   "kind" (packed u16), "kindHex", "clock", "timestampUs", "correlationId",
+   "kind" (packed u16), "kindHex", "type" (a named type), "clock",
+   "timestampUs" (the record time), "occurredAtUs" (the event time, only when
+   append was given occurredAt), "storedVersion" (only when not 1),
+   "tags" (only when the event has any), "correlationId",
    "causationId" (or null), "contentHash", "prevHash",
    "payload" (decoded, for people: bytes as {"$base64"}),
    "payloadBytes" (the stored MessagePack, base64: what import appends),

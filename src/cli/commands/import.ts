@@ -12,6 +12,8 @@ import { DEFAULT_FILE_MODE, dirModeFor } from '../../options.js'
 import { FILE_MODE_HELP, fileMode, integer } from '../parse.js'
 import { interactive, progress } from '../progress.js'
 import { openStore } from '../store-dir.js'
+import { type ExtrasLine, readExtras } from '../import-extras.js'
+import { STORED_VERSION } from '../../stored-version.js'
 import { TYPE_KIND } from '../../types/registry.js'
 
 interface ImportOpts {
@@ -21,7 +23,7 @@ interface ImportOpts {
 }
 
 /** A line of `causeway export`, or a hand-written one (then `payload` instead of `payloadBytes`). */
-interface Line {
+interface Line extends ExtrasLine {
   eventId?: string
   coordinate?: { entity?: unknown; scope?: unknown }
   entity?: unknown
@@ -55,6 +57,7 @@ class Importer {
     skippedReserved: 0,
     skippedKinds: {} as Record<string, number>,
     tombstonedAsNull: 0,
+    occurredAtFromRecordTime: 0,
     causationKept: 0,
     causationDropped: 0,
     reencoded: [] as Array<{ line: number; eventId: string | undefined; newEventId: string }>,
@@ -154,7 +157,12 @@ class Importer {
       throw new Failure(`line ${n}: ${(e as Error).message}`)
     }
     if (this.items.length > 0 && (this.items.length >= this.batchSize || this.bytes + size > BATCH_BYTES)) this.flush()
-    const item: BatchItem = { coord, kind, payload }
+    const extras = readExtras(line, n)
+    const item: BatchItem & { [STORED_VERSION]?: number } = { coord, kind, payload }
+    if (extras.occurredAt !== undefined) item.occurredAt = extras.occurredAt
+    if (extras.fromRecordTime) this.report.occurredAtFromRecordTime++
+    if (extras.tags !== undefined && extras.tags.length > 0) item.tags = extras.tags
+    if (extras.storedVersion !== 1) item[STORED_VERSION] = extras.storedVersion
     if (typeof line.correlationId === 'string') item.correlationId = line.correlationId
     if (typeof line.causationId === 'string') {
       const prior = this.pendingIds.get(line.causationId)
@@ -258,12 +266,17 @@ export function importCommand(program: Command): void {
       'after',
       `
 What is kept and what is new:
-  kept:  coordinate (entity, scope), kind, correlationId, and the payload:
+  kept:  coordinate (entity, scope), kind, correlationId, tags, the type
+         version each event was stored with (storedVersion), and the payload:
          payloadBytes is decoded and appended again, and every event's new
          contentHash is compared with the exported one (BLAKE3 of the bytes),
          so payloads arrive byte for byte (a difference is reported, exit 1).
   new:   eventId, globalSequence, clock, timestamp and the hash chain links:
          the target store assigns them, as for any append.
+  event time: both times are kept. An event's occurredAt (occurredAtUs)
+         comes over as it was; an event without one gets its original record
+         time (timestampUs) as its occurredAt, since its new record time is
+         the import's.
   causation: a link to an event imported earlier from the same file is
          rewritten to that event's new id; a link to anything else (an event
          not in the file, or a later line) is dropped and counted.
@@ -325,6 +338,7 @@ Examples:
           ['causation dropped', `${r.causationDropped} (their cause was not imported before them)`],
           ['skipped', `${count(r.skippedReserved, 'event')} of reserved kinds${r.skippedReserved ? ` ${JSON.stringify(r.skippedKinds)}` : ''}`],
           ['tombstoned', `${count(r.tombstonedAsNull, 'event')} with a null payload (compaction had emptied them)`],
+          ['event time', `${count(r.occurredAtFromRecordTime, 'event')} without occurredAt keep their original record time as occurredAt`],
           ['payload bytes', r.reencoded.length === 0 ? 'identical for every event with a contentHash' : `${r.reencoded.length} re-encoded differently`],
         ]
         print(table(rows, '  '))

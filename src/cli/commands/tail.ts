@@ -124,7 +124,8 @@ export function tailCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Each line: #sequence time entity @scope kind payload-as-JSON.
+Each line: #sequence time entity @scope kind payload-as-JSON; an event with an
+event time or tags has occurred=time and tags=[a,b] after its kind.
 
 --follow keeps the store open read-only and prints the events a writer in
 another process appends, as they are appended: the read-only store watches

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander'
 import { type AncestorWalk, type CausalGraph, isCausewayError, Region, type Store, type StoredEvent } from '../../index.js'
 import { Exit, Failure, UsageError } from '../errors.js'
-import { eventRecord, jsonSafe, kindText, print, printJson } from '../output.js'
+import { eventRecord, extrasText, jsonSafe, kindText, print, printJson } from '../output.js'
 import { integer } from '../parse.js'
 import { existingStore, withStore } from '../store-dir.js'
 
@@ -46,7 +46,7 @@ function label(e: StoredEvent): string {
   const c = e.coordinate
   let p = JSON.stringify(jsonSafe(e.payload)) ?? 'null'
   if (p.length > PAYLOAD_CHARS) p = `${p.slice(0, PAYLOAD_CHARS - 1)}…`
-  return `#${e.globalSequence} ${c.entity} @${c.scope} ${kindText(e)} ${e.eventId} ${p}`
+  return `#${e.globalSequence} ${c.entity} @${c.scope} ${kindText(e)}${extrasText(e)} ${e.eventId} ${p}`
 }
 
 /** The graph as an indented tree, causes above their effects (each event has at most one cause). */
@@ -126,7 +126,7 @@ export function walkCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Each line: #sequence entity @scope kind eventId payload. An event is drawn
+Each line: #sequence entity @scope kind [occurred=time] [tags=[a,b]] eventId payload. An event is drawn
 under the event that caused it (its causationId); the walked event is marked.
 Then, for each entity in the tree, its BLAKE3 hash chain is walked back from
 its newest event shown, re-hashing every payload (exit code 1 if broken).
