@@ -53,7 +53,7 @@ function expectV2(e: StoredEvent | undefined, sku: string, quantity: number): vo
 }
 
 describe('upcasting: every read path returns the current version', () => {
-  it('get, query, byFact, paged query and stream, scan, cursor and project return v2 payloads of v1 events, bytes and hashes unchanged', () => {
+  it('get, query, byFact, paged query and stream, scan, cursor, project and causal walks return v2 payloads of v1 events, bytes and hashes unchanged', () => {
     const { dir, ids, bytes, hashes } = writtenAtV1()
     const s = open(dir)
     s.types.define('order.placed', { version: 2 })
@@ -103,6 +103,8 @@ describe('upcasting: every read path returns the current version', () => {
       expect(Buffer.from(e.payloadBytes)).toEqual(bytes.get(id))
       expect(e.contentHash).toBe(hashes.get(id))
     }
+    // A causal walk re-hashes the stored bytes (a CorruptionError if they differed) and hands out upcast payloads.
+    expect(s.walkAncestors(ids[2]!).map((e) => e.payload)).toEqual([{ sku: 'C', quantity: 3 }, { sku: 'A', quantity: 1 }])
     const report = s.verifyChain()
     expect(report.contentMismatches).toEqual([])
     expect(report.brokenLinks).toEqual([])
