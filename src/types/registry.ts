@@ -181,8 +181,9 @@ export class TypeRegistry {
     if (!Number.isInteger(fromVersion) || fromVersion < 1 || fromVersion > 0xffff) {
       throw new InvalidArgumentError(`checkUpcasts: fromVersion must be an integer 1..65535, got ${String(fromVersion)}`)
     }
-    const plans = name === undefined ? [...this.plans.values()] : [this.planFor(this.byName.get(checkTypeName(name)) ?? this.lookUp(name))]
-    for (const plan of plans) if (fromVersion < plan.current) checkReachable(plan, fromVersion, undefined)
+    // A named type this process neither defined nor gave steps has no plan: nothing to check (and none is made).
+    const plans = name === undefined ? [...this.plans.values()] : [this.plans.get((this.byName.get(checkTypeName(name)) ?? this.lookUp(name)).kind.value)]
+    for (const plan of plans) if (plan !== undefined && fromVersion < plan.current) checkReachable(plan, fromVersion, undefined)
   }
 
   /** @internal The upcast plan of a kind value, or undefined: no plan, payloads are read as stored. */
