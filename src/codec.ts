@@ -1,5 +1,5 @@
 import { Packr, Unpackr } from 'msgpackr'
-import { InvalidPayloadError } from './errors.js'
+import { InvalidPayloadError, PayloadTooLargeError } from './errors.js'
 
 // Plain MessagePack: no record extension, so any msgpack reader can decode
 // the stored payload bytes, and the bytes hashed are exactly the bytes kept.
@@ -111,6 +111,15 @@ export function encodeInto(buffer: Uint8Array): void {
 /** Batches: the next encode starts at or after `end` of the buffer given to encodeInto. */
 export function encodeAfter(end: number): void {
   packr.position = end
+}
+
+/** encodePayload, refused with PayloadTooLargeError over `limit` bytes (the store's maxPayloadBytes). */
+export function encodeWithin(payload: unknown, limit: number): Uint8Array {
+  const bytes = encodePayload(payload)
+  if (bytes.byteLength > limit) {
+    throw new PayloadTooLargeError(`payload encodes to ${bytes.byteLength} bytes, over maxPayloadBytes (${limit})`, { size: bytes.byteLength, limit })
+  }
+  return bytes
 }
 
 /** Checks and encodes into a fresh buffer the caller may keep. */

@@ -206,7 +206,11 @@ export class InvalidQueryError extends CausewayError {
 export class UpcastError extends CausewayError {
   override readonly code = 'E_UPCAST' as const
   declare readonly type: string
+  /** The stored version (a missing step, a newer writer), or the version of the step that threw. */
   declare readonly fromVersion: number
+  /** The version this process reads the type at. */
+  declare readonly toVersion: number
+  /** The event read, or undefined for checkUpcasts(). */
   declare readonly eventId: string | undefined
 }
 

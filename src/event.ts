@@ -4,12 +4,23 @@ import { hasOccurredAt, occurredUsAt, storedVersionAt, tagsAt } from './event-ex
 import { hex, uuidString } from './ids.js'
 import { EventKind } from './kind.js'
 import { Frame, Rec } from './native/layouts.js'
+import { checkReachable, upcastPayload, type UpcastPlan } from './types/upcast.js'
 
 /** Resolves interned ids to Coordinates; owned by the Store. */
 export interface NameTable {
   coordinate(entityId: number, scopeId: number): Coordinate
   /** The type name of a kind value, or undefined. */
   typeName(kind: number): string | undefined
+  /** The kind's upcast plan in this process, or undefined: payloads are read as stored. */
+  upcastPlan(kind: number): UpcastPlan | undefined
+}
+
+// Held in StoredEvent.decoded while its upcasters run: an upcaster reading
+// event.payload of the event it upcasts would otherwise recurse forever.
+const RESOLVING = {
+  get value(): never {
+    throw new Error('an upcaster read event.payload of the event it upcasts: use its payload argument')
+  },
 }
 
 // Fields of the frame at `o` (a record's offset + Rec.prefix) of a records
@@ -120,9 +131,38 @@ export class StoredEvent<P = unknown> {
   get tombstoned(): boolean {
     return tombstonedAt(this.b, this.o)
   }
+  /**
+   * The type version `payload` is at: the type's current version in this
+   * process when the event was upcast, else storedVersion. Throws the
+   * UpcastError a read of `payload` would (a missing step, a newer writer).
+   */
+  get version(): number {
+    const stored = this.storedVersion
+    const plan = this.names.upcastPlan(this.v.getUint16(this.o + Frame.kind, true))
+    if (plan === undefined || stored === plan.current || this.tombstoned) return stored
+    checkReachable(plan, stored, this.eventId)
+    return plan.current
+  }
+  /** The decoded payload, brought to its type's current version by the upcast steps (once, then cached). */
   get payload(): P {
-    if (!this.decoded) this.decoded = { value: (this.tombstoned ? null : decodePayload(this.payloadBytes)) as P }
+    if (!this.decoded) this.decoded = { value: this.resolve() }
     return this.decoded.value
+  }
+  /** @internal */
+  private resolve(): P {
+    if (this.tombstoned) return null as P
+    const raw = decodePayload(this.payloadBytes)
+    // One Map lookup for kinds without a plan: no type, or a type this process never defined.
+    const plan = this.names.upcastPlan(this.v.getUint16(this.o + Frame.kind, true))
+    if (plan === undefined) return raw as P
+    const stored = this.storedVersion
+    if (stored === plan.current) return raw as P
+    this.decoded = RESOLVING as { value: P }
+    try {
+      return upcastPayload(plan, stored, raw, this) as P
+    } finally {
+      this.decoded = undefined
+    }
   }
 
   toJSON(): Record<string, unknown> {
@@ -136,6 +176,7 @@ export class StoredEvent<P = unknown> {
       timestampUs: this.timestampUs,
       ...(hasOccurredAt(this.b, this.v, this.o) ? { occurredAtUs: this.occurredAtUs } : {}),
       ...(this.storedVersion !== 1 ? { storedVersion: this.storedVersion } : {}),
+      ...(this.version !== 1 ? { version: this.version } : {}),
       ...(this.tags.length > 0 ? { tags: this.tags } : {}),
       correlationId: this.correlationId,
       causationId: this.causationId,

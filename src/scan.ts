@@ -2,6 +2,7 @@ import type { Coordinate } from './coordinate.js'
 import { decodePayload } from './codec.js'
 import { InvalidArgumentError } from './errors.js'
 import { coordinateAt, payloadBytesAt, StoredEvent, tombstonedAt, type NameTable } from './event.js'
+import { storedVersionAt } from './event-ext.js'
 import { EventKind } from './kind.js'
 import { Frame, Rec } from './native/layouts.js'
 import { Region } from './region.js'
@@ -86,8 +87,18 @@ export class EventBatch {
   payloadBytes(i: number): Uint8Array {
     return payloadBytesAt(this.b, this.v, this.o(i))
   }
-  /** Decodes the payload each call (null for a tombstoned event); `event(i).payload` caches it. */
+  /** The type version the payload was stored with. */
+  storedVersion(i: number): number {
+    return storedVersionAt(this.b, this.v, this.o(i))
+  }
+  /** The type version payload(i) is at (upcast to the type's current version in this process). */
+  version(i: number): number {
+    return this.names.upcastPlan(this.kindValue(i)) === undefined ? this.storedVersion(i) : this.event(i).version
+  }
+  /** Decodes (and upcasts) the payload each call (null for a tombstoned event); `event(i).payload` caches it. */
   payload<P = unknown>(i: number): P {
+    // A kind with an upcast plan goes through the event, which runs the steps.
+    if (this.names.upcastPlan(this.kindValue(i)) !== undefined) return this.event<P>(i).payload
     return (this.tombstoned(i) ? null : decodePayload(this.payloadBytes(i))) as P
   }
   /** The full event at position i, as `query` returns it. */

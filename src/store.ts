@@ -1,12 +1,13 @@
 import { type BatchLayout, encodeEvent, layOutBatch, placeRequest, writeKind } from './append-encoding.js'
-import { encodePayload } from './codec.js'
+import { encodeWithin } from './codec.js'
 import { explicitVersion } from './stored-version.js'
 import { Coordinate, validateName } from './coordinate.js'
-import { InvalidArgumentError, InvalidCoordinateError, PayloadTooLargeError, StoreClosedError } from './errors.js'
+import { InvalidArgumentError, InvalidCoordinateError, StoreClosedError } from './errors.js'
 import { eventsOf, type NameTable, type StoredEvent } from './event.js'
 import { parseUuid } from './ids.js'
 import { EventKind, userKind } from './kind.js'
 import { RESERVED_ENTITY_PREFIX, TYPES_COORD, TypeRegistry } from './types/registry.js'
+import type { UpcastPlan } from './types/upcast.js'
 import type { NativeFilter, NativeStore, NativeStoreOptions } from './native/binding.js'
 import { Rcpt, Req } from './native/layouts.js'
 import { native } from './native/loader.js'
@@ -112,6 +113,11 @@ export class Store implements NameTable {
     return this.types.nameOf(kind)
   }
 
+  /** @internal NameTable: the kind's upcast plan, or undefined (no registry yet: none). */
+  upcastPlan(kind: number): UpcastPlan | undefined {
+    return this.registry?.planOf(kind)
+  }
+
   /** @internal The coordinate's interned ids in this store, cached on it; `$causeway:` entities are the store's own. */
   private interned(h: NativeStore, coord: Coordinate): Coordinate['interned'] {
     const ids = coord.interned
@@ -137,18 +143,6 @@ export class Store implements NameTable {
       byScope.set(scopeId, c)
     }
     return c
-  }
-
-  /** @internal */
-  private encode(payload: unknown): Uint8Array {
-    const bytes = encodePayload(payload)
-    if (bytes.byteLength > this.opts.maxPayloadBytes) {
-      throw new PayloadTooLargeError(
-        `payload encodes to ${bytes.byteLength} bytes, over maxPayloadBytes (${this.opts.maxPayloadBytes})`,
-        { size: bytes.byteLength, limit: this.opts.maxPayloadBytes },
-      )
-    }
-    return bytes
   }
 
   /**
@@ -185,7 +179,7 @@ export class Store implements NameTable {
     const { flags, key, ext } = encodeEvent(q, v, 0, Req, o, o.causationId, this.types.versionOf(k))
     placeRequest(q, v, key, ext)
     if (o.durable !== undefined && typeof o.durable !== 'boolean') throw new InvalidArgumentError('durable must be a boolean')
-    const bytes = this.encode(payload)
+    const bytes = encodeWithin(payload, this.opts.maxPayloadBytes)
     const ids = this.interned(h, coord)
     v.setUint32(Req.entity, ids.entity, true)
     v.setUint32(Req.scope, ids.scope, true)
@@ -297,7 +291,7 @@ export class Store implements NameTable {
 
   /** @internal Validates and lays out batch items for the addon. */
   private encodeBatch(h: NativeStore, items: readonly BatchItem[]): BatchLayout {
-    const encode = (payload: unknown) => this.encode(payload)
+    const encode = (payload: unknown) => encodeWithin(payload, this.opts.maxPayloadBytes)
     const intern = (coord: Coordinate) => this.interned(h, coord)
     const kinds = items.map((it, i) => {
       if (typeof it !== 'object' || it === null) throw new InvalidArgumentError(`batch item ${i} must be an object`)

@@ -61,3 +61,19 @@ describe('typed stores', () => {
     expectTypeOf(store.types.define('order.placed')).toEqualTypeOf<EventKind>()
   })
 })
+
+describe('typed upcasting', () => {
+  it('takes the names of the map and a step typed by its old shape', () => {
+    shop.types.upcast('order.placed', 1, 2, (p: { sku: string; quantity: number }, e) => {
+      expectTypeOf(e.storedVersion).toEqualTypeOf<number>()
+      return { sku: p.sku, qty: p.quantity }
+    })
+    // @ts-expect-error no such type in the map
+    shop.types.upcast('order.refunded', 1, 2, (p) => p)
+    // The event given to a step has no payload: the step's argument is the payload.
+    // @ts-expect-error payload is not on the event a step gets
+    store.types.upcast('order.placed', 1, 2, (_p, e) => e.payload)
+    store.types.upcast('any.name', 1, 2, (p) => p) // an untyped store takes any name
+    expectTypeOf(shop.types.kindOf('order.placed')).toEqualTypeOf<EventKind>()
+  })
+})

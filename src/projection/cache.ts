@@ -45,3 +45,8 @@ export function cachePut(store: Store, key: string, entry: CacheEntry): void {
     if (!oldest.done) c.delete(oldest.value)
   }
 }
+
+/** Drops every entry of a store: its reads changed (an upcast step or a type's version), so folded states may be stale. */
+export function cacheClear(store: Store): void {
+  caches.delete(store)
+}

@@ -13,6 +13,8 @@ import { EventKind, userKind } from '../kind.js'
 import type { Store } from '../store.js'
 import { checkOptions, optionKeys } from '../strict.js'
 import { compileSchema, type PayloadCheck, type TypeSchema } from './schema.js'
+import { cacheClear } from '../projection/cache.js'
+import { addStep, checkReachable, checkStep, type Upcaster, type UpcastPlan } from './upcast.js'
 
 /** The system kind (category 0, type 0xE) of type registry entries. */
 export const TYPE_KIND: EventKind = EventKind.fromValue(0x000e)
@@ -79,6 +81,8 @@ export class TypeRegistry {
   /** @internal */ private allocAt = 0
   /** @internal The version each defined kind is appended at, when not 1. */
   private readonly versions = new Map<number, number>()
+  /** @internal Read-time upcast plans, by kind: only kinds this process defined or gave steps. */
+  private readonly plans = new Map<number, UpcastPlan>()
 
   /** @internal */
   constructor(private readonly store: Store) {}
@@ -119,6 +123,11 @@ export class TypeRegistry {
         this.local.set(name, { kind: had.kind, check: compiled?.check })
         if (version === 1) this.versions.delete(had.kind.value)
         else this.versions.set(had.kind.value, version)
+        const plan = this.planFor(had)
+        if (plan.current !== version) {
+          plan.current = version
+          cacheClear(this.store) // projections folded at the old version
+        }
         return had.kind
       }
       if (explicit && this.byKind.has(explicit.value)) {
@@ -147,6 +156,49 @@ export class TypeRegistry {
   /** The version appends of this kind are stored with: its type's `version` in this process, else 1. */
   versionOf(kind: EventKind): number {
     return this.versions.size === 0 ? 1 : (this.versions.get(kind.value) ?? 1)
+  }
+
+  /**
+   * Registers the step that brings payloads of `name` from version `from` to
+   * `to` (= from + 1) at read time (README, Upcasting). Steps are this
+   * process's own; the stored bytes never change. The same function again is
+   * a no-op; another function for the same step throws TypeConflictError.
+   * Gaps are not checked here (steps come one call at a time): call
+   * checkUpcasts() once all are registered, or a read reports the gap.
+   */
+  upcast<From = any, To = unknown>(name: string, from: number, to: number, fn: Upcaster<From, To>): void {
+    checkTypeName(name)
+    const at = checkStep(name, from, to, fn)
+    if (addStep(this.planFor(this.byName.get(name) ?? this.lookUp(name)), at, fn as Upcaster)) cacheClear(this.store)
+  }
+
+  /**
+   * Throws UpcastError for the first type (or only `name`) whose steps do
+   * not reach its current version from `fromVersion` (default 1, the oldest
+   * version a type can be stored at): a gap found at start-up, not at a read.
+   */
+  checkUpcasts(name?: string, fromVersion = 1): void {
+    if (!Number.isInteger(fromVersion) || fromVersion < 1 || fromVersion > 0xffff) {
+      throw new InvalidArgumentError(`checkUpcasts: fromVersion must be an integer 1..65535, got ${String(fromVersion)}`)
+    }
+    // A named type this process neither defined nor gave steps has no plan: nothing to check (and none is made).
+    const plans = name === undefined ? [...this.plans.values()] : [this.plans.get((this.byName.get(checkTypeName(name)) ?? this.lookUp(name)).kind.value)]
+    for (const plan of plans) if (plan !== undefined && fromVersion < plan.current) checkReachable(plan, fromVersion, undefined)
+  }
+
+  /** @internal The upcast plan of a kind value, or undefined: no plan, payloads are read as stored. */
+  planOf(kind: number): UpcastPlan | undefined {
+    return this.plans.get(kind)
+  }
+
+  /** @internal The plan of a type, made at its current version when it has none. */
+  private planFor(info: TypeInfo): UpcastPlan {
+    let plan = this.plans.get(info.kind.value)
+    if (plan === undefined) {
+      plan = { type: info.name, current: this.versions.get(info.kind.value) ?? 1, steps: new Map() }
+      this.plans.set(info.kind.value, plan)
+    }
+    return plan
   }
 
   /** The name of a kind, or undefined for a kind no type has. */

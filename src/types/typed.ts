@@ -11,6 +11,8 @@ import type { EventKind } from '../kind.js'
 import type { AppendReceipt } from '../receipt.js'
 import type { Region } from '../region.js'
 import { Store } from '../store.js'
+import type { TypeRegistry } from './registry.js'
+import type { Upcaster } from './upcast.js'
 
 /** Type name -> payload type, e.g. `{ 'order.placed': { sku: string; qty: number } }`. */
 export type TypeMap = { readonly [name: string]: unknown }
@@ -36,7 +38,15 @@ export interface TypedPages<T extends TypeMap> extends Iterable<TypedEvent<T>> {
   toArray(): TypedEvent<T>[]
 }
 
-type Retyped = 'append' | 'appendReaction' | 'appendBatch' | 'appendIf' | 'get' | 'stream' | 'query' | 'byScope' | 'byFact' | 'typed'
+type Retyped = 'append' | 'appendReaction' | 'appendBatch' | 'appendIf' | 'get' | 'stream' | 'query' | 'byScope' | 'byFact' | 'typed' | 'types'
+
+/**
+ * The registry of a typed store: `upcast` takes a name of the map. A step's
+ * input is an older payload shape the map does not hold: name it with `From`.
+ */
+export interface TypedRegistry<T extends TypeMap> extends Omit<TypeRegistry, 'upcast'> {
+  upcast<N extends keyof T & string, From = any, To = unknown>(name: N, from: number, to: number, fn: Upcaster<From, To>): void
+}
 
 /**
  * A Store seen through a type map (the same object: `store.typed<T>()`
@@ -44,6 +54,7 @@ type Retyped = 'append' | 'appendReaction' | 'appendBatch' | 'appendIf' | 'get' 
  * still work at run time; only the compile-time view changes.
  */
 export interface TypedStore<T extends TypeMap> extends Omit<Store, Retyped> {
+  readonly types: TypedRegistry<T>
   append<N extends keyof T & string>(coord: Coordinate, type: N, payload: T[N], options?: AppendOptions): AppendReceipt
   append(coord: Coordinate, kind: EventKind, payload: unknown, options?: AppendOptions): AppendReceipt
   appendReaction<N extends keyof T & string>(
