@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Tags and DCB queries, in one run. Part 1: 1,000,000 events carrying two
-// tags each (1,000 distinct course tags, 4 term tags), then a one-tag query,
+// tags each (1,000 distinct course tags, 3 term tags), then a one-tag query,
 // a tags-AND query and a 2-item OR query served from the tag postings,
 // each against the same answer from a full scan filtered in JS (every
 // event read, its type and tags checked). Part 2: single appends with a
@@ -40,7 +40,7 @@ function part1() {
           coord: new Coordinate(`student:s${i % 50_000}`, 'school'),
           kind: i % 10 === 0 ? 'course.defined' : 'student.enrolled',
           payload: { i },
-          tags: [`course:c${(i * 7919) % COURSES}`, `term:${i % 4}`],
+          tags: [`course:c${(i * 7919) % COURSES}`, `term:${i % 3}`],
         }
       }),
     )
