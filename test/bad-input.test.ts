@@ -197,6 +197,7 @@ const cases: Array<[string, (s: Store) => unknown, ErrorCode]> = [
   ['a query on an undefined type', (s) => s.query(Query.items({ types: ['no.such.type'] })), 'E_UNKNOWN_TYPE'],
   ['appendIf on an undefined type', (s) => s.appendIf([{ coord: c(), kind: K, payload: 1 }], { failIfEventsMatch: Query.items({ types: ['no.such.type'] }), after: null }), 'E_UNKNOWN_TYPE'],
   ['decide on a query with no projections', (s) => s.decide(Query.items({ tags: ['x'] }), []), 'E_INVALID_ARGUMENT'],
+  ['decide with one projection passed bare', (s) => s.decide(Query.items({ tags: ['x'] }), P as never), 'E_INVALID_ARGUMENT'],
   ['decide on a plain object, not a query', (s) => s.decide({ tags: ['x'] } as never, [P]), 'E_INVALID_ARGUMENT'],
   ['withTags with an empty tag', () => Region.all().withTags(''), 'E_INVALID_TAG'],
   ['withTags with a control character', () => Region.all().withTags('ok', 'a\u0000'), 'E_INVALID_TAG'],

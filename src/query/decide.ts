@@ -52,8 +52,9 @@ Store.prototype.decide = function <const T extends Projections>(this: Store, que
   const h = this.nativeHandle()
   const filter = toNativeFilter(query, this.types, 'decide')
   const asArray = Array.isArray(projections)
-  if (typeof projections !== 'object' || projections === null) {
-    throw new InvalidArgumentError('decide expects an array or a record of projections')
+  // One projection passed bare would read as a record of its fields: say so.
+  if (typeof projections !== 'object' || projections === null || typeof (projections as { apply?: unknown }).apply === 'function') {
+    throw new InvalidArgumentError('decide expects an array or a record of projections ([p] or { name: p })')
   }
   const entries: [string | number, AnyProjection][] = asArray
     ? (projections as readonly AnyProjection[]).map((p, i) => [i, p])
