@@ -201,7 +201,11 @@ void Index::QueryAnyOf(const RegionFilter& f, Row n, std::vector<Row>* out) cons
     g.limit = f.limit;
     g.reverse = f.reverse;
     g.any_of.clear();
-    QueryUpTo(g, n, out);
+    // Each item into its own vector: the walks stop at `limit` rows of their
+    // own, and on a shared one an item would count its predecessors' rows.
+    std::vector<Row> part;
+    QueryUpTo(g, n, &part);
+    out->insert(out->end(), part.begin(), part.end());
   }
   if (f.reverse) std::sort(out->begin(), out->end(), std::greater<Row>());
   else std::sort(out->begin(), out->end());

@@ -1,5 +1,6 @@
 import type { Coordinate } from './coordinate.js'
 import type { EventKind } from './kind.js'
+import type { Query } from './query/query.js'
 import type { Region } from './region.js'
 import { omitKeys, optionKeys } from './strict.js'
 
@@ -47,7 +48,7 @@ export const BATCH_ITEM_KEYS = optionKeys<BatchItem>()(['coord', 'kind', 'payloa
 
 export interface AppendCondition {
   /** The consistency boundary: events that would change the decision. */
-  failIfEventsMatch: Region
+  failIfEventsMatch: Region | Query
   /** The position the decision was made at; null when it saw no event. */
   after: bigint | null
 }

@@ -2,7 +2,7 @@ import { Coordinate, validateName } from './coordinate.js'
 import { InvalidArgumentError } from './errors.js'
 import type { StoredEvent } from './event.js'
 import type { NativeFilter } from './native/binding.js'
-import { Region } from './region.js'
+import { type Selection, toNativeFilter } from './query/selection.js'
 import type { Store } from './store.js'
 import { checkOptions, optionKeys } from './strict.js'
 
@@ -116,16 +116,16 @@ function checkClock(what: string, v: unknown): number {
 }
 
 /** @internal `store.query(region, options)`: checks everything before anything is read. */
-export function queryPages<P>(store: Store, region: Region, options: QueryOptions): EventPages<P> {
+export function queryPages<P>(store: Store, region: Selection, options: QueryOptions): EventPages<P> {
   store.nativeHandle()
-  if (!(region instanceof Region)) throw new InvalidArgumentError('query expects a Region')
+  const filter = toNativeFilter(region, store.types, 'query')
   checkOptions('query', options, QUERY_OPTION_KEYS)
   const after = options.after
   if (after !== undefined && (typeof after !== 'bigint' || after < 0n)) {
     throw new InvalidArgumentError(`query after must be a non-negative bigint (a global sequence), got ${typeof after === 'bigint' ? after : typeof after}`)
   }
   const walk = checkWalk('query', options, after === undefined ? undefined : Number(after))
-  return new EventPages<P>(store, region.toFilter(store.types), walk)
+  return new EventPages<P>(store, filter, walk)
 }
 
 /** @internal `store.stream(entity, options)`: one entity's clock range, which its posting list holds in order. */

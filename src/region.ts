@@ -1,5 +1,6 @@
 import { validateName } from './coordinate.js'
-import { InvalidArgumentError, InvalidKindError } from './errors.js'
+import { InvalidArgumentError, InvalidKindError, InvalidTagError } from './errors.js'
+import { checkTags } from './event-ext.js'
 import { EventKind } from './kind.js'
 import type { NativeFilter } from './native/binding.js'
 import { checkTypeName } from './types/registry.js'
@@ -18,6 +19,10 @@ interface RegionParts {
   category?: number
   clock?: readonly [number, number]
   timeMs?: readonly [number, number]
+  /** Every one of these tags (served from the tag postings). */
+  tags?: readonly string[]
+  /** Event time (occurredAt, else the record time), inclusive, in µs. */
+  occurredUs?: readonly [number, number]
 }
 
 function checkU32(what: string, v: unknown): number {
@@ -30,6 +35,16 @@ function checkU32(what: string, v: unknown): number {
 function checkMs(what: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(`${what} must be a finite number of milliseconds`)
   return v
+}
+
+/** A Date or milliseconds since the epoch, as milliseconds. */
+function instantMs(what: string, v: unknown): number {
+  if (v instanceof Date) {
+    const ms = v.getTime()
+    if (Number.isNaN(ms)) throw new InvalidArgumentError(`${what} is an invalid Date`)
+    return ms
+  }
+  return checkMs(what, v)
 }
 
 /**
@@ -95,6 +110,33 @@ export class Region {
     return new Region({ ...this.parts, timeMs: [a, b] })
   }
 
+  /**
+   * Events carrying every one of these tags (added to any the region already
+   * asks for), checked as append checks tags: InvalidTagError.
+   */
+  withTags(...tags: string[]): Region {
+    const all = checkTags([...(this.parts.tags ?? []), ...tags], 'region ')
+    if (all.length === 0) throw new InvalidTagError('withTags needs at least one tag')
+    return new Region({ ...this.parts, tags: Object.freeze(all) })
+  }
+
+  /**
+   * Events whose event time (occurredAt, else the record time) is within
+   * [from, to], both inclusive: Dates or Unix milliseconds.
+   */
+  withOccurredRange(from: Date | number, to: Date | number): Region {
+    const a = instantMs('occurred range start', from)
+    const b = instantMs('occurred range end', to)
+    if (a > b) throw new InvalidArgumentError(`occurred range start ${a} is after its end ${b}`)
+    // The same µs bounds as withTimeRange: `to` takes in its whole millisecond.
+    return new Region({ ...this.parts, occurredUs: [Math.ceil(a * 1000), Math.floor(b * 1000 + 999)] })
+  }
+
+  /** The tags of `withTags`, if any. */
+  get tags(): readonly string[] | undefined {
+    return this.parts.tags
+  }
+
   get entity(): string | undefined {
     return this.parts.entity
   }
@@ -105,12 +147,18 @@ export class Region {
   /** A stable text form, e.g. for naming a cursor's checkpoint after its region. */
   toString(): string {
     const p = this.parts
+    // Parts added later come after the original five, only when set: the
+    // names of existing cursor checkpoints stay what they were.
+    const extra: string[] = []
+    if (p.tags) extra.push(`tags=${JSON.stringify([...p.tags].sort())}`)
+    if (p.occurredUs) extra.push(`occurred=${p.occurredUs.join('..')}`)
     return [
       `entity=${p.entity ?? '*'}`,
       `scope=${p.scope ?? '*'}`,
       `fact=${p.kind !== undefined ? p.kind.toString(16) : p.type !== undefined ? p.type : p.category !== undefined ? `c${p.category}` : '*'}`,
       `clock=${p.clock ? p.clock.join('..') : '*'}`,
       `time=${p.timeMs ? p.timeMs.join('..') : '*'}`,
+      ...extra,
     ].join('|')
   }
 
@@ -138,6 +186,11 @@ export class Region {
     if (p.timeMs) {
       f.timeFromUs = Math.ceil(p.timeMs[0] * 1000)
       f.timeToUs = Math.floor(p.timeMs[1] * 1000 + 999)
+    }
+    if (p.tags) f.tags = [...p.tags]
+    if (p.occurredUs) {
+      f.occurredFromUs = p.occurredUs[0]
+      f.occurredToUs = p.occurredUs[1]
     }
     return f
   }

@@ -5,7 +5,8 @@ import { coordinateAt, payloadBytesAt, StoredEvent, tombstonedAt, type NameTable
 import { storedVersionAt } from './event-ext.js'
 import { EventKind } from './kind.js'
 import { Frame, Rec } from './native/layouts.js'
-import { Region } from './region.js'
+import type { NativeFilter } from './native/binding.js'
+import { type Selection, toNativeFilter } from './query/selection.js'
 import { Store } from './store.js'
 import { checkOptions, optionKeys } from './strict.js'
 
@@ -113,17 +114,17 @@ export class EventBatch {
 declare module './store.js' {
   interface Store {
     /**
-     * Reads the region's events in global order, a batch at a time: memory
+     * Reads the events of the region or DCB query in global order, a batch at a time: memory
      * stays at one batch however many events match. The scan ends at the
      * events present when it started; compaction meanwhile may drop some.
      */
-    scan(region: Region, options?: ScanOptions): IterableIterator<EventBatch>
+    scan(region: Selection, options?: ScanOptions): IterableIterator<EventBatch>
   }
 }
 
-Store.prototype.scan = function (this: Store, region: Region, options?: ScanOptions): IterableIterator<EventBatch> {
+Store.prototype.scan = function (this: Store, region: Selection, options?: ScanOptions): IterableIterator<EventBatch> {
   const h = this.nativeHandle()
-  if (!(region instanceof Region)) throw new InvalidArgumentError('scan expects a Region')
+  const filter = toNativeFilter(region, this.types, 'scan')
   checkOptions('scan', options, SCAN_OPTION_KEYS)
   const size = options?.batchSize ?? DEFAULT_BATCH
   if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH) {
@@ -131,12 +132,11 @@ Store.prototype.scan = function (this: Store, region: Region, options?: ScanOpti
   }
   const from = options?.fromSequence ?? 0n
   if (typeof from !== 'bigint' || from < 0n) throw new InvalidArgumentError('scan fromSequence must be a non-negative bigint')
-  const filter = region.toFilter(this.types)
   const end = h.nextSequence()
   return batches(this, filter, Number(from), end, size)
 }
 
-function* batches(store: Store, filter: ReturnType<Region['toFilter']>, from: number, end: number, size: number): IterableIterator<EventBatch> {
+function* batches(store: Store, filter: NativeFilter, from: number, end: number, size: number): IterableIterator<EventBatch> {
   let next = from
   while (next < end) {
     const h = store.nativeHandle()

@@ -15,13 +15,15 @@ import { normalizeOptions, type StoreOptions } from './options.js'
 import { AppendReceipt } from './receipt.js'
 import { type EventPages, type QueryOptions, queryPages, type StreamOptions, streamPages } from './paging.js'
 import { Region } from './region.js'
+import { conditionFilter } from './query/condition.js'
+import { type Selection, toNativeFilter } from './query/selection.js'
 import { appendChannel } from './metrics/channels.js'
 import { countRefusal, Metrics } from './metrics/metrics.js'
 import { instrumentOpen } from './metrics/instrument.js'
 import { type StoreStats, storeStats } from './stats.js'
 import { checkOptions } from './strict.js'
 import type { AppendCondition, AppendOptions, BatchItem, BatchOptions, ReactionOptions } from './append-options.js'
-import { APPEND_CONDITION_KEYS, APPEND_OPTION_KEYS, BATCH_ITEM_KEYS, BATCH_OPTION_KEYS, REACTION_OPTION_KEYS } from './append-options.js'
+import { APPEND_OPTION_KEYS, BATCH_ITEM_KEYS, BATCH_OPTION_KEYS, REACTION_OPTION_KEYS } from './append-options.js'
 
 export * from './append-options.js'
 
@@ -239,22 +241,14 @@ export class Store implements NameTable {
 
   /**
    * Appends every item atomically, only if no event matching
-   * `failIfEventsMatch` was appended after position `after` (a global
-   * sequence, typically a projection's `position`; null: the store must hold
-   * no matching event at all). Otherwise throws AppendConditionError and
+   * `failIfEventsMatch` (a Region or a DCB Query) was appended after
+   * position `after` (a global sequence, typically decide's or a
+   * projection's `position`; null: the store must hold no matching event
+   * at all). Otherwise throws AppendConditionError and
    * writes nothing. The check and the append are one atomic step.
    */
   appendIf(items: readonly BatchItem[], condition: AppendCondition, options?: BatchOptions): AppendReceipt[] {
-    if (typeof condition !== 'object' || condition === null || !(condition.failIfEventsMatch instanceof Region)) {
-      throw new InvalidArgumentError('appendIf expects { failIfEventsMatch: Region, after: bigint | null }')
-    }
-    checkOptions('appendIf condition', condition, APPEND_CONDITION_KEYS)
-    const after = condition.after
-    if (after !== null && (typeof after !== 'bigint' || after < 0n)) {
-      throw new InvalidArgumentError('appendIf condition.after must be a non-negative bigint or null')
-    }
-    const filter = { ...condition.failIfEventsMatch.toFilter(this.types), fromSequence: after === null ? 0 : Number(after) + 1 }
-    return this.commitBatch(items, options, filter)
+    return this.commitBatch(items, options, conditionFilter(condition, this.types))
   }
 
   /** @internal */
@@ -342,13 +336,12 @@ export class Store implements NameTable {
     return this.live().clockOf(entity instanceof Coordinate ? entity.entity : validateName('entity', entity))
   }
 
-  /** Events matching the region, in global-sequence order; with options, a lazy walk a page at a time (paging.ts). */
-  query<P = unknown>(region: Region, options?: undefined): StoredEvent<P>[]
-  query<P = unknown>(region: Region, options: QueryOptions): EventPages<P>
-  query<P = unknown>(region: Region, options?: QueryOptions): StoredEvent<P>[] | EventPages<P> {
+  /** Events matching the region or DCB query, in global-sequence order; with options, a lazy walk a page at a time (paging.ts). */
+  query<P = unknown>(region: Selection, options?: undefined): StoredEvent<P>[]
+  query<P = unknown>(region: Selection, options: QueryOptions): EventPages<P>
+  query<P = unknown>(region: Selection, options?: QueryOptions): StoredEvent<P>[] | EventPages<P> {
     if (options !== undefined) return queryPages<P>(this, region, options)
-    if (!(region instanceof Region)) throw new InvalidArgumentError('query expects a Region')
-    return this.readFiltered<P>(region.toFilter(this.types))
+    return this.readFiltered<P>(toNativeFilter(region, this.types, 'query'))
   }
 
   /** @internal Events matching a raw index filter (fromSequence, limit, ...): cursors, projections and causal walks read through it. */

@@ -21,6 +21,7 @@ describe('feature examples', () => {
     ['outbox.mjs', ['flushed as one batch: sequences 0, 1', 'refused batch wrote nothing: 2 events']],
     ['delivery.mjs', ['mailer handled: order:1, order:2', 'after restart the mailer resumes with: order:3', 'reactions: 3 invoices; invoice:2 caused by order:2', 'subscriber saw 3 invoices live']],
     ['opentelemetry.mjs', ['span causeway.append events=1 durable=true sequence=0', 'span causeway.appendBatch events=2 durable=false sequence=1', 'span causeway.append events=1 durable=false error E_SEQUENCE_MISMATCH']],
+    ['enrolment.mjs', ['s3 -> c1: refused (course full)', 's1 -> c4: refused (student at the course limit)', 's4 -> c2: conflict, the decision is stale', 'c2 holds s1, s5, s4']],
     ['operations.mjs', ['600 events in', 'dropped', 'snapshot holds every event below sequence', 'opened from checkpoint: true']],
   ])('runs %s to completion with its expected output', (example, lines) => {
     const out = run(example) // throws on a non-zero exit

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, StoreClosedError } from '../errors.js'
 import type { StoredEvent } from '../event.js'
 import type { NativeFilter } from '../native/binding.js'
-import { Region } from '../region.js'
+import { isSelection, type Selection } from '../query/selection.js'
 import type { Store } from '../store.js'
 import { checkOptions, optionKeys } from '../strict.js'
 import { Checkpoint } from './checkpoint.js'
@@ -36,8 +36,8 @@ export class Cursor<P = unknown> implements AsyncIterable<StoredEvent<P>> {
   private wakeOnClose: (() => void) | undefined
 
   /** @internal use store.cursor() */
-  constructor(store: Store, region: Region, options: CursorOptions = {}) {
-    if (!(region instanceof Region)) throw new InvalidArgumentError('cursor expects a Region')
+  constructor(store: Store, region: Selection, options: CursorOptions = {}) {
+    if (!isSelection(region)) throw new InvalidArgumentError('cursor expects a Region or a Query')
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('cursor options must be an object')
     checkOptions('cursor', options, CURSOR_OPTION_KEYS)
     if (options.from !== undefined && (typeof options.from !== 'bigint' || options.from < 0n)) {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js'
 import type { StoredEvent } from '../event.js'
-import type { Region } from '../region.js'
+import type { Selection } from '../query/selection.js'
 import type { BatchItem, Store } from '../store.js'
 import { checkOptions, optionKeys } from '../strict.js'
 import { Cursor } from './cursor.js'
@@ -35,7 +35,7 @@ export interface ReactLoop {
  * source event id and its index, so an event delivered again after a crash
  * appends nothing twice.
  */
-export function reactLoop<P = unknown>(store: Store, region: Region, reactor: Reactor<P>, options: ReactLoopOptions = {}): ReactLoop {
+export function reactLoop<P = unknown>(store: Store, region: Selection, reactor: Reactor<P>, options: ReactLoopOptions = {}): ReactLoop {
   if (typeof reactor !== 'function') throw new InvalidArgumentError('reactLoop expects a reactor function')
   checkOptions('reactLoop', options, REACT_LOOP_OPTION_KEYS)
   const cursorOptions: { checkpoint?: string; from?: bigint } = {}

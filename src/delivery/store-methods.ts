@@ -1,4 +1,4 @@
-import type { Region } from '../region.js'
+import type { Selection } from '../query/selection.js'
 import { Store } from '../store.js'
 import { Cursor, type CursorOptions } from './cursor.js'
 import { type ReactLoop, type ReactLoopOptions, type Reactor, reactLoop } from './react.js'
@@ -7,25 +7,25 @@ import { Subscription } from './subscription.js'
 declare module '../store.js' {
   interface Store {
     /** Guaranteed, pull-based delivery of the region's events in global order. */
-    cursor<P = unknown>(region: Region, options?: CursorOptions): Cursor<P>
+    cursor<P = unknown>(region: Selection, options?: CursorOptions): Cursor<P>
     /** Lossy, push-based delivery of events appended from now on. */
-    subscribe<P = unknown>(region: Region): Subscription<P>
+    subscribe<P = unknown>(region: Selection): Subscription<P>
     /** Runs a reactor over the region's events, appending its reactions. */
-    reactLoop<P = unknown>(region: Region, reactor: Reactor<P>, options?: ReactLoopOptions): ReactLoop
+    reactLoop<P = unknown>(region: Selection, reactor: Reactor<P>, options?: ReactLoopOptions): ReactLoop
   }
 }
 
-Store.prototype.cursor = function <P>(this: Store, region: Region, options?: CursorOptions): Cursor<P> {
+Store.prototype.cursor = function <P>(this: Store, region: Selection, options?: CursorOptions): Cursor<P> {
   this.nativeHandle()
   return new Cursor<P>(this, region, options)
 }
 
-Store.prototype.subscribe = function <P>(this: Store, region: Region): Subscription<P> {
+Store.prototype.subscribe = function <P>(this: Store, region: Selection): Subscription<P> {
   this.nativeHandle()
   return new Subscription<P>(this, region)
 }
 
-Store.prototype.reactLoop = function <P>(this: Store, region: Region, reactor: Reactor<P>, options?: ReactLoopOptions): ReactLoop {
+Store.prototype.reactLoop = function <P>(this: Store, region: Selection, reactor: Reactor<P>, options?: ReactLoopOptions): ReactLoop {
   this.nativeHandle()
   return reactLoop(this, region, reactor, options)
 }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import { InvalidArgumentError, StoreClosedError, SubscriptionLaggedError } from '../errors.js'
 import type { StoredEvent } from '../event.js'
 import type { NativeFilter } from '../native/binding.js'
-import { Region } from '../region.js'
+import { isSelection, type Selection } from '../query/selection.js'
 import type { Store } from '../store.js'
 import { Notifier } from './notifier.js'
 
@@ -26,9 +26,9 @@ export class Subscription<P = unknown> extends EventEmitter implements AsyncIter
   missed = 0
 
   /** @internal use store.subscribe() */
-  constructor(store: Store, region: Region) {
+  constructor(store: Store, region: Selection) {
     super()
-    if (!(region instanceof Region)) throw new InvalidArgumentError('subscribe expects a Region')
+    if (!isSelection(region)) throw new InvalidArgumentError('subscribe expects a Region or a Query')
     this.store = store
     this.filter = region.toFilter(store.types)
     this.position = store.nativeHandle().subscriptionHead()

@@ -9,7 +9,7 @@ import type { StoredEvent } from '../event.js'
 import type { QueryOptions, StreamOptions } from '../paging.js'
 import type { EventKind } from '../kind.js'
 import type { AppendReceipt } from '../receipt.js'
-import type { Region } from '../region.js'
+import type { Selection } from '../query/selection.js'
 import { Store } from '../store.js'
 import type { TypeRegistry } from './registry.js'
 import type { Upcaster } from './upcast.js'
@@ -71,8 +71,8 @@ export interface TypedStore<T extends TypeMap> extends Omit<Store, Retyped> {
   get(eventId: string): TypedEvent<T> | undefined
   stream(entity: string | Coordinate, options?: undefined): TypedEvent<T>[]
   stream(entity: string | Coordinate, options: StreamOptions): TypedPages<T>
-  query(region: Region, options?: undefined): TypedEvent<T>[]
-  query(region: Region, options: QueryOptions): TypedPages<T>
+  query(region: Selection, options?: undefined): TypedEvent<T>[]
+  query(region: Selection, options: QueryOptions): TypedPages<T>
   byScope(scope: string): TypedEvent<T>[]
   byFact<N extends keyof T & string>(type: N): EventOf<T, N>[]
   byFact(kind: EventKind): StoredEvent<unknown>[]
