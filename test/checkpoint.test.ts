@@ -128,7 +128,7 @@ describe('index checkpoint versions', () => {
   it.each([
     [1, 'untagged id table, no tag lists'],
     [2, 'no tag lists'],
-  ] as const)('still opens from a v%i checkpoint (%s) with every id and key found', (version) => {
+  ] as const)('still opens from a v%i checkpoint (%s) with every id and key found', (version, _what) => {
     const dir = tempDir()
     let s = build(dir, 300)
     const before = snapshotOf(s)
