@@ -67,4 +67,24 @@ describe('typestate handles', () => {
     expectTypeOf(Order.transitions.ship.from).toEqualTypeOf<'placed'>()
     expectTypeOf(Order.transitions.ship.to).toEqualTypeOf<'shipped'>()
   })
+
+  it('types named transitions as it types numeric ones, keeping the name as a literal', () => {
+    const Named = defineStateMachine({
+      name: 'named',
+      states: ['draft', 'placed', 'shipped'],
+      initial: 'draft',
+      transitions: {
+        place: { from: 'draft', to: 'placed', kind: 'order.placed' },
+        ship: { from: 'placed', to: 'shipped', kind: EventKind.custom(1, 2) },
+      },
+    })
+    expectTypeOf(Named.transitions.place.kind).toEqualTypeOf<'order.placed'>()
+    expectTypeOf(Named.transitions.ship.kind).toEqualTypeOf<EventKind>()
+    const placed = store.applyTransition(Named.start(c), Named.transitions.place, {})
+    expectTypeOf(placed.handle).toEqualTypeOf<Typed<typeof Named, 'placed'>>()
+    // @ts-expect-error ship leaves 'placed', the handle is in 'draft'
+    store.applyTransition(Named.start(c), Named.transitions.ship, {})
+    // @ts-expect-error a kind is an EventKind or a type name, not a number
+    defineStateMachine({ name: 'm', states: ['a', 'b'], initial: 'a', transitions: { t: { from: 'a', to: 'b', kind: 4097 } } })
+  })
 })

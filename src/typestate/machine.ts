@@ -1,15 +1,20 @@
 import type { Coordinate } from '../coordinate.js'
-import { InvalidArgumentError } from '../errors.js'
+import { InvalidArgumentError, InvalidTypeNameError } from '../errors.js'
 import { EventKind } from '../kind.js'
 import { checkOptions, optionKeys } from '../strict.js'
+import { checkTypeName } from '../types/registry.js'
 import { makeHandle, type Typed } from './handle.js'
 
 /** One transition as written in a machine definition. */
 export interface TransitionSpec<St extends string = string> {
   from: St
   to: St
-  /** The kind of the event that records the transition. */
-  kind: EventKind
+  /**
+   * The kind of the event that records the transition, or a type name
+   * (store.types.define): a machine is defined without a store, so a name
+   * is looked up in the store the machine is used with.
+   */
+  kind: EventKind | string
 }
 
 export const TRANSITION_SPEC_KEYS = optionKeys<TransitionSpec>()(['from', 'to', 'kind'])
@@ -29,19 +34,20 @@ export const MACHINE_DEFINITION_KEYS = optionKeys<MachineDefinition<string, stri
  * `From`, so a transition out of one state never type-checks against a
  * handle in another (or in a union of states).
  */
-export interface Transition<M, in out From extends string, out To extends string> {
+export interface Transition<M, in out From extends string, out To extends string, out K extends EventKind | string = EventKind | string> {
   readonly name: string
   readonly machine: M
   readonly from: From
   readonly to: To
-  readonly kind: EventKind
+  /** As the definition gave it: an EventKind, or a type name. */
+  readonly kind: K
 }
 
 export interface Machine<N extends string, St extends string, I extends St, T extends Record<string, TransitionSpec<St>>> {
   readonly name: N
   readonly states: readonly St[]
   readonly initial: I
-  readonly transitions: { readonly [K in keyof T]: Transition<Machine<N, St, I, T>, T[K]['from'], T[K]['to']> }
+  readonly transitions: { readonly [K in keyof T]: Transition<Machine<N, St, I, T>, T[K]['from'], T[K]['to'], T[K]['kind']> }
   /** A handle for a coordinate with no event yet, in the initial state. */
   start(coord: Coordinate): Typed<Machine<N, St, I, T>, I>
 }
@@ -56,11 +62,19 @@ export interface AnyMachine {
 /** The state names of a machine. */
 export type StatesOf<M> = M extends { readonly states: readonly (infer St extends string)[] } ? St : never
 
-/** @internal Runtime facts about a machine: its transitions by (from, kind). */
+/** @internal One transition as the runtime sees it. */
+export interface Step {
+  readonly name: string
+  readonly from: string
+  readonly to: string
+  readonly kind: EventKind | string
+}
+
+/** @internal Runtime facts about a machine: its name and transitions (resolved per store by resolve.ts). */
 export interface MachineInfo {
   readonly id: number
-  readonly next: ReadonlyMap<string, string>
-  readonly kinds: ReadonlySet<number>
+  readonly name: string
+  readonly steps: readonly Step[]
 }
 
 const infos = new WeakMap<object, MachineInfo>()
@@ -71,15 +85,32 @@ export function machineInfo(m: unknown): MachineInfo | undefined {
   return typeof m === 'object' && m !== null ? infos.get(m) : undefined
 }
 
-/** @internal The key of a (from state, event kind) pair. */
+/** @internal The key of a (from state, event kind value) pair. */
 export function stepKey(from: string, kind: number): string {
   return `${from}\u0000${kind}`
+}
+
+/** The key of a (from, kind) pair as written: a name and a kind value never share a key. */
+function specKey(from: string, kind: EventKind | string): string {
+  return typeof kind === 'string' ? `${from}\u0000n:${kind}` : `${from}\u0000k:${kind.value}`
+}
+
+/** Checks a transition's type name, saying which machine and transition hold it. */
+function namedKind(machine: string, key: string, kind: string): void {
+  try {
+    checkTypeName(kind)
+  } catch (e) {
+    if (e instanceof InvalidTypeNameError) throw new InvalidTypeNameError(`machine ${machine}: transition ${key}: ${e.message}`)
+    throw e
+  }
 }
 
 /**
  * Defines a state machine whose transitions are recorded as events. Each
  * (from, kind) pair must be unique, so replaying an entity's events gives
- * exactly one state.
+ * exactly one state. A kind may be a type name; a name and a numeric kind
+ * that turn out to be the same kind are refused when the machine is used
+ * with a store (only then is the name's kind known).
  */
 export function defineStateMachine<
   const N extends string,
@@ -98,8 +129,8 @@ export function defineStateMachine<
   if (known.size !== states.length) throw new InvalidArgumentError(`machine ${name}: states must be distinct`)
   if (!known.has(initial)) throw new InvalidArgumentError(`machine ${name}: initial state ${String(initial)} is not one of its states`)
   if (typeof transitions !== 'object' || transitions === null) throw new InvalidArgumentError(`machine ${name}: transitions must be an object`)
-  const next = new Map<string, string>()
-  const kinds = new Set<number>()
+  const seen = new Set<string>()
+  const steps: Step[] = []
   const machine = { name, states: Object.freeze([...states]), initial } as { -readonly [K in keyof Machine<N, St, I, T>]: Machine<N, St, I, T>[K] }
   const built: Record<string, Transition<unknown, string, string>> = {}
   for (const [key, t] of Object.entries(transitions)) {
@@ -107,17 +138,18 @@ export function defineStateMachine<
       throw new InvalidArgumentError(`machine ${name}: transition ${key} must go from one of its states to one of its states`)
     }
     checkOptions(`machine ${name}: transition ${key}`, t, TRANSITION_SPEC_KEYS)
-    if (!(t.kind instanceof EventKind) || t.kind.reserved) {
-      throw new InvalidArgumentError(`machine ${name}: transition ${key} needs a non-reserved EventKind`)
+    if (typeof t.kind === 'string') namedKind(name, key, t.kind)
+    else if (!(t.kind instanceof EventKind) || t.kind.reserved) {
+      throw new InvalidArgumentError(`machine ${name}: transition ${key} needs a non-reserved EventKind or a type name`)
     }
-    const step = stepKey(t.from, t.kind.value)
-    if (next.has(step)) throw new InvalidArgumentError(`machine ${name}: two transitions leave ${t.from} with kind ${t.kind}`)
-    next.set(step, t.to)
-    kinds.add(t.kind.value)
+    const step = specKey(t.from, t.kind)
+    if (seen.has(step)) throw new InvalidArgumentError(`machine ${name}: two transitions leave ${t.from} with kind ${String(t.kind)}`)
+    seen.add(step)
+    steps.push(Object.freeze({ name: key, from: t.from, to: t.to, kind: t.kind }))
     built[key] = Object.freeze({ name: key, machine, from: t.from, to: t.to, kind: t.kind })
   }
   machine.transitions = Object.freeze(built) as unknown as Machine<N, St, I, T>['transitions']
   machine.start = (coord: Coordinate) => makeHandle(machine as Machine<N, St, I, T>, coord, initial, 0)
-  infos.set(machine, { id: nextId++, next, kinds })
+  infos.set(machine, { id: nextId++, name, steps: Object.freeze(steps) })
   return Object.freeze(machine) as Machine<N, St, I, T>
 }

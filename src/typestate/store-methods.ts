@@ -7,7 +7,8 @@ import type { AppendReceipt } from '../receipt.js'
 import { APPEND_OPTION_KEYS, Store, type AppendOptions } from '../store.js'
 import { checkOptions, omitKeys } from '../strict.js'
 import { type AnyTyped, isGenuineHandle, makeHandle, type Typed } from './handle.js'
-import { type AnyMachine, machineInfo, type MachineInfo, stepKey, type StatesOf, type Transition } from './machine.js'
+import { type AnyMachine, machineInfo, stepKey, type StatesOf, type Transition } from './machine.js'
+import { resolveMachine, type Resolved } from './resolve.js'
 
 /** Append options of a transition; expectedSequence comes from the handle. */
 export type TransitionOptions = Omit<AppendOptions, 'expectedSequence'>
@@ -42,9 +43,10 @@ interface Replayed {
   clock: number
 }
 
-function replay(machineName: string, initial: string, info: MachineInfo): Projection<Replayed> {
+// The projection's name is per machine; its cache is per store, and so is the resolution it folds with.
+function replay(machineName: string, initial: string, id: number, info: Resolved): Projection<Replayed> {
   return {
-    name: `typestate:${machineName}#${info.id}`,
+    name: `typestate:${machineName}#${id}`,
     version: 0,
     init: () => ({ state: initial, clock: 0 }),
     apply: (s: Replayed, e: StoredEvent) => {
@@ -63,7 +65,7 @@ Store.prototype.loadTyped = function (this: Store, machine: AnyMachine, coord: C
   const info = machineInfo(machine)
   if (!info) throw new InvalidArgumentError('loadTyped expects a machine made by defineStateMachine')
   if (!(coord instanceof Coordinate)) throw new InvalidArgumentError('coord must be a Coordinate')
-  const { state } = this.project(coord, replay(machine.name, machine.initial, info))
+  const { state } = this.project(coord, replay(machine.name, machine.initial, info.id, resolveMachine(this, info)))
   return makeHandle(machine, coord, state.state, state.clock) as never
 }
 
@@ -84,6 +86,9 @@ Store.prototype.applyTransition = function <M, From extends string, To extends s
     throw new InvalidArgumentError(`transition ${t.name} leaves ${t.from}, but ${handle.coord} is in ${handle.state}`)
   }
   checkOptions('applyTransition', options, TRANSITION_OPTION_KEYS)
+  // Every name of the machine must be defined, and no two transitions out of one state the same kind, before anything is written.
+  resolveMachine(this, info)
+  // A name appends as a name: the store validates the payload with the type's schema.
   const receipt = this.append(handle.coord, t.kind, payload, { ...options, expectedSequence: handle.clock })
   return { handle: makeHandle(handle.machine, handle.coord, transition.to, receipt.clock), receipt }
 }
