@@ -1,4 +1,5 @@
-import { EventKind } from '../index.js'
+import { EventKind, isCausewayError } from '../index.js'
+import { checkTypeName } from '../types/registry.js'
 import { UsageError } from './errors.js'
 
 /**
@@ -23,10 +24,23 @@ export function parseKind(text: string | number): EventKind {
   throw new UsageError(`kind ${JSON.stringify(text)}: write a packed value (4097, 0x1001) or category:type (1:1, 1:*)`)
 }
 
-/** A set of kinds from `1:1,0x2001,3:*` (`c:*` is the whole category). */
+/** What a KindSet looks type names up in: a store's type registry. */
+export interface TypeLookup {
+  kindOf(name: string): EventKind
+  list(): ReadonlyArray<{ readonly name: string }>
+}
+
+/**
+ * A set of kinds from `1:1,0x2001,3:*,order.placed` (`c:*` is the whole
+ * category; text not starting with a digit is a type name, as for --kind).
+ * Names are checked for form here, and looked up by resolve() once the
+ * store is open: a name's kind is the store's to say.
+ */
 export class KindSet {
   private readonly values = new Set<number>()
   private readonly categories = new Set<number>()
+  private readonly names: string[] = []
+  private resolved = false
 
   constructor(list: string) {
     for (const part of list.split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -35,15 +49,49 @@ export class KindSet {
         const c = Number(whole[1])
         if (c > 15) throw new UsageError(`kind ${part}: category must be 0..15`)
         this.categories.add(c)
-      } else {
+      } else if (/^[0-9]/.test(part)) {
         this.values.add(parseKind(part).value)
+      } else {
+        this.names.push(typeName(part))
       }
     }
-    if (this.values.size === 0 && this.categories.size === 0) throw new UsageError(`no kind in ${JSON.stringify(list)}`)
+    if (this.values.size === 0 && this.categories.size === 0 && this.names.length === 0) throw new UsageError(`no kind in ${JSON.stringify(list)}`)
+    this.resolved = this.names.length === 0
+  }
+
+  /** Whether the list holds type names, to be looked up by resolve(). */
+  get named(): boolean {
+    return this.names.length > 0
+  }
+
+  /** Looks the type names up in `types`; a name it has not is a UsageError listing the names it has. */
+  resolve(types: TypeLookup): this {
+    for (const name of this.names) {
+      try {
+        this.values.add(types.kindOf(name).value)
+      } catch (e) {
+        if (!isCausewayError(e, 'E_UNKNOWN_TYPE')) throw e
+        const known = types.list().map((t) => t.name)
+        throw new UsageError(`no type named ${name} in this store (its types: ${known.length ? known.join(', ') : 'none'})`)
+      }
+    }
+    this.resolved = true
+    return this
   }
 
   has(kind: EventKind): boolean {
+    // A name left unresolved would silently match nothing: a bug, not a usage error.
+    if (!this.resolved) throw new Error(`KindSet.has before resolve(): type names ${this.names.join(', ')} not looked up`)
     return this.values.has(kind.value) || this.categories.has(kind.category)
+  }
+}
+
+function typeName(part: string): string {
+  try {
+    return checkTypeName(part)
+  } catch (e) {
+    if (!isCausewayError(e, 'E_INVALID_TYPE_NAME')) throw e
+    throw new UsageError(`kind ${JSON.stringify(part)}: write a packed value (4097, 0x1001), category:type (1:1, 1:*) or a type name (order.placed)`)
   }
 }
 

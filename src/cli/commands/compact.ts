@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander'
 import type { CompactionReport, CompactOptions, StoredEvent } from '../../index.js'
+import { TYPE_KIND } from '../../types/registry.js'
 import { UsageError } from '../errors.js'
-import { KindSet, parseTime } from '../kinds.js'
+import { KindSet, parseTime, type TypeLookup } from '../kinds.js'
 import { count, jsonSafe, print, printJson, table } from '../output.js'
 import { pages } from '../pages.js'
 import { integer } from '../parse.js'
@@ -19,22 +20,40 @@ interface CompactOpts {
 }
 
 /**
- * The keep predicate of the command line: an event is dropped when it
- * matches any drop rule; events of reserved kinds (the store's own) are kept
- * by --keep-kinds but not by the entity and time rules.
+ * The keep predicate of the command line, checked before the store opens and
+ * made once it is (--keep-kinds type names are the store's to resolve): an
+ * event is dropped when it matches any drop rule; events of reserved kinds
+ * (the store's own) are kept by --keep-kinds but not by the entity and time
+ * rules, except the type registry's, which no rule drops (compaction keeps
+ * them too; this keeps --dry-run's count honest).
  */
-export function keepPredicate(o: CompactOpts): ((e: StoredEvent) => boolean) | undefined {
+export function keepPredicate(o: CompactOpts): KeepRules | undefined {
   const kinds = o.keepKinds === undefined ? undefined : new KindSet(o.keepKinds)
   const prefixes = o.dropEntity ?? []
   const before = o.dropBefore === undefined ? undefined : parseTime(o.dropBefore)
   if (!kinds && prefixes.length === 0 && before === undefined) return undefined
-  return (e) => {
-    const entity = e.coordinate.entity
-    if (prefixes.some((p) => entity === p || entity.startsWith(`${p}:`))) return false
-    if (before !== undefined && e.timestampUs < before) return false
-    if (kinds && !e.kind.reserved && !kinds.has(e.kind)) return false
-    return true
+  return {
+    named: kinds?.named ?? false,
+    predicate(types) {
+      if (kinds?.named) kinds.resolve(types!)
+      return (e) => keeps(e, kinds, prefixes, before)
+    },
   }
+}
+
+/** The drop rules; a predicate once type names (if any) are looked up in the store's registry. */
+export interface KeepRules {
+  readonly named: boolean
+  predicate(types: TypeLookup | undefined): (e: StoredEvent) => boolean
+}
+
+function keeps(e: StoredEvent, kinds: KindSet | undefined, prefixes: readonly string[], before: number | undefined): boolean {
+  if (e.kind.value === TYPE_KIND.value) return true
+  const entity = e.coordinate.entity
+  if (prefixes.some((p) => entity === p || entity.startsWith(`${p}:`))) return false
+  if (before !== undefined && e.timestampUs < before) return false
+  if (kinds && !e.kind.reserved && !kinds.has(e.kind)) return false
+  return true
 }
 
 function reportRows(report: CompactionReport): Array<[string, string]> {
@@ -56,7 +75,7 @@ export function compactCommand(program: Command): void {
         .choices(['merge', 'retention', 'tombstone'])
         .default('merge'),
     )
-    .option('--keep-kinds <kinds>', 'keep only events of these kinds, e.g. 1:1,0x2001,3:* (c:* is a whole category)')
+    .option('--keep-kinds <kinds>', 'keep only events of these kinds, e.g. order.placed,1:1,0x2001,3:* (a type name, or c:* for a whole category)')
     .option('--drop-entity <prefix>', 'drop the entity and every entity under it (order drops order and order:1); repeatable', collect)
     .option('--drop-before <time>', 'drop events older than this: ISO 8601 (2025-01-31) or an age (30d, 12h)')
     .option('--min-segments <n>', 'do nothing unless at least this many sealed segments qualify', integer(1, 1_000_000))
@@ -68,7 +87,9 @@ export function compactCommand(program: Command): void {
 Drop rules (retention and tombstone need at least one; merge takes none):
   An event is dropped when any rule says so: --drop-entity, --drop-before,
   or a kind outside --keep-kinds. --keep-kinds never drops events of the
-  reserved categories (0 system, 0xD effects), which the store writes itself.
+  reserved categories (0 system, 0xD effects), which the store writes itself,
+  and no rule drops the type registry's entries. A --keep-kinds part not
+  starting with a digit is a type name, looked up in the store's registry.
   Only sealed segments are rewritten: the active one (the newest) is not.
   --dry-run counts over every event, the active segment's too.
   Hash chains stay verifiable: a chain resumes after removed events, and a
@@ -78,17 +99,19 @@ Examples:
   causeway compact ./data
   causeway compact ./data --strategy retention --drop-before 90d --dry-run
   causeway compact ./data --strategy tombstone --drop-entity customer:42
-  causeway compact ./data --strategy retention --keep-kinds 1:*,2:7`,
+  causeway compact ./data --strategy retention --keep-kinds 1:*,2:7
+  causeway compact ./data --strategy retention --keep-kinds order.placed,order.shipped,1:*`,
     )
     .action(async (dir: string, opts: CompactOpts) => {
       const abs = existingStore(dir)
-      const keep = keepPredicate(opts)
-      if (opts.strategy === 'merge' && keep) throw new UsageError('--strategy merge drops nothing: the drop rules need --strategy retention or tombstone')
-      if (opts.strategy !== 'merge' && !keep) {
+      const rules = keepPredicate(opts)
+      if (opts.strategy === 'merge' && rules) throw new UsageError('--strategy merge drops nothing: the drop rules need --strategy retention or tombstone')
+      if (opts.strategy !== 'merge' && !rules) {
         throw new UsageError(`--strategy ${opts.strategy} needs a drop rule: --keep-kinds, --drop-entity or --drop-before`)
       }
       if (opts.dryRun) {
         await withStore(abs, true, (store) => {
+          const keep = rules?.predicate(store.types)
           const total = store.stats().events
           const bar = progress('scan', total, interactive({ json: opts.json }))
           let seen = 0
@@ -122,6 +145,9 @@ Examples:
         })
         return
       }
+      // Type names are looked up in a read-only open first: a name the store has not is then a
+      // usage error that leaves the store as it was (a writer's open touches its active segment).
+      const keep = rules?.named ? await withStore(abs, true, (store) => rules.predicate(store.types)) : rules?.predicate(undefined)
       await withStore(abs, false, (store) => {
         const req: CompactOptions = { strategy: opts.strategy }
         if (keep) req.keep = keep

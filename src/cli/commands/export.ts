@@ -29,7 +29,7 @@ export function exportCommand(program: Command): void {
     .option('-o, --out <file>', 'write to this file instead of stdout')
     .option('--entity <prefix>', 'only this entity and the entities under it')
     .option('--scope <scope>', 'only events in this scope')
-    .option('--kind <kind>', 'only events of this kind: 4097, 0x1001 or 1:1')
+    .option('--kind <kind>', 'only events of this kind: a type name (order.placed), 4097, 0x1001 or 1:1')
     .option('--from <sequence>', 'start at this global sequence', sequence)
     .option('--json', 'with --out: print a JSON summary (stdout carries the events otherwise)')
     .option('--file-mode <octal>', `with --out: ${FILE_MODE_HELP}`, fileMode)

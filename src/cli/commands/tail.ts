@@ -116,7 +116,7 @@ export function tailCommand(program: Command): void {
     .argument('<dir>', 'the store directory (opened read-only)')
     .option('--entity <prefix>', 'only this entity and the entities under it (order: order and order:42, not orders)')
     .option('--scope <scope>', 'only events in this scope')
-    .option('--kind <kind>', 'only events of this kind: 4097, 0x1001 or 1:1')
+    .option('--kind <kind>', 'only events of this kind: a type name (order.placed), 4097, 0x1001 or 1:1')
     .option('-n, --lines <n>', 'how many of the last events to print (0: none, e.g. with --follow)', integer(0, 1_000_000), 10)
     .option('--from <sequence>', 'print every matching event from this global sequence on, instead of the last --lines', sequence)
     .option('-f, --follow', 'keep running and print events as they are appended, until interrupted')
