@@ -21,6 +21,9 @@ const c = () => new Coordinate('order:1', 'shop')
 const ID = '01890a5d-ac96-774b-bcce-b302099a8057'
 const P = { name: 'count', version: 1, init: () => 0, apply: (n: number) => n + 1 }
 const M = defineStateMachine({ name: 'order', states: ['new', 'placed'], initial: 'new', transitions: { place: { from: 'new', to: 'placed', kind: K } } })
+// Named transitions: one of a type every case's store defines (with a schema), one of a type none defines.
+const Seeded = defineStateMachine({ name: 'seeded', states: ['new', 'done'], initial: 'new', transitions: { go: { from: 'new', to: 'done', kind: 'typed.seed' } } })
+const Undefined = defineStateMachine({ name: 'undef', states: ['new', 'done'], initial: 'new', transitions: { go: { from: 'new', to: 'done', kind: 'order.never-defined' } } })
 // Types every case's store has defined (so a case can conflict with one without writing).
 const SEED_SCHEMA = { type: 'object', required: ['n'], properties: { n: { type: 'number' } } }
 const ASYNC_SCHEMA = { '~standard': { version: 1 as const, vendor: 'test', validate: async (value: unknown) => ({ value }) } }
@@ -157,6 +160,10 @@ const cases: Array<[string, (s: Store) => unknown, ErrorCode]> = [
   ['an upcast step that goes down (2 -> 1)', (s) => s.types.upcast('typed.seed', 2, 1, (p) => p), 'E_INVALID_ARGUMENT'],
   ['an upcast step from version 0', (s) => s.types.upcast('typed.seed', 0, 1, (p) => p), 'E_INVALID_ARGUMENT'],
   ['an upcast step that is not a function', (s) => s.types.upcast('typed.seed', 1, 2, 'x' as never), 'E_INVALID_ARGUMENT'],
+  ['defineStateMachine transition with an invalid type name', () => defineStateMachine({ name: 'm', states: ['a', 'b'], initial: 'a', transitions: { go: { from: 'a', to: 'b', kind: 'a/b' } } }), 'E_INVALID_TYPE_NAME'],
+  ['applyTransition of a transition whose type is undefined', (s) => s.applyTransition(Undefined.start(c()), Undefined.transitions.go, 1), 'E_UNKNOWN_TYPE'],
+  ['loadTyped of a machine with an undefined type', (s) => s.loadTyped(Undefined, c()), 'E_UNKNOWN_TYPE'],
+  ['applyTransition with a payload its type\'s schema refuses', (s) => s.applyTransition(Seeded.start(new Coordinate('seeded:1', 'shop')), Seeded.transitions.go, { n: 'one' }), 'E_INVALID_PAYLOAD'],
   ['an upcast step of an undefined type', (s) => s.types.upcast('order.never-defined', 1, 2, (p) => p), 'E_UNKNOWN_TYPE'],
   ['a second, different upcast step for one version', (s) => (s.types.upcast('typed.seed', 1, 2, (p) => p), s.types.upcast('typed.seed', 1, 2, (p) => p)), 'E_TYPE_CONFLICT'],
   ['an upcast gap found by checkUpcasts', (s) => (s.types.define('typed.seed', { schema: SEED_SCHEMA, version: 3 }), s.types.upcast('typed.seed', 2, 3, (p) => p), s.types.checkUpcasts()), 'E_UPCAST'],
