@@ -1,6 +1,7 @@
 // Typestate: an order's lifecycle as a state machine whose transitions are
 // events. In TypeScript a transition out of the wrong state does not compile;
-// here in plain JavaScript the runtime check refuses it.
+// here in plain JavaScript the runtime check refuses it. A transition's kind
+// is an EventKind or a type name, looked up in the store the machine is used with.
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,7 +12,7 @@ const Order = defineStateMachine({
   states: ['draft', 'placed', 'shipped'],
   initial: 'draft',
   transitions: {
-    place: { from: 'draft', to: 'placed', kind: EventKind.custom(1, 1) },
+    place: { from: 'draft', to: 'placed', kind: 'order.placed' },
     ship: { from: 'placed', to: 'shipped', kind: EventKind.custom(1, 2) },
   },
 })
@@ -19,6 +20,8 @@ const Noted = EventKind.custom(2, 1)
 
 const store = Store.open({ dataDir: process.env.CAUSEWAY_DATA ?? mkdtempSync(join(tmpdir(), 'causeway-typestate-')) })
 const order = new Coordinate(`order:${store.stats().nextSequence}`, 'shop')
+// The name's schema validates every place transition's payload.
+store.types.define('order.placed', { schema: { type: 'object', required: ['sku'] } })
 
 const draft = Order.start(order)
 const placed = store.applyTransition(draft, Order.transitions.place, { sku: 'A-1' })
