@@ -31,7 +31,13 @@ describe('CLI with named types', () => {
     expect(tail.stdout).toMatch(/order:1 @shop order\.placed \{"sku":"A-1"\}/)
     expect(tail.stdout).toMatch(/order:1 @shop 0x1001 /)
     expect(cli(['tail', dir, '--kind', 'order.shipped']).stdout.trim().split('\n')).toHaveLength(1)
-    expect(cli(['tail', dir, '--kind', 'order.nope']).code).not.toBe(0)
+    for (const command of ['tail', 'export']) {
+      // A name the store has not is the command line's mistake: exit 2, as for any usage error.
+      const nope = cli([command, dir, '--kind', 'order.nope'])
+      expect(nope.code, command).toBe(2)
+      expect(nope.stderr).toContain('no type named order.nope in this store (its types: order.placed, order.shipped)')
+    }
+    expect(cli(['export', dir, '--kind', 'order.placed']).stdout.trim().split('\n').map((l) => JSON.parse(l).type)).toEqual(['order.placed'])
     const id = JSON.parse(cli(['tail', dir, '--kind', 'order.shipped', '--json']).stdout.trim().split('\n')[0]!).eventId as string
     expect(cli(['walk', dir, id]).stdout).toMatch(/order:1 @shop order\.shipped /)
     const stats = cli(['stats', dir])

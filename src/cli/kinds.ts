@@ -66,15 +66,7 @@ export class KindSet {
 
   /** Looks the type names up in `types`; a name it has not is a UsageError listing the names it has. */
   resolve(types: TypeLookup): this {
-    for (const name of this.names) {
-      try {
-        this.values.add(types.kindOf(name).value)
-      } catch (e) {
-        if (!isCausewayError(e, 'E_UNKNOWN_TYPE')) throw e
-        const known = types.list().map((t) => t.name)
-        throw new UsageError(`no type named ${name} in this store (its types: ${known.length ? known.join(', ') : 'none'})`)
-      }
-    }
+    for (const name of this.names) this.values.add(kindOfName(types, name).value)
     this.resolved = true
     return this
   }
@@ -83,6 +75,17 @@ export class KindSet {
     // A name left unresolved would silently match nothing: a bug, not a usage error.
     if (!this.resolved) throw new Error(`KindSet.has before resolve(): type names ${this.names.join(', ')} not looked up`)
     return this.values.has(kind.value) || this.categories.has(kind.category)
+  }
+}
+
+/** The kind of a type name given on the command line; a name the store has not is a UsageError listing the names it has. */
+export function kindOfName(types: TypeLookup, name: string): EventKind {
+  try {
+    return types.kindOf(name)
+  } catch (e) {
+    if (!isCausewayError(e, 'E_UNKNOWN_TYPE')) throw e
+    const known = types.list().map((t) => t.name)
+    throw new UsageError(`no type named ${name} in this store (its types: ${known.length ? known.join(', ') : 'none'})`)
   }
 }
 

@@ -1,6 +1,6 @@
 import { isCausewayError, Region } from '../index.js'
 import { UsageError } from './errors.js'
-import { parseKind } from './kinds.js'
+import { kindOfName, parseKind, type TypeLookup } from './kinds.js'
 
 export interface RegionOpts {
   entity?: string
@@ -20,4 +20,14 @@ export function regionOf(o: RegionOpts): Region {
     if (isCausewayError(e)) throw new UsageError(e.message)
     throw e
   }
+}
+
+/**
+ * A --kind type name the store's registry has not is a usage error (exit 2,
+ * naming the types it has), found once the store is open and before
+ * anything is read or written, rather than a query's E_UNKNOWN_TYPE.
+ */
+export function checkKindName(o: RegionOpts, types: TypeLookup): void {
+  const k = o.kind?.trim()
+  if (k !== undefined && !/^[0-9]/.test(k)) kindOfName(types, k)
 }

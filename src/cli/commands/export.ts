@@ -8,7 +8,7 @@ import { pages } from '../pages.js'
 import { DEFAULT_FILE_MODE } from '../../options.js'
 import { FILE_MODE_HELP, fileMode, sequence } from '../parse.js'
 import { interactive, progress } from '../progress.js'
-import { type RegionOpts, regionOf } from '../region-options.js'
+import { checkKindName, type RegionOpts, regionOf } from '../region-options.js'
 import { existingStore, withStore } from '../store-dir.js'
 
 interface ExportOpts extends RegionOpts {
@@ -58,6 +58,7 @@ Examples:
       const from = opts.from ?? 0n
       const file = opts.out === undefined ? undefined : path.resolve(opts.out)
       await withStore(abs, true, async (store) => {
+        checkKindName(opts, store.types)
         let stream: NodeJS.WritableStream = process.stdout
         if (file) {
           let fd: number

@@ -4,7 +4,7 @@ import type { Cursor, Region, Store, StoredEvent } from '../../index.js'
 import { eventLine, eventRecord, write } from '../output.js'
 import { PAGE, pages } from '../pages.js'
 import { integer, sequence } from '../parse.js'
-import { type RegionOpts, regionOf } from '../region-options.js'
+import { checkKindName, type RegionOpts, regionOf } from '../region-options.js'
 import { existingStore, openStore } from '../store-dir.js'
 
 interface TailOpts extends RegionOpts {
@@ -86,6 +86,7 @@ async function tail(dir: string, region: Region, o: TailOpts): Promise<void> {
   // Read-only: takes no lock, so it opens while a writer in another process appends.
   const store = openStore(dir, true)
   try {
+    checkKindName(o, store.types)
     let cursor: Cursor
     if (o.from !== undefined) {
       cursor = store.cursor(region, { from: o.from })
