@@ -63,6 +63,7 @@ void Index::Clear() {
   correlated_.Clear();
   effects_.Clear();
   tag_rows_.Clear();
+  tag_cache_.reset();
   delete ids_.exchange(nullptr, std::memory_order_relaxed);
   id_count_ = 0;
   retired_.Reclaim();
@@ -127,10 +128,23 @@ Row Index::Add(const RowFields& f, RowLocation loc, uint32_t entity, uint32_t sc
   // A checked block's tags are distinct: each list gets the row once, in order.
   if (f.extension)
     ForEachTag(f.extension, [&](const uint8_t* t, size_t len) {
-      tag_rows_.FindOrAdd(TagKey(t, len).data(), &retired_)->push_back(row);
+      TagList(t, len)->push_back(row);
     });
   if (publish) Publish();
   return row;
+}
+
+RowList* Index::TagList(const uint8_t* tag, size_t len) {
+  if (!tag_cache_) tag_cache_.reset(new TagSlot[kTagCacheSlots]);
+  // FNV-1a picks the slot; the text compare decides.
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < len; i++) h = (h ^ tag[i]) * 16777619u;
+  TagSlot& slot = tag_cache_[h & (kTagCacheSlots - 1)];
+  const std::string_view text(reinterpret_cast<const char*>(tag), len);
+  if (slot.list && slot.tag == text) return slot.list;
+  slot.list = tag_rows_.FindOrAdd(TagKey(tag, len).data(), &retired_);
+  slot.tag.assign(text);
+  return slot.list;
 }
 
 std::array<uint8_t, 16> Index::TagKey(const uint8_t* tag, size_t len) {

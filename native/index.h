@@ -341,6 +341,17 @@ class Index {
   PostingsTable correlated_;
   PostingsTable effects_;
   PostingsTable tag_rows_;  // keyed by TagKey
+  // Writer only: the lists of recently added tags by their text, so an
+  // append whose tags were seen lately hashes no BLAKE3 key and probes no
+  // table (most appends reuse a few tags). Direct-mapped and bounded; lists
+  // never move, so an entry stays valid until Clear empties both.
+  struct TagSlot {
+    std::string tag;
+    RowList* list = nullptr;
+  };
+  static constexpr size_t kTagCacheSlots = 4096;
+  std::unique_ptr<TagSlot[]> tag_cache_;
+  RowList* TagList(const uint8_t* tag, size_t len);
 
   std::atomic<IdTable*> ids_{nullptr};
   size_t id_count_ = 0;  // writer only

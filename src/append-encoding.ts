@@ -4,7 +4,7 @@
  * batch's items, payloads and keys.
  */
 import { encodeAfter, encodeInto } from './codec.js'
-import { encodeExtension } from './event-ext.js'
+import { encodeExtension, encodeExtensionInto } from './event-ext.js'
 import { Coordinate } from './coordinate.js'
 import { InvalidArgumentError, InvalidCoordinateError } from './errors.js'
 import { parseUuid } from './ids.js'
@@ -60,9 +60,10 @@ function checkKey(v: unknown): Uint8Array {
  * `{ priorItem }` or `{ eventId }` besides an event id.
  *
  * Returns the flags, the idempotency key's bytes (undefined without a
- * key) and the extension block (undefined when the event needs none: type
- * version 1, no occurredAt, no tags), for the caller to place: the request
- * buffer has a slot for each, a batch puts them after its payloads.
+ * key) and a batch item's extension block (undefined when the event needs
+ * none: type version 1, no occurredAt, no tags), for the caller to place: a
+ * batch puts them after its payloads. A single append's block is written in
+ * the request buffer (`out`, which must then be it) at once.
  */
 export function encodeEvent(
   out: Uint8Array,
@@ -77,8 +78,18 @@ export function encodeEvent(
   const label = item === undefined ? '' : `batch item ${item} `
   let flags = 0
   let key: Uint8Array | undefined
-  const ext = encodeExtension(version, fields.occurredAt, fields.tags, label)
-  if (ext) flags |= Req.hasExtension
+  let ext: Uint8Array | undefined
+  if (item === undefined) {
+    // A single append: the block goes straight into the request buffer.
+    const n = encodeExtensionInto(() => out, Req.ext, version, fields.occurredAt, fields.tags, label)
+    if (n > 0) {
+      view.setUint32(Req.extLen, n, true)
+      flags |= Req.hasExtension
+    }
+  } else {
+    ext = encodeExtension(version, fields.occurredAt, fields.tags, label)
+    if (ext) flags |= Req.hasExtension
+  }
   if (fields.expectedSequence !== undefined) {
     view.setUint32(base + layout.expected, checkExpected(fields.expectedSequence), true)
     flags |= Req.hasExpected

@@ -29,11 +29,24 @@ const MAX_DATE_MS = 8.64e15
 
 /**
  * Checks one tag; returns its length in UTF-8 bytes. Throws InvalidTagError.
- * Measured, not encoded: appends check every tag, and an encoder's copy per
- * tag costs more than the rest of the check.
+ * An ASCII tag is checked in one pass over its characters; others take the
+ * general path (surrogates, C1 controls, UTF-8 length).
  */
 export function tagByteLength(tag: unknown, label = ''): number {
   if (typeof tag !== 'string' || tag.length === 0) throw new InvalidTagError(`${label}a tag must be a non-empty string`)
+  let ascii = true
+  for (let i = 0; i < tag.length; i++) {
+    const c = tag.charCodeAt(i)
+    if (c < 0x20 || c === 0x7f) throw new InvalidTagError(`${label}tag ${JSON.stringify(tag.slice(0, 40))} holds a control character`)
+    if (c > 0x7f) {
+      ascii = false
+      break
+    }
+  }
+  if (ascii) {
+    if (tag.length > Ext.maxTagBytes) throw new InvalidTagError(`${label}tag is ${tag.length} bytes of UTF-8; the limit is ${Ext.maxTagBytes}`)
+    return tag.length
+  }
   if (!tag.isWellFormed()) throw new InvalidTagError(`${label}tag holds a lone UTF-16 surrogate`)
   if (CONTROL.test(tag)) throw new InvalidTagError(`${label}tag ${JSON.stringify(tag.slice(0, 40))} holds a control character`)
   const n = Buffer.byteLength(tag, 'utf8')
@@ -81,24 +94,45 @@ export function occurredAtUs(v: unknown, label = ''): number {
  * its type's current version (1..65535, checked where it was defined).
  */
 export function encodeExtension(version: number, occurredAt: unknown, tags: unknown, label = ''): Uint8Array | undefined {
+  let out: Uint8Array | undefined
+  encodeExtensionInto((len) => (out = new Uint8Array(len)), 0, version, occurredAt, tags, label)
+  return out
+}
+
+/**
+ * Writes the block for an event at `at` of the buffer `target(length)`
+ * returns (a single append passes its request buffer: no allocation);
+ * returns its length, or 0 when the event needs no block (nothing asked
+ * for, nothing written). Everything is checked before `target` is called.
+ */
+export function encodeExtensionInto(
+  target: (len: number) => Uint8Array,
+  at0: number,
+  version: number,
+  occurredAt: unknown,
+  tags: unknown,
+  label = '',
+): number {
   const hasTime = occurredAt !== undefined
+  if (version === 1 && !hasTime && tags === undefined) return 0
   const lengths: number[] = []
   const list = tags === undefined ? [] : checkedTags(tags, label, lengths)
-  if (version === 1 && !hasTime && list.length === 0) return undefined
+  if (version === 1 && !hasTime && list.length === 0) return 0
   const us = hasTime ? occurredAtUs(occurredAt, label) : 0
-  const len = Ext.tags + lengths.reduce((n, b) => n + 1 + b, 0)
-  // Written byte by byte: a DataView or a Buffer method on this small array
-  // would make V8 give it an ArrayBuffer of its own first, which costs more
+  let len = Ext.tags
+  for (const n of lengths) len += 1 + n
+  // Written byte by byte: a DataView or a Buffer method on a small array
+  // makes V8 give it an ArrayBuffer of its own first, which costs more
   // (about 1 µs) than the rest of the block.
-  const out = new Uint8Array(len)
-  out[Ext.length] = len & 0xff
-  out[Ext.length + 1] = len >>> 8
-  out[Ext.version] = version & 0xff
-  out[Ext.version + 1] = version >>> 8
-  out[Ext.fields] = hasTime ? Ext.hasOccurredAt : 0
-  out[Ext.tagCount] = list.length
-  if (us !== 0) putInt64(out, Ext.occurredAt, us)
-  let at = Ext.tags
+  const out = target(len)
+  out[at0 + Ext.length] = len & 0xff
+  out[at0 + Ext.length + 1] = len >>> 8
+  out[at0 + Ext.version] = version & 0xff
+  out[at0 + Ext.version + 1] = version >>> 8
+  out[at0 + Ext.fields] = hasTime ? Ext.hasOccurredAt : 0
+  out[at0 + Ext.tagCount] = list.length
+  putInt64(out, at0 + Ext.occurredAt, us)
+  let at = at0 + Ext.tags
   for (let i = 0; i < list.length; i++) {
     const t = list[i]!
     const n = lengths[i]!
@@ -107,7 +141,7 @@ export function encodeExtension(version: number, occurredAt: unknown, tags: unkn
     else encoder.encodeInto(t, out.subarray(at + 1, at + 1 + n))
     at += 1 + n
   }
-  return out
+  return len
 }
 
 /** An integer (|v| < 2^63, exact as a double) as little-endian two's-complement 64 bits. */

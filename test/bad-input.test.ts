@@ -170,6 +170,8 @@ const cases: Array<[string, (s: Store) => unknown, ErrorCode]> = [
   ['an append with an empty tag', (s) => s.append(c(), K, 1, { tags: [''] }), 'E_INVALID_TAG'],
   ['an append with a 129-byte tag', (s) => s.append(c(), K, 1, { tags: ['t'.repeat(129)] }), 'E_INVALID_TAG'],
   ['an append with a tag holding a newline', (s) => s.append(c(), K, 1, { tags: ['a\nb'] }), 'E_INVALID_TAG'],
+  ['an append with a tag holding a C1 control character', (s) => s.append(c(), K, 1, { tags: ['caf\u00e9\u0085'] }), 'E_INVALID_TAG'],
+  ['an append with a tag holding DEL', (s) => s.append(c(), K, 1, { tags: ['a\u007f'] }), 'E_INVALID_TAG'],
   ['an append with 33 tags', (s) => s.append(c(), K, 1, { tags: Array.from({ length: 33 }, (_, i) => `t${i}`) }), 'E_INVALID_TAG'],
   ['an append with tags not an array', (s) => s.append(c(), K, 1, { tags: 'course:c1' as never }), 'E_INVALID_TAG'],
   ['a batch item with a control character in a tag', (s) => s.appendBatch([{ coord: c(), kind: K, payload: 1, tags: ['ok', 'a\u0007'] }]), 'E_INVALID_TAG'],
