@@ -104,6 +104,7 @@ function part2() {
   const cases = [
     { name: 'numeric kind', kind: () => EventKind.custom(1, 1), opts: () => undefined },
     { name: 'named type', kind: (s) => (s.types.define('student.enrolled'), 'student.enrolled'), opts: () => undefined },
+    { name: 'named type + 1 tag', kind: (s) => (s.types.define('student.enrolled'), 'student.enrolled'), opts: (i) => ({ tags: [tagSets[i & 255][0]] }) },
     { name: 'named type + 2 tags', kind: (s) => (s.types.define('student.enrolled'), 'student.enrolled'), opts: (i) => ({ tags: tagSets[i & 255] }) },
   ]
   const once = (k, n) => {
