@@ -1,7 +1,6 @@
 // Segment-file surgery for the format tests (format-v2*.test.ts): the header's
 // version field and the frames of a segment, per native/FORMAT.md.
 import * as fs from 'node:fs'
-import * as path from 'node:path'
 import { native } from '../src/native/loader.js'
 
 export const HEADER = 128
@@ -9,13 +8,7 @@ export const VERSION_AT = 8
 export const HEADER_CRC_AT = 44
 
 /** The segment files of a store, sorted (by id). */
-export function segments(dir: string): string[] {
-  return fs
-    .readdirSync(dir)
-    .filter((n) => n.endsWith('.cwseg'))
-    .sort()
-    .map((n) => path.join(dir, n))
-}
+export { segmentFiles as segments } from './helpers.js'
 
 /** crc32c's mask (native/crc32c.cc): rotate right 15, add a constant. */
 export function mask(crc: number): number {

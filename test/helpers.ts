@@ -71,3 +71,13 @@ export function frameOffsets(b: Buffer): Array<{ at: number; len: number; span: 
   }
   return out
 }
+
+/** The error `f` throws (fails the test when it returns), for asserting its fields. */
+export function thrown(f: () => unknown): Record<string, unknown> & Error {
+  try {
+    f()
+  } catch (e) {
+    return e as Record<string, unknown> & Error
+  }
+  throw new Error('expected a throw')
+}

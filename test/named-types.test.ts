@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { Coordinate, EventKind, isCausewayError, Region, Store, TYPE_KIND, type StandardSchemaV1 } from '../src/index.js'
-import { dirDigest, tempDir } from './helpers.js'
+import { dirDigest, tempDir, thrown } from './helpers.js'
 
 const order = new Coordinate('order:1', 'shop')
 const Placed = z.object({ sku: z.string(), qty: z.number().int().positive() })
@@ -13,14 +13,6 @@ function open(dir = tempDir(), more: Partial<Parameters<typeof Store.open>[0]> =
   return Store.open({ dataDir: dir, segmentMaxBytes: 64 * 1024, ...more })
 }
 
-function thrown(f: () => unknown): Record<string, unknown> & Error {
-  try {
-    f()
-  } catch (e) {
-    return e as Record<string, unknown> & Error
-  }
-  throw new Error('expected a throw')
-}
 
 describe('named types: the registry', () => {
   it('gives each name one kind, the same after a reopen and on a second define', () => {

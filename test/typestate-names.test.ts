@@ -12,7 +12,7 @@ import {
   Store,
   UnknownTypeError,
 } from '../src/index.js'
-import { tempDir } from './helpers.js'
+import { tempDir, thrown } from './helpers.js'
 
 const Noted = EventKind.custom(2, 1)
 const Cancelled = EventKind.custom(1, 3)
@@ -36,14 +36,6 @@ function define(s: Store): void {
   s.types.define('order.shipped')
 }
 
-function thrown(f: () => unknown): Error & Record<string, unknown> {
-  try {
-    f()
-  } catch (e) {
-    return e as Error & Record<string, unknown>
-  }
-  throw new Error('expected a throw')
-}
 
 const c = new Coordinate('order:1', 'shop')
 

@@ -4,7 +4,7 @@
 // Real stores on disk, no mocks.
 import { describe, expect, it } from 'vitest'
 import { Coordinate, EventKind, Region, Store, type StoredEvent } from '../src/index.js'
-import { tempDir } from './helpers.js'
+import { tempDir, thrown } from './helpers.js'
 import { exited, run } from './process-helpers.js'
 
 const order = new Coordinate('order:1', 'shop')
@@ -21,14 +21,6 @@ function open(dir: string, more: Partial<Parameters<typeof Store.open>[0]> = {})
   return Store.open({ dataDir: dir, segmentMaxBytes: 64 * 1024, ...more })
 }
 
-function thrown(f: () => unknown): Record<string, unknown> & Error {
-  try {
-    f()
-  } catch (e) {
-    return e as Record<string, unknown> & Error
-  }
-  throw new Error('expected a throw')
-}
 
 /** A store holding order.placed events written at version 1 (and one numeric-kind event); the stored bytes and hashes by event id. */
 function writtenAtV1(dir = tempDir()) {
