@@ -235,6 +235,7 @@ describe('service routes', () => {
     const { port } = new URL(s.server.url)
     // Half a body sent, then close(), then the rest: the request was in flight.
     let closing: Promise<void> | undefined
+    let eventsWhenClosed = -1
     const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const r = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/append', headers: { authorization: `Bearer ${A}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
         let text = ''
@@ -244,13 +245,16 @@ describe('service routes', () => {
       r.on('error', reject)
       r.write(body.slice(0, 10))
       setTimeout(() => {
-        closing = s.server.close()
+        closing = s.server.close().then(() => {
+          eventsWhenClosed = s.store.stream('c:1').length
+        })
         setTimeout(() => r.end(body.slice(10)), 100)
       }, 100)
     })
     const res = await answer
     await closing
     expect(res.status, res.text).toBe(200)
+    expect(eventsWhenClosed, 'close() resolved before the request in flight was handled').toBe(1)
     expect(s.store.closed).toBe(false)
     expect(s.store.stream('c:1').map((e) => e.payload)).toEqual(['late'])
     const st = s.store.stats()

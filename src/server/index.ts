@@ -75,8 +75,26 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
   app.addHook('onRequest', async (req) => {
     authenticate(req, o.tokens, needOf(req))
   })
+  // Once close() began, a response in flight closes its HTTP/1.1
+  // connection: close() waits for that response, not for a keep-alive
+  // client to hang up.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (closing && req.raw.httpVersionMajor === 1) reply.header('connection', 'close')
+    return payload
+  })
   app.setNotFoundHandler(async (req) => {
     throw new NotFoundError(`no route ${req.method} ${req.url.split('?')[0]}`)
+  })
+  // Every route fastify registers is seen here, however it was added: one
+  // without a role refuses to register, so none can be served unauthorised.
+  const registered: RouteInfo[] = []
+  app.addHook('onRoute', (r) => {
+    const need = r.config?.need
+    for (const method of Array.isArray(r.method) ? r.method : [r.method]) {
+      if (need === undefined) throw new InvalidArgumentError(`route ${method} ${r.url} was registered without the role it needs`)
+      // fastify adds a HEAD route beside each GET one, with the same config.
+      if (method !== 'HEAD') registered.push(Object.freeze({ method: method as RouteInfo['method'], url: r.url, need }))
+    }
   })
   const table = new RouteTable(app, { store, backupDir: o.backupDir, closing: () => closing })
   writeRoutes(table)
@@ -87,7 +105,7 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
   let closed: Promise<void> | undefined
   return Object.freeze({
     url,
-    routes: Object.freeze([...table.routes]),
+    routes: Object.freeze(registered),
     close(): Promise<void> {
       closed ??= (async () => {
         closing = true

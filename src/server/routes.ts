@@ -1,9 +1,10 @@
 /**
  * The route table. Every route is added through `RouteTable.add`, which
  * records the role it needs in the route's config, where the
- * authentication hook reads it: a route cannot be registered without
- * saying who may call it, and `routes` lists them all (the auth tests
- * walk that list, so a route added without a test of its 401 and 403 fails).
+ * authentication hook reads it. serve()'s onRoute hook refuses any route
+ * registered without one and lists them all as `server.routes` (the auth
+ * tests walk that list, so a route added without a test of its 401 and
+ * 403 fails).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Store } from '../store.js'
@@ -30,14 +31,12 @@ export interface RouteContext {
 export type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>
 
 export class RouteTable {
-  readonly routes: RouteInfo[] = []
   constructor(
     readonly app: FastifyInstance,
     readonly ctx: RouteContext,
   ) {}
 
   add(method: RouteInfo['method'], url: string, need: Need, handler: Handler): void {
-    this.routes.push(Object.freeze({ method, url, need }))
     this.app.route({ method, url, config: { need }, handler })
   }
 }
