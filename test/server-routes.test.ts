@@ -205,28 +205,32 @@ describe('service routes', () => {
     const cert = fs.readFileSync(path.join(dir, 'cert.pem'))
     const s = await served({ tls: { cert, key: fs.readFileSync(path.join(dir, 'key.pem')) }, http2: true })
     expect(s.server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/)
+    // An HTTP/2 session and an HTTP/1.1 keep-alive connection, both left open: close() must not wait for them to time out.
+    const session = http2.connect(s.server.url, { ca: cert })
     const h2 = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const session = http2.connect(s.server.url, { ca: cert })
       session.on('error', reject)
       const r = session.request({ ':path': '/health', authorization: `Bearer ${A}` })
       let body = ''
       let status = 0
       r.on('response', (h) => (status = Number(h[':status'])))
       r.on('data', (d: Buffer) => (body += d.toString()))
-      r.on('end', () => {
-        session.close()
-        resolve({ status, body })
-      })
+      r.on('end', () => resolve({ status, body }))
       r.on('error', reject)
     })
     expect(h2).toEqual({ status: 200, body: '{"status":"ok"}' })
+    const agent = new https.Agent({ keepAlive: true, ca: cert })
     const h1 = await new Promise<number>((resolve, reject) => {
-      https.get(`${s.server.url}/health`, { ca: cert, agent: false, headers: { authorization: `Bearer ${A}` } }, (res) => {
+      https.get(`${s.server.url}/health`, { agent, headers: { authorization: `Bearer ${A}` } }, (res) => {
         res.resume()
-        resolve(res.statusCode ?? 0)
+        res.on('end', () => resolve(res.statusCode ?? 0))
       }).on('error', reject)
     })
     expect(h1).toBe(200)
+    const t0 = Date.now()
+    await s.server.close()
+    expect(Date.now() - t0, 'close() waited on idle connections').toBeLessThan(3000)
+    session.destroy()
+    agent.destroy()
   })
 
   it('closes gracefully: a request in flight when close() begins is answered, the store is synced and left open', async () => {

@@ -6,11 +6,13 @@
  * causeway/server without fastify installed still works and serve() then
  * throws MissingDependencyError naming the package to install.
  */
+import type { Http2SecureServer } from 'node:http2'
 import type { FastifyInstance } from 'fastify'
 import { InvalidArgumentError, NotFoundError } from '../errors.js'
 import '../index.js' // attaches metrics(), snapshotAsync() and compactAsync() to Store
 import { Store } from '../store.js'
 import { authenticate } from './auth.js'
+import { trackHttp2 } from './drain.js'
 import { addMsgpackParser, send } from './body.js'
 import { toWireError } from './http-errors.js'
 import { checkServeOptions, type ServeOptions } from './options.js'
@@ -101,6 +103,7 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
   readRoutes(table)
   adminRoutes(table)
   await app.listen({ host: o.host, port: o.port })
+  const drainHttp2 = o.http2 ? trackHttp2(app.server as unknown as Http2SecureServer) : undefined
   const url = urlOf(app, o.tls !== undefined)
   let closed: Promise<void> | undefined
   return Object.freeze({
@@ -109,7 +112,9 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
     close(): Promise<void> {
       closed ??= (async () => {
         closing = true
-        await app.close()
+        const closed = app.close()
+        drainHttp2?.()
+        await closed
         // What was acknowledged over the network is on disk before close() resolves.
         if (!store.closed && !store.readOnly) store.sync()
       })()
