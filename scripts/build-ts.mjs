@@ -14,16 +14,24 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', joi
   stdio: 'inherit',
 })
 writeFileSync(join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\n')
-const cjs = require(join(root, 'dist/cjs/index.js'))
-const names = Object.keys(cjs).filter((n) => n !== 'default' && n !== '__esModule').sort()
 mkdirSync(join(root, 'dist/esm'), { recursive: true })
-writeFileSync(
-  join(root, 'dist/esm/index.mjs'),
-  `// ESM entry: re-exports the CommonJS build so both share one instance.\nimport cjs from '../cjs/index.js'\nexport const { ${names.join(', ')} } = cjs\nexport default cjs\n`,
-)
-// The ESM declarations are the CommonJS ones, plus the default export the ESM
-// entry has (the CommonJS module object).
-writeFileSync(
-  join(root, 'dist/esm/index.d.mts'),
-  `import cjs from '../cjs/index.js'\nexport * from '../cjs/index.js'\nexport default cjs\n`,
-)
+// Each entry point (package.json "exports"): the main one and causeway/server.
+// The server entry loads fastify only when serve() runs, so requiring it here
+// needs no fastify.
+for (const [esm, cjsPath] of [
+  ['index', 'index.js'],
+  ['server', 'server/index.js'],
+]) {
+  const cjs = require(join(root, 'dist/cjs', cjsPath))
+  const names = Object.keys(cjs).filter((n) => n !== 'default' && n !== '__esModule').sort()
+  writeFileSync(
+    join(root, `dist/esm/${esm}.mjs`),
+    `// ESM entry: re-exports the CommonJS build so both share one instance.\nimport cjs from '../cjs/${cjsPath}'\nexport const { ${names.join(', ')} } = cjs\nexport default cjs\n`,
+  )
+  // The ESM declarations are the CommonJS ones, plus the default export the ESM
+  // entry has (the CommonJS module object).
+  writeFileSync(
+    join(root, `dist/esm/${esm}.d.mts`),
+    `import cjs from '../cjs/${cjsPath}'\nexport * from '../cjs/${cjsPath}'\nexport default cjs\n`,
+  )
+}

@@ -33,6 +33,9 @@ export type ErrorCode =
   | 'E_INVALID_TAG'
   | 'E_INVALID_QUERY'
   | 'E_UPCAST'
+  | 'E_UNAUTHORIZED'
+  | 'E_FORBIDDEN'
+  | 'E_MISSING_DEPENDENCY'
 
 export class CausewayError extends Error {
   readonly code: ErrorCode = 'E_CAUSEWAY'
@@ -212,6 +215,25 @@ export class UpcastError extends CausewayError {
   declare readonly toVersion: number
   /** The event read, or undefined for checkUpcasts(). */
   declare readonly eventId: string | undefined
+}
+
+/** The service (causeway/server): a request without a valid bearer token (HTTP 401). */
+export class UnauthorizedError extends CausewayError {
+  override readonly code = 'E_UNAUTHORIZED' as const
+}
+
+/** The service: a token without the role a route needs, or a scope outside the token's scopes (HTTP 403). */
+export class ForbiddenError extends CausewayError {
+  override readonly code = 'E_FORBIDDEN' as const
+}
+
+/**
+ * An optional peer dependency a feature needs is not installed (serve()
+ * without fastify); `dependency` names the package to install.
+ */
+export class MissingDependencyError extends CausewayError {
+  override readonly code = 'E_MISSING_DEPENDENCY' as const
+  declare readonly dependency: string
 }
 
 /** The classes the native addon instantiates, by name. */

@@ -8,9 +8,11 @@ import { isCausewayError } from '../index.js'
 import { compactCommand } from './commands/compact.js'
 import { exportCommand } from './commands/export.js'
 import { importCommand } from './commands/import.js'
+import { serveCommand } from './commands/serve.js'
 import { snapshotCommand } from './commands/snapshot.js'
 import { statsCommand } from './commands/stats.js'
 import { tailCommand } from './commands/tail.js'
+import { tokenCommand } from './commands/token.js'
 import { verifyCommand } from './commands/verify.js'
 import { walkCommand } from './commands/walk.js'
 import { Exit, Failure, UsageError } from './errors.js'
@@ -34,17 +36,22 @@ export function program(): Command {
       `
 Read commands (stats, verify, tail, export, walk) open the store read-only
 and change no byte; compact and snapshot need the store to themselves (stop
-the writer first); import appends.
+the writer first); import appends. serve runs the store as an HTTP service
+(causeway/server, needs fastify); token create makes its bearer tokens.
 
 Long work draws a progress bar on stderr when run at a terminal; piped or
 with --json, the output is only the result.
 
 Exit codes: 0 done, 1 damage found or the work failed, 2 wrong usage.`,
     )
-  for (const add of [statsCommand, verifyCommand, compactCommand, snapshotCommand, tailCommand, exportCommand, importCommand, walkCommand]) add(p)
+  for (const add of [statsCommand, verifyCommand, compactCommand, snapshotCommand, tailCommand, exportCommand, importCommand, walkCommand, serveCommand, tokenCommand]) add(p)
   // Commander reports its own errors and help; we decide the exit code.
   p.exitOverride()
-  for (const c of p.commands) c.exitOverride()
+  const override = (c: Command): void => {
+    c.exitOverride()
+    c.commands.forEach(override)
+  }
+  p.commands.forEach(override)
   return p
 }
 

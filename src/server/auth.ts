@@ -1,0 +1,74 @@
+/**
+ * Authentication and authorisation. One onRequest hook authenticates every
+ * request, unknown routes included (so a caller without a token learns
+ * nothing about which routes exist), before its body is read: an
+ * unauthenticated client cannot make the server parse a large body. The
+ * role each route needs is part of its registration (see routes.ts), so
+ * no route can be added without saying who may call it; scopes are
+ * checked by the handlers, which know which scopes a request touches.
+ */
+import type { FastifyRequest } from 'fastify'
+import { ForbiddenError, UnauthorizedError } from '../errors.js'
+import type { Need } from './route-info.js'
+import { findToken, type Principal, type Role, type TokenEntry } from './tokens.js'
+
+/** The principal of insecureLocal: every role, every scope (only ever on a loopback address). */
+export const LOCAL_PRINCIPAL: Principal = Object.freeze({ id: 'insecure-local', roles: new Set<Role>(['read', 'append', 'admin']), scopes: undefined })
+
+const principals = new WeakMap<FastifyRequest, Principal>()
+
+/** The bearer token of an Authorization header, or undefined. */
+function bearer(header: string | undefined): string | undefined {
+  if (typeof header !== 'string') return undefined
+  const m = /^Bearer[ ]+([^\s]+)\s*$/i.exec(header)
+  return m ? m[1] : undefined
+}
+
+/**
+ * Authenticates the request (tokens undefined: insecureLocal) and checks
+ * the route's role. Throws UnauthorizedError or ForbiddenError.
+ */
+export function authenticate(req: FastifyRequest, tokens: readonly TokenEntry[] | undefined, need: Need | undefined): Principal {
+  let p: Principal
+  if (tokens === undefined) p = LOCAL_PRINCIPAL
+  else {
+    const token = bearer(req.headers.authorization)
+    if (token === undefined) throw new UnauthorizedError('this route needs an Authorization: Bearer <token> header')
+    const found = findToken(tokens, token)
+    if (!found) throw new UnauthorizedError('the bearer token is not valid')
+    p = found
+  }
+  principals.set(req, p)
+  if (need !== undefined && need !== 'any' && !hasRole(p, need)) {
+    throw new ForbiddenError(`token ${p.id} lacks the '${need}' role this route needs`)
+  }
+  return p
+}
+
+/** admin includes read and append: an operator's token does everything. */
+export function hasRole(p: Principal, role: Role): boolean {
+  return p.roles.has(role) || p.roles.has('admin')
+}
+
+export function principalOf(req: FastifyRequest): Principal {
+  const p = principals.get(req)
+  // Unreachable: the hook runs before every handler. Refuse rather than assume.
+  if (!p) throw new UnauthorizedError('the request was not authenticated')
+  return p
+}
+
+/** Refuses a scope outside the token's scopes (reads and writes alike). */
+export function checkScope(req: FastifyRequest, scope: string | undefined, what: string): void {
+  const p = principalOf(req)
+  if (p.scopes === undefined) return
+  if (scope === undefined) {
+    throw new ForbiddenError(`token ${p.id} is restricted to scope(s) ${[...p.scopes].join(', ')}: ${what} must name one of them`)
+  }
+  if (!p.scopes.has(scope)) throw new ForbiddenError(`token ${p.id} may not use scope ${scope} (${what})`)
+}
+
+/** Refuses a scope-restricted token: the route's answer spans every scope (stats, metrics, snapshots). */
+export function checkUnscoped(req: FastifyRequest, what: string): void {
+  const p = principalOf(req)
+  if (p.scopes !== undefined) throw new ForbiddenError(`token ${p.id} is restricted to scope(s) ${[...p.scopes].join(', ')}; ${what} spans every scope`)
+}

@@ -1,0 +1,124 @@
+/**
+ * causeway/server: the store as an HTTP service, `serve(store, options)`.
+ *
+ * fastify is an optional peer dependency: the core package never loads it,
+ * and this module loads it only when serve() is called, so importing
+ * causeway/server without fastify installed still works and serve() then
+ * throws MissingDependencyError naming the package to install.
+ */
+import type { Http2SecureServer } from 'node:http2'
+import type { FastifyInstance } from 'fastify'
+import { InvalidArgumentError, NotFoundError } from '../errors.js'
+import '../index.js' // attaches metrics(), snapshotAsync() and compactAsync() to Store
+import { Store } from '../store.js'
+import { authenticate } from './auth.js'
+import { trackHttp2 } from './drain.js'
+import { addMsgpackParser, send } from './body.js'
+import { toWireError } from './http-errors.js'
+import { checkServeOptions, type ServeOptions } from './options.js'
+import { loadFastify } from './load.js'
+import type { RouteInfo } from './route-info.js'
+import { needOf, RouteTable } from './routes.js'
+import { adminRoutes } from './routes-admin.js'
+import { readRoutes } from './routes-read.js'
+import { writeRoutes } from './routes-write.js'
+
+export { isLoopback, type ServeOptions } from './options.js'
+export { createToken, hashToken, parseTokens, type Principal, type Role, type TokenEntry } from './tokens.js'
+export type { Need, RouteInfo } from './route-info.js'
+export { loadFastify } from './load.js'
+export { DEFAULT_LIMIT, MAX_LIMIT } from './route-info.js'
+
+/** A running service. The caller owns the store: close() syncs it but leaves it open. */
+export interface Server {
+  /** e.g. 'http://127.0.0.1:43817' (the port the system chose for port 0). */
+  readonly url: string
+  /** Every route with the role it needs. */
+  readonly routes: readonly RouteInfo[]
+  /** Stops accepting connections, finishes the requests in flight, then syncs the store. Safe to call twice. */
+  close(): Promise<void>
+}
+
+function urlOf(app: FastifyInstance, tls: boolean): string {
+  const a = app.server.address()
+  if (a === null || typeof a === 'string') throw new InvalidArgumentError('the server is not listening on a TCP port')
+  const host = a.family === 'IPv6' || a.address.includes(':') ? `[${a.address}]` : a.address
+  return `${tls ? 'https' : 'http'}://${host}:${a.port}`
+}
+
+/**
+ * Serves `store` over HTTP (HTTPS with `tls`, HTTP/2 with `http2`).
+ * Resolves once listening. Refuses to start without authentication unless
+ * `insecureLocal` on a loopback address.
+ */
+export async function serve(store: Store, options: ServeOptions): Promise<Server> {
+  if (!(store instanceof Store)) throw new InvalidArgumentError('serve expects an open Store')
+  if (store.closed) throw new InvalidArgumentError('serve expects an open Store; this one is closed')
+  const o = checkServeOptions(options)
+  const fastify = loadFastify() as (options: Record<string, unknown>) => FastifyInstance
+  const app = fastify({
+    logger: false,
+    bodyLimit: o.bodyLimit,
+    requestTimeout: o.requestTimeoutMs,
+    // Requests arriving once close() began are answered 503; fastify's
+    // default closes idle keep-alive connections on close() (HTTP/1.1), so
+    // close() waits only for requests in flight.
+    return503OnClosing: true,
+    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key, ...(o.http2 ? { allowHTTP1: true } : {}) } } : {}),
+    ...(o.http2 ? { http2: true } : {}),
+  })
+  let closing = false
+  addMsgpackParser(app)
+  app.setErrorHandler((err, req, reply) => {
+    const w = toWireError(err)
+    if (w.status === 401) reply.header('www-authenticate', 'Bearer')
+    return send(req, reply, w.status, w.body)
+  })
+  app.addHook('onRequest', async (req) => {
+    authenticate(req, o.tokens, needOf(req))
+  })
+  // Once close() began, a response in flight closes its HTTP/1.1
+  // connection: close() waits for that response, not for a keep-alive
+  // client to hang up.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (closing && req.raw.httpVersionMajor === 1) reply.header('connection', 'close')
+    return payload
+  })
+  app.setNotFoundHandler(async (req) => {
+    throw new NotFoundError(`no route ${req.method} ${req.url.split('?')[0]}`)
+  })
+  // Every route fastify registers is seen here, however it was added: one
+  // without a role refuses to register, so none can be served unauthorised.
+  const registered: RouteInfo[] = []
+  app.addHook('onRoute', (r) => {
+    const need = r.config?.need
+    for (const method of Array.isArray(r.method) ? r.method : [r.method]) {
+      if (need === undefined) throw new InvalidArgumentError(`route ${method} ${r.url} was registered without the role it needs`)
+      // fastify adds a HEAD route beside each GET one, with the same config.
+      if (method !== 'HEAD') registered.push(Object.freeze({ method: method as RouteInfo['method'], url: r.url, need }))
+    }
+  })
+  const table = new RouteTable(app, { store, backupDir: o.backupDir, closing: () => closing })
+  writeRoutes(table)
+  readRoutes(table)
+  adminRoutes(table)
+  await app.listen({ host: o.host, port: o.port })
+  const drainHttp2 = o.http2 ? trackHttp2(app.server as unknown as Http2SecureServer) : undefined
+  const url = urlOf(app, o.tls !== undefined)
+  let closed: Promise<void> | undefined
+  return Object.freeze({
+    url,
+    routes: Object.freeze(registered),
+    close(): Promise<void> {
+      closed ??= (async () => {
+        closing = true
+        const closed = app.close()
+        drainHttp2?.()
+        await closed
+        // What was acknowledged over the network is on disk before close() resolves.
+        if (!store.closed && !store.readOnly) store.sync()
+      })()
+      return closed
+    },
+  })
+}

@@ -1,0 +1,100 @@
+/**
+ * serve()'s options, checked before anything listens. The rule that
+ * matters most: a server without authentication is only ever reachable
+ * from this machine (insecureLocal on a loopback address); anything else
+ * needs tokens, or serve() refuses to start.
+ */
+import * as net from 'node:net'
+import { InvalidArgumentError } from '../errors.js'
+import { checkOptions, optionKeys } from '../strict.js'
+import { loadTokens, type TokenEntry } from './tokens.js'
+
+export interface ServeOptions {
+  /** The address to listen on. @defaultValue '127.0.0.1' */
+  host?: string
+  /** The port; 0 picks a free one (read it from the returned url). @defaultValue 0 */
+  port?: number
+  /** HTTPS: the certificate chain and private key, PEM text or bytes. */
+  tls?: { cert: string | Buffer; key: string | Buffer }
+  /** HTTP/2 over TLS (HTTP/1.1 clients are still served on the same port); needs `tls`. @defaultValue false */
+  http2?: boolean
+  /** A tokens file path (JSON lines or a JSON array), or the entries themselves. */
+  tokens?: string | readonly TokenEntry[]
+  /** No authentication at all: allowed only when `host` is a loopback address. @defaultValue false */
+  insecureLocal?: boolean
+  /** The largest request body accepted, in bytes; larger is 413 E_PAYLOAD_TOO_LARGE. @defaultValue 1 MiB */
+  bodyLimit?: number
+  /** A request not completed within this many milliseconds is answered 408 and its connection closed. @defaultValue 30000 */
+  requestTimeoutMs?: number
+  /** Where admin snapshots go: a snapshot's `dest` must resolve inside it. Without it, snapshots are refused. */
+  backupDir?: string
+}
+
+export const SERVE_OPTION_KEYS = optionKeys<ServeOptions>()(['host', 'port', 'tls', 'http2', 'tokens', 'insecureLocal', 'bodyLimit', 'requestTimeoutMs', 'backupDir'])
+
+export interface CheckedServeOptions {
+  host: string
+  port: number
+  tls: { cert: string | Buffer; key: string | Buffer } | undefined
+  http2: boolean
+  /** undefined: insecureLocal (no authentication). */
+  tokens: TokenEntry[] | undefined
+  bodyLimit: number
+  requestTimeoutMs: number
+  backupDir: string | undefined
+}
+
+/** 127.0.0.0/8, ::1, their IPv4-mapped form, and 'localhost'. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true
+  const h = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host
+  if (net.isIPv4(h)) return h.startsWith('127.')
+  if (net.isIPv6(h)) {
+    const lower = h.toLowerCase()
+    return lower === '::1' || lower === '0:0:0:0:0:0:0:1' || (lower.startsWith('::ffff:') && isLoopback(lower.slice(7)))
+  }
+  return false
+}
+
+function positiveInt(v: unknown, what: string, fallback: number): number {
+  if (v === undefined) return fallback
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new InvalidArgumentError(`${what} must be a positive integer, got ${String(v)}`)
+  return v
+}
+
+export function checkServeOptions(options: ServeOptions): CheckedServeOptions {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('serve expects an options object')
+  checkOptions('serve', options, SERVE_OPTION_KEYS)
+  const host = options.host ?? '127.0.0.1'
+  if (typeof host !== 'string' || host.length === 0) throw new InvalidArgumentError('host must be a non-empty string')
+  const port = options.port ?? 0
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`port must be an integer 0..65535, got ${String(port)}`)
+  const insecure = options.insecureLocal ?? false
+  if (typeof insecure !== 'boolean') throw new InvalidArgumentError('insecureLocal must be a boolean')
+  if (insecure && !isLoopback(host)) {
+    throw new InvalidArgumentError(`insecureLocal serves without authentication, so only on a loopback address; host ${host} is not one (give tokens instead)`)
+  }
+  if (insecure && options.tokens !== undefined) throw new InvalidArgumentError('give tokens or insecureLocal, not both')
+  if (!insecure && options.tokens === undefined) {
+    throw new InvalidArgumentError('serve needs tokens (a tokens file or entries): no route is served without authentication unless insecureLocal on a loopback address')
+  }
+  const tokens = options.tokens === undefined ? undefined : loadTokens(options.tokens)
+  const tls = options.tls
+  if (tls !== undefined && (typeof tls !== 'object' || tls === null || !tls.cert || !tls.key)) throw new InvalidArgumentError('tls must be { cert, key } (PEM text or bytes)')
+  const http2 = options.http2 ?? false
+  if (typeof http2 !== 'boolean') throw new InvalidArgumentError('http2 must be a boolean')
+  // No cleartext HTTP/2 (h2c): browsers do not speak it, and the service's tokens must not cross a network in clear.
+  if (http2 && tls === undefined) throw new InvalidArgumentError('http2 needs tls: HTTP/2 is served over TLS only')
+  const backupDir = options.backupDir
+  if (backupDir !== undefined && (typeof backupDir !== 'string' || backupDir.length === 0)) throw new InvalidArgumentError('backupDir must be a directory path')
+  return {
+    host,
+    port,
+    tls,
+    http2,
+    tokens,
+    bodyLimit: positiveInt(options.bodyLimit, 'bodyLimit', 1 << 20),
+    requestTimeoutMs: positiveInt(options.requestTimeoutMs, 'requestTimeoutMs', 30_000),
+    backupDir,
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The write routes: append, batch, conditional append. Each decodes its
+ * whole body and checks every scope it writes (and, for append-if, the
+ * scope its condition reads) before calling the store, and the store
+ * checks everything before writing a byte: a refused request writes nothing.
+ */
+import type { FastifyRequest } from 'fastify'
+import type { AppendCondition, BatchItem } from '../append-options.js'
+import { InvalidArgumentError } from '../errors.js'
+import { Region } from '../region.js'
+import type { Query } from '../query/query.js'
+import { checkScope } from './auth.js'
+import { send } from './body.js'
+import type { RouteTable } from './routes.js'
+import { appendRequest, batchItems, durableFlag, object, onlyKeys, receiptWire, selection, sequence } from './wire.js'
+
+function checkItemScopes(req: FastifyRequest, items: readonly BatchItem[]): void {
+  items.forEach((it, i) => checkScope(req, it.coord.scope, `item ${i}`))
+}
+
+/**
+ * A scope-restricted token's read: a Region naming one of its scopes. A
+ * DCB Query names no scope, so such a token cannot use one (it would
+ * read, or be refused by, events of every scope).
+ */
+export function checkSelectionScope(req: FastifyRequest, sel: Region | Query, what: string): void {
+  checkScope(req, sel instanceof Region ? sel.scope : undefined, what)
+}
+
+export function writeRoutes(t: RouteTable): void {
+  const { store } = t.ctx
+
+  t.add('POST', '/v1/append', 'append', async (req, reply) => {
+    const a = appendRequest(req.body)
+    checkScope(req, a.coord.scope, 'append')
+    const r = store.append(a.coord, a.kind, a.payload, a.options)
+    return send(req, reply, 200, receiptWire(r))
+  })
+
+  t.add('POST', '/v1/batch', 'append', async (req, reply) => {
+    const o = object(req.body, 'the request body')
+    onlyKeys(o, ['items', 'durable'], 'batch')
+    const items = batchItems(o.items)
+    checkItemScopes(req, items)
+    const receipts = store.appendBatch(items, durableFlag(o.durable))
+    return send(req, reply, 200, { receipts: receipts.map(receiptWire) })
+  })
+
+  // { items, condition: { region | query, after }, durable? }: after is a
+  // global sequence (a decimal string in JSON) or null (no matching event may exist).
+  t.add('POST', '/v1/append-if', 'append', async (req, reply) => {
+    const o = object(req.body, 'the request body')
+    onlyKeys(o, ['items', 'condition', 'durable'], 'append-if')
+    const items = batchItems(o.items)
+    const c = object(o.condition, 'condition')
+    onlyKeys(c, ['region', 'query', 'after'], 'condition')
+    const sel = selection(c, 'condition')
+    if (!('after' in c)) throw new InvalidArgumentError('condition.after is required: a global sequence, or null')
+    const condition: AppendCondition = { failIfEventsMatch: sel, after: c.after === null ? null : sequence(c.after, 'condition.after') }
+    checkItemScopes(req, items)
+    // The condition is a read too: a 409 would tell whether events of another scope exist.
+    checkSelectionScope(req, sel, 'the condition')
+    const receipts = store.appendIf(items, condition, durableFlag(o.durable))
+    return send(req, reply, 200, { receipts: receipts.map(receiptWire) })
+  })
+}

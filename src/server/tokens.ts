@@ -1,0 +1,162 @@
+/**
+ * Bearer tokens of the service. A token is a random secret shown once (by
+ * `causeway token create`); the tokens file keeps only its SHA-256, so a
+ * leaked file grants nothing. Lookups hash the presented token and compare
+ * hashes with crypto.timingSafeEqual against every entry, so neither the
+ * comparison nor the number of entries tried depends on how much of a
+ * guess was right.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { InvalidArgumentError } from '../errors.js'
+
+export type Role = 'read' | 'append' | 'admin'
+export const ROLES: readonly Role[] = ['read', 'append', 'admin']
+
+/** One entry of a tokens file: the token's id (for logs), the hash of its secret, its roles and scopes. */
+export interface TokenEntry {
+  id: string
+  /** 'sha256:' and 64 lowercase hex digits: the SHA-256 of the token's UTF-8 text. */
+  hash: string
+  roles: Role[]
+  /** The scopes the token may read and write; absent: every scope. */
+  scopes?: string[]
+}
+
+/** Who a request is: the token it presented (or the loopback principal of insecureLocal). */
+export interface Principal {
+  id: string
+  roles: ReadonlySet<Role>
+  /** undefined: every scope. */
+  scopes: ReadonlySet<string> | undefined
+}
+
+const HASH_RE = /^sha256:[0-9a-f]{64}$/
+
+export function hashToken(token: string): string {
+  return `sha256:${createHash('sha256').update(token, 'utf8').digest('hex')}`
+}
+
+/** A new random token: 32 bytes from the CSPRNG, base64url, with a prefix that secret scanners can spot. */
+export function newToken(): string {
+  return `cw_${randomBytes(32).toString('base64url')}`
+}
+
+function checkEntry(e: unknown, where: string): TokenEntry {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new InvalidArgumentError(`${where}: a token entry must be an object { id, hash, roles, scopes? }`)
+  const { id, hash, roles, scopes, ...rest } = e as Record<string, unknown>
+  const extra = Object.keys(rest)
+  if (extra.length > 0) throw new InvalidArgumentError(`${where}: unknown key '${extra[0]}'; accepted: id, hash, roles, scopes`)
+  if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError(`${where}: id must be a non-empty string`)
+  // A plain-text token in the file would be a secret at rest: only hashes are accepted.
+  if (typeof hash !== 'string' || !HASH_RE.test(hash)) throw new InvalidArgumentError(`${where}: hash must be 'sha256:' and 64 lowercase hex digits`)
+  if (!Array.isArray(roles) || roles.length === 0 || !roles.every((r) => ROLES.includes(r as Role))) {
+    throw new InvalidArgumentError(`${where}: roles must be a non-empty array of ${ROLES.join(', ')}`)
+  }
+  const out: TokenEntry = { id, hash, roles: [...new Set(roles as Role[])] }
+  if (scopes !== undefined) {
+    if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => typeof s === 'string' && s.length > 0)) {
+      throw new InvalidArgumentError(`${where}: scopes, when given, must be a non-empty array of scope names`)
+    }
+    out.scopes = [...new Set(scopes as string[])]
+  }
+  return out
+}
+
+/** Entries of a tokens file's text: a JSON array, or JSON lines (blank lines skipped). */
+export function parseTokens(text: string, file = 'tokens'): TokenEntry[] {
+  const trimmed = text.trim()
+  if (trimmed.startsWith('[')) {
+    let list: unknown
+    try {
+      list = JSON.parse(trimmed)
+    } catch (e) {
+      throw new InvalidArgumentError(`${file} is not valid JSON: ${(e as Error).message}`)
+    }
+    if (!Array.isArray(list)) throw new InvalidArgumentError(`${file} must hold a JSON array or JSON lines`)
+    return list.map((e, i) => checkEntry(e, `${file} entry ${i}`))
+  }
+  const out: TokenEntry[] = []
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return
+    let e: unknown
+    try {
+      e = JSON.parse(line)
+    } catch (err) {
+      throw new InvalidArgumentError(`${file} line ${i + 1} is not valid JSON: ${(err as Error).message}`)
+    }
+    out.push(checkEntry(e, `${file} line ${i + 1}`))
+  })
+  return out
+}
+
+export function readTokensFile(file: string): TokenEntry[] {
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (e) {
+    throw new InvalidArgumentError(`cannot read tokens file ${file}: ${(e as Error).message}`)
+  }
+  return parseTokens(text, file)
+}
+
+/** The tokens of `serve`'s `tokens` option, checked: a file path or entries in memory. */
+export function loadTokens(tokens: string | readonly TokenEntry[]): TokenEntry[] {
+  if (typeof tokens === 'string') return readTokensFile(tokens)
+  if (!Array.isArray(tokens)) throw new InvalidArgumentError('tokens must be a tokens file path or an array of { id, hash, roles, scopes? }')
+  return tokens.map((e, i) => checkEntry(e, `tokens[${i}]`))
+}
+
+/**
+ * The principal whose token hashes to the presented one, or undefined.
+ * Every entry is compared (no early exit), each in constant time.
+ */
+export function findToken(entries: readonly TokenEntry[], presented: string): Principal | undefined {
+  const h = Buffer.from(hashToken(presented), 'latin1')
+  let found: TokenEntry | undefined
+  for (const e of entries) {
+    const mine = Buffer.from(e.hash, 'latin1')
+    // Both are 'sha256:' + 64 hex: equal lengths, as timingSafeEqual needs.
+    if (mine.length === h.length && timingSafeEqual(mine, h) && !found) found = e
+  }
+  if (!found) return undefined
+  return { id: found.id, roles: new Set(found.roles), scopes: found.scopes ? new Set(found.scopes) : undefined }
+}
+
+/**
+ * Makes a token, appends its hashed entry to `file` and returns the token
+ * (the only time it is seen). A new file is created with mode 0600; a file
+ * holding a JSON array is rewritten as an array (atomically, by rename)
+ * so it stays valid; otherwise one JSON line is appended.
+ */
+export function createToken(file: string, roles: readonly Role[], scopes?: readonly string[], id?: string): { token: string; entry: TokenEntry } {
+  const token = newToken()
+  const entry = checkEntry(
+    { id: id ?? `t_${randomBytes(6).toString('hex')}`, hash: hashToken(token), roles: [...roles], ...(scopes && scopes.length > 0 ? { scopes: [...scopes] } : {}) },
+    'new token',
+  )
+  let existing = ''
+  try {
+    existing = fs.readFileSync(file, 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+  }
+  const entries = parseTokens(existing, file)
+  if (entries.some((e) => e.id === entry.id)) throw new InvalidArgumentError(`${file} already has a token with id ${entry.id}`)
+  if (existing.trim().startsWith('[')) {
+    const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`)
+    fs.writeFileSync(tmp, `${JSON.stringify([...entries, entry], null, 2)}\n`, { mode: 0o600 })
+    fs.renameSync(tmp, file)
+  } else {
+    // 'a' with mode: the mode applies only when the file is created.
+    const fd = fs.openSync(file, 'a', 0o600)
+    try {
+      const sep = existing.length > 0 && !existing.endsWith('\n') ? '\n' : ''
+      fs.writeSync(fd, `${sep}${JSON.stringify(entry)}\n`)
+    } finally {
+      fs.closeSync(fd)
+    }
+  }
+  return { token, entry }
+}
