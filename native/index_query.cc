@@ -85,30 +85,28 @@ bool Index::PickCandidates(const RegionFilter& f, Candidates* c) const {
     if (c->scope_id == kNoId) return false;
     c->list = &scopes_[c->scope_id].rows;
   }
+  // Candidates come from the shortest list the filter names; a tag's list
+  // is remembered so that Keep need not check that tag again.
+  auto narrow = [c](const RowList* l, bool tag) {
+    if (c->list && l->size() >= c->list->size()) return false;
+    c->list = l;
+    c->tag_list = tag ? l : nullptr;
+    return true;
+  };
   for (const auto& key : f.tags) {
     const RowList* l = tag_rows_.Find(key.data());
     if (!l) return false;
-    if (!c->list || l->size() < c->list->size()) c->list = c->tag_list = l;
+    narrow(l, true);
   }
-  if (f.kinds.size() == 1 && f.kind_mode != RegionFilter::Kind::kExact) {
+  // A kind named exactly, or as the only one of a set: its list.
+  for (int i = 0; i < 2; i++) {
+    const bool named = i == 0 ? f.kind_mode == RegionFilter::Kind::kExact : f.kinds.size() == 1;
+    if (!named) continue;
     uint8_t key[16];
-    KindKey(f.kinds[0], key);
+    KindKey(i == 0 ? f.kind : f.kinds[0], key);
     const RowList* l = kind_rows_.Find(key);
     if (!l) return false;
-    if (!c->list || l->size() < c->list->size()) {
-      c->list = l;
-      c->tag_list = nullptr;
-    }
-  }
-  if (f.kind_mode == RegionFilter::Kind::kExact) {
-    uint8_t key[16];
-    KindKey(f.kind, key);
-    const RowList* l = kind_rows_.Find(key);
-    if (!l) return false;
-    if (!c->list || l->size() < c->list->size()) {
-      c->list = l;
-      c->tag_list = nullptr;
-    }
+    narrow(l, false);
   }
   if (!f.has_entity) return c->list || f.kinds.size() < 2 || MergeKinds(f, c);
   const size_t entities = entity_count();
@@ -117,11 +115,7 @@ bool Index::PickCandidates(const RegionFilter& f, Candidates* c) const {
     const uint32_t e = FindEntity(f.entity);
     if (e == kNoId) return false;
     c->entity_match[e] = 1;
-    if (!c->list || entities_[e].rows.size() < c->list->size()) {
-      c->list = &entities_[e].rows;
-      c->tag_list = nullptr;
-      c->entity_list = true;
-    }
+    if (narrow(&entities_[e].rows, false)) c->entity_list = true;
     return true;
   }
   size_t total = 0;

@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import { InvalidArgumentError } from '../errors.js'
 
 /** The real path of `p`: its nearest existing ancestor resolved (symlinks too), the rest appended as written. */
-function realish(p: string): string {
+export function realish(p: string): string {
   let existing = p
   const rest: string[] = []
   for (;;) {

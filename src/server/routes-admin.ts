@@ -5,28 +5,13 @@
  * if it would land anywhere else. Both run off the event loop
  * (snapshotAsync, compactAsync): other requests keep being served.
  */
-import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ForbiddenError, InvalidArgumentError } from '../errors.js'
+import { realish } from '../ops/snapshot-dest.js'
 import { checkUnscoped } from './auth.js'
 import { send } from './body.js'
 import type { RouteTable } from './routes.js'
 import { object, onlyKeys } from './wire.js'
-
-/** The real path of `p`: its nearest existing ancestor resolved (symlinks too), the rest appended as written. */
-function realish(p: string): string {
-  const rest: string[] = []
-  for (let at = p; ; ) {
-    try {
-      return path.join(fs.realpathSync.native(at), ...rest)
-    } catch {
-      const parent = path.dirname(at)
-      if (parent === at) return p
-      rest.unshift(path.basename(at))
-      at = parent
-    }
-  }
-}
 
 /**
  * `dest` resolved under `backupDir`, or ForbiddenError: an absolute path,
