@@ -26,6 +26,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   E_TYPE_CONFLICT: 409,
   E_CLOCK_OVERFLOW: 409,
   E_PAYLOAD_TOO_LARGE: 413,
+  E_RATE_LIMITED: 429,
   E_NAME_TABLE_FULL: 507,
   E_STORE_CLOSED: 503,
   E_WRITER_UNAVAILABLE: 503,
@@ -33,7 +34,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 }
 
 /** Details a client may act on (which entity, which clock, which conflicting event); nothing else of an error leaves the server. */
-const DETAIL_KEYS = ['entity', 'expected', 'actual', 'conflictSequence', 'type', 'path', 'reason'] as const
+const DETAIL_KEYS = ['entity', 'expected', 'actual', 'conflictSequence', 'type', 'path', 'reason', 'retryAfterMs'] as const
 
 export interface WireError {
   status: number
