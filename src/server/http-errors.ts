@@ -69,3 +69,21 @@ export function toWireError(e: unknown): WireError {
 export function wire(status: number, code: ErrorCode, message: string): WireError {
   return { status, body: { error: { code, message } } }
 }
+
+/**
+ * Errors Node raises before fastify sees a request (a request timeout, a
+ * header too large, unparsable HTTP) answered in the same { error } shape,
+ * then the connection closed.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, reason, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'the request was not received in full within the server\'s requestTimeout']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'the request headers are larger than the server accepts']
+        : [400, 'Bad Request', 'the request is not valid HTTP']
+  const body = JSON.stringify(wire(status, 'E_INVALID_ARGUMENT', message).body)
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\n\r\n${body}`)
+  socket.destroy()
+}

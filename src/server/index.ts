@@ -18,7 +18,7 @@ import { addRateLimit } from './limits.js'
 import { loadTokens, type TokenEntry } from './tokens.js'
 import { trackHttp2 } from './drain.js'
 import { addMsgpackParser, send } from './body.js'
-import { toWireError } from './http-errors.js'
+import { clientErrorHandler, toWireError } from './http-errors.js'
 import { checkServeOptions, type ServeOptions } from './options.js'
 import { loadFastify } from './load.js'
 import type { RouteInfo } from './route-info.js'
@@ -69,17 +69,25 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
   if (store.closed) throw new InvalidArgumentError('serve expects an open Store; this one is closed')
   const o = checkServeOptions(options)
   const fastify = loadFastify() as (options: Record<string, unknown>) => FastifyInstance
+  // Node enforces requestTimeout only when given to the server's constructor
+  // (fastify sets it afterwards, which a stalled body outlives), and checks
+  // it every connectionsCheckingInterval (30 s by default).
+  const timeouts = {
+    requestTimeout: o.requestTimeoutMs,
+    headersTimeout: Math.min(60_000, o.requestTimeoutMs),
+    connectionsCheckingInterval: Math.max(50, Math.min(5000, Math.floor(o.requestTimeoutMs / 4))),
+  }
   const app = fastify({
     logger: false,
     bodyLimit: o.bodyLimit,
     requestTimeout: o.requestTimeoutMs,
-    // Node checks request timeouts this often (30 s by default, which would let a stalled client outlive a short requestTimeout).
-    http: { connectionsCheckingInterval: Math.max(50, Math.min(5000, Math.floor(o.requestTimeoutMs / 4))) },
+    http: timeouts,
+    clientErrorHandler,
     // Requests arriving once close() began are answered 503; fastify's
     // default closes idle keep-alive connections on close() (HTTP/1.1), so
     // close() waits only for requests in flight.
     return503OnClosing: true,
-    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key, connectionsCheckingInterval: Math.max(50, Math.min(5000, Math.floor(o.requestTimeoutMs / 4))), ...(o.http2 ? { allowHTTP1: true } : {}) } } : {}),
+    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key, ...timeouts, ...(o.http2 ? { allowHTTP1: true } : {}) } } : {}),
     ...(o.http2 ? { http2: true } : {}),
   })
   let closing = false
