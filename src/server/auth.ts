@@ -6,6 +6,9 @@
  * role each route needs is part of its registration (see routes.ts), so
  * no route can be added without saying who may call it; scopes are
  * checked by the handlers, which know which scopes a request touches.
+ * identify() finds the token once per request (the rate limiter, which
+ * runs first, keys on it); authenticate() then refuses or admits.
+ * Expired tokens are 401 with a message saying so.
  */
 import type { FastifyRequest } from 'fastify'
 import { ForbiddenError, UnauthorizedError } from '../errors.js'
