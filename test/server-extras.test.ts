@@ -4,7 +4,7 @@
 // token expiry and reload, projections by name, whole-store verify.
 import { describe, expect, it } from 'vitest'
 import { Coordinate, EventKind, type StoredEvent } from '../src/index.js'
-import { hashToken, type TokenEntry } from '../src/server/index.js'
+import { hashToken, loadPlugin, type TokenEntry } from '../src/server/index.js'
 import { errorOf, served, TOKEN_ENTRIES, TOKENS } from './server-helpers.js'
 
 const A = TOKENS.admin
@@ -141,5 +141,16 @@ describe('projections and verify', () => {
     expect(r.status, await r.clone().text()).toBe(200)
     expect(await r.json()).toEqual({ eventsChecked: 2, contentMismatches: [], brokenLinks: [], missingParents: [], tombstones: 0 })
     expect(await errorOf(await s.req('POST', '/v1/admin/verify', { token: A, body: { deep: true } }))).toMatchObject({ status: 400, code: 'E_INVALID_ARGUMENT' })
+  })
+})
+
+describe('optional plugins', () => {
+  it('throws E_MISSING_DEPENDENCY naming the plugin and the option needing it where a plugin is not installed', () => {
+    const missing = (id: string) => {
+      throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' })
+    }
+    expect(() => loadPlugin('@fastify/rate-limit', 'the rateLimit option', missing)).toThrow(
+      expect.objectContaining({ code: 'E_MISSING_DEPENDENCY', dependency: '@fastify/rate-limit', message: expect.stringContaining('rateLimit') }),
+    )
   })
 })

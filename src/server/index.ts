@@ -33,7 +33,7 @@ export { createToken, hashToken, parseTokens, type Principal, type Role, type To
 export { DEFAULT_RATE_LIMIT } from './options.js'
 export type { RouteDoc } from './docs.js'
 export type { Need, RouteInfo } from './route-info.js'
-export { loadFastify } from './load.js'
+export { loadFastify, loadPlugin } from './load.js'
 export { DEFAULT_LIMIT, MAX_LIMIT } from './route-info.js'
 
 /** A running service. The caller owns the store: close() syncs it but leaves it open. */
