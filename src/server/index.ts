@@ -116,6 +116,9 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
   })
   // Every route fastify registers is seen here, however it was added: one
   // without a role refuses to register, so none can be served unauthorised.
+  // (The one route added before this hook is @fastify/cors's OPTIONS *: it
+  // answers preflights from allowed origins, carrying no data; any other
+  // request there is authenticated like all, then 404.)
   const registered: RouteInfo[] = []
   app.addHook('onRoute', (r) => {
     const need = r.config?.need
