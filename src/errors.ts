@@ -36,6 +36,7 @@ export type ErrorCode =
   | 'E_UNAUTHORIZED'
   | 'E_FORBIDDEN'
   | 'E_MISSING_DEPENDENCY'
+  | 'E_RATE_LIMITED'
 
 export class CausewayError extends Error {
   readonly code: ErrorCode = 'E_CAUSEWAY'
@@ -234,6 +235,16 @@ export class ForbiddenError extends CausewayError {
 export class MissingDependencyError extends CausewayError {
   override readonly code = 'E_MISSING_DEPENDENCY' as const
   declare readonly dependency: string
+}
+
+/**
+ * The service: a token (or, without one, an address) made more requests
+ * than its rate limit allows (HTTP 429); `retryAfterMs` says when the
+ * window resets.
+ */
+export class RateLimitedError extends CausewayError {
+  override readonly code = 'E_RATE_LIMITED' as const
+  declare readonly retryAfterMs: number
 }
 
 /** The classes the native addon instantiates, by name. */

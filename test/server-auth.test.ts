@@ -46,7 +46,14 @@ const ROUTES: Record<string, Sample> = {
   'GET /ready': { need: 'any', scope: 'none', make: () => ({}) },
   'POST /v1/admin/snapshot': { need: 'admin', scope: 'unscoped', make: () => ({ body: { dest: `snap-${Math.random().toString(36).slice(2)}` } }) },
   'POST /v1/admin/compact': { need: 'admin', scope: 'unscoped', make: () => ({ body: {} }) },
+  'POST /v1/admin/verify': { need: 'admin', scope: 'unscoped', make: () => ({ body: {} }) },
+  'GET /docs': { need: 'any', scope: 'none', make: () => ({}) },
+  'GET /docs/json': { need: 'any', scope: 'none', make: () => ({}) },
+  'GET /v1/projections': { need: 'read', scope: 'none', make: () => ({}) },
+  'GET /v1/projections/:name/:entity': { need: 'read', scope: 'scoped', make: (scope) => ({ url: `/v1/projections/count/seed:${scope}` }) },
 }
+
+const COUNT = { name: 'count', version: 1, init: () => 0, apply: (n: number) => n + 1 }
 
 /** A token lacking the role: for read routes one that only appends, else one that only reads. */
 const LACKING = { read: TOKENS.appender, append: TOKENS.reader, admin: TOKENS.reader }
@@ -54,7 +61,7 @@ const LACKING = { read: TOKENS.appender, append: TOKENS.reader, admin: TOKENS.re
 const SCOPED = { read: TOKENS.shopOnly, append: TOKENS.shopOnly, admin: TOKENS.shopAdmin, any: TOKENS.shopReader }
 
 async function seeded(): Promise<{ s: Served; ids: Record<'shop' | 'other', string> }> {
-  const s = await served({ backupDir: tempDir('auth-backups') })
+  const s = await served({ backupDir: tempDir('auth-backups'), projections: { count: COUNT } })
   const ids = {
     shop: s.store.append(new Coordinate('seed:shop', 'shop'), K, 1).eventId,
     other: s.store.append(new Coordinate('seed:other', 'other'), K, 2).eventId,

@@ -6,6 +6,9 @@
  * role each route needs is part of its registration (see routes.ts), so
  * no route can be added without saying who may call it; scopes are
  * checked by the handlers, which know which scopes a request touches.
+ * identify() finds the token once per request (the rate limiter, which
+ * runs first, keys on it); authenticate() then refuses or admits.
+ * Expired tokens are 401 with a message saying so.
  */
 import type { FastifyRequest } from 'fastify'
 import { ForbiddenError, UnauthorizedError } from '../errors.js'
@@ -16,6 +19,7 @@ import { findToken, type Principal, type Role, type TokenEntry } from './tokens.
 export const LOCAL_PRINCIPAL: Principal = Object.freeze({ id: 'insecure-local', roles: new Set<Role>(['read', 'append', 'admin']), scopes: undefined })
 
 const principals = new WeakMap<FastifyRequest, Principal>()
+const identities = new WeakMap<FastifyRequest, Principal | UnauthorizedError>()
 
 /** The bearer token of an Authorization header, or undefined. */
 function bearer(header: string | undefined): string | undefined {
@@ -25,19 +29,34 @@ function bearer(header: string | undefined): string | undefined {
 }
 
 /**
+ * Who the request is (tokens undefined: insecureLocal), or why it is
+ * nobody, without refusing it yet: the rate limiter keys on it first.
+ * Computed once per request.
+ */
+export function identify(req: FastifyRequest, tokens: readonly TokenEntry[] | undefined): Principal | UnauthorizedError {
+  const known = identities.get(req)
+  if (known) return known
+  let id: Principal | UnauthorizedError
+  if (tokens === undefined) id = LOCAL_PRINCIPAL
+  else {
+    const token = bearer(req.headers.authorization)
+    const found = token === undefined ? undefined : findToken(tokens, token)
+    if (token === undefined) id = new UnauthorizedError('this route needs an Authorization: Bearer <token> header')
+    else if (found === undefined) id = new UnauthorizedError('the bearer token is not valid')
+    else if ('expired' in found) id = new UnauthorizedError(`the bearer token ${found.expired.id} expired at ${found.expired.at}`)
+    else id = found.principal
+  }
+  identities.set(req, id)
+  return id
+}
+
+/**
  * Authenticates the request (tokens undefined: insecureLocal) and checks
  * the route's role. Throws UnauthorizedError or ForbiddenError.
  */
 export function authenticate(req: FastifyRequest, tokens: readonly TokenEntry[] | undefined, need: Need | undefined): Principal {
-  let p: Principal
-  if (tokens === undefined) p = LOCAL_PRINCIPAL
-  else {
-    const token = bearer(req.headers.authorization)
-    if (token === undefined) throw new UnauthorizedError('this route needs an Authorization: Bearer <token> header')
-    const found = findToken(tokens, token)
-    if (!found) throw new UnauthorizedError('the bearer token is not valid')
-    p = found
-  }
+  const p = identify(req, tokens)
+  if (p instanceof UnauthorizedError) throw p
   principals.set(req, p)
   if (need !== undefined && need !== 'any' && !hasRole(p, need)) {
     throw new ForbiddenError(`token ${p.id} lacks the '${need}' role this route needs`)

@@ -26,6 +26,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   E_TYPE_CONFLICT: 409,
   E_CLOCK_OVERFLOW: 409,
   E_PAYLOAD_TOO_LARGE: 413,
+  E_RATE_LIMITED: 429,
   E_NAME_TABLE_FULL: 507,
   E_STORE_CLOSED: 503,
   E_WRITER_UNAVAILABLE: 503,
@@ -33,7 +34,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 }
 
 /** Details a client may act on (which entity, which clock, which conflicting event); nothing else of an error leaves the server. */
-const DETAIL_KEYS = ['entity', 'expected', 'actual', 'conflictSequence', 'type', 'path', 'reason'] as const
+const DETAIL_KEYS = ['entity', 'expected', 'actual', 'conflictSequence', 'type', 'path', 'reason', 'retryAfterMs'] as const
 
 export interface WireError {
   status: number
@@ -67,4 +68,22 @@ export function toWireError(e: unknown): WireError {
 
 export function wire(status: number, code: ErrorCode, message: string): WireError {
   return { status, body: { error: { code, message } } }
+}
+
+/**
+ * Errors Node raises before fastify sees a request (a request timeout, a
+ * header too large, unparsable HTTP) answered in the same { error } shape,
+ * then the connection closed.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, reason, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'the request was not received in full within the server\'s requestTimeout']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'the request headers are larger than the server accepts']
+        : [400, 'Bad Request', 'the request is not valid HTTP']
+  const body = JSON.stringify(wire(status, 'E_INVALID_ARGUMENT', message).body)
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\n\r\n${body}`)
+  socket.destroy()
 }

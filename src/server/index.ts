@@ -12,21 +12,28 @@ import { InvalidArgumentError, NotFoundError } from '../errors.js'
 import '../index.js' // attaches metrics(), snapshotAsync() and compactAsync() to Store
 import { Store } from '../store.js'
 import { authenticate } from './auth.js'
+import { addCors } from './cors.js'
+import { addSwagger, docsRoutes } from './docs.js'
+import { addRateLimit } from './limits.js'
+import { loadTokens, type TokenEntry } from './tokens.js'
 import { trackHttp2 } from './drain.js'
 import { addMsgpackParser, send } from './body.js'
-import { toWireError } from './http-errors.js'
+import { clientErrorHandler, toWireError } from './http-errors.js'
 import { checkServeOptions, type ServeOptions } from './options.js'
 import { loadFastify } from './load.js'
 import type { RouteInfo } from './route-info.js'
 import { needOf, RouteTable } from './routes.js'
 import { adminRoutes } from './routes-admin.js'
+import { projectionRoutes } from './routes-projections.js'
 import { readRoutes } from './routes-read.js'
 import { writeRoutes } from './routes-write.js'
 
 export { isLoopback, type ServeOptions } from './options.js'
-export { createToken, hashToken, parseTokens, type Principal, type Role, type TokenEntry } from './tokens.js'
+export { createToken, hashToken, parseTokens, type Principal, type Role, type TokenEntry, type TokenRateLimit } from './tokens.js'
+export { DEFAULT_RATE_LIMIT } from './options.js'
+export type { RouteDoc } from './docs.js'
 export type { Need, RouteInfo } from './route-info.js'
-export { loadFastify } from './load.js'
+export { loadFastify, loadPlugin } from './load.js'
 export { DEFAULT_LIMIT, MAX_LIMIT } from './route-info.js'
 
 /** A running service. The caller owns the store: close() syncs it but leaves it open. */
@@ -35,6 +42,12 @@ export interface Server {
   readonly url: string
   /** Every route with the role it needs. */
   readonly routes: readonly RouteInfo[]
+  /**
+   * Replaces the tokens (a tokens file path or entries), checked first: a
+   * bad file throws E_INVALID_ARGUMENT and the old tokens stay. Requests
+   * from then on are judged by the new ones.
+   */
+  reloadTokens(tokens: string | readonly TokenEntry[]): void
   /** Stops accepting connections, finishes the requests in flight, then syncs the store. Safe to call twice. */
   close(): Promise<void>
 }
@@ -56,26 +69,40 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
   if (store.closed) throw new InvalidArgumentError('serve expects an open Store; this one is closed')
   const o = checkServeOptions(options)
   const fastify = loadFastify() as (options: Record<string, unknown>) => FastifyInstance
+  // Node enforces requestTimeout only when given to the server's constructor
+  // (fastify sets it afterwards, which a stalled body outlives), and checks
+  // it every connectionsCheckingInterval (30 s by default).
+  const timeouts = {
+    requestTimeout: o.requestTimeoutMs,
+    headersTimeout: Math.min(60_000, o.requestTimeoutMs),
+    connectionsCheckingInterval: Math.max(50, Math.min(5000, Math.floor(o.requestTimeoutMs / 4))),
+  }
   const app = fastify({
     logger: false,
     bodyLimit: o.bodyLimit,
     requestTimeout: o.requestTimeoutMs,
+    http: timeouts,
+    clientErrorHandler,
     // Requests arriving once close() began are answered 503; fastify's
     // default closes idle keep-alive connections on close() (HTTP/1.1), so
     // close() waits only for requests in flight.
     return503OnClosing: true,
-    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key, ...(o.http2 ? { allowHTTP1: true } : {}) } } : {}),
+    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key, ...timeouts, ...(o.http2 ? { allowHTTP1: true } : {}) } } : {}),
     ...(o.http2 ? { http2: true } : {}),
   })
   let closing = false
+  let tokens = o.tokens
   addMsgpackParser(app)
   app.setErrorHandler((err, req, reply) => {
     const w = toWireError(err)
     if (w.status === 401) reply.header('www-authenticate', 'Bearer')
     return send(req, reply, w.status, w.body)
   })
+  // onRequest order: rate limit (every request, first), CORS (answers preflights), authentication.
+  await addRateLimit(app, o.rateLimit, () => tokens)
+  await addCors(app, o.corsOrigins)
   app.addHook('onRequest', async (req) => {
-    authenticate(req, o.tokens, needOf(req))
+    authenticate(req, tokens, needOf(req))
   })
   // Once close() began, a response in flight closes its HTTP/1.1
   // connection: close() waits for that response, not for a keep-alive
@@ -89,6 +116,9 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
   })
   // Every route fastify registers is seen here, however it was added: one
   // without a role refuses to register, so none can be served unauthorised.
+  // (The one route added before this hook is @fastify/cors's OPTIONS *: it
+  // answers preflights from allowed origins, carrying no data; any other
+  // request there is authenticated like all, then 404.)
   const registered: RouteInfo[] = []
   app.addHook('onRoute', (r) => {
     const need = r.config?.need
@@ -98,10 +128,13 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
       if (method !== 'HEAD') registered.push(Object.freeze({ method: method as RouteInfo['method'], url: r.url, need }))
     }
   })
-  const table = new RouteTable(app, { store, backupDir: o.backupDir, closing: () => closing })
+  await addSwagger(app)
+  const table = new RouteTable(app, { store, backupDir: o.backupDir, closing: () => closing, projections: o.projections })
+  docsRoutes(table)
   writeRoutes(table)
   readRoutes(table)
   adminRoutes(table)
+  projectionRoutes(table)
   await app.listen({ host: o.host, port: o.port })
   const drainHttp2 = o.http2 ? trackHttp2(app.server as unknown as Http2SecureServer) : undefined
   const url = urlOf(app, o.tls !== undefined)
@@ -109,6 +142,10 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
   return Object.freeze({
     url,
     routes: Object.freeze(registered),
+    reloadTokens(next: string | readonly TokenEntry[]): void {
+      if (tokens === undefined) throw new InvalidArgumentError('this server runs with insecureLocal: it has no tokens to reload')
+      tokens = loadTokens(next)
+    },
     close(): Promise<void> {
       closed ??= (async () => {
         closing = true

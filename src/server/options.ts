@@ -7,7 +7,8 @@
 import * as net from 'node:net'
 import { InvalidArgumentError } from '../errors.js'
 import { checkOptions, optionKeys } from '../strict.js'
-import { loadTokens, type TokenEntry } from './tokens.js'
+import type { Projection } from '../projection/types.js'
+import { checkRateLimit, loadTokens, type TokenEntry, type TokenRateLimit } from './tokens.js'
 
 export interface ServeOptions {
   /** The address to listen on. @defaultValue '127.0.0.1' */
@@ -28,9 +29,23 @@ export interface ServeOptions {
   requestTimeoutMs?: number
   /** Where admin snapshots go: a snapshot's `dest` must resolve inside it. Without it, snapshots are refused. */
   backupDir?: string
+  /**
+   * Requests per token (unauthenticated ones per client address) in a
+   * fixed window; over it: 429 E_RATE_LIMITED with Retry-After. A token
+   * entry's own `rateLimit` overrides it. false: no limit.
+   * @defaultValue { max: 60000, timeWindowMs: 60000 } (1000 requests per second on average)
+   */
+  rateLimit?: { max: number; timeWindowMs: number } | false
+  /** Cross-origin requests from these exact origins (e.g. 'https://app.example.com'). @defaultValue off: no CORS headers at all */
+  cors?: { origins: string[] }
+  /** Projections served by name at GET /v1/projections/:name/:entity. */
+  projections?: Record<string, Projection<any, any>>
 }
 
-export const SERVE_OPTION_KEYS = optionKeys<ServeOptions>()(['host', 'port', 'tls', 'http2', 'tokens', 'insecureLocal', 'bodyLimit', 'requestTimeoutMs', 'backupDir'])
+/** The rate limit when the options name none. */
+export const DEFAULT_RATE_LIMIT: TokenRateLimit = Object.freeze({ max: 60_000, timeWindowMs: 60_000 })
+
+export const SERVE_OPTION_KEYS = optionKeys<ServeOptions>()(['host', 'port', 'tls', 'http2', 'tokens', 'insecureLocal', 'bodyLimit', 'requestTimeoutMs', 'backupDir', 'rateLimit', 'cors', 'projections'])
 
 export interface CheckedServeOptions {
   host: string
@@ -42,6 +57,11 @@ export interface CheckedServeOptions {
   bodyLimit: number
   requestTimeoutMs: number
   backupDir: string | undefined
+  /** false: no limit. */
+  rateLimit: TokenRateLimit | false
+  /** undefined: CORS off. */
+  corsOrigins: string[] | undefined
+  projections: ReadonlyMap<string, Projection<unknown, never>>
 }
 
 /** 127.0.0.0/8, ::1, their IPv4-mapped form, and 'localhost'. */
@@ -60,6 +80,39 @@ function positiveInt(v: unknown, what: string, fallback: number): number {
   if (v === undefined) return fallback
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new InvalidArgumentError(`${what} must be a positive integer, got ${String(v)}`)
   return v
+}
+
+/** Exact origins: scheme://host[:port], no path, no wildcard. */
+function checkOrigins(cors: unknown): string[] | undefined {
+  if (cors === undefined) return undefined
+  const origins = (cors as { origins?: unknown } | null)?.origins
+  if (typeof cors !== 'object' || cors === null || !Array.isArray(origins) || origins.length === 0) throw new InvalidArgumentError('cors must be { origins: [exact origins] }')
+  checkOptions('cors', cors as Record<string, unknown>, ['origins'])
+  for (const o of origins) {
+    let ok = false
+    try {
+      ok = typeof o === 'string' && /^https?:$/.test(new URL(o).protocol) && new URL(o).origin === o
+    } catch {
+      ok = false
+    }
+    if (!ok) throw new InvalidArgumentError(`cors origin ${JSON.stringify(o)} is not an exact origin such as https://app.example.com (no wildcard, path or trailing slash)`)
+  }
+  return [...new Set(origins as string[])]
+}
+
+function checkProjections(v: unknown): Map<string, Projection<unknown, never>> {
+  const out = new Map<string, Projection<unknown, never>>()
+  if (v === undefined) return out
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidArgumentError('projections must be an object of name -> projection')
+  for (const [name, p] of Object.entries(v)) {
+    if (!/^[A-Za-z0-9._-]{1,128}$/.test(name)) throw new InvalidArgumentError(`projection name ${JSON.stringify(name)} must be 1..128 of A-Z a-z 0-9 . _ -`)
+    const q = p as Partial<Projection<unknown, never>> | null
+    if (typeof q !== 'object' || q === null || typeof q.init !== 'function' || typeof q.apply !== 'function') {
+      throw new InvalidArgumentError(`projection ${name} must be a projection { name, version, init, apply }`)
+    }
+    out.set(name, q as Projection<unknown, never>)
+  }
+  return out
 }
 
 export function checkServeOptions(options: ServeOptions): CheckedServeOptions {
@@ -96,5 +149,8 @@ export function checkServeOptions(options: ServeOptions): CheckedServeOptions {
     bodyLimit: positiveInt(options.bodyLimit, 'bodyLimit', 1 << 20),
     requestTimeoutMs: positiveInt(options.requestTimeoutMs, 'requestTimeoutMs', 30_000),
     backupDir,
+    rateLimit: options.rateLimit === false ? false : options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : checkRateLimit(options.rateLimit, 'rateLimit'),
+    corsOrigins: checkOrigins(options.cors),
+    projections: checkProjections(options.projections),
   }
 }

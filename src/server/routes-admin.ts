@@ -1,5 +1,5 @@
 /**
- * Admin routes: snapshot and compact. A snapshot writes a directory, so
+ * Admin routes: snapshot, compact and whole-store verification. A snapshot writes a directory, so
  * where it goes is never the caller's to choose freely: `dest` is a name
  * under the server's backupDir, resolved (symlinks included) and refused
  * if it would land anywhere else. Both run off the event loop
@@ -40,7 +40,7 @@ export function adminRoutes(t: RouteTable): void {
     const { path: _abs, ...report } = await store.snapshotAsync(dest)
     // The server's absolute path stays on the server: the caller named dest relative to backupDir.
     return send(req, reply, 200, { ...report, dest: path.relative(realish(path.resolve(t.ctx.backupDir!)), dest) })
-  })
+  }, { tag: 'admin', summary: 'Writes a consistent snapshot of the store under the backup directory', body: '{ dest }: a directory name under the server\'s backupDir' })
 
   // { minSegments? }: the merge strategy only; retention and tombstone need
   // a keep() function, which is code, not data, and stays with embedded use.
@@ -51,5 +51,16 @@ export function adminRoutes(t: RouteTable): void {
     const minSegments = typeof o.minSegments === 'bigint' ? Number(o.minSegments) : o.minSegments
     const report = await store.compactAsync({ strategy: 'merge', ...(minSegments !== undefined ? { minSegments: minSegments as number } : {}) })
     return send(req, reply, 200, report)
+  }, { tag: 'admin', summary: 'Compacts the store (merge strategy)', body: '{ minSegments? }' })
+
+  // The whole store's hash chains, off the event loop (verifyChainAsync pages between turns).
+  t.add('POST', '/v1/admin/verify', 'admin', async (req, reply) => {
+    checkUnscoped(req, 'verification')
+    if (req.body !== undefined && req.body !== null) onlyKeys(object(req.body, 'the request body'), [], 'verify')
+    return send(req, reply, 200, await store.verifyChainAsync())
+  }, {
+    tag: 'admin',
+    summary: "Verifies every event's content hash and every entity's hash chain",
+    description: 'Answers the ChainReport: { eventsChecked, contentMismatches, brokenLinks, missingParents, tombstones }; empty lists mean every chain holds.',
   })
 }

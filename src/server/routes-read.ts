@@ -53,7 +53,7 @@ export function readRoutes(t: RouteTable): void {
     // Outside the token's scopes is 403, not 404: the answer must not look like "absent".
     checkScope(req, e.coordinate.scope, `event ${id}`)
     return send(req, reply, 200, eventWire(e))
-  })
+  }, { tag: 'reads', summary: 'One event by id', params: { id: 'the event id (a UUID)' } })
 
   // ?fromClock&toClock&limit&reverse. `next` is the last clock of a full
   // page: resume with fromClock = next + 1 (reverse: toClock = next - 1).
@@ -71,6 +71,11 @@ export function readRoutes(t: RouteTable): void {
     checkEventScopes(req, events, `the stream of ${entity}`)
     const last = events.length === limit ? events[events.length - 1] : undefined
     return send(req, reply, 200, { events: events.map(eventWire), next: last ? last.clock : null })
+  }, {
+    tag: 'reads',
+    summary: "A page of an entity's stream",
+    params: { entity: 'the entity' },
+    query: { fromClock: 'first clock (inclusive)', toClock: 'last clock (inclusive)', limit: `events per page, 1..${MAX_LIMIT}`, reverse: 'true: newest first' },
   })
 
   // { region | query, limit?, after?, reverse? }. `next` is the last
@@ -86,20 +91,20 @@ export function readRoutes(t: RouteTable): void {
     const events = store.query(sel, { limit, reverse, ...(after !== undefined ? { after } : {}) }).toArray()
     const last = events.length === limit ? events[events.length - 1] : undefined
     return send(req, reply, 200, { events: events.map(eventWire), next: last ? last.globalSequence : null })
-  })
+  }, { tag: 'reads', summary: 'A page of a region or DCB query', body: '{ region | query, limit?, after?, reverse? }; pass next as after for the following page' })
 
   t.add('GET', '/v1/stats', 'read', async (req, reply) => {
     checkUnscoped(req, 'stats')
     return send(req, reply, 200, store.stats())
-  })
+  }, { tag: 'meta', summary: "The store's statistics" })
 
   t.add('GET', '/metrics', 'read', async (req, reply) => {
     checkUnscoped(req, 'metrics')
     const text = await prometheusText(store.metrics())
     return reply.code(200).type(PROMETHEUS_CONTENT_TYPE).send(text)
-  })
+  }, { tag: 'meta', summary: 'Prometheus metrics (text exposition format)' })
 
-  t.add('GET', '/health', 'any', async (req, reply) => send(req, reply, 200, { status: 'ok' }))
+  t.add('GET', '/health', 'any', async (req, reply) => send(req, reply, 200, { status: 'ok' }), { tag: 'meta', summary: 'Liveness: the server answers' })
 
   // Ready: the store is open and the server is not shutting down (a load
   // balancer stops sending here as soon as close() begins).
@@ -107,5 +112,5 @@ export function readRoutes(t: RouteTable): void {
     if (store.closed) return send(req, reply, 503, { error: { code: 'E_STORE_CLOSED', message: 'the store is closed' } })
     if (t.ctx.closing()) return send(req, reply, 503, { error: { code: 'E_STORE_CLOSED', message: 'the server is closing' } })
     return send(req, reply, 200, { ready: true, role: store.stats().role })
-  })
+  }, { tag: 'meta', summary: 'Readiness: the store is open and the server is not closing (503 otherwise)' })
 }

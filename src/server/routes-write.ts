@@ -35,7 +35,7 @@ export function writeRoutes(t: RouteTable): void {
     checkScope(req, a.coord.scope, 'append')
     const r = store.append(a.coord, a.kind, a.payload, a.options)
     return send(req, reply, 200, receiptWire(r))
-  })
+  }, { tag: 'events', summary: 'Appends one event', body: '{ entity, scope, kind | type, payload, options?: { expectedSequence, idempotencyKey, correlationId, causationId, durable, occurredAt, tags } }' })
 
   t.add('POST', '/v1/batch', 'append', async (req, reply) => {
     const o = object(req.body, 'the request body')
@@ -44,7 +44,7 @@ export function writeRoutes(t: RouteTable): void {
     checkItemScopes(req, items)
     const receipts = store.appendBatch(items, durableFlag(o.durable))
     return send(req, reply, 200, { receipts: receipts.map(receiptWire) })
-  })
+  }, { tag: 'events', summary: 'Appends a batch of events atomically', body: '{ items: [{ entity, scope, kind | type, payload, ... }], durable? }' })
 
   // { items, condition: { region | query, after }, durable? }: after is a
   // global sequence (a decimal string in JSON) or null (no matching event may exist).
@@ -62,5 +62,9 @@ export function writeRoutes(t: RouteTable): void {
     checkSelectionScope(req, sel, 'the condition')
     const receipts = store.appendIf(items, condition, durableFlag(o.durable))
     return send(req, reply, 200, { receipts: receipts.map(receiptWire) })
+  }, {
+    tag: 'events',
+    summary: 'Appends a batch only if no event matching the condition exists after a position (DCB)',
+    body: '{ items, condition: { region | query, after: sequence | null }, durable? }',
   })
 }

@@ -7,7 +7,9 @@
  * 403 fails).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Projection } from '../projection/types.js'
 import type { Store } from '../store.js'
+import type { RouteDoc } from './docs.js'
 import type { Need, RouteInfo } from './route-info.js'
 
 export type { Need, RouteInfo }
@@ -16,6 +18,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The role the route needs (RouteTable.add sets it on every route). */
     need?: Need
+    /** What the OpenAPI document at /docs says of the route. */
+    doc?: RouteDoc
   }
 }
 
@@ -26,6 +30,8 @@ export interface RouteContext {
   backupDir: string | undefined
   /** Set once close() begins: /ready answers 503 from then on. */
   closing: () => boolean
+  /** The projections served by name. */
+  projections: ReadonlyMap<string, Projection<unknown, never>>
 }
 
 export type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>
@@ -36,8 +42,9 @@ export class RouteTable {
     readonly ctx: RouteContext,
   ) {}
 
-  add(method: RouteInfo['method'], url: string, need: Need, handler: Handler): void {
-    this.app.route({ method, url, config: { need }, handler })
+  /** `doc` goes to the OpenAPI document only: fastify validates nothing from it. */
+  add(method: RouteInfo['method'], url: string, need: Need, handler: Handler, doc?: RouteDoc): void {
+    this.app.route({ method, url, config: { need, ...(doc ? { doc } : {}) }, handler })
   }
 }
 

@@ -22,6 +22,16 @@ export interface TokenEntry {
   roles: Role[]
   /** The scopes the token may read and write; absent: every scope. */
   scopes?: string[]
+  /** When the token stops being accepted (an ISO 8601 date); absent: never. */
+  expiresAt?: string
+  /** This token's own rate limit, instead of the server's. */
+  rateLimit?: TokenRateLimit
+}
+
+/** At most `max` requests per `timeWindowMs` milliseconds. */
+export interface TokenRateLimit {
+  max: number
+  timeWindowMs: number
 }
 
 /** Who a request is: the token it presented (or the loopback principal of insecureLocal). */
@@ -30,7 +40,12 @@ export interface Principal {
   roles: ReadonlySet<Role>
   /** undefined: every scope. */
   scopes: ReadonlySet<string> | undefined
+  /** The token's own rate limit, if its entry has one. */
+  rateLimit?: TokenRateLimit
 }
+
+/** What the presented token is: a principal, an expired entry, or nothing known. */
+export type TokenMatch = { principal: Principal } | { expired: { id: string; at: string } } | undefined
 
 const HASH_RE = /^sha256:[0-9a-f]{64}$/
 
@@ -45,9 +60,9 @@ export function newToken(): string {
 
 function checkEntry(e: unknown, where: string): TokenEntry {
   if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new InvalidArgumentError(`${where}: a token entry must be an object { id, hash, roles, scopes? }`)
-  const { id, hash, roles, scopes, ...rest } = e as Record<string, unknown>
+  const { id, hash, roles, scopes, expiresAt, rateLimit, ...rest } = e as Record<string, unknown>
   const extra = Object.keys(rest)
-  if (extra.length > 0) throw new InvalidArgumentError(`${where}: unknown key '${extra[0]}'; accepted: id, hash, roles, scopes`)
+  if (extra.length > 0) throw new InvalidArgumentError(`${where}: unknown key '${extra[0]}'; accepted: id, hash, roles, scopes, expiresAt, rateLimit`)
   if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError(`${where}: id must be a non-empty string`)
   // A plain-text token in the file would be a secret at rest: only hashes are accepted.
   if (typeof hash !== 'string' || !HASH_RE.test(hash)) throw new InvalidArgumentError(`${where}: hash must be 'sha256:' and 64 lowercase hex digits`)
@@ -61,7 +76,27 @@ function checkEntry(e: unknown, where: string): TokenEntry {
     }
     out.scopes = [...new Set(scopes as string[])]
   }
+  if (expiresAt !== undefined) {
+    if (typeof expiresAt !== 'string' || !ISO_RE.test(expiresAt) || Number.isNaN(Date.parse(expiresAt))) {
+      throw new InvalidArgumentError(`${where}: expiresAt must be an ISO 8601 date (e.g. 2030-01-31 or 2030-01-31T12:00:00Z)`)
+    }
+    out.expiresAt = expiresAt
+  }
+  if (rateLimit !== undefined) out.rateLimit = checkRateLimit(rateLimit, `${where}: rateLimit`)
   return out
+}
+
+const ISO_RE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/
+
+/** { max, timeWindowMs }: positive integers. */
+export function checkRateLimit(v: unknown, what: string): TokenRateLimit {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidArgumentError(`${what} must be { max, timeWindowMs }`)
+  const { max, timeWindowMs, ...rest } = v as Record<string, unknown>
+  if (Object.keys(rest).length > 0) throw new InvalidArgumentError(`${what}: unknown key '${Object.keys(rest)[0]}'; accepted: max, timeWindowMs`)
+  for (const [k, n] of [['max', max], ['timeWindowMs', timeWindowMs]] as const) {
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${what}.${k} must be a positive integer, got ${String(n)}`)
+  }
+  return { max: max as number, timeWindowMs: timeWindowMs as number }
 }
 
 /** Entries of a tokens file's text: a JSON array, or JSON lines (blank lines skipped). */
@@ -104,15 +139,16 @@ export function readTokensFile(file: string): TokenEntry[] {
 /** The tokens of `serve`'s `tokens` option, checked: a file path or entries in memory. */
 export function loadTokens(tokens: string | readonly TokenEntry[]): TokenEntry[] {
   if (typeof tokens === 'string') return readTokensFile(tokens)
-  if (!Array.isArray(tokens)) throw new InvalidArgumentError('tokens must be a tokens file path or an array of { id, hash, roles, scopes? }')
+  if (!Array.isArray(tokens)) throw new InvalidArgumentError('tokens must be a tokens file path or an array of { id, hash, roles, scopes?, expiresAt?, rateLimit? }')
   return tokens.map((e, i) => checkEntry(e, `tokens[${i}]`))
 }
 
 /**
  * The principal whose token hashes to the presented one, or undefined.
- * Every entry is compared (no early exit), each in constant time.
+ * Every entry is compared (no early exit), each in constant time. An
+ * entry past its expiresAt (at `now`) answers { expired }.
  */
-export function findToken(entries: readonly TokenEntry[], presented: string): Principal | undefined {
+export function findToken(entries: readonly TokenEntry[], presented: string, now = Date.now()): TokenMatch {
   const h = Buffer.from(hashToken(presented), 'latin1')
   let found: TokenEntry | undefined
   for (const e of entries) {
@@ -121,7 +157,10 @@ export function findToken(entries: readonly TokenEntry[], presented: string): Pr
     if (mine.length === h.length && timingSafeEqual(mine, h) && !found) found = e
   }
   if (!found) return undefined
-  return { id: found.id, roles: new Set(found.roles), scopes: found.scopes ? new Set(found.scopes) : undefined }
+  if (found.expiresAt !== undefined && Date.parse(found.expiresAt) <= now) return { expired: { id: found.id, at: found.expiresAt } }
+  const principal: Principal = { id: found.id, roles: new Set(found.roles), scopes: found.scopes ? new Set(found.scopes) : undefined }
+  if (found.rateLimit) principal.rateLimit = found.rateLimit
+  return { principal }
 }
 
 /**
@@ -130,10 +169,23 @@ export function findToken(entries: readonly TokenEntry[], presented: string): Pr
  * holding a JSON array is rewritten as an array (atomically, by rename)
  * so it stays valid; otherwise one JSON line is appended.
  */
-export function createToken(file: string, roles: readonly Role[], scopes?: readonly string[], id?: string): { token: string; entry: TokenEntry } {
+export function createToken(
+  file: string,
+  roles: readonly Role[],
+  scopes?: readonly string[],
+  id?: string,
+  extra: { expiresAt?: string; rateLimit?: TokenRateLimit } = {},
+): { token: string; entry: TokenEntry } {
   const token = newToken()
   const entry = checkEntry(
-    { id: id ?? `t_${randomBytes(6).toString('hex')}`, hash: hashToken(token), roles: [...roles], ...(scopes && scopes.length > 0 ? { scopes: [...scopes] } : {}) },
+    {
+      id: id ?? `t_${randomBytes(6).toString('hex')}`,
+      hash: hashToken(token),
+      roles: [...roles],
+      ...(scopes && scopes.length > 0 ? { scopes: [...scopes] } : {}),
+      ...(extra.expiresAt !== undefined ? { expiresAt: extra.expiresAt } : {}),
+      ...(extra.rateLimit !== undefined ? { rateLimit: extra.rateLimit } : {}),
+    },
     'new token',
   )
   let existing = ''

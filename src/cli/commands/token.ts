@@ -15,6 +15,16 @@ function collect(v: string, prev: string[] | undefined): string[] {
   return [...(prev ?? []), ...v.split(',').map((s) => s.trim()).filter((s) => s !== '')]
 }
 
+/** `--expires`: an ISO 8601 date, or a duration from now: 30d, 12h, 45m. */
+export function expiresAt(v: string, now = Date.now()): string {
+  const m = /^(\d{1,6})([dhm])$/.exec(v.trim())
+  if (m) return new Date(now + Number(m[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[m[2] as 'd' | 'h' | 'm']).toISOString()
+  const t = /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : Number.NaN
+  if (Number.isNaN(t)) throw new UsageError(`--expires takes an ISO 8601 date (2030-01-31, 2030-01-31T12:00:00Z) or a duration such as 30d, 12h, 45m; got ${v}`)
+  if (t <= now) throw new UsageError(`--expires ${v} is in the past`)
+  return v
+}
+
 export function tokenCommand(program: Command): void {
   const token = program.command('token').summary('manage the bearer tokens of causeway serve').description('Manage the bearer tokens of causeway serve.')
   token
@@ -25,6 +35,7 @@ export function tokenCommand(program: Command): void {
     .requiredOption('--tokens <file>', 'the tokens file (JSON lines; a JSON array file stays an array)')
     .option('--scope <scope>', 'restrict the token to this scope (repeatable, or comma-separated); default: every scope', collect)
     .option('--id <id>', 'a name for the token, shown in errors and logs (default: random)')
+    .option('--expires <when>', 'when the token stops working: an ISO 8601 date or a duration (30d, 12h, 45m); default: never')
     .addHelpText(
       'after',
       `
@@ -33,12 +44,16 @@ The token is shown only now: the file keeps its hash. Send it as
 
 Examples:
   causeway token create --roles read,append --scope shop --tokens ./tokens.jsonl
-  causeway token create --roles admin --id ops --tokens ./tokens.jsonl`,
+  causeway token create --roles admin --id ops --tokens ./tokens.jsonl
+  causeway token create --roles read --expires 30d --tokens ./tokens.jsonl
+
+A running causeway serve picks up a changed tokens file on SIGHUP.`,
     )
-    .action((opts: { roles: string; tokens: string; scope?: string[]; id?: string }) => {
+    .action((opts: { roles: string; tokens: string; scope?: string[]; id?: string; expires?: string }) => {
       const roles = roleList(opts.roles)
+      const extra = opts.expires !== undefined ? { expiresAt: expiresAt(opts.expires) } : {}
       try {
-        const { token: secret } = createToken(path.resolve(opts.tokens), roles, opts.scope, opts.id)
+        const { token: secret } = createToken(path.resolve(opts.tokens), roles, opts.scope, opts.id, extra)
         process.stdout.write(`${secret}\n`)
       } catch (e) {
         if (isCausewayError(e, 'E_INVALID_ARGUMENT')) throw new UsageError(e.message)
