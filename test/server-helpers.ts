@@ -39,7 +39,7 @@ export interface Served {
   server: Server
   dir: string
   /** A request to the server; `token` adds the Authorization header; JSON bodies unless `raw`. */
-  req(method: string, url: string, init?: { token?: string | undefined; body?: unknown; raw?: NonNullable<RequestInit['body']>; headers?: Record<string, string>; redirect?: RequestRedirect }): Promise<Response>
+  req(method: string, url: string, init?: { token?: string | undefined; body?: unknown; raw?: NonNullable<RequestInit['body']>; headers?: Record<string, string>; redirect?: 'follow' | 'manual' }): Promise<Response>
 }
 
 export async function served(options: Partial<ServeOptions> = {}, storeOptions: { maxPayloadBytes?: number } = {}): Promise<Served> {
