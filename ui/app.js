@@ -62,5 +62,6 @@ document.getElementById('login-form').addEventListener('submit', (ev) => {
   start()
 })
 document.getElementById('logout').addEventListener('click', () => { setToken(''); showLogin('Signed out.') })
+document.getElementById('login-button').disabled = false
 window.addEventListener('hashchange', () => { if (!nav.hidden) route() })
 start()

@@ -15,7 +15,7 @@ export function h(spec, attrs = {}, ...children) {
     else if (k === 'text') el.textContent = String(v)
     else el.setAttribute(k, v === true ? '' : String(v))
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === undefined || c === null || c === false) continue
     el.append(c instanceof Node ? c : document.createTextNode(String(c)))
   }
@@ -26,14 +26,14 @@ export function h(spec, attrs = {}, ...children) {
 export function svg(tag, attrs = {}, ...children) {
   const el = document.createElementNS('http://www.w3.org/2000/svg', tag)
   for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) el.setAttribute(k, String(v))
-  for (const c of children.flat()) if (c) el.append(c instanceof Node ? c : document.createTextNode(String(c)))
+  for (const c of children.flat(Infinity)) if (c) el.append(c instanceof Node ? c : document.createTextNode(String(c)))
   return el
 }
 
 /** Replaces the children of `el`. */
 export function fill(el, ...children) {
   el.replaceChildren()
-  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : document.createTextNode(String(c)))
+  for (const c of children.flat(Infinity)) if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : document.createTextNode(String(c)))
   return el
 }
 
