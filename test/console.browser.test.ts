@@ -69,11 +69,12 @@ describe.skipIf(!found.path)('web console in headless Chromium', () => {
       // Overview: the stats, polled.
       await page.waitForSelector(`[data-stat="events"]:text-is("${total}")`)
       // The events chart gains a point per poll (a flat line has no height, so no visibility check).
-      await page.waitForFunction(() => (document.querySelector('figure.chart[data-chart="events"] polyline')?.getAttribute('points') ?? '').split(' ').length >= 2)
+      // (Page functions as strings: the test's tsconfig has no DOM types.)
+      await page.waitForFunction(`(document.querySelector('figure.chart[data-chart="events"] polyline')?.getAttribute('points') ?? '').split(' ').length >= 2`)
 
       // Live tail: the latest events, then one appended after the page opened.
       await page.click('nav a[data-view="tail"]')
-      await page.waitForFunction((n) => document.querySelectorAll('#tail-rows tr').length === n, total)
+      await page.waitForFunction(`document.querySelectorAll('#tail-rows tr').length === ${total}`)
       const late = store.append(new Coordinate('late:1', 'shop'), 'LateArrival', { late: true })
       await page.waitForSelector(`#tail-rows tr[data-event="${late.eventId}"]`)
       expect(await page.textContent('#tail-rows tr:first-child')).toContain('late:1')

@@ -9,7 +9,7 @@ import { authHeaders, post } from './api.js'
 const POLL_MS = 1000
 
 /** Parses a text/event-stream body, calling onMessage({ id, event, data }) per message. */
-async function readSse(body, onMessage, signal) {
+export async function readSse(body, onMessage, signal) {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader()
   let buf = ''
   let msg = { data: [] }
