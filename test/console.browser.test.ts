@@ -18,6 +18,9 @@ import { served, TOKENS } from './server-helpers.js'
 
 const K = EventKind.custom(1, 1)
 
+/** The page's document, as the functions run in the browser see it (the test tsconfig has no DOM types). */
+declare const document: { querySelector(s: string): { getAttribute(n: string): string | null } | null; querySelectorAll(s: string): { length: number } }
+
 /** Chromium's path, or why it cannot be had. */
 function ensureChromium(): { path?: string; why?: string } {
   try {
@@ -69,12 +72,12 @@ describe.skipIf(!found.path)('web console in headless Chromium', () => {
       // Overview: the stats, polled.
       await page.waitForSelector(`[data-stat="events"]:text-is("${total}")`)
       // The events chart gains a point per poll (a flat line has no height, so no visibility check).
-      // (Page functions as strings: the test's tsconfig has no DOM types.)
-      await page.waitForFunction(`(document.querySelector('figure.chart[data-chart="events"] polyline')?.getAttribute('points') ?? '').split(' ').length >= 2`)
+      // Functions, not strings: the console's CSP refuses eval.
+      await page.waitForFunction(() => (document.querySelector('figure.chart[data-chart="events"] polyline')?.getAttribute('points') ?? '').split(' ').length >= 2)
 
       // Live tail: the latest events, then one appended after the page opened.
       await page.click('nav a[data-view="tail"]')
-      await page.waitForFunction(`document.querySelectorAll('#tail-rows tr').length === ${total}`)
+      await page.waitForFunction((n) => document.querySelectorAll('#tail-rows tr').length === n, total)
       const late = store.append(new Coordinate('late:1', 'shop'), 'LateArrival', { late: true })
       await page.waitForSelector(`#tail-rows tr[data-event="${late.eventId}"]`)
       expect(await page.textContent('#tail-rows tr:first-child')).toContain('late:1')
@@ -88,6 +91,7 @@ describe.skipIf(!found.path)('web console in headless Chromium', () => {
       expect(await page.textContent('#verify')).toContain('2 event(s) of order:7')
       expect(await page.textContent('[data-field="eventId"]')).toContain(paid.eventId)
       const shot = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'causeway-console-')), 'console-event.png')
+      await page.mouse.move(1100, 880) // no hover highlight in the picture
       await page.screenshot({ path: shot, fullPage: true })
       console.log(`console screenshot: ${shot}`)
       fs.copyFileSync(shot, path.join(repoRoot, 'docs', 'console.png'))
