@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { Coordinate, EventKind, Store } from '../src/index.js'
 import { native } from '../src/native/loader.js'
 import { serve } from '../src/server/index.js'
-import { findUiDir, listFiles } from '../src/server/routes-ui.js'
+import { findUiDir, findVizBuild, listFiles } from '../src/server/routes-ui.js'
 import { segmentFiles, tempDir } from './helpers.js'
 import { errorOf, served, TOKEN_ENTRIES, TOKENS } from './server-helpers.js'
 
@@ -137,6 +137,14 @@ describe('console static files', () => {
     fs.symlinkSync(path.join(dir, 'index.html'), path.join(dir, 'in.html'))
     expect([...listFiles(dir).keys()].sort()).toEqual(['index.html', 'sub/a.js'])
     expect(findUiDir()).toBe(path.resolve(__dirname, '..', 'ui'))
+  })
+
+  it('finds Graphviz\'s browser build beside the package\'s require entry, and nothing where @viz-js/viz is not installed (the page then lists the graph)', () => {
+    expect(findVizBuild()).toMatch(/@viz-js[\\/]viz[\\/]dist[\\/]viz\.js$/)
+    const missing = (id: string): string => {
+      throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' })
+    }
+    expect(findVizBuild(missing)).toBeUndefined()
   })
 })
 
