@@ -1,9 +1,12 @@
 import { availableParallelism } from 'node:os'
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Real-browser tests (headless Chromium) are heavy: npm run test:full
+    // runs them with CAUSEWAY_BROWSER=1; npm test leaves them out.
+    exclude: process.env.CAUSEWAY_BROWSER ? configDefaults.exclude : [...configDefaults.exclude, 'test/**/*.browser.test.ts'],
     pool: 'forks',
     // Two files at a time even on 2 cores (Vitest's default there is one): most
     // files wait on child processes, fsync, qemu or Wine as much as they compute.

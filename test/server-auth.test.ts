@@ -21,7 +21,7 @@ const K = EventKind.custom(1, 1)
  */
 type ScopeRule = 'scoped' | 'unscoped' | 'none'
 interface Sample {
-  need: 'read' | 'append' | 'admin' | 'any'
+  need: 'read' | 'append' | 'admin' | 'any' | 'public'
   scope: ScopeRule
   /** The request, touching `scope` (for 'scoped' routes). */
   make(scope: 'shop' | 'other', ids: Record<'shop' | 'other', string>): { body?: unknown; url?: string }
@@ -51,14 +51,24 @@ const ROUTES: Record<string, Sample> = {
   'GET /docs/json': { need: 'any', scope: 'none', make: () => ({}) },
   'GET /v1/projections': { need: 'read', scope: 'none', make: () => ({}) },
   'GET /v1/projections/:name/:entity': { need: 'read', scope: 'scoped', make: (scope) => ({ url: `/v1/projections/count/seed:${scope}` }) },
+  'GET /v1/events/:id/causal': { need: 'read', scope: 'scoped', make: (scope, ids) => ({ url: `/v1/events/${ids[scope]}/causal` }) },
+  'GET /v1/events/:id/ancestors': { need: 'read', scope: 'scoped', make: (scope, ids) => ({ url: `/v1/events/${ids[scope]}/ancestors` }) },
+  'GET /v1/events/:id/verify': { need: 'read', scope: 'scoped', make: (scope, ids) => ({ url: `/v1/events/${ids[scope]}/verify` }) },
+  'GET /v1/segments': { need: 'read', scope: 'unscoped', make: () => ({}) },
+  // The console's static files: no data, no token (the only public routes).
+  'GET /ui': { need: 'public', scope: 'none', make: () => ({}) },
+  'GET /ui/*': { need: 'public', scope: 'none', make: () => ({ url: '/ui/index.html' }) },
 }
 
 const COUNT = { name: 'count', version: 1, init: () => 0, apply: (n: number) => n + 1 }
 
+/** Routes answered without any token. */
+const isPublic = (key: string) => ROUTES[key]?.need === 'public'
+
 /** A token lacking the role: for read routes one that only appends, else one that only reads. */
 const LACKING = { read: TOKENS.appender, append: TOKENS.reader, admin: TOKENS.reader }
 /** A token with the role, restricted to scope 'shop'. */
-const SCOPED = { read: TOKENS.shopOnly, append: TOKENS.shopOnly, admin: TOKENS.shopAdmin, any: TOKENS.shopReader }
+const SCOPED = { read: TOKENS.shopOnly, append: TOKENS.shopOnly, admin: TOKENS.shopAdmin, any: TOKENS.shopReader, public: TOKENS.shopReader }
 
 async function seeded(): Promise<{ s: Served; ids: Record<'shop' | 'other', string> }> {
   const s = await served({ backupDir: tempDir('auth-backups'), projections: { count: COUNT } })
@@ -72,7 +82,7 @@ async function seeded(): Promise<{ s: Served; ids: Record<'shop' | 'other', stri
 function call(s: Served, key: string, token: string | undefined, scope: 'shop' | 'other', ids: Record<'shop' | 'other', string>) {
   const [method, url] = key.split(' ') as [string, string]
   const r = ROUTES[key]!.make(scope, ids)
-  return s.req(method, r.url ?? url, { token, ...(r.body !== undefined ? { body: r.body } : {}) })
+  return s.req(method, r.url ?? url, { token, ...(r.body !== undefined ? { body: r.body } : {}), ...(url === '/ui' ? { redirect: 'manual' as const } : {}) })
 }
 
 describe('service authentication through every route', () => {
@@ -85,7 +95,7 @@ describe('service authentication through every route', () => {
 
   it('answers 401 E_UNAUTHORIZED on every route (unknown ones too) without a token, with a wrong one, or another scheme, writing nothing', async () => {
     const { s, ids } = await seeded()
-    for (const key of [...Object.keys(ROUTES), 'GET /v1/no-such-route']) {
+    for (const key of [...Object.keys(ROUTES).filter((k) => !isPublic(k)), 'GET /v1/no-such-route']) {
       for (const token of [undefined, 'wrong-token', `${TOKENS.admin}x`]) {
         const r = key in ROUTES ? await call(s, key, token, 'shop', ids) : await s.req('GET', '/v1/no-such-route', { token })
         expect(await errorOf(r), `${key} with ${token ?? 'no token'}`).toMatchObject({ status: 401, code: 'E_UNAUTHORIZED' })
@@ -97,10 +107,23 @@ describe('service authentication through every route', () => {
     expect(s.store.stats().events).toBe(2)
   })
 
+  it('serves the public console files without a token, and only those: a public route outside /ui refuses to register', async () => {
+    const { s, ids } = await seeded()
+    for (const key of Object.keys(ROUTES).filter(isPublic)) {
+      const r = await call(s, key, undefined, 'shop', ids)
+      expect(r.status, key).toBe(key.endsWith(' /ui') ? 302 : 200)
+    }
+    expect((await s.req('GET', '/ui/no-such-file.js')).status).toBe(404)
+    const { RouteTable } = await import('../src/server/routes.js')
+    const t = new RouteTable({ route: () => undefined } as never, {} as never)
+    expect(() => t.add('GET', '/v1/leak', 'public', async () => null)).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }))
+    expect(() => t.add('GET', '/uix', 'public', async () => null)).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }))
+  })
+
   it('answers 403 E_FORBIDDEN on every route to a token without the role it needs, writing nothing', async () => {
     const { s, ids } = await seeded()
     for (const [key, sample] of Object.entries(ROUTES)) {
-      if (sample.need === 'any') continue
+      if (sample.need === 'any' || sample.need === 'public') continue
       const r = await call(s, key, LACKING[sample.need], 'shop', ids)
       expect(await errorOf(r), key).toMatchObject({ status: 403, code: 'E_FORBIDDEN' })
     }
@@ -119,7 +142,7 @@ describe('service authentication through every route', () => {
       } else if (sample.scope === 'unscoped') {
         expect(await errorOf(await call(s, key, token, 'shop', ids)), `${key} spans every scope`).toMatchObject({ status: 403, code: 'E_FORBIDDEN' })
       } else {
-        expect((await call(s, key, token, 'shop', ids)).status, key).toBe(200)
+        expect((await call(s, key, token, 'shop', ids)).status, key).toBe(isPublic(key) && key.endsWith(' /ui') ? 302 : 200)
       }
     }
     // Only the in-scope writes went through: append, batch (2 items), append-if, all in 'shop'.

@@ -39,7 +39,7 @@ export interface Served {
   server: Server
   dir: string
   /** A request to the server; `token` adds the Authorization header; JSON bodies unless `raw`. */
-  req(method: string, url: string, init?: { token?: string | undefined; body?: unknown; raw?: NonNullable<RequestInit['body']>; headers?: Record<string, string> }): Promise<Response>
+  req(method: string, url: string, init?: { token?: string | undefined; body?: unknown; raw?: NonNullable<RequestInit['body']>; headers?: Record<string, string>; redirect?: 'follow' | 'manual' }): Promise<Response>
 }
 
 export async function served(options: Partial<ServeOptions> = {}, storeOptions: { maxPayloadBytes?: number } = {}): Promise<Served> {
@@ -57,7 +57,7 @@ export async function served(options: Partial<ServeOptions> = {}, storeOptions: 
       headers['content-type'] ??= 'application/json'
       body = JSON.stringify(init.body)
     }
-    return fetch(server.url + url, { method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(10_000) })
+    return fetch(server.url + url, { method, headers, ...(body !== undefined ? { body } : {}), ...(init.redirect ? { redirect: init.redirect } : {}), signal: AbortSignal.timeout(10_000) })
   }
   return { store, server, dir, req }
 }

@@ -18,6 +18,6 @@ describe('causeway/server declaration entry points', () => {
   it('serve takes the Store of the main entry and resolves to a Server', () => {
     expectTypeOf<Parameters<typeof cjs.serve>[0]>().toEqualTypeOf<main.Store>()
     expectTypeOf<ReturnType<typeof esm.serve>>().toEqualTypeOf<Promise<cjs.Server>>()
-    expectTypeOf<cjs.Server['routes'][number]['need']>().toEqualTypeOf<'read' | 'append' | 'admin' | 'any'>()
+    expectTypeOf<cjs.Server['routes'][number]['need']>().toEqualTypeOf<'read' | 'append' | 'admin' | 'any' | 'public'>()
   })
 })

@@ -52,9 +52,12 @@ export function identify(req: FastifyRequest, tokens: readonly TokenEntry[] | un
 
 /**
  * Authenticates the request (tokens undefined: insecureLocal) and checks
- * the route's role. Throws UnauthorizedError or ForbiddenError.
+ * the route's role. Throws UnauthorizedError or ForbiddenError. A public
+ * route is not authenticated: undefined, and principalOf refuses it.
  */
-export function authenticate(req: FastifyRequest, tokens: readonly TokenEntry[] | undefined, need: Need | undefined): Principal {
+export function authenticate(req: FastifyRequest, tokens: readonly TokenEntry[] | undefined, need: Need | undefined): Principal | undefined {
+  // The console's static files carry no data (serve() lets only /ui routes be public).
+  if (need === 'public') return undefined
   const p = identify(req, tokens)
   if (p instanceof UnauthorizedError) throw p
   principals.set(req, p)

@@ -33,6 +33,7 @@ function props(m: Record<string, string>): Record<string, { type: 'string'; desc
 /** The operation schema of one route, for the document only. */
 export function operationOf(doc: RouteDoc | undefined, need: Need | undefined): Record<string, unknown> {
   if (doc === undefined) return {}
+  if (need === 'public') return { summary: doc.summary, tags: [doc.tag], description: doc.description ?? 'Static files; no token.', security: [] }
   const role = need === 'any' ? 'any valid token' : `the '${need}' role (admin includes every role)`
   return {
     summary: doc.summary,

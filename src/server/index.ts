@@ -21,10 +21,12 @@ import { addMsgpackParser, send } from './body.js'
 import { clientErrorHandler, toWireError } from './http-errors.js'
 import { checkServeOptions, type ServeOptions } from './options.js'
 import { loadFastify } from './load.js'
-import type { RouteInfo } from './route-info.js'
+import { mayBePublic, type RouteInfo } from './route-info.js'
 import { needOf, RouteTable } from './routes.js'
 import { adminRoutes } from './routes-admin.js'
 import { projectionRoutes } from './routes-projections.js'
+import { inspectRoutes } from './routes-inspect.js'
+import { uiRoutes } from './routes-ui.js'
 import { readRoutes } from './routes-read.js'
 import { writeRoutes } from './routes-write.js'
 
@@ -124,6 +126,7 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
     const need = r.config?.need
     for (const method of Array.isArray(r.method) ? r.method : [r.method]) {
       if (need === undefined) throw new InvalidArgumentError(`route ${method} ${r.url} was registered without the role it needs`)
+      if (need === 'public' && !mayBePublic(r.url)) throw new InvalidArgumentError(`route ${method} ${r.url} may not be public: only the console's static files under /ui are`)
       // fastify adds a HEAD route beside each GET one, with the same config.
       if (method !== 'HEAD') registered.push(Object.freeze({ method: method as RouteInfo['method'], url: r.url, need }))
     }
@@ -135,6 +138,8 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
   readRoutes(table)
   adminRoutes(table)
   projectionRoutes(table)
+  inspectRoutes(table)
+  uiRoutes(table)
   await app.listen({ host: o.host, port: o.port })
   const drainHttp2 = o.http2 ? trackHttp2(app.server as unknown as Http2SecureServer) : undefined
   const url = urlOf(app, o.tls !== undefined)

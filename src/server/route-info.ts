@@ -2,8 +2,20 @@
 // types of routes.ts, so the public declarations need no fastify.
 import type { Role } from './tokens.js'
 
-/** What a route requires: a role, or only a valid token ('any': health, readiness). */
-export type Need = Role | 'any'
+/**
+ * What a route requires: a role, only a valid token ('any': health,
+ * readiness), or nothing ('public': the console's static files, which
+ * carry no data; only routes under PUBLIC_PREFIX may be public).
+ */
+export type Need = Role | 'any' | 'public'
+
+/** The one place public routes may live: the web console's static files. */
+export const PUBLIC_PREFIX = '/ui'
+
+/** Whether `url` may be registered as a public route: /ui or below it. */
+export function mayBePublic(url: string): boolean {
+  return url === PUBLIC_PREFIX || url.startsWith(`${PUBLIC_PREFIX}/`)
+}
 
 export interface RouteInfo {
   readonly method: 'GET' | 'POST'

@@ -10,7 +10,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Projection } from '../projection/types.js'
 import type { Store } from '../store.js'
 import type { RouteDoc } from './docs.js'
-import type { Need, RouteInfo } from './route-info.js'
+import { InvalidArgumentError } from '../errors.js'
+import { mayBePublic, type Need, type RouteInfo } from './route-info.js'
 
 export type { Need, RouteInfo }
 
@@ -44,6 +45,8 @@ export class RouteTable {
 
   /** `doc` goes to the OpenAPI document only: fastify validates nothing from it. */
   add(method: RouteInfo['method'], url: string, need: Need, handler: Handler, doc?: RouteDoc): void {
+    // A public route answers without a token: only the console's static files may be one.
+    if (need === 'public' && !mayBePublic(url)) throw new InvalidArgumentError(`route ${method} ${url} may not be public: only the console's static files under /ui are`)
     this.app.route({ method, url, config: { need, ...(doc ? { doc } : {}) }, handler })
   }
 }
