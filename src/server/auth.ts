@@ -25,6 +25,17 @@ function bearer(header: string | undefined): string | undefined {
 }
 
 /**
+ * The token of a WebSocket upgrade's `Sec-WebSocket-Protocol: causeway, bearer.<token>`
+ * (browsers cannot set an Authorization header on a WebSocket).
+ */
+function protocolBearer(req: FastifyRequest): string | undefined {
+  const h = req.headers['sec-websocket-protocol']
+  if (typeof h !== 'string' || String(req.headers.upgrade).toLowerCase() !== 'websocket') return undefined
+  const entry = h.split(',').map((p) => p.trim()).find((p) => p.startsWith('bearer.'))
+  return entry === undefined || entry.length === 7 ? undefined : entry.slice(7)
+}
+
+/**
  * Authenticates the request (tokens undefined: insecureLocal) and checks
  * the route's role. Throws UnauthorizedError or ForbiddenError.
  */
@@ -32,7 +43,7 @@ export function authenticate(req: FastifyRequest, tokens: readonly TokenEntry[] 
   let p: Principal
   if (tokens === undefined) p = LOCAL_PRINCIPAL
   else {
-    const token = bearer(req.headers.authorization)
+    const token = bearer(req.headers.authorization) ?? protocolBearer(req)
     if (token === undefined) throw new UnauthorizedError('this route needs an Authorization: Bearer <token> header')
     const found = findToken(tokens, token)
     if (!found) throw new UnauthorizedError('the bearer token is not valid')

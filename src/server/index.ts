@@ -22,6 +22,8 @@ import { needOf, RouteTable } from './routes.js'
 import { adminRoutes } from './routes-admin.js'
 import { readRoutes } from './routes-read.js'
 import { writeRoutes } from './routes-write.js'
+import { liveRoutes } from './routes-live.js'
+import { loadWebSocketPlugin, pickProtocol, wsRoutes } from './routes-ws.js'
 
 export { isLoopback, type ServeOptions } from './options.js'
 export { createToken, hashToken, parseTokens, type Principal, type Role, type TokenEntry } from './tokens.js'
@@ -98,10 +100,14 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
       if (method !== 'HEAD') registered.push(Object.freeze({ method: method as RouteInfo['method'], url: r.url, need }))
     }
   })
-  const table = new RouteTable(app, { store, backupDir: o.backupDir, closing: () => closing })
+  const live = new Set<() => void>()
+  await app.register(loadWebSocketPlugin() as never, { options: { maxPayload: o.bodyLimit, handleProtocols: pickProtocol } })
+  const table = new RouteTable(app, { store, backupDir: o.backupDir, closing: () => closing, heartbeatMs: o.heartbeatMs, live })
   writeRoutes(table)
   readRoutes(table)
   adminRoutes(table)
+  liveRoutes(table)
+  wsRoutes(table)
   await app.listen({ host: o.host, port: o.port })
   const drainHttp2 = o.http2 ? trackHttp2(app.server as unknown as Http2SecureServer) : undefined
   const url = urlOf(app, o.tls !== undefined)
@@ -112,6 +118,8 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
     close(): Promise<void> {
       closed ??= (async () => {
         closing = true
+        // Live streams never finish by themselves: end them, or close() would wait forever.
+        for (const end of [...live]) end()
         const closed = app.close()
         drainHttp2?.()
         await closed

@@ -28,9 +28,11 @@ export interface ServeOptions {
   requestTimeoutMs?: number
   /** Where admin snapshots go: a snapshot's `dest` must resolve inside it. Without it, snapshots are refused. */
   backupDir?: string
+  /** Live streams (SSE) send a `: ping` comment this often, in milliseconds. @defaultValue 15000 */
+  heartbeatMs?: number
 }
 
-export const SERVE_OPTION_KEYS = optionKeys<ServeOptions>()(['host', 'port', 'tls', 'http2', 'tokens', 'insecureLocal', 'bodyLimit', 'requestTimeoutMs', 'backupDir'])
+export const SERVE_OPTION_KEYS = optionKeys<ServeOptions>()(['host', 'port', 'tls', 'http2', 'tokens', 'insecureLocal', 'bodyLimit', 'requestTimeoutMs', 'backupDir', 'heartbeatMs'])
 
 export interface CheckedServeOptions {
   host: string
@@ -42,6 +44,7 @@ export interface CheckedServeOptions {
   bodyLimit: number
   requestTimeoutMs: number
   backupDir: string | undefined
+  heartbeatMs: number
 }
 
 /** 127.0.0.0/8, ::1, their IPv4-mapped form, and 'localhost'. */
@@ -96,5 +99,6 @@ export function checkServeOptions(options: ServeOptions): CheckedServeOptions {
     bodyLimit: positiveInt(options.bodyLimit, 'bodyLimit', 1 << 20),
     requestTimeoutMs: positiveInt(options.requestTimeoutMs, 'requestTimeoutMs', 30_000),
     backupDir,
+    heartbeatMs: positiveInt(options.heartbeatMs, 'heartbeatMs', 15_000),
   }
 }

@@ -7,6 +7,7 @@
  * 403 fails).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { WebSocket } from 'ws'
 import type { Store } from '../store.js'
 import type { Need, RouteInfo } from './route-info.js'
 
@@ -26,6 +27,10 @@ export interface RouteContext {
   backupDir: string | undefined
   /** Set once close() begins: /ready answers 503 from then on. */
   closing: () => boolean
+  /** How often live streams send a heartbeat, in milliseconds. */
+  heartbeatMs: number
+  /** The live streams open now: close() ends each (see live.ts). */
+  live: Set<() => void>
 }
 
 export type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>
@@ -38,6 +43,11 @@ export class RouteTable {
 
   add(method: RouteInfo['method'], url: string, need: Need, handler: Handler): void {
     this.app.route({ method, url, config: { need }, handler })
+  }
+
+  /** A WebSocket route (@fastify/websocket must be registered first); authenticated on its upgrade request. */
+  addWebSocket(url: string, need: Need, handler: (socket: WebSocket, req: FastifyRequest) => void): void {
+    this.app.route({ method: 'GET', url, config: { need }, websocket: true, handler: handler as never } as never)
   }
 }
 
