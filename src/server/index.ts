@@ -23,7 +23,7 @@ import { adminRoutes } from './routes-admin.js'
 import { readRoutes } from './routes-read.js'
 import { writeRoutes } from './routes-write.js'
 import { liveRoutes } from './routes-live.js'
-import { loadWebSocketPlugin, pickProtocol, wsRoutes } from './routes-ws.js'
+import { endRefusedUpgrades, loadWebSocketPlugin, pickProtocol, wsRoutes } from './routes-ws.js'
 
 export { isLoopback, type ServeOptions } from './options.js'
 export { createToken, hashToken, parseTokens, type Principal, type Role, type TokenEntry } from './tokens.js'
@@ -102,6 +102,7 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
   })
   const live = new Set<() => void>()
   await app.register(loadWebSocketPlugin() as never, { options: { maxPayload: o.bodyLimit, handleProtocols: pickProtocol } })
+  endRefusedUpgrades(app)
   const table = new RouteTable(app, { store, backupDir: o.backupDir, closing: () => closing, heartbeatMs: o.heartbeatMs, live })
   writeRoutes(table)
   readRoutes(table)

@@ -2,7 +2,8 @@
  * GET /v1/live: live delivery over Server-Sent Events.
  *
  *   ?mode=cursor|subscription (default cursor)
- *   &after=<global sequence>  events after it (cursor; absent: from now on)
+ *   &after=<global sequence>  events after it (cursor; absent: from the first event,
+ *                             as Store.cursor; a subscription starts now)
  *   &filter=<JSON { region } | { query }> (absent: every event)
  *   Last-Event-ID overrides `after` (resume after a reconnect).
  *
@@ -24,7 +25,7 @@ import { eventWire, object, onlyKeys, selection, sequence } from './wire.js'
 export interface LiveRequest {
   mode: LiveMode
   sel: Region | Query
-  /** The first sequence to deliver (cursor). */
+  /** The first sequence to deliver (cursor); undefined: from the first. */
   from: bigint | undefined
 }
 
@@ -71,7 +72,10 @@ export function liveRoutes(t: RouteTable): void {
     checkSelectionScope(req, r.sel, 'the live filter')
     const res = reply.raw
     reply.hijack()
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' })
+    const headers: Record<string, string> = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
+    // HTTP/1.1: the connection ends with the stream, so close() never waits on a kept-alive one.
+    if (req.raw.httpVersionMajor === 1) headers.connection = 'close'
+    res.writeHead(200, headers)
     let gone = false
     const write = async (text: string): Promise<void> => {
       if (gone || res.write(text)) return
@@ -86,8 +90,7 @@ export function liveRoutes(t: RouteTable): void {
         res.on('close', done)
       })
     }
-    const from = r.from ?? BigInt(store.nativeHandle().nextSequence())
-    const live = startLive(store, r.sel, r.mode, from, {
+    const live = startLive(store, r.sel, r.mode, r.from ?? 0n, {
       event: (e) => write(`id: ${e.globalSequence}\nevent: event\ndata: ${toJson(eventWire(e))}\n\n`),
       lag: (missed) => write(`event: lag\ndata: ${JSON.stringify({ missed })}\n\n`),
     })

@@ -9,12 +9,14 @@
  *   batch       { items, durable? }                               (POST /v1/batch's body)
  *   appendIf    { items, condition, durable? }                    (POST /v1/append-if's body)
  *   subscribe   { mode?, after?, region? | query? }  → result { sub }
+ *               (mode cursor, the default: from the first event or after `after`;
+ *               subscription: what is appended from now on)
  *   unsubscribe { sub }
  * Replies: { id, ok: true, result } or { id, ok: false, error: { code, message } }.
  * Pushed: { sub, event } and { sub, lag: { missed } }.
  * The same role and scope checks as the HTTP routes apply per message.
  */
-import type { FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { ForbiddenError, InvalidArgumentError, MissingDependencyError } from '../errors.js'
 import type { Store } from '../store.js'
@@ -85,7 +87,7 @@ export function wsRoutes(t: RouteTable): void {
       const mode = liveMode(b.mode)
       const sel = liveSelection(b)
       checkSelectionScope(req, sel, 'the subscription')
-      const from = b.after === undefined || b.after === null ? BigInt(store.nativeHandle().nextSequence()) : sequence(b.after, 'after') + 1n
+      const from = b.after === undefined || b.after === null ? 0n : sequence(b.after, 'after') + 1n
       const sub = nextSub++
       const live = startLive(store, sel, mode, from, {
         event: (e) => {
@@ -166,4 +168,18 @@ export function loadWebSocketPlugin(load: (id: string) => unknown = require): un
 /** The subprotocol the server picks: 'causeway' when offered (a `bearer.<token>` entry is never echoed back). */
 export function pickProtocol(protocols: Set<string>): string | false {
   return protocols.has('causeway') ? 'causeway' : false
+}
+
+/**
+ * A refused upgrade (401, 403, 404) is answered over the upgrade's own
+ * socket, which no HTTP server tracks: close it once answered, or a client
+ * that stays connected would hold close() open.
+ */
+export function endRefusedUpgrades(app: FastifyInstance): void {
+  app.addHook('onResponse', async (req) => {
+    if (String(req.headers.upgrade).toLowerCase() === 'websocket' && req.raw.socket && !req.raw.socket.destroyed) {
+      // An accepted upgrade hijacks its reply: onResponse never runs for it.
+      req.raw.socket.end()
+    }
+  })
 }
