@@ -102,6 +102,9 @@ export function liveRoutes(t: RouteTable): void {
       live.stop()
       t.ctx.live.delete(end)
       if (!res.writableEnded) res.end()
+      // HTTP/1.1 (connection: close): the socket is this stream's alone, and a
+      // client that stopped reading would otherwise hold it (and close()) open.
+      if (req.raw.httpVersionMajor === 1) req.raw.socket.destroy()
     }
     t.ctx.live.add(end)
     res.on('close', end)
