@@ -36,6 +36,7 @@ export type ErrorCode =
   | 'E_UNAUTHORIZED'
   | 'E_FORBIDDEN'
   | 'E_MISSING_DEPENDENCY'
+  | 'E_SERVICE_UNAVAILABLE'
 
 export class CausewayError extends Error {
   readonly code: ErrorCode = 'E_CAUSEWAY'
@@ -234,6 +235,16 @@ export class ForbiddenError extends CausewayError {
 export class MissingDependencyError extends CausewayError {
   override readonly code = 'E_MISSING_DEPENDENCY' as const
   declare readonly dependency: string
+}
+
+/**
+ * causeway/client could not reach the service (connection refused or
+ * reset, a timeout, a response that is not the service's) after its
+ * retries. A write that failed this way may or may not have happened:
+ * retry it only with an idempotency key.
+ */
+export class ServiceUnavailableError extends CausewayError {
+  override readonly code = 'E_SERVICE_UNAVAILABLE' as const
 }
 
 /** The classes the native addon instantiates, by name. */
