@@ -25,7 +25,7 @@ function losingFetch(n: number): { fetch: typeof fetch; calls: () => number } {
   let calls = 0
   return {
     calls: () => calls,
-    fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
+    fetch: (async (input: string | URL | Request, init?: RequestInit) => {
       calls++
       const res = await fetch(input, init)
       if (calls <= n) {
@@ -148,7 +148,7 @@ describe('causeway/client', () => {
       s.store.append(new Coordinate('a', 'shop'), K, 4)
       after.push(...(await first(it, 1)))
       expect([...before, ...after].map((e: StoredEvent<number>) => e.payload)).toEqual([1, 2, 3, 4])
-      await it.return?.()
+      await it.return?.(undefined)
       // The subscription flavour too: events from now on.
       const sub = c.subscribe<number>()
       const subIt = sub[Symbol.asyncIterator]()
@@ -156,9 +156,22 @@ describe('causeway/client', () => {
       await new Promise((r) => setTimeout(r, 150))
       s.store.append(new Coordinate('b', 'shop'), K, 5)
       expect((await got).map((e) => e.payload)).toEqual([5])
-      await subIt.return?.()
+      await subIt.return?.(undefined)
     } finally {
       await again.close()
     }
+  })
+})
+
+describe('causeway/client in browsers', () => {
+  it('imports no node: module and not the addon: only its own files and the dependency-free errors module', async () => {
+    const fs = await import('node:fs')
+    const path = await import('node:path')
+    const dir = path.join(__dirname, '../src/client')
+    for (const f of fs.readdirSync(dir)) {
+      const text = fs.readFileSync(path.join(dir, f), 'utf8')
+      for (const m of text.matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)) expect(m[1], `${f} imports ${m[1]}`).toMatch(/^\.\/[a-z-]+\.js$|^\.\.\/errors\.js$/)
+    }
+    expect(fs.readFileSync(path.join(dir, '../errors.ts'), 'utf8')).not.toMatch(/^import /m)
   })
 })
