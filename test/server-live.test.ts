@@ -94,6 +94,17 @@ describe('SSE live delivery', () => {
     await expect(open.next(1, { timeoutMs: 1000 })).rejects.toThrow(/ended/)
   })
 
+  it('does not let close() wait for a connection that never sent a request (a fetch pool keeps spare ones)', async () => {
+    const s = await served()
+    const { connect } = await import('node:net')
+    const sock = connect(Number(new URL(s.server.url).port), '127.0.0.1')
+    await new Promise((r) => sock.once('connect', r))
+    const t0 = Date.now()
+    await s.server.close()
+    expect(Date.now() - t0).toBeLessThan(1000)
+    sock.destroy()
+  })
+
   it('stops reading for a client that does not read (backpressure) instead of buffering without bound', async () => {
     const s = await served()
     const payload = 'x'.repeat(60_000)

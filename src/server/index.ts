@@ -13,6 +13,7 @@ import '../index.js' // attaches metrics(), snapshotAsync() and compactAsync() t
 import { Store } from '../store.js'
 import { authenticate } from './auth.js'
 import { trackHttp2 } from './drain.js'
+import { trackUnusedSockets } from './unused-sockets.js'
 import { addMsgpackParser, send } from './body.js'
 import { toWireError } from './http-errors.js'
 import { checkServeOptions, type ServeOptions } from './options.js'
@@ -111,6 +112,7 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
   wsRoutes(table)
   await app.listen({ host: o.host, port: o.port })
   const drainHttp2 = o.http2 ? trackHttp2(app.server as unknown as Http2SecureServer) : undefined
+  const dropUnused = trackUnusedSockets(app.server as unknown as import('node:net').Server)
   const url = urlOf(app, o.tls !== undefined)
   let closed: Promise<void> | undefined
   return Object.freeze({
@@ -123,6 +125,7 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
         for (const end of [...live]) end()
         const closed = app.close()
         drainHttp2?.()
+        dropUnused()
         await closed
         // What was acknowledged over the network is on disk before close() resolves.
         if (!store.closed && !store.readOnly) store.sync()
