@@ -86,6 +86,9 @@ describe('SSE live delivery', () => {
     }
     const ok = await s.req('GET', '/health', { token: TOKENS.reader })
     expect(ok.status).toBe(200)
+    // Each dropped stream released its cursor.
+    for (let i = 0; i < 50 && s.server.liveStreams > 0; i++) await new Promise((r) => setTimeout(r, 20))
+    expect(s.server.liveStreams).toBe(0)
     const open = await live(`${s.server.url}/v1/live?mode=subscription`, auth(TOKENS.reader))
     await open.next(1, { comments: true })
     const t0 = Date.now()

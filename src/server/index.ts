@@ -38,6 +38,8 @@ export interface Server {
   readonly url: string
   /** Every route with the role it needs. */
   readonly routes: readonly RouteInfo[]
+  /** Live streams open now (SSE streams and WebSocket connections). */
+  readonly liveStreams: number
   /** Stops accepting connections, finishes the requests in flight, then syncs the store. Safe to call twice. */
   close(): Promise<void>
 }
@@ -118,6 +120,9 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
   return Object.freeze({
     url,
     routes: Object.freeze(registered),
+    get liveStreams(): number {
+      return live.size
+    },
     close(): Promise<void> {
       closed ??= (async () => {
         closing = true
