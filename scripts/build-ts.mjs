@@ -15,12 +15,13 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', joi
 })
 writeFileSync(join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\n')
 mkdirSync(join(root, 'dist/esm'), { recursive: true })
-// Each entry point (package.json "exports"): the main one and causeway/server.
+// Each entry point (package.json "exports"): the main one, causeway/server and causeway/client.
 // The server entry loads fastify only when serve() runs, so requiring it here
 // needs no fastify.
 for (const [esm, cjsPath] of [
   ['index', 'index.js'],
   ['server', 'server/index.js'],
+  ['client', 'client/index.js'],
 ]) {
   const cjs = require(join(root, 'dist/cjs', cjsPath))
   const names = Object.keys(cjs).filter((n) => n !== 'default' && n !== '__esModule').sort()
@@ -35,3 +36,9 @@ for (const [esm, cjsPath] of [
     `import cjs from '../cjs/${cjsPath}'\nexport * from '../cjs/${cjsPath}'\nexport default cjs\n`,
   )
 }
+// causeway/client for browsers: plain ES modules (no node: module, no addon),
+// under the "browser" condition of "./client".
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.browser.json')], {
+  stdio: 'inherit',
+})
+writeFileSync(join(root, 'dist/browser/package.json'), '{ "type": "module" }\n')

@@ -37,6 +37,7 @@ export type ErrorCode =
   | 'E_FORBIDDEN'
   | 'E_MISSING_DEPENDENCY'
   | 'E_RATE_LIMITED'
+  | 'E_SERVICE_UNAVAILABLE'
 
 export class CausewayError extends Error {
   readonly code: ErrorCode = 'E_CAUSEWAY'
@@ -245,6 +246,16 @@ export class MissingDependencyError extends CausewayError {
 export class RateLimitedError extends CausewayError {
   override readonly code = 'E_RATE_LIMITED' as const
   declare readonly retryAfterMs: number
+}
+
+/**
+ * causeway/client could not reach the service (connection refused or
+ * reset, a timeout, a response that is not the service's) after its
+ * retries. A write that failed this way may or may not have happened:
+ * retry it only with an idempotency key.
+ */
+export class ServiceUnavailableError extends CausewayError {
+  override readonly code = 'E_SERVICE_UNAVAILABLE' as const
 }
 
 /** The classes the native addon instantiates, by name. */

@@ -29,6 +29,17 @@ function bearer(header: string | undefined): string | undefined {
 }
 
 /**
+ * The token of a WebSocket upgrade's `Sec-WebSocket-Protocol: causeway, bearer.<token>`
+ * (browsers cannot set an Authorization header on a WebSocket).
+ */
+function protocolBearer(req: FastifyRequest): string | undefined {
+  const h = req.headers['sec-websocket-protocol']
+  if (typeof h !== 'string' || String(req.headers.upgrade).toLowerCase() !== 'websocket') return undefined
+  const entry = h.split(',').map((p) => p.trim()).find((p) => p.startsWith('bearer.'))
+  return entry === undefined || entry.length === 7 ? undefined : entry.slice(7)
+}
+
+/**
  * Who the request is (tokens undefined: insecureLocal), or why it is
  * nobody, without refusing it yet: the rate limiter keys on it first.
  * Computed once per request.
@@ -39,7 +50,7 @@ export function identify(req: FastifyRequest, tokens: readonly TokenEntry[] | un
   let id: Principal | UnauthorizedError
   if (tokens === undefined) id = LOCAL_PRINCIPAL
   else {
-    const token = bearer(req.headers.authorization)
+    const token = bearer(req.headers.authorization) ?? protocolBearer(req)
     const found = token === undefined ? undefined : findToken(tokens, token)
     if (token === undefined) id = new UnauthorizedError('this route needs an Authorization: Bearer <token> header')
     else if (found === undefined) id = new UnauthorizedError('the bearer token is not valid')

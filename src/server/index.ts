@@ -17,6 +17,7 @@ import { addSwagger, docsRoutes } from './docs.js'
 import { addRateLimit } from './limits.js'
 import { loadTokens, type TokenEntry } from './tokens.js'
 import { trackHttp2 } from './drain.js'
+import { trackUnusedSockets } from './unused-sockets.js'
 import { addMsgpackParser, send } from './body.js'
 import { clientErrorHandler, toWireError } from './http-errors.js'
 import { checkServeOptions, type ServeOptions } from './options.js'
@@ -29,6 +30,8 @@ import { inspectRoutes } from './routes-inspect.js'
 import { uiRoutes } from './routes-ui.js'
 import { readRoutes } from './routes-read.js'
 import { writeRoutes } from './routes-write.js'
+import { liveRoutes } from './routes-live.js'
+import { endRefusedUpgrades, loadWebSocketPlugin, pickProtocol, wsRoutes } from './routes-ws.js'
 
 export { isLoopback, type ServeOptions } from './options.js'
 export { createToken, hashToken, parseTokens, type Principal, type Role, type TokenEntry, type TokenRateLimit } from './tokens.js'
@@ -50,6 +53,8 @@ export interface Server {
    * from then on are judged by the new ones.
    */
   reloadTokens(tokens: string | readonly TokenEntry[]): void
+  /** Live streams open now (SSE streams and WebSocket connections). */
+  readonly liveStreams: number
   /** Stops accepting connections, finishes the requests in flight, then syncs the store. Safe to call twice. */
   close(): Promise<void>
 }
@@ -132,7 +137,10 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
     }
   })
   await addSwagger(app)
-  const table = new RouteTable(app, { store, backupDir: o.backupDir, closing: () => closing, projections: o.projections })
+  const live = new Set<() => void>()
+  await app.register(loadWebSocketPlugin() as never, { options: { maxPayload: o.bodyLimit, handleProtocols: pickProtocol } })
+  endRefusedUpgrades(app)
+  const table = new RouteTable(app, { store, backupDir: o.backupDir, closing: () => closing, projections: o.projections, heartbeatMs: o.heartbeatMs, live })
   docsRoutes(table)
   writeRoutes(table)
   readRoutes(table)
@@ -140,8 +148,11 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
   projectionRoutes(table)
   inspectRoutes(table)
   uiRoutes(table)
+  liveRoutes(table)
+  wsRoutes(table)
   await app.listen({ host: o.host, port: o.port })
   const drainHttp2 = o.http2 ? trackHttp2(app.server as unknown as Http2SecureServer) : undefined
+  const dropUnused = trackUnusedSockets(app.server as unknown as import('node:net').Server)
   const url = urlOf(app, o.tls !== undefined)
   let closed: Promise<void> | undefined
   return Object.freeze({
@@ -151,11 +162,17 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
       if (tokens === undefined) throw new InvalidArgumentError('this server runs with insecureLocal: it has no tokens to reload')
       tokens = loadTokens(next)
     },
+    get liveStreams(): number {
+      return live.size
+    },
     close(): Promise<void> {
       closed ??= (async () => {
         closing = true
+        // Live streams never finish by themselves: end them, or close() would wait forever.
+        for (const end of [...live]) end()
         const closed = app.close()
         drainHttp2?.()
+        dropUnused()
         await closed
         // What was acknowledged over the network is on disk before close() resolves.
         if (!store.closed && !store.readOnly) store.sync()

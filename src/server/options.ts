@@ -40,12 +40,14 @@ export interface ServeOptions {
   cors?: { origins: string[] }
   /** Projections served by name at GET /v1/projections/:name/:entity. */
   projections?: Record<string, Projection<any, any>>
+  /** Live streams (SSE) send a `: ping` comment this often, in milliseconds. @defaultValue 15000 */
+  heartbeatMs?: number
 }
 
 /** The rate limit when the options name none. */
 export const DEFAULT_RATE_LIMIT: TokenRateLimit = Object.freeze({ max: 60_000, timeWindowMs: 60_000 })
 
-export const SERVE_OPTION_KEYS = optionKeys<ServeOptions>()(['host', 'port', 'tls', 'http2', 'tokens', 'insecureLocal', 'bodyLimit', 'requestTimeoutMs', 'backupDir', 'rateLimit', 'cors', 'projections'])
+export const SERVE_OPTION_KEYS = optionKeys<ServeOptions>()(['host', 'port', 'tls', 'http2', 'tokens', 'insecureLocal', 'bodyLimit', 'requestTimeoutMs', 'backupDir', 'rateLimit', 'cors', 'projections', 'heartbeatMs'])
 
 export interface CheckedServeOptions {
   host: string
@@ -62,6 +64,7 @@ export interface CheckedServeOptions {
   /** undefined: CORS off. */
   corsOrigins: string[] | undefined
   projections: ReadonlyMap<string, Projection<unknown, never>>
+  heartbeatMs: number
 }
 
 /** 127.0.0.0/8, ::1, their IPv4-mapped form, and 'localhost'. */
@@ -152,5 +155,6 @@ export function checkServeOptions(options: ServeOptions): CheckedServeOptions {
     rateLimit: options.rateLimit === false ? false : options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : checkRateLimit(options.rateLimit, 'rateLimit'),
     corsOrigins: checkOrigins(options.cors),
     projections: checkProjections(options.projections),
+    heartbeatMs: positiveInt(options.heartbeatMs, 'heartbeatMs', 15_000),
   }
 }

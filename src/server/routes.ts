@@ -8,6 +8,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Projection } from '../projection/types.js'
+import type { WebSocket } from 'ws'
 import type { Store } from '../store.js'
 import type { RouteDoc } from './docs.js'
 import { InvalidArgumentError } from '../errors.js'
@@ -33,6 +34,10 @@ export interface RouteContext {
   closing: () => boolean
   /** The projections served by name. */
   projections: ReadonlyMap<string, Projection<unknown, never>>
+  /** How often live streams send a heartbeat, in milliseconds. */
+  heartbeatMs: number
+  /** The live streams open now: close() ends each (see live.ts). */
+  live: Set<() => void>
 }
 
 export type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>
@@ -48,6 +53,11 @@ export class RouteTable {
     // A public route answers without a token: only the console's static files may be one.
     if (need === 'public' && !mayBePublic(url)) throw new InvalidArgumentError(`route ${method} ${url} may not be public: only the console's static files under /ui are`)
     this.app.route({ method, url, config: { need, ...(doc ? { doc } : {}) }, handler })
+  }
+
+  /** A WebSocket route (@fastify/websocket must be registered first); authenticated on its upgrade request. */
+  addWebSocket(url: string, need: Need, handler: (socket: WebSocket, req: FastifyRequest) => void, doc?: RouteDoc): void {
+    this.app.route({ method: 'GET', url, config: { need, ...(doc ? { doc } : {}) }, websocket: true, handler: handler as never } as never)
   }
 }
 
