@@ -10,9 +10,9 @@ import { InvalidArgumentError } from '../errors.js'
 import { Region } from '../region.js'
 import type { Query } from '../query/query.js'
 import { checkScope } from './auth.js'
-import { send } from './body.js'
+import { sendPrebuilt } from './body.js'
 import type { RouteTable } from './routes.js'
-import { appendRequest, batchItems, durableFlag, object, onlyKeys, receiptWire, selection, sequence } from './wire.js'
+import { appendRequest, batchItems, durableFlag, object, onlyKeys, receiptJson, receiptsJson, receiptWire, selection, sequence } from './wire.js'
 
 function checkItemScopes(req: FastifyRequest, items: readonly BatchItem[]): void {
   items.forEach((it, i) => checkScope(req, it.coord.scope, `item ${i}`))
@@ -34,7 +34,7 @@ export function writeRoutes(t: RouteTable): void {
     const a = appendRequest(req.body)
     checkScope(req, a.coord.scope, 'append')
     const r = store.append(a.coord, a.kind, a.payload, a.options)
-    return send(req, reply, 200, receiptWire(r))
+    return sendPrebuilt(req, reply, 200, () => receiptWire(r), () => receiptJson(r))
   })
 
   t.add('POST', '/v1/batch', 'append', async (req, reply) => {
@@ -43,7 +43,7 @@ export function writeRoutes(t: RouteTable): void {
     const items = batchItems(o.items)
     checkItemScopes(req, items)
     const receipts = store.appendBatch(items, durableFlag(o.durable))
-    return send(req, reply, 200, { receipts: receipts.map(receiptWire) })
+    return sendPrebuilt(req, reply, 200, () => ({ receipts: receipts.map(receiptWire) }), () => receiptsJson(receipts))
   })
 
   // { items, condition: { region | query, after }, durable? }: after is a
@@ -61,6 +61,6 @@ export function writeRoutes(t: RouteTable): void {
     // The condition is a read too: a 409 would tell whether events of another scope exist.
     checkSelectionScope(req, sel, 'the condition')
     const receipts = store.appendIf(items, condition, durableFlag(o.durable))
-    return send(req, reply, 200, { receipts: receipts.map(receiptWire) })
+    return sendPrebuilt(req, reply, 200, () => ({ receipts: receipts.map(receiptWire) }), () => receiptsJson(receipts))
   })
 }
