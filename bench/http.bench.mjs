@@ -9,6 +9,7 @@
 //
 //   node bench/http.bench.mjs                       3 s a case, 3 runs
 //   BENCH_SECONDS=1 BENCH_RUNS=1 node bench/http.bench.mjs
+//   BENCH_FLOOR=1 node bench/http.bench.mjs         adds fastify without storage (the HTTP floor)
 //   BENCH_CASES=h1-append-32 BENCH_CPU_PROF=/tmp/prof node bench/http.bench.mjs
 //                                                   one case, causeway server profiled
 // Needs bench/node_modules (cd bench && npm install) for better-sqlite3.
@@ -52,6 +53,8 @@ const config = { token, tls }
 const sides = [
   { name: 'causeway', file: 'causeway-server.mjs', prof: CPU_PROF },
   { name: 'sqlite', file: 'baseline-server.mjs' },
+  // BENCH_FLOOR=1: fastify with the same auth and no storage, to show what HTTP alone costs.
+  ...(process.env.BENCH_FLOOR === '1' ? [{ name: 'floor', file: 'floor-server.mjs' }] : []),
 ]
 const results = [] // { case, side, run, ... }
 const servers = {}
@@ -60,7 +63,7 @@ try {
   for (let run = 0; run < RUNS; run++) {
     for (const k of selected) {
       // Alternate which side goes first, so neither always gets the warmer machine.
-      const order = run % 2 === 0 ? sides : [...sides].reverse()
+      const order = run % 2 === 0 ? sides : [...sides].reverse() // alternate the order
       for (const s of order) {
         const url = servers[s.name].urls[k.protocol]
         const cpu0 = await servers[s.name].cpuMicros()
@@ -68,7 +71,7 @@ try {
         // Server CPU per append: what the server spends, whatever limits the client.
         r.serverCpuUsPerAppend = (await servers[s.name].cpuMicros() - cpu0) / Math.max(1, (r.requests - r.errors) * k.eventsPerRequest)
         results.push({ case: k.id, side: s.name, run, ...r })
-        process.stderr.write(`  run ${run + 1} ${k.id.padEnd(18)} ${s.name.padEnd(9)} ${Math.round(r.appendsPerSec).toLocaleString('en').padStart(10)} appends/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms  server ${r.serverCpuUsPerAppend.toFixed(1)} µs CPU/append${r.errors ? `  ${r.errors} errors (${r.firstError})` : ''}\n`)
+        process.stderr.write(`  run ${run + 1} ${k.id.padEnd(18)} ${s.name.padEnd(9)} ${Math.round(r.appendsPerSec).toLocaleString('en').padStart(10)} appends/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms  server ${r.serverCpuUsPerAppend.toFixed(1)} µs CPU/append  client ${r.clientCpuUsPerRequest.toFixed(0)} µs CPU/request${r.errors ? `  ${r.errors} errors (${r.firstError})` : ''}\n`)
       }
     }
   }
@@ -81,7 +84,7 @@ const median = (xs) => {
   return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2
 }
 const fmt = (n) => Math.round(n).toLocaleString('en')
-const rows = [['case', 'causeway appends/s', 'sqlite appends/s', 'ratio (min..max)', 'causeway p50 / p99 ms', 'sqlite p50 / p99 ms', 'server CPU µs/append causeway / sqlite (ratio)']]
+const rows = [['case', 'causeway appends/s', 'sqlite appends/s', 'ratio (min..max)', 'causeway p50 / p99 ms', 'sqlite p50 / p99 ms', 'server CPU µs/append causeway / sqlite (sqlite ÷ causeway, min..max)', ...(servers.floor ? ['floor appends/s, CPU µs/append'] : [])]]
 for (const k of selected) {
   const of = (side) => results.filter((r) => r.case === k.id && r.side === side)
   const cw = of('causeway')
@@ -90,11 +93,12 @@ for (const k of selected) {
   const cpu = (a, b) => {
     const [x, y] = [median(a.map((r) => r.serverCpuUsPerAppend)), median(b.map((r) => r.serverCpuUsPerAppend))]
     const rs = a.map((r, i) => b[i].serverCpuUsPerAppend / r.serverCpuUsPerAppend)
-    return `${x.toFixed(1)} / ${y.toFixed(1)} (${(y / x).toFixed(2)}x less; ${Math.min(...rs).toFixed(2)}..${Math.max(...rs).toFixed(2)})`
+    return `${x.toFixed(1)} / ${y.toFixed(1)} (${(y / x).toFixed(2)}x; ${Math.min(...rs).toFixed(2)}..${Math.max(...rs).toFixed(2)})`
   }
   const lat = (xs) => `${median(xs.map((r) => r.p50ms)).toFixed(2)} / ${median(xs.map((r) => r.p99ms)).toFixed(2)}`
   rows.push([k.id, fmt(median(cw.map((r) => r.appendsPerSec))), fmt(median(sq.map((r) => r.appendsPerSec))),
-    `${median(ratios).toFixed(2)}x (${Math.min(...ratios).toFixed(2)}..${Math.max(...ratios).toFixed(2)})`, lat(cw), lat(sq), cpu(cw, sq)])
+    `${median(ratios).toFixed(2)}x (${Math.min(...ratios).toFixed(2)}..${Math.max(...ratios).toFixed(2)})`, lat(cw), lat(sq), cpu(cw, sq),
+    ...(servers.floor ? [`${fmt(median(of('floor').map((r) => r.appendsPerSec)))}, ${median(of('floor').map((r) => r.serverCpuUsPerAppend)).toFixed(1)}`] : [])])
 }
 const table = [`| ${rows[0].join(' | ')} |`, `|${rows[0].map(() => '---').join('|')}|`, ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`)].join('\n')
 console.log(`\nService over HTTP: ${SECONDS} s a case, ${RUNS} run(s), median (ratio: causeway / sqlite, min..max over runs); batch = ${BATCH} events a request\n`)

@@ -3,7 +3,7 @@
 // `maxRequests` have been sent, whichever comes first. HTTP/1.1 over a
 // keep-alive Agent (one socket per client) or HTTP/2 (one session per
 // client, TLS with the bench's self-signed certificate). Latencies (µs)
-// go into an hdr histogram.
+// go into an hdr histogram; the client's own CPU per request is reported too.
 import * as http from 'node:http'
 import * as http2 from 'node:http2'
 import hdr from 'hdr-histogram-js'
@@ -58,6 +58,7 @@ export async function runLoad({ url, protocol, clients, seconds, maxRequests, to
   let firstError
   const deadline = performance.now() + seconds * 1000
   const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
   await Promise.all(
     senders.map(async (send, c) => {
       for (let i = 0; sent < maxRequests && performance.now() < deadline; i++) {
@@ -80,6 +81,7 @@ export async function runLoad({ url, protocol, clients, seconds, maxRequests, to
     }),
   )
   const secs = (performance.now() - t0) / 1000
+  const cpu = process.cpuUsage(cpu0)
   close()
   const out = {
     requests: done,
@@ -87,6 +89,8 @@ export async function runLoad({ url, protocol, clients, seconds, maxRequests, to
     requestsPerSec: done / secs,
     p50ms: hist.getValueAtPercentile(50) / 1000,
     p99ms: hist.getValueAtPercentile(99) / 1000,
+    // The load generator's own CPU per request: when it nears 1e6 / requestsPerSec, the client is the limit.
+    clientCpuUsPerRequest: (cpu.user + cpu.system) / Math.max(1, done),
     errors,
     firstError,
   }
