@@ -47,6 +47,17 @@ export function wantsMsgpack(req: FastifyRequest): boolean {
   return typeof accept === 'string' && accept.includes(MSGPACK)
 }
 
+/**
+ * Sends a value whose JSON text the caller writes itself (`json`, equal to
+ * toJson(value())); MessagePack still encodes `value()`. Each is built only
+ * when the request asks for that encoding.
+ */
+export function sendPrebuilt(req: FastifyRequest, reply: FastifyReply, status: number, value: () => unknown, json: () => string): FastifyReply {
+  reply.code(status)
+  if (wantsMsgpack(req)) return reply.type(MSGPACK).send(packr.pack(value()))
+  return reply.type('application/json; charset=utf-8').send(json())
+}
+
 /** Sends `value` in the encoding the request asked for. */
 export function send(req: FastifyRequest, reply: FastifyReply, status: number, value: unknown): FastifyReply {
   reply.code(status)

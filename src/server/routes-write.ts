@@ -10,9 +10,9 @@ import { InvalidArgumentError } from '../errors.js'
 import { Region } from '../region.js'
 import type { Query } from '../query/query.js'
 import { checkScope } from './auth.js'
-import { send } from './body.js'
+import { sendPrebuilt } from './body.js'
 import type { RouteTable } from './routes.js'
-import { appendRequest, batchItems, durableFlag, object, onlyKeys, receiptWire, selection, sequence } from './wire.js'
+import { appendRequest, batchItems, durableFlag, object, onlyKeys, receiptJson, receiptsJson, receiptWire, selection, sequence } from './wire.js'
 
 function checkItemScopes(req: FastifyRequest, items: readonly BatchItem[]): void {
   items.forEach((it, i) => checkScope(req, it.coord.scope, `item ${i}`))
@@ -34,7 +34,7 @@ export function writeRoutes(t: RouteTable): void {
     const a = appendRequest(req.body)
     checkScope(req, a.coord.scope, 'append')
     const r = store.append(a.coord, a.kind, a.payload, a.options)
-    return send(req, reply, 200, receiptWire(r))
+    return sendPrebuilt(req, reply, 200, () => receiptWire(r), () => receiptJson(r))
   }, { tag: 'events', summary: 'Appends one event', body: '{ entity, scope, kind | type, payload, options?: { expectedSequence, idempotencyKey, correlationId, causationId, durable, occurredAt, tags } }' })
 
   t.add('POST', '/v1/batch', 'append', async (req, reply) => {
@@ -43,7 +43,7 @@ export function writeRoutes(t: RouteTable): void {
     const items = batchItems(o.items)
     checkItemScopes(req, items)
     const receipts = store.appendBatch(items, durableFlag(o.durable))
-    return send(req, reply, 200, { receipts: receipts.map(receiptWire) })
+    return sendPrebuilt(req, reply, 200, () => ({ receipts: receipts.map(receiptWire) }), () => receiptsJson(receipts))
   }, { tag: 'events', summary: 'Appends a batch of events atomically', body: '{ items: [{ entity, scope, kind | type, payload, ... }], durable? }' })
 
   // { items, condition: { region | query, after }, durable? }: after is a
@@ -61,7 +61,7 @@ export function writeRoutes(t: RouteTable): void {
     // The condition is a read too: a 409 would tell whether events of another scope exist.
     checkSelectionScope(req, sel, 'the condition')
     const receipts = store.appendIf(items, condition, durableFlag(o.durable))
-    return send(req, reply, 200, { receipts: receipts.map(receiptWire) })
+    return sendPrebuilt(req, reply, 200, () => ({ receipts: receipts.map(receiptWire) }), () => receiptsJson(receipts))
   }, {
     tag: 'events',
     summary: 'Appends a batch only if no event matching the condition exists after a position (DCB)',

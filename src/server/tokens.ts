@@ -143,24 +143,60 @@ export function loadTokens(tokens: string | readonly TokenEntry[]): TokenEntry[]
   return tokens.map((e, i) => checkEntry(e, `tokens[${i}]`))
 }
 
+/** An entry's hash as bytes and its principal, made once per entry (not per request). */
+interface Prepared {
+  hashText: string
+  hash: Buffer
+  principal: Principal
+}
+const preparedEntries = new WeakMap<TokenEntry, Prepared>()
+
+function prepared(e: TokenEntry): Prepared {
+  let p = preparedEntries.get(e)
+  if (p === undefined || p.hashText !== e.hash) {
+    const principal: Principal = Object.freeze({
+      id: e.id,
+      roles: new Set(e.roles),
+      scopes: e.scopes ? new Set(e.scopes) : undefined,
+      ...(e.rateLimit ? { rateLimit: e.rateLimit } : {}),
+    })
+    p = { hashText: e.hash, hash: Buffer.from(e.hash, 'latin1'), principal }
+    preparedEntries.set(e, p)
+  }
+  return p
+}
+
+/**
+ * The hashes of tokens that matched an entry, by token text: a keep-alive
+ * client presents the same token on every request, and hashing it each
+ * time was the auth hook's main cost. Bounded (emptied when full); only
+ * valid tokens enter it, so a stream of bad guesses cannot fill it. The
+ * constant-time compare against every entry still runs on each request.
+ */
+const HASH_CACHE_MAX = 1024
+const validHashes = new Map<string, Buffer>()
+
 /**
  * The principal whose token hashes to the presented one, or undefined.
  * Every entry is compared (no early exit), each in constant time. An
  * entry past its expiresAt (at `now`) answers { expired }.
  */
 export function findToken(entries: readonly TokenEntry[], presented: string, now = Date.now()): TokenMatch {
-  const h = Buffer.from(hashToken(presented), 'latin1')
+  const cached = validHashes.get(presented)
+  const h = cached ?? Buffer.from(hashToken(presented), 'latin1')
   let found: TokenEntry | undefined
   for (const e of entries) {
-    const mine = Buffer.from(e.hash, 'latin1')
+    const p = prepared(e)
     // Both are 'sha256:' + 64 hex: equal lengths, as timingSafeEqual needs.
-    if (mine.length === h.length && timingSafeEqual(mine, h) && !found) found = e
+    if (p.hash.length === h.length && timingSafeEqual(p.hash, h) && !found) found = e
   }
   if (!found) return undefined
   if (found.expiresAt !== undefined && Date.parse(found.expiresAt) <= now) return { expired: { id: found.id, at: found.expiresAt } }
-  const principal: Principal = { id: found.id, roles: new Set(found.roles), scopes: found.scopes ? new Set(found.scopes) : undefined }
-  if (found.rateLimit) principal.rateLimit = found.rateLimit
-  return { principal }
+  if (cached === undefined) {
+    if (validHashes.size >= HASH_CACHE_MAX) validHashes.clear()
+    validHashes.set(presented, h)
+  }
+  return { principal: prepared(found).principal }
 }
 
 /**

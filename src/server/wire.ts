@@ -110,8 +110,12 @@ function batchItem(v: unknown, i: number): BatchItem {
   const o = object(v, what)
   onlyKeys(o, ITEM_KEYS, what)
   if (!('payload' in o)) throw new InvalidArgumentError(`${what}: payload is required (null for none)`)
-  const { entity: _e, scope: _s, type: _t, kind: _k, ...rest } = o
-  const item: Obj = { ...rest, coord: coordinate(o, what), kind: kindOf(o, what) }
+  // The item's own keys but the coordinate's and the kind's (a loop: the
+  // object-rest copy was the heaviest part of decoding a batch).
+  const item: Obj = {}
+  for (const k of Object.keys(o)) if (k !== 'entity' && k !== 'scope' && k !== 'type' && k !== 'kind') item[k] = o[k]
+  item.coord = coordinate(o, what)
+  item.kind = kindOf(o, what)
   if (o.expectedSequence !== undefined) item.expectedSequence = num(o.expectedSequence)
   if (o.occurredAt !== undefined) item.occurredAt = instant(o.occurredAt, `${what}.occurredAt`)
   if (typeof o.causation === 'object' && o.causation !== null && 'priorItem' in o.causation) {
@@ -193,6 +197,27 @@ export function receiptWire(r: AppendReceipt): Obj {
     causationId: r.causationId,
     timestampUs: r.timestampUs,
   }
+}
+
+/**
+ * The JSON text of toJson(receiptWire(r)), written directly: every string
+ * of a receipt is hex or a UUID (nothing to escape), so the generic
+ * replacer walk is not needed on the append path. A test holds the two equal.
+ */
+export function receiptJson(r: AppendReceipt): string {
+  const causation = r.causationId
+  return (
+    `{"eventId":"${r.eventId}","globalSequence":"${r.globalSequence}","clock":${r.clock},"contentHash":"${r.contentHash}",` +
+    `"prevHash":"${r.prevHash}","durable":${r.durable},"deduplicated":${r.deduplicated},"correlationId":"${r.correlationId}",` +
+    `"causationId":${causation === null ? 'null' : `"${causation}"`},"timestampUs":${r.timestampUs}}`
+  )
+}
+
+/** `{ receipts: [...] }` as JSON text (see receiptJson). */
+export function receiptsJson(rs: readonly AppendReceipt[]): string {
+  let out = '{"receipts":['
+  for (let i = 0; i < rs.length; i++) out += (i === 0 ? '' : ',') + receiptJson(rs[i]!)
+  return `${out}]}`
 }
 
 export function eventWire(e: StoredEvent): Obj {

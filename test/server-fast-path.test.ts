@@ -1,0 +1,69 @@
+// The service's append fast path: receipts written as JSON text directly
+// must equal what the generic JSON writer gives, and the cache of valid
+// token hashes must never let a token through a server whose tokens do
+// not list it. No timings here (bench/http.bench.mjs measures speed).
+import { afterEach, describe, expect, it } from 'vitest'
+import { Coordinate, Store } from '../src/index.js'
+import { toJson } from '../src/server/body.js'
+import { findToken, hashToken, type TokenEntry } from '../src/server/tokens.js'
+import { receiptJson, receiptsJson, receiptWire } from '../src/server/wire.js'
+import { tempDir } from './helpers.js'
+import { served, TOKENS } from './server-helpers.js'
+
+const stores: Store[] = []
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close()
+})
+
+describe('receipt JSON fast path', () => {
+  it('writes the same text as toJson(receiptWire(r)) for plain, caused, deduplicated, durable and batch receipts', () => {
+    const store = Store.open({ dataDir: tempDir('fastpath') })
+    stores.push(store)
+    store.types.define('t.one', {})
+    const c = new Coordinate('order:1', 'shop')
+    const first = store.append(c, 't.one', { a: 1 })
+    const caused = store.append(c, 't.one', null, { causationId: first.eventId, idempotencyKey: 'k1', durable: true })
+    const dedup = store.append(c, 't.one', null, { causationId: first.eventId, idempotencyKey: 'k1' })
+    expect(dedup.deduplicated).toBe(true)
+    expect(caused.causationId).toBe(first.eventId)
+    for (const r of [first, caused, dedup]) {
+      expect(receiptJson(r)).toBe(toJson(receiptWire(r)))
+      expect(JSON.parse(receiptJson(r))).toEqual(JSON.parse(toJson(receiptWire(r))))
+    }
+    const batch = store.appendBatch([1, 2, 3].map((i) => ({ coord: new Coordinate(`order:${i}`, 'shop'), kind: 't.one', payload: i })))
+    expect(receiptsJson(batch)).toBe(toJson({ receipts: batch.map(receiptWire) }))
+  })
+
+  it('answers an HTTP append with a receipt that parses to the stored event', async () => {
+    const s = await served()
+    s.store.types.define('order.placed', {})
+    const r = await s.req('POST', '/v1/append', { token: TOKENS.appender, body: { entity: 'order:9', scope: 'shop', type: 'order.placed', payload: { sku: 'A' } } })
+    expect(r.status).toBe(200)
+    const body = (await r.json()) as { eventId: string; globalSequence: string }
+    expect(s.store.get(body.eventId)?.globalSequence).toBe(BigInt(body.globalSequence))
+  })
+})
+
+describe('token hash cache', () => {
+  const token = 'cached-secret-token'
+  const listed: TokenEntry[] = [{ id: 'a', hash: hashToken(token), roles: ['append'] }]
+  const other: TokenEntry[] = [{ id: 'b', hash: hashToken('another-token'), roles: ['admin'] }]
+
+  it('refuses a token whose hash was cached by one server on tokens that do not list it', () => {
+    expect(findToken(listed, token)?.id).toBe('a') // cached now
+    expect(findToken(other, token)).toBeUndefined()
+    expect(findToken(listed, token)?.id).toBe('a')
+  })
+
+  it('follows an entry whose hash changed in place instead of keeping the old principal', () => {
+    const entries: TokenEntry[] = [{ id: 'c', hash: hashToken(token), roles: ['read'] }]
+    expect(findToken(entries, token)?.roles.has('read')).toBe(true)
+    entries[0]!.hash = hashToken('rotated')
+    expect(findToken(entries, token)).toBeUndefined()
+  })
+
+  it('refuses a near-miss token (one character more or less) after the real one was cached', () => {
+    expect(findToken(listed, `${token}x`)).toBeUndefined()
+    expect(findToken(listed, token.slice(0, -1))).toBeUndefined()
+  })
+})
