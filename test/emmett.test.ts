@@ -160,7 +160,7 @@ describe('reads', () => {
 
 describe('hooks and inline projections', () => {
   it('calls onAfterCommit once per append with the read events, and an inline projection before append returns', async () => {
-    const seen: ReadEvent[][] = []
+    const seen: ReadEvent<Event, emmett.ReadEventMetadataWithGlobalPosition>[][] = []
     const totals = new Map<string, number>()
     const projection = emmett.projection<CartEvent, emmett.ReadEventMetadataWithGlobalPosition>({
       name: 'cart-totals',
@@ -176,7 +176,7 @@ describe('hooks and inline projections', () => {
         projections: inlineProjections([projection]),
         hooks: {
           onAfterCommit: (events) => {
-            seen.push(events as ReadEvent[])
+            seen.push(events)
             if (seen.length === 2) throw new Error('a failing hook does not fail the append')
           },
         },
