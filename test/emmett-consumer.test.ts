@@ -69,7 +69,7 @@ describe('causeway consumer for Emmett processors', () => {
       let total = 0
       const stoppedAt: number[] = []
       await es.appendToStream('p', [ev(1), { type: 'Other', data: { n: 100 } }, ev(2), ev(3)])
-      const consumer = causewayEventStoreConsumer({ eventStore: es, batchSize: 2 })
+      const consumer = es.consumer({ batchSize: 2 }) // as Emmett's stores offer it
       consumer.projector({
         projection: projection<Event>({ name: 'sum', canHandle: ['Counted'], handle: async (events) => void events.forEach((e) => (total += e.data.n as number)) }),
       })

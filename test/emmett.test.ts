@@ -123,8 +123,20 @@ describe('reads', () => {
     const none = await es.readStream('missing')
     expect(none).toEqual({ currentStreamVersion: 0n, events: [], streamExists: false })
     const agg = await es.aggregateStream('a', { evolve: (s: number, e: Event) => s + (e.data.n as number), initialState: () => 0, read: { to: 3n } })
-    expect(agg).toMatchObject({ state: 6, currentStreamVersion: 6n, streamExists: true })
+    expect(agg).toMatchObject({ state: 6, currentStreamVersion: 3n, streamExists: true })
     expect(await es.streamExists('b')).toBe(true)
+  })
+
+  it('aggregates up to a past version (to: n gives version n), with an evolve taking the event or the read event', async () => {
+    const es = eventStore()
+    for (const n of [3, 4, 5]) await es.appendToStream('tt', [ev(n)])
+    const plain = (s: number, e: Event) => s + (e.data.n as number)
+    const withMeta = (s: number, e: ReadEvent<Event, emmett.ReadEventMetadataWithGlobalPosition>) => s + (e.data.n as number) * Number(e.metadata.streamPosition)
+    const at = (to: bigint, evolve: typeof plain | typeof withMeta) => es.aggregateStream('tt', { evolve, initialState: () => 0, read: { to } })
+    expect(await at(1n, plain)).toMatchObject({ state: 3, currentStreamVersion: 1n })
+    expect(await at(2n, plain)).toMatchObject({ state: 7, currentStreamVersion: 2n })
+    expect(await at(3n, withMeta)).toMatchObject({ state: 3 + 8 + 15, currentStreamVersion: 3n })
+    expect((await es.aggregateStream('tt', { evolve: plain, initialState: () => 0 })).currentStreamVersion).toBe(3n)
   })
 
   it('round-trips type, data and metadata as JSON, as Emmett’s SQLite store does', async () => {

@@ -24,6 +24,7 @@ import type {
 import { emmett } from './peer.js'
 import { encodeBody, streamToEntity, typeName } from './names.js'
 import { type CausewayReadEvent, toReadEvent } from './read-event.js'
+import { type CausewayConsumer, type CausewayConsumerOptions, causewayEventStoreConsumer } from './consumer.js'
 
 /** What inline projections get as their context. */
 export interface CausewayProjectionContext {
@@ -66,6 +67,8 @@ export type CausewayEventStore = EventStore<ReadEventMetadataWithGlobalPosition>
   readonly store: Store
   /** The scope Emmett's streams live in. */
   readonly scope: string
+  /** A consumer for Emmett processors over this store's events (as Emmett's stores offer). */
+  consumer(options?: Omit<CausewayConsumerOptions, 'eventStore'>): CausewayConsumer
   /** Closes the store when the adapter opened it (dataDir); otherwise does nothing. */
   close(): Promise<void>
 }
@@ -136,8 +139,12 @@ export function getCausewayEventStore(options: CausewayEventStoreOptions): Cause
         }
       }
       const upcast = read?.schema?.versioning
+      // As Emmett's SQLite and PostgreSQL stores (and its aggregateStream test
+      // suite) have it: a read cut short by to/maxCount reports the version of
+      // the last event it returned, so aggregating `to: n` gives version n.
+      const last = events[events.length - 1]
       return {
-        currentStreamVersion: current,
+        currentStreamVersion: last ? last.metadata.streamPosition : current,
         events: (upcast ? em.upcastRecordedMessages(events as never, upcast as never) : events) as never,
         streamExists: current > 0n,
       }
@@ -216,6 +223,10 @@ export function getCausewayEventStore(options: CausewayEventStoreOptions): Cause
 
     async streamExists(streamName: string): Promise<boolean> {
       return store.clockOf(coord(streamName)) > 0
+    },
+
+    consumer(opts?: Omit<CausewayConsumerOptions, 'eventStore'>): CausewayConsumer {
+      return causewayEventStoreConsumer({ ...opts, eventStore })
     },
 
     async close(): Promise<void> {
