@@ -120,6 +120,8 @@ describe('reads', () => {
     expect(n(await es.readStream('a', { from: 2n, to: 4n }))).toEqual([2, 3, 4])
     expect(n(await es.readStream('a', { from: 3n, maxCount: 2n }))).toEqual([3, 4])
     expect(n(await es.readStream('a', { to: 1n }))).toEqual([1])
+    expect(n(await es.readStream('a', { from: 9n, to: 20n }))).toEqual([])
+    expect(n(await es.readStream('a', { from: 5n, to: 20n }))).toEqual([5, 6])
     const none = await es.readStream('missing')
     expect(none).toEqual({ currentStreamVersion: 0n, events: [], streamExists: false })
     const agg = await es.aggregateStream('a', { evolve: (s: number, e: Event) => s + (e.data.n as number), initialState: () => 0, read: { to: 3n } })

@@ -126,13 +126,13 @@ export function getCausewayEventStore(options: CausewayEventStoreOptions): Cause
       if (read?.expectedStreamVersion !== undefined) em.assertExpectedVersionMatchesCurrent(current, read.expectedStreamVersion, 0n)
       const events: CausewayReadEvent[] = []
       if (current > 0n) {
-        const from = read?.from ?? 0n
-        const to = read?.to ?? current
+        const from = read?.from === undefined || read.from < 0n ? 0n : BigInt(read.from)
+        const to = read?.to === undefined || read.to > current ? current : BigInt(read.to)
         const limit = read?.maxCount === undefined ? undefined : Number(read.maxCount)
         if (to >= from && limit !== 0) {
           const pages = store.stream(c, {
-            fromClock: Number(from < 0n ? 0n : from),
-            toClock: Number(to > current ? current : to),
+            fromClock: Number(from),
+            toClock: Number(to),
             ...(limit === undefined ? {} : { limit }),
           })
           for (const e of pages) events.push(toReadEvent(e, streamName))
