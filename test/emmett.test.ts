@@ -169,6 +169,17 @@ describe('reads', () => {
     }
     expect(streamToEntity('ünï-cödé:1')).toBe('ünï-cödé:1')
     expect(streamToEntity('~tilde')).toBe('~007e00740069006c00640065')
+    await expect(es.appendToStream('\u0001'.repeat(300), [ev(0)])).rejects.toMatchObject({ code: 'E_INVALID_COORDINATE' })
+  })
+
+  it('refuses options with neither or both of store and dataDir (E_INVALID_ARGUMENT), opening nothing', () => {
+    expect(() => getCausewayEventStore({})).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }))
+    const store = Store.open({ dataDir: tempDir('emmett-both') })
+    try {
+      expect(() => getCausewayEventStore({ store, dataDir: tempDir('emmett-other') })).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }))
+    } finally {
+      store.close()
+    }
   })
 })
 

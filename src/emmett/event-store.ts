@@ -3,7 +3,7 @@
 // a named type; an append is one atomic appendBatch whose first item carries
 // the expected version as a compare-and-set on the entity's clock.
 import { Coordinate } from '../coordinate.js'
-import { SequenceMismatchError } from '../errors.js'
+import { InvalidArgumentError, SequenceMismatchError } from '../errors.js'
 import type { StoreOptions } from '../options.js'
 import { Store } from '../store.js'
 import type { BatchItem } from '../append-options.js'
@@ -80,7 +80,7 @@ const NO_CHECK = 'NO_CONCURRENCY_CHECK'
 export function getCausewayEventStore(options: CausewayEventStoreOptions): CausewayEventStore {
   const em = emmett()
   if ((options.store === undefined) === (options.dataDir === undefined)) {
-    throw new em.EmmettError('getCausewayEventStore needs exactly one of store and dataDir')
+    throw new InvalidArgumentError('getCausewayEventStore needs exactly one of store and dataDir')
   }
   const owned = options.store === undefined
   const store = options.store ?? Store.open({ ...options.storeOptions, dataDir: options.dataDir! })
