@@ -1,7 +1,8 @@
 // The Emmett example app (examples/emmett/cart.mjs) run twice on one data
 // directory through the built package, and the CommonJS entry of
 // causeway/emmett throwing the CommonJS build's ExpectedVersionConflictError
-// (each module system gets its own Emmett's error classes).
+// (each module system gets its own Emmett's error classes), and the error
+// naming Emmett where it is not installed.
 import { execFileSync } from 'node:child_process'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -33,5 +34,15 @@ describe('the Emmett example', () => {
         .catch((e) => console.log('cjs instanceof', e instanceof em.ExpectedVersionConflictError))
         .finally(() => es.close())`
     expect(node(['-e', script], { D: data })).toContain('cjs instanceof true')
+  })
+
+  it('names the package to install (E_MISSING_DEPENDENCY) where Emmett is not installed', () => {
+    const script = `
+      const { emmett } = require('./dist/cjs/emmett/peer.js')
+      const gone = () => { const e = new Error("Cannot find module '@event-driven-io/emmett'"); e.code = 'MODULE_NOT_FOUND'; throw e }
+      try { emmett(gone) } catch (e) { console.log(e.code, e.dependency, e.message) }`
+    const out = node(['-e', script])
+    expect(out).toContain('E_MISSING_DEPENDENCY @event-driven-io/emmett')
+    expect(out).toContain('npm install @event-driven-io/emmett@^0.42.0')
   })
 })
