@@ -15,19 +15,29 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', joi
 })
 writeFileSync(join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\n')
 mkdirSync(join(root, 'dist/esm'), { recursive: true })
-// Each entry point (package.json "exports"): the main one, causeway/server and causeway/client.
-// The server entry loads fastify only when serve() runs, so requiring it here
-// needs no fastify.
+// Each entry point (package.json "exports"): the main one, causeway/server,
+// causeway/client and causeway/emmett. The server entry loads fastify only
+// when serve() runs, and the emmett one loads Emmett only when an adapter is
+// made, so requiring them here needs neither. The ESM emmett entry hands
+// Emmett's ESM module to the adapter (useEmmett): ESM applications then get
+// their own error classes.
+const preludes = {
+  emmett: "import * as emmett from '@event-driven-io/emmett'\n",
+}
+const afterImport = {
+  emmett: 'cjs.useEmmett(emmett)\n',
+}
 for (const [esm, cjsPath] of [
   ['index', 'index.js'],
   ['server', 'server/index.js'],
   ['client', 'client/index.js'],
+  ['emmett', 'emmett/index.js'],
 ]) {
   const cjs = require(join(root, 'dist/cjs', cjsPath))
   const names = Object.keys(cjs).filter((n) => n !== 'default' && n !== '__esModule').sort()
   writeFileSync(
     join(root, `dist/esm/${esm}.mjs`),
-    `// ESM entry: re-exports the CommonJS build so both share one instance.\nimport cjs from '../cjs/${cjsPath}'\nexport const { ${names.join(', ')} } = cjs\nexport default cjs\n`,
+    `// ESM entry: re-exports the CommonJS build so both share one instance.\n${preludes[esm] ?? ''}import cjs from '../cjs/${cjsPath}'\n${afterImport[esm] ?? ''}export const { ${names.join(', ')} } = cjs\nexport default cjs\n`,
   )
   // The ESM declarations are the CommonJS ones, plus the default export the ESM
   // entry has (the CommonJS module object).

@@ -44,22 +44,35 @@ describe('receipt JSON fast path', () => {
   })
 })
 
+/** The principal a token resolves to (undefined: none, or expired). */
+const principal = (entries: TokenEntry[], token: string) => {
+  const m = findToken(entries, token)
+  return m && 'principal' in m ? m.principal : undefined
+}
+
 describe('token hash cache', () => {
   const token = 'cached-secret-token'
   const listed: TokenEntry[] = [{ id: 'a', hash: hashToken(token), roles: ['append'] }]
   const other: TokenEntry[] = [{ id: 'b', hash: hashToken('another-token'), roles: ['admin'] }]
 
   it('refuses a token whose hash was cached by one server on tokens that do not list it', () => {
-    expect(findToken(listed, token)?.id).toBe('a') // cached now
+    expect(principal(listed, token)?.id).toBe('a') // cached now
     expect(findToken(other, token)).toBeUndefined()
-    expect(findToken(listed, token)?.id).toBe('a')
+    expect(principal(listed, token)?.id).toBe('a')
   })
 
   it('follows an entry whose hash changed in place instead of keeping the old principal', () => {
     const entries: TokenEntry[] = [{ id: 'c', hash: hashToken(token), roles: ['read'] }]
-    expect(findToken(entries, token)?.roles.has('read')).toBe(true)
+    expect(principal(entries, token)?.roles.has('read')).toBe(true)
     entries[0]!.hash = hashToken('rotated')
     expect(findToken(entries, token)).toBeUndefined()
+  })
+
+  it('refuses a cached token once its entry expired', () => {
+    const entries: TokenEntry[] = [{ id: 'e', hash: hashToken(token), roles: ['read'], expiresAt: '2026-01-01T00:00:00Z' }]
+    expect(principal(entries, token)).toBeUndefined()
+    expect(findToken(entries, token, Date.parse('2025-12-31T00:00:00Z'))).toMatchObject({ principal: { id: 'e' } })
+    expect(findToken(entries, token)).toEqual({ expired: { id: 'e', at: '2026-01-01T00:00:00Z' } })
   })
 
   it('refuses a near-miss token (one character more or less) after the real one was cached', () => {
