@@ -4,8 +4,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Coordinate, EventKind, Store, isCausewayError } from '../src/index.js'
-import { native } from '../src/native/loader.js'
-import { dirDigest, segmentFiles, tempDir } from './helpers.js'
+import { tamperPayload } from './format-helpers.js'
+import { dirDigest, tempDir } from './helpers.js'
 import { FULL, scale } from './reliability/profile.js'
 
 // The issue's figure is 1M events; building them takes ~5 s unloaded here
@@ -222,7 +222,7 @@ describe('async long operations', () => {
     for (let i = 0; i < 3000; i++) s.append(new Coordinate(`t${i % 3}`, 'v'), K, { i, mark: 'ORIGINAL' })
     s.close()
     // Change payload bytes of one event and fix up its frame CRC (as in integrity.test.ts).
-    tamperOne(dir)
+    tamperPayload(dir, 1500n, (p) => { p[p.indexOf('ORIGINAL')] = 'o'.charCodeAt(0) })
     const t = Store.open({ dataDir: dir })
     const sync = t.verifyChain()
     expect(sync.contentMismatches.length).toBe(1)
@@ -250,30 +250,3 @@ describe('async long operations', () => {
     r.close()
   })
 })
-
-/** Changes one payload byte of event 1500 on disk and fixes up its frame CRC (the recipe of causal-audit.test.ts). */
-function tamperOne(dir: string): void {
-  const frameCrc = (f: Buffer) => {
-    const crc = native().crc32c(Buffer.concat([f.subarray(0, 4), f.subarray(8)]))
-    return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0
-  }
-  for (const file of segmentFiles(dir)) {
-    const buf = fs.readFileSync(file)
-    for (let off = 128; off + 8 <= buf.length; ) {
-      const len = buf.readUInt32LE(off)
-      if (len === 0) break
-      const frame = buf.subarray(off, off + len)
-      if (frame.readBigUInt64LE(24) === 1500n) {
-        const start = 168 + frame.readUInt16LE(12) + frame.readUInt16LE(14)
-        const payload = frame.subarray(start, start + frame.readUInt32LE(16))
-        const at = payload.indexOf('ORIGINAL')
-        payload[at] = 'o'.charCodeAt(0)
-        frame.writeUInt32LE(frameCrc(frame), 4)
-        fs.writeFileSync(file, buf)
-        return
-      }
-      off += (len + 7) & ~7
-    }
-  }
-  throw new Error('no frame with sequence 1500')
-}

@@ -8,7 +8,8 @@ export const VERSION_AT = 8
 export const HEADER_CRC_AT = 44
 
 /** The segment files of a store, sorted (by id). */
-export { segmentFiles as segments } from './helpers.js'
+import { segmentFiles } from './helpers.js'
+export { segmentFiles as segments }
 
 /** crc32c's mask (native/crc32c.cc): rotate right 15, add a constant. */
 export function mask(crc: number): number {
@@ -48,4 +49,29 @@ export function frameEnd(b: Buffer, o: number): number {
 export function extensionOffset(b: Buffer, o: number): number {
   if ((b[o + 9]! & 0x20) === 0) return -1
   return o + 168 + b.readUInt16LE(o + 12) + b.readUInt16LE(o + 14) + b.readUInt32LE(o + 16)
+}
+
+/**
+ * Edits the payload of event `sequence` in place on disk and re-seals its
+ * frame CRC, so only the content hash can tell (the damage a verify must
+ * find). Throws when no frame holds that sequence.
+ */
+export function tamperPayload(dir: string, sequence: bigint, edit: (payload: Buffer) => void): void {
+  for (const file of segmentFiles(dir)) {
+    const buf = fs.readFileSync(file)
+    for (let off = HEADER; off + 8 <= buf.length; ) {
+      const len = buf.readUInt32LE(off)
+      if (len === 0) break
+      const frame = buf.subarray(off, off + len)
+      if (frame.readBigUInt64LE(24) === sequence) {
+        const start = 168 + frame.readUInt16LE(12) + frame.readUInt16LE(14)
+        edit(frame.subarray(start, start + frame.readUInt32LE(16)))
+        frame.writeUInt32LE(mask(native().crc32c(Buffer.concat([frame.subarray(0, 4), frame.subarray(8)]))), 4)
+        fs.writeFileSync(file, buf)
+        return
+      }
+      off += (len + 7) & ~7
+    }
+  }
+  throw new Error(`no frame with sequence ${sequence}`)
 }

@@ -7,10 +7,10 @@ import * as net from 'node:net'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Coordinate, EventKind, Store } from '../src/index.js'
-import { native } from '../src/native/loader.js'
+import { tamperPayload } from './format-helpers.js'
 import { serve } from '../src/server/index.js'
 import { findUiDir, findVizBuild, listFiles } from '../src/server/routes-ui.js'
-import { segmentFiles, tempDir } from './helpers.js'
+import { tempDir } from './helpers.js'
 import { errorOf, served, TOKEN_ENTRIES, TOKENS } from './server-helpers.js'
 
 const K = EventKind.custom(1, 1)
@@ -81,7 +81,7 @@ describe('inspection routes', () => {
     const a = new Coordinate('acct:1', 'bank')
     const ids = [1, 2, 3].map((n) => store.append(a, K, { n, note: `entry-${n}` }).eventId)
     store.close()
-    flipPayloadByte(dir, 1n)
+    tamperPayload(dir, 1n, (p) => { p[p.length - 2]! ^= 0x01 })
     store = Store.open({ dataDir: dir })
     const server = await serve(store, { tokens: TOKEN_ENTRIES })
     try {
@@ -159,30 +159,4 @@ function rawStatus(url: string, target: string): Promise<number> {
     sock.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d+)/.exec(data)?.[1] ?? 0)))
     sock.on('error', reject)
   })
-}
-
-/** Flips a payload byte of event `sequence` on disk, fixing the frame CRC (as test/causal-audit.test.ts does). */
-function flipPayloadByte(dir: string, sequence: bigint): void {
-  const frameCrc = (f: Buffer) => {
-    const crc = native().crc32c(Buffer.concat([f.subarray(0, 4), f.subarray(8)]))
-    return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0
-  }
-  for (const file of segmentFiles(dir)) {
-    const buf = fs.readFileSync(file)
-    for (let off = 128; off + 8 <= buf.length; ) {
-      const len = buf.readUInt32LE(off)
-      if (len === 0) break
-      const frame = buf.subarray(off, off + len)
-      if (frame.readBigUInt64LE(24) === sequence) {
-        const start = 168 + frame.readUInt16LE(12) + frame.readUInt16LE(14)
-        const payload = frame.subarray(start, start + frame.readUInt32LE(16))
-        payload[payload.length - 2]! ^= 0x01
-        frame.writeUInt32LE(frameCrc(frame), 4)
-        fs.writeFileSync(file, buf)
-        return
-      }
-      off += (len + 7) & ~7
-    }
-  }
-  throw new Error(`no frame with sequence ${sequence}`)
 }
