@@ -15,6 +15,7 @@
 // Needs bench/node_modules (cd bench && npm install) for better-sqlite3.
 import * as fs from 'node:fs'
 import { randomBytes } from 'node:crypto'
+import { runFanout } from './http/fanout.mjs'
 import { runLoad } from './http/load.mjs'
 import { startServer } from './http/servers.mjs'
 import { selfSigned } from './http/tls.mjs'
@@ -39,13 +40,12 @@ for (const protocol of ['h1', 'h2']) {
     cases.push({ id: `${protocol}-batch${BATCH}-${clients}`, protocol, clients, path: '/v1/batch', makeBody: batchBody, eventsPerRequest: BATCH })
   }
 }
-// TODO(SSE): fan-out to 100 subscribers (issue 17, "Performance") goes
-// here once the SSE route is merged: open 100 EventSource-style readers on
-// each server's stream route, append at a fixed rate through /v1/append,
-// and record the append-to-delivery latency of every subscriber in an hdr
-// histogram (p50/p99) beside the figures below.
+// SSE fan-out (BENCH_CASES=sse-fanout, or with every case): FANOUT_SUBSCRIBERS
+// readers of GET /v1/live, FANOUT_EVENTS appends at FANOUT_RATE a second.
+const FANOUT = { subscribers: Number(process.env.FANOUT_SUBSCRIBERS ?? 100), events: Number(process.env.FANOUT_EVENTS ?? 2000), rate: Number(process.env.FANOUT_RATE ?? 500) }
+const fanoutSelected = !ONLY || ONLY.includes('sse-fanout')
 const selected = ONLY ? cases.filter((k) => ONLY.includes(k.id)) : cases
-if (selected.length === 0) throw new Error(`BENCH_CASES matched no case; cases: ${cases.map((k) => k.id).join(', ')}`)
+if (selected.length === 0 && !fanoutSelected) throw new Error(`BENCH_CASES matched no case; cases: ${cases.map((k) => k.id).join(', ')}`)
 
 const tls = selfSigned()
 const token = `cw_${randomBytes(32).toString('base64url')}`
@@ -57,6 +57,7 @@ const sides = [
   ...(process.env.BENCH_FLOOR === '1' ? [{ name: 'floor', file: 'floor-server.mjs' }] : []),
 ]
 const results = [] // { case, side, run, ... }
+const fanouts = [] // { side, run, deliveredPerSec, p50ms, p99ms, missed }
 const servers = {}
 try {
   for (const s of sides) servers[s.name] = await startServer(s.file, config, { cpuProfDir: s.prof })
@@ -72,6 +73,14 @@ try {
         r.serverCpuUsPerAppend = (await servers[s.name].cpuMicros() - cpu0) / Math.max(1, (r.requests - r.errors) * k.eventsPerRequest)
         results.push({ case: k.id, side: s.name, run, ...r })
         process.stderr.write(`  run ${run + 1} ${k.id.padEnd(18)} ${s.name.padEnd(9)} ${Math.round(r.appendsPerSec).toLocaleString('en').padStart(10)} appends/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms  server ${r.serverCpuUsPerAppend.toFixed(1)} µs CPU/append  client ${r.clientCpuUsPerRequest.toFixed(0)} µs CPU/request${r.errors ? `  ${r.errors} errors (${r.firstError})` : ''}\n`)
+      }
+    }
+    if (fanoutSelected) {
+      for (const s of run % 2 === 0 ? sides : [...sides].reverse()) {
+        if (s.name === 'floor') continue
+        const r = await runFanout({ url: servers[s.name].urls.h1, token, ...FANOUT })
+        fanouts.push({ side: s.name, run, ...r })
+        process.stderr.write(`  run ${run + 1} sse-fanout-${FANOUT.subscribers}     ${s.name.padEnd(9)} ${Math.round(r.deliveredPerSec).toLocaleString('en').padStart(10)} deliveries/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms  missed ${r.missed}\n`)
       }
     }
   }
@@ -101,8 +110,13 @@ for (const k of selected) {
     ...(servers.floor ? [`${fmt(median(of('floor').map((r) => r.appendsPerSec)))}, ${median(of('floor').map((r) => r.serverCpuUsPerAppend)).toFixed(1)}`] : [])])
 }
 const table = [`| ${rows[0].join(' | ')} |`, `|${rows[0].map(() => '---').join('|')}|`, ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`)].join('\n')
-console.log(`\nService over HTTP: ${SECONDS} s a case, ${RUNS} run(s), median (ratio: causeway / sqlite, min..max over runs); batch = ${BATCH} events a request\n`)
-console.log(table)
+if (selected.length > 0) console.log(`\nService over HTTP: ${SECONDS} s a case, ${RUNS} run(s), median (ratio: causeway / sqlite, min..max over runs); batch = ${BATCH} events a request\n`)
+if (selected.length > 0) console.log(table)
+if (fanouts.length > 0) {
+  const of = (side) => fanouts.filter((r) => r.side === side)
+  const line = (side) => `${fmt(median(of(side).map((r) => r.deliveredPerSec)))} deliveries/s, p50 ${median(of(side).map((r) => r.p50ms)).toFixed(2)} ms, p99 ${median(of(side).map((r) => r.p99ms)).toFixed(2)} ms, missed ${of(side).map((r) => r.missed).join('/')}`
+  console.log(`\nSSE fan-out, ${FANOUT.subscribers} subscribers, ${FANOUT.events} appends at ${FANOUT.rate}/s (HTTP/1.1), medians: causeway ${line('causeway')}; sqlite + broadcast ${line('sqlite')}`)
+}
 const errs = results.filter((r) => r.errors > 0)
 if (errs.length > 0) console.log(`\n${errs.length} measurement(s) had errors, e.g. ${errs[0].side} ${errs[0].case}: ${errs[0].firstError}`)
-if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, `${JSON.stringify({ seconds: SECONDS, runs: RUNS, batch: BATCH, results }, null, 2)}\n`)
+if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, `${JSON.stringify({ seconds: SECONDS, runs: RUNS, batch: BATCH, results, fanouts }, null, 2)}\n`)

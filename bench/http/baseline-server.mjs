@@ -39,6 +39,16 @@ function appendOne(e) {
 }
 const appendMany = db.transaction((items) => items.map(appendOne))
 
+// Live delivery as a Node team would add it: an in-process broadcast to
+// every open Server-Sent-Events response after each committed insert (no
+// resume, no backpressure: what a first version looks like).
+const live = new Set()
+function broadcast(e, receipt) {
+  if (live.size === 0) return
+  const msg = `id: ${receipt.globalSequence}\nevent: event\ndata: ${JSON.stringify({ globalSequence: receipt.globalSequence, entity: e.entity, scope: e.scope, type: e.type, payload: e.payload })}\n\n`
+  for (const res of live) res.write(msg)
+}
+
 const want = Buffer.from(createHash('sha256').update(`Bearer ${token}`).digest())
 function auth(req, reply, done) {
   const got = createHash('sha256').update(String(req.headers.authorization ?? '')).digest()
@@ -48,8 +58,23 @@ function auth(req, reply, done) {
 function app(opts) {
   const a = fastify({ logger: false, bodyLimit: 4 * 1024 * 1024, ...opts })
   a.addHook('onRequest', auth)
-  a.post('/v1/append', async (req) => appendOne(req.body))
-  a.post('/v1/batch', async (req) => ({ receipts: appendMany(req.body.items) }))
+  a.post('/v1/append', async (req) => {
+    const r = appendOne(req.body)
+    broadcast(req.body, r)
+    return r
+  })
+  a.post('/v1/batch', async (req) => {
+    const receipts = appendMany(req.body.items)
+    req.body.items.forEach((e, i) => broadcast(e, receipts[i]))
+    return { receipts }
+  })
+  a.get('/v1/live', (req, reply) => {
+    reply.hijack()
+    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+    reply.raw.write(': ok\n\n')
+    live.add(reply.raw)
+    req.raw.on('close', () => live.delete(reply.raw))
+  })
   return a
 }
 const h1 = app({})

@@ -14,10 +14,11 @@ const { token, tls } = JSON.parse(process.env.BENCH_SERVER_CONFIG)
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cw-httpbench-store-'))
 const store = Store.open({ dataDir: dir })
 store.types.define('order.placed', {}) // the bench's one event type, as an application defines its types at start
-const tokens = [{ id: 'bench', hash: hashToken(token), roles: ['append'] }]
+const tokens = [{ id: 'bench', hash: hashToken(token), roles: ['append', 'read'] }]
 const bodyLimit = 4 * 1024 * 1024
-const h1 = await serve(store, { host: '127.0.0.1', port: 0, tokens, bodyLimit })
-const h2 = await serve(store, { host: '127.0.0.1', port: 0, tokens, bodyLimit, tls, http2: true })
+// rateLimit false: the default (60,000 a minute per token) would cap a load generator.
+const h1 = await serve(store, { host: '127.0.0.1', port: 0, tokens, bodyLimit, rateLimit: false })
+const h2 = await serve(store, { host: '127.0.0.1', port: 0, tokens, bodyLimit, tls, http2: true, rateLimit: false })
 process.send({ h1: h1.url, h2: h2.url })
 process.on('message', async (m) => {
   // The parent reads this process's CPU time around each case.
