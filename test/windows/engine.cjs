@@ -25,6 +25,11 @@ const waitFor = (file, what) => {
   }
   return fs.readFileSync(file, 'utf8')
 }
+// A flag file appears whole: written beside, then renamed (waitFor once read one between its creation and its write).
+const flagWrite = (file, text) => {
+  fs.writeFileSync(`${file}.tmp`, text)
+  fs.renameSync(`${file}.tmp`, file)
+}
 const count = (s) => s.query(Region.entity('order')).length
 const files = (dir) => fs.readdirSync(dir).sort()
 // Bytes after a sealed segment's footer (native/FORMAT.md: the footer starts
@@ -48,13 +53,13 @@ if (role === 'reader') {
   // Holds every segment mapped until told to stop, refreshing meanwhile.
   const [dir, flag] = rest
   const ro = Store.open({ dataDir: dir, readOnly: true })
-  fs.writeFileSync(`${flag}.ready`, String(count(ro)))
+  flagWrite(`${flag}.ready`, String(count(ro)))
   const t = setInterval(() => {
     ro.refresh()
     if (!fs.existsSync(`${flag}.stop`)) return
     clearInterval(t)
     ro.refresh()
-    fs.writeFileSync(`${flag}.done`, String(count(ro)))
+    flagWrite(`${flag}.done`, String(count(ro)))
     ro.close()
   }, 20)
   return
