@@ -18,6 +18,8 @@ export type LiveMode = 'cursor' | 'subscription'
 export interface Sink {
   /** Delivers one event; resolves once the client can take more. */
   event(e: StoredEvent): Promise<void> | void
+  /** Delivers a batch at once (one socket write instead of one per event); event() is used when absent. */
+  events?(es: StoredEvent[]): Promise<void> | void
   /** Tells the client `missed` events were lost (subscriptions only). */
   lag(missed: number): Promise<void> | void
 }
@@ -54,9 +56,14 @@ export function startLive(store: Store, sel: Selection, mode: LiveMode, from: bi
       const seen = store.nativeHandle().nextSequence()
       const { events, lagged } = read()
       if (lagged > 0) await sink.lag(lagged)
-      for (const e of events) {
+      if (sink.events !== undefined && events.length > 0) {
         if (stopped) return
-        await sink.event(e)
+        await sink.events(events)
+      } else {
+        for (const e of events) {
+          if (stopped) return
+          await sink.event(e)
+        }
       }
       if (events.length === 0 && lagged === 0) await notifier.wait(seen, stopping)
     }
