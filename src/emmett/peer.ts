@@ -4,7 +4,7 @@
 // Emmett's ESM module (useEmmett) so that ESM applications get their own error
 // classes, CommonJS ones Emmett's CommonJS build: Emmett is never bundled.
 import type * as Emmett from '@event-driven-io/emmett'
-import { MissingDependencyError } from '../errors.js'
+import { requireOptionalPeer } from '../optional-peer.js'
 
 export type EmmettModule = typeof Emmett
 
@@ -18,17 +18,6 @@ export function useEmmett(mod: EmmettModule): void {
 /** @internal Emmett as the application loads it; `load` is require, replaceable for a test. */
 export function emmett(load: (id: string) => unknown = require): EmmettModule {
   if (bound) return bound
-  try {
-    bound = load('@event-driven-io/emmett') as EmmettModule
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException
-    if (err?.code === 'MODULE_NOT_FOUND' && String(err.message).includes("'@event-driven-io/emmett'")) {
-      throw new MissingDependencyError('causeway/emmett needs Emmett, an optional peer dependency: npm install @event-driven-io/emmett@^0.42.0', {
-        dependency: '@event-driven-io/emmett',
-        cause: e,
-      })
-    }
-    throw e
-  }
+  bound = requireOptionalPeer('@event-driven-io/emmett', 'causeway/emmett needs Emmett, an optional peer dependency: npm install @event-driven-io/emmett@^0.42.0', load) as EmmettModule
   return bound
 }

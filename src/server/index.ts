@@ -21,7 +21,7 @@ import { trackUnusedSockets } from './unused-sockets.js'
 import { addMsgpackParser, send } from './body.js'
 import { clientErrorHandler, toWireError } from './http-errors.js'
 import { checkServeOptions, type ServeOptions } from './options.js'
-import { loadFastify } from './load.js'
+import { loadFastify, loadPlugin } from './load.js'
 import { mayBePublic, type RouteInfo } from './route-info.js'
 import { needOf, RouteTable } from './routes.js'
 import { adminRoutes } from './routes-admin.js'
@@ -31,7 +31,7 @@ import { uiRoutes } from './routes-ui.js'
 import { readRoutes } from './routes-read.js'
 import { writeRoutes } from './routes-write.js'
 import { liveRoutes } from './routes-live.js'
-import { endRefusedUpgrades, loadWebSocketPlugin, pickProtocol, wsRoutes } from './routes-ws.js'
+import { endRefusedUpgrades, pickProtocol, wsRoutes } from './routes-ws.js'
 
 export { isLoopback, type ServeOptions } from './options.js'
 export { createToken, hashToken, parseTokens, type Principal, type Role, type TokenEntry, type TokenRateLimit } from './tokens.js'
@@ -138,7 +138,7 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
   })
   await addSwagger(app)
   const live = new Set<() => void>()
-  await app.register(loadWebSocketPlugin() as never, { options: { maxPayload: o.bodyLimit, handleProtocols: pickProtocol } })
+  await app.register(loadPlugin('@fastify/websocket', 'the WebSocket endpoint /v1/ws') as never, { options: { maxPayload: o.bodyLimit, handleProtocols: pickProtocol } })
   endRefusedUpgrades(app)
   const table = new RouteTable(app, { store, backupDir: o.backupDir, closing: () => closing, projections: o.projections, heartbeatMs: o.heartbeatMs, live })
   docsRoutes(table)

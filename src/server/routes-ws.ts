@@ -18,7 +18,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
-import { ForbiddenError, InvalidArgumentError, MissingDependencyError } from '../errors.js'
+import { ForbiddenError, InvalidArgumentError } from '../errors.js'
 import type { Store } from '../store.js'
 import { checkScope, hasRole, principalOf } from './auth.js'
 import { toJson } from './body.js'
@@ -153,19 +153,6 @@ export function wsRoutes(t: RouteTable): void {
     tag: 'live',
     summary: 'WebSocket: append, batch, appendIf, subscribe and unsubscribe messages (roles and scopes checked per message; token in Authorization or the bearer.<token> subprotocol)',
   })
-}
-
-/** @fastify/websocket (an optional peer dependency like fastify), loaded when serve() runs. */
-export function loadWebSocketPlugin(load: (id: string) => unknown = require): unknown {
-  try {
-    const mod = load('@fastify/websocket') as { default?: unknown }
-    return mod.default ?? mod
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException)?.code === 'MODULE_NOT_FOUND') {
-      throw new MissingDependencyError('causeway/server needs @fastify/websocket for /v1/ws: npm install @fastify/websocket@11', { dependency: '@fastify/websocket', cause: e })
-    }
-    throw e
-  }
 }
 
 /** The subprotocol the server picks: 'causeway' when offered (a `bearer.<token>` entry is never echoed back). */
