@@ -1,7 +1,12 @@
 // appendToStream and aggregateStream per second: causeway/emmett beside
 // @event-driven-io/emmett-sqlite on the same workload, when that package is
-// installed in bench/node_modules (`npm install --prefix bench
-// @event-driven-io/emmett-sqlite@^0.42.0`); otherwise causeway alone.
+// installed in bench/node_modules (bench/package.json lists it; its sqlite3
+// builds from source where no prebuilt binary can be fetched:
+// `npm_config_nodedir=/usr npm install --prefix bench`); otherwise causeway alone.
+// emmett-sqlite commits each append in SQLite's default mode (rollback
+// journal, synchronous=FULL: an fsync per commit), so causeway is measured
+// twice: with its default (background group sync) and with `durable: true`
+// (each appendToStream returns after fdatasync), the like-for-like row.
 //
 //   node bench/emmett.bench.mjs            20,000 appends, 2,000 aggregations of a 100-event stream
 //   BENCH_APPENDS=2000 node bench/emmett.bench.mjs
@@ -32,6 +37,11 @@ async function causewayStore(dir) {
   return { es, close: () => es.close() }
 }
 
+async function causewayDurableStore(dir) {
+  const es = getCausewayEventStore({ dataDir: dir, durable: true })
+  return { es, close: () => es.close() }
+}
+
 const evolve = (s, e) => s + e.data.n
 async function measure(name, make) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `emmett-bench-${name}-`))
@@ -59,10 +69,24 @@ async function measure(name, make) {
   }
 }
 
-const rows = [await measure('causeway', causewayStore), await measure('emmett-sqlite', sqliteStore)]
-for (const r of rows) {
-  if (r) console.log(`${r.name.padEnd(14)} appendToStream ${Math.round(r.appends).toLocaleString('en')}/s   aggregateStream(100 events) ${Math.round(r.aggregations).toLocaleString('en')}/s`)
+const ROUNDS = Number(process.env.BENCH_RUNS ?? 1)
+const cases = [['causeway', causewayStore], ['causeway durable', causewayDurableStore], ['emmett-sqlite', sqliteStore]]
+const all = []
+for (let round = 0; round < ROUNDS; round++) {
+  // Rotate the order each round so no case always runs first on a cold or busy machine.
+  const order = cases.map((_, i) => cases[(i + round) % cases.length])
+  const rows = {}
+  for (const [name, make] of order) rows[name] = await measure(name, make)
+  all.push(rows)
+  for (const [name] of cases) {
+    const r = rows[name]
+    if (r) console.log(`round ${round + 1} ${name.padEnd(17)} appendToStream ${Math.round(r.appends).toLocaleString('en')}/s   aggregateStream(100 events) ${Math.round(r.aggregations).toLocaleString('en')}/s`)
+  }
 }
-const [c, s] = rows
-if (c && s) console.log(`causeway / emmett-sqlite: appends ${(c.appends / s.appends).toFixed(1)}x, aggregations ${(c.aggregations / s.aggregations).toFixed(1)}x`)
-else console.log('emmett-sqlite is not installed in bench/node_modules: causeway alone (see the header to install it)')
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const ratio = (a, b, k) => median(all.map((r) => r[a][k] / r[b][k]))
+if (all[0]['emmett-sqlite']) {
+  console.log(`medians of ${ROUNDS} rounds' ratios: causeway / emmett-sqlite appends ${ratio('causeway', 'emmett-sqlite', 'appends').toFixed(1)}x, ` +
+    `durable causeway / emmett-sqlite appends ${ratio('causeway durable', 'emmett-sqlite', 'appends').toFixed(1)}x, ` +
+    `aggregations ${ratio('causeway', 'emmett-sqlite', 'aggregations').toFixed(1)}x`)
+} else console.log('emmett-sqlite is not installed in bench/node_modules: causeway alone (see the header to install it)')
