@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm run bench`: installs the benchmark-only peers (lmdb, better-sqlite3)
-// into bench/node_modules on first use, then runs the comparison suite.
+// `npm run bench`: installs the benchmark-only peers (lmdb, better-sqlite3,
+// emmett-sqlite) into bench/node_modules on first use, then runs the comparison suite.
 // Nothing here is part of `npm test` or of the published package.
 //
 //   node bench/run.mjs                       1,000,000 events, 3 runs
@@ -28,7 +28,11 @@ if (!fs.existsSync(path.join(rootDir, 'dist', 'esm', 'index.mjs'))) {
 if (!installed('lmdb') || !installed('better-sqlite3')) {
   console.error('bench: installing the benchmark peers into bench/node_modules (better-sqlite3 may compile from source, ~1 min)...')
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
-  const r = spawnSync(npm, ['install', '--prefix', 'bench', '--no-audit', '--no-fund'], { cwd: rootDir, stdio: 'inherit' })
+  // Native peers without a reachable prebuilt binary compile against the
+  // system's Node headers (Debian's nodejs ships them) instead of downloading them.
+  const env = { ...process.env }
+  if (!env.npm_config_nodedir && fs.existsSync('/usr/include/node/node.h')) env.npm_config_nodedir = '/usr'
+  const r = spawnSync(npm, ['install', '--prefix', 'bench', '--no-audit', '--no-fund'], { cwd: rootDir, stdio: 'inherit', env })
   if (r.status !== 0 || !installed('lmdb') || !installed('better-sqlite3')) {
     console.error('bench: npm install --prefix bench failed')
     process.exit(r.status || 1)
