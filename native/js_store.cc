@@ -26,6 +26,7 @@ Napi::Function JsStore::Define(Napi::Env env) {
                                      InstanceMethod<&JsStore::Sync>("sync"),
                                      InstanceMethod<&JsStore::Close>("close"),
                                      InstanceMethod<&JsStore::Query>("query"),
+                                     InstanceMethod<&JsStore::Aggregate>("aggregate"),
                                      InstanceMethod<&JsStore::ClockOf>("clockOf"),
                                      InstanceMethod<&JsStore::Get>("get"),
                                      InstanceMethod<&JsStore::Stats>("stats"),

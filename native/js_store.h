@@ -39,6 +39,7 @@ class JsStore : public Napi::ObjectWrap<JsStore> {
   Napi::Value Sync(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Query(const Napi::CallbackInfo& info);
+  Napi::Value Aggregate(const Napi::CallbackInfo& info);  // js_aggregate.cc
   Napi::Value ClockOf(const Napi::CallbackInfo& info);
   Napi::Value Get(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);

@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "aggregate.h"
 #include "append_types.h"
 #include "compaction.h"
 #include "cond_var.h"
@@ -118,6 +119,10 @@ class Store {
   Status WaitDurable(uint64_t sequence);
 
   Status QueryRecords(const RegionFilter& filter, const Allocator& alloc, size_t* count);
+  // Windowed aggregation over the events matching the filter (aggregate_store.cc):
+  // columns only, or each frame CRC-checked when the spec reads payloads,
+  // tags or event time. Holds the reader lock for the walk.
+  Status Aggregate(const RegionFilter& filter, const AggregateSpec& spec, AggregateResult* out);
   // *clock: the entity's clock as readers see it (0 for an entity with no
   // event, or none by that name), from the index alone: no frame is read.
   Status EntityClock(std::string_view entity, uint32_t* clock);

@@ -32,6 +32,10 @@ export type ErrorCode =
   | 'E_INVALID_SCHEMA'
   | 'E_INVALID_TAG'
   | 'E_INVALID_QUERY'
+  | 'E_UNKNOWN_MEASURE'
+  | 'E_INVALID_FIELD_PATH'
+  | 'E_INVALID_WINDOW'
+  | 'E_UNKNOWN_GROUP_BY'
   | 'E_UPCAST'
   | 'E_UNAUTHORIZED'
   | 'E_FORBIDDEN'
@@ -196,6 +200,26 @@ export class InvalidSchemaError extends CausewayError {
 /** A tag that is empty, over 128 bytes of UTF-8, holds a control character, or one too many (32 per event). */
 export class InvalidTagError extends CausewayError {
   override readonly code = 'E_INVALID_TAG' as const
+}
+
+/** An aggregate measure that is not count, sum, avg, min or max, or a measure spec of the wrong shape. */
+export class UnknownMeasureError extends CausewayError {
+  override readonly code = 'E_UNKNOWN_MEASURE' as const
+}
+
+/** A payload field path that is empty, has an empty key ('a..b'), or is over 32 keys deep. */
+export class InvalidFieldPathError extends CausewayError {
+  override readonly code = 'E_INVALID_FIELD_PATH' as const
+}
+
+/** An aggregate window of size 0 or less, a step of 0 or less or over the size, or an unreadable duration. */
+export class InvalidWindowError extends CausewayError {
+  override readonly code = 'E_INVALID_WINDOW' as const
+}
+
+/** An aggregate groupBy other than 'type', 'scope', 'entityPrefix' or { tag: prefix }. */
+export class UnknownGroupByError extends CausewayError {
+  override readonly code = 'E_UNKNOWN_GROUP_BY' as const
 }
 
 /** A DCB query that cannot match as written: no items, an item with neither types nor tags, an unknown type. */

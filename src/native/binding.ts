@@ -30,6 +30,26 @@ export interface NativeFilter {
   anyOf?: NativeFilter[]
 }
 
+export interface NativeAggregateSpec {
+  sizeUs: number
+  stepUs: number
+  /** 0: record time, 1: event time. */
+  time: number
+  /** 0: none, 1: kind, 2: scope, 3: entity prefix, 4: tag. */
+  group: number
+  tagPrefix?: string
+  fields: string[][]
+}
+
+/** Cells sorted by window start then group name; `stats` holds 4 numbers (n, sum, min, max) per field per cell. */
+export interface NativeAggregateResult {
+  groups: string[]
+  starts: Float64Array
+  cellGroups: Uint32Array
+  counts: Float64Array
+  stats: Float64Array
+}
+
 export interface NativeStoreOptions {
   dataDir: string
   segmentMaxBytes: number
@@ -63,6 +83,8 @@ export interface NativeStore {
   sync(): void
   close(): void
   query(filter: NativeFilter): Buffer
+  /** Windowed aggregation over the filter's events (native/aggregate_store.cc); src/aggregate lays out the spec. */
+  aggregate(filter: NativeFilter, spec: NativeAggregateSpec): NativeAggregateResult
   /** The entity's clock from the index (0 when it has no event); reads no frame. */
   clockOf(entity: string): number
   get(eventId: Uint8Array): Buffer | undefined
