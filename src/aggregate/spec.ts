@@ -33,7 +33,12 @@ export type AggregateWindow<M extends Record<string, Measure> = Record<string, M
   group?: string
   /** Events in the cell, whatever the measures. */
   events: number
-} & { [K in keyof M]: M[K] extends 'count' ? number : M[K] extends { sum: string } ? number : number | null }
+} & MeasureValues<M>
+
+/** Each measure's value by name: count and sum a number, avg/min/max a number or null (for a spec whose names are not known statically, any key). */
+export type MeasureValues<M extends Record<string, Measure>> = string extends keyof M
+  ? { [name: string]: unknown }
+  : { [K in keyof M]: M[K] extends 'count' ? number : M[K] extends { sum: string } ? number : number | null }
 
 /** Names a window already uses, so no measure may take them. */
 const RESERVED = new Set(['startUs', 'endUs', 'group', 'events'])
