@@ -3,6 +3,7 @@
 // columns; only a spec that reads payload fields, tags or event time reads
 // frames, each CRC-checked (a damaged one fails the call: nothing
 // unverified is counted).
+#include <algorithm>
 #include <string_view>
 
 #include "aggregate.h"
@@ -12,6 +13,8 @@
 
 namespace causeway {
 namespace {
+
+constexpr uint64_t kAggregateChunk = 1 << 18;
 
 // Group ids by a dense key (kind, scope or entity id), found once per key.
 class GroupCache {
@@ -38,7 +41,6 @@ Status Store::Aggregate(const RegionFilter& filter, const AggregateSpec& spec, A
   CW_RETURN_IF_ERROR(CheckAggregateSpec(spec));
   auto lock = ReadLock();
   if (closed()) return Status::Closed("the store is closed");
-  const std::vector<Row> rows = index_.Query(filter);
   Aggregator agg(spec);
   const size_t nf = spec.fields.size();
   const bool event_time = spec.time == AggregateTime::kEvent;
@@ -46,7 +48,7 @@ Status Store::Aggregate(const RegionFilter& filter, const AggregateSpec& spec, A
   std::vector<double> values(nf);
   std::vector<uint8_t> has(nf);
   GroupCache cache;
-  for (Row r : rows) {
+  auto add = [&](Row r) -> Status {
     FrameView v;
     if (need_frame) CW_RETURN_IF_ERROR(FrameAt(r, &v));
     const uint8_t* x = need_frame ? v.extension() : nullptr;
@@ -79,6 +81,33 @@ Status Store::Aggregate(const RegionFilter& filter, const AggregateSpec& spec, A
         });
         break;
     }
+    return Status::OK();
+  };
+  // The rows a chunk at a time (memory bounded whatever the count), all
+  // below the rows published when the call began.
+  const Row published = index_.visible();
+  RegionFilter f = filter;
+  f.reverse = false;
+  if (published > 0) f.before_sequence = std::min(f.before_sequence, index_.Sequence(published - 1) + 1);
+  uint64_t left = published > 0 ? filter.limit : 0;
+  // A filter that names nothing but an upper bound: every row, in order,
+  // with no candidate list to build.
+  const bool every_row = !f.has_entity && !f.has_scope && f.kind_mode == RegionFilter::Kind::kAny && !f.has_clock &&
+                         !f.has_time && !f.has_occurred && f.kinds.empty() && f.tags.empty() && f.any_of.empty() &&
+                         f.after_sequence == 0;
+  if (every_row) {
+    for (Row r = 0; r < published && left > 0 && index_.Sequence(r) < f.before_sequence; r++, left--)
+      CW_RETURN_IF_ERROR(add(r));
+    left = 0;
+  }
+  std::vector<Row> rows;
+  while (left > 0) {
+    f.limit = std::min<uint64_t>(kAggregateChunk, left);
+    rows = index_.Query(f);
+    for (Row r : rows) CW_RETURN_IF_ERROR(add(r));
+    if (rows.size() < f.limit) break;
+    left -= rows.size();
+    f.after_sequence = index_.Sequence(rows.back()) + 1;
   }
   agg.Finish(out);
   return Status::OK();
