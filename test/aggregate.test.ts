@@ -116,6 +116,31 @@ describe('store.aggregate', () => {
     }
   })
 
+  it('fields past a 16-key map, under long keys and of every integer and float width read as the decoder reads them', () => {
+    const s = Store.open({ dataDir: tempDir('agg-widths') })
+    try {
+      const at = new Coordinate('e', 's')
+      const k = EventKind.custom(1, 1)
+      const wide = (v: unknown): Record<string, unknown> => {
+        const o: Record<string, unknown> = {}
+        for (let i = 0; i < 20; i++) o[`k${i}`] = i % 2 ? 'pad' : { x: i }
+        o['a key well over thirty-one bytes long, str8'] = v
+        o.inner = { ...Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`n${i}`, [i]])), v }
+        return o
+      }
+      for (const v of [-100, -30_000, -2e9, 200, 60_000, 4e9, 1.5, -0.25, 2 ** 53 - 1, -(2 ** 40), 1e300]) s.append(at, k, wide(v))
+      const spec: AggregateSpec = {
+        window: { tumbling: '1d' },
+        measures: { a: { sum: 'a key well over thirty-one bytes long, str8' }, lo: { min: 'inner.v' }, hi: { max: 'inner.v' }, m: { avg: 'inner.v' } },
+      }
+      const got = s.aggregate(spec)
+      expect(got).toEqual(foldOverScan(s, spec))
+      expect(got.reduce((a, w) => a + w.events, 0)).toBe(11)
+    } finally {
+      s.close()
+    }
+  })
+
   it('bad specs are refused with stable codes before anything is read, and the store is untouched', () => {
     const dir = tempDir('agg-bad')
     const s = Store.open({ dataDir: dir })
