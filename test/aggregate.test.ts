@@ -1,5 +1,7 @@
 // store.aggregate: native windowed aggregation, checked against a JS fold
 // over scan() on seeded random stores, plus the refusals of bad specs.
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { type AggregateSpec, Coordinate, EventKind, isCausewayError, Query, Region, Store } from '../src/index.js'
 import { foldOverScan } from './aggregate-fold.js'
@@ -136,6 +138,28 @@ describe('store.aggregate', () => {
       const got = s.aggregate(spec)
       expect(got).toEqual(foldOverScan(s, spec))
       expect(got.reduce((a, w) => a + w.events, 0)).toBe(11)
+    } finally {
+      s.close()
+    }
+  })
+
+  it('a frame damaged on disk fails a payload aggregation with E_CORRUPTION instead of being counted', () => {
+    const dir = tempDir('agg-damage')
+    const s = Store.open({ dataDir: dir })
+    try {
+      const at = new Coordinate('e', 's')
+      for (const v of [1, 2, 3]) s.append(at, EventKind.custom(1, 1), { marker: `needle-${v}`, v })
+      s.sync()
+      const seg = fs.readdirSync(dir).find((n) => n.endsWith('.cwseg'))!
+      const fd = fs.openSync(path.join(dir, seg), 'r+')
+      const bytes = fs.readFileSync(path.join(dir, seg))
+      const off = bytes.indexOf(Buffer.from('needle-2'))
+      expect(off).toBeGreaterThan(0)
+      fs.writeSync(fd, Buffer.from('N'), 0, 1, off) // the mapping shares these pages
+      fs.closeSync(fd)
+      expect(() => s.aggregate({ window: { tumbling: '1d' }, measures: { v: { sum: 'v' } } })).toThrow(expect.objectContaining({ code: 'E_CORRUPTION' }))
+      // Record time and count read only the index columns: no frame, no check to fail.
+      expect(s.aggregate({ window: { tumbling: '1d' }, measures: { n: 'count' } })[0]).toMatchObject({ n: 3 })
     } finally {
       s.close()
     }
