@@ -2,12 +2,13 @@
 // event a query matches, kept in lmdb with its position. In-process
 // behaviour here; crashes, other processes and the CLI in
 // views-processes.test.ts.
+import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Coordinate, isCausewayError, Query, type StoredEvent, Store } from '../src/index.js'
 import { loadLmdb } from '../src/views/lmdb-backend.js'
-import { tempDir } from './helpers.js'
+import { repoRoot, tempDir } from './helpers.js'
 
 interface Total {
   count: number
@@ -242,5 +243,23 @@ describe('views', () => {
     }
     expect(codeOf(() => loadLmdb(missing))).toBe('E_MISSING_DEPENDENCY')
     expect(typeof loadLmdb().open).toBe('function')
+  })
+
+  it('runs the README example (examples/views.mjs) to its expected output', () => {
+    // It imports 'causeway', which resolves to dist/: `npm test` builds it first (pretest).
+    const out = execFileSync(process.execPath, [path.join(repoRoot, 'examples', 'views.mjs')], {
+      cwd: repoRoot,
+      env: { ...process.env, CAUSEWAY_DATA: tempDir('views-example') },
+      encoding: 'utf8',
+    })
+    for (const line of [
+      'folded 3 events; ada: {"orders":2,"total":35}',
+      'lag 1 after the restart; folded 1 new event; bob: {"orders":2,"total":20}',
+      '2 customers: ada=35, bob=20',
+      'E_VIEW_APPLY at sequence 3; the view holds {"orders":1,"total":30} and waits at 3',
+      'rebuilt from scratch: 4 events',
+    ]) {
+      expect(out).toContain(line)
+    }
   })
 })
