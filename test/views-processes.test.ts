@@ -96,6 +96,25 @@ describe('views across processes', () => {
     s.close()
   })
 
+  it('two processes maintaining one view at once fold every event exactly once between them', async () => {
+    const dir = tempDir('view-two')
+    fill(dir)
+    const outs: string[][] = [[], []]
+    const children = outs.map((lines) => run(path.join(FIX, 'view-maintainer.cjs'), [dir, 'race'], (l) => lines.push(l), 'pipe'))
+    // Both open and ready before either folds, so their transactions interleave.
+    await until('both maintainers', () => outs.every((lines) => lines.includes('ready')))
+    for (const c of children) c.stdin!.write('go\n')
+    await Promise.all(children.map((c) => exited(c)))
+    // Between them they folded each of the 1500 events once (how they split them depends on timing).
+    const applied = outs.map((lines) => Number(lines.find((l) => l.startsWith('done'))?.split(' ')[2]))
+    expect(applied[0]! + applied[1]!).toBe(1500)
+    const s = Store.open({ dataDir: dir, readOnly: true })
+    const v = openView(s)
+    expect(v.position).toBe(s.stats().nextSequence)
+    expect(new Map(v)).toEqual(foldBelow(s, v.position))
+    s.close()
+  })
+
   it('a client process keeps a view current while another process writes, and a third process reads it', async () => {
     const dir = tempDir('view-client')
     const writer: number[] = []

@@ -41,8 +41,8 @@ export interface StateBackend {
 /**
  * States in a Map, lost on close: for small views folded again at every
  * open. A transaction writes into a side table merged on success, and
- * reads hand out copies, so an apply that changes its state in place and
- * then throws leaves nothing behind.
+ * reads hand out copies (structuredClone), so an apply that changes its
+ * state in place and then throws leaves nothing behind.
  */
 export class MemoryBackend implements StateBackend {
   private readonly states = new Map<string, unknown>()
@@ -72,7 +72,7 @@ export class MemoryBackend implements StateBackend {
     if (cleared) this.states.clear()
     for (const [k, s] of writes) {
       if (s === REMOVED) this.states.delete(k)
-      else this.states.set(k, structuredClone(s))
+      else this.states.set(k, s) // apply's own result: later reads hand out copies of it
     }
     this.current = meta
     return out

@@ -18,7 +18,7 @@ export interface ViewDefinition<S = unknown, P = unknown> {
   key?: (event: StoredEvent<P>) => string | readonly string[] | undefined
   /** 'lmdb': persisted under `<dataDir>/views/<name>/`; 'memory': folded again after every open. @defaultValue 'lmdb' */
   storage?: 'lmdb' | 'memory'
-  /** Events applied per transaction. @defaultValue 1000 */
+  /** At most this many events per transaction (each commit is one lmdb sync). @defaultValue 10000 */
   batchSize?: number
 }
 
@@ -65,7 +65,7 @@ export function checkDefinition<S, P>(def: ViewDefinition<S, P>): CheckedDefinit
   if (def.key !== undefined && typeof def.key !== 'function') throw new InvalidArgumentError('view: key must be a function (event) => key(s)')
   const storage = def.storage ?? 'lmdb'
   if (storage !== 'lmdb' && storage !== 'memory') throw new InvalidArgumentError("view: storage must be 'lmdb' or 'memory'")
-  const batchSize = def.batchSize ?? 1000
+  const batchSize = def.batchSize ?? 10_000
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1_000_000) throw new InvalidArgumentError('view: batchSize must be 1..1000000')
   return {
     query: def.query,
