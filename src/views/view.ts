@@ -171,7 +171,11 @@ export class View<S = unknown, P = unknown> implements Iterable<[string, S]> {
   }
 
   /** Folds every matching event up to the log's end, now; returns how many were folded. */
-  catchUp(onBatch?: (r: StepResult) => void): number {
+  catchUp(): number {
+    return this.foldToEnd()
+  }
+
+  private foldToEnd(onBatch?: (r: StepResult) => void): number {
     let applied = 0
     for (;;) {
       const r = this.advance()
@@ -195,7 +199,7 @@ export class View<S = unknown, P = unknown> implements Iterable<[string, S]> {
       tx.setMeta({ position: 0n, version: this.version, query: this.queryText })
     })
     let applied = 0
-    this.catchUp((r) => {
+    this.foldToEnd((r) => {
       applied += r.applied
       onProgress?.({ applied, position: r.position, end })
     })
