@@ -19,6 +19,7 @@ interface LmdbDb {
   clearSync(): void
   getRange(options?: object): Iterable<{ key: unknown; value: unknown }>
   getCount(): number
+  resetReadTxn(): void
 }
 interface LmdbEnv {
   openDB(options: { name: string }): LmdbDb
@@ -64,7 +65,7 @@ export class LmdbBackend implements StateBackend {
       get: (k) => this.states.get(k),
       put: (k, s) => void this.states.putSync(k, s),
       remove: (k) => void this.states.removeSync(k),
-      meta: () => this.meta(),
+      meta: () => this.readMeta(),
       setMeta: (m) => void this.metaDb.putSync(META_KEY, { position: m.position.toString(), version: m.version, query: m.query }),
       clear: () => this.states.clearSync(),
     }
@@ -85,6 +86,12 @@ export class LmdbBackend implements StateBackend {
   }
 
   meta(): ViewMeta | undefined {
+    // lmdb-js keeps one read snapshot until the next macrotask; the position must be the latest commit, also another process's.
+    this.metaDb.resetReadTxn()
+    return this.readMeta()
+  }
+
+  private readMeta(): ViewMeta | undefined {
     const m = this.metaDb.get(META_KEY) as StoredMeta | undefined
     return m === undefined ? undefined : { position: BigInt(m.position), version: m.version, query: m.query }
   }

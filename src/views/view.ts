@@ -219,11 +219,13 @@ export class View<S = unknown, P = unknown> implements Iterable<[string, S]> {
     try {
       while (!this.closed && !this.store.closed) {
         // One batch per turn, so a long backlog never holds the event loop.
-        if (!this.advance().done) {
+        const r = this.advance()
+        if (!r.done) {
           await new Promise((r) => setImmediate(r))
           continue
         }
-        await notifier.wait(Number(this.position), new Promise<void>((r) => (this.wake = r)))
+        // The position read inside the write transaction: a read outside it may be an older snapshot.
+        await notifier.wait(Number(r.position), new Promise<void>((r) => (this.wake = r)))
         this.wake = undefined
       }
     } finally {
