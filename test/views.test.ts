@@ -126,6 +126,42 @@ describe('views', () => {
     s.close()
   })
 
+  it('follow() rejects with the failing event and leaves the view waiting at it', async () => {
+    const dir = tempDir('view-follow-throw')
+    const s = shop(dir)
+    place(s, 4)
+    const bad = s.query(byCustomer.query)[2]!
+    const v = s.view('follow-throw', {
+      ...byCustomer,
+      apply: (st: Total, e: StoredEvent<Order>) => {
+        if (e.eventId === bad.eventId) throw new Error('no')
+        return byCustomer.apply(st, e)
+      },
+    })
+    await expect(v.follow()).rejects.toMatchObject({ code: 'E_VIEW_APPLY', eventId: bad.eventId })
+    expect(v.status()).toMatchObject({ following: false, position: bad.globalSequence, failure: { eventId: bad.eventId } })
+    expect(v.size).toBe(2)
+    s.close()
+  })
+
+  it('a view whose position is past the log (the log lost its tail) is emptied and folded again, never trusted', () => {
+    const big = tempDir('view-big')
+    const s1 = shop(big)
+    place(s1, 10)
+    s1.view('by-customer', byCustomer).catchUp()
+    s1.close()
+    // A store with a shorter log under the same view files: as a power cut that cut the log's unsynced tail would leave it.
+    const small = tempDir('view-small')
+    const s2 = shop(small)
+    place(s2, 2)
+    fs.cpSync(path.join(big, 'views'), path.join(small, 'views'), { recursive: true })
+    const v = s2.view('by-customer', byCustomer)
+    expect(v.status()).toMatchObject({ resetOnOpen: 'ahead-of-log', position: 0n, size: 0 })
+    v.catchUp()
+    expect(new Map(v)).toEqual(expected(s2))
+    s2.close()
+  })
+
   it('refuses a name that could leave the data directory, unknown options and bad definitions with typed errors, creating nothing', () => {
     const dir = tempDir('view-bad')
     const s = shop(dir)
