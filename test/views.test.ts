@@ -144,22 +144,25 @@ describe('views', () => {
     s.close()
   })
 
-  it('a view whose position is past the log (the log lost its tail) is emptied and folded again, never trusted', () => {
+  it('a view holding events the log lost (a cut tail, refilled or not) is emptied and folded again, never trusted', () => {
     const big = tempDir('view-big')
     const s1 = shop(big)
     place(s1, 10)
     s1.view('by-customer', byCustomer).catchUp()
     s1.close()
-    // A store with a shorter log under the same view files: as a power cut that cut the log's unsynced tail would leave it.
-    const small = tempDir('view-small')
-    const s2 = shop(small)
-    place(s2, 2)
-    fs.cpSync(path.join(big, 'views'), path.join(small, 'views'), { recursive: true })
-    const v = s2.view('by-customer', byCustomer)
-    expect(v.status()).toMatchObject({ resetOnOpen: 'ahead-of-log', position: 0n, size: 0 })
-    v.catchUp()
-    expect(new Map(v)).toEqual(expected(s2))
-    s2.close()
+    // Logs other than the one the view folded, under its files: as a power cut that cut the log's
+    // unsynced tail leaves it, shorter (2 orders), or refilled past the old end since (15 orders).
+    for (const orders of [2, 15]) {
+      const other = tempDir('view-other')
+      const s2 = shop(other)
+      place(s2, orders)
+      fs.cpSync(path.join(big, 'views'), path.join(other, 'views'), { recursive: true })
+      const v = s2.view('by-customer', byCustomer)
+      expect(v.status(), `${orders} orders`).toMatchObject({ resetOnOpen: 'ahead-of-log', position: 0n, size: 0 })
+      v.catchUp()
+      expect(new Map(v)).toEqual(expected(s2))
+      s2.close()
+    }
   })
 
   it('refuses a name that could leave the data directory, unknown options and bad definitions with typed errors, creating nothing', () => {

@@ -11,6 +11,8 @@ export interface ViewMeta {
   version: number
   /** The query's text form: the same version over another query is refused. */
   query: string
+  /** The last event folded in, checked at open: a log that lost or changed it since makes the view fold again. */
+  last?: { sequence: bigint; eventId: string }
 }
 
 /** Reads and writes inside one transaction. */

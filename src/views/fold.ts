@@ -61,13 +61,15 @@ export function step<S, P>(store: Store, filter: NativeFilter, def: CheckedDefin
   let done = false
   if (upTo !== undefined) position = events[upTo]!.globalSequence
   else {
-    const last = events[n - 1]
-    if (last) position = last.globalSequence + 1n
+    const tail = events[n - 1]
+    if (tail) position = tail.globalSequence + 1n
     if (events.length < def.batchSize) {
       done = true
       if (end > position) position = end
     }
   }
-  if (position !== meta.position) tx.setMeta({ ...meta, position })
+  const last = n > 0 ? events[n - 1]! : undefined
+  if (last) tx.setMeta({ ...meta, position, last: { sequence: last.globalSequence, eventId: last.eventId } })
+  else if (position !== meta.position) tx.setMeta({ ...meta, position })
   return { applied: n, position, done }
 }

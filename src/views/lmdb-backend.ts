@@ -39,9 +39,17 @@ interface StoredMeta {
   position: string
   version: number
   query: string
+  last?: { sequence: string; eventId: string }
 }
 
 const META_KEY = 'view'
+
+/** Sequences as decimal strings: the stored form does not depend on how the encoder treats bigints. */
+function toStored(m: ViewMeta): StoredMeta {
+  const out: StoredMeta = { position: m.position.toString(), version: m.version, query: m.query }
+  if (m.last) out.last = { sequence: m.last.sequence.toString(), eventId: m.last.eventId }
+  return out
+}
 
 export class LmdbBackend implements StateBackend {
   private readonly env: LmdbEnv
@@ -66,7 +74,7 @@ export class LmdbBackend implements StateBackend {
       put: (k, s) => void this.states.putSync(k, s),
       remove: (k) => void this.states.removeSync(k),
       meta: () => this.readMeta(),
-      setMeta: (m) => void this.metaDb.putSync(META_KEY, { position: m.position.toString(), version: m.version, query: m.query }),
+      setMeta: (m) => void this.metaDb.putSync(META_KEY, toStored(m)),
       clear: () => this.states.clearSync(),
     }
     // A throw inside aborts lmdb's transaction: nothing of it is written.
@@ -93,7 +101,10 @@ export class LmdbBackend implements StateBackend {
 
   private readMeta(): ViewMeta | undefined {
     const m = this.metaDb.get(META_KEY) as StoredMeta | undefined
-    return m === undefined ? undefined : { position: BigInt(m.position), version: m.version, query: m.query }
+    if (m === undefined) return undefined
+    const meta: ViewMeta = { position: BigInt(m.position), version: m.version, query: m.query }
+    if (m.last) meta.last = { sequence: BigInt(m.last.sequence), eventId: m.last.eventId }
+    return meta
   }
 
   close(): void {

@@ -10,7 +10,7 @@ import { InvalidArgumentError, StoreClosedError } from '../errors.js'
 import { Notifier } from '../delivery/notifier.js'
 import type { NativeFilter } from '../native/binding.js'
 import type { Store } from '../store.js'
-import { MemoryBackend, type StateBackend } from './backend.js'
+import { MemoryBackend, type StateBackend, type ViewMeta } from './backend.js'
 import { type CheckedDefinition, checkDefinition, checkViewName, type ViewDefinition, viewDir } from './definition.js'
 import { ViewApplyError, ViewVersionError } from './errors.js'
 import { ApplyFailure, step, type StepResult } from './fold.js'
@@ -43,7 +43,7 @@ export interface ViewStatus {
   /** Keys holding a state. */
   size: number
   following: boolean
-  /** Why the view was emptied when it opened: a higher version, or a position past the log's end. */
+  /** Why the view was emptied when it opened: a higher version, or folded events the log no longer holds. */
   resetOnOpen?: 'version' | 'ahead-of-log'
   /** The last apply failure of this View object, if any; the view waits at `globalSequence`. */
   failure?: { eventId: string; globalSequence: bigint; message: string }
@@ -93,14 +93,26 @@ export class View<S = unknown, P = unknown> implements Iterable<[string, S]> {
       if (m.version === this.version && m.query !== this.queryText) {
         throw new ViewVersionError(`view ${this.name} version ${m.version} was built over ${m.query}, not ${this.queryText}: raise the version to rebuild it`, details)
       }
-      // Past the end: the log lost an unsynced tail (a power cut) the view had folded in.
-      const ahead = m.position > BigInt(this.store.nativeHandle().nextSequence())
+      const ahead = this.aheadOfLog(m)
       if (m.version < this.version || ahead) {
         this.resetOnOpen = ahead ? 'ahead-of-log' : 'version'
         tx.clear()
         tx.setMeta(fresh)
       }
     })
+  }
+
+  /**
+   * Whether the view holds events the log no longer has: its position is
+   * past the log's end, or the last event it folded is gone or another
+   * (the log lost an unsynced tail in a power cut, and perhaps took new
+   * events at those sequences since; or compaction dropped it).
+   */
+  private aheadOfLog(m: ViewMeta): boolean {
+    if (m.position > BigInt(this.store.nativeHandle().nextSequence())) return true
+    if (!m.last) return false
+    const found = this.store.readFiltered({ ...this.filter, fromSequence: Number(m.last.sequence), limit: 1 })[0]
+    return found?.globalSequence !== m.last.sequence || found.eventId !== m.last.eventId
   }
 
   private live(): StateBackend {
