@@ -164,22 +164,40 @@ export class View<S = unknown, P = unknown> implements Iterable<[string, S]> {
       return backend.transaction((tx) => step(this.store, this.filter, this.def, tx))
     } catch (e) {
       if (!(e instanceof ApplyFailure)) throw e
-      // The failed transaction wrote nothing; commit the events before the failure, unless another process moved on.
-      const before = backend.transaction((tx) =>
-        tx.meta()!.position === e.from ? step(this.store, this.filter, this.def, tx, e.index) : undefined,
-      )
-      if (!before) return { applied: 0, position: this.position, done: false }
-      const ev = e.event
-      const msg = e.cause instanceof Error ? e.cause.message : String(e.cause)
-      this.failure = { eventId: ev.eventId, globalSequence: ev.globalSequence, message: msg }
-      throw new ViewApplyError(`view ${this.name}: apply failed on event ${ev.eventId} (sequence ${ev.globalSequence}, ${ev.coordinate}): ${msg}`, {
-        view: this.name,
-        eventId: ev.eventId,
-        globalSequence: ev.globalSequence,
-        position: before.position,
-        cause: e.cause,
-      })
+      return this.commitBefore(backend, e)
     }
+  }
+
+  /**
+   * The failed transaction wrote nothing: commits the events before the
+   * failure (unless another process moved on), then throws ViewApplyError.
+   * An apply that fails on an earlier event this time (it is not
+   * deterministic) moves the stop there; each try folds fewer events.
+   */
+  private commitBefore(backend: StateBackend, failure: ApplyFailure): StepResult {
+    let e = failure
+    let before: StepResult | undefined
+    for (;;) {
+      try {
+        const f = e
+        before = backend.transaction((tx) => (tx.meta()!.position === f.from ? step(this.store, this.filter, this.def, tx, f.index) : undefined))
+        break
+      } catch (again) {
+        if (!(again instanceof ApplyFailure)) throw again
+        e = again
+      }
+    }
+    if (!before) return { applied: 0, position: this.position, done: false }
+    const ev = e.event
+    const msg = e.cause instanceof Error ? e.cause.message : String(e.cause)
+    this.failure = { eventId: ev.eventId, globalSequence: ev.globalSequence, message: msg }
+    throw new ViewApplyError(`view ${this.name}: apply failed on event ${ev.eventId} (sequence ${ev.globalSequence}, ${ev.coordinate}): ${msg}`, {
+      view: this.name,
+      eventId: ev.eventId,
+      globalSequence: ev.globalSequence,
+      position: before.position,
+      cause: e.cause,
+    })
   }
 
   /** Folds every matching event up to the log's end, now; returns how many were folded. */
