@@ -3,6 +3,7 @@
 // a view current while another process writes; `causeway view rebuild`.
 // Real processes, real files (fixtures/view-maintainer.cjs, view-defs.cjs).
 import { spawnSync } from 'node:child_process'
+import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import * as causeway from '../src/index.js'
@@ -76,7 +77,12 @@ describe('views across processes', () => {
     s0.close()
     const outcomes: string[] = []
     // Inside apply at a known event (batches before it committed), then at a moment the test does not choose (in a commit, between batches).
-    for (const kill of [{ spinAt: counted[901]!.globalSequence }, { delayMs: 60 }]) {
+    // CAUSEWAY_VIEW_KILLS=<n> (npm run test:full) adds n kills at random moments.
+    // Each of those starts from an empty view on every other round, so kills keep landing mid-fold.
+    const extra = Array.from({ length: Number(process.env.CAUSEWAY_VIEW_KILLS ?? 0) }, (_, i) => ({ delayMs: Math.floor(Math.random() * 300), fresh: i % 2 === 0 }))
+    const kills: Array<{ spinAt: bigint } | { delayMs: number; fresh?: boolean }> = [{ spinAt: counted[901]!.globalSequence }, { delayMs: 60 }, ...extra]
+    for (const kill of kills) {
+      if ('fresh' in kill && kill.fresh) fs.rmSync(path.join(dir, 'views'), { recursive: true, force: true })
       outcomes.push(await killMidway(dir, kill))
       const s = Store.open({ dataDir: dir, readOnly: true })
       const v = openView(s)
