@@ -43,6 +43,10 @@ export interface StoreMetrics {
   }
   /** One non-durable append call in this many is timed. */
   sampleEvery: number
+  /** Background maintenance (Store.open's `maintenance`), when configured in a process that may write. */
+  maintenance?: Record<string, unknown>
+  /** Persisted projection states (Store.open's `projectionSnapshots`), when enabled. */
+  projectionSnapshots?: Record<string, unknown>
 }
 
 /**
