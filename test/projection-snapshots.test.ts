@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { Coordinate, EventKind, InvalidArgumentError, Store, projectionSnapshotStats, type Projection, type StoredEvent } from '../src/index.js'
 import { tempDir } from './helpers.js'
 import { exited, run } from './process-helpers.js'
+import { cli } from './cli-helpers.js'
 
 const Paid = EventKind.custom(1, 1)
 type Total = { sum: number; n: number }
@@ -64,6 +65,12 @@ describe('projection snapshots', () => {
     // Written while the store is open, before any close.
     expect(projectionSnapshotStats(dir)).toMatchObject({ count: 1, files: [{ name: 'total', version: 1, entities: 1, current: true }] })
     s.close()
+    // causeway stats shows them: count and bytes, per projection.
+    const human = cli(['stats', dir])
+    expect(human.stdout).toMatch(/projection snapshots\s+1 \(\d+ bytes\): total@1: 1 entities/)
+    const json = JSON.parse(cli(['stats', dir, '--json']).stdout)
+    expect(json.projectionSnapshots).toMatchObject({ count: 1, files: [{ name: 'total', version: 1, entities: 1 }] })
+    expect(json.projectionSnapshots.bytes).toBe(fs.statSync(path.join(dir, 'projections', snapshotFiles(dir)[0]!)).size)
   })
 
   it('a changed projection version never reuses the old snapshot', () => {
