@@ -12,6 +12,17 @@ import './snapshot-async.js'
 
 /** Names maintenance gives its snapshots: only directories named so are ever pruned. */
 const SNAPSHOT_RE = /^snapshot-\d{8}T\d{9}Z-\d+$/
+/** What a snapshot killed midway leaves: the engine's "<dest>.tmp-<pid>". */
+const LEFTOVER_RE = /^snapshot-\d{8}T\d{9}Z-\d+\.tmp-(\d+)$/
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
 
 /** keep() verdicts over the sealed events seen so far, for `deadFraction`; reset by each compaction. */
 export interface DeadCount {
@@ -84,10 +95,18 @@ export function newestSnapshotAt(to: string): number {
   return m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!) : 0
 }
 
-/** Removes all but the newest `keep` snapshots; returns their names. */
+/**
+ * Removes all but the newest `keep` snapshots, and the temporary directories
+ * of snapshots killed midway (their process gone, or this one between two
+ * of its tasks); returns the snapshots' names.
+ */
 export function pruneSnapshots(to: string, keep: number): string[] {
   const all = listSnapshots(to)
   const gone = all.slice(0, Math.max(0, all.length - keep))
   for (const n of gone) fs.rmSync(path.join(to, n), { recursive: true, force: true })
+  for (const n of fs.readdirSync(to)) {
+    const m = LEFTOVER_RE.exec(n)
+    if (m && (Number(m[1]) === process.pid || !alive(Number(m[1])))) fs.rmSync(path.join(to, n), { recursive: true, force: true })
+  }
   return gone
 }
