@@ -37,6 +37,7 @@ describe('automatic maintenance', () => {
     expect(m.eventsDropped).toBeGreaterThan(0)
     expect(m.lastCompactionAt).toBeInstanceOf(Date)
     expect(s.stats().events).toBe(appended - m.eventsDropped)
+    expect(s.diagnostics().maintenance).toMatchObject({ compactions: m.compactions, eventsDropped: m.eventsDropped })
     s.close()
   })
 

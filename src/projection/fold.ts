@@ -107,7 +107,10 @@ export function projectAll(
   return plans.map((p) => {
     if (!asOf && p.reads) {
       cachePut(store, p.key, { state: p.state, position: p.position, scanned: p.scanned, at: now, eventId: p.eventId, epoch: p.epoch })
-      if (persisted && p.applied > 0) persisted.applied(projectionKey(p.p.name, p.p.version, p.kinds && [...p.kinds]), p.p.name, p.p.version, p.kinds && [...p.kinds], p.applied)
+      if (persisted && p.applied > 0) {
+        const kinds = p.kinds && [...p.kinds]
+        persisted.applied(projectionKey(p.p.name, p.p.version, kinds), p.p.name, p.p.version, kinds, p.applied)
+      }
     }
     return { state: p.state, position: p.position, eventsApplied: p.applied, cacheHit: p.cacheHit }
   })
