@@ -71,10 +71,12 @@ export class Maintenance {
   tick(): Promise<void> | undefined {
     if (this.current || this.store.closed || this.abort.signal.aborted) return this.current
     if (this.store.stats().role !== 'writer') return undefined
-    this.current = this.step().finally(() => {
-      this.current = undefined
-      this.counters.running = null
-    })
+    this.current = this.step()
+      .catch((e: unknown) => this.failed(this.counters.running ?? 'compact', e))
+      .finally(() => {
+        this.current = undefined
+        this.counters.running = null
+      })
     return this.current
   }
 

@@ -62,6 +62,11 @@ export function cachePut(store: Store, key: string, entry: CacheEntry): void {
   }
 }
 
+/** Drops one entry. */
+export function cacheDelete(store: Store, key: string): void {
+  caches.get(store)?.delete(key)
+}
+
 /** Drops every entry of a store: its reads changed (an upcast step or a type's version), so folded states may be stale. */
 export function cacheClear(store: Store): void {
   caches.delete(store)

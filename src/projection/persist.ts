@@ -2,7 +2,7 @@ import * as fs from 'node:fs'
 import { projectionSnapshotChannel } from '../metrics/channels.js'
 import type { Store } from '../store.js'
 import { projectionsDir } from './atomic-file.js'
-import { type CacheEntry, cacheEntriesOf } from './cache.js'
+import { type CacheEntry, cacheDelete, cacheEntriesOf } from './cache.js'
 import { readEpoch, writableEpoch } from './epoch.js'
 import { type SnapshotContent, type SnapshotEntry, readSnapshot, snapshotFile, writeSnapshot } from './snapshot-file.js'
 import type { NormalizedSnapshotOptions } from './snapshot-options.js'
@@ -158,7 +158,9 @@ export class ProjectionSnapshots {
     if (epoch === undefined) return
     t.pending = 0
     const fresh = new Map<string, SnapshotEntry>()
+    const stale: string[] = []
     for (const [entity, e] of cacheEntriesOf(this.store, t.pkey)) {
+      if (e.epoch !== epoch) stale.push(entity)
       if (e.epoch !== epoch || e.scanned === null || e.eventId === undefined) continue
       const why = unstorable(e.state)
       if (why) {
@@ -168,6 +170,8 @@ export class ProjectionSnapshots {
       }
       fresh.set(entity, { scanned: e.scanned, position: e.position, eventId: e.eventId, state: packState(e.state) })
     }
+    // Folded before a compaction since: they may hold dropped events. The next project() folds them afresh, under this epoch.
+    for (const entity of stale) cacheDelete(this.store, entity + t.pkey)
     const entries = this.merge(t, epoch, fresh)
     projectionsDir(this.store.dataDir, this.store.fileMode, true)
     const content: SnapshotContent = { name: t.name, version: t.version, kinds: t.kinds, epoch, writtenAt: Date.now(), entries }
