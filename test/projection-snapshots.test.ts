@@ -68,9 +68,8 @@ describe('projection snapshots', () => {
     // causeway stats shows them: count and bytes, per projection.
     const human = cli(['stats', dir])
     expect(human.stdout).toMatch(/projection snapshots\s+1 \(\d+ bytes\): total@1: 1 entities/)
-    const json = JSON.parse(cli(['stats', dir, '--json']).stdout)
-    expect(json.projectionSnapshots).toMatchObject({ count: 1, files: [{ name: 'total', version: 1, entities: 1 }] })
-    expect(json.projectionSnapshots.bytes).toBe(fs.statSync(path.join(dir, 'projections', snapshotFiles(dir)[0]!)).size)
+    const bytes = fs.statSync(path.join(dir, 'projections', snapshotFiles(dir)[0]!)).size
+    expect(human.stdout).toContain(`projection snapshots  1 (${bytes} bytes): total@1: 1 entities, ${bytes} bytes`)
   })
 
   it('a changed projection version never reuses the old snapshot', () => {
