@@ -60,8 +60,18 @@ uint32_t Aggregator::Cell(int64_t window, uint32_t group) {
 void Aggregator::Add(int64_t t, uint32_t g, const double* values, const uint8_t* has) {
   // Windows start at multiples of the step (from the Unix epoch) and hold
   // [start, start + size): t is in those whose start is in (t - size, t].
-  const int64_t hi = FloorDiv(t, spec_.step_us);
-  const int64_t lo = spec_.step_us == spec_.size_us ? hi : FloorDiv(t - spec_.size_us, spec_.step_us) + 1;
+  int64_t hi, lo;
+  if (spec_.step_us == spec_.size_us) {
+    if (t < last_from_ || t >= last_to_) {
+      last_window_ = FloorDiv(t, spec_.step_us);
+      last_from_ = last_window_ * spec_.step_us;
+      last_to_ = last_from_ + spec_.step_us;
+    }
+    hi = lo = last_window_;
+  } else {
+    hi = FloorDiv(t, spec_.step_us);
+    lo = FloorDiv(t - spec_.size_us, spec_.step_us) + 1;
+  }
   for (int64_t w = lo; w <= hi; w++) {
     const uint32_t c = Cell(w, g);
     counts_[c] += 1;

@@ -82,6 +82,9 @@ class Aggregator {
   // Consecutive events mostly land in the same cell: the last one is kept.
   Key last_{INT64_MIN, 0};
   uint32_t last_cell_ = 0;
+  // Tumbling windows: the times [from, to) of window last_window_, so an
+  // event inside it needs no division.
+  int64_t last_from_ = 1, last_to_ = 0, last_window_ = 0;
 };
 
 }  // namespace causeway

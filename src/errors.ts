@@ -42,6 +42,8 @@ export type ErrorCode =
   | 'E_MISSING_DEPENDENCY'
   | 'E_RATE_LIMITED'
   | 'E_SERVICE_UNAVAILABLE'
+  | 'E_VIEW_APPLY'
+  | 'E_VIEW_VERSION'
 
 export class CausewayError extends Error {
   readonly code: ErrorCode = 'E_CAUSEWAY'

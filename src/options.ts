@@ -1,6 +1,8 @@
 import { InvalidArgumentError } from './errors.js'
 import type { NativeStoreOptions } from './native/binding.js'
 import { checkOptions, optionKeys } from './strict.js'
+import type { ProjectionSnapshotOptions } from './projection/snapshot-options.js'
+import type { MaintenanceOptions } from './ops/maintenance-options.js'
 
 export interface SyncOptions {
   /** Sync after this many events are waiting. @defaultValue 1000 */
@@ -58,6 +60,14 @@ export interface StoreOptions {
    * on Windows. @defaultValue 0o600 (directories 0o700)
    */
   fileMode?: number
+  /**
+   * Persists `project()` states under `<dataDir>/projections/` so a reopen,
+   * or another process, starts from them (README, "Projection snapshots").
+   * `true` takes the defaults. @defaultValue off
+   */
+  projectionSnapshots?: boolean | ProjectionSnapshotOptions
+  /** Background compaction and snapshots in the writer (README, "Automatic maintenance"). @defaultValue none */
+  maintenance?: MaintenanceOptions
 }
 
 /** The default file mode: owner only (payloads often hold personal data). */
@@ -89,6 +99,8 @@ export const STORE_OPTION_KEYS = optionKeys<StoreOptions>()([
   'fileMode',
   'exclusive',
   'writerTimeoutMs',
+  'projectionSnapshots',
+  'maintenance',
 ])
 
 function int(what: string, v: unknown, dflt: number, min: number, max: number): number {

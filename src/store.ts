@@ -12,6 +12,7 @@ import type { NativeFilter, NativeStore, NativeStoreOptions } from './native/bin
 import { Rcpt, Req } from './native/layouts.js'
 import { native } from './native/loader.js'
 import { normalizeOptions, type StoreOptions } from './options.js'
+import { checkOpenHooks, startOpenHooks } from './open-hooks.js'
 import { AppendReceipt } from './receipt.js'
 import { type EventPages, type QueryOptions, queryPages, type StreamOptions, streamPages } from './paging.js'
 import { Region } from './region.js'
@@ -55,6 +56,8 @@ export class Store implements NameTable {
   /** @internal */ private readonly scopeIds = new Map<string, number>()
   /** @internal */ private readonly coords = new Map<number, Map<number, Coordinate>>()
   /** @internal */ private readonly closeHooks: Array<() => void> = []
+  /** @internal Run while the store is still open, at the start of close(). */
+  private readonly beforeCloseHooks: Array<() => void> = []
   /** @internal Counters and latencies for metrics(); see src/metrics. */
   readonly meter = new Metrics()
   /** @internal */ private registry: TypeRegistry | undefined
@@ -70,8 +73,16 @@ export class Store implements NameTable {
 
   /** Opens (creating when missing) the store in `options.dataDir`, recovering it after a crash. */
   static open(options: StoreOptions): Store {
-    const store = new Store(normalizeOptions(options))
+    const opts = normalizeOptions(options)
+    const checked = checkOpenHooks(options)
+    const store = new Store(opts)
     instrumentOpen(store)
+    try {
+      startOpenHooks(store, checked)
+    } catch (e) {
+      store.close()
+      throw e
+    }
     return store
   }
 
@@ -370,6 +381,15 @@ export class Store implements NameTable {
 
   /** Syncs, seals the active segment and releases the directory. Safe to call twice. */
   close(): void {
+    if (!this.handle) return
+    // Last writes that need the open store (projection snapshots); a failing one never blocks the close.
+    for (const f of this.beforeCloseHooks.splice(0)) {
+      try {
+        f()
+      } catch {
+        // each hook reports its own failures
+      }
+    }
     const h = this.handle
     if (!h) return
     this.handle = undefined
@@ -378,6 +398,11 @@ export class Store implements NameTable {
     } finally {
       for (const f of this.closeHooks.splice(0)) f()
     }
+  }
+
+  /** @internal Runs `f` at the start of close(), while the store can still be read. */
+  onBeforeClose(f: () => void): void {
+    this.beforeCloseHooks.push(f)
   }
 
   /** @internal Runs `f` when the store closes (wakes waiting cursors and subscriptions). */

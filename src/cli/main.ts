@@ -14,6 +14,7 @@ import { statsCommand } from './commands/stats.js'
 import { tailCommand } from './commands/tail.js'
 import { tokenCommand } from './commands/token.js'
 import { verifyCommand } from './commands/verify.js'
+import { viewCommand } from './commands/view.js'
 import { walkCommand } from './commands/walk.js'
 import { Exit, Failure, UsageError } from './errors.js'
 
@@ -44,7 +45,7 @@ with --json, the output is only the result.
 
 Exit codes: 0 done, 1 damage found or the work failed, 2 wrong usage.`,
     )
-  for (const add of [statsCommand, verifyCommand, compactCommand, snapshotCommand, tailCommand, exportCommand, importCommand, walkCommand, serveCommand, tokenCommand]) add(p)
+  for (const add of [statsCommand, verifyCommand, compactCommand, snapshotCommand, tailCommand, exportCommand, importCommand, walkCommand, serveCommand, tokenCommand, viewCommand]) add(p)
   // Commander reports its own errors and help; we decide the exit code.
   p.exitOverride()
   const override = (c: Command): void => {

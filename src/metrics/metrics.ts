@@ -1,4 +1,6 @@
 import { Latency, type LatencySummary } from './latency.js'
+import type { MaintenanceCounters } from '../ops/maintenance.js'
+import type { ProjectionSnapshotCounters } from '../projection/persist.js'
 
 /** Counts since the store was opened in this process. */
 export interface MetricCounters {
@@ -43,6 +45,10 @@ export interface StoreMetrics {
   }
   /** One non-durable append call in this many is timed. */
   sampleEvery: number
+  /** Background maintenance (Store.open's `maintenance`), when configured in a process that may write. */
+  maintenance?: MaintenanceCounters
+  /** Persisted projection states (Store.open's `projectionSnapshots`), when enabled. */
+  projectionSnapshots?: ProjectionSnapshotCounters
 }
 
 /**

@@ -15,8 +15,17 @@ declare module '../store.js' {
   }
 }
 
+const extraMetrics: Array<(store: Store, out: StoreMetrics) => void> = []
+
+/** Adds a feature's figures to metrics() (maintenance, projection snapshots). @internal */
+export function addMetrics(f: (store: Store, out: StoreMetrics) => void): void {
+  extraMetrics.push(f)
+}
+
 Store.prototype.metrics = function (this: Store): StoreMetrics {
   drain(this)
-  return this.meter.snapshot()
+  const out = this.meter.snapshot()
+  for (const f of extraMetrics) f(this, out)
+  return out
 }
 

@@ -1,5 +1,6 @@
 import { compactionChannel } from '../metrics/channels.js'
 import { Store } from '../store.js'
+import { withCompactionEpochAsync } from '../projection/epoch.js'
 import { COMPACT_OPTION_KEYS, type CompactOptions, type CompactionReport, checkCompactOptions, policyPage } from './compact.js'
 import { LONG_OP_KEYS, type LongOpOptions, checkLongOpOptions, runOnPool, throwIfAborted, yieldToLoop } from './long-op.js'
 
@@ -52,8 +53,9 @@ async function compactInBackground(store: Store, options: CompactAsyncOptions): 
   }
   throwIfAborted(signal, WHAT)
   const rewrite = onProgress && ((done: number, total: number) => onProgress({ phase: 'rewrite', done, total }))
-  const raw = await runOnPool(h, WHAT, signal, rewrite, (id, progress) =>
-    h.compactAsync(strategy, sealed.lastId, minSegments, Float64Array.from(rejected), id, progress),
+  const drops = strategy !== 'merge' && sealed.segments >= minSegments
+  const raw = await withCompactionEpochAsync(store, drops, () =>
+    runOnPool(h, WHAT, signal, rewrite, (id, progress) => h.compactAsync(strategy, sealed.lastId, minSegments, Float64Array.from(rejected), id, progress)),
   )
   const { firstSegment: _first, lastSegment: _last, ...report } = raw
   return report

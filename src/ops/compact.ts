@@ -5,6 +5,7 @@ import { compactionChannel } from '../metrics/channels.js'
 import { Store } from '../store.js'
 import { checkOptions, optionKeys } from '../strict.js'
 import { TYPE_KIND } from '../types/registry.js'
+import { withCompactionEpoch } from '../projection/epoch.js'
 
 export interface CompactOptions {
   /**
@@ -92,6 +93,8 @@ function compactNow(store: Store, options: CompactOptions): CompactionReport {
       from = policyPage(store, keep!, from, sealed.toSequence, SCAN_PAGE, rejected)
     }
   }
-  const { firstSegment: _first, lastSegment: _last, ...report } = h.compact(strategy, sealed.lastId, minSegments, Float64Array.from(rejected))
+  const drops = strategy !== 'merge' && sealed.segments >= minSegments
+  const raw = withCompactionEpoch(store, drops, () => h.compact(strategy, sealed.lastId, minSegments, Float64Array.from(rejected)))
+  const { firstSegment: _first, lastSegment: _last, ...report } = raw
   return report
 }

@@ -1,5 +1,8 @@
 import type { StoreStats } from '../stats.js'
 import { Store } from '../store.js'
+import { snapshotsOf } from '../projection/persist-hook.js'
+import type { ProjectionSnapshotCounters } from '../projection/persist.js'
+import { type MaintenanceCounters, maintenanceOf } from './maintenance.js'
 
 export interface SegmentDiagnostics {
   id: number
@@ -21,6 +24,10 @@ export interface Diagnostics extends StoreStats {
   /** Resident index bytes per event. */
   indexBytesPerEvent: number
   segmentList: SegmentDiagnostics[]
+  /** Background maintenance in this process, when the open configured it (and may write). */
+  maintenance?: MaintenanceCounters
+  /** Persisted projection states in this process, when the open enabled them. */
+  projectionSnapshots?: ProjectionSnapshotCounters
 }
 
 declare module '../store.js' {
@@ -43,7 +50,11 @@ declare module '../store.js' {
 Store.prototype.diagnostics = function (this: Store): Diagnostics {
   const st = this.stats()
   const segs = this.nativeHandle().segments()
+  const maintenance = maintenanceOf(this)
+  const persisted = snapshotsOf(this)
   return {
+    ...(maintenance ? { maintenance: { ...maintenance.counters } } : {}),
+    ...(persisted ? { projectionSnapshots: { ...persisted.counters } } : {}),
     ...st,
     dataDir: this.dataDir,
     readOnly: this.readOnly,

@@ -2,7 +2,8 @@ import { Coordinate, validateName } from '../coordinate.js'
 import type { StoredEvent } from '../event.js'
 import type { NativeFilter } from '../native/binding.js'
 import type { Store } from '../store.js'
-import { cacheGet, cacheKey, cachePut } from './cache.js'
+import { cacheGet, cacheKey, cachePut, projectionKey } from './cache.js'
+import { snapshotsOf } from './persist-hook.js'
 import { checkProjection, normalizeProjectOptions } from './options.js'
 import type { AsOf, ProjectOptions, Projection, ProjectionResult } from './types.js'
 
@@ -20,6 +21,10 @@ interface Plan {
   applied: number
   cacheHit: boolean
   reads: boolean
+  /** Id of the event at `scanned`, when known. */
+  eventId: string | undefined
+  /** The compaction epoch the state's fold began under. */
+  epoch: number | undefined
 }
 
 function filterFor(entity: string, plans: readonly Plan[], asOf: AsOf | undefined): NativeFilter {
@@ -41,10 +46,12 @@ function filterFor(entity: string, plans: readonly Plan[], asOf: AsOf | undefine
 function fold(plans: readonly Plan[], events: readonly StoredEvent[], asOf: AsOf | undefined): void {
   const until = asOf && 'sequence' in asOf ? asOf.sequence : undefined
   let last: bigint | null = null
+  let lastEvent: StoredEvent | undefined
   for (const e of events) {
     const seq = e.globalSequence
     if (until !== undefined && seq > until) break
     last = seq
+    lastEvent = e
     for (const p of plans) {
       if (!p.reads || (p.scanned !== null && seq <= p.scanned)) continue
       if (p.kinds && !p.kinds.has(e.kind.value)) continue
@@ -54,7 +61,13 @@ function fold(plans: readonly Plan[], events: readonly StoredEvent[], asOf: AsOf
     }
   }
   if (last === null) return
-  for (const p of plans) if (p.reads && (p.scanned === null || p.scanned < last)) p.scanned = last
+  const id = lastEvent!.eventId
+  for (const p of plans) {
+    if (p.reads && (p.scanned === null || p.scanned < last)) {
+      p.scanned = last
+      p.eventId = id
+    }
+  }
 }
 
 /** Folds every projection over one read of the entity's events; the work behind project and projectMany. */
@@ -67,10 +80,13 @@ export function projectAll(
   const entity = entityOrCoord instanceof Coordinate ? entityOrCoord.entity : validateName('entity', entityOrCoord)
   const { maxStaleMs, asOf } = normalizeProjectOptions(options)
   const now = Date.now()
+  const persisted = asOf ? undefined : snapshotsOf(store)
   const plans: Plan[] = projections.map((p) => {
     const kinds = checkProjection(p, store.types)
-    const key = cacheKey(entity, p.name, p.version, kinds && [...kinds])
-    const hit = asOf ? undefined : cacheGet(store, key)
+    const kindList = kinds && [...kinds]
+    const key = cacheKey(entity, p.name, p.version, kindList)
+    let hit = asOf ? undefined : cacheGet(store, key)
+    if (!hit && persisted) hit = persisted.lookup(projectionKey(p.name, p.version, kindList), p.name, p.version, kindList, entity)
     const fresh = hit !== undefined && maxStaleMs !== undefined && now - hit.at <= maxStaleMs
     return {
       p,
@@ -82,11 +98,20 @@ export function projectAll(
       applied: 0,
       cacheHit: hit !== undefined,
       reads: !fresh,
+      eventId: hit?.eventId,
+      // A fold from init() begins under the epoch as last read: stale at worst, never too new.
+      epoch: hit ? hit.epoch : persisted?.epoch,
     }
   })
   if (plans.some((p) => p.reads)) fold(plans, store.readFiltered(filterFor(entity, plans, asOf)), asOf)
   return plans.map((p) => {
-    if (!asOf && p.reads) cachePut(store, p.key, { state: p.state, position: p.position, scanned: p.scanned, at: now })
+    if (!asOf && p.reads) {
+      cachePut(store, p.key, { state: p.state, position: p.position, scanned: p.scanned, at: now, eventId: p.eventId, epoch: p.epoch })
+      if (persisted && p.applied > 0) {
+        const kinds = p.kinds && [...p.kinds]
+        persisted.applied(projectionKey(p.p.name, p.p.version, kinds), p.p.name, p.p.version, kinds, p.applied)
+      }
+    }
     return { state: p.state, position: p.position, eventsApplied: p.applied, cacheHit: p.cacheHit }
   })
 }

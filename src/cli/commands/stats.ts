@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { prometheusText } from '../../metrics/prometheus.js'
 import { bytesText, jsonSafe, print, printJson, table, typesText } from '../output.js'
 import { existingStore, withStore } from '../store-dir.js'
+import { projectionSnapshotStats } from '../../projection/snapshot-stats.js'
 
 // Stats fields the human table prints in its own words; any other field (one
 // a newer library adds) is printed after them as it comes. Each figure once.
@@ -39,8 +40,9 @@ export function statsCommand(program: Command): void {
         }))
         const { segmentList: _list, dataDir: _dir, ...figures } = d
         const types = store.types.list().map((t) => ({ name: t.name, kind: t.kind.value, kindHex: t.kind.toString(), fingerprint: t.fingerprint }))
+        const projectionSnapshots = projectionSnapshotStats(abs)
         if (opts.json) {
-          printJson({ dir: abs, ...figures, types, segmentFiles })
+          printJson({ dir: abs, ...figures, types, segmentFiles, projectionSnapshots })
           return
         }
         const rows: Array<[string, string]> = [
@@ -59,6 +61,7 @@ export function statsCommand(program: Command): void {
           ['torn bytes cut', `${d.recoveredTornBytes} (a torn tail cut off by this open)`],
         ]
         if (d.damage.length > 0) rows.push(['damage', d.damage.join('; ')])
+        rows.push(['projection snapshots', projectionSnapshotsText(projectionSnapshots)])
         const shown = new Set([...WORDED, 'readOnly', 'unsyncedEvents', 'indexBytesPerEvent'])
         for (const [k, v] of Object.entries(figures)) if (!shown.has(k)) rows.push([k, String(jsonSafe(v))])
         print(table(rows))
@@ -71,4 +74,10 @@ export function statsCommand(program: Command): void {
         )
       })
     })
+}
+
+function projectionSnapshotsText(p: ReturnType<typeof projectionSnapshotStats>): string {
+  if (p.count === 0) return 'none'
+  const each = p.files.map((f) => (f.name === null ? `${f.file} unusable (${f.invalid})` : `${f.name}@${f.version}: ${f.entities} entities, ${bytesText(f.bytes)}${f.current ? '' : ', stale'}`))
+  return `${p.count} (${bytesText(p.bytes)}): ${each.join('; ')}`
 }
