@@ -42,6 +42,25 @@ describe('store.aggregateLive', () => {
     }
   })
 
+  it('a record-time window is emitted once an event lands in a later window, before any idle timeout', async () => {
+    const s = Store.open({ dataDir: tempDir('agg-live-next') })
+    const spec = { window: { tumbling: 30 }, measures: { n: 'count' } } as const
+    const got: AggregateWindow[] = []
+    const live = s.aggregateLive(spec, (w) => got.push(w), { idleCloseMs: 60_000 })
+    try {
+      s.append(at, K, {})
+      s.append(at, K, {})
+      await new Promise((r) => setTimeout(r, 45)) // past the first window's end: the next event is in a later one
+      s.append(at, K, {})
+      await until(() => got.length === 1, 'the first window')
+      expect(got[0]).toEqual(s.aggregate(spec)[0])
+      expect(got[0]!.n).toBe(2)
+    } finally {
+      await live.close()
+      s.close()
+    }
+  })
+
   it('a record-time window closes when the store falls quiet, and fromSequence 0 takes in the events already there', async () => {
     const s = Store.open({ dataDir: tempDir('agg-live-rec') })
     try {
