@@ -19,7 +19,7 @@ import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const TARGETS = { frame: 'native/fuzz/frame_fuzz.cc', segment: 'native/fuzz/segment_fuzz.cc', link: 'native/fuzz/link_fuzz.cc' }
+const TARGETS = { frame: 'native/fuzz/frame_fuzz.cc', segment: 'native/fuzz/segment_fuzz.cc', link: 'native/fuzz/link_fuzz.cc', msgpack: 'native/fuzz/msgpack_fuzz.cc' }
 const corpusDir = (t) => path.join(root, 'test/fuzz/corpus', t)
 
 function has(cmd) {

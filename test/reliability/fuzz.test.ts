@@ -1,6 +1,7 @@
 /**
- * Target 9, fuzzing of the native frame decoder, frame scanner and segment
- * open (native/fuzz/*_fuzz.cc) with ASan and UBSan. `npm run test:full`
+ * Target 9, fuzzing of the native frame decoder, frame scanner, segment
+ * open, writer-link decoders and the MessagePack field walker of
+ * aggregations (native/fuzz/*_fuzz.cc) with ASan and UBSan. `npm run test:full`
  * and both reliability profiles replay the inputs kept in
  * test/fuzz/corpus/<target>/ (past crash inputs and regression seeds; the
  * replay compiles every core source under ASan, so it left `npm test` for
@@ -34,12 +35,12 @@ const notLinux = process.platform === 'linux' ? null : `libFuzzer and clang come
 const replayHere = process.env['CAUSEWAY_PORTS'] !== undefined || process.env['CAUSEWAY_RELIABILITY'] !== undefined
 
 describe.skipIf(notLinux !== null)(`target 9: fuzzing the native decoders${notLinux ? `: skipped, ${notLinux}` : ''}`, () => {
-  it.skipIf(!replayHere)('replays every kept crash input and seed through the frame, segment and writer-link decoders clean under ASan and UBSan', () => {
+  it.skipIf(!replayHere)('replays every kept crash input and seed through the frame, segment and writer-link decoders and the MessagePack field walker clean under ASan and UBSan', () => {
     const lines = run(['replay'])
     figure(9, `replay under ASan+UBSan: ${lines.map((l) => `${l.target} ${l.inputs} inputs`).join(', ')}: 0 crashes, 0 sanitizer reports`, { replay: lines })
   }, 360_000) // compile-bound: every core source under ASan, two at a time, beside the rest of test:full
 
-  it.skipIf(!FULL)('finds nothing in 90 s of libFuzzer with ASan and UBSan on the frame, segment and writer-link decoders', () => {
+  it.skipIf(!FULL)('finds nothing in 90 s of libFuzzer with ASan and UBSan on the frame, segment and writer-link decoders and the MessagePack field walker', () => {
     const lines = run(['fuzz', '90'])
     figure(9, `libFuzzer+ASan+UBSan 90 s: ${lines.map((l) => `${l.target} ${l.execs} execs in ${l.seconds} s`).join(', ')}: 0 crashes (crash inputs would be kept in test/fuzz/corpus/<target>/)`, { fuzz: lines })
   })
