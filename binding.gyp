@@ -27,6 +27,7 @@
         'native/recovery.cc',
         'native/store.cc',
         'native/append.cc',
+        'native/replica_append.cc',
         'native/durability.cc',
         'native/read.cc',
         'native/store_registry.cc',
