@@ -78,7 +78,9 @@ export class Replica {
   /** Stops following; closes the connection and the store. */
   async close(): Promise<void> {
     this.stopped = true
-    await this.messages?.close().catch(() => undefined)
+    // stop(), not close(): an ordered consumer's close() can wait on the server; the
+    // ephemeral consumer goes away with the connection (closed below).
+    this.messages?.stop()
     await this.done.catch(() => undefined)
     await this.nc.close().catch(() => undefined)
     if (!this.store.closed) this.store.close()
@@ -100,6 +102,8 @@ export class Replica {
         opt_start_seq: Number(this.applied()) + 1,
       })
       this.messages = await consumer.consume({ max_messages: 1024 })
+      // close() may have run while the consumer was being made: it found nothing to stop.
+      if (this.stopped) this.messages.stop()
       let expect = this.applied()
       for await (const m of this.messages) {
         if (this.stopped) break
