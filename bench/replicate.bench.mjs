@@ -6,6 +6,7 @@
 //   4. replicated-durable appends: append, then wait for JetStream's ack (one at a time)
 //   5. replica catch-up from an empty store
 // Run: npm run build:ts && BENCH_EVENTS=50000 node bench/replicate.bench.mjs
+// (BENCH_WINDOW: the publisher's window, default 512; BENCH_DURABLE_EVENTS: step 4's count, default 2000)
 // Needs nats-server (scripts/ensure-nats.sh) and the @nats-io peers.
 import { execFileSync, spawn } from 'node:child_process'
 import * as fs from 'node:fs'
@@ -22,6 +23,7 @@ const { Store, Coordinate, EventKind } = require(path.join(root, 'dist/cjs/index
 const { replicate, openReplica } = require(path.join(root, 'dist/cjs/replicate/index.js'))
 const N = Number(process.env.BENCH_EVENTS ?? 50_000)
 const DURABLE_N = Number(process.env.BENCH_DURABLE_EVENTS ?? 2000)
+const WINDOW = Number(process.env.BENCH_WINDOW ?? 512)
 const K = EventKind.custom(1, 1)
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cw-bench-repl-'))
 
@@ -67,7 +69,7 @@ try {
   for (let i = 0; i < N; i++) s.append(new Coordinate(`order/${i % 1000}`, 'shop'), K, payload(i))
   s.sync()
   t0 = performance.now()
-  const pub = await replicate(s, { servers, stream: 'bench' })
+  const pub = await replicate(s, { servers, stream: 'bench', window: WINDOW })
   await pub.waitFor(BigInt(N))
   row('publish a filled store (R3, acknowledged)', N, performance.now() - t0)
 

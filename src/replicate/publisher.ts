@@ -167,6 +167,9 @@ export class Publisher {
     const notifier = Notifier.of(this.store)
     while (!this.stopped && !this.store.closed) {
       const h = this.store.nativeHandle()
+      // Someone waits for an ack (a replicated-durable append): sync now rather than
+      // at the next background sync, so the wait is one fsync plus one JetStream ack.
+      if (this.onlyDurable && !this.store.readOnly && this.waiters.some((w) => BigInt(h.durableSequence()) < w.at)) this.store.sync()
       const seen = h.nextSequence()
       const end = this.onlyDurable ? BigInt(h.durableSequence()) : BigInt(seen)
       const events = end > this.next ? this.store.readFiltered({ fromSequence: Number(this.next), limit: this.batchSize }) : []
