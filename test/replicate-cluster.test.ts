@@ -16,15 +16,27 @@ const EVENTS = Number(process.env.CAUSEWAY_JETSTREAM_EVENTS ?? 20_000)
 const gate = process.env.CAUSEWAY_JETSTREAM === '1' ? natsServer() : { reason: 'set CAUSEWAY_JETSTREAM=1 (npm run test:full)' }
 const reason = 'reason' in gate ? gate.reason : ''
 
-/** The stream's messages' Nats-Msg-Id headers, 1..last, read with direct gets. */
+/** `f`, retried (bounded) while JetStream times out: a killed node's streams elect new leaders meanwhile. */
+async function patiently<T>(f: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await f()
+    } catch (e) {
+      if (attempt >= 10 || !/timeout|no responders/i.test(String((e as Error).message))) throw e
+      await new Promise((r) => setTimeout(r, 500))
+    }
+  }
+}
+
+/** The stream's messages' Nats-Msg-Id headers, 1..last, read one by one. */
 async function streamIds(urls: string[], stream: string): Promise<string[]> {
   const { transport, jetstream } = loadNats()
   const nc = await transport.connect({ servers: urls })
   try {
-    const jsm = await jetstream.jetstreamManager(nc)
-    const last = (await jsm.streams.info(stream)).state.last_seq
+    const jsm = await patiently(() => jetstream.jetstreamManager(nc, { timeout: 20_000 }))
+    const last = (await patiently(() => jsm.streams.info(stream))).state.last_seq
     const ids: string[] = []
-    for (let s = 1; s <= last; s++) ids.push((await jsm.streams.getMessage(stream, { seq: s }))!.header.get('Nats-Msg-Id'))
+    for (let s = 1; s <= last; s++) ids.push((await patiently(() => jsm.streams.getMessage(stream, { seq: s })))!.header.get('Nats-Msg-Id'))
     return ids
   } finally {
     await nc.close()
@@ -35,7 +47,8 @@ async function streamLeader(urls: string[], stream: string): Promise<string | un
   const { transport, jetstream } = loadNats()
   const nc = await transport.connect({ servers: urls })
   try {
-    return (await (await jetstream.jetstreamManager(nc)).streams.info(stream)).cluster?.leader
+    const jsm = await patiently(() => jetstream.jetstreamManager(nc, { timeout: 20_000 }))
+    return (await patiently(() => jsm.streams.info(stream))).cluster?.leader
   } finally {
     await nc.close()
   }

@@ -124,3 +124,20 @@ describe.skipIf(reason !== '')(`replication to one JetStream node${reason ? ` (s
     store.close()
   })
 })
+
+describe('replication without the NATS packages', () => {
+  it('a missing @nats-io peer is a MissingDependencyError naming the package', () => {
+    const load = (id: string) => {
+      if (id === '@nats-io/jetstream') throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' })
+      return {}
+    }
+    let err: unknown
+    try {
+      loadNats(load)
+    } catch (e) {
+      err = e
+    }
+    expect(isCausewayError(err, 'E_MISSING_DEPENDENCY')).toBe(true)
+    expect(err).toMatchObject({ dependency: '@nats-io/jetstream' })
+  })
+})
