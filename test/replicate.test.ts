@@ -45,6 +45,7 @@ describe.skipIf(reason !== '')(`replication to one JetStream node${reason ? ` (s
     const pub = await replicate(store, { servers: nats.url(0), stream: 'one', replicas: 1 })
     await pub.waitFor(50n)
     expect(pub.status()).toMatchObject({ acknowledged: 50n, lag: 0, published: 50, fenced: false })
+    expect(store.metrics().replication).toMatchObject({ role: 'publisher', stream: 'one', lagEvents: 0, position: 50, published: 50, fenced: false })
     const msgs = await streamMessages(nats.url(0), 'one', 1, 50)
     const events = store.readFiltered({ fromSequence: 0, limit: 100 })
     msgs.forEach((m, i) => {
@@ -103,6 +104,7 @@ describe.skipIf(reason !== '')(`replication to one JetStream node${reason ? ` (s
     const replica = await openReplica({ dataDir: tempDir('replica'), servers: nats.url(0), stream: 'four' })
     await replica.waitFor(end)
     expect(expectSameLog(primary, replica.store)).toBe(Number(end))
+    expect(replica.store.metrics().replication).toMatchObject({ role: 'replica', stream: 'four', position: Number(end) })
     expect(replica.store.verifyChain()).toMatchObject({ contentMismatches: [], brokenLinks: [] })
     // A frame from elsewhere (here: the primary's first, again) is refused and writes nothing.
     const first = Buffer.from(frameOf(primary.readFiltered({ fromSequence: 0, limit: 1 })[0]!))

@@ -66,6 +66,10 @@ export class Publisher {
     this.done = this.run()
     // A rejected `done` nobody awaits is still reported through status() and waitFor().
     this.done.catch(() => undefined)
+    store.meter.replication = () => {
+      const s = this.status()
+      return { role: 'publisher', stream: s.stream, lagEvents: s.lag, position: Number(s.acknowledged), published: s.published, duplicates: s.duplicates, lastAckAt: s.lastAckAt, fenced: s.fenced, error: s.error }
+    }
   }
 
   status(): ReplicationStatus {
@@ -96,6 +100,7 @@ export class Publisher {
 
   async close(): Promise<void> {
     this.stopped = true
+    this.store.meter.replication = undefined
     this.wake?.()
     await this.done.catch(() => undefined)
     await this.nc.close().catch(() => undefined)

@@ -55,6 +55,10 @@ export class Replica {
   ) {
     this.done = this.run()
     this.done.catch(() => undefined)
+    store.meter.replication = () => {
+      const s = this.status()
+      return { role: 'replica', stream: s.stream, lagEvents: s.lag, position: Number(s.applied), error: s.error }
+    }
   }
 
   status(): ReplicaStatus {
@@ -78,6 +82,7 @@ export class Replica {
   /** Stops following; closes the connection and the store. */
   async close(): Promise<void> {
     this.stopped = true
+    if (!this.store.closed) this.store.meter.replication = undefined
     // stop(), not close(): an ordered consumer's close() can wait on the server; the
     // ephemeral consumer goes away with the connection (closed below).
     this.messages?.stop()
