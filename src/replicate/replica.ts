@@ -106,7 +106,9 @@ export class Replica {
         deliver_policy: peers.jetstream.DeliverPolicy.StartSequence,
         opt_start_seq: Number(this.applied()) + 1,
       })
-      this.messages = await consumer.consume({ max_messages: 1024 })
+      // Pulls expire after 5 s (heartbeats at half that): a pull lost with a dead node is
+      // noticed, and the ordered consumer recreated, in seconds rather than the default 30 s.
+      this.messages = await consumer.consume({ max_messages: 1024, expires: 5000 })
       // close() may have run while the consumer was being made: it found nothing to stop.
       if (this.stopped) this.messages.stop()
       let expect = this.applied()
