@@ -214,7 +214,13 @@ describe.skipIf(reason !== '')(`replication on a 3-node JetStream cluster${reaso
     await nats.kill(2)
     const end = fill(primary, 2000, 1000)
     await pub.waitFor(end)
-    await until('the replica applied everything', () => applied === end)
+    let stderr = ''
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+    // Bounded, but generous: after a node's death the ordered consumer is recreated once
+    // JetStream has elected new leaders, which took 5 to 50 s on a loaded 2-core machine.
+    await until('the replica applied everything', () => applied === end, 150_000).catch((e: Error) => {
+      throw new Error(`${e.message}: applied ${applied} of ${end}, exit ${child.exitCode}, stderr ${stderr}`)
+    })
     child.kill('SIGTERM')
     await new Promise((r) => child.once('exit', r))
     expect(child.exitCode).toBe(0)
@@ -231,5 +237,5 @@ describe.skipIf(reason !== '')(`replication on a 3-node JetStream cluster${reaso
     expectSameLog(primary, replica)
     replica.close()
     primary.close()
-  })
+  }, 240_000)
 })
