@@ -1,6 +1,6 @@
 // Replication to a 3-node NATS JetStream cluster on 127.0.0.1 (streams with
 // 3 replicas), side by side with the primary's own append rate, in one run:
-//   1. primary appends alone (no replication)
+//   1. primary appends alone (no replication); 1b. the NATS client alone, bare messages
 //   2. publish throughput: a filled store published from position 0
 //   3. steady state: appends while the publisher follows; lag sampled every 20 ms
 //   4. replicated-durable appends: append, then wait for JetStream's ack (one at a time)
@@ -63,6 +63,30 @@ try {
   for (let i = 0; i < N; i++) s.append(new Coordinate(`order/${i % 1000}`, 'shop'), K, payload(i))
   row('primary appends, no replication', N, performance.now() - t0)
   s.close()
+
+  // 1b. The NATS client alone: N bare 220-byte messages (msg id, expected last sequence, one
+  // header, as the publisher sends) to an R3 stream of the same cluster, in windows of 512.
+  {
+    const { connect, headers } = require('@nats-io/transport-node')
+    const { jetstream, jetstreamManager } = require('@nats-io/jetstream')
+    const nc = await connect({ servers })
+    const jsm = await jetstreamManager(nc)
+    await jsm.streams.add({ name: 'raw', subjects: ['raw.events'], num_replicas: 3 })
+    const js = jetstream(nc)
+    const body = new Uint8Array(220)
+    t0 = performance.now()
+    for (let i = 0; i < N; i += 512) {
+      const acks = []
+      for (let j = i; j < Math.min(N, i + 512); j++) {
+        const h = headers()
+        h.set('Causeway-Sequence', String(j))
+        acks.push(js.publish('raw.events', body, { msgID: `raw-${j}`, headers: h, expect: { lastSequence: j } }))
+      }
+      await Promise.all(acks)
+    }
+    row('NATS client alone: bare publishes to an R3 stream (no causeway)', N, performance.now() - t0)
+    await nc.close()
+  }
 
   // 2. Publishing a filled store.
   s = Store.open({ dataDir: path.join(tmp, 'primary') })
