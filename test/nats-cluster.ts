@@ -107,6 +107,16 @@ export class NatsCluster {
     await gone
   }
 
+  /** SIGSTOPs node i: its sockets stay open but nothing answers, as behind a partition. */
+  pause(i: number): void {
+    this.nodes[i]!.proc?.kill('SIGSTOP')
+  }
+
+  /** SIGCONTs a paused node. */
+  resume(i: number): void {
+    this.nodes[i]!.proc?.kill('SIGCONT')
+  }
+
   /** Waits (bounded) until every running node reports healthy JetStream. */
   async ready(ms = 30_000): Promise<void> {
     const t0 = Date.now()

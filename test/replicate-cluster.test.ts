@@ -140,6 +140,26 @@ describe.skipIf(reason !== '')(`replication on a 3-node JetStream cluster${reaso
     primary.close()
   })
 
+  it('a stream leader cut off mid-stream (SIGSTOP: connections open, nothing answers) loses and duplicates nothing', async () => {
+    const primary = Store.open({ dataDir: tempDir('primary') })
+    const pub = await replicate(primary, { servers: nats.urls, stream: 'partition', window: 64 })
+    fill(primary, 2000)
+    const leader = await streamLeader(nats.urls, 'partition')
+    const victim = Math.max(0, Number((leader ?? 'n1').slice(1)))
+    await until('some events acknowledged', () => pub.status().acknowledged > 300n)
+    nats.pause(victim)
+    try {
+      const end = fill(primary, 2000, 2000)
+      await pub.waitFor(end)
+      expect(await streamIds(nats.urls.filter((_, i) => i !== victim), 'partition')).toEqual(allIds(primary))
+    } finally {
+      nats.resume(victim)
+    }
+    await nats.ready()
+    await pub.close()
+    primary.close()
+  }, 240_000)
+
   it('a replicating sidecar SIGKILLed between write and publish resumes with no duplicate and no gap', async () => {
     const dir = tempDir('primary')
     const primary = Store.open({ dataDir: dir })
