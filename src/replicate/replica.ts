@@ -6,14 +6,14 @@
  * `store` serves every read API meanwhile.
  */
 import * as fs from 'node:fs'
-import type { ConsumerMessages, JetStreamManager } from '@nats-io/jetstream'
+import type { ConsumerMessages, JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
-import { InvalidArgumentError, ReplicationError } from '../errors.js'
+import { InvalidArgumentError, isCausewayError, ReplicationError } from '../errors.js'
 import { DEFAULT_FILE_MODE, dirModeFor } from '../options.js'
 import { Store } from '../store.js'
 import { checkOptions, optionKeys } from '../strict.js'
 import { FrameAppender } from './frames.js'
-import { loadNats } from './nats.js'
+import { loadNats, type NatsPeers } from './nats.js'
 import { readRole, writeRole } from './role.js'
 import { serverList } from './replicate.js'
 import { checkFrame, checkStreamName, frameSequence } from './wire.js'
@@ -35,6 +35,9 @@ export interface ReplicaStatus {
   running: boolean
   error: { code: string; message: string } | null
 }
+
+/** A consumer that delivers nothing this long while the stream is ahead of the replica is replaced. */
+const STALL_MS = 3000
 
 const KEYS = optionKeys<ReplicaOptions>()(['dataDir', 'servers', 'stream', 'fileMode'])
 
@@ -98,21 +101,63 @@ export class Replica {
   private async run(): Promise<void> {
     const peers = loadNats()
     const appender = new FrameAppender(this.store)
+    const js = peers.jetstream.jetstream(this.nc)
     try {
-      const js = peers.jetstream.jetstream(this.nc)
-      // Ordered consumer: no gaps, no repeats, restarted by the client from the last
-      // sequence it delivered when a node or the connection goes away.
+      while (!this.stopped) {
+        // A fresh consumer from the store's end: an incomplete batch is dropped and read again.
+        appender.reset()
+        await this.follow(peers, js, appender)
+      }
+    } catch (e) {
+      this.error = { code: String((e as { code?: unknown }).code ?? 'E_REPLICATION'), message: (e as Error).message }
+      throw e
+    } finally {
+      this.stopped = true
+      for (const w of this.waiters.splice(0)) w.reject(new ReplicationError(this.error?.message ?? 'the replica stopped'))
+    }
+  }
+
+  /**
+   * Follows the stream with one ordered consumer (no gaps, no repeats) until
+   * the replica stops or the watchdog ends it: after a node's death the
+   * client's own recovery of the consumer was seen to stall for minutes, so a
+   * consumer that delivers nothing while the stream is ahead is replaced.
+   */
+  private async follow(peers: NatsPeers, js: JetStreamClient, appender: FrameAppender): Promise<void> {
+    let messages: ConsumerMessages
+    try {
       const consumer = await js.consumers.get(this.stream, {
         deliver_policy: peers.jetstream.DeliverPolicy.StartSequence,
         opt_start_seq: Number(this.applied()) + 1,
       })
-      // Pulls expire after 5 s (heartbeats at half that): a pull lost with a dead node is
-      // noticed, and the ordered consumer recreated, in seconds rather than the default 30 s.
-      this.messages = await consumer.consume({ max_messages: 1024, expires: 5000 })
-      // close() may have run while the consumer was being made: it found nothing to stop.
-      if (this.stopped) this.messages.stop()
+      // Pulls expire after 5 s (heartbeats at half that) instead of the default 30 s.
+      messages = await consumer.consume({ max_messages: 1024, expires: 5000 })
+    } catch (e) {
+      if (isCausewayError(e)) throw e
+      this.error = { code: String((e as { code?: unknown }).code ?? 'E_NATS'), message: (e as Error).message }
+      await new Promise((r) => setTimeout(r, 500))
+      return
+    }
+    this.messages = messages
+    // close() may have run while the consumer was being made: it found nothing to stop.
+    if (this.stopped) messages.stop()
+    let seen = this.applied()
+    const watchdog = setInterval(() => {
+      const now = this.applied()
+      if (now !== seen || this.stopped) {
+        seen = now
+        return
+      }
+      this.jsm.streams.info(this.stream).then(
+        (info) => {
+          if (BigInt(info.state.last_seq) > this.applied() && this.applied() === seen) messages.stop()
+        },
+        () => messages.stop(),
+      )
+    }, STALL_MS)
+    try {
       let expect = this.applied()
-      for await (const m of this.messages) {
+      for await (const m of messages) {
         if (this.stopped) break
         const frame = m.data
         if (!checkFrame(frame) || BigInt(m.seq) !== frameSequence(frame) + 1n) {
@@ -125,11 +170,13 @@ export class Replica {
         if (!appender.holding) this.settle()
       }
     } catch (e) {
-      this.error = { code: String((e as { code?: unknown }).code ?? 'E_REPLICATION'), message: (e as Error).message }
-      throw e
+      // The stream's own refusals stop the replica; a lost connection or consumer is retried.
+      if (isCausewayError(e)) throw e
+      this.error = { code: String((e as { code?: unknown }).code ?? 'E_NATS'), message: (e as Error).message }
+      await new Promise((r) => setTimeout(r, 500))
     } finally {
-      this.stopped = true
-      for (const w of this.waiters.splice(0)) w.reject(new ReplicationError(this.error?.message ?? 'the replica stopped'))
+      clearInterval(watchdog)
+      messages.stop()
     }
   }
 
