@@ -22,6 +22,11 @@ uint64_t SplitMix(uint64_t& x) {
 
 constexpr uint32_t kNone = UINT32_MAX;  // ValidateItems' prev_item: no earlier item of the entity
 
+// The item's frame carries an idempotency digest: from its key, or its source frame's.
+bool HasDigest(const AppendRequest& r) {
+  return r.idempotency_key != nullptr || (r.replica != nullptr && (r.replica->flags & kFlagIdempotent) != 0);
+}
+
 }  // namespace
 
 int64_t Store::NextTimestamp() {
@@ -196,6 +201,12 @@ Status Store::FindDuplicates(const PendingAppend& p, bool* all_known) {
   digests.resize(n);
   size_t known = 0;
   for (size_t i = 0; i < n; i++) {
+    if (const FrameView* f = items[i].replica) {
+      // The source store accepted the key once; the replica keeps its digest (so a promoted
+      // replica deduplicates it) and never answers a replicated frame from it.
+      if (f->flags & kFlagIdempotent) std::memcpy(digests[i].data(), f->idempotency(), 16);
+      continue;
+    }
     if (!items[i].idempotency_key) continue;
     Blake3Prefix(items[i].idempotency_key, items[i].idempotency_key_len, digests[i].data(), 16);
     for (size_t j = 0; j < i; j++)
@@ -263,6 +274,10 @@ Status Store::ValidateItems(const PendingAppend& p, uint64_t* total, bool* exten
                                       " but it is at " + std::to_string(clock));
     }
     if (clock == UINT32_MAX) return Status::ClockOverflow("entity clock overflow for " + index_.EntityName(r.entity));
+    if (r.replica) {
+      const uint8_t* prev = prev_item[i] != kNone ? p.hashes[prev_item[i]] : index_.EntityHead(r.entity);
+      CW_RETURN_IF_ERROR(CheckReplicaFrame(p, i, clock + 1, prev));
+    }
     clocks[i] = clock + 1;
     *total += FrameSpan(static_cast<uint16_t>(index_.EntityName(r.entity).size()),
                         static_cast<uint16_t>(index_.ScopeName(r.scope).size()), r.payload_len, r.ext_len);
@@ -285,7 +300,15 @@ uint64_t Store::LayOutFrames(const PendingAppend& p) {
   const std::vector<Index::Digest>& digests = scratch_digests_;
   const std::vector<uint32_t>& prev_item = scratch_prev_item_;
   const std::vector<uint32_t>& clocks = scratch_clocks_;
-  const int64_t ts = NextTimestamp();
+  // A replicated batch keeps its source's timestamp (one per batch, checked),
+  // and later appends of a promoted replica never go below it.
+  int64_t ts;
+  if (items[0].replica) {
+    ts = items[0].replica->timestamp_us;
+    last_timestamp_us_ = std::max(last_timestamp_us_, ts);
+  } else {
+    ts = NextTimestamp();
+  }
   uint8_t* base = active_->mutable_data();
   uint64_t pos = write_pos_;
   std::vector<std::pair<FrameView, uint64_t>>& laid = scratch_laid_;
@@ -297,7 +320,8 @@ uint64_t Store::LayOutFrames(const PendingAppend& p) {
     rc.sequence = next_sequence_ + i;
     rc.clock = clocks[i];
     rc.timestamp_us = ts;
-    NewEventId(ts, rc.event_id);
+    if (r.replica) std::memcpy(rc.event_id, r.replica->event_id(), 16);
+    else NewEventId(ts, rc.event_id);
     index_.PrefetchIdSlot(rc.event_id);
     std::memcpy(rc.correlation_id, r.correlation_id ? r.correlation_id : rc.event_id, 16);
     const uint8_t* causation = r.causation_id;
@@ -314,7 +338,7 @@ uint64_t Store::LayOutFrames(const PendingAppend& p) {
     const std::string& scope = index_.ScopeName(r.scope);
     FrameFields f;
     f.flags = static_cast<uint8_t>((n > 1 ? kFlagBatchMember : 0) | (n > 1 && i + 1 == n ? kFlagBatchEnd : 0) |
-                                   (r.idempotency_key ? kFlagIdempotent : 0) | (causation ? kFlagHasCausation : 0));
+                                   (HasDigest(r) ? kFlagIdempotent : 0) | (causation ? kFlagHasCausation : 0));
     f.kind = r.kind;
     f.clock = rc.clock;
     f.sequence = rc.sequence;
@@ -322,7 +346,7 @@ uint64_t Store::LayOutFrames(const PendingAppend& p) {
     f.event_id = rc.event_id;
     f.correlation_id = rc.correlation_id;
     f.causation_id = causation ? rc.causation_id : nullptr;
-    f.idempotency = r.idempotency_key ? digests[i].data() : nullptr;
+    f.idempotency = HasDigest(r) ? digests[i].data() : nullptr;
     f.content_hash = rc.content_hash;
     f.prev_hash = rc.prev_hash;
     f.entity = reinterpret_cast<const uint8_t*>(entity.data());

@@ -35,6 +35,10 @@ struct AppendRequest {
   int32_t causation_prior_item = -1;         // batches: causation = id of an earlier item
   const uint8_t* extension = nullptr;        // the frame's extension block (format.h), or null
   uint16_t ext_len = 0;
+  // A replica's append (Store::AppendFrames): the source store's checked
+  // frame, whose id, time, idempotency digest, sequence, clock and hashes
+  // the new frame keeps (and must continue this log exactly); null otherwise.
+  const FrameView* replica = nullptr;
 };
 
 // What an append returns, one per item.

@@ -23,6 +23,7 @@ Napi::Function JsStore::Define(Napi::Env env) {
                                      InstanceMethod<&JsStore::InternScope>("internScope"),
                                      InstanceMethod<&JsStore::Append>("append"),
                                      InstanceMethod<&JsStore::AppendBatch>("appendBatch"),
+                                     InstanceMethod<&JsStore::AppendFrames>("appendFrames"),
                                      InstanceMethod<&JsStore::Sync>("sync"),
                                      InstanceMethod<&JsStore::Close>("close"),
                                      InstanceMethod<&JsStore::Query>("query"),
@@ -230,6 +231,34 @@ Napi::Value JsStore::AppendBatch(const Napi::CallbackInfo& info) {
   Status st = s->AppendBatch(items.data(), n, out.data(), conditional ? &cond : nullptr, durable, &err);
   if (!st.ok()) {
     ThrowAppendStatus(env, st, err);
+    return env.Undefined();
+  }
+  WriteReceipts(out.data(), n, receipts.Data());
+  return env.Undefined();
+}
+
+// appendFrames(frames, count, durable, receipts): a replica's append of
+// another store's frames, each padded to 8 (Store::AppendFrames).
+Napi::Value JsStore::AppendFrames(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store* s = Live(env);
+  if (!s) return env.Undefined();
+  if (!info[0].IsTypedArray() || !info[1].IsNumber() || !info[3].IsTypedArray()) {
+    ThrowInvalid(env, "appendFrames expects (frames, count, durable, receipts)");
+    return env.Undefined();
+  }
+  auto frames = info[0].As<Napi::Uint8Array>();
+  const size_t n = info[1].As<Napi::Number>().Uint32Value();
+  const bool durable = Flag(info[2]);
+  auto receipts = info[3].As<Napi::Uint8Array>();
+  if (receipts.ByteLength() < n * rcpt::kSize) {
+    ThrowInvalid(env, "appendFrames: receipts buffer too small for the frame count");
+    return env.Undefined();
+  }
+  std::vector<Receipt> out(n);
+  Status st = s->AppendFrames(frames.Data(), frames.ByteLength(), n, out.data(), durable);
+  if (!st.ok()) {
+    ThrowStatus(env, st);
     return env.Undefined();
   }
   WriteReceipts(out.data(), n, receipts.Data());

@@ -36,6 +36,7 @@ class JsStore : public Napi::ObjectWrap<JsStore> {
   Napi::Value InternScope(const Napi::CallbackInfo& info);
   Napi::Value Append(const Napi::CallbackInfo& info);
   Napi::Value AppendBatch(const Napi::CallbackInfo& info);
+  Napi::Value AppendFrames(const Napi::CallbackInfo& info);
   Napi::Value Sync(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Query(const Napi::CallbackInfo& info);

@@ -109,6 +109,13 @@ class Store {
   // All of `n` items or none, also across a crash. With a condition, nothing
   // is written and ConditionFailed returned when an event matches it. With
   // `durable`, returns once the last item is synced (every receipt durable).
+  // A replica's append (replica_append.cc): `n` frames of another store,
+  // back to back at `bytes` (each padded to 8), appended as one batch with
+  // their ids, times, idempotency digests and hashes, byte for byte. Each
+  // must continue this log exactly (sequence, clock, hash chain, batch
+  // bounds, one timestamp per batch): otherwise InvalidArgument and nothing
+  // is written. REQUIRES: this process is the writer.
+  Status AppendFrames(const uint8_t* bytes, size_t len, size_t n, Receipt* out, bool durable);
   Status AppendBatch(const AppendRequest* items, size_t n, Receipt* out, const AppendCondition* condition = nullptr,
                      bool durable = false, AppendError* error = nullptr);
 
@@ -270,6 +277,7 @@ class Store {
   Status CheckCondition(const PendingAppend& p);                   // 0. a condition's boundary (takes mu_)
   Status FindDuplicates(const PendingAppend& p, bool* all_known);  // 1. idempotency keys
   Status ValidateItems(const PendingAppend& p, uint64_t* total, bool* extended);  // 2. ids, sizes, clocks
+  Status CheckReplicaFrame(const PendingAppend& p, size_t i, uint32_t clock, const uint8_t* prev_hash) const;  // 2b.
   uint64_t LayOutFrames(const PendingAppend& p);                   // 3. the frames; returns their end
   void PublishFrames(const PendingAppend& p, uint64_t end);        // 4. index, footer, published end
   Status FrameAt(Row r, FrameView* v) const;  // REQUIRES: mu_ held, or the writer; CRC checked

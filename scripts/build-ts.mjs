@@ -16,7 +16,8 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', joi
 writeFileSync(join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\n')
 mkdirSync(join(root, 'dist/esm'), { recursive: true })
 // Each entry point (package.json "exports"): the main one, causeway/server,
-// causeway/client and causeway/emmett. The server entry loads fastify only
+// causeway/client, causeway/emmett and causeway/replicate (NATS loads only
+// when replicate() or openReplica() runs). The server entry loads fastify only
 // when serve() runs, and the emmett one loads Emmett only when an adapter is
 // made, so requiring them here needs neither. The ESM emmett entry hands
 // Emmett's ESM module to the adapter (useEmmett): ESM applications then get
@@ -32,6 +33,7 @@ for (const [esm, cjsPath] of [
   ['server', 'server/index.js'],
   ['client', 'client/index.js'],
   ['emmett', 'emmett/index.js'],
+  ['replicate', 'replicate/index.js'],
 ]) {
   const cjs = require(join(root, 'dist/cjs', cjsPath))
   const names = Object.keys(cjs).filter((n) => n !== 'default' && n !== '__esModule').sort()

@@ -44,6 +44,8 @@ export type ErrorCode =
   | 'E_SERVICE_UNAVAILABLE'
   | 'E_VIEW_APPLY'
   | 'E_VIEW_VERSION'
+  | 'E_FENCED'
+  | 'E_REPLICATION'
 
 export class CausewayError extends Error {
   readonly code: ErrorCode = 'E_CAUSEWAY'
@@ -282,6 +284,26 @@ export class RateLimitedError extends CausewayError {
  */
 export class ServiceUnavailableError extends CausewayError {
   override readonly code = 'E_SERVICE_UNAVAILABLE' as const
+}
+
+/**
+ * Replication (causeway/replicate): this store's publisher is no longer the
+ * stream's writer. The JetStream stream holds events this store did not
+ * publish (a promoted replica writes there now), so its publish failed the
+ * expected-sequence check and nothing more of it is replicated.
+ */
+export class FencedError extends CausewayError {
+  override readonly code = 'E_FENCED' as const
+}
+
+/**
+ * Replication (causeway/replicate): the stream and the store disagree in a
+ * way that is not fencing (a message that is not the store's frame, a
+ * stream shorter than the position it acknowledged, a replica whose local
+ * events differ from the stream's). Nothing is written past the point.
+ */
+export class ReplicationError extends CausewayError {
+  override readonly code = 'E_REPLICATION' as const
 }
 
 /** The classes the native addon instantiates, by name. */

@@ -8,6 +8,7 @@ import { isCausewayError } from '../index.js'
 import { compactCommand } from './commands/compact.js'
 import { exportCommand } from './commands/export.js'
 import { importCommand } from './commands/import.js'
+import { replicateCommand } from './commands/replicate.js'
 import { serveCommand } from './commands/serve.js'
 import { snapshotCommand } from './commands/snapshot.js'
 import { statsCommand } from './commands/stats.js'
@@ -45,7 +46,7 @@ with --json, the output is only the result.
 
 Exit codes: 0 done, 1 damage found or the work failed, 2 wrong usage.`,
     )
-  for (const add of [statsCommand, verifyCommand, compactCommand, snapshotCommand, tailCommand, exportCommand, importCommand, walkCommand, serveCommand, tokenCommand, viewCommand]) add(p)
+  for (const add of [statsCommand, verifyCommand, compactCommand, snapshotCommand, tailCommand, exportCommand, importCommand, walkCommand, serveCommand, tokenCommand, viewCommand, replicateCommand]) add(p)
   // Commander reports its own errors and help; we decide the exit code.
   p.exitOverride()
   const override = (c: Command): void => {

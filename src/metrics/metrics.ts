@@ -49,6 +49,26 @@ export interface StoreMetrics {
   maintenance?: MaintenanceCounters
   /** Persisted projection states (Store.open's `projectionSnapshots`), when enabled. */
   projectionSnapshots?: ProjectionSnapshotCounters
+  /** Present while causeway/replicate publishes this store or applies a stream to it. */
+  replication?: ReplicationMetrics
+}
+
+/** Replication of this store (causeway/replicate): a publisher's or a replica's. */
+export interface ReplicationMetrics {
+  role: 'publisher' | 'replica'
+  stream: string
+  /** Events committed here and not yet acknowledged by JetStream (publisher), or stream messages not yet applied (replica). */
+  lagEvents: number
+  /** Publisher: global sequence below which JetStream acknowledged everything. Replica: events applied. */
+  position: number
+  /** Publisher: events published and acknowledged by this process. */
+  published?: number
+  /** Publisher: re-publishes JetStream recognised by Nats-Msg-Id. */
+  duplicates?: number
+  /** Publisher: time of the last acknowledgement (ms since the epoch), or null. */
+  lastAckAt?: number | null
+  fenced?: boolean
+  error: { code: string; message: string } | null
 }
 
 /**
@@ -82,6 +102,8 @@ export class Metrics {
   readonly durableAppend = new Latency()
   readonly sync = new Latency()
   readonly roll = new Latency()
+  /** Set by causeway/replicate while it publishes this store or applies a stream to it. */
+  replication: (() => ReplicationMetrics) | undefined
 
   /** True when this call should be timed (always for durable ones). */
   shouldTime(durable: boolean): boolean {
@@ -129,6 +151,7 @@ export class Metrics {
         roll: this.roll.summary(),
       },
       sampleEvery: this.sampleEvery,
+      ...(this.replication ? { replication: this.replication() } : {}),
     }
   }
 }

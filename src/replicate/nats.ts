@@ -1,0 +1,25 @@
+/**
+ * Loads the NATS client (optional peers @nats-io/transport-node and
+ * @nats-io/jetstream) when replication starts, so `causeway` and
+ * `causeway/replicate` load without them: a missing one is a
+ * MissingDependencyError naming the package.
+ */
+import type * as JetStreamModule from '@nats-io/jetstream'
+import type * as TransportModule from '@nats-io/transport-node'
+import { requireOptionalPeer } from '../optional-peer.js'
+
+export interface NatsPeers {
+  transport: typeof TransportModule
+  jetstream: typeof JetStreamModule
+}
+
+let loaded: NatsPeers | undefined
+
+/** The two NATS packages; `load` is replaceable by tests. */
+export function loadNats(load: (id: string) => unknown = require): NatsPeers {
+  if (loaded && load === require) return loaded
+  const peer = (id: string) => requireOptionalPeer(id, `causeway replication needs ${id}, an optional peer dependency: npm install ${id}`, load)
+  const peers = { transport: peer('@nats-io/transport-node'), jetstream: peer('@nats-io/jetstream') } as NatsPeers
+  if (load === require) loaded = peers
+  return peers
+}

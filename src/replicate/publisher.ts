@@ -1,0 +1,265 @@
+/**
+ * The publisher: follows a store from its acknowledged position and
+ * publishes every event, in global order, to the stream (wire.ts). Each
+ * publish names the stream sequence it expects before it
+ * (Nats-Expected-Last-Sequence = the event's global sequence), so the
+ * stream is the store's log, position for position, and a publisher whose
+ * stream moved on without it (a promoted replica writes there) is fenced.
+ */
+import type { JetStreamClient, JetStreamManager, PubAck } from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/transport-node'
+import { FencedError, isCausewayError, ReplicationError } from '../errors.js'
+import type { StoredEvent } from '../event.js'
+import { Notifier } from '../delivery/notifier.js'
+import type { Store } from '../store.js'
+import type { NatsPeers } from './nats.js'
+import type { StateFile } from './state.js'
+import { frameOf, SEQUENCE_HEADER, subjectOf } from './wire.js'
+
+export interface ReplicationStatus {
+  stream: string
+  /** Global sequence of the next event to publish: all below it are in the stream (acknowledged). */
+  acknowledged: bigint
+  /** The store's next sequence, as last seen. */
+  storeNext: bigint
+  /** Events committed in the store and not yet acknowledged by JetStream. */
+  lag: number
+  /** Events published by this publisher (duplicates JetStream recognised not counted). */
+  published: number
+  /** Re-publishes JetStream recognised by their Nats-Msg-Id. */
+  duplicates: number
+  /** Time of the last acknowledgement (ms since the epoch), or null. */
+  lastAckAt: number | null
+  running: boolean
+  fenced: boolean
+  /** The last error (a transient one is retried), or null. */
+  error: { code: string; message: string } | null
+}
+
+/** A read-only store only learns of a writer's appends by refresh(): this often when nothing woke it. */
+const REFRESH_MS = 200
+const RETRY_MS = [100, 250, 500, 1000, 2000]
+
+export class Publisher {
+  private next = 0n
+  private published = 0
+  private duplicates = 0
+  private lastAckAt: number | null = null
+  private error: { code: string; message: string } | null = null
+  private fenced = false
+  private stopped = false
+  private wake: (() => void) | undefined
+  private readonly waiters: Array<{ at: bigint; resolve: () => void; reject: (e: Error) => void }> = []
+  readonly done: Promise<void>
+
+  constructor(
+    private readonly peers: NatsPeers,
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly store: Store,
+    private readonly state: StateFile,
+    private readonly stream: string,
+    private readonly batchSize: number,
+    private readonly onlyDurable: boolean,
+  ) {
+    this.done = this.run()
+    // A rejected `done` nobody awaits is still reported through status() and waitFor().
+    this.done.catch(() => undefined)
+    store.meter.replication = () => {
+      const s = this.status()
+      return { role: 'publisher', stream: s.stream, lagEvents: s.lag, position: Number(s.acknowledged), published: s.published, duplicates: s.duplicates, lastAckAt: s.lastAckAt, fenced: s.fenced, error: s.error }
+    }
+  }
+
+  status(): ReplicationStatus {
+    const storeNext = this.store.closed ? this.next : BigInt(this.store.nativeHandle().nextSequence())
+    return {
+      stream: this.stream,
+      acknowledged: this.next,
+      storeNext,
+      lag: Number(storeNext > this.next ? storeNext - this.next : 0n),
+      published: this.published,
+      duplicates: this.duplicates,
+      lastAckAt: this.lastAckAt,
+      running: !this.stopped,
+      fenced: this.fenced,
+      error: this.error,
+    }
+  }
+
+  /** Resolves once every event below `sequence` is acknowledged by JetStream (rejects when fenced or closed first). */
+  waitFor(sequence: bigint): Promise<void> {
+    if (this.next >= sequence) return Promise.resolve()
+    if (this.stopped) return Promise.reject(this.stopReason())
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ at: sequence, resolve, reject })
+      this.wake?.()
+    })
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true
+    this.store.meter.replication = undefined
+    this.wake?.()
+    await this.done.catch(() => undefined)
+    await this.nc.close().catch(() => undefined)
+  }
+
+  private stopReason(): Error {
+    if (this.fenced) return new FencedError(this.error?.message ?? 'fenced')
+    return new ReplicationError('replication stopped before the event was acknowledged')
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0
+    try {
+      while (!this.stopped) {
+        try {
+          await this.resume()
+          await this.follow()
+          return
+        } catch (e) {
+          if (isCausewayError(e)) throw e
+          // A lost node, a leader election, a timeout: some publishes of the
+          // window may have landed, so resume() asks the stream where it is.
+          this.error = { code: String((e as { code?: unknown }).code ?? 'E_NATS'), message: (e as Error).message }
+          await this.sleep(RETRY_MS[Math.min(attempt++, RETRY_MS.length - 1)]!)
+        }
+      }
+    } catch (e) {
+      this.fenced = isCausewayError(e, 'E_FENCED')
+      this.error = { code: (e as { code: string }).code, message: (e as Error).message }
+      throw e
+    } finally {
+      this.stopped = true
+      for (const w of this.waiters.splice(0)) w.reject(this.stopReason())
+    }
+  }
+
+  /**
+   * The position to go on from: the stream's last message, checked against
+   * the store, wins over the saved one. A crash between an ack and the save
+   * leaves the saved position behind the stream: going on from the stream's
+   * end publishes nothing twice; a stream behind the saved position lost
+   * acknowledged events, which is an error, not something to paper over.
+   */
+  private async resume(): Promise<void> {
+    const saved = this.state.load()
+    const info = await this.jsm.streams.info(this.stream)
+    const last = BigInt(info.state.last_seq)
+    if (saved !== undefined && saved > last) {
+      throw new ReplicationError(`stream ${this.stream} ends at ${last} but JetStream acknowledged up to ${saved}: the stream lost events`)
+    }
+    if (last > 0n) {
+      this.refreshIfReadOnly()
+      const storeNext = BigInt(this.store.nativeHandle().nextSequence())
+      const msg = await this.jsm.streams.getMessage(this.stream, { seq: Number(last) })
+      const id = msg?.header?.get('Nats-Msg-Id')
+      const local = last <= storeNext ? this.store.readFiltered({ fromSequence: Number(last - 1n), limit: 1 })[0] : undefined
+      if (!local || local.globalSequence !== last - 1n || local.eventId !== id) {
+        throw new FencedError(
+          `stream ${this.stream} holds event ${id ?? '?'} at global sequence ${last - 1n}, which this store ${local ? `has as ${local.eventId}` : 'does not have'}: another writer owns the stream`,
+        )
+      }
+    }
+    this.next = last
+    if (saved !== last) this.state.save(last)
+    this.settle()
+  }
+
+  private async follow(): Promise<void> {
+    const notifier = Notifier.of(this.store)
+    while (!this.stopped && !this.store.closed) {
+      const h = this.store.nativeHandle()
+      // Someone waits for an ack (a replicated-durable append): sync now rather than
+      // at the next background sync, so the wait is one fsync plus one JetStream ack.
+      if (this.onlyDurable && !this.store.readOnly && this.waiters.some((w) => BigInt(h.durableSequence()) < w.at)) this.store.sync()
+      const seen = h.nextSequence()
+      const end = this.onlyDurable ? BigInt(h.durableSequence()) : BigInt(seen)
+      const events = end > this.next ? this.store.readFiltered({ fromSequence: Number(this.next), limit: this.batchSize }) : []
+      const ready = events.filter((e) => e.globalSequence < end)
+      if (ready.length > 0) {
+        await this.publishWindow(ready)
+        this.state.save(this.next)
+        this.error = null
+        this.settle()
+        continue
+      }
+      await this.idle(notifier, seen)
+    }
+  }
+
+  /** Publishes the events pipelined on one connection (in order), then checks every ack. */
+  private async publishWindow(events: StoredEvent[]): Promise<void> {
+    const subject = subjectOf(this.stream)
+    const acks: Array<Promise<PubAck>> = events.map((e) => {
+      const hdrs = this.peers.transport.headers()
+      hdrs.set(SEQUENCE_HEADER, e.globalSequence.toString())
+      return this.js.publish(subject, frameOf(e), {
+        msgID: e.eventId,
+        headers: hdrs,
+        expect: { lastSequence: Number(e.globalSequence) },
+      })
+    })
+    // Every promise gets a handler now: a failure after the first is not unhandled.
+    const settled = acks.map((p) => p.then((a) => ({ a }), (err: unknown) => ({ err })))
+    for (let i = 0; i < events.length; i++) {
+      const r = await settled[i]!
+      const g = events[i]!.globalSequence
+      if ('err' in r) {
+        if ((r.err as { code?: unknown }).code === this.peers.jetstream.JetStreamApiCodes.StreamWrongLastSequence) {
+          throw new FencedError(`stream ${this.stream} refused global sequence ${g}: its last sequence moved on without this store (another writer owns the stream)`)
+        }
+        throw r.err
+      }
+      if (BigInt(r.a.seq) !== g + 1n) {
+        throw new FencedError(`stream ${this.stream} stored global sequence ${g} at stream sequence ${r.a.seq}, not ${g + 1n}`)
+      }
+      if (r.a.duplicate) this.duplicates++
+      else this.published++
+      this.next = g + 1n
+      this.lastAckAt = Date.now()
+    }
+  }
+
+  private settle(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const w = this.waiters[i]!
+      if (this.next >= w.at) {
+        this.waiters.splice(i, 1)
+        w.resolve()
+      }
+    }
+  }
+
+  private refreshIfReadOnly(): void {
+    if (this.store.readOnly) this.store.refresh()
+  }
+
+  /** Waits for an append, a close, or REFRESH_MS (then a read-only store refreshes; a writable one re-checks durability). */
+  private async idle(notifier: Notifier, seen: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    const cancel = new Promise<void>((resolve) => {
+      this.wake = resolve
+      timer = setTimeout(resolve, this.onlyDurable && !this.store.readOnly ? 5 : REFRESH_MS)
+    })
+    try {
+      await notifier.wait(seen, cancel)
+    } finally {
+      clearTimeout(timer)
+      this.wake = undefined
+    }
+    if (!this.stopped && !this.store.closed) this.refreshIfReadOnly()
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms)
+      this.wake = () => {
+        clearTimeout(t)
+        resolve()
+      }
+    })
+  }
+}

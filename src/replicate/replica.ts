@@ -1,0 +1,217 @@
+/**
+ * openReplica({ dataDir, servers, stream }): a local store built and kept
+ * up to date from the stream (an ordered JetStream consumer from the
+ * store's end), byte for byte the primary's log. The replica holds the
+ * store's writer role (exclusive) so that nothing else appends to it;
+ * `store` serves every read API meanwhile.
+ */
+import * as fs from 'node:fs'
+import type { ConsumerMessages, JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/transport-node'
+import { InvalidArgumentError, isCausewayError, ReplicationError } from '../errors.js'
+import { DEFAULT_FILE_MODE, dirModeFor } from '../options.js'
+import { Store } from '../store.js'
+import { checkOptions, optionKeys } from '../strict.js'
+import { FrameAppender } from './frames.js'
+import { loadNats, type NatsPeers } from './nats.js'
+import { readRole, writeRole } from './role.js'
+import { serverList } from './replicate.js'
+import { checkFrame, checkStreamName, frameSequence } from './wire.js'
+
+export interface ReplicaOptions {
+  dataDir: string
+  servers: string | readonly string[]
+  stream: string
+  /** Permission bits of the files the replica store creates. @defaultValue 0o600 */
+  fileMode?: number
+}
+
+export interface ReplicaStatus {
+  stream: string
+  /** The replica store's next global sequence (= stream messages applied). */
+  applied: bigint
+  /** Stream messages not yet applied, as the consumer last reported. */
+  lag: number
+  running: boolean
+  error: { code: string; message: string } | null
+}
+
+/** A consumer that delivers nothing this long while the stream is ahead of the replica is replaced. */
+const STALL_MS = 3000
+
+const KEYS = optionKeys<ReplicaOptions>()(['dataDir', 'servers', 'stream', 'fileMode'])
+
+export class Replica {
+  private lag = 0
+  private stopped = false
+  private error: { code: string; message: string } | null = null
+  private messages: ConsumerMessages | undefined
+  private readonly waiters: Array<{ at: bigint; resolve: () => void; reject: (e: Error) => void }> = []
+  readonly done: Promise<void>
+
+  /** @internal use openReplica() */
+  constructor(
+    readonly store: Store,
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    readonly stream: string,
+  ) {
+    this.done = this.run()
+    this.done.catch(() => undefined)
+    store.meter.replication = () => {
+      const s = this.status()
+      return { role: 'replica', stream: s.stream, lagEvents: s.lag, position: Number(s.applied), error: s.error }
+    }
+  }
+
+  status(): ReplicaStatus {
+    return { stream: this.stream, applied: this.applied(), lag: this.lag, running: !this.stopped, error: this.error }
+  }
+
+  /** Resolves once the replica holds every event below `sequence`. */
+  waitFor(sequence: bigint): Promise<void> {
+    if (this.applied() >= sequence) return Promise.resolve()
+    if (this.stopped) return Promise.reject(new ReplicationError(this.error?.message ?? 'the replica stopped'))
+    return new Promise((resolve, reject) => this.waiters.push({ at: sequence, resolve, reject }))
+  }
+
+  /** Resolves once the replica holds every message the stream has now. */
+  async catchUp(): Promise<bigint> {
+    const info = await this.jsm.streams.info(this.stream)
+    await this.waitFor(BigInt(info.state.last_seq))
+    return BigInt(info.state.last_seq)
+  }
+
+  /** Stops following; closes the connection and the store. */
+  async close(): Promise<void> {
+    this.stopped = true
+    if (!this.store.closed) this.store.meter.replication = undefined
+    // stop(), not close(): an ordered consumer's close() can wait on the server; the
+    // ephemeral consumer goes away with the connection (closed below).
+    this.messages?.stop()
+    await this.done.catch(() => undefined)
+    await this.nc.close().catch(() => undefined)
+    if (!this.store.closed) this.store.close()
+  }
+
+  private applied(): bigint {
+    return this.store.closed ? 0n : BigInt(this.store.nativeHandle().nextSequence())
+  }
+
+  private async run(): Promise<void> {
+    const peers = loadNats()
+    const appender = new FrameAppender(this.store)
+    const js = peers.jetstream.jetstream(this.nc)
+    try {
+      while (!this.stopped) {
+        // A fresh consumer from the store's end: an incomplete batch is dropped and read again.
+        appender.reset()
+        await this.follow(peers, js, appender)
+      }
+    } catch (e) {
+      this.error = { code: String((e as { code?: unknown }).code ?? 'E_REPLICATION'), message: (e as Error).message }
+      throw e
+    } finally {
+      this.stopped = true
+      for (const w of this.waiters.splice(0)) w.reject(new ReplicationError(this.error?.message ?? 'the replica stopped'))
+    }
+  }
+
+  /**
+   * Follows the stream with one ordered consumer (no gaps, no repeats) until
+   * the replica stops or the watchdog ends it: after a node's death the
+   * client's own recovery of the consumer was seen to stall for minutes, so a
+   * consumer that delivers nothing while the stream is ahead is replaced.
+   */
+  private async follow(peers: NatsPeers, js: JetStreamClient, appender: FrameAppender): Promise<void> {
+    let messages: ConsumerMessages
+    try {
+      const consumer = await js.consumers.get(this.stream, {
+        deliver_policy: peers.jetstream.DeliverPolicy.StartSequence,
+        opt_start_seq: Number(this.applied()) + 1,
+      })
+      // Pulls expire after 5 s (heartbeats at half that) instead of the default 30 s.
+      messages = await consumer.consume({ max_messages: 1024, expires: 5000 })
+    } catch (e) {
+      if (isCausewayError(e)) throw e
+      this.error = { code: String((e as { code?: unknown }).code ?? 'E_NATS'), message: (e as Error).message }
+      await new Promise((r) => setTimeout(r, 500))
+      return
+    }
+    this.messages = messages
+    // close() may have run while the consumer was being made: it found nothing to stop.
+    if (this.stopped) messages.stop()
+    let seen = this.applied()
+    const watchdog = setInterval(() => {
+      const now = this.applied()
+      if (now !== seen || this.stopped) {
+        seen = now
+        return
+      }
+      this.jsm.streams.info(this.stream).then(
+        (info) => {
+          if (BigInt(info.state.last_seq) > this.applied() && this.applied() === seen) messages.stop()
+        },
+        () => messages.stop(),
+      )
+    }, STALL_MS)
+    try {
+      let expect = this.applied()
+      for await (const m of messages) {
+        if (this.stopped) break
+        const frame = m.data
+        if (!checkFrame(frame) || BigInt(m.seq) !== frameSequence(frame) + 1n) {
+          throw new ReplicationError(`stream message ${m.seq} is not the frame of global sequence ${m.seq - 1}`)
+        }
+        if (frameSequence(frame) !== expect) throw new ReplicationError(`stream message ${m.seq} skips from global sequence ${expect}`)
+        appender.add(frame)
+        expect++
+        this.lag = m.info.pending
+        if (!appender.holding) this.settle()
+      }
+    } catch (e) {
+      // The stream's own refusals stop the replica; a lost connection or consumer is retried.
+      if (isCausewayError(e)) throw e
+      this.error = { code: String((e as { code?: unknown }).code ?? 'E_NATS'), message: (e as Error).message }
+      await new Promise((r) => setTimeout(r, 500))
+    } finally {
+      clearInterval(watchdog)
+      messages.stop()
+    }
+  }
+
+  private settle(): void {
+    const at = this.applied()
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (at >= this.waiters[i]!.at) this.waiters.splice(i, 1)[0]!.resolve()
+    }
+  }
+}
+
+/** Opens (or creates) a replica store in `dataDir` and starts following the stream. */
+export async function openReplica(options: ReplicaOptions): Promise<Replica> {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('openReplica options must be an object')
+  checkOptions('openReplica', options, KEYS)
+  if (typeof options.dataDir !== 'string' || options.dataDir === '') throw new InvalidArgumentError('dataDir must be a path')
+  const servers = serverList(options.servers)
+  const stream = checkStreamName(options.stream)
+  const role = fs.existsSync(options.dataDir) ? readRole(options.dataDir) : undefined
+  if (role?.role === 'primary') throw new ReplicationError(`${options.dataDir} was promoted: it is a primary now, not a replica`)
+  if (role && role.stream !== stream) throw new ReplicationError(`${options.dataDir} replicates stream ${role.stream}, not ${stream}`)
+  const fileMode = options.fileMode ?? DEFAULT_FILE_MODE
+  fs.mkdirSync(options.dataDir, { recursive: true, mode: dirModeFor(fileMode) })
+  const peers = loadNats()
+  const nc = await peers.transport.connect({ servers, name: `causeway-replica-${stream}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 })
+  let store: Store | undefined
+  try {
+    const jsm = await peers.jetstream.jetstreamManager(nc)
+    await jsm.streams.info(stream)
+    store = Store.open({ dataDir: options.dataDir, exclusive: true, fileMode })
+    if (!role) writeRole(options.dataDir, 'replica', stream, fileMode)
+    return new Replica(store, nc, jsm, stream)
+  } catch (e) {
+    store?.close()
+    await nc.close().catch(() => undefined)
+    throw e
+  }
+}

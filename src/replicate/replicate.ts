@@ -1,0 +1,78 @@
+/**
+ * replicate(store, { servers, stream }): starts a publisher (publisher.ts)
+ * for an open store, after connecting to NATS and making sure the stream
+ * exists with its replicas.
+ */
+import { InvalidArgumentError, ReplicationError } from '../errors.js'
+import type { Store } from '../store.js'
+import { checkOptions, optionKeys } from '../strict.js'
+import { loadNats } from './nats.js'
+import { Publisher } from './publisher.js'
+import { readRole } from './role.js'
+import { StateFile } from './state.js'
+import { ensureStream } from './stream.js'
+import { checkStreamName } from './wire.js'
+
+export interface ReplicateOptions {
+  /** NATS server URLs ('nats://127.0.0.1:4222'), one or several of the cluster. */
+  servers: string | readonly string[]
+  /** The JetStream stream's name: 1..64 of A-Z a-z 0-9 _ -. */
+  stream: string
+  /** Copies JetStream keeps of each message when it creates the stream. @defaultValue 3 */
+  replicas?: number
+  /** Events published before their acknowledgements are awaited. @defaultValue 512 */
+  window?: number
+  /**
+   * Publish only events the store has synced to disk, so the stream never
+   * holds an event the primary could lose in a crash. @defaultValue true
+   */
+  onlyDurable?: boolean
+  /** Milliseconds to wait for an acknowledgement. @defaultValue 5000 */
+  ackTimeoutMs?: number
+  /** NATS connection name (shown by the server). */
+  name?: string
+}
+
+const KEYS = optionKeys<ReplicateOptions>()(['servers', 'stream', 'replicas', 'window', 'onlyDurable', 'ackTimeoutMs', 'name'])
+
+function intIn(name: string, v: unknown, dflt: number, min: number, max: number): number {
+  if (v === undefined) return dflt
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new InvalidArgumentError(`${name} must be an integer ${min}..${max}`)
+  return v
+}
+
+export function serverList(servers: unknown): string[] {
+  const list = typeof servers === 'string' ? servers.split(',') : servers
+  if (!Array.isArray(list) || list.length === 0 || !list.every((s) => typeof s === 'string' && s.trim() !== '')) {
+    throw new InvalidArgumentError('servers must be a NATS URL or a non-empty list of them')
+  }
+  return list.map((s: string) => s.trim())
+}
+
+/** Starts replicating `store` (writable or read-only, e.g. a sidecar) to the stream; close() stops it. */
+export async function replicate(store: Store, options: ReplicateOptions): Promise<Publisher> {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('replicate options must be an object')
+  checkOptions('replicate', options, KEYS)
+  const servers = serverList(options.servers)
+  const stream = checkStreamName(options.stream)
+  const replicas = intIn('replicas', options.replicas, 3, 1, 5)
+  const window = intIn('window', options.window, 512, 1, 65536)
+  const timeout = intIn('ackTimeoutMs', options.ackTimeoutMs, 5000, 100, 600_000)
+  if (options.onlyDurable !== undefined && typeof options.onlyDurable !== 'boolean') throw new InvalidArgumentError('onlyDurable must be a boolean')
+  store.nativeHandle()
+  const role = readRole(store.dataDir)
+  if (role?.role === 'replica') throw new ReplicationError(`${store.dataDir} is a replica of stream ${role.stream}: promote it before it publishes`)
+  if (role && role.stream !== stream) throw new ReplicationError(`${store.dataDir} belongs to stream ${role.stream}, not ${stream}`)
+  const peers = loadNats()
+  const nc = await peers.transport.connect({ servers, name: options.name ?? `causeway-replicate-${stream}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 })
+  try {
+    const jsm = await peers.jetstream.jetstreamManager(nc, { timeout })
+    await ensureStream(peers, jsm, stream, replicas)
+    const js = peers.jetstream.jetstream(nc, { timeout })
+    const state = new StateFile(store.dataDir, stream, store.fileMode)
+    return new Publisher(peers, nc, js, jsm, store, state, stream, window, options.onlyDurable ?? true)
+  } catch (e) {
+    await nc.close().catch(() => undefined)
+    throw e
+  }
+}

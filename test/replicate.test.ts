@@ -1,0 +1,145 @@
+// Replication to one real nats-server (JetStream, R1) on loopback: small
+// and fast, in npm test when nats-server is installed. The 3-node cluster
+// tests are in replicate-cluster.test.ts (CAUSEWAY_JETSTREAM=1).
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Coordinate, EventKind, isCausewayError, Store } from '../src/index.js'
+import { openReplica, replicate } from '../src/replicate/index.js'
+import { loadNats } from '../src/replicate/nats.js'
+import { frameOf, subjectOf } from '../src/replicate/wire.js'
+import { tempDir } from './helpers.js'
+import { NatsCluster, natsServer } from './nats-cluster.js'
+import { expectSameLog, fill } from './replicate-helpers.js'
+
+const found = natsServer()
+const reason = 'reason' in found ? found.reason : ''
+const K = EventKind.custom(1, 1)
+
+async function streamMessages(url: string, stream: string, from: number, to: number) {
+  const { transport, jetstream } = loadNats()
+  const nc = await transport.connect({ servers: url })
+  try {
+    const jsm = await jetstream.jetstreamManager(nc)
+    const out = []
+    for (let s = from; s <= to; s++) out.push(await jsm.streams.getMessage(stream, { seq: s }))
+    return out
+  } finally {
+    await nc.close()
+  }
+}
+
+describe.skipIf(reason !== '')(`replication to one JetStream node${reason ? ` (skipped: ${reason})` : ''}`, () => {
+  let nats: NatsCluster
+  beforeAll(async () => {
+    nats = await NatsCluster.start((found as { bin: string }).bin, 1)
+  })
+  afterAll(async () => {
+    await nats?.stopAll()
+  })
+
+  it('every event lands once, in global order, as its stored frame with its id as Nats-Msg-Id', async () => {
+    const dir = tempDir('repl')
+    const store = Store.open({ dataDir: dir })
+    for (let i = 0; i < 50; i++) store.append(new Coordinate(`order/${i % 7}`, 'shop'), K, { i })
+    const pub = await replicate(store, { servers: nats.url(0), stream: 'one', replicas: 1 })
+    await pub.waitFor(50n)
+    expect(pub.status()).toMatchObject({ acknowledged: 50n, lag: 0, published: 50, fenced: false })
+    expect(store.metrics().replication).toMatchObject({ role: 'publisher', stream: 'one', lagEvents: 0, position: 50, published: 50, fenced: false })
+    const msgs = await streamMessages(nats.url(0), 'one', 1, 50)
+    const events = store.readFiltered({ fromSequence: 0, limit: 100 })
+    msgs.forEach((m, i) => {
+      expect(m!.subject).toBe(subjectOf('one'))
+      expect(m!.header.get('Nats-Msg-Id')).toBe(events[i]!.eventId)
+      expect(Buffer.from(m!.data).equals(Buffer.from(frameOf(events[i]!)))).toBe(true)
+    })
+    await pub.close()
+    store.close()
+    // Owner-only position file, written by rename.
+    const st = fs.statSync(path.join(dir, 'replication', 'one.json'))
+    expect(st.mode & 0o777).toBe(0o600)
+  })
+
+  it('a restart whose saved position is behind the stream (crash after the ack) publishes nothing twice', async () => {
+    const dir = tempDir('repl')
+    const store = Store.open({ dataDir: dir })
+    for (let i = 0; i < 20; i++) store.append(new Coordinate('a', 's'), K, { i })
+    const pub = await replicate(store, { servers: nats.url(0), stream: 'two', replicas: 1 })
+    await pub.waitFor(20n)
+    await pub.close()
+    // As if the process died between JetStream's ack and the save.
+    fs.writeFileSync(path.join(dir, 'replication', 'two.json'), JSON.stringify({ next: '5', stream: 'two' }))
+    for (let i = 20; i < 30; i++) store.append(new Coordinate('a', 's'), K, { i })
+    const again = await replicate(store, { servers: nats.url(0), stream: 'two', replicas: 1 })
+    await again.waitFor(30n)
+    expect(again.status()).toMatchObject({ acknowledged: 30n, published: 10, duplicates: 0 })
+    await again.close()
+    const msgs = await streamMessages(nats.url(0), 'two', 1, 30)
+    expect(msgs.map((m) => m!.header.get('Nats-Msg-Id'))).toEqual(store.readFiltered({ fromSequence: 0, limit: 100 }).map((e) => e.eventId))
+    store.close()
+  })
+
+  it('a store whose stream holds another writer\'s events is fenced with E_FENCED', async () => {
+    const a = Store.open({ dataDir: tempDir('repl') })
+    const b = Store.open({ dataDir: tempDir('repl') })
+    a.append(new Coordinate('x', 's'), K, { from: 'a' })
+    b.append(new Coordinate('x', 's'), K, { from: 'b' })
+    const pa = await replicate(a, { servers: nats.url(0), stream: 'three', replicas: 1 })
+    await pa.waitFor(1n)
+    await pa.close()
+    const pb = await replicate(b, { servers: nats.url(0), stream: 'three', replicas: 1 })
+    const err = await pb.done.then(() => undefined, (e: unknown) => e)
+    expect(isCausewayError(err, 'E_FENCED')).toBe(true)
+    expect(pb.status().fenced).toBe(true)
+    await pb.close()
+    a.close()
+    b.close()
+  })
+
+  it('a replica holds the primary\'s frames byte for byte and refuses a frame that does not continue its log', async () => {
+    const primary = Store.open({ dataDir: tempDir('repl') })
+    const end = fill(primary, 300)
+    const pub = await replicate(primary, { servers: nats.url(0), stream: 'four', replicas: 1 })
+    await pub.waitFor(end)
+    const replica = await openReplica({ dataDir: tempDir('replica'), servers: nats.url(0), stream: 'four' })
+    await replica.waitFor(end)
+    expect(expectSameLog(primary, replica.store)).toBe(Number(end))
+    expect(replica.store.metrics().replication).toMatchObject({ role: 'replica', stream: 'four', position: Number(end) })
+    expect(replica.store.verifyChain()).toMatchObject({ contentMismatches: [], brokenLinks: [] })
+    // A frame from elsewhere (here: the primary's first, again) is refused and writes nothing.
+    const first = Buffer.from(frameOf(primary.readFiltered({ fromSequence: 0, limit: 1 })[0]!))
+    const padded = Buffer.concat([first, Buffer.alloc((8 - (first.length % 8)) % 8)])
+    const h = replica.store.nativeHandle() as unknown as { appendFrames(b: Uint8Array, n: number, d: boolean, r: Uint8Array): void }
+    expect(() => h.appendFrames(padded, 1, false, new Uint8Array(136))).toThrow(/does not follow this log/)
+    expect(replica.store.nativeHandle().nextSequence()).toBe(Number(end))
+    // A replica refuses to publish.
+    await expect(replicate(replica.store, { servers: nats.url(0), stream: 'four' })).rejects.toMatchObject({ code: 'E_REPLICATION' })
+    await replica.close()
+    await pub.close()
+    primary.close()
+  })
+
+  it('a stream name that could reach outside the data directory is refused', async () => {
+    const store = Store.open({ dataDir: tempDir('repl') })
+    const err = await replicate(store, { servers: nats.url(0), stream: '../x' }).then(() => undefined, (e: unknown) => e)
+    expect(isCausewayError(err, 'E_INVALID_ARGUMENT')).toBe(true)
+    store.close()
+  })
+})
+
+describe('replication without the NATS packages', () => {
+  it('a missing @nats-io peer is a MissingDependencyError naming the package', () => {
+    const load = (id: string) => {
+      if (id === '@nats-io/jetstream') throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' })
+      return {}
+    }
+    let err: unknown
+    try {
+      loadNats(load)
+    } catch (e) {
+      err = e
+    }
+    expect(isCausewayError(err, 'E_MISSING_DEPENDENCY')).toBe(true)
+    expect(err).toMatchObject({ dependency: '@nats-io/jetstream' })
+  })
+})
