@@ -1,6 +1,9 @@
 // Shared by the service tests (server-*.test.ts): a store in a temp dir
 // served on 127.0.0.1 port 0, tokens with each role, and a fetch helper.
 // Every server and store started here is stopped after each test.
+import { spawnSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { afterEach } from 'vitest'
 import { Store } from '../src/index.js'
 import { hashToken, serve, type Server, type ServeOptions, type TokenEntry } from '../src/server/index.js'
@@ -66,4 +69,17 @@ export async function served(options: Partial<ServeOptions> = {}, storeOptions: 
 export async function errorOf(r: Response): Promise<{ status: number; code: string; message: string }> {
   const body = (await r.json()) as { error?: { code: string; message: string } }
   return { status: r.status, code: body.error?.code ?? '(no error body)', message: body.error?.message ?? '' }
+}
+
+/**
+ * A self-signed certificate for 127.0.0.1 made by openssl in `dir`, or the
+ * reason it could not be made (the TLS tests skip with it).
+ */
+export function testCertificate(dir: string): { cert: Buffer; key: Buffer } | { skip: string } {
+  const keyFile = path.join(dir, 'key.pem')
+  const certFile = path.join(dir, 'cert.pem')
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile,
+    '-out', certFile, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8', timeout: 10_000 })
+  if (made.status !== 0) return { skip: `openssl could not make a test certificate: ${made.error?.message ?? made.stderr}` }
+  return { cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile) }
 }

@@ -3,14 +3,11 @@
 // (Connection, Transfer-Encoding: a protocol error in HTTP/2), frames cut at
 // stream boundaries, a resume with Last-Event-ID that repeats or skips, and
 // close() waiting on an open HTTP/2 SSE stream.
-import { spawnSync } from 'node:child_process'
-import * as fs from 'node:fs'
 import * as http2 from 'node:http2'
-import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Coordinate, EventKind } from '../src/index.js'
 import { tempDir } from './helpers.js'
-import { served, TOKENS } from './server-helpers.js'
+import { served, testCertificate, TOKENS } from './server-helpers.js'
 
 const K = EventKind.custom(1, 1)
 
@@ -62,12 +59,10 @@ function openH2Sse(session: http2.ClientHttp2Session, pathname: string, headers:
 
 describe('SSE live delivery over HTTP/2', () => {
   it('streams appends on an HTTP/2 stream and resumes after Last-Event-ID with no gap and no repeat; close() does not wait on the open stream', async (ctx) => {
-    const dir = tempDir('live-h2')
-    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(dir, 'key.pem'),
-      '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8', timeout: 10_000 })
-    if (made.status !== 0) return ctx.skip(`openssl could not make a test certificate: ${made.error?.message ?? made.stderr}`)
-    const cert = fs.readFileSync(path.join(dir, 'cert.pem'))
-    const s = await served({ tls: { cert, key: fs.readFileSync(path.join(dir, 'key.pem')) }, http2: true, heartbeatMs: 50 })
+    const made = testCertificate(tempDir('live-h2'))
+    if ('skip' in made) return ctx.skip(made.skip)
+    const { cert, key } = made
+    const s = await served({ tls: { cert, key }, http2: true, heartbeatMs: 50 })
     const session = http2.connect(s.server.url, { ca: cert })
     session.on('error', () => {})
     try {

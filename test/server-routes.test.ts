@@ -3,7 +3,6 @@
 // typed errors that write nothing and leave the server serving, MessagePack
 // with bigints, stats and metrics, admin snapshot and compact, close.
 import * as fs from 'node:fs'
-import { spawnSync } from 'node:child_process'
 import * as http from 'node:http'
 import * as http2 from 'node:http2'
 import * as https from 'node:https'
@@ -11,7 +10,7 @@ import * as path from 'node:path'
 import { Packr, Unpackr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
 import { tempDir } from './helpers.js'
-import { errorOf, served, TOKENS } from './server-helpers.js'
+import { errorOf, served, testCertificate, TOKENS } from './server-helpers.js'
 
 const A = TOKENS.admin
 
@@ -198,12 +197,10 @@ describe('service routes', () => {
   })
 
   it('serves HTTP/2 and HTTP/1.1 over TLS with a certificate and key (https URL)', async (ctx) => {
-    const dir = tempDir('serve-tls')
-    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(dir, 'key.pem'),
-      '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8', timeout: 10_000 })
-    if (made.status !== 0) return ctx.skip(`openssl could not make a test certificate: ${made.error?.message ?? made.stderr}`)
-    const cert = fs.readFileSync(path.join(dir, 'cert.pem'))
-    const s = await served({ tls: { cert, key: fs.readFileSync(path.join(dir, 'key.pem')) }, http2: true })
+    const made = testCertificate(tempDir('serve-tls'))
+    if ('skip' in made) return ctx.skip(made.skip)
+    const { cert, key } = made
+    const s = await served({ tls: { cert, key }, http2: true })
     expect(s.server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/)
     // An HTTP/2 session and an HTTP/1.1 keep-alive connection, both left open: close() must not wait for them to time out.
     const session = http2.connect(s.server.url, { ca: cert })

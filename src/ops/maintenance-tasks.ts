@@ -9,20 +9,12 @@ import type { CompactionReport } from './compact.js'
 import type { SnapshotReport } from './snapshot.js'
 import './compact-async.js'
 import './snapshot-async.js'
+import { processAlive } from '../process-alive.js'
 
 /** Names maintenance gives its snapshots: only directories named so are ever pruned. */
 const SNAPSHOT_RE = /^snapshot-\d{8}T\d{9}Z-\d+$/
 /** What a snapshot killed midway leaves: the engine's "<dest>.tmp-<pid>". */
 const LEFTOVER_RE = /^snapshot-\d{8}T\d{9}Z-\d+\.tmp-(\d+)$/
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /** keep() verdicts over the sealed events seen so far, for `deadFraction`; reset by each compaction. */
 export interface DeadCount {
@@ -106,7 +98,7 @@ export function pruneSnapshots(to: string, keep: number): string[] {
   for (const n of gone) fs.rmSync(path.join(to, n), { recursive: true, force: true })
   for (const n of fs.readdirSync(to)) {
     const m = LEFTOVER_RE.exec(n)
-    if (m && (Number(m[1]) === process.pid || !alive(Number(m[1])))) fs.rmSync(path.join(to, n), { recursive: true, force: true })
+    if (m && (Number(m[1]) === process.pid || !processAlive(Number(m[1])))) fs.rmSync(path.join(to, n), { recursive: true, force: true })
   }
   return gone
 }

@@ -2,6 +2,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { Store } from '../store.js'
 import { projectionsDir, writeAtomically } from './atomic-file.js'
+import { processAlive } from '../process-alive.js'
 
 /**
  * The compaction epoch: `<dataDir>/projections/compaction.epoch`, bumped
@@ -58,15 +59,6 @@ export function endCompactionEpoch(dataDir: string, fileMode: number): void {
   write(dataDir, fileMode, { epoch: Math.max(cur.epoch, 0) + 1, busyPid: null })
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /**
  * The epoch a snapshot may be written under now, or undefined when none may:
  * a compaction runs, or the file is unreadable. A compaction whose process
@@ -77,7 +69,7 @@ export function writableEpoch(dataDir: string, fileMode: number): number | undef
   const cur = readEpoch(dataDir)
   if (cur.epoch < 0) return undefined
   if (cur.busyPid === null) return cur.epoch
-  if (cur.busyPid === process.pid || alive(cur.busyPid)) return undefined
+  if (cur.busyPid === process.pid || processAlive(cur.busyPid)) return undefined
   endCompactionEpoch(dataDir, fileMode)
   return undefined
 }

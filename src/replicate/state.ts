@@ -1,7 +1,7 @@
 /**
  * Where a publisher stands: `<dataDir>/replication/<stream>.json`, the next
- * global sequence JetStream acknowledged. Written owner-only through a temp
- * file and a rename, so a crash leaves the old position or the new one,
+ * global sequence JetStream acknowledged. Written owner-only through a synced
+ * temp file and a rename, so a crash leaves the old position or the new one,
  * never a torn file; a position behind the truth only means the publisher
  * re-checks the stream (see Publisher.resume), never that it loses events.
  */
@@ -9,6 +9,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ReplicationError } from '../errors.js'
 import { dirModeFor } from '../options.js'
+import { writeAtomically } from '../projection/atomic-file.js'
 
 export interface ReplicationState {
   /** Global sequence of the next event to publish (everything below was acknowledged). */
@@ -51,9 +52,7 @@ export class StateFile {
 
   save(next: bigint): void {
     fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: dirModeFor(this.fileMode) })
-    const tmp = `${this.file}.${process.pid}.tmp`
-    fs.rmSync(tmp, { force: true })
-    fs.writeFileSync(tmp, JSON.stringify({ next: next.toString(), stream: this.stream }), { mode: this.fileMode })
-    fs.renameSync(tmp, this.file)
+    // Synced before the rename and the directory after it: the position survives a power loss with the log it names.
+    writeAtomically(this.file, Buffer.from(JSON.stringify({ next: next.toString(), stream: this.stream })), this.fileMode)
   }
 }
