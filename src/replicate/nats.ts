@@ -23,3 +23,11 @@ export function loadNats(load: (id: string) => unknown = require): NatsPeers {
   if (load === require) loaded = peers
   return peers
 }
+
+/**
+ * A server that keeps its connection open but answers nothing (a frozen or
+ * partitioned node) is given up after about 6 s, not the client's default
+ * of 2 pings 2 minutes apart: the client then reconnects to another node of
+ * the cluster, which has elected new stream leaders meanwhile.
+ */
+export const STALE_SERVER = { pingInterval: 2000, maxPingOut: 3 } as const

@@ -13,7 +13,7 @@ import { DEFAULT_FILE_MODE, dirModeFor } from '../options.js'
 import { Store } from '../store.js'
 import { checkOptions, optionKeys } from '../strict.js'
 import { FrameAppender } from './frames.js'
-import { loadNats, type NatsPeers } from './nats.js'
+import { loadNats, type NatsPeers, STALE_SERVER } from './nats.js'
 import { readRole, writeRole } from './role.js'
 import { serverList } from './replicate.js'
 import { checkFrame, checkStreamName, frameSequence } from './wire.js'
@@ -166,6 +166,8 @@ export class Replica {
         if (frameSequence(frame) !== expect) throw new ReplicationError(`stream message ${m.seq} skips from global sequence ${expect}`)
         appender.add(frame)
         expect++
+        // Following again after a lost node or consumer: that error is over.
+        this.error = null
         this.lag = m.info.pending
         if (!appender.holding) this.settle()
       }
@@ -201,7 +203,7 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
   const fileMode = options.fileMode ?? DEFAULT_FILE_MODE
   fs.mkdirSync(options.dataDir, { recursive: true, mode: dirModeFor(fileMode) })
   const peers = loadNats()
-  const nc = await peers.transport.connect({ servers, name: `causeway-replica-${stream}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 })
+  const nc = await peers.transport.connect({ servers, name: `causeway-replica-${stream}`, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...STALE_SERVER })
   let store: Store | undefined
   try {
     const jsm = await peers.jetstream.jetstreamManager(nc)

@@ -6,7 +6,7 @@
 import { InvalidArgumentError, ReplicationError } from '../errors.js'
 import type { Store } from '../store.js'
 import { checkOptions, optionKeys } from '../strict.js'
-import { loadNats } from './nats.js'
+import { loadNats, STALE_SERVER } from './nats.js'
 import { Publisher } from './publisher.js'
 import { readRole } from './role.js'
 import { StateFile } from './state.js'
@@ -64,7 +64,7 @@ export async function replicate(store: Store, options: ReplicateOptions): Promis
   if (role?.role === 'replica') throw new ReplicationError(`${store.dataDir} is a replica of stream ${role.stream}: promote it before it publishes`)
   if (role && role.stream !== stream) throw new ReplicationError(`${store.dataDir} belongs to stream ${role.stream}, not ${stream}`)
   const peers = loadNats()
-  const nc = await peers.transport.connect({ servers, name: options.name ?? `causeway-replicate-${stream}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 })
+  const nc = await peers.transport.connect({ servers, name: options.name ?? `causeway-replicate-${stream}`, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...STALE_SERVER })
   try {
     const jsm = await peers.jetstream.jetstreamManager(nc, { timeout })
     await ensureStream(peers, jsm, stream, replicas)

@@ -71,12 +71,14 @@ export function replicateCommand(program: Command): void {
     .action(async (dir: string, o: NatsOpts) => {
       const replica = await openReplica({ dataDir: dir, servers: o.nats, stream: o.stream })
       const stopReport = reportEvery(o.statusMs, () => replica.status())
-      await Promise.race([stopSignal(), replica.done.catch(() => undefined)])
+      // Only the end of the replica fails the command: a lost node or consumer it recovered from does not.
+      let ended = false
+      await Promise.race([stopSignal(), replica.done.then(() => undefined, () => void (ended = true))])
       stopReport()
       const last = replica.status()
       await replica.close()
       print(JSON.stringify(jsonSafe(last)))
-      if (last.error) throw new Failure(`${last.error.code}: ${last.error.message}`)
+      if (ended && last.error) throw new Failure(`${last.error.code}: ${last.error.message}`)
     })
 
   program
