@@ -2,6 +2,7 @@ import { type BatchLayout, encodeEvent, layOutBatch, placeRequest, writeKind } f
 import { encodeWithin } from './codec.js'
 import { explicitVersion } from './stored-version.js'
 import { Coordinate, validateName } from './coordinate.js'
+import { InternedNames } from './interned-names.js'
 import { InvalidArgumentError, InvalidCoordinateError, StoreClosedError } from './errors.js'
 import { eventsOf, type NameTable, type StoredEvent } from './event.js'
 import { parseUuid } from './ids.js'
@@ -52,9 +53,7 @@ export class Store implements NameTable {
   /** @internal */ private arenaPos = 0
   // A Buffer: msgpackr encodes strings into it with Buffer methods.
   /** @internal */ private batchScratch = Buffer.alloc(64 * 1024)
-  /** @internal */ private readonly entityIds = new Map<string, number>()
-  /** @internal */ private readonly scopeIds = new Map<string, number>()
-  /** @internal */ private readonly coords = new Map<number, Map<number, Coordinate>>()
+  /** @internal */ private readonly names = new InternedNames()
   /** @internal */ private readonly closeHooks: Array<() => void> = []
   /** @internal Run while the store is still open, at the start of close(). */
   private readonly beforeCloseHooks: Array<() => void> = []
@@ -96,26 +95,6 @@ export class Store implements NameTable {
     return this.handle
   }
 
-  /** @internal */
-  private entityId(h: NativeStore, name: string): number {
-    let id = this.entityIds.get(name)
-    if (id === undefined) {
-      id = h.internEntity(name)
-      this.entityIds.set(name, id)
-    }
-    return id
-  }
-
-  /** @internal */
-  private scopeId(h: NativeStore, name: string): number {
-    let id = this.scopeIds.get(name)
-    if (id === undefined) {
-      id = h.internScope(name)
-      this.scopeIds.set(name, id)
-    }
-    return id
-  }
-
   /** Named event types: `types.define(name, { schema?, kind? })` and lookups (see README, Types and schemas). */
   get types(): TypeRegistry {
     return (this.registry ??= new TypeRegistry(this))
@@ -138,8 +117,8 @@ export class Store implements NameTable {
       if (coord !== TYPES_COORD && coord.entity.startsWith(RESERVED_ENTITY_PREFIX)) {
         throw new InvalidCoordinateError(`entity ${coord.entity}: entities beginning with ${RESERVED_ENTITY_PREFIX} are the store's own`)
       }
-      ids.entity = this.entityId(h, coord.entity)
-      ids.scope = this.scopeId(h, coord.scope)
+      ids.entity = this.names.entityId(h, coord.entity)
+      ids.scope = this.names.scopeId(h, coord.scope)
       ids.owner = this
     }
     return ids
@@ -147,15 +126,7 @@ export class Store implements NameTable {
 
   /** @internal NameTable: the Coordinate for interned ids, cached. */
   coordinate(entityId: number, scopeId: number): Coordinate {
-    let byScope = this.coords.get(entityId)
-    if (!byScope) this.coords.set(entityId, (byScope = new Map()))
-    let c = byScope.get(scopeId)
-    if (!c) {
-      const h = this.live()
-      c = new Coordinate(h.entityName(entityId), h.scopeName(scopeId))
-      byScope.set(scopeId, c)
-    }
-    return c
+    return this.names.coordinate(this.live(), entityId, scopeId)
   }
 
   /**
@@ -391,7 +362,7 @@ export class Store implements NameTable {
       }
     }
     const h = this.handle
-    if (!h) return
+    if (!h) return // a hook above closed it
     this.handle = undefined
     try {
       h.close()

@@ -70,13 +70,7 @@ Examples:
   causeway view rebuild ./data orders-by-customer --module ./views.mjs
   causeway view status ./data orders-by-customer --module ./views.mjs --json`,
     )
-  view
-    .command('rebuild')
-    .description('Empty the view and fold the whole log into it again (the store is opened read-only).')
-    .argument('<dir>', 'the store directory')
-    .argument('<name>', 'the view name')
-    .requiredOption('--module <file>', 'a module exporting `views` (name -> definition)')
-    .option('--json', 'print one JSON document')
+  viewArgs(view.command('rebuild'), 'Empty the view and fold the whole log into it again (the store is opened read-only).')
     .action(async (dir: string, name: string, opts: ViewOpts) => {
       await withView(dir, name, opts, (store, def) => {
         const v = store.view(name, def)
@@ -93,13 +87,7 @@ Examples:
         print(`rebuilt view ${name}: ${count(r.applied, 'event')} folded\n${table(statusRows(s), '  ')}`)
       })
     })
-  view
-    .command('status')
-    .description('Where the view stands: position, lag and keys (it is not brought up to date).')
-    .argument('<dir>', 'the store directory')
-    .argument('<name>', 'the view name')
-    .requiredOption('--module <file>', 'a module exporting `views` (name -> definition)')
-    .option('--json', 'print one JSON document')
+  viewArgs(view.command('status'), 'Where the view stands: position, lag and keys (it is not brought up to date).')
     .action(async (dir: string, name: string, opts: ViewOpts) => {
       await withView(dir, name, opts, (store, def) => {
         const s = store.view(name, def).status()
@@ -107,4 +95,14 @@ Examples:
         print(table(statusRows(s)))
       })
     })
+}
+
+/** What both subcommands take: the store, the view's name, the module defining it, --json. */
+function viewArgs(cmd: Command, description: string): Command {
+  return cmd
+    .description(description)
+    .argument('<dir>', 'the store directory')
+    .argument('<name>', 'the view name')
+    .requiredOption('--module <file>', 'a module exporting `views` (name -> definition)')
+    .option('--json', 'print one JSON document')
 }
