@@ -30,11 +30,13 @@ export class InternedNames {
     return id
   }
 
-  coordinate(h: NativeStore, entityId: number, scopeId: number): Coordinate {
+  /** `live` gives the handle on a miss only: cached Coordinates stay readable once the store is closed. */
+  coordinate(live: () => NativeStore, entityId: number, scopeId: number): Coordinate {
     let byScope = this.coords.get(entityId)
     if (!byScope) this.coords.set(entityId, (byScope = new Map()))
     let c = byScope.get(scopeId)
     if (!c) {
+      const h = live()
       c = new Coordinate(h.entityName(entityId), h.scopeName(scopeId))
       byScope.set(scopeId, c)
     }

@@ -54,6 +54,8 @@ export class Store implements NameTable {
   // A Buffer: msgpackr encodes strings into it with Buffer methods.
   /** @internal */ private batchScratch = Buffer.alloc(64 * 1024)
   /** @internal */ private readonly names = new InternedNames()
+  /** @internal live(), bound once: coordinate() runs per event read. */
+  private readonly liveHandle = (): NativeStore => this.live()
   /** @internal */ private readonly closeHooks: Array<() => void> = []
   /** @internal Run while the store is still open, at the start of close(). */
   private readonly beforeCloseHooks: Array<() => void> = []
@@ -126,7 +128,7 @@ export class Store implements NameTable {
 
   /** @internal NameTable: the Coordinate for interned ids, cached. */
   coordinate(entityId: number, scopeId: number): Coordinate {
-    return this.names.coordinate(this.live(), entityId, scopeId)
+    return this.names.coordinate(this.liveHandle, entityId, scopeId)
   }
 
   /**
