@@ -44,13 +44,15 @@ describe('store.aggregateLive', () => {
 
   it('a record-time window is emitted once an event lands in a later window, before any idle timeout', async () => {
     const s = Store.open({ dataDir: tempDir('agg-live-next') })
-    const spec = { window: { tumbling: 30 }, measures: { n: 'count' } } as const
+    const spec = { window: { tumbling: 1000 }, measures: { n: 'count' } } as const
     const got: AggregateWindow[] = []
     const live = s.aggregateLive(spec, (w) => got.push(w), { idleCloseMs: 60_000 })
     try {
+      // Start near a window's beginning, so that a loaded machine cannot split the two appends across a boundary.
+      await until(() => Date.now() % 1000 < 100, 'the start of a window')
       s.append(at, K, {})
       s.append(at, K, {})
-      await new Promise((r) => setTimeout(r, 45)) // past the first window's end: the next event is in a later one
+      await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20)) // past the first window's end
       s.append(at, K, {})
       await until(() => got.length === 1, 'the first window')
       expect(got[0]).toEqual(s.aggregate(spec)[0])
