@@ -170,6 +170,7 @@ Status Store::ApplyAppend(const PendingAppend& p) {
   // A version-1 segment never holds an extension frame: an older build
   // reading it would take the frame for a torn write.
   if (write_pos_ + total > active_->size() || (extended && active_->format_version() < 2)) CW_RETURN_IF_ERROR(Roll());
+  active_->PrepareWrite(write_pos_ + total);
   PublishFrames(p, LayOutFrames(p));
   return Status::OK();
 }

@@ -118,6 +118,7 @@ Status Store::Roll() {
   active_ = std::shared_ptr<Segment>(next.release());
   segments_.push_back(active_);
   footer_ = FooterWriter();  // a new, empty segment: its footer grows with it
+  footer_.Reserve(options_.segment_max_bytes);
   footer_whole_ = true;
   write_pos_ = sync_.synced_end = sync_.recorded_end = kSegmentHeaderSize;
   sync_.synced_next_seq = next_sequence_;

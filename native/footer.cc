@@ -29,6 +29,8 @@ uint32_t FooterWriter::AddName(uint8_t type, const uint8_t* p, uint16_t len) {
   return id;
 }
 
+void FooterWriter::Reserve(uint64_t segment_bytes) { records_.reserve(segment_bytes / kFrameHeaderSize * kRecord); }
+
 void FooterWriter::AddFrame(const FrameView& v, uint64_t off, uint32_t e, uint32_t s) {
   Head& h = heads_[e];
   h.set = true;

@@ -39,6 +39,11 @@ class FooterWriter {
   void AddFrame(const FrameView& v, uint64_t off, uint32_t e, uint32_t s);
   // The same with the index's (global) entity and scope ids, named on first use.
   void AddIndexedFrame(const FrameView& v, uint64_t off, uint32_t entity, uint32_t scope, const Index& index);
+  // Room for the records of a segment of `segment_bytes` filled with the
+  // smallest frames (more only when they carry extra ids): address space
+  // only, touched as records arrive, so the records never move while the
+  // segment fills (a doubling copy faulted in fresh pages at every step).
+  void Reserve(uint64_t segment_bytes);
   // The footer for `seg`, which must hold exactly the frames added.
   void Finish(const Segment& seg, std::string* out);
   uint64_t frames() const { return frames_; }

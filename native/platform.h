@@ -98,6 +98,9 @@ bool ReleaseMapped(void* p, size_t n);
 // Maps [p, p + n) of a shared file mapping ahead of use (Linux 5.14+
 // MADV_POPULATE_READ). Elsewhere nothing happens. True when it took effect.
 bool PopulateMapped(void* p, size_t n);
+// The same, writable and dirty, as if each page had been stored to (Linux
+// 5.14+ MADV_POPULATE_WRITE; the bytes are unchanged). Elsewhere false.
+bool PopulateMappedForWrite(void* p, size_t n);
 uint64_t PageSize();
 
 // Directory entries. SyncDir makes created, renamed and removed entries of

@@ -186,6 +186,16 @@ bool PopulateMapped(void* p, size_t n) {
 #endif
 }
 
+bool PopulateMappedForWrite(void* p, size_t n) {
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+  return ::madvise(p, n, MADV_POPULATE_WRITE) == 0;
+#else
+  (void)p;
+  (void)n;
+  return false;
+#endif
+}
+
 uint64_t PageSize() {
   static const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   return page;

@@ -232,6 +232,12 @@ bool PopulateMapped(void* p, size_t n) {
   return false;
 }
 
+bool PopulateMappedForWrite(void* p, size_t n) {
+  (void)p;
+  (void)n;
+  return false;
+}
+
 uint64_t PageSize() {
   SYSTEM_INFO info;
   ::GetSystemInfo(&info);

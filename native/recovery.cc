@@ -287,6 +287,7 @@ Status Store::PrepareActive(uint64_t last_id, uint64_t next_sequence) {
     segments_.push_back(active_);
     write_pos_ = kSegmentHeaderSize;
     footer_whole_ = true;  // empty: its footer grows with its frames
+    footer_.Reserve(options_.segment_max_bytes);
   } else {
     Segment& s = *active_;
     const Frontier f = s.frontier();

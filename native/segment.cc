@@ -221,6 +221,16 @@ void Segment::Prefault(uint64_t from, uint64_t to) {
   if (platform::PopulateMapped(map_ + from, to - from)) prefaulted_end_ = to;
 }
 
+void Segment::PopulateForWrite(uint64_t end) {
+  constexpr uint64_t kStep = 64 * 1024;  // measured: 64 KiB beat 256 KiB (the zeroing stays in cache)
+  if (!writable_ || write_ready_end_ == UINT64_MAX) return;
+  const uint64_t from = std::max(write_ready_end_, end / kPage * kPage);
+  const uint64_t to = std::min(size_, (end + kStep - 1) / kStep * kStep + kStep);
+  if (to <= from) return;
+  // A kernel without MADV_POPULATE_WRITE (or a refusal) turns it off for this segment.
+  write_ready_end_ = platform::PopulateMappedForWrite(map_ + from, to - from) ? to : UINT64_MAX;
+}
+
 void Segment::ReleaseWritten(uint64_t end) {
   std::lock_guard<std::mutex> g(map_mu_);
   // Page 0 holds the frontier slots, rewritten at every sync: never released.
@@ -245,6 +255,7 @@ Status Segment::Resize(uint64_t bytes) {
   // Unmapped first: Windows changes no size of a file with a view mapped.
   platform::Unmap(map_, size_);
   map_ = nullptr;
+  write_ready_end_ = 0;
   int rc = 0;
   if (bytes < size_) rc = platform::SetFileSize(fd_, bytes);
   else if (bytes > size_) rc = platform::Preallocate(fd_, bytes);

@@ -82,6 +82,16 @@ class Segment {
   // their page-cache allocation and zeroing run on the caller's thread, not
   // in page faults of the appending thread. Best effort; Linux only.
   void Prefault(uint64_t from, uint64_t to);
+  // Makes the pages up to `end` (and a step beyond) writable and dirty in
+  // one MADV_POPULATE_WRITE per 64 KiB step, so the writer's stores into
+  // them take no page fault: one call instead of 16 faults, each costly on a
+  // virtual machine. Pages populated but still zero when a sync runs are
+  // written as zeros (what the file holds anyway) and cost one light fault
+  // later. Best effort; Linux 5.14+ only. REQUIRES: the writer's thread (the
+  // only one that resizes the mapping, so no lock is needed).
+  void PrepareWrite(uint64_t end) {
+    if (end > write_ready_end_) PopulateForWrite(end);
+  }
   // Copies bytes [off, off + n) out, holding map_mu_ so a concurrent Resize
   // (the writer sealing this segment) cannot unmap them meanwhile.
   void CopyOut(uint64_t off, uint64_t n, uint8_t* dst) const;
@@ -111,6 +121,8 @@ class Segment {
   mutable std::mutex map_mu_;
   uint64_t released_end_ = 0;   // ReleaseWritten has dropped [page 1, released_end_)
   uint64_t prefaulted_end_ = 0;  // Prefault has mapped pages below this
+  uint64_t write_ready_end_ = 0;  // PrepareWrite has populated pages below this (writer only)
+  void PopulateForWrite(uint64_t end);
   Frontier frontier_;
 };
 

@@ -122,6 +122,26 @@ export function encodeWithin(payload: unknown, limit: number): Uint8Array {
   return bytes
 }
 
+// A single append's payload is encoded at the start of this buffer every
+// time: left alone, msgpackr moves on through its buffer and allocates a
+// fresh 8 KiB one whenever it nears the end (a zeroed allocation, a page
+// fault and garbage every ~100 appends), and the bytes would go cold.
+const single = Buffer.allocUnsafeSlow(64 * 1024)
+
+/**
+ * encodeWithin for a single append: the bytes are valid until the next
+ * encode of any kind (never use it between a batch's encodes).
+ */
+export function encodeSingleWithin(payload: unknown, limit: number): Uint8Array {
+  if (!isPlain(payload, 0)) check(payload, 0, '')
+  packr.useBuffer(single)
+  const bytes = packr.pack(payload)
+  if (bytes.byteLength > limit) {
+    throw new PayloadTooLargeError(`payload encodes to ${bytes.byteLength} bytes, over maxPayloadBytes (${limit})`, { size: bytes.byteLength, limit })
+  }
+  return bytes
+}
+
 /** Checks and encodes into a fresh buffer the caller may keep. */
 export function encodePayloadCopy(value: unknown): Uint8Array {
   const b = encodePayload(value)

@@ -1,5 +1,5 @@
 import { type BatchLayout, encodeEvent, layOutBatch, placeRequest, writeKind } from './append-encoding.js'
-import { encodeWithin } from './codec.js'
+import { encodeSingleWithin, encodeWithin } from './codec.js'
 import { explicitVersion } from './stored-version.js'
 import { Coordinate, validateName } from './coordinate.js'
 import { InternedNames } from './interned-names.js'
@@ -165,7 +165,7 @@ export class Store implements NameTable {
     const { flags, key, ext } = encodeEvent(q, v, 0, Req, o, o.causationId, this.types.versionOf(k))
     placeRequest(q, v, key, ext)
     if (o.durable !== undefined && typeof o.durable !== 'boolean') throw new InvalidArgumentError('durable must be a boolean')
-    const bytes = encodeWithin(payload, this.opts.maxPayloadBytes)
+    const bytes = encodeSingleWithin(payload, this.opts.maxPayloadBytes)
     const ids = this.interned(h, coord)
     v.setUint32(Req.entity, ids.entity, true)
     v.setUint32(Req.scope, ids.scope, true)
