@@ -80,6 +80,24 @@ function checkedTags(tags: unknown, label: string, lengths: number[] | undefined
   return out
 }
 
+/** Up to this many tags are checked into FEW and FEW_LENGTHS (no allocation). */
+const FEW_TAGS = 8
+const FEW: string[] = new Array<string>(FEW_TAGS).fill('')
+const FEW_LENGTHS = new Int32Array(FEW_TAGS)
+
+/** checkTags for an array of at most FEW_TAGS: the kept tags into FEW, their lengths into FEW_LENGTHS; returns how many. */
+function fewTags(tags: readonly unknown[], label: string): number {
+  let count = 0
+  outer: for (let i = 0; i < tags.length; i++) {
+    const t = tags[i]
+    const n = tagByteLength(t, label)
+    for (let j = 0; j < count; j++) if (FEW[j] === t) continue outer
+    FEW[count] = t as string
+    FEW_LENGTHS[count++] = n
+  }
+  return count
+}
+
 /** occurredAt (a Date or milliseconds since the epoch) in microseconds. Throws InvalidArgumentError. */
 export function occurredAtUs(v: unknown, label = ''): number {
   const ms = v instanceof Date ? v.getTime() : v
@@ -115,12 +133,24 @@ export function encodeExtensionInto(
 ): number {
   const hasTime = occurredAt !== undefined
   if (version === 1 && !hasTime && tags === undefined) return 0
-  const lengths: number[] = []
-  const list = tags === undefined ? [] : checkedTags(tags, label, lengths)
-  if (version === 1 && !hasTime && list.length === 0) return 0
+  let list: readonly string[]
+  let lengths: ArrayLike<number>
+  let count: number
+  if (Array.isArray(tags) && tags.length <= FEW_TAGS) {
+    // The common case, without an allocation: each tag checked, repeats skipped.
+    count = fewTags(tags, label)
+    list = FEW
+    lengths = FEW_LENGTHS
+  } else {
+    const ls: number[] = []
+    list = tags === undefined ? [] : checkedTags(tags, label, ls)
+    lengths = ls
+    count = list.length
+  }
+  if (version === 1 && !hasTime && count === 0) return 0
   const us = hasTime ? occurredAtUs(occurredAt, label) : 0
   let len = Ext.tags
-  for (const n of lengths) len += 1 + n
+  for (let i = 0; i < count; i++) len += 1 + lengths[i]!
   // Written byte by byte: a DataView or a Buffer method on a small array
   // makes V8 give it an ArrayBuffer of its own first, which costs more
   // (about 1 µs) than the rest of the block.
@@ -130,10 +160,10 @@ export function encodeExtensionInto(
   out[at0 + Ext.version] = version & 0xff
   out[at0 + Ext.version + 1] = version >>> 8
   out[at0 + Ext.fields] = hasTime ? Ext.hasOccurredAt : 0
-  out[at0 + Ext.tagCount] = list.length
+  out[at0 + Ext.tagCount] = count
   putInt64(out, at0 + Ext.occurredAt, us)
   let at = at0 + Ext.tags
-  for (let i = 0; i < list.length; i++) {
+  for (let i = 0; i < count; i++) {
     const t = list[i]!
     const n = lengths[i]!
     out[at] = n

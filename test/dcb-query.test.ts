@@ -6,6 +6,7 @@ import {
   AppendConditionError,
   Coordinate,
   EventKind,
+  InvalidTagError,
   isCausewayError,
   Query,
   type QueryItem,
@@ -98,6 +99,22 @@ describe('DCB queries', () => {
       for (const b of s.scan(q, { batchSize: 64 })) for (let i = 0; i < b.length; i++) scanned.push(b.globalSequence(i))
       expect(scanned, `${q} scanned`).toEqual(want)
     }
+    s.close()
+  })
+
+  it('keeps each tag once, in the order given, for short and long tag lists alike (a repeat written twice would double a posting)', () => {
+    const s = Store.open({ dataDir: tempDir('tag-repeats') })
+    const c = new Coordinate('student:s9', 'uni')
+    const long = Array.from({ length: 12 }, (_, i) => `t:${i % 10}`) // over the allocation-free path's 8
+    s.append(c, Raw, 1, { tags: ['a', 'b', 'a', 'c', 'b'] })
+    s.append(c, Raw, 2, { tags: long })
+    s.appendBatch([{ coord: c, kind: Raw, payload: 3, tags: ['x', 'x', 'y'] }])
+    s.append(c, Raw, 4, { tags: ['a'] })
+    const got = s.query(Region.all()).map((e) => e.tags)
+    expect(got).toEqual([['a', 'b', 'c'], Array.from({ length: 10 }, (_, i) => `t:${i}`), ['x', 'y'], ['a']])
+    expect(seqs(s.query(Query.items({ tags: ['a'] })))).toEqual([0n, 3n])
+    expect(() => s.append(c, Raw, 5, { tags: ['ok', 'bad\u0001'] })).toThrow(InvalidTagError)
+    expect(s.query(Region.all())).toHaveLength(4)
     s.close()
   })
 
