@@ -106,6 +106,7 @@ export function encodePayload(value: unknown): Uint8Array {
  */
 export function encodeInto(buffer: Uint8Array): void {
   packr.useBuffer(buffer)
+  singleIsTarget = false
 }
 
 /** Batches: the next encode starts at or after `end` of the buffer given to encodeInto. */
@@ -127,6 +128,8 @@ export function encodeWithin(payload: unknown, limit: number): Uint8Array {
 // fresh 8 KiB one whenever it nears the end (a zeroed allocation, a page
 // fault and garbage every ~100 appends), and the bytes would go cold.
 const single = Buffer.allocUnsafeSlow(64 * 1024)
+/** Whether msgpackr still writes into `single` (no batch has given it another buffer since). */
+let singleIsTarget = false
 
 /**
  * encodeWithin for a single append: the bytes are valid until the next
@@ -134,7 +137,11 @@ const single = Buffer.allocUnsafeSlow(64 * 1024)
  */
 export function encodeSingleWithin(payload: unknown, limit: number): Uint8Array {
   if (!isPlain(payload, 0)) check(payload, 0, '')
-  packr.useBuffer(single)
+  if (singleIsTarget) packr.position = 0
+  else {
+    packr.useBuffer(single)
+    singleIsTarget = true
+  }
   const bytes = packr.pack(payload)
   if (bytes.byteLength > limit) {
     throw new PayloadTooLargeError(`payload encodes to ${bytes.byteLength} bytes, over maxPayloadBytes (${limit})`, { size: bytes.byteLength, limit })
