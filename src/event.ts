@@ -15,13 +15,12 @@ export interface NameTable {
   upcastPlan(kind: number): UpcastPlan | undefined
 }
 
+// StoredEvent.decoded before the payload is read (a payload can be undefined
+// only as this marker: msgpack has no undefined, decoded values are never it).
+const UNREAD = Symbol('unread')
 // Held in StoredEvent.decoded while its upcasters run: an upcaster reading
 // event.payload of the event it upcasts would otherwise recurse forever.
-const RESOLVING = {
-  get value(): never {
-    throw new Error('an upcaster read event.payload of the event it upcasts: use its payload argument')
-  },
-}
+const RESOLVING = Symbol('resolving')
 
 // Fields of the frame at `o` (a record's offset + Rec.prefix) of a records
 // buffer, shared by StoredEvent and EventBatch.
@@ -64,7 +63,8 @@ export class StoredEvent<P = unknown> {
   /** @internal */ private readonly v: DataView
   /** @internal */ private readonly names: NameTable
   /** @internal */ private readonly durableBelow: bigint
-  /** @internal */ private decoded: { value: P } | undefined
+  /** @internal The payload once read (no wrapper object per event), else UNREAD or RESOLVING. */
+  private decoded: P | typeof UNREAD | typeof RESOLVING = UNREAD
 
   /** @internal */
   constructor(buf: Buffer, view: DataView, recordOffset: number, names: NameTable, durableBelow: bigint) {
@@ -156,8 +156,10 @@ export class StoredEvent<P = unknown> {
   }
   /** The decoded payload, brought to its type's current version by the upcast steps (once, then cached). */
   get payload(): P {
-    if (!this.decoded) this.decoded = { value: this.resolve() }
-    return this.decoded.value
+    let d = this.decoded
+    if (d === UNREAD) d = this.decoded = this.resolve()
+    else if (d === RESOLVING) throw new Error('an upcaster read event.payload of the event it upcasts: use its payload argument')
+    return d as P
   }
   /** @internal */
   private resolve(): P {
@@ -168,11 +170,11 @@ export class StoredEvent<P = unknown> {
     if (plan === undefined) return raw as P
     const stored = this.storedVersion
     if (stored === plan.current) return raw as P
-    this.decoded = RESOLVING as { value: P }
+    this.decoded = RESOLVING
     try {
       return upcastPayload(plan, stored, raw, this) as P
     } finally {
-      this.decoded = undefined
+      this.decoded = UNREAD
     }
   }
 
