@@ -233,7 +233,7 @@ class ChunkIterator implements IterableIterator<StoredEvent> {
     if (this.i >= this.chunkEnd || (src.plain && this.buf !== undefined)) {
       if (!this.enter()) return { value: undefined, done: true }
     }
-    src.handle()
+    if (src.store.closed) src.handle() // throws StoreClosedError
     const buf = this.buf
     if (buf === undefined) return { value: this.kept[this.i++ - this.base]!, done: false }
     if (this.off >= buf.byteLength) {

@@ -308,10 +308,7 @@ export class Store implements NameTable {
     return buf ? (eventsOf(buf, this, this.durableBelow(h))[0] as StoredEvent<P>) : undefined
   }
 
-  /**
-   * Every event of exactly this entity, in clock order; with options, a lazy walk of a clock range (paging.ts).
-   * Over 4096 events, an array that reads its events as they are reached (lazy-events.ts).
-   */
+  /** Every event of exactly this entity, in clock order (over 4096: read as reached, lazy-events.ts); with options, a lazy walk of a clock range (paging.ts). */
   stream<P = unknown>(entity: string | Coordinate, options?: undefined): StoredEvent<P>[]
   stream<P = unknown>(entity: string | Coordinate, options: StreamOptions): EventPages<P>
   stream<P = unknown>(entity: string | Coordinate, options?: StreamOptions): StoredEvent<P>[] | EventPages<P> {
@@ -324,10 +321,7 @@ export class Store implements NameTable {
     return this.live().clockOf(entity instanceof Coordinate ? entity.entity : validateName('entity', entity))
   }
 
-  /**
-   * Events matching the region or DCB query, in global-sequence order; with options, a lazy walk a page at a time (paging.ts).
-   * Over 4096 events, an array that reads its events as they are reached (lazy-events.ts).
-   */
+  /** Events matching the region or DCB query, in global-sequence order (over 4096: read as reached, lazy-events.ts); with options, a lazy walk a page at a time (paging.ts). */
   query<P = unknown>(region: Selection, options?: undefined): StoredEvent<P>[]
   query<P = unknown>(region: Selection, options: QueryOptions): EventPages<P>
   query<P = unknown>(region: Selection, options?: QueryOptions): StoredEvent<P>[] | EventPages<P> {
