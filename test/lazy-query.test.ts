@@ -4,6 +4,8 @@
 // at the call, and to the CRC check and closed-store errors of the eager read.
 import * as fs from 'node:fs'
 import { types } from 'node:util'
+import * as v8 from 'node:v8'
+import * as vm from 'node:vm'
 import { beforeAll, afterAll, describe, expect, it } from 'vitest'
 import { Coordinate, CorruptionError, EventKind, Query, Region, Store, StoreClosedError, type StoredEvent } from '../src/index.js'
 import { frameOffsets, segmentFiles, tempDir } from './helpers.js'
@@ -39,6 +41,12 @@ function expectSameJson(got: unknown[], want: unknown[]): void {
   expect(at === -1 ? undefined : { at, got: a[at], want: b[at] }).toBeUndefined()
   expect(a.length).toBe(b.length)
 }
+
+// A full GC on demand (vitest runs without --expose-gc).
+v8.setFlagsFromString('--expose-gc')
+const gc = vm.runInNewContext('gc') as () => void
+// A WeakRef keeps its target alive until the current job ends: collect after a turn.
+const turn = () => new Promise((r) => setImmediate(r))
 
 const seqs = (evs: Iterable<StoredEvent>): bigint[] => Array.from(evs, (e) => e.globalSequence)
 
@@ -157,6 +165,21 @@ describe('query() and stream() without options, over 4096 events', () => {
     expect(evs[0]).toBe(evs[1])
     evs.length = 10
     expect(seqs([...evs])).toEqual([1n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n])
+  })
+
+  it('for...of keeps only the chunk it is in: an event of a chunk it left is collected, one read by index is kept', async () => {
+    const evs = s.query(Region.all())
+    const it = evs[Symbol.iterator]()
+    for (let n = 0; n < 5000; n++) it.next()
+    const left = new WeakRef(it.next().value as StoredEvent) // event 5000, chunk 1
+    const byIndex = new WeakRef(evs[9500]!) // chunk 2, read by index: kept by the array
+    await turn()
+    for (let n = 5001; n < 9000; n++) it.next() // now in chunk 2
+    await turn()
+    gc()
+    expect(left.deref()).toBeUndefined()
+    expect(byIndex.deref()).toBe(evs[9500])
+    expect((it.next().value as StoredEvent).globalSequence).toBe(9000n)
   })
 
   it('a write during for...of is seen by the loop, as on an array', () => {
