@@ -6,6 +6,7 @@ import * as fs from 'node:fs'
 import { types } from 'node:util'
 import * as v8 from 'node:v8'
 import * as vm from 'node:vm'
+import { unpack } from 'msgpackr'
 import { beforeAll, afterAll, describe, expect, it } from 'vitest'
 import { Coordinate, CorruptionError, EventKind, Query, Region, Store, StoreClosedError, type StoredEvent } from '../src/index.js'
 import { frameOffsets, segmentFiles, tempDir } from './helpers.js'
@@ -15,12 +16,12 @@ const B = EventKind.custom(1, 2)
 // 2 full chunks and a partial third: 4096 + 4096 + 1808.
 const N = 10_000
 
-/** Appends n events: entity e<i % 2> (5000 each of the first N), scope s0 below 5000 else s1, kind B every 4th, tag t<i % 3>. */
+/** Appends n events: entity e<i % 2> (5000 each of the first N), scope s0 below 5000 else s1, kind B every 4th, tag t<i % 3>, an occurredAt every 5th. */
 function fill(s: Store, n: number, from = 0): void {
   for (let i = from; i < from + n; i += 500) {
     const items = []
     for (let j = i; j < Math.min(from + n, i + 500); j++) {
-      items.push({ coord: new Coordinate(`e${j % 2}`, `s${j < 5000 ? 0 : 1}`), kind: j % 4 ? A : B, payload: { i: j, qty: j % 7, note: 'n'.repeat(j % 40) }, tags: [`t${j % 3}`] })
+      items.push({ coord: new Coordinate(`e${j % 2}`, `s${j < 5000 ? 0 : 1}`), kind: j % 4 ? A : B, payload: { i: j, qty: j % 7, note: 'n'.repeat(j % 40) }, tags: [`t${j % 3}`], ...(j % 5 === 0 ? { occurredAt: 1_700_000_000_000 + j } : {}) })
     }
     s.appendBatch(items)
   }
@@ -61,33 +62,32 @@ describe('query() and stream() without options, over 4096 events', () => {
   afterAll(() => s.close())
 
   it('hands out the same events as scan(), in order, through for...of and through index access', () => {
-    const sels: Array<[Region | Query, () => StoredEvent[]]> = [
-      [Region.all(), () => s.query(Region.all())],
-      [Region.entity('e0'), () => s.stream('e0')],
-      [Query.items({ tags: ['t0'] }, { types: [B] }), () => s.query(Query.items({ tags: ['t0'] }, { types: [B] }))],
-    ]
-    for (const [sel, read] of sels) {
-      const want = scanned(s, sel)
-      expect(want.length).toBeGreaterThan(4096)
-      const viaForOf: unknown[] = []
-      for (const e of read()) viaForOf.push(e.toJSON())
-      expectSameJson(viaForOf, want)
-      const evs = read()
-      expect(types.isProxy(evs)).toBe(true) // the lazy form is in use
-      expect(evs.length).toBe(want.length)
-      const viaIndex: unknown[] = []
-      for (let i = 0; i < evs.length; i++) viaIndex.push(evs[i]!.toJSON())
-      expectSameJson(viaIndex, want)
-    }
-    // byScope and byFact go through query(): the same sequences as scan().
+    // Every field (toJSON) for the whole store; sequences and payloads for the narrower selections.
+    const want = scanned(s, Region.all())
+    const viaForOf: unknown[] = []
+    for (const e of s.query(Region.all())) viaForOf.push(e.toJSON())
+    expectSameJson(viaForOf, want)
+    const all = s.query(Region.all())
+    expect(types.isProxy(all)).toBe(true) // the lazy form is in use
+    const viaIndex: unknown[] = []
+    for (let i = 0; i < all.length; i++) viaIndex.push(all[i]!.toJSON())
+    expectSameJson(viaIndex, want)
+
+    const brief = (e: StoredEvent) => `${e.globalSequence} ${e.coordinate.entity} ${JSON.stringify(e.payload)}`
+    const dcb = Query.items({ tags: ['t0'] }, { types: [B] })
     for (const [sel, read] of [
+      [Region.entity('e0'), () => s.stream('e0')],
+      [dcb, () => s.query(dcb)],
       [Region.scope('s1'), () => s.byScope('s1')],
       [Region.all().withFact(A), () => s.byFact(A)],
     ] as const) {
-      const want: bigint[] = []
-      for (const b of s.scan(sel)) for (let i = 0; i < b.length; i++) want.push(b.globalSequence(i))
-      expect(want.length).toBeGreaterThan(4096)
-      expect(seqs(read())).toEqual(want)
+      const wanted: string[] = []
+      for (const b of s.scan(sel)) for (let i = 0; i < b.length; i++) wanted.push(brief(b.event(i)))
+      expect(wanted.length).toBeGreaterThan(4096)
+      expect(Array.from(read(), brief)).toEqual(wanted)
+      const evs = read()
+      expect(types.isProxy(evs)).toBe(true)
+      expect(evs.map(brief)).toEqual(wanted)
     }
   })
 
@@ -289,6 +289,33 @@ describe('a damaged frame in a later chunk', () => {
     expect(() => evs[N - 1]).toThrow(CorruptionError)
     expect(s.stream('e0')[4000]!.payload).toEqual({ i: 8000, qty: 8000 % 7, note: 'n'.repeat(8000 % 40) })
     expect(() => s.stream('e0')[4875]).toThrow(CorruptionError) // e0's event 4875 is event 9750
+    s.close()
+  })
+})
+
+describe('upcasting through a large result', () => {
+  it('hands out payloads upcast to the current version in every chunk, stored bytes as written', () => {
+    const dir = tempDir('lazy-upcast')
+    const w = Store.open({ dataDir: dir })
+    w.types.define('order.placed')
+    for (let i = 0; i < 6000; i += 500) {
+      w.appendBatch(Array.from({ length: 500 }, (_, j) => ({ coord: new Coordinate(`o${(i + j) % 5}`, 'shop'), kind: 'order.placed', payload: { sku: `S${i + j}`, qty: i + j } })))
+    }
+    w.close()
+    const s = Store.open({ dataDir: dir })
+    s.types.define('order.placed', { version: 2 })
+    s.types.upcast<{ sku: string; qty: number }, { sku: string; quantity: number }>('order.placed', 1, 2, (p) => ({ sku: p.sku, quantity: p.qty }))
+    const placed = Region.all().withFact('order.placed')
+    let n = 0
+    for (const e of s.query(placed)) {
+      expect([e.payload, e.version, e.storedVersion, e.type]).toEqual([{ sku: `S${n}`, quantity: n }, 2, 1, 'order.placed'])
+      n++
+    }
+    expect(n).toBe(6000)
+    const evs = s.query(placed)
+    expect(types.isProxy(evs)).toBe(true)
+    expect(evs[5999]!.payload).toEqual({ sku: 'S5999', quantity: 5999 })
+    expect(unpack(evs[5999]!.payloadBytes)).toEqual({ sku: 'S5999', qty: 5999 }) // the bytes as stored, at v1
     s.close()
   })
 })
