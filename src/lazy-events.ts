@@ -2,7 +2,7 @@
  * Large results of a plain `store.query(region)` / `store.stream(entity)`:
  * a real `StoredEvent[]` to its users (Array.isArray, length, index access,
  * every Array method, spread, JSON) whose events are read from the store
- * lazily, CHUNK at a time, through the native query with fromSequence and
+ * lazily, LAZY_CHUNK (4096) at a time, through the native query with fromSequence and
  * limit (as scan() pages). for...of keeps only the chunk it is in; an index
  * access materialises the chunk holding it (kept in the array). Anything
  * that changes or enumerates the array's own properties (a write, delete,
