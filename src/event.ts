@@ -15,12 +15,13 @@ export interface NameTable {
   upcastPlan(kind: number): UpcastPlan | undefined
 }
 
-// StoredEvent.decoded before the payload is read (a payload can be undefined
-// only as this marker: msgpack has no undefined, decoded values are never it).
-const UNREAD = Symbol('unread')
 // Held in StoredEvent.decoded while its upcasters run: an upcaster reading
 // event.payload of the event it upcasts would otherwise recurse forever.
-const RESOLVING = Symbol('resolving')
+const RESOLVING = {
+  get value(): never {
+    throw new Error('an upcaster read event.payload of the event it upcasts: use its payload argument')
+  },
+}
 
 // Fields of the frame at `o` (a record's offset + Rec.prefix) of a records
 // buffer, shared by StoredEvent and EventBatch.
@@ -63,8 +64,7 @@ export class StoredEvent<P = unknown> {
   /** @internal */ private readonly v: DataView
   /** @internal */ private readonly names: NameTable
   /** @internal */ private readonly durableBelow: bigint
-  /** @internal The payload once read (no wrapper object per event), else UNREAD or RESOLVING. */
-  private decoded: P | typeof UNREAD | typeof RESOLVING = UNREAD
+  /** @internal */ private decoded: { value: P } | undefined
 
   /** @internal */
   constructor(buf: Buffer, view: DataView, recordOffset: number, names: NameTable, durableBelow: bigint) {
@@ -156,10 +156,8 @@ export class StoredEvent<P = unknown> {
   }
   /** The decoded payload, brought to its type's current version by the upcast steps (once, then cached). */
   get payload(): P {
-    let d = this.decoded
-    if (d === UNREAD) d = this.decoded = this.resolve()
-    else if (d === RESOLVING) throw new Error('an upcaster read event.payload of the event it upcasts: use its payload argument')
-    return d as P
+    if (!this.decoded) this.decoded = { value: this.resolve() }
+    return this.decoded.value
   }
   /** @internal */
   private resolve(): P {
@@ -170,11 +168,11 @@ export class StoredEvent<P = unknown> {
     if (plan === undefined) return raw as P
     const stored = this.storedVersion
     if (stored === plan.current) return raw as P
-    this.decoded = RESOLVING
+    this.decoded = RESOLVING as { value: P }
     try {
       return upcastPayload(plan, stored, raw, this) as P
     } finally {
-      this.decoded = UNREAD
+      this.decoded = undefined
     }
   }
 
