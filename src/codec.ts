@@ -159,6 +159,19 @@ export function decodePayload(bytes: Uint8Array): unknown {
   return unpackr.unpack(bytes)
 }
 
+// Reused for every in-place decode: msgpackr reads start and end once, at the call's start.
+const span = { start: 0, end: 0 }
+
+/**
+ * Decodes the payload at `buf[start..end)` in place: no view per payload, and
+ * msgpackr keeps its DataView on `buf` (one per read buffer, not one per event).
+ */
+export function decodePayloadIn(buf: Uint8Array, start: number, end: number): unknown {
+  span.start = start
+  span.end = end
+  return unpackr.unpack(buf, span)
+}
+
 /** Decodes maps as Map, whose keys msgpackr leaves as written. */
 const mapUnpackr = new Unpackr({ useRecords: false, mapsAsObjects: false })
 const RENAMED_KEY_BYTES = Buffer.from(RENAMED_KEY)

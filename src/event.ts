@@ -1,4 +1,4 @@
-import { decodePayload } from './codec.js'
+import { decodePayloadIn } from './codec.js'
 import type { Coordinate } from './coordinate.js'
 import { hasOccurredAt, occurredUsAt, storedVersionAt, tagsAt } from './event-ext.js'
 import { hex, uuidString } from './ids.js'
@@ -37,10 +37,21 @@ export function tombstonedAt(b: Buffer, o: number): boolean {
   return (b[o + Frame.flags]! & Frame.flagTombstone) !== 0
 }
 
+/** @internal Where the payload of the frame at `o` starts in its buffer. */
+export function payloadStartAt(v: DataView, o: number): number {
+  return o + Frame.variable + v.getUint16(o + Frame.entityLen, true) + v.getUint16(o + Frame.scopeLen, true)
+}
+
 /** @internal */
 export function payloadBytesAt(b: Buffer, v: DataView, o: number): Uint8Array {
-  const start = o + Frame.variable + v.getUint16(o + Frame.entityLen, true) + v.getUint16(o + Frame.scopeLen, true)
+  const start = payloadStartAt(v, o)
   return b.subarray(start, start + v.getUint32(o + Frame.payloadLen, true))
+}
+
+/** @internal The payload of the frame at `o`, decoded straight from the read buffer (no copy, no view). */
+export function decodePayloadAt(b: Buffer, v: DataView, o: number): unknown {
+  const start = payloadStartAt(v, o)
+  return decodePayloadIn(b, start, start + v.getUint32(o + Frame.payloadLen, true))
 }
 
 /**
@@ -151,7 +162,7 @@ export class StoredEvent<P = unknown> {
   /** @internal */
   private resolve(): P {
     if (this.tombstoned) return null as P
-    const raw = decodePayload(this.payloadBytes)
+    const raw = decodePayloadAt(this.b, this.v, this.o)
     // One Map lookup for kinds without a plan: no type, or a type this process never defined.
     const plan = this.names.upcastPlan(this.v.getUint16(this.o + Frame.kind, true))
     if (plan === undefined) return raw as P

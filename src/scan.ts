@@ -1,7 +1,6 @@
 import type { Coordinate } from './coordinate.js'
-import { decodePayload } from './codec.js'
 import { InvalidArgumentError } from './errors.js'
-import { coordinateAt, payloadBytesAt, StoredEvent, tombstonedAt, type NameTable } from './event.js'
+import { coordinateAt, decodePayloadAt, payloadBytesAt, StoredEvent, tombstonedAt, type NameTable } from './event.js'
 import { storedVersionAt } from './event-ext.js'
 import { EventKind } from './kind.js'
 import { Frame, Rec } from './native/layouts.js'
@@ -100,7 +99,8 @@ export class EventBatch {
   payload<P = unknown>(i: number): P {
     // A kind with an upcast plan goes through the event, which runs the steps.
     if (this.names.upcastPlan(this.kindValue(i)) !== undefined) return this.event<P>(i).payload
-    return (this.tombstoned(i) ? null : decodePayload(this.payloadBytes(i))) as P
+    const o = this.o(i)
+    return (tombstonedAt(this.b, o) ? null : decodePayloadAt(this.b, this.v, o)) as P
   }
   /** The full event at position i, as `query` returns it. */
   event<P = unknown>(i: number): StoredEvent<P> {

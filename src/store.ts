@@ -15,6 +15,7 @@ import { native } from './native/loader.js'
 import { normalizeOptions, type StoreOptions } from './options.js'
 import { checkOpenHooks, startOpenHooks } from './open-hooks.js'
 import { AppendReceipt } from './receipt.js'
+import { readEvents } from './lazy-events.js'
 import { type EventPages, type QueryOptions, queryPages, type StreamOptions, streamPages } from './paging.js'
 import { Region } from './region.js'
 import { conditionFilter } from './query/condition.js'
@@ -307,12 +308,12 @@ export class Store implements NameTable {
     return buf ? (eventsOf(buf, this, this.durableBelow(h))[0] as StoredEvent<P>) : undefined
   }
 
-  /** Every event of exactly this entity, in clock order; with options, a lazy walk of a clock range (paging.ts). */
+  /** Every event of exactly this entity, in clock order (over 4096: read as reached, lazy-events.ts); with options, a lazy walk of a clock range (paging.ts). */
   stream<P = unknown>(entity: string | Coordinate, options?: undefined): StoredEvent<P>[]
   stream<P = unknown>(entity: string | Coordinate, options: StreamOptions): EventPages<P>
   stream<P = unknown>(entity: string | Coordinate, options?: StreamOptions): StoredEvent<P>[] | EventPages<P> {
     if (options !== undefined) return streamPages<P>(this, entity, options)
-    return this.readFiltered<P>({ entity: entity instanceof Coordinate ? entity.entity : validateName('entity', entity), exactEntity: true })
+    return readEvents<P>(this, { entity: entity instanceof Coordinate ? entity.entity : validateName('entity', entity), exactEntity: true })
   }
 
   /** The entity's current clock (0 when it has no event), from the index: no event is read. */
@@ -320,12 +321,12 @@ export class Store implements NameTable {
     return this.live().clockOf(entity instanceof Coordinate ? entity.entity : validateName('entity', entity))
   }
 
-  /** Events matching the region or DCB query, in global-sequence order; with options, a lazy walk a page at a time (paging.ts). */
+  /** Events matching the region or DCB query, in global-sequence order (over 4096: read as reached, lazy-events.ts); with options, a lazy walk a page at a time (paging.ts). */
   query<P = unknown>(region: Selection, options?: undefined): StoredEvent<P>[]
   query<P = unknown>(region: Selection, options: QueryOptions): EventPages<P>
   query<P = unknown>(region: Selection, options?: QueryOptions): StoredEvent<P>[] | EventPages<P> {
     if (options !== undefined) return queryPages<P>(this, region, options)
-    return this.readFiltered<P>(toNativeFilter(region, this.types, 'query'))
+    return readEvents<P>(this, toNativeFilter(region, this.types, 'query'))
   }
 
   /** @internal Events matching a raw index filter (fromSequence, limit, ...): cursors, projections and causal walks read through it. */

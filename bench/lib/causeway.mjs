@@ -59,7 +59,18 @@ export function causeway(id, label, storeOptions, note, { writeOnly = false } = 
         }
         return { events, check }
       },
-      // The same scans through query(): one StoredEvent per event, all at once.
+      // The loop a user writes: for...of over query() (a lazy array read in
+      // chunks of 4096 above 4096 events, see src/lazy-events.ts).
+      scanDecodeForOf(s) {
+        let events = 0
+        let check = 0
+        for (const e of s.query(Region.all())) {
+          check += e.payload.qty
+          events++
+        }
+        return { events, check }
+      },
+      // The same scans through query() by index: each chunk's StoredEvents kept once read.
       scanDecodeQuery(s) {
         const evs = s.query(Region.all())
         let check = 0

@@ -40,7 +40,7 @@ const probeScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ope
 // background sync and the growing-file floor are write-only rows; reads run on
 // causeway, the indexed peers and (scans only) the floor.
 const WRITES = ['single', 'batch', 'durable']
-const READS = ['scanDecode', 'scanHeaders', 'scanDecodeQuery', 'scanHeadersQuery', 'stream', 'scope', 'kind', 'scopeKind']
+const READS = ['scanDecode', 'scanHeaders', 'scanDecodeForOf', 'scanDecodeQuery', 'scanHeadersQuery', 'stream', 'scope', 'kind', 'scopeKind']
 const doesWrite = (c, w) => (c.writes ?? WRITES).includes(w)
 const doesRead = (c, r) => c.reads && typeof c.reads[r] === 'function'
 const doesProbe = (c) => typeof c.reopen === 'function' && c.reads
@@ -48,8 +48,9 @@ const doesProbe = (c) => typeof c.reopen === 'function' && c.reads
 const READ_LABEL = {
   scanDecode: 'full scan + decode',
   scanHeaders: 'full scan, headers only',
-  scanDecodeQuery: 'full scan + decode, query() (causeway only)',
-  scanHeadersQuery: 'full scan, headers only, query() (causeway only)',
+  scanDecodeForOf: 'full scan + decode, for...of query() (causeway only)',
+  scanDecodeQuery: 'full scan + decode, query()[i] (causeway only)',
+  scanHeadersQuery: 'full scan, headers only, query()[i] (causeway only)',
   stream: 'one entity (stream)',
   scope: 'by scope',
   kind: 'by kind',
@@ -206,7 +207,7 @@ function report(m) {
       markdownTable(
         ['contender', ...READS.map((r) => READ_LABEL[r])],
         readers.map((c) => [c.label, ...READS.map((r) => (doesRead(c, r) ? cell(c.id, r) : '—'))]),
-        ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+        ['l', ...READS.map(() => 'r')],
       ),
     )
     out.push('')
