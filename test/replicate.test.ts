@@ -5,9 +5,9 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Coordinate, EventKind, isCausewayError, Store } from '../src/index.js'
-import { openReplica, replicate } from '../src/replicate/index.js'
+import { openReplica, promote, replicate } from '../src/replicate/index.js'
 import { loadNats } from '../src/replicate/nats.js'
-import { frameOf, subjectOf } from '../src/replicate/wire.js'
+import { decodeFence, fenceSubjectOf, frameOf, subjectOf } from '../src/replicate/wire.js'
 import { tempDir } from './helpers.js'
 import { NatsCluster, natsServer } from './nats-cluster.js'
 import { expectSameLog, fill } from './replicate-helpers.js'
@@ -117,6 +117,57 @@ describe.skipIf(reason !== '')(`replication to one JetStream node${reason ? ` (s
     await replica.close()
     await pub.close()
     primary.close()
+  })
+
+  it('promote fences the old primary before the new one publishes anything: its next publish and its restart are E_FENCED', async () => {
+    const old = Store.open({ dataDir: tempDir('repl') })
+    const oldPub = await replicate(old, { servers: nats.url(0), stream: 'five', replicas: 1 })
+    const end = fill(old, 120)
+    await oldPub.waitFor(end)
+    const rdir = tempDir('replica')
+    const replica = await openReplica({ dataDir: rdir, servers: nats.url(0), stream: 'five' })
+    await replica.waitFor(end)
+    await replica.close()
+    const report = await promote({ dataDir: rdir, servers: nats.url(0) })
+    expect(report).toMatchObject({ next: end, caughtUp: true })
+    // The fence is the stream's last message, naming the new writer, right after the old primary's last event.
+    const [fence] = await streamMessages(nats.url(0), 'five', Number(end) + 1, Number(end) + 1)
+    expect(fence!.subject).toBe(fenceSubjectOf('five'))
+    expect(decodeFence(fence!.data)).toEqual({ writer: report.writer, next: end })
+    // The new primary has published nothing; the old one's next publish is refused all the same.
+    old.append(new Coordinate('late', 's'), K, { by: 'old primary' })
+    const err = await oldPub.done.then(() => undefined, (e: unknown) => e)
+    expect(isCausewayError(err, 'E_FENCED')).toBe(true)
+    expect(oldPub.status()).toMatchObject({ fenced: true, acknowledged: end })
+    await oldPub.close()
+    const restarted = await replicate(old, { servers: nats.url(0), stream: 'five', replicas: 1 })
+    const again = await restarted.done.then(() => undefined, (e: unknown) => e)
+    expect(isCausewayError(again, 'E_FENCED')).toBe(true)
+    expect((again as Error).message).toMatch(/fenced at stream sequence/)
+    await restarted.close()
+    // The new primary goes on from the fence: its event is stream sequence end + 2 and a fresh replica skips the marker.
+    const fresh = Store.open({ dataDir: rdir })
+    const newPub = await replicate(fresh, { servers: nats.url(0), stream: 'five', replicas: 1 })
+    const r = fresh.append(new Coordinate('order/1', 'shop'), K, { by: 'new primary' })
+    await newPub.waitFor(r.globalSequence + 1n)
+    const [moved] = await streamMessages(nats.url(0), 'five', Number(end) + 2, Number(end) + 2)
+    expect(moved!.header.get('Nats-Msg-Id')).toBe(r.eventId)
+    const fdir = tempDir('replica')
+    const follower = await openReplica({ dataDir: fdir, servers: nats.url(0), stream: 'five' })
+    await follower.waitFor(r.globalSequence + 1n)
+    expect(expectSameLog(fresh, follower.store)).toBe(Number(end) + 1)
+    await follower.close()
+    // A replica restarted past the fence (its consumer starts at a lower bound) skips what it has.
+    const after = fresh.append(new Coordinate('order/2', 'shop'), K, { by: 'new primary' })
+    await newPub.waitFor(after.globalSequence + 1n)
+    const resumed = await openReplica({ dataDir: fdir, servers: nats.url(0), stream: 'five' })
+    await resumed.waitFor(after.globalSequence + 1n)
+    expect(expectSameLog(fresh, resumed.store)).toBe(Number(end) + 2)
+    expect(await resumed.catchUp()).toBe(end + 3n)
+    await resumed.close()
+    await newPub.close()
+    fresh.close()
+    old.close()
   })
 
   it('a stream name that could reach outside the data directory is refused', async () => {

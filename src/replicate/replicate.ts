@@ -70,7 +70,7 @@ export async function replicate(store: Store, options: ReplicateOptions): Promis
     await ensureStream(peers, jsm, stream, replicas)
     const js = peers.jetstream.jetstream(nc, { timeout })
     const state = new StateFile(store.dataDir, stream, store.fileMode)
-    return new Publisher(peers, nc, js, jsm, store, state, stream, window, options.onlyDurable ?? true)
+    return new Publisher(peers, nc, js, jsm, store, state, stream, window, options.onlyDurable ?? true, role?.writer)
   } catch (e) {
     await nc.close().catch(() => undefined)
     throw e
