@@ -4,7 +4,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Coordinate, EventKind, isCausewayError, Store } from '../src/index.js'
+import { Coordinate, EventKind, isCausewayError, Region, Store } from '../src/index.js'
 import { openReplica, promote, replicate } from '../src/replicate/index.js'
 import { loadNats } from '../src/replicate/nats.js'
 import { decodeFence, fenceSubjectOf, frameOf, subjectOf } from '../src/replicate/wire.js'
@@ -170,6 +170,29 @@ describe.skipIf(reason !== '')(`replication to one JetStream node${reason ? ` (s
     old.close()
   })
 
+  it("durable: 'replicated' resolves only once JetStream acknowledged the event (append, appendBatch, appendIf)", async () => {
+    const store = Store.open({ dataDir: tempDir('repl') })
+    const pub = await replicate(store, { servers: nats.url(0), stream: 'six', replicas: 1 })
+    const r = await store.append(new Coordinate('a', 's'), K, { n: 1 }, { durable: 'replicated' })
+    // Resolved: the publisher has it acknowledged and the store has it synced.
+    expect(pub.status().acknowledged).toBeGreaterThanOrEqual(r.globalSequence + 1n)
+    expect(BigInt(store.nativeHandle().durableSequence())).toBeGreaterThan(r.globalSequence)
+    const batch = await store.appendBatch([{ coord: new Coordinate('a', 's'), kind: K, payload: { n: 2 } }, { coord: new Coordinate('b', 's'), kind: K, payload: { n: 3 } }], { durable: 'replicated' })
+    expect(pub.status().acknowledged).toBeGreaterThanOrEqual(batch[1]!.globalSequence + 1n)
+    const cond = await store.appendIf([{ coord: new Coordinate('c', 's'), kind: K, payload: { n: 4 } }], { failIfEventsMatch: Region.entity('c'), after: null }, { durable: 'replicated' })
+    const last = cond[0]!.globalSequence
+    expect(pub.status().acknowledged).toBeGreaterThanOrEqual(last + 1n)
+    const [msg] = await streamMessages(nats.url(0), 'six', Number(last) + 1, Number(last) + 1)
+    expect(msg!.header.get('Nats-Msg-Id')).toBe(cond[0]!.eventId)
+    await pub.close()
+    // No publisher any more: refused, and nothing is written.
+    const before = store.nativeHandle().nextSequence()
+    await expect(store.append(new Coordinate('a', 's'), K, {}, { durable: 'replicated' })).rejects.toMatchObject({ code: 'E_NOT_REPLICATING' })
+    await expect(store.appendBatch([{ coord: new Coordinate('a', 's'), kind: K, payload: {} }], { durable: 'replicated' })).rejects.toMatchObject({ code: 'E_NOT_REPLICATING' })
+    expect(store.nativeHandle().nextSequence()).toBe(before)
+    store.close()
+  })
+
   it('a stream name that could reach outside the data directory is refused', async () => {
     const store = Store.open({ dataDir: tempDir('repl') })
     const err = await replicate(store, { servers: nats.url(0), stream: '../x' }).then(() => undefined, (e: unknown) => e)
@@ -179,6 +202,14 @@ describe.skipIf(reason !== '')(`replication to one JetStream node${reason ? ` (s
 })
 
 describe('replication without the NATS packages', () => {
+  it("durable: 'replicated' without a publisher is E_NOT_REPLICATING and writes nothing", async () => {
+    const store = Store.open({ dataDir: tempDir('repl') })
+    await expect(store.append(new Coordinate('a', 's'), K, {}, { durable: 'replicated' })).rejects.toMatchObject({ code: 'E_NOT_REPLICATING' })
+    await expect(store.appendIf([{ coord: new Coordinate('a', 's'), kind: K, payload: {} }], { failIfEventsMatch: Region.entity('a'), after: null }, { durable: 'replicated' })).rejects.toMatchObject({ code: 'E_NOT_REPLICATING' })
+    expect(store.nativeHandle().nextSequence()).toBe(0)
+    store.close()
+  })
+
   it('a missing @nats-io peer is a MissingDependencyError naming the package', () => {
     const load = (id: string) => {
       if (id === '@nats-io/jetstream') throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' })

@@ -13,6 +13,7 @@ import { FencedError, isCausewayError, ReplicationError } from '../errors.js'
 import type { StoredEvent } from '../event.js'
 import { Notifier } from '../delivery/notifier.js'
 import type { Store } from '../store.js'
+import { replicationLinkOf, setReplicationLink } from '../replication-link.js'
 import type { NatsPeers } from './nats.js'
 import type { StateFile } from './state.js'
 import { checkFrame, decodeFence, fenceSubjectOf, frameOf, frameSequence, SEQUENCE_HEADER, subjectOf } from './wire.js'
@@ -71,6 +72,8 @@ export class Publisher {
     this.done = this.run()
     // A rejected `done` nobody awaits is still reported through status() and waitFor().
     this.done.catch(() => undefined)
+    // Appends with durable: 'replicated' wait on this publisher (replication-link.ts).
+    setReplicationLink(store, this)
     store.meter.replication = () => {
       const s = this.status()
       return { role: 'publisher', stream: s.stream, lagEvents: s.lag, position: Number(s.acknowledged), published: s.published, duplicates: s.duplicates, lastAckAt: s.lastAckAt, fenced: s.fenced, error: s.error }
@@ -103,9 +106,15 @@ export class Publisher {
     })
   }
 
+  /** @internal replication-link: why an append would not be acknowledged. */
+  refusal(): Error | undefined {
+    return this.stopped ? this.stopReason() : undefined
+  }
+
   async close(): Promise<void> {
     this.stopped = true
     this.store.meter.replication = undefined
+    if (replicationLinkOf(this.store) === this) setReplicationLink(this.store, undefined)
     this.wake?.()
     await this.done.catch(() => undefined)
     await this.nc.close().catch(() => undefined)
