@@ -141,6 +141,7 @@ export class Store implements NameTable {
   append(coord: Coordinate, kind: EventKind | string, payload: unknown, options: Replicated<AppendOptions>): Promise<AppendReceipt>
   append(coord: Coordinate, kind: EventKind | string, payload: unknown, options?: Immediate<AppendOptions>): AppendReceipt
   append(coord: Coordinate, kind: EventKind | string, payload: unknown, options?: AppendOptions): AppendReceipt | Promise<AppendReceipt> {
+    if (this.replicaOf !== undefined) refuseReplicaWrite(this.replicaOf)
     if (options?.durable === 'replicated') return replicated(this, () => this.append(coord, kind, payload, { ...options, durable: false }))
     return this.appendKind(coord, typeof kind === 'string' ? this.types.forAppend(kind, payload) : userKind(kind), payload, options)
   }
@@ -210,6 +211,7 @@ export class Store implements NameTable {
   appendBatch(items: readonly BatchItem[], options: Replicated<BatchOptions>): Promise<AppendReceipt[]>
   appendBatch(items: readonly BatchItem[], options?: Immediate<BatchOptions>): AppendReceipt[]
   appendBatch(items: readonly BatchItem[], options?: BatchOptions): AppendReceipt[] | Promise<AppendReceipt[]> {
+    if (this.replicaOf !== undefined) refuseReplicaWrite(this.replicaOf)
     if (options?.durable === 'replicated') return replicated(this, () => this.commitBatch(items, { ...options, durable: false }, undefined))
     return this.commitBatch(items, options, undefined)
   }
@@ -236,6 +238,7 @@ export class Store implements NameTable {
   appendIf(items: readonly BatchItem[], condition: AppendCondition, options: Replicated<BatchOptions>): Promise<AppendReceipt[]>
   appendIf(items: readonly BatchItem[], condition: AppendCondition, options?: Immediate<BatchOptions>): AppendReceipt[]
   appendIf(items: readonly BatchItem[], condition: AppendCondition, options?: BatchOptions): AppendReceipt[] | Promise<AppendReceipt[]> {
+    if (this.replicaOf !== undefined) refuseReplicaWrite(this.replicaOf)
     if (options?.durable === 'replicated') return replicated(this, () => this.appendIf(items, condition, { ...options, durable: false }))
     return this.commitBatch(items, options, conditionFilter(condition, this.types))
   }
@@ -243,7 +246,6 @@ export class Store implements NameTable {
   /** @internal */
   private writeBatch(items: readonly BatchItem[], options: BatchOptions | undefined, condition: NativeFilter | undefined): AppendReceipt[] {
     const h = this.live()
-    if (this.replicaOf !== undefined) refuseReplicaWrite(this.replicaOf)
     if (!Array.isArray(items)) throw new InvalidArgumentError('appendBatch expects an array of items')
     if (items.length === 0) throw new InvalidArgumentError('appendBatch needs at least one item')
     const method = condition ? 'appendIf' : 'appendBatch'

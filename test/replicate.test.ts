@@ -10,7 +10,8 @@ import { loadNats } from '../src/replicate/nats.js'
 import { decodeFence, fenceSubjectOf, frameOf, subjectOf } from '../src/replicate/wire.js'
 import { tempDir } from './helpers.js'
 import { NatsCluster, natsServer } from './nats-cluster.js'
-import { expectSameLog, fill } from './replicate-helpers.js'
+import { expectSameLog, fill, Placed } from './replicate-helpers.js'
+import { serve } from '../src/server/index.js'
 
 const found = natsServer()
 const reason = 'reason' in found ? found.reason : ''
@@ -193,6 +194,81 @@ describe.skipIf(reason !== '')(`replication to one JetStream node${reason ? ` (s
     store.close()
   })
 
+  it('Store.open({ replicate }) publishes from this process, store.replication has its status, close() stops it', async () => {
+    const dir = tempDir('repl')
+    const store = Store.open({ dataDir: dir, replicate: { servers: nats.url(0), stream: 'seven', replicas: 1 } })
+    expect(store.replication).toMatchObject({ state: 'connecting', stream: 'seven' })
+    fill(store, 40)
+    // Appended while it connects: the Promise waits for the publisher.
+    const early = store.append(new Coordinate('a', 's'), K, { n: 0 }, { durable: 'replicated' })
+    await store.replication!.ready
+    expect(store.replication!.state).toBe('running')
+    const r = await early
+    const last = await store.append(new Coordinate('a', 's'), K, { n: 99 }, { durable: 'replicated' })
+    expect(store.replication!.status()).toMatchObject({ stream: 'seven', fenced: false })
+    expect(store.replication!.status()!.acknowledged).toBeGreaterThanOrEqual(last.globalSequence + 1n)
+    expect(store.metrics().replication).toMatchObject({ role: 'publisher', stream: 'seven' })
+    const ids = store.readFiltered({ fromSequence: 0, limit: 1000 }).map((e) => e.eventId)
+    const replication = store.replication!
+    store.close()
+    await replication.closed
+    expect(replication.state).toBe('stopped')
+    const msgs = await streamMessages(nats.url(0), 'seven', 1, Number(last.globalSequence) + 1)
+    expect(msgs.map((m) => m!.header.get('Nats-Msg-Id'))).toEqual(ids)
+    expect(ids).toContain(r.eventId)
+    // Reopened with the option: it resumes where JetStream acknowledged, publishing nothing twice.
+    const again = Store.open({ dataDir: dir, replicate: { servers: nats.url(0), stream: 'seven', replicas: 1 } })
+    await again.replication!.ready
+    const more = await again.append(new Coordinate('b', 's'), K, {}, { durable: 'replicated' })
+    expect(again.replication!.status()).toMatchObject({ published: 1, duplicates: 0, acknowledged: more.globalSequence + 1n })
+    again.close()
+    await again.replication!.closed
+  })
+
+  it('a store opened on a read replica refuses appends with E_REPLICA_READ_ONLY; the service serves its reads and answers 409', async () => {
+    const primary = Store.open({ dataDir: tempDir('repl') })
+    const end = fill(primary, 60)
+    const pub = await replicate(primary, { servers: nats.url(0), stream: 'eight', replicas: 1 })
+    await pub.waitFor(end)
+    const rdir = tempDir('replica')
+    const replica = await openReplica({ dataDir: rdir, servers: nats.url(0), stream: 'eight' })
+    await replica.waitFor(end)
+    await replica.close()
+    // Read-only or writable, an open of the replica's directory refuses appends the same way.
+    const reader = Store.open({ dataDir: rdir, readOnly: true })
+    expect(() => reader.append(new Coordinate('a', 's'), Placed, {})).toThrow(expect.objectContaining({ code: 'E_REPLICA_READ_ONLY' }))
+    reader.close()
+    const store = Store.open({ dataDir: rdir })
+    expect(() => store.append(new Coordinate('a', 's'), Placed, {})).toThrow(expect.objectContaining({ code: 'E_REPLICA_READ_ONLY' }))
+    expect(() => store.appendBatch([{ coord: new Coordinate('a', 's'), kind: Placed, payload: {} }])).toThrow(expect.objectContaining({ code: 'E_REPLICA_READ_ONLY' }))
+    expect(() => store.append(new Coordinate('a', 's'), 'no.such.type', {})).toThrow(expect.objectContaining({ code: 'E_REPLICA_READ_ONLY' }))
+    expect(() => store.append(new Coordinate('a', 's'), Placed, {}, { durable: 'replicated' })).toThrow(expect.objectContaining({ code: 'E_REPLICA_READ_ONLY' }))
+    expect(() => store.appendIf([{ coord: new Coordinate('a', 's'), kind: Placed, payload: {} }], { failIfEventsMatch: Region.entity('a'), after: null })).toThrow(expect.objectContaining({ code: 'E_REPLICA_READ_ONLY' }))
+    expect(store.nativeHandle().nextSequence()).toBe(Number(end))
+    // Store.open({ replicate }) on a replica is refused before anything starts.
+    store.close()
+    expect(() => Store.open({ dataDir: rdir, replicate: { servers: nats.url(0), stream: 'eight' } })).toThrow(expect.objectContaining({ code: 'E_REPLICATION' }))
+    const served = Store.open({ dataDir: rdir })
+    const server = await serve(served, { insecureLocal: true, host: '127.0.0.1', port: 0 })
+    try {
+      const some = primary.readFiltered({ fromSequence: 5, limit: 1 })[0]!
+      const one = await fetch(`${server.url}/v1/events/${some.eventId}`)
+      expect(one.status).toBe(200)
+      expect(((await one.json()) as { eventId: string }).eventId).toBe(some.eventId)
+      const q = await fetch(`${server.url}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ region: { scope: 'shop' } }) })
+      expect(q.status).toBe(200)
+      expect(((await q.json()) as { events: unknown[] }).events.length).toBe(primary.byScope('shop').length)
+      const w = await fetch(`${server.url}/v1/append`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ entity: 'a', scope: 's', kind: Placed.value, payload: {} }) })
+      expect(w.status).toBe(409)
+      expect(((await w.json()) as { error: { code: string } }).error.code).toBe('E_REPLICA_READ_ONLY')
+    } finally {
+      await server.close()
+      served.close()
+    }
+    await pub.close()
+    primary.close()
+  })
+
   it('a stream name that could reach outside the data directory is refused', async () => {
     const store = Store.open({ dataDir: tempDir('repl') })
     const err = await replicate(store, { servers: nats.url(0), stream: '../x' }).then(() => undefined, (e: unknown) => e)
@@ -202,6 +278,31 @@ describe.skipIf(reason !== '')(`replication to one JetStream node${reason ? ` (s
 })
 
 describe('replication without the NATS packages', () => {
+  it("the service answers durable: 'replicated' without a publisher with 503 E_NOT_REPLICATING", async () => {
+    const store = Store.open({ dataDir: tempDir('repl') })
+    const server = await serve(store, { insecureLocal: true, host: '127.0.0.1', port: 0 })
+    try {
+      const w = await fetch(`${server.url}/v1/append`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ entity: 'a', scope: 's', kind: K.value, payload: {}, options: { durable: 'replicated' } }) })
+      expect(w.status).toBe(503)
+      expect(((await w.json()) as { error: { code: string } }).error.code).toBe('E_NOT_REPLICATING')
+      expect(store.nativeHandle().nextSequence()).toBe(0)
+    } finally {
+      await server.close()
+      store.close()
+    }
+  })
+
+  it('bad replicate options to Store.open leave the directory untouched', () => {
+    const dir = path.join(tempDir('repl'), 'never')
+    expect(() => Store.open({ dataDir: dir, replicate: { servers: [], stream: 'x' } })).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }))
+    expect(() => Store.open({ dataDir: dir, replicate: { servers: 'nats://127.0.0.1:1', stream: '../x' } })).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }))
+    expect(fs.existsSync(dir)).toBe(false)
+  })
+
+  it('Store.openReplica is causeway/replicate\'s openReplica', async () => {
+    await expect(Store.openReplica({ dataDir: tempDir('repl'), servers: [], stream: 'x' })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' })
+  })
+
   it("durable: 'replicated' without a publisher is E_NOT_REPLICATING and writes nothing", async () => {
     const store = Store.open({ dataDir: tempDir('repl') })
     await expect(store.append(new Coordinate('a', 's'), K, {}, { durable: 'replicated' })).rejects.toMatchObject({ code: 'E_NOT_REPLICATING' })
