@@ -16,6 +16,7 @@ import type { Store } from '../store.js'
 import { replicationLinkOf, setReplicationLink } from '../replication-link.js'
 import type { NatsPeers } from './nats.js'
 import type { StateFile } from './state.js'
+import type { Lease, LeaseState } from './lease.js'
 import { checkFrame, decodeFence, fenceSubjectOf, frameOf, frameSequence, SEQUENCE_HEADER, subjectOf } from './wire.js'
 
 export interface ReplicationStatus {
@@ -36,6 +37,8 @@ export interface ReplicationStatus {
   fenced: boolean
   /** The last error (a transient one is retried), or null. */
   error: { code: string; message: string } | null
+  /** The failover lease (leaseTtlMs), or null without one. */
+  lease: LeaseState | null
 }
 
 /** A read-only store only learns of a writer's appends by refresh(): this often when nothing woke it. */
@@ -68,6 +71,8 @@ export class Publisher {
     private readonly onlyDurable: boolean,
     /** This store's writer identity (a promoted store's, from role.json); a fence marker naming another fences it. */
     private readonly writer: string | undefined,
+    /** The failover lease this publisher keeps renewed (replicate's leaseTtlMs), if any. */
+    private readonly lease?: Lease,
   ) {
     this.done = this.run()
     // A rejected `done` nobody awaits is still reported through status() and waitFor().
@@ -93,6 +98,7 @@ export class Publisher {
       running: !this.stopped,
       fenced: this.fenced,
       error: this.error,
+      lease: this.lease?.state ?? null,
     }
   }
 
@@ -113,6 +119,7 @@ export class Publisher {
 
   async close(): Promise<void> {
     this.stopped = true
+    this.lease?.stop()
     this.store.meter.replication = undefined
     if (replicationLinkOf(this.store) === this) setReplicationLink(this.store, undefined)
     this.wake?.()
@@ -147,6 +154,8 @@ export class Publisher {
       throw e
     } finally {
       this.stopped = true
+      // A publisher that stopped (fenced, or a stream it cannot go on with) no longer holds the writer's lease.
+      this.lease?.stop()
       for (const w of this.waiters.splice(0)) w.reject(this.stopReason())
     }
   }

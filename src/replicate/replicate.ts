@@ -10,6 +10,7 @@ import { loadNats, STALE_SERVER } from './nats.js'
 import { Publisher } from './publisher.js'
 import { readRole, type RoleRecord } from './role.js'
 import { StateFile } from './state.js'
+import { holderOf, Lease, openLeaseBucket } from './lease.js'
 import { ensureStream } from './stream.js'
 import { checkStreamName } from './wire.js'
 
@@ -31,9 +32,15 @@ export interface ReplicateOptions {
   ackTimeoutMs?: number
   /** NATS connection name (shown by the server). */
   name?: string
+  /**
+   * Holds the writer's lease for automatic failover (standby()): taken at
+   * start and renewed every third of this; a standby promotes itself once it
+   * has expired. Needs @nats-io/kv. @defaultValue none (no lease)
+   */
+  leaseTtlMs?: number
 }
 
-const KEYS = optionKeys<ReplicateOptions>()(['servers', 'stream', 'replicas', 'window', 'onlyDurable', 'ackTimeoutMs', 'name'])
+const KEYS = optionKeys<ReplicateOptions>()(['servers', 'stream', 'replicas', 'window', 'onlyDurable', 'ackTimeoutMs', 'name', 'leaseTtlMs'])
 
 function intIn(name: string, v: unknown, dflt: number, min: number, max: number): number {
   if (v === undefined) return dflt
@@ -57,6 +64,7 @@ export interface CheckedReplicateOptions {
   timeout: number
   onlyDurable: boolean
   name: string | undefined
+  leaseTtlMs: number | undefined
 }
 
 /** Validates replicate's options (nothing is opened or connected). */
@@ -70,7 +78,8 @@ export function checkReplicateOptions(options: ReplicateOptions): CheckedReplica
   const timeout = intIn('ackTimeoutMs', options.ackTimeoutMs, 5000, 100, 600_000)
   if (options.onlyDurable !== undefined && typeof options.onlyDurable !== 'boolean') throw new InvalidArgumentError('onlyDurable must be a boolean')
   if (options.name !== undefined && typeof options.name !== 'string') throw new InvalidArgumentError('name must be a string')
-  return { servers, stream, replicas, window, timeout, onlyDurable: options.onlyDurable ?? true, name: options.name }
+  const leaseTtlMs = options.leaseTtlMs === undefined ? undefined : intIn('leaseTtlMs', options.leaseTtlMs, 0, 300, 3_600_000)
+  return { servers, stream, replicas, window, timeout, onlyDurable: options.onlyDurable ?? true, name: options.name, leaseTtlMs }
 }
 
 /** Refuses to publish from a replica, or to another stream than the store's. */
@@ -97,8 +106,17 @@ export async function startPublisher(store: Store, o: CheckedReplicateOptions): 
     await ensureStream(peers, jsm, o.stream, o.replicas)
     const js = peers.jetstream.jetstream(nc, { timeout: o.timeout })
     const state = new StateFile(store.dataDir, o.stream, store.fileMode)
-    if (store.closed) throw new ReplicationError('the store closed before replication started')
-    return new Publisher(peers, nc, js, jsm, store, state, o.stream, o.window, o.onlyDurable, role?.writer)
+    let lease: Lease | undefined
+    if (o.leaseTtlMs !== undefined) {
+      lease = new Lease(await openLeaseBucket(nc, o.stream, o.leaseTtlMs, o.replicas), holderOf(store.dataDir), o.leaseTtlMs)
+      await lease.tryTake()
+      lease.keep()
+    }
+    if (store.closed) {
+      lease?.stop()
+      throw new ReplicationError('the store closed before replication started')
+    }
+    return new Publisher(peers, nc, js, jsm, store, state, o.stream, o.window, o.onlyDurable, role?.writer, lease)
   } catch (e) {
     await nc.close().catch(() => undefined)
     throw e
