@@ -5,7 +5,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Coordinate, EventKind, isCausewayError, Region, Store } from '../src/index.js'
-import { openReplica, promote, replicate } from '../src/replicate/index.js'
+import { openReplica, promote, replicate, standby } from '../src/replicate/index.js'
 import { loadNats } from '../src/replicate/nats.js'
 import { decodeFence, fenceSubjectOf, frameOf, subjectOf } from '../src/replicate/wire.js'
 import { tempDir } from './helpers.js'
@@ -267,6 +267,37 @@ describe.skipIf(reason !== '')(`replication to one JetStream node${reason ? ` (s
     }
     await pub.close()
     primary.close()
+  })
+
+  it('a standby follows while the primary renews its lease, and promotes itself (fence first) once the lease expires', async () => {
+    const pdir = tempDir('repl')
+    const primary = Store.open({ dataDir: pdir, replicate: { servers: nats.url(0), stream: 'nine', replicas: 1, leaseTtlMs: 600 } })
+    await primary.replication!.ready
+    expect(primary.replication!.status()!.lease).toBe('held')
+    fill(primary, 30)
+    const acked = await primary.append(new Coordinate('a', 's'), Placed, {}, { durable: 'replicated' })
+    const s = await standby({ dataDir: tempDir('standby'), servers: nats.url(0), stream: 'nine', leaseTtlMs: 600, replicas: 1 })
+    await new Promise((r) => setTimeout(r, 1500))
+    expect(s.status()).toMatchObject({ state: 'following', leaseHolder: expect.stringContaining(pdir) })
+    // The primary stops renewing (closed): the servers drop its lease a TTL later and the standby takes over.
+    const t0 = Date.now()
+    primary.close()
+    await primary.replication!.closed
+    const report = await s.promoted
+    expect(Date.now() - t0).toBeLessThan(10_000)
+    expect(report).toMatchObject({ next: acked.globalSequence + 1n, caughtUp: true })
+    expect(s.status()).toMatchObject({ state: 'primary', leaseHolder: expect.not.stringContaining(pdir) })
+    expect(s.store.get(acked.eventId)?.eventId).toBe(acked.eventId)
+    const r = await s.store.append(new Coordinate('b', 's'), Placed, {}, { durable: 'replicated' })
+    expect(r.globalSequence).toBe(report.next)
+    // The old primary reopened: fenced at resume, its lease lost to the standby.
+    const back = Store.open({ dataDir: pdir, replicate: { servers: nats.url(0), stream: 'nine', replicas: 1, leaseTtlMs: 600 } })
+    await back.replication!.ready
+    await expect(back.append(new Coordinate('a', 's'), Placed, {}, { durable: 'replicated' })).rejects.toMatchObject({ code: 'E_FENCED' })
+    expect(back.replication!.status()).toMatchObject({ fenced: true, lease: 'stopped' })
+    back.close()
+    await back.replication!.closed
+    await s.close()
   })
 
   it('a stream name that could reach outside the data directory is refused', async () => {

@@ -29,7 +29,7 @@ export interface ReplicaOptions {
 
 export interface ReplicaStatus {
   stream: string
-  /** The replica store's next global sequence (= stream messages applied). */
+  /** The replica store's next global sequence (the events applied). */
   applied: bigint
   /** Stream messages not yet applied, as the consumer last reported. */
   lag: number
