@@ -84,7 +84,7 @@ export function replicateCommand(program: Command): void {
   program
     .command('promote')
     .summary('make a replica the writer (failover)')
-    .description('Catch a stopped replica up with its stream (with --nats), then mark it the primary: it takes appends, and `causeway replicate` publishes them; an old primary that returns is fenced (E_FENCED).')
+    .description('Catch a stopped replica up with its stream (with --nats), publish a fence marker that stops the old primary, then mark it the primary: it takes appends, and `causeway replicate` publishes them; an old primary that returns is fenced (E_FENCED).')
     .argument('<dir>', 'the replica directory (stop its `causeway replica` first)')
     .option('--nats <urls>', 'catch up with the stream on these servers first (recommended)')
     .option('--timeout-ms <ms>', 'how long the catch-up may take', integer(1, 3_600_000), 60_000)
@@ -93,6 +93,6 @@ export function replicateCommand(program: Command): void {
     .action(async (dir: string, o: { nats?: string; timeoutMs: number; json?: boolean }) => {
       const r = await promote({ dataDir: existingStore(dir), ...(o.nats ? { servers: o.nats } : {}), timeoutMs: o.timeoutMs })
       if (o.json) printJson(jsonSafe(r))
-      else print(`promoted ${r.dataDir} (stream ${r.stream})${r.caughtUp ? `: caught up, next global sequence ${r.next}` : ' without catching up (no --nats)'}`)
+      else print(`promoted ${r.dataDir} (stream ${r.stream})${r.caughtUp ? `: caught up and fenced, next global sequence ${r.next}, writer ${r.writer}` : ' without catching up or fencing (no --nats)'}`)
     })
 }
