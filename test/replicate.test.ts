@@ -8,7 +8,8 @@ import { Coordinate, EventKind, isCausewayError, Region, Store } from '../src/in
 import { openReplica, promote, replicate, standby } from '../src/replicate/index.js'
 import { loadNats } from '../src/replicate/nats.js'
 import { decodeFence, fenceSubjectOf, frameOf, subjectOf } from '../src/replicate/wire.js'
-import { tempDir } from './helpers.js'
+import { spawnSync } from 'node:child_process'
+import { repoRoot, tempDir } from './helpers.js'
 import { NatsCluster, natsServer } from './nats-cluster.js'
 import { expectSameLog, fill, Placed } from './replicate-helpers.js'
 import { serve } from '../src/server/index.js'
@@ -321,6 +322,30 @@ describe('replication without the NATS packages', () => {
       await server.close()
       store.close()
     }
+  })
+
+  it('Store.open({ replicate }) without the @nats-io packages is a MissingDependencyError before anything is opened (the core loads without NATS)', () => {
+    const dir = path.join(tempDir('repl'), 'never')
+    // A process in which the NATS packages cannot be found (the built package, as an application loads it).
+    const script = `
+      const Module = require('module')
+      const resolve = Module._resolveFilename
+      Module._resolveFilename = function (id, ...rest) {
+        if (id.startsWith('@nats-io/')) throw Object.assign(new Error("Cannot find module '" + id + "'"), { code: 'MODULE_NOT_FOUND' })
+        return resolve.call(this, id, ...rest)
+      }
+      const { Store } = require(${JSON.stringify(path.join(repoRoot, 'dist/cjs/index.js'))})
+      const plain = Store.open({ dataDir: ${JSON.stringify(dir)} + '-plain' })
+      plain.close()
+      try {
+        Store.open({ dataDir: ${JSON.stringify(dir)}, replicate: { servers: 'nats://127.0.0.1:1', stream: 'x' } })
+      } catch (e) {
+        console.log(JSON.stringify({ code: e.code, dependency: e.dependency }))
+      }`
+    const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+    expect(out.stderr).toBe('')
+    expect(JSON.parse(out.stdout)).toEqual({ code: 'E_MISSING_DEPENDENCY', dependency: '@nats-io/transport-node' })
+    expect(fs.existsSync(dir)).toBe(false)
   })
 
   it('bad replicate options to Store.open leave the directory untouched', () => {
