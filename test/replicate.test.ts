@@ -8,7 +8,7 @@ import { Coordinate, EventKind, isCausewayError, Region, Store } from '../src/in
 import { openReplica, promote, replicate, standby } from '../src/replicate/index.js'
 import { loadNats } from '../src/replicate/nats.js'
 import { decodeFence, fenceSubjectOf, frameOf, subjectOf } from '../src/replicate/wire.js'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { repoRoot, tempDir } from './helpers.js'
 import { NatsCluster, natsServer } from './nats-cluster.js'
 import { expectSameLog, fill, Placed } from './replicate-helpers.js'
@@ -17,6 +17,13 @@ import { serve } from '../src/server/index.js'
 const found = natsServer()
 const reason = 'reason' in found ? found.reason : ''
 const K = EventKind.custom(1, 1)
+
+async function waitUntil(ok: () => boolean, ms = 20_000): Promise<void> {
+  for (const t0 = Date.now(); !ok(); ) {
+    if (Date.now() - t0 > ms) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
 
 async function streamMessages(url: string, stream: string, from: number, to: number) {
   const { transport, jetstream } = loadNats()
@@ -299,6 +306,47 @@ describe.skipIf(reason !== '')(`replication to one JetStream node${reason ? ` (s
     back.close()
     await back.replication!.closed
     await s.close()
+  })
+
+  it('causeway standby (CLI) takes over from a `causeway replicate --lease-ttl-ms` sidecar that stopped', async () => {
+    const pdir = tempDir('repl')
+    const primary = Store.open({ dataDir: pdir })
+    const end = fill(primary, 50)
+    primary.sync()
+    const bin = path.join(repoRoot, 'bin/causeway')
+    const lines = (child: ReturnType<typeof spawn>) => {
+      const out: Array<Record<string, unknown>> = []
+      let buf = ''
+      child.stdout!.on('data', (d: Buffer) => {
+        buf += d.toString()
+        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+          out.push(JSON.parse(buf.slice(0, nl)) as Record<string, unknown>)
+          buf = buf.slice(nl + 1)
+        }
+      })
+      return out
+    }
+    const args = ['--nats', nats.url(0), '--stream', 'ten', '--replicas', '1', '--lease-ttl-ms', '600', '--status-ms', '50']
+    const sidecar = spawn(process.execPath, [bin, 'replicate', pdir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const pub = lines(sidecar)
+    await waitUntil(() => pub.some((l) => l.acknowledged === String(end) && l.lease === 'held'))
+    const sdir = tempDir('standby')
+    const child = spawn(process.execPath, [bin, 'standby', sdir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const st = lines(child)
+    await waitUntil(() => st.some((l) => l.state === 'following'))
+    await new Promise((r) => setTimeout(r, 1200))
+    expect(st.every((l) => l.state === 'following')).toBe(true)
+    sidecar.kill('SIGTERM')
+    await new Promise((r) => sidecar.once('exit', r))
+    await waitUntil(() => st.some((l) => l.state === 'primary'))
+    child.kill('SIGTERM')
+    const code = await new Promise((r) => child.once('exit', r))
+    expect(code).toBe(0)
+    const promoted = Store.open({ dataDir: sdir })
+    expect(expectSameLog(primary, promoted)).toBe(Number(end))
+    expect(promoted.append(new Coordinate('b', 's'), Placed, {}).globalSequence).toBe(end)
+    promoted.close()
+    primary.close()
   })
 
   it('a stream name that could reach outside the data directory is refused', async () => {
