@@ -121,6 +121,8 @@ export class Standby {
       const report = await promote({ dataDir: o.dataDir, servers: o.servers, timeoutMs: o.promoteTimeoutMs })
       this.primary = Store.open({ dataDir: o.dataDir })
       this.publisher = await startPublisher(this.primary, checkReplicateOptions({ servers: o.servers, stream: o.stream, replicas: o.replicas }))
+      // A publisher that stops (fenced by a later promote) gives the writer's lease up with it.
+      this.publisher.done.finally(() => this.lease.stop()).catch(() => undefined)
       this.state = 'primary'
       this.promotedAt = Date.now()
       this.settle.resolve(report)
