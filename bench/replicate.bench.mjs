@@ -3,7 +3,7 @@
 //   1. primary appends alone (no replication); 1b. the NATS client alone, bare messages
 //   2. publish throughput: a filled store published from position 0
 //   3. steady state: appends while the publisher follows; lag sampled every 20 ms
-//   4. replicated-durable appends: append, then wait for JetStream's ack (one at a time)
+//   4. replicated-durable appends (durable: 'replicated'): one at a time, then 16 in flight
 //   5. replica catch-up from an empty store
 // Run: npm run build:ts && BENCH_EVENTS=50000 node bench/replicate.bench.mjs
 // (BENCH_WINDOW: the publisher's window, default 512; BENCH_DURABLE_EVENTS: step 4's count, default 2000)
@@ -112,16 +112,25 @@ try {
   lags.sort((a, b) => a - b)
   row('steady state: appends while publishing', N, appended, `all acknowledged after ${Math.round(total)} ms; lag p50 ${lags[lags.length >> 1] ?? 0}, max ${lags[lags.length - 1] ?? 0} events`)
 
-  // 4. Replicated-durable: each append waits for its JetStream ack.
+  // 4. Replicated-durable: each append (durable: 'replicated') waits for its JetStream ack.
   const base = 2 * N
   t0 = performance.now()
   for (let i = 0; i < DURABLE_N; i++) {
-    const r = s.append(new Coordinate(`order/${i % 1000}`, 'shop'), K, payload(i))
-    await pub.waitFor(r.globalSequence + 1n)
+    await s.append(new Coordinate(`order/${i % 1000}`, 'shop'), K, payload(i), { durable: 'replicated' })
   }
-  row('replicated-durable appends (append + await JetStream ack, one at a time)', DURABLE_N, performance.now() - t0)
+  row("replicated-durable appends (durable: 'replicated', one at a time)", DURABLE_N, performance.now() - t0)
+  // 4b. The same with 16 callers in flight (a service's concurrent requests): one sync and one window of acks serve many.
+  t0 = performance.now()
+  let next = 0
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    while (next < DURABLE_N) {
+      const i = next++
+      await s.append(new Coordinate(`order/${i % 1000}`, 'shop'), K, payload(i), { durable: 'replicated' })
+    }
+  }))
+  row("replicated-durable appends (durable: 'replicated', 16 in flight)", DURABLE_N, performance.now() - t0)
   await pub.close()
-  const end = base + DURABLE_N
+  const end = base + 2 * DURABLE_N
 
   // 5. A replica from an empty store.
   t0 = performance.now()

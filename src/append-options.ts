@@ -13,8 +13,13 @@ export interface AppendOptions {
   correlationId?: string
   /** The event that caused this one. */
   causationId?: string
-  /** Return only once the event is synced to disk. @defaultValue false */
-  durable?: boolean
+  /**
+   * true: return only once the event is synced to disk. 'replicated': return
+   * a Promise of the receipt that resolves once the event is synced and
+   * acknowledged by JetStream (a publisher must run: NotReplicatingError
+   * otherwise). @defaultValue false
+   */
+  durable?: boolean | 'replicated'
   /** When it happened in the domain (a Date or ms since the epoch), kept beside the record time. */
   occurredAt?: Date | number
   /** Strings the event is indexed by for DCB queries ('course:c1'): at most 32, each 1..128 bytes, no control characters. */
@@ -26,6 +31,8 @@ export const APPEND_OPTION_KEYS = optionKeys<AppendOptions>()(['expectedSequence
 
 /** appendReaction's options: those of append but the ids it takes as arguments. */
 export type ReactionOptions = Omit<AppendOptions, 'correlationId' | 'causationId'>
+/** AppendOptions whose append returns its receipt at once (durable: a boolean, not 'replicated'). */
+export type ImmediateAppendOptions = Immediate<AppendOptions>
 export const REACTION_OPTION_KEYS = omitKeys(APPEND_OPTION_KEYS, 'correlationId', 'causationId')
 
 export interface BatchItem {
@@ -56,8 +63,13 @@ export interface AppendCondition {
 export const APPEND_CONDITION_KEYS = optionKeys<AppendCondition>()(['failIfEventsMatch', 'after'])
 
 export interface BatchOptions {
-  /** Return only once the whole batch is synced. @defaultValue false */
-  durable?: boolean
+  /** Return only once the whole batch is synced; 'replicated': a Promise, as in AppendOptions. @defaultValue false */
+  durable?: boolean | 'replicated'
 }
+
+/** Options that make an append return a Promise of its receipt(s). */
+export type Replicated<O> = O & { durable: 'replicated' }
+/** Options that make an append return its receipt(s) at once. */
+export type Immediate<O> = O & { durable?: boolean }
 
 export const BATCH_OPTION_KEYS = optionKeys<BatchOptions>()(['durable'])

@@ -46,6 +46,8 @@ export type ErrorCode =
   | 'E_VIEW_VERSION'
   | 'E_FENCED'
   | 'E_REPLICATION'
+  | 'E_NOT_REPLICATING'
+  | 'E_REPLICA_READ_ONLY'
 
 export class CausewayError extends Error {
   readonly code: ErrorCode = 'E_CAUSEWAY'
@@ -304,6 +306,25 @@ export class FencedError extends CausewayError {
  */
 export class ReplicationError extends CausewayError {
   override readonly code = 'E_REPLICATION' as const
+}
+
+/**
+ * An append asked for `durable: 'replicated'` (wait for JetStream's
+ * acknowledgement) on a store with no running publisher (Store.open's
+ * `replicate` option): there is nothing to wait for. The event is not
+ * appended.
+ */
+export class NotReplicatingError extends CausewayError {
+  override readonly code = 'E_NOT_REPLICATING' as const
+}
+
+/**
+ * An append to a read replica (its `replication/role.json` says replica):
+ * only the stream writes there. Append to the primary, or promote the
+ * replica first.
+ */
+export class ReplicaReadOnlyError extends CausewayError {
+  override readonly code = 'E_REPLICA_READ_ONLY' as const
 }
 
 /** The classes the native addon instantiates, by name. */

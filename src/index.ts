@@ -21,3 +21,6 @@ export * from './types/index.js'
 export * from './query/index.js'
 export * from './views/index.js'
 export * from './aggregate/index.js'
+// Store.open's replicate option and replica directories (NATS loads only when a publisher starts).
+import './replicate/open-hook.js'
+export type { StoreReplication } from './replicate/open-hook.js'

@@ -3,6 +3,7 @@ import type { NativeStoreOptions } from './native/binding.js'
 import { checkOptions, optionKeys } from './strict.js'
 import type { ProjectionSnapshotOptions } from './projection/snapshot-options.js'
 import type { MaintenanceOptions } from './ops/maintenance-options.js'
+import type { ReplicateOptions } from './replicate/replicate.js'
 
 export interface SyncOptions {
   /** Sync after this many events are waiting. @defaultValue 1000 */
@@ -68,6 +69,13 @@ export interface StoreOptions {
   projectionSnapshots?: boolean | ProjectionSnapshotOptions
   /** Background compaction and snapshots in the writer (README, "Automatic maintenance"). @defaultValue none */
   maintenance?: MaintenanceOptions
+  /**
+   * Publishes every committed event to a NATS JetStream stream from this
+   * process (README, "Scale-out"); `store.replication` has its status,
+   * close() stops it. Needs the optional peers @nats-io/transport-node and
+   * @nats-io/jetstream (MissingDependencyError without them). @defaultValue none
+   */
+  replicate?: ReplicateOptions
 }
 
 /** The default file mode: owner only (payloads often hold personal data). */
@@ -101,6 +109,7 @@ export const STORE_OPTION_KEYS = optionKeys<StoreOptions>()([
   'writerTimeoutMs',
   'projectionSnapshots',
   'maintenance',
+  'replicate',
 ])
 
 function int(what: string, v: unknown, dflt: number, min: number, max: number): number {

@@ -14,6 +14,7 @@ import { Rcpt, Req } from './native/layouts.js'
 import { native } from './native/loader.js'
 import { normalizeOptions, type StoreOptions } from './options.js'
 import { checkOpenHooks, startOpenHooks } from './open-hooks.js'
+import { refuseReplicaWrite, replicated } from './replication-link.js'
 import { AppendReceipt } from './receipt.js'
 import { readEvents } from './lazy-events.js'
 import { type EventPages, type QueryOptions, queryPages, type StreamOptions, streamPages } from './paging.js'
@@ -25,7 +26,7 @@ import { countRefusal, Metrics } from './metrics/metrics.js'
 import { instrumentOpen } from './metrics/instrument.js'
 import { type StoreStats, storeStats } from './stats.js'
 import { checkOptions } from './strict.js'
-import type { AppendCondition, AppendOptions, BatchItem, BatchOptions, ReactionOptions } from './append-options.js'
+import type { AppendCondition, AppendOptions, BatchItem, BatchOptions, Immediate, ReactionOptions, Replicated } from './append-options.js'
 import { APPEND_OPTION_KEYS, BATCH_ITEM_KEYS, BATCH_OPTION_KEYS, REACTION_OPTION_KEYS } from './append-options.js'
 
 export * from './append-options.js'
@@ -63,6 +64,7 @@ export class Store implements NameTable {
   /** @internal Counters and latencies for metrics(); see src/metrics. */
   readonly meter = new Metrics()
   /** @internal */ private registry: TypeRegistry | undefined
+  /** @internal Set on a read replica's store (replication/role.json): appends are refused. */ replicaOf: string | undefined
 
   private constructor(opts: NativeStoreOptions) {
     this.opts = opts
@@ -135,9 +137,13 @@ export class Store implements NameTable {
   /**
    * Appends one event of a kind or a defined type name (its schema checks
    * the payload first); returns once it is written (and synced, with
-   * `durable: true`).
+   * `durable: true`; acknowledged by JetStream, as a Promise, with `durable: 'replicated'`).
    */
-  append(coord: Coordinate, kind: EventKind | string, payload: unknown, options?: AppendOptions): AppendReceipt {
+  append(coord: Coordinate, kind: EventKind | string, payload: unknown, options: Replicated<AppendOptions>): Promise<AppendReceipt>
+  append(coord: Coordinate, kind: EventKind | string, payload: unknown, options?: Immediate<AppendOptions>): AppendReceipt
+  append(coord: Coordinate, kind: EventKind | string, payload: unknown, options?: AppendOptions): AppendReceipt | Promise<AppendReceipt> {
+    if (this.replicaOf !== undefined) refuseReplicaWrite(this.replicaOf)
+    if (options?.durable === 'replicated') return replicated(this, () => this.append(coord, kind, payload, { ...options, durable: false }))
     return this.appendKind(coord, typeof kind === 'string' ? this.types.forAppend(kind, payload) : userKind(kind), payload, options)
   }
 
@@ -145,7 +151,7 @@ export class Store implements NameTable {
    * @internal Appends with any kind, reserved ones included: the library's
    * own system events (denials, ...) go through here; users cannot.
    */
-  appendSystem(coord: Coordinate, kind: EventKind, payload: unknown, options?: AppendOptions): AppendReceipt {
+  appendSystem(coord: Coordinate, kind: EventKind, payload: unknown, options?: Immediate<AppendOptions>): AppendReceipt {
     if (!(kind instanceof EventKind)) throw new InvalidArgumentError('kind must be an EventKind')
     return this.appendKind(coord, kind, payload, options)
   }
@@ -158,6 +164,7 @@ export class Store implements NameTable {
   }
   private writeOne(coord: Coordinate, k: EventKind, payload: unknown, options?: AppendOptions): AppendReceipt {
     const h = this.live()
+    if (this.replicaOf !== undefined) refuseReplicaWrite(this.replicaOf)
     if (!(coord instanceof Coordinate)) throw new InvalidCoordinateError('coord must be a Coordinate')
     checkOptions('append', options, APPEND_OPTION_KEYS)
     const o = options ?? NO_OPTIONS
@@ -196,20 +203,17 @@ export class Store implements NameTable {
   }
 
   /** Appends an event caused by another: correlation kept, causation recorded. */
-  appendReaction(
-    coord: Coordinate,
-    kind: EventKind | string,
-    payload: unknown,
-    correlationId: string,
-    causationId: string,
-    options?: ReactionOptions,
-  ): AppendReceipt {
+  appendReaction(coord: Coordinate, kind: EventKind | string, payload: unknown, correlationId: string, causationId: string, options?: Immediate<ReactionOptions>): AppendReceipt {
     checkOptions('appendReaction', options, REACTION_OPTION_KEYS)
     return this.append(coord, kind, payload, { ...options, correlationId, causationId })
   }
 
   /** Appends every item or none, also across a crash. Receipts come back in item order. */
-  appendBatch(items: readonly BatchItem[], options?: BatchOptions): AppendReceipt[] {
+  appendBatch(items: readonly BatchItem[], options: Replicated<BatchOptions>): Promise<AppendReceipt[]>
+  appendBatch(items: readonly BatchItem[], options?: Immediate<BatchOptions>): AppendReceipt[]
+  appendBatch(items: readonly BatchItem[], options?: BatchOptions): AppendReceipt[] | Promise<AppendReceipt[]> {
+    if (this.replicaOf !== undefined) refuseReplicaWrite(this.replicaOf)
+    if (options?.durable === 'replicated') return replicated(this, () => this.commitBatch(items, { ...options, durable: false }, undefined))
     return this.commitBatch(items, options, undefined)
   }
   /** @internal appendBatch and appendIf, traced when the append channel has subscribers. */
@@ -232,7 +236,11 @@ export class Store implements NameTable {
    * at all). Otherwise throws AppendConditionError and
    * writes nothing. The check and the append are one atomic step.
    */
-  appendIf(items: readonly BatchItem[], condition: AppendCondition, options?: BatchOptions): AppendReceipt[] {
+  appendIf(items: readonly BatchItem[], condition: AppendCondition, options: Replicated<BatchOptions>): Promise<AppendReceipt[]>
+  appendIf(items: readonly BatchItem[], condition: AppendCondition, options?: Immediate<BatchOptions>): AppendReceipt[]
+  appendIf(items: readonly BatchItem[], condition: AppendCondition, options?: BatchOptions): AppendReceipt[] | Promise<AppendReceipt[]> {
+    if (this.replicaOf !== undefined) refuseReplicaWrite(this.replicaOf)
+    if (options?.durable === 'replicated') return replicated(this, () => this.appendIf(items, condition, { ...options, durable: false }))
     return this.commitBatch(items, options, conditionFilter(condition, this.types))
   }
 

@@ -207,7 +207,10 @@ describe.skipIf(reason !== '')(`replication on a 3-node JetStream cluster${reaso
     const again = await replicate(old, { servers: nats.urls, stream: 'failover' })
     await expect(again.done).rejects.toMatchObject({ code: 'E_FENCED' })
     await again.close()
-    expect(await streamIds(nats.urls, 'failover')).toEqual(allIds(fresh))
+    // The stream: the old primary's events, promote's fence marker, the new primary's event.
+    const ids = await streamIds(nats.urls, 'failover')
+    expect(ids[Number(end)]).toMatch(/^fence-/)
+    expect(ids.filter((_, i) => i !== Number(end))).toEqual(allIds(fresh))
     await newPub.close()
     fresh.close()
     old.close()

@@ -3,6 +3,7 @@
 // causation, a named type), and byte-for-byte comparison of two logs.
 import { expect } from 'vitest'
 import { Coordinate, EventKind, type Store } from '../src/index.js'
+import { loadNats } from '../src/replicate/nats.js'
 import { frameOf } from '../src/replicate/wire.js'
 
 export const Placed = EventKind.custom(1, 1)
@@ -52,4 +53,26 @@ export function expectSameLog(a: Store, b: Store): number {
     from += x.length
   }
   return compared
+}
+
+/** Polls `ok` every 20 ms; throws after `ms`. */
+export async function waitUntil(ok: () => boolean, ms = 20_000): Promise<void> {
+  for (const t0 = Date.now(); !ok(); ) {
+    if (Date.now() - t0 > ms) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+/** Stream messages from..to (stream sequences), read one by one. */
+export async function streamMessages(url: string, stream: string, from: number, to: number) {
+  const { transport, jetstream } = loadNats()
+  const nc = await transport.connect({ servers: url })
+  try {
+    const jsm = await jetstream.jetstreamManager(nc)
+    const out = []
+    for (let s = from; s <= to; s++) out.push(await jsm.streams.getMessage(stream, { seq: s }))
+    return out
+  } finally {
+    await nc.close()
+  }
 }

@@ -4,30 +4,19 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Coordinate, EventKind, isCausewayError, Store } from '../src/index.js'
+import { Coordinate, EventKind, isCausewayError, Region, Store } from '../src/index.js'
 import { openReplica, replicate } from '../src/replicate/index.js'
 import { loadNats } from '../src/replicate/nats.js'
 import { frameOf, subjectOf } from '../src/replicate/wire.js'
-import { tempDir } from './helpers.js'
+import { spawnSync } from 'node:child_process'
+import { repoRoot, tempDir } from './helpers.js'
 import { NatsCluster, natsServer } from './nats-cluster.js'
-import { expectSameLog, fill } from './replicate-helpers.js'
+import { expectSameLog, fill, Placed, streamMessages } from './replicate-helpers.js'
+import { serve } from '../src/server/index.js'
 
 const found = natsServer()
 const reason = 'reason' in found ? found.reason : ''
 const K = EventKind.custom(1, 1)
-
-async function streamMessages(url: string, stream: string, from: number, to: number) {
-  const { transport, jetstream } = loadNats()
-  const nc = await transport.connect({ servers: url })
-  try {
-    const jsm = await jetstream.jetstreamManager(nc)
-    const out = []
-    for (let s = from; s <= to; s++) out.push(await jsm.streams.getMessage(stream, { seq: s }))
-    return out
-  } finally {
-    await nc.close()
-  }
-}
 
 describe.skipIf(reason !== '')(`replication to one JetStream node${reason ? ` (skipped: ${reason})` : ''}`, () => {
   let nats: NatsCluster
@@ -119,6 +108,104 @@ describe.skipIf(reason !== '')(`replication to one JetStream node${reason ? ` (s
     primary.close()
   })
 
+  it("durable: 'replicated' resolves only once JetStream acknowledged the event (append, appendBatch, appendIf)", async () => {
+    const store = Store.open({ dataDir: tempDir('repl') })
+    const pub = await replicate(store, { servers: nats.url(0), stream: 'six', replicas: 1 })
+    const r = await store.append(new Coordinate('a', 's'), K, { n: 1 }, { durable: 'replicated' })
+    // Resolved: the publisher has it acknowledged and the store has it synced.
+    expect(pub.status().acknowledged).toBeGreaterThanOrEqual(r.globalSequence + 1n)
+    expect(BigInt(store.nativeHandle().durableSequence())).toBeGreaterThan(r.globalSequence)
+    const batch = await store.appendBatch([{ coord: new Coordinate('a', 's'), kind: K, payload: { n: 2 } }, { coord: new Coordinate('b', 's'), kind: K, payload: { n: 3 } }], { durable: 'replicated' })
+    expect(pub.status().acknowledged).toBeGreaterThanOrEqual(batch[1]!.globalSequence + 1n)
+    const cond = await store.appendIf([{ coord: new Coordinate('c', 's'), kind: K, payload: { n: 4 } }], { failIfEventsMatch: Region.entity('c'), after: null }, { durable: 'replicated' })
+    const last = cond[0]!.globalSequence
+    expect(pub.status().acknowledged).toBeGreaterThanOrEqual(last + 1n)
+    const [msg] = await streamMessages(nats.url(0), 'six', Number(last) + 1, Number(last) + 1)
+    expect(msg!.header.get('Nats-Msg-Id')).toBe(cond[0]!.eventId)
+    await pub.close()
+    // No publisher any more: refused, and nothing is written.
+    const before = store.nativeHandle().nextSequence()
+    await expect(store.append(new Coordinate('a', 's'), K, {}, { durable: 'replicated' })).rejects.toMatchObject({ code: 'E_NOT_REPLICATING' })
+    await expect(store.appendBatch([{ coord: new Coordinate('a', 's'), kind: K, payload: {} }], { durable: 'replicated' })).rejects.toMatchObject({ code: 'E_NOT_REPLICATING' })
+    expect(store.nativeHandle().nextSequence()).toBe(before)
+    store.close()
+  })
+
+  it('Store.open({ replicate }) publishes from this process, store.replication has its status, close() stops it', async () => {
+    const dir = tempDir('repl')
+    const store = Store.open({ dataDir: dir, replicate: { servers: nats.url(0), stream: 'seven', replicas: 1 } })
+    expect(store.replication).toMatchObject({ state: 'connecting', stream: 'seven' })
+    fill(store, 40)
+    // Appended while it connects: the Promise waits for the publisher.
+    const early = store.append(new Coordinate('a', 's'), K, { n: 0 }, { durable: 'replicated' })
+    await store.replication!.ready
+    expect(store.replication!.state).toBe('running')
+    const r = await early
+    const last = await store.append(new Coordinate('a', 's'), K, { n: 99 }, { durable: 'replicated' })
+    expect(store.replication!.status()).toMatchObject({ stream: 'seven', fenced: false })
+    expect(store.replication!.status()!.acknowledged).toBeGreaterThanOrEqual(last.globalSequence + 1n)
+    expect(store.metrics().replication).toMatchObject({ role: 'publisher', stream: 'seven' })
+    const ids = store.readFiltered({ fromSequence: 0, limit: 1000 }).map((e) => e.eventId)
+    const replication = store.replication!
+    store.close()
+    await replication.closed
+    expect(replication.state).toBe('stopped')
+    const msgs = await streamMessages(nats.url(0), 'seven', 1, Number(last.globalSequence) + 1)
+    expect(msgs.map((m) => m!.header.get('Nats-Msg-Id'))).toEqual(ids)
+    expect(ids).toContain(r.eventId)
+    // Reopened with the option: it resumes where JetStream acknowledged, publishing nothing twice.
+    const again = Store.open({ dataDir: dir, replicate: { servers: nats.url(0), stream: 'seven', replicas: 1 } })
+    await again.replication!.ready
+    const more = await again.append(new Coordinate('b', 's'), K, {}, { durable: 'replicated' })
+    expect(again.replication!.status()).toMatchObject({ published: 1, duplicates: 0, acknowledged: more.globalSequence + 1n })
+    again.close()
+    await again.replication!.closed
+  })
+
+  it('a store opened on a read replica refuses appends with E_REPLICA_READ_ONLY; the service serves its reads and answers 409', async () => {
+    const primary = Store.open({ dataDir: tempDir('repl') })
+    const end = fill(primary, 60)
+    const pub = await replicate(primary, { servers: nats.url(0), stream: 'eight', replicas: 1 })
+    await pub.waitFor(end)
+    const rdir = tempDir('replica')
+    const replica = await openReplica({ dataDir: rdir, servers: nats.url(0), stream: 'eight' })
+    await replica.waitFor(end)
+    await replica.close()
+    // Read-only or writable, an open of the replica's directory refuses appends the same way.
+    const reader = Store.open({ dataDir: rdir, readOnly: true })
+    expect(() => reader.append(new Coordinate('a', 's'), Placed, {})).toThrow(expect.objectContaining({ code: 'E_REPLICA_READ_ONLY' }))
+    reader.close()
+    const store = Store.open({ dataDir: rdir })
+    expect(() => store.append(new Coordinate('a', 's'), Placed, {})).toThrow(expect.objectContaining({ code: 'E_REPLICA_READ_ONLY' }))
+    expect(() => store.appendBatch([{ coord: new Coordinate('a', 's'), kind: Placed, payload: {} }])).toThrow(expect.objectContaining({ code: 'E_REPLICA_READ_ONLY' }))
+    expect(() => store.append(new Coordinate('a', 's'), 'no.such.type', {})).toThrow(expect.objectContaining({ code: 'E_REPLICA_READ_ONLY' }))
+    expect(() => store.append(new Coordinate('a', 's'), Placed, {}, { durable: 'replicated' })).toThrow(expect.objectContaining({ code: 'E_REPLICA_READ_ONLY' }))
+    expect(() => store.appendIf([{ coord: new Coordinate('a', 's'), kind: Placed, payload: {} }], { failIfEventsMatch: Region.entity('a'), after: null })).toThrow(expect.objectContaining({ code: 'E_REPLICA_READ_ONLY' }))
+    expect(store.nativeHandle().nextSequence()).toBe(Number(end))
+    // Store.open({ replicate }) on a replica is refused before anything starts.
+    store.close()
+    expect(() => Store.open({ dataDir: rdir, replicate: { servers: nats.url(0), stream: 'eight' } })).toThrow(expect.objectContaining({ code: 'E_REPLICATION' }))
+    const served = Store.open({ dataDir: rdir })
+    const server = await serve(served, { insecureLocal: true, host: '127.0.0.1', port: 0 })
+    try {
+      const some = primary.readFiltered({ fromSequence: 5, limit: 1 })[0]!
+      const one = await fetch(`${server.url}/v1/events/${some.eventId}`)
+      expect(one.status).toBe(200)
+      expect(((await one.json()) as { eventId: string }).eventId).toBe(some.eventId)
+      const q = await fetch(`${server.url}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ region: { scope: 'shop' } }) })
+      expect(q.status).toBe(200)
+      expect(((await q.json()) as { events: unknown[] }).events.length).toBe(primary.byScope('shop').length)
+      const w = await fetch(`${server.url}/v1/append`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ entity: 'a', scope: 's', kind: Placed.value, payload: {} }) })
+      expect(w.status).toBe(409)
+      expect(((await w.json()) as { error: { code: string } }).error.code).toBe('E_REPLICA_READ_ONLY')
+    } finally {
+      await server.close()
+      served.close()
+    }
+    await pub.close()
+    primary.close()
+  })
+
   it('a stream name that could reach outside the data directory is refused', async () => {
     const store = Store.open({ dataDir: tempDir('repl') })
     const err = await replicate(store, { servers: nats.url(0), stream: '../x' }).then(() => undefined, (e: unknown) => e)
@@ -128,6 +215,63 @@ describe.skipIf(reason !== '')(`replication to one JetStream node${reason ? ` (s
 })
 
 describe('replication without the NATS packages', () => {
+  it("the service answers durable: 'replicated' without a publisher with 503 E_NOT_REPLICATING", async () => {
+    const store = Store.open({ dataDir: tempDir('repl') })
+    const server = await serve(store, { insecureLocal: true, host: '127.0.0.1', port: 0 })
+    try {
+      const w = await fetch(`${server.url}/v1/append`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ entity: 'a', scope: 's', kind: K.value, payload: {}, options: { durable: 'replicated' } }) })
+      expect(w.status).toBe(503)
+      expect(((await w.json()) as { error: { code: string } }).error.code).toBe('E_NOT_REPLICATING')
+      expect(store.nativeHandle().nextSequence()).toBe(0)
+    } finally {
+      await server.close()
+      store.close()
+    }
+  })
+
+  it('Store.open({ replicate }) without the @nats-io packages is a MissingDependencyError before anything is opened (the core loads without NATS)', () => {
+    const dir = path.join(tempDir('repl'), 'never')
+    // A process in which the NATS packages cannot be found (the built package, as an application loads it).
+    const script = `
+      const Module = require('module')
+      const resolve = Module._resolveFilename
+      Module._resolveFilename = function (id, ...rest) {
+        if (id.startsWith('@nats-io/')) throw Object.assign(new Error("Cannot find module '" + id + "'"), { code: 'MODULE_NOT_FOUND' })
+        return resolve.call(this, id, ...rest)
+      }
+      const { Store } = require(${JSON.stringify(path.join(repoRoot, 'dist/cjs/index.js'))})
+      const plain = Store.open({ dataDir: ${JSON.stringify(dir)} + '-plain' })
+      plain.close()
+      try {
+        Store.open({ dataDir: ${JSON.stringify(dir)}, replicate: { servers: 'nats://127.0.0.1:1', stream: 'x' } })
+      } catch (e) {
+        console.log(JSON.stringify({ code: e.code, dependency: e.dependency }))
+      }`
+    const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+    expect(out.stderr).toBe('')
+    expect(JSON.parse(out.stdout)).toEqual({ code: 'E_MISSING_DEPENDENCY', dependency: '@nats-io/transport-node' })
+    expect(fs.existsSync(dir)).toBe(false)
+  })
+
+  it('bad replicate options to Store.open leave the directory untouched', () => {
+    const dir = path.join(tempDir('repl'), 'never')
+    expect(() => Store.open({ dataDir: dir, replicate: { servers: [], stream: 'x' } })).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }))
+    expect(() => Store.open({ dataDir: dir, replicate: { servers: 'nats://127.0.0.1:1', stream: '../x' } })).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }))
+    expect(fs.existsSync(dir)).toBe(false)
+  })
+
+  it('Store.openReplica is causeway/replicate\'s openReplica', async () => {
+    await expect(Store.openReplica({ dataDir: tempDir('repl'), servers: [], stream: 'x' })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' })
+  })
+
+  it("durable: 'replicated' without a publisher is E_NOT_REPLICATING and writes nothing", async () => {
+    const store = Store.open({ dataDir: tempDir('repl') })
+    await expect(store.append(new Coordinate('a', 's'), K, {}, { durable: 'replicated' })).rejects.toMatchObject({ code: 'E_NOT_REPLICATING' })
+    await expect(store.appendIf([{ coord: new Coordinate('a', 's'), kind: K, payload: {} }], { failIfEventsMatch: Region.entity('a'), after: null }, { durable: 'replicated' })).rejects.toMatchObject({ code: 'E_NOT_REPLICATING' })
+    expect(store.nativeHandle().nextSequence()).toBe(0)
+    store.close()
+  })
+
   it('a missing @nats-io peer is a MissingDependencyError naming the package', () => {
     const load = (id: string) => {
       if (id === '@nats-io/jetstream') throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' })

@@ -1,7 +1,7 @@
 import { Coordinate } from '../coordinate.js'
 import { InvalidArgumentError, InvalidCoordinateError } from '../errors.js'
 import type { AppendReceipt } from '../receipt.js'
-import { Store, type AppendOptions } from '../store.js'
+import { Store, type ImmediateAppendOptions } from '../store.js'
 import { checkOptions } from '../strict.js'
 import { DENIAL_KEYS, DENIAL_KIND, type Denial } from './denial.js'
 
@@ -11,11 +11,11 @@ declare module '../store.js' {
      * Records a denial as a system event (kind DENIAL_KIND, 0x000F) on the
      * entity's own chain, payload `{ gate, code, message, context? }`.
      */
-    appendDenial(coord: Coordinate, denial: Denial, options?: AppendOptions): AppendReceipt
+    appendDenial(coord: Coordinate, denial: Denial, options?: ImmediateAppendOptions): AppendReceipt
   }
 }
 
-Store.prototype.appendDenial = function (this: Store, coord: Coordinate, denial: Denial, options?: AppendOptions): AppendReceipt {
+Store.prototype.appendDenial = function (this: Store, coord: Coordinate, denial: Denial, options?: ImmediateAppendOptions): AppendReceipt {
   if (!(coord instanceof Coordinate)) throw new InvalidCoordinateError('coord must be a Coordinate')
   const d = denial as Partial<Denial> | null
   if (typeof d !== 'object' || d === null || typeof d.gate !== 'string' || typeof d.code !== 'string' || typeof d.message !== 'string') {

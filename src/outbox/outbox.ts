@@ -3,7 +3,7 @@ import { Coordinate } from '../coordinate.js'
 import { InvalidArgumentError, InvalidCoordinateError } from '../errors.js'
 import { type EventKind, userKind } from '../kind.js'
 import type { AppendReceipt } from '../receipt.js'
-import { BATCH_ITEM_KEYS, BATCH_OPTION_KEYS, type BatchItem, type BatchOptions, type Store } from '../store.js'
+import { BATCH_ITEM_KEYS, BATCH_OPTION_KEYS, type BatchItem, type BatchOptions, type Immediate, type Store } from '../store.js'
 import { checkOptions, omitKeys } from '../strict.js'
 import { OutboxClosedError } from './outbox-closed-error.js'
 
@@ -68,7 +68,7 @@ export class Outbox {
    * (e.g. SequenceMismatchError) nothing is written and the outbox stays
    * open, to discard or flush again. Afterwards it is closed.
    */
-  flush(options?: BatchOptions): AppendReceipt[] {
+  flush(options?: Immediate<BatchOptions>): AppendReceipt[] {
     const items = this.open('flush')
     checkOptions('flush', options, BATCH_OPTION_KEYS)
     const receipts = items.length === 0 ? [] : this.store.appendBatch(items, options)

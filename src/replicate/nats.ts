@@ -5,6 +5,7 @@
  * MissingDependencyError naming the package.
  */
 import type * as JetStreamModule from '@nats-io/jetstream'
+import type * as KvModule from '@nats-io/kv'
 import type * as TransportModule from '@nats-io/transport-node'
 import { requireOptionalPeer } from '../optional-peer.js'
 
@@ -22,6 +23,13 @@ export function loadNats(load: (id: string) => unknown = require): NatsPeers {
   const peers = { transport: peer('@nats-io/transport-node'), jetstream: peer('@nats-io/jetstream') } as NatsPeers
   if (load === require) loaded = peers
   return peers
+}
+
+let kvLoaded: typeof KvModule | undefined
+
+/** @nats-io/kv (an optional peer too), for the failover lease. */
+export function loadKv(): typeof KvModule {
+  return (kvLoaded ??= requireOptionalPeer('@nats-io/kv', 'causeway automatic failover needs @nats-io/kv, an optional peer dependency: npm install @nats-io/kv', require) as typeof KvModule)
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
  * promote: makes a replica the writer. With the stream's servers it first
  * applies everything the stream holds (so no acknowledged event is left
- * behind), then marks the store 'primary'. From then on openReplica refuses
- * it and replicate() publishes its appends after the old primary's last
- * event; an old primary that comes back finds the stream moved on and is
- * fenced (E_FENCED).
+ * behind), then publishes a fence marker naming the new writer, expecting
+ * the stream's last sequence it caught up to, and only then marks the store
+ * 'primary' (with that writer identity). The old primary is fenced from
+ * that moment: its next publish fails the expected-sequence check, and a
+ * restarted one finds a fence that does not name it (E_FENCED).
  */
+import { randomUUID } from 'node:crypto'
 import * as fs from 'node:fs'
 import { InvalidArgumentError, ReplicationError } from '../errors.js'
 import { checkOptions, optionKeys } from '../strict.js'
@@ -26,6 +28,8 @@ export interface PromoteReport {
   /** The global sequence the new primary's first append gets. */
   next: bigint
   caughtUp: boolean
+  /** The new primary's writer identity, named by the fence marker (undefined without servers: no fence). */
+  writer?: string
 }
 
 const KEYS = optionKeys<PromoteOptions>()(['dataDir', 'servers', 'timeoutMs'])
@@ -39,6 +43,7 @@ export async function promote(options: PromoteOptions): Promise<PromoteReport> {
   if (role.role === 'primary') throw new ReplicationError(`${options.dataDir} was promoted already`)
   let next: bigint
   let caughtUp = false
+  const writer = randomUUID()
   const replica = options.servers === undefined ? undefined : await openReplica({ dataDir: options.dataDir, servers: options.servers, stream: role.stream })
   if (replica) {
     try {
@@ -48,19 +53,18 @@ export async function promote(options: PromoteOptions): Promise<PromoteReport> {
         timer = setTimeout(() => reject(new ReplicationError(`the replica did not catch up with stream ${role.stream} in ${timeout} ms`)), timeout)
       })
       try {
-        await Promise.race([replica.catchUp(), late])
+        next = await Promise.race([replica.fence(writer), late])
       } finally {
         clearTimeout(timer)
       }
       caughtUp = true
       replica.store.sync()
-      next = BigInt(replica.store.nativeHandle().nextSequence())
     } finally {
       await replica.close()
     }
   } else {
     next = -1n
   }
-  writeRole(options.dataDir, 'primary', role.stream)
-  return { dataDir: options.dataDir, stream: role.stream, next, caughtUp }
+  writeRole(options.dataDir, 'primary', role.stream, 0o600, caughtUp ? writer : undefined)
+  return { dataDir: options.dataDir, stream: role.stream, next, caughtUp, ...(caughtUp ? { writer } : {}) }
 }

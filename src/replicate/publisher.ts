@@ -2,9 +2,10 @@
  * The publisher: follows a store from its acknowledged position and
  * publishes every event, in global order, to the stream (wire.ts). Each
  * publish names the stream sequence it expects before it
- * (Nats-Expected-Last-Sequence = the event's global sequence), so the
- * stream is the store's log, position for position, and a publisher whose
- * stream moved on without it (a promoted replica writes there) is fenced.
+ * (Nats-Expected-Last-Sequence = the stream's last sequence as this
+ * publisher left it), so nobody else's message can come between two of its
+ * events: a publisher whose stream moved on without it (a promote published
+ * a fence marker, a promoted replica writes there) is fenced.
  */
 import type { JetStreamClient, JetStreamManager, PubAck } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
@@ -12,9 +13,11 @@ import { FencedError, isCausewayError, ReplicationError } from '../errors.js'
 import type { StoredEvent } from '../event.js'
 import { Notifier } from '../delivery/notifier.js'
 import type { Store } from '../store.js'
+import { replicationLinkOf, setReplicationLink } from '../replication-link.js'
 import type { NatsPeers } from './nats.js'
 import type { StateFile } from './state.js'
-import { frameOf, SEQUENCE_HEADER, subjectOf } from './wire.js'
+import type { Lease, LeaseState } from './lease.js'
+import { checkFrame, decodeFence, fenceSubjectOf, frameOf, frameSequence, SEQUENCE_HEADER, subjectOf } from './wire.js'
 
 export interface ReplicationStatus {
   stream: string
@@ -34,6 +37,8 @@ export interface ReplicationStatus {
   fenced: boolean
   /** The last error (a transient one is retried), or null. */
   error: { code: string; message: string } | null
+  /** The failover lease (leaseTtlMs), or null without one. */
+  lease: LeaseState | null
 }
 
 /** A read-only store only learns of a writer's appends by refresh(): this often when nothing woke it. */
@@ -42,6 +47,8 @@ const RETRY_MS = [100, 250, 500, 1000, 2000]
 
 export class Publisher {
   private next = 0n
+  /** The stream's last sequence as this publisher knows it (its expected last sequence). */
+  private streamLast = 0n
   private published = 0
   private duplicates = 0
   private lastAckAt: number | null = null
@@ -62,10 +69,16 @@ export class Publisher {
     private readonly stream: string,
     private readonly batchSize: number,
     private readonly onlyDurable: boolean,
+    /** This store's writer identity (a promoted store's, from role.json); a fence marker naming another fences it. */
+    private readonly writer: string | undefined,
+    /** The failover lease this publisher keeps renewed (replicate's leaseTtlMs), if any. */
+    private readonly lease?: Lease,
   ) {
     this.done = this.run()
     // A rejected `done` nobody awaits is still reported through status() and waitFor().
     this.done.catch(() => undefined)
+    // Appends with durable: 'replicated' wait on this publisher (replication-link.ts).
+    setReplicationLink(store, this)
     store.meter.replication = () => {
       const s = this.status()
       return { role: 'publisher', stream: s.stream, lagEvents: s.lag, position: Number(s.acknowledged), published: s.published, duplicates: s.duplicates, lastAckAt: s.lastAckAt, fenced: s.fenced, error: s.error }
@@ -85,6 +98,7 @@ export class Publisher {
       running: !this.stopped,
       fenced: this.fenced,
       error: this.error,
+      lease: this.lease?.state ?? null,
     }
   }
 
@@ -98,9 +112,16 @@ export class Publisher {
     })
   }
 
+  /** @internal replication-link: why an append would not be acknowledged. */
+  refusal(): Error | undefined {
+    return this.stopped ? this.stopReason() : undefined
+  }
+
   async close(): Promise<void> {
     this.stopped = true
+    this.lease?.stop()
     this.store.meter.replication = undefined
+    if (replicationLinkOf(this.store) === this) setReplicationLink(this.store, undefined)
     this.wake?.()
     await this.done.catch(() => undefined)
     await this.nc.close().catch(() => undefined)
@@ -133,6 +154,8 @@ export class Publisher {
       throw e
     } finally {
       this.stopped = true
+      // A publisher that stopped (fenced, or a stream it cannot go on with) no longer holds the writer's lease.
+      this.lease?.stop()
       for (const w of this.waiters.splice(0)) w.reject(this.stopReason())
     }
   }
@@ -148,23 +171,38 @@ export class Publisher {
     const saved = this.state.load()
     const info = await this.jsm.streams.info(this.stream)
     const last = BigInt(info.state.last_seq)
-    if (saved !== undefined && saved > last) {
-      throw new ReplicationError(`stream ${this.stream} ends at ${last} but JetStream acknowledged up to ${saved}: the stream lost events`)
-    }
+    let next = 0n
     if (last > 0n) {
       this.refreshIfReadOnly()
       const storeNext = BigInt(this.store.nativeHandle().nextSequence())
       const msg = await this.jsm.streams.getMessage(this.stream, { seq: Number(last) })
-      const id = msg?.header?.get('Nats-Msg-Id')
-      const local = last <= storeNext ? this.store.readFiltered({ fromSequence: Number(last - 1n), limit: 1 })[0] : undefined
-      if (!local || local.globalSequence !== last - 1n || local.eventId !== id) {
-        throw new FencedError(
-          `stream ${this.stream} holds event ${id ?? '?'} at global sequence ${last - 1n}, which this store ${local ? `has as ${local.eventId}` : 'does not have'}: another writer owns the stream`,
-        )
+      if (!msg) throw new ReplicationError(`stream ${this.stream} has no message ${last}`)
+      if (msg.subject === fenceSubjectOf(this.stream)) {
+        const fence = decodeFence(msg.data)
+        if (!fence || fence.writer !== this.writer) {
+          throw new FencedError(`stream ${this.stream} was fenced at stream sequence ${last} for writer ${fence?.writer ?? '?'}: another writer owns the stream`)
+        }
+        if (storeNext < fence.next) throw new ReplicationError(`the fence of stream ${this.stream} goes on from global sequence ${fence.next}, which this store has not reached`)
+        next = fence.next
+      } else {
+        if (!checkFrame(msg.data)) throw new ReplicationError(`stream ${this.stream} message ${last} is not an event frame`)
+        const g = frameSequence(msg.data)
+        const id = msg.header?.get('Nats-Msg-Id')
+        const local = g < storeNext ? this.store.readFiltered({ fromSequence: Number(g), limit: 1 })[0] : undefined
+        if (!local || local.globalSequence !== g || local.eventId !== id) {
+          throw new FencedError(
+            `stream ${this.stream} holds event ${id ?? '?'} at global sequence ${g}, which this store ${local ? `has as ${local.eventId}` : 'does not have'}: another writer owns the stream`,
+          )
+        }
+        next = g + 1n
       }
     }
-    this.next = last
-    if (saved !== last) this.state.save(last)
+    if (saved !== undefined && saved > next) {
+      throw new ReplicationError(`stream ${this.stream} ends at global sequence ${next} but JetStream acknowledged up to ${saved}: the stream lost events`)
+    }
+    this.next = next
+    this.streamLast = last
+    if (saved !== next) this.state.save(next)
     this.settle()
   }
 
@@ -193,13 +231,14 @@ export class Publisher {
   /** Publishes the events pipelined on one connection (in order), then checks every ack. */
   private async publishWindow(events: StoredEvent[]): Promise<void> {
     const subject = subjectOf(this.stream)
-    const acks: Array<Promise<PubAck>> = events.map((e) => {
+    const base = this.streamLast
+    const acks: Array<Promise<PubAck>> = events.map((e, i) => {
       const hdrs = this.peers.transport.headers()
       hdrs.set(SEQUENCE_HEADER, e.globalSequence.toString())
       return this.js.publish(subject, frameOf(e), {
         msgID: e.eventId,
         headers: hdrs,
-        expect: { lastSequence: Number(e.globalSequence) },
+        expect: { lastSequence: Number(base) + i },
       })
     })
     // Every promise gets a handler now: a failure after the first is not unhandled.
@@ -213,9 +252,11 @@ export class Publisher {
         }
         throw r.err
       }
-      if (BigInt(r.a.seq) !== g + 1n) {
-        throw new FencedError(`stream ${this.stream} stored global sequence ${g} at stream sequence ${r.a.seq}, not ${g + 1n}`)
+      const at = base + BigInt(i) + 1n
+      if (BigInt(r.a.seq) !== at) {
+        throw new FencedError(`stream ${this.stream} stored global sequence ${g} at stream sequence ${r.a.seq}, not ${at}`)
       }
+      this.streamLast = at
       if (r.a.duplicate) this.duplicates++
       else this.published++
       this.next = g + 1n

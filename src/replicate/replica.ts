@@ -16,7 +16,8 @@ import { FrameAppender } from './frames.js'
 import { loadNats, type NatsPeers, STALE_SERVER } from './nats.js'
 import { readRole, writeRole } from './role.js'
 import { serverList } from './replicate.js'
-import { checkFrame, checkStreamName, frameSequence } from './wire.js'
+import { checkFrame, checkStreamName, encodeFence, fenceSubjectOf, frameSequence } from './wire.js'
+import { ensureStream } from './stream.js'
 
 export interface ReplicaOptions {
   dataDir: string
@@ -28,7 +29,7 @@ export interface ReplicaOptions {
 
 export interface ReplicaStatus {
   stream: string
-  /** The replica store's next global sequence (= stream messages applied). */
+  /** The replica store's next global sequence (the events applied). */
   applied: bigint
   /** Stream messages not yet applied, as the consumer last reported. */
   lag: number
@@ -43,6 +44,9 @@ const KEYS = optionKeys<ReplicaOptions>()(['dataDir', 'servers', 'stream', 'file
 
 export class Replica {
   private lag = 0
+  /** Every stream message up to this stream sequence is applied (or skipped: fence markers). */
+  private streamSeen = 0n
+  private readonly streamWaiters: Array<{ at: bigint; resolve: () => void; reject: (e: Error) => void }> = []
   private stopped = false
   private error: { code: string; message: string } | null = null
   private messages: ConsumerMessages | undefined
@@ -75,11 +79,43 @@ export class Replica {
     return new Promise((resolve, reject) => this.waiters.push({ at: sequence, resolve, reject }))
   }
 
-  /** Resolves once the replica holds every message the stream has now. */
+  /** Resolves once the replica holds every message the stream has now; returns the stream's last sequence. */
   async catchUp(): Promise<bigint> {
     const info = await this.jsm.streams.info(this.stream)
-    await this.waitFor(BigInt(info.state.last_seq))
-    return BigInt(info.state.last_seq)
+    const last = BigInt(info.state.last_seq)
+    if (this.covered() < last) {
+      if (this.stopped) throw new ReplicationError(this.error?.message ?? 'the replica stopped')
+      await new Promise<void>((resolve, reject) => this.streamWaiters.push({ at: last, resolve, reject }))
+    }
+    return last
+  }
+
+  /**
+   * @internal promote's fence: catches up, then publishes a fence marker
+   * naming `writer` that JetStream takes only if the stream still ends where
+   * the replica caught up to; a publish in between (the old primary still
+   * writes) means catching up again. Returns the global sequence the new
+   * writer goes on from.
+   */
+  async fence(writer: string, attempts = 20): Promise<bigint> {
+    const peers = loadNats()
+    await ensureStream(peers, this.jsm, this.stream, 3)
+    const js = peers.jetstream.jetstream(this.nc)
+    for (let i = 0; ; i++) {
+      const last = await this.catchUp()
+      const next = this.applied()
+      try {
+        await js.publish(fenceSubjectOf(this.stream), encodeFence({ writer, next }), { msgID: `fence-${writer}-${last}`, expect: { lastSequence: Number(last) } })
+        return next
+      } catch (e) {
+        if ((e as { code?: unknown }).code !== peers.jetstream.JetStreamApiCodes.StreamWrongLastSequence || i + 1 >= attempts) throw e
+      }
+    }
+  }
+
+  private covered(): bigint {
+    const a = this.applied()
+    return this.streamSeen > a ? this.streamSeen : a
   }
 
   /** Stops following; closes the connection and the store. */
@@ -113,7 +149,7 @@ export class Replica {
       throw e
     } finally {
       this.stopped = true
-      for (const w of this.waiters.splice(0)) w.reject(new ReplicationError(this.error?.message ?? 'the replica stopped'))
+      for (const w of [...this.waiters.splice(0), ...this.streamWaiters.splice(0)]) w.reject(new ReplicationError(this.error?.message ?? 'the replica stopped'))
     }
   }
 
@@ -139,18 +175,22 @@ export class Replica {
       return
     }
     this.messages = messages
+    const fenceSubject = fenceSubjectOf(this.stream)
     // close() may have run while the consumer was being made: it found nothing to stop.
     if (this.stopped) messages.stop()
-    let seen = this.applied()
+    // Stream sequence g + 1 + (fence markers before g) holds global sequence g: starting at
+    // applied + 1 never misses one; what comes before the store's end is skipped.
+    this.streamSeen = this.covered()
+    let seen = this.streamSeen
     const watchdog = setInterval(() => {
-      const now = this.applied()
+      const now = this.streamSeen
       if (now !== seen || this.stopped) {
         seen = now
         return
       }
       this.jsm.streams.info(this.stream).then(
         (info) => {
-          if (BigInt(info.state.last_seq) > this.applied() && this.applied() === seen) messages.stop()
+          if (BigInt(info.state.last_seq) > this.streamSeen && this.streamSeen === seen) messages.stop()
         },
         () => messages.stop(),
       )
@@ -159,17 +199,24 @@ export class Replica {
       let expect = this.applied()
       for await (const m of messages) {
         if (this.stopped) break
-        const frame = m.data
-        if (!checkFrame(frame) || BigInt(m.seq) !== frameSequence(frame) + 1n) {
-          throw new ReplicationError(`stream message ${m.seq} is not the frame of global sequence ${m.seq - 1}`)
+        if (m.subject === fenceSubject) {
+          this.advance(m.seq, m.info.pending, appender)
+          continue
         }
-        if (frameSequence(frame) !== expect) throw new ReplicationError(`stream message ${m.seq} skips from global sequence ${expect}`)
+        const frame = m.data
+        if (!checkFrame(frame) || BigInt(m.seq) < frameSequence(frame) + 1n) {
+          throw new ReplicationError(`stream message ${m.seq} is not an event frame of global sequence ${m.seq - 1} or below`)
+        }
+        const g = frameSequence(frame)
+        if (g > expect) throw new ReplicationError(`stream message ${m.seq} skips from global sequence ${expect} to ${g}`)
+        if (g < expect) {
+          // Before the store's end (the consumer starts at a lower bound): applied already.
+          this.advance(m.seq, m.info.pending, appender)
+          continue
+        }
         appender.add(frame)
         expect++
-        // Following again after a lost node or consumer: that error is over.
-        this.error = null
-        this.lag = m.info.pending
-        if (!appender.holding) this.settle()
+        this.advance(m.seq, m.info.pending, appender)
       }
     } catch (e) {
       // The stream's own refusals stop the replica; a lost connection or consumer is retried.
@@ -182,7 +229,18 @@ export class Replica {
     }
   }
 
+  private advance(seq: number, pending: number, appender: FrameAppender): void {
+    if (!appender.holding) this.streamSeen = BigInt(seq)
+    // Following again after a lost node or consumer: that error is over.
+    this.error = null
+    this.lag = pending
+    if (!appender.holding) this.settle()
+  }
+
   private settle(): void {
+    for (let i = this.streamWaiters.length - 1; i >= 0; i--) {
+      if (this.streamSeen >= this.streamWaiters[i]!.at) this.streamWaiters.splice(i, 1)[0]!.resolve()
+    }
     const at = this.applied()
     for (let i = this.waiters.length - 1; i >= 0; i--) {
       if (at >= this.waiters[i]!.at) this.waiters.splice(i, 1)[0]!.resolve()

@@ -8,8 +8,9 @@ import type { Store } from '../store.js'
 import { checkOptions, optionKeys } from '../strict.js'
 import { loadNats, STALE_SERVER } from './nats.js'
 import { Publisher } from './publisher.js'
-import { readRole } from './role.js'
+import { readRole, type RoleRecord } from './role.js'
 import { StateFile } from './state.js'
+import { holderOf, Lease, openLeaseBucket } from './lease.js'
 import { ensureStream } from './stream.js'
 import { checkStreamName } from './wire.js'
 
@@ -31,9 +32,15 @@ export interface ReplicateOptions {
   ackTimeoutMs?: number
   /** NATS connection name (shown by the server). */
   name?: string
+  /**
+   * Holds the writer's lease for automatic failover (standby()): taken at
+   * start and renewed every third of this; a standby promotes itself once it
+   * has expired. Needs @nats-io/kv. @defaultValue none (no lease)
+   */
+  leaseTtlMs?: number
 }
 
-const KEYS = optionKeys<ReplicateOptions>()(['servers', 'stream', 'replicas', 'window', 'onlyDurable', 'ackTimeoutMs', 'name'])
+const KEYS = optionKeys<ReplicateOptions>()(['servers', 'stream', 'replicas', 'window', 'onlyDurable', 'ackTimeoutMs', 'name', 'leaseTtlMs'])
 
 function intIn(name: string, v: unknown, dflt: number, min: number, max: number): number {
   if (v === undefined) return dflt
@@ -49,8 +56,19 @@ export function serverList(servers: unknown): string[] {
   return list.map((s: string) => s.trim())
 }
 
-/** Starts replicating `store` (writable or read-only, e.g. a sidecar) to the stream; close() stops it. */
-export async function replicate(store: Store, options: ReplicateOptions): Promise<Publisher> {
+export interface CheckedReplicateOptions {
+  servers: string[]
+  stream: string
+  replicas: number
+  window: number
+  timeout: number
+  onlyDurable: boolean
+  name: string | undefined
+  leaseTtlMs: number | undefined
+}
+
+/** Validates replicate's options (nothing is opened or connected). */
+export function checkReplicateOptions(options: ReplicateOptions): CheckedReplicateOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('replicate options must be an object')
   checkOptions('replicate', options, KEYS)
   const servers = serverList(options.servers)
@@ -59,18 +77,46 @@ export async function replicate(store: Store, options: ReplicateOptions): Promis
   const window = intIn('window', options.window, 512, 1, 65536)
   const timeout = intIn('ackTimeoutMs', options.ackTimeoutMs, 5000, 100, 600_000)
   if (options.onlyDurable !== undefined && typeof options.onlyDurable !== 'boolean') throw new InvalidArgumentError('onlyDurable must be a boolean')
+  if (options.name !== undefined && typeof options.name !== 'string') throw new InvalidArgumentError('name must be a string')
+  const leaseTtlMs = options.leaseTtlMs === undefined ? undefined : intIn('leaseTtlMs', options.leaseTtlMs, 0, 300, 3_600_000)
+  return { servers, stream, replicas, window, timeout, onlyDurable: options.onlyDurable ?? true, name: options.name, leaseTtlMs }
+}
+
+/** Refuses to publish from a replica, or to another stream than the store's. */
+export function checkPublisherRole(dataDir: string, stream: string): RoleRecord | undefined {
+  const role = readRole(dataDir)
+  if (role?.role === 'replica') throw new ReplicationError(`${dataDir} is a replica of stream ${role.stream}: promote it before it publishes`)
+  if (role && role.stream !== stream) throw new ReplicationError(`${dataDir} belongs to stream ${role.stream}, not ${stream}`)
+  return role
+}
+
+/** Starts replicating `store` (writable or read-only, e.g. a sidecar) to the stream; close() stops it. */
+export async function replicate(store: Store, options: ReplicateOptions): Promise<Publisher> {
+  return startPublisher(store, checkReplicateOptions(options))
+}
+
+/** @internal replicate() with checked options. */
+export async function startPublisher(store: Store, o: CheckedReplicateOptions): Promise<Publisher> {
   store.nativeHandle()
-  const role = readRole(store.dataDir)
-  if (role?.role === 'replica') throw new ReplicationError(`${store.dataDir} is a replica of stream ${role.stream}: promote it before it publishes`)
-  if (role && role.stream !== stream) throw new ReplicationError(`${store.dataDir} belongs to stream ${role.stream}, not ${stream}`)
+  const role = checkPublisherRole(store.dataDir, o.stream)
   const peers = loadNats()
-  const nc = await peers.transport.connect({ servers, name: options.name ?? `causeway-replicate-${stream}`, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...STALE_SERVER })
+  const nc = await peers.transport.connect({ servers: o.servers, name: o.name ?? `causeway-replicate-${o.stream}`, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...STALE_SERVER })
   try {
-    const jsm = await peers.jetstream.jetstreamManager(nc, { timeout })
-    await ensureStream(peers, jsm, stream, replicas)
-    const js = peers.jetstream.jetstream(nc, { timeout })
-    const state = new StateFile(store.dataDir, stream, store.fileMode)
-    return new Publisher(peers, nc, js, jsm, store, state, stream, window, options.onlyDurable ?? true)
+    const jsm = await peers.jetstream.jetstreamManager(nc, { timeout: o.timeout })
+    await ensureStream(peers, jsm, o.stream, o.replicas)
+    const js = peers.jetstream.jetstream(nc, { timeout: o.timeout })
+    const state = new StateFile(store.dataDir, o.stream, store.fileMode)
+    let lease: Lease | undefined
+    if (o.leaseTtlMs !== undefined) {
+      lease = new Lease(await openLeaseBucket(nc, o.stream, o.leaseTtlMs, o.replicas), holderOf(store.dataDir), o.leaseTtlMs)
+      await lease.tryTake()
+      lease.keep()
+    }
+    if (store.closed) {
+      lease?.stop()
+      throw new ReplicationError('the store closed before replication started')
+    }
+    return new Publisher(peers, nc, js, jsm, store, state, o.stream, o.window, o.onlyDurable, role?.writer, lease)
   } catch (e) {
     await nc.close().catch(() => undefined)
     throw e

@@ -15,7 +15,14 @@ export function roleFile(dataDir: string): string {
   return path.join(dataDir, 'replication', 'role.json')
 }
 
-export function readRole(dataDir: string): { role: Role; stream: string } | undefined {
+export interface RoleRecord {
+  role: Role
+  stream: string
+  /** A promoted store's writer identity, named by the fence marker promote published. */
+  writer?: string
+}
+
+export function readRole(dataDir: string): RoleRecord | undefined {
   let text: string
   try {
     text = fs.readFileSync(roleFile(dataDir), 'utf8')
@@ -23,18 +30,18 @@ export function readRole(dataDir: string): { role: Role; stream: string } | unde
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw e
   }
-  const v = JSON.parse(text) as { role?: unknown; stream?: unknown }
+  const v = JSON.parse(text) as { role?: unknown; stream?: unknown; writer?: unknown }
   if ((v.role !== 'replica' && v.role !== 'primary') || typeof v.stream !== 'string') {
     throw new ReplicationError(`${roleFile(dataDir)} does not name a role`)
   }
-  return { role: v.role, stream: v.stream }
+  return { role: v.role, stream: v.stream, ...(typeof v.writer === 'string' ? { writer: v.writer } : {}) }
 }
 
-export function writeRole(dataDir: string, role: Role, stream: string, fileMode = 0o600): void {
+export function writeRole(dataDir: string, role: Role, stream: string, fileMode = 0o600, writer?: string): void {
   const file = roleFile(dataDir)
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: dirModeFor(fileMode) })
   const tmp = `${file}.${process.pid}.tmp`
   fs.rmSync(tmp, { force: true })
-  fs.writeFileSync(tmp, JSON.stringify({ role, stream, at: new Date().toISOString() }), { mode: fileMode })
+  fs.writeFileSync(tmp, JSON.stringify({ role, stream, ...(writer ? { writer } : {}), at: new Date().toISOString() }), { mode: fileMode })
   fs.renameSync(tmp, file)
 }

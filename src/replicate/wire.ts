@@ -1,8 +1,9 @@
 /**
  * How events travel over NATS (documented in native/PROTOCOL.md, "Replication
  * over NATS JetStream"): one subject per stream, one message per event, the
- * body the event's frame exactly as stored, its id as Nats-Msg-Id. Stream
- * sequence n holds global sequence n - 1: the stream is the store's log.
+ * body the event's frame exactly as stored, its id as Nats-Msg-Id. Fence
+ * markers (promote) go on a second subject; the stream sequence of global
+ * sequence g is g + 1 + the number of fence markers before it.
  */
 import { InvalidArgumentError } from '../errors.js'
 import type { StoredEvent } from '../event.js'
@@ -21,6 +22,32 @@ export function checkStreamName(stream: unknown): string {
 /** The one subject a stream's events are published on. */
 export function subjectOf(stream: string): string {
   return `causeway.${stream}.events`
+}
+
+/** The subject promote publishes fence markers on (replicas skip them). */
+export function fenceSubjectOf(stream: string): string {
+  return `causeway.${stream}.fence`
+}
+
+/** A fence marker's body: the writer that owns the stream from it on, and the global sequence it goes on from. */
+export interface FenceMarker {
+  writer: string
+  next: bigint
+}
+
+export function encodeFence(f: FenceMarker): Uint8Array {
+  return Buffer.from(JSON.stringify({ writer: f.writer, next: f.next.toString(), at: new Date().toISOString() }))
+}
+
+/** Reads a fence marker's body; undefined when it is not one. */
+export function decodeFence(data: Uint8Array): FenceMarker | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(data).toString('utf8')) as { writer?: unknown; next?: unknown }
+    if (typeof v.writer !== 'string' || typeof v.next !== 'string' || !/^\d+$/.test(v.next)) return undefined
+    return { writer: v.writer, next: BigInt(v.next) }
+  } catch {
+    return undefined
+  }
 }
 
 /** Header naming the global sequence of the frame (a cross-check for readers). */

@@ -31,6 +31,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   E_STORE_CLOSED: 503,
   E_WRITER_UNAVAILABLE: 503,
   E_STORE_LOCKED: 503,
+  E_NOT_REPLICATING: 503,
+  E_REPLICA_READ_ONLY: 409,
+  E_FENCED: 409,
 }
 
 /** Details a client may act on (which entity, which clock, which conflicting event); nothing else of an error leaves the server. */

@@ -12,6 +12,7 @@ import type { Query } from '../query/query.js'
 import { checkScope } from './auth.js'
 import { sendPrebuilt } from './body.js'
 import type { RouteTable } from './routes.js'
+import { appendAny, appendBatchAny, appendIfAny } from './append-any.js'
 import { appendRequest, batchItems, durableFlag, object, onlyKeys, receiptJson, receiptsJson, receiptWire, selection, sequence } from './wire.js'
 
 function checkItemScopes(req: FastifyRequest, items: readonly BatchItem[]): void {
@@ -33,7 +34,7 @@ export function writeRoutes(t: RouteTable): void {
   t.add('POST', '/v1/append', 'append', async (req, reply) => {
     const a = appendRequest(req.body)
     checkScope(req, a.coord.scope, 'append')
-    const r = store.append(a.coord, a.kind, a.payload, a.options)
+    const r = await appendAny(store, a)
     return sendPrebuilt(req, reply, 200, () => receiptWire(r), () => receiptJson(r))
   }, { tag: 'events', summary: 'Appends one event', body: '{ entity, scope, kind | type, payload, options?: { expectedSequence, idempotencyKey, correlationId, causationId, durable, occurredAt, tags } }' })
 
@@ -42,7 +43,7 @@ export function writeRoutes(t: RouteTable): void {
     onlyKeys(o, ['items', 'durable'], 'batch')
     const items = batchItems(o.items)
     checkItemScopes(req, items)
-    const receipts = store.appendBatch(items, durableFlag(o.durable))
+    const receipts = await appendBatchAny(store, items, durableFlag(o.durable))
     return sendPrebuilt(req, reply, 200, () => ({ receipts: receipts.map(receiptWire) }), () => receiptsJson(receipts))
   }, { tag: 'events', summary: 'Appends a batch of events atomically', body: '{ items: [{ entity, scope, kind | type, payload, ... }], durable? }' })
 
@@ -60,7 +61,7 @@ export function writeRoutes(t: RouteTable): void {
     checkItemScopes(req, items)
     // The condition is a read too: a 409 would tell whether events of another scope exist.
     checkSelectionScope(req, sel, 'the condition')
-    const receipts = store.appendIf(items, condition, durableFlag(o.durable))
+    const receipts = await appendIfAny(store, items, condition, durableFlag(o.durable))
     return sendPrebuilt(req, reply, 200, () => ({ receipts: receipts.map(receiptWire) }), () => receiptsJson(receipts))
   }, {
     tag: 'events',

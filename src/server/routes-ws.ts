@@ -19,7 +19,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { ForbiddenError, InvalidArgumentError } from '../errors.js'
-import type { Store } from '../store.js'
+import type { Immediate, Store } from '../store.js'
 import { checkScope, hasRole, principalOf } from './auth.js'
 import { toJson } from './body.js'
 import { toWireError } from './http-errors.js'
@@ -51,20 +51,26 @@ function write(store: Store, req: FastifyRequest, op: string, o: Obj): unknown {
   if (op === 'append') {
     const a = appendRequest(b)
     checkScope(req, a.coord.scope, 'append')
-    return receiptWire(store.append(a.coord, a.kind, a.payload, a.options))
+    return receiptWire(store.append(a.coord, a.kind, a.payload, immediate(a.options)))
   }
   const allowed = op === 'batch' ? ['items', 'durable'] : ['items', 'condition', 'durable']
   onlyKeys(b, allowed, op)
   const items = batchItems(b.items)
   items.forEach((it, i) => checkScope(req, it.coord.scope, `item ${i}`))
-  if (op === 'batch') return { receipts: store.appendBatch(items, durableFlag(b.durable)).map(receiptWire) }
+  if (op === 'batch') return { receipts: store.appendBatch(items, immediate(durableFlag(b.durable))).map(receiptWire) }
   const c = object(b.condition, 'condition')
   onlyKeys(c, ['region', 'query', 'after'], 'condition')
   const sel = selection(c, 'condition')
   if (!('after' in c)) throw new InvalidArgumentError('condition.after is required: a global sequence, or null')
   checkSelectionScope(req, sel, 'the condition')
   const condition: AppendCondition = { failIfEventsMatch: sel, after: c.after === null ? null : sequence(c.after, 'condition.after') }
-  return { receipts: store.appendIf(items, condition, durableFlag(b.durable)).map(receiptWire) }
+  return { receipts: store.appendIf(items, condition, immediate(durableFlag(b.durable))).map(receiptWire) }
+}
+
+/** The socket answers each message in order, at once: durable 'replicated' (a wait for JetStream) is POST's. */
+function immediate<O extends { durable?: boolean | 'replicated' }>(o: O): Immediate<O> {
+  if (o.durable === 'replicated') throw new InvalidArgumentError("durable: 'replicated' is not available over the WebSocket: use POST /v1/append")
+  return o as Immediate<O>
 }
 
 export function wsRoutes(t: RouteTable): void {

@@ -129,9 +129,9 @@ export function batchItems(v: unknown): BatchItem[] {
   return v.map(batchItem)
 }
 
-export function durableFlag(v: unknown): { durable?: boolean } {
+export function durableFlag(v: unknown): { durable?: boolean | 'replicated' } {
   if (v === undefined) return {}
-  if (typeof v !== 'boolean') throw new InvalidArgumentError('durable must be a boolean')
+  if (typeof v !== 'boolean' && v !== 'replicated') throw new InvalidArgumentError("durable must be a boolean or 'replicated'")
   return { durable: v }
 }
 

@@ -4,14 +4,14 @@ import type { StoredEvent } from '../event.js'
 import type { Projection } from '../projection/types.js'
 import '../projection/store-methods.js'
 import type { AppendReceipt } from '../receipt.js'
-import { APPEND_OPTION_KEYS, Store, type AppendOptions } from '../store.js'
+import { APPEND_OPTION_KEYS, Store, type AppendOptions, type ImmediateAppendOptions } from '../store.js'
 import { checkOptions, omitKeys } from '../strict.js'
 import { type AnyTyped, isGenuineHandle, makeHandle, type Typed } from './handle.js'
 import { type AnyMachine, machineInfo, stepKey, type StatesOf, type Transition } from './machine.js'
 import { resolveMachine, type Resolved } from './resolve.js'
 
 /** Append options of a transition; expectedSequence comes from the handle. */
-export type TransitionOptions = Omit<AppendOptions, 'expectedSequence'>
+export type TransitionOptions = Omit<ImmediateAppendOptions, 'expectedSequence'>
 export const TRANSITION_OPTION_KEYS = omitKeys(APPEND_OPTION_KEYS, 'expectedSequence')
 
 export interface TransitionResult<M, To extends string> {

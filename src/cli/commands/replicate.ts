@@ -3,7 +3,7 @@ import { jsonSafe, print, printJson } from '../output.js'
 import { integer } from '../parse.js'
 import { existingStore, openStore } from '../store-dir.js'
 import { Failure } from '../errors.js'
-import { openReplica, promote, replicate } from '../../replicate/index.js'
+import { openReplica, promote, replicate, standby } from '../../replicate/index.js'
 
 interface NatsOpts {
   nats: string
@@ -41,11 +41,12 @@ export function replicateCommand(program: Command): void {
       .argument('<dir>', 'the store directory'),
   )
     .option('--replicas <n>', 'copies JetStream keeps when it creates the stream', integer(1, 5), 3)
+    .option('--lease-ttl-ms <ms>', 'hold the writer\'s failover lease (for `causeway standby`), renewed every third of this', integer(300, 3_600_000))
     .addHelpText('after', '\nRuns until SIGINT/SIGTERM; exits 1 with E_FENCED when another writer owns the stream.\n\nExamples:\n  causeway replicate ./data --nats nats://n1:4222,nats://n2:4222 --stream orders')
-    .action(async (dir: string, o: NatsOpts & { replicas: number }) => {
+    .action(async (dir: string, o: NatsOpts & { replicas: number; leaseTtlMs?: number }) => {
       const store = openStore(existingStore(dir), true)
       try {
-        const pub = await replicate(store, { servers: o.nats, stream: o.stream, replicas: o.replicas })
+        const pub = await replicate(store, { servers: o.nats, stream: o.stream, replicas: o.replicas, ...(o.leaseTtlMs ? { leaseTtlMs: o.leaseTtlMs } : {}) })
         const stopReport = reportEvery(o.statusMs, () => pub.status())
         const stopped = await Promise.race([stopSignal().then(() => true), pub.done.then(() => false)])
         stopReport()
@@ -81,10 +82,32 @@ export function replicateCommand(program: Command): void {
       if (ended && last.error) throw new Failure(`${last.error.code}: ${last.error.message}`)
     })
 
+  natsOptions(
+    program
+      .command('standby')
+      .summary('follow as a replica and take over when the primary\'s lease expires (automatic failover)')
+      .description('A replica that watches the writer\'s lease in JetStream KV (the primary runs with --lease-ttl-ms or the leaseTtlMs option): once it has expired, takes it, promotes the replica (catch-up, fence) and publishes its appends; other processes then write the store through this one.')
+      .argument('<dir>', 'the replica directory (created when missing)'),
+  )
+    .option('--lease-ttl-ms <ms>', 'the lease\'s time to live: the primary is presumed gone this long after its last renewal', integer(300, 3_600_000), 5000)
+    .option('--replicas <n>', 'copies JetStream keeps of the lease bucket when it creates it', integer(1, 5), 3)
+    .addHelpText('after', '\nRuns until SIGINT/SIGTERM; its status lines say state following, promoting or primary.\n\nExamples:\n  causeway standby ./replica --nats nats://n1:4222,nats://n2:4222 --stream orders --lease-ttl-ms 5000')
+    .action(async (dir: string, o: NatsOpts & { leaseTtlMs: number; replicas: number }) => {
+      const s = await standby({ dataDir: dir, servers: o.nats, stream: o.stream, leaseTtlMs: o.leaseTtlMs, replicas: o.replicas })
+      const stopReport = reportEvery(o.statusMs, () => s.status())
+      let failed = false
+      await Promise.race([stopSignal(), s.done.then(() => new Promise<void>(() => undefined), () => void (failed = true))])
+      stopReport()
+      const last = s.status()
+      await s.close()
+      print(JSON.stringify(jsonSafe(last)))
+      if (failed && last.error) throw new Failure(`${last.error.code}: ${last.error.message}`)
+    })
+
   program
     .command('promote')
     .summary('make a replica the writer (failover)')
-    .description('Catch a stopped replica up with its stream (with --nats), then mark it the primary: it takes appends, and `causeway replicate` publishes them; an old primary that returns is fenced (E_FENCED).')
+    .description('Catch a stopped replica up with its stream (with --nats), publish a fence marker that stops the old primary, then mark it the primary: it takes appends, and `causeway replicate` publishes them; an old primary that returns is fenced (E_FENCED).')
     .argument('<dir>', 'the replica directory (stop its `causeway replica` first)')
     .option('--nats <urls>', 'catch up with the stream on these servers first (recommended)')
     .option('--timeout-ms <ms>', 'how long the catch-up may take', integer(1, 3_600_000), 60_000)
@@ -93,6 +116,6 @@ export function replicateCommand(program: Command): void {
     .action(async (dir: string, o: { nats?: string; timeoutMs: number; json?: boolean }) => {
       const r = await promote({ dataDir: existingStore(dir), ...(o.nats ? { servers: o.nats } : {}), timeoutMs: o.timeoutMs })
       if (o.json) printJson(jsonSafe(r))
-      else print(`promoted ${r.dataDir} (stream ${r.stream})${r.caughtUp ? `: caught up, next global sequence ${r.next}` : ' without catching up (no --nats)'}`)
+      else print(`promoted ${r.dataDir} (stream ${r.stream})${r.caughtUp ? `: caught up and fenced, next global sequence ${r.next}, writer ${r.writer}` : ' without catching up or fencing (no --nats)'}`)
     })
 }
