@@ -12,6 +12,7 @@
 // open store; default 1,000,000), BENCH_DURABLE_EVENTS (durable single
 // appends per producer; default 2,000; durable batches: 5× that per producer),
 // BENCH_RUNS (3), BENCH_FEATURES (comma-separated groups: mp,open,reads),
+// BENCH_PRODUCERS (producer counts of the mp group; default 1,4),
 // BENCH_JSON (write the raw figures to this file).
 //
 // The groups are in bench/features/: multi-producer.mjs, open.mjs, reads.mjs

@@ -23,7 +23,8 @@ const MP_CASES = [
   { key: 'durable', mode: 'single', durable: true, label: 'durable single appends' },
   { key: 'durableBatch', mode: 'batch', durable: true, label: `durable batches of ${BATCH}` },
 ]
-const PRODUCERS = [1, 4]
+// BENCH_PRODUCERS=1,2 for a 2-core machine (the many-producer figures need more cores).
+const PRODUCERS = (process.env.BENCH_PRODUCERS ?? '1,4').split(',').map(Number)
 /** Total events of a case with `p` producers. Durable cases: a fixed count per producer. */
 const mpCount = (c, p) => (!c.durable ? N : c.mode === 'single' ? D * p : 5 * D * p)
 
@@ -128,7 +129,7 @@ export async function multiProducer(root) {
     for (const c of MP_CASES) {
       const order = run % 2 ? [...PRODUCERS].reverse() : PRODUCERS
       for (const p of order) {
-        const r = await mpRun(root, c, p, run, run === 0 && p === 4 && c.key === 'single')
+        const r = await mpRun(root, c, p, run, run === 0 && p === PRODUCERS[PRODUCERS.length - 1] && c.key === 'single')
         ;((res[c.key] ??= {})[p] ??= []).push(r)
       }
     }
