@@ -92,8 +92,19 @@ describe('causeway snapshot beside a running writer', () => {
     const exported = cli(['export', dir])
     expect(exported.code, exported.stderr).toBe(0)
     expect(exported.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(before)
+    // Exactly the last 3, however fast the writer appends meanwhile (it printed every later event, megabytes of them, until it caught up)
     const tail = cli(['tail', dir, '-n', '3', '--json'])
     expect(tail.code, tail.stderr).toBe(0)
+    const seqs = tail.stdout.trim().split('\n').map((l) => BigInt((JSON.parse(l) as { globalSequence: string }).globalSequence))
+    expect(seqs).toHaveLength(3)
+    expect(seqs[1]! - seqs[0]!).toBe(1n)
+    expect(seqs[2]! - seqs[1]!).toBe(1n)
+    // --from prints what the store held at its start, then exits
+    const from = cli(['tail', dir, '--from', String(seqs[2]! - 50n), '--json'])
+    expect(from.code, from.stderr).toBe(0)
+    const got = from.stdout.trim().split('\n').map((l) => BigInt((JSON.parse(l) as { globalSequence: string }).globalSequence))
+    expect(got[0]).toBe(seqs[2]! - 50n)
+    expect(got.every((q, i) => q === got[0]! + BigInt(i))).toBe(true)
   })
 
   it('still takes a writable snapshot when no writer runs', () => {

@@ -35,12 +35,19 @@ function lastEvents(store: Store, region: Region, n: number): { events: StoredEv
   }
 }
 
-/** Every matching event the cursor has not delivered yet: up to the end the store has now. */
-async function drain(cursor: Cursor, out: (e: StoredEvent) => Promise<void> | undefined): Promise<void> {
+/**
+ * Every matching event the cursor has not delivered yet, up to the end the
+ * store has now, or only those below `until` (a run without --follow prints
+ * what the store held when it started, however fast a writer appends).
+ */
+async function drain(cursor: Cursor, out: (e: StoredEvent) => Promise<void> | undefined, until?: bigint): Promise<void> {
   for (;;) {
     const page = cursor.pollBatch(PAGE)
     if (page.length === 0) return
-    for (const e of page) await out(e)
+    for (const e of page) {
+      if (until !== undefined && e.globalSequence >= until) return
+      await out(e)
+    }
   }
 }
 
@@ -93,8 +100,11 @@ async function tail(dir: string, region: Region, o: TailOpts): Promise<void> {
     } else {
       const last = lastEvents(store, region, o.lines)
       for (const e of last.events) await out(e)
+      if (!stopper) return // the last --lines and nothing after them: the store may be growing meanwhile
       cursor = store.cursor(region, { from: last.position })
     }
+    // Without --follow: what the store held at the start (it follows a live writer meanwhile).
+    if (!stopper) return await drain(cursor, out, store.stats().nextSequence)
     // --follow: the same store, which follows a live writer by itself.
     for (;;) {
       // Read before draining: an event published after the drain wakes the wait at once.
