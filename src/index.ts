@@ -23,4 +23,4 @@ export * from './views/index.js'
 export * from './aggregate/index.js'
 // Store.open's replicate option and replica directories (NATS loads only when a publisher starts).
 import './replicate/open-hook.js'
-export type { StoreReplication } from './replicate/open-hook.js'
+export type { StoreReplication } from './replicate/api-types.js'

@@ -3,7 +3,7 @@ import type { NativeStoreOptions } from './native/binding.js'
 import { checkOptions, optionKeys } from './strict.js'
 import type { ProjectionSnapshotOptions } from './projection/snapshot-options.js'
 import type { MaintenanceOptions } from './ops/maintenance-options.js'
-import type { ReplicateOptions } from './replicate/replicate.js'
+import type { ReplicateOptions } from './replicate/api-types.js'
 
 export interface SyncOptions {
   /** Sync after this many events are waiting. @defaultValue 1000 */

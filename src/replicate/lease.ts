@@ -11,7 +11,9 @@ import type { KV } from '@nats-io/kv'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { loadKv } from './nats.js'
 
-export type LeaseState = 'held' | 'waiting' | 'lost' | 'stopped'
+import type { LeaseState } from './api-types.js'
+
+export type { LeaseState } from './api-types.js'
 
 const KEY = 'writer'
 

@@ -12,39 +12,15 @@ import { registerOpenHook } from '../open-hooks.js'
 import type { StoreOptions } from '../options.js'
 import { replicationLinkOf, setReplicationLink } from '../replication-link.js'
 import { Store } from '../store.js'
-import type { Publisher, ReplicationStatus } from './publisher.js'
+import type { Publisher } from './publisher.js'
+import type { ReplicationStatus, StoreReplication } from './api-types.js'
 import { loadNats } from './nats.js'
 import { openReplica, type Replica, type ReplicaOptions } from './replica.js'
+
+export type { StoreReplication } from './api-types.js'
 import * as replicateModule from './replicate.js'
 import type { CheckedReplicateOptions } from './replicate.js'
 import { readRole } from './role.js'
-
-/** What Store.open's `replicate` option runs: `store.replication`. */
-export interface StoreReplication {
-  /** 'connecting' until the publisher runs, 'stopped' once it failed to start, was fenced or the store closed. */
-  readonly state: 'connecting' | 'running' | 'stopped'
-  readonly stream: string
-  /** The publisher's status once it runs (acknowledged, lag, fenced, ...). */
-  status(): ReplicationStatus | undefined
-  /** Why it could not start or stopped, or null. */
-  readonly error: { code: string; message: string } | null
-  /** Resolves once the publisher runs; rejects with the reason it could not start. */
-  readonly ready: Promise<void>
-  /** Resolves once it stopped after close() (the NATS connection closed). */
-  readonly closed: Promise<void>
-}
-
-declare module '../store.js' {
-  interface Store {
-    /** Store.open's `replicate` option: the in-process publisher, or undefined without one. */
-    readonly replication: StoreReplication | undefined
-  }
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace Store {
-    /** causeway/replicate's openReplica: a read replica of a JetStream stream in `dataDir`. */
-    function openReplica(options: ReplicaOptions): Promise<Replica>
-  }
-}
 
 type ReplicateModule = typeof import('./replicate.js')
 

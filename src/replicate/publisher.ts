@@ -16,30 +16,11 @@ import type { Store } from '../store.js'
 import { replicationLinkOf, setReplicationLink } from '../replication-link.js'
 import type { NatsPeers } from './nats.js'
 import type { StateFile } from './state.js'
-import type { Lease, LeaseState } from './lease.js'
+import type { Lease } from './lease.js'
+import type { ReplicationStatus } from './api-types.js'
+export type { ReplicationStatus } from './api-types.js'
 import { checkFrame, decodeFence, fenceSubjectOf, frameOf, frameSequence, SEQUENCE_HEADER, subjectOf } from './wire.js'
 
-export interface ReplicationStatus {
-  stream: string
-  /** Global sequence of the next event to publish: all below it are in the stream (acknowledged). */
-  acknowledged: bigint
-  /** The store's next sequence, as last seen. */
-  storeNext: bigint
-  /** Events committed in the store and not yet acknowledged by JetStream. */
-  lag: number
-  /** Events published by this publisher (duplicates JetStream recognised not counted). */
-  published: number
-  /** Re-publishes JetStream recognised by their Nats-Msg-Id. */
-  duplicates: number
-  /** Time of the last acknowledgement (ms since the epoch), or null. */
-  lastAckAt: number | null
-  running: boolean
-  fenced: boolean
-  /** The last error (a transient one is retried), or null. */
-  error: { code: string; message: string } | null
-  /** The failover lease (leaseTtlMs), or null without one. */
-  lease: LeaseState | null
-}
 
 /** A read-only store only learns of a writer's appends by refresh(): this often when nothing woke it. */
 const REFRESH_MS = 200

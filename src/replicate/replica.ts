@@ -18,31 +18,18 @@ import { readRole, writeRole } from './role.js'
 import { serverList } from './replicate.js'
 import { checkFrame, checkStreamName, encodeFence, fenceSubjectOf, frameSequence } from './wire.js'
 import { ensureStream } from './stream.js'
+import type { ReplicaHandle, ReplicaOptions, ReplicaStatus } from './api-types.js'
 
-export interface ReplicaOptions {
-  dataDir: string
-  servers: string | readonly string[]
-  stream: string
-  /** Permission bits of the files the replica store creates. @defaultValue 0o600 */
-  fileMode?: number
-}
+export type { ReplicaOptions, ReplicaStatus } from './api-types.js'
 
-export interface ReplicaStatus {
-  stream: string
-  /** The replica store's next global sequence (the events applied). */
-  applied: bigint
-  /** Stream messages not yet applied, as the consumer last reported. */
-  lag: number
-  running: boolean
-  error: { code: string; message: string } | null
-}
+
 
 /** A consumer that delivers nothing this long while the stream is ahead of the replica is replaced. */
 const STALL_MS = 3000
 
 const KEYS = optionKeys<ReplicaOptions>()(['dataDir', 'servers', 'stream', 'fileMode'])
 
-export class Replica {
+export class Replica implements ReplicaHandle {
   private lag = 0
   /** Every stream message up to this stream sequence is applied (or skipped: fence markers). */
   private streamSeen = 0n

@@ -13,32 +13,10 @@ import { StateFile } from './state.js'
 import { holderOf, Lease, openLeaseBucket } from './lease.js'
 import { ensureStream } from './stream.js'
 import { checkStreamName } from './wire.js'
+import type { ReplicateOptions } from './api-types.js'
 
-export interface ReplicateOptions {
-  /** NATS server URLs ('nats://127.0.0.1:4222'), one or several of the cluster. */
-  servers: string | readonly string[]
-  /** The JetStream stream's name: 1..64 of A-Z a-z 0-9 _ -. */
-  stream: string
-  /** Copies JetStream keeps of each message when it creates the stream. @defaultValue 3 */
-  replicas?: number
-  /** Events published before their acknowledgements are awaited. @defaultValue 512 */
-  window?: number
-  /**
-   * Publish only events the store has synced to disk, so the stream never
-   * holds an event the primary could lose in a crash. @defaultValue true
-   */
-  onlyDurable?: boolean
-  /** Milliseconds to wait for an acknowledgement. @defaultValue 5000 */
-  ackTimeoutMs?: number
-  /** NATS connection name (shown by the server). */
-  name?: string
-  /**
-   * Holds the writer's lease for automatic failover (standby()): taken at
-   * start and renewed every third of this; a standby promotes itself once it
-   * has expired. Needs @nats-io/kv. @defaultValue none (no lease)
-   */
-  leaseTtlMs?: number
-}
+export type { ReplicateOptions } from './api-types.js'
+
 
 const KEYS = optionKeys<ReplicateOptions>()(['servers', 'stream', 'replicas', 'window', 'onlyDurable', 'ackTimeoutMs', 'name', 'leaseTtlMs'])
 
