@@ -1,6 +1,6 @@
 // Replication on a real 3-node JetStream cluster (nats-server on 127.0.0.1,
 // streams with 3 replicas). Heavy: npm run test:full, with CAUSEWAY_JETSTREAM=1.
-// CAUSEWAY_JETSTREAM_EVENTS sets the size of the byte-for-byte test (default 20000).
+// CAUSEWAY_JETSTREAM_EVENTS sets the size of the byte-for-byte test (default 20000; test:full runs 100000).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -137,7 +137,7 @@ describe.skipIf(reason !== '')(`replication on a 3-node JetStream cluster${reaso
       const r = spawnSync(process.execPath, [BIN, 'verify', dir, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 })
       expect(r.status, r.stderr).toBe(0)
     }
-  })
+  }, 300_000)
 
   it('killing the stream leader mid-stream loses and duplicates nothing', async () => {
     const primary = Store.open({ dataDir: tempDir('primary') })
