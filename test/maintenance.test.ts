@@ -162,8 +162,11 @@ describe('automatic maintenance', () => {
     expect(fs.readdirSync(to).filter((n) => !n.includes('.tmp-'))).toEqual([])
     expect(fs.readdirSync(to).filter((n) => n.includes('.tmp-'))).toHaveLength(1)
     const done = spawnSync(process.execPath, [fixture, dir, 'snapshot', to], { encoding: 'utf8', timeout: 20_000 })
-    expect(JSON.parse(done.stdout)).toMatchObject({ maintenance: { snapshots: 1, failures: 0 } })
-    const left = fs.readdirSync(to)
+    // At least one: with snapshot.every 1 ms a second may finish before the fixture's 10 ms poll sees the first.
+    const m = (JSON.parse(done.stdout) as { maintenance: { snapshots: number; failures: number } }).maintenance
+    expect(m.failures).toBe(0)
+    expect(m.snapshots).toBeGreaterThanOrEqual(1)
+    const left = fs.readdirSync(to) // keep: 1
     expect(left).toHaveLength(1)
     const copy = Store.open({ dataDir: path.join(to, left[0]!), readOnly: true })
     expect(copy.stats().events).toBe(100)
