@@ -152,6 +152,7 @@ export class Store implements NameTable {
    * own system events (denials, ...) go through here; users cannot.
    */
   appendSystem(coord: Coordinate, kind: EventKind, payload: unknown, options?: Immediate<AppendOptions>): AppendReceipt {
+    if (this.replicaOf !== undefined) refuseReplicaWrite(this.replicaOf)
     if (!(kind instanceof EventKind)) throw new InvalidArgumentError('kind must be an EventKind')
     return this.appendKind(coord, kind, payload, options)
   }
@@ -164,7 +165,6 @@ export class Store implements NameTable {
   }
   private writeOne(coord: Coordinate, k: EventKind, payload: unknown, options?: AppendOptions): AppendReceipt {
     const h = this.live()
-    if (this.replicaOf !== undefined) refuseReplicaWrite(this.replicaOf)
     if (!(coord instanceof Coordinate)) throw new InvalidCoordinateError('coord must be a Coordinate')
     checkOptions('append', options, APPEND_OPTION_KEYS)
     const o = options ?? NO_OPTIONS

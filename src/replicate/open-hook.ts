@@ -18,11 +18,8 @@ import { loadNats } from './nats.js'
 import { openReplica, type Replica, type ReplicaOptions } from './replica.js'
 
 export type { StoreReplication } from './api-types.js'
-import * as replicateModule from './replicate.js'
-import type { CheckedReplicateOptions } from './replicate.js'
+import { checkPublisherRole, checkReplicateOptions, type CheckedReplicateOptions, startPublisher } from './replicate.js'
 import { readRole } from './role.js'
-
-type ReplicateModule = typeof import('./replicate.js')
 
 class InProcess implements StoreReplication {
   private publisher: Publisher | undefined
@@ -34,11 +31,10 @@ class InProcess implements StoreReplication {
 
   constructor(
     private readonly store: Store,
-    private readonly mod: ReplicateModule,
     private readonly options: CheckedReplicateOptions,
   ) {
     this.closed = new Promise((resolve) => (this.closing = resolve))
-    const started = mod.startPublisher(store, options)
+    const started = startPublisher(store, options)
     this.ready = started.then(
       async (p) => {
         this.publisher = p
@@ -105,26 +101,25 @@ Store.openReplica = (options: ReplicaOptions): Promise<Replica> => openReplica(o
 
 interface Checked {
   replicaOf: string | undefined
-  replicate: { mod: ReplicateModule; options: CheckedReplicateOptions } | undefined
+  replicate: CheckedReplicateOptions | undefined
 }
 
 registerOpenHook({
   check(o: StoreOptions): Checked | undefined {
     const role = typeof o.dataDir === 'string' && fs.existsSync(o.dataDir) ? readRole(o.dataDir) : undefined
     if (o.replicate === undefined) return role?.role === 'replica' ? { replicaOf: role.stream, replicate: undefined } : undefined
-    const mod = replicateModule
-    const options = mod.checkReplicateOptions(o.replicate)
-    if (typeof o.dataDir === 'string' && fs.existsSync(o.dataDir)) mod.checkPublisherRole(o.dataDir, options.stream)
+    const options = checkReplicateOptions(o.replicate)
+    if (typeof o.dataDir === 'string' && fs.existsSync(o.dataDir)) checkPublisherRole(o.dataDir, options.stream)
     // The NATS packages now, so that a missing one refuses the open (MissingDependencyError) before anything is opened.
     loadNats()
-    return { replicaOf: undefined, replicate: { mod, options } }
+    return { replicaOf: undefined, replicate: options }
   },
   start(store, checked) {
     const c = checked as Checked | undefined
     if (!c) return
     store.replicaOf = c.replicaOf
     if (!c.replicate) return
-    const r = new InProcess(store, c.replicate.mod, c.replicate.options)
+    const r = new InProcess(store, c.replicate)
     running.set(store, r)
     store.onBeforeClose(() => r.stop())
   },

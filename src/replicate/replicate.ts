@@ -17,10 +17,10 @@ import type { ReplicateOptions } from './api-types.js'
 
 export type { ReplicateOptions } from './api-types.js'
 
-
 const KEYS = optionKeys<ReplicateOptions>()(['servers', 'stream', 'replicas', 'window', 'onlyDurable', 'ackTimeoutMs', 'name', 'leaseTtlMs'])
 
-function intIn(name: string, v: unknown, dflt: number, min: number, max: number): number {
+/** An integer option within min..max (dflt when undefined); InvalidArgumentError otherwise. */
+export function intIn(name: string, v: unknown, dflt: number, min: number, max: number): number {
   if (v === undefined) return dflt
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new InvalidArgumentError(`${name} must be an integer ${min}..${max}`)
   return v

@@ -16,7 +16,7 @@ import { loadNats, STALE_SERVER } from './nats.js'
 import { promote, type PromoteReport } from './promote.js'
 import type { Publisher, ReplicationStatus } from './publisher.js'
 import { openReplica, type Replica, type ReplicaStatus } from './replica.js'
-import { checkReplicateOptions, serverList, startPublisher } from './replicate.js'
+import { checkReplicateOptions, intIn, serverList, startPublisher } from './replicate.js'
 import { checkStreamName } from './wire.js'
 
 export interface StandbyOptions {
@@ -134,12 +134,6 @@ export class Standby {
       throw e
     }
   }
-}
-
-function intIn(name: string, v: unknown, dflt: number, min: number, max: number): number {
-  if (v === undefined) return dflt
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new InvalidArgumentError(`${name} must be an integer ${min}..${max}`)
-  return v
 }
 
 /** Starts a standby replica in `dataDir` that promotes itself when the primary's lease expires. */
