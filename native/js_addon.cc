@@ -46,6 +46,9 @@ Napi::Value Crc32cJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, c);
 }
 
+// native/js_index_part.cc: the internal index-part binding (tests only).
+Napi::Object IndexPartToJs(Napi::Env env);
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new AddonData());
   exports.Set("init", Napi::Function::New(env, InitErrors, "init"));
@@ -56,6 +59,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("formatVersion", Napi::Number::New(env, kFormatVersion));
   // The shared buffer layouts (js_layouts.h), for test/boundary-layouts.test.ts.
   exports.Set("layouts", LayoutsToJs(env));
+  // Internal, not public API: the per-segment index file, for test/index-part.test.ts.
+  exports.Set("indexPart", IndexPartToJs(env));
   return exports;
 }
 

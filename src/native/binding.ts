@@ -163,6 +163,28 @@ export interface Binding {
   formatVersion: number
   /** The addon's side of the shared byte layouts (native/js_layouts.h), checked against layouts.ts by a test. */
   layouts: Record<'request' | 'receipt' | 'item' | 'record', Record<string, number>>
+  /** Internal, not public API: the per-segment index file (native/index_part.h), for test/index-part.test.ts. */
+  indexPart: IndexPartBinding
+}
+
+/** A part's dump (indexPart.inspect); sequences are numbers. */
+export interface IndexPartDump {
+  firstSequence: number
+  lastSequence: number
+  tagCount: number
+  rows: { sequence: number; timestamp: number; offset: number; entity: string; scope: string; kind: number; clock: number }[]
+  entities: { name: string; found: number; lastClock: number; head: string; rows: number[] }[]
+  scopes: { name: string; found: number; rows: number[] }[]
+  kinds: Record<string, number[]>
+}
+
+/** The internal index-part binding (native/js_index_part.cc). */
+export interface IndexPartBinding {
+  build(segmentPath: string, dir: string, fileMode?: number): { path: string; rows: number; bytes: number }
+  check(partPath: string, segmentPath: string): { ok: true }
+  inspect(partPath: string, segmentPath: string): IndexPartDump
+  lookup(partPath: string, segmentPath: string, what: 'tagRows' | 'findIdempotency', text: string): number[] | number | null
+  lookup(partPath: string, segmentPath: string, what: 'findId' | 'correlated' | 'effects', hexId: string): number[] | number | null
 }
 
 /** What the addon's metrics() returns (see native/durations.h). */
