@@ -23,7 +23,7 @@ Key KeyOf(const uint8_t* p) {
   return k;
 }
 
-struct Row {
+struct PartRow {
   uint64_t sequence;
   int64_t timestamp;
   uint32_t offset, entity, scope, clock;
@@ -110,7 +110,7 @@ Status BuildIndexPart(const Segment& seg, uint64_t end, std::string* out) {
   const std::string name = Segment::FileName(seg.id());
   if (end < kSegmentHeaderSize || end > seg.size() || end > UINT32_MAX)
     return Status::Corruption("segment " + name + ": frames end " + std::to_string(end) + " is outside the file");
-  std::vector<Row> rows;
+  std::vector<PartRow> rows;
   std::vector<std::string_view> entity_seen, scope_seen;
   std::unordered_map<std::string_view, uint32_t> entity_first, scope_first;
   struct EntityLast { uint32_t clock; const uint8_t* head; };
@@ -127,7 +127,7 @@ Status BuildIndexPart(const Segment& seg, uint64_t end, std::string* out) {
     const uint32_t r = static_cast<uint32_t>(rows.size());
     const uint32_t e = intern({reinterpret_cast<const char*>(v.entity()), v.entity_len}, &entity_seen, &entity_first);
     const uint32_t s = intern({reinterpret_cast<const char*>(v.scope()), v.scope_len}, &scope_seen, &scope_first);
-    rows.push_back(Row{v.sequence, v.timestamp_us, static_cast<uint32_t>(off), e, s, v.clock, v.kind});
+    rows.push_back(PartRow{v.sequence, v.timestamp_us, static_cast<uint32_t>(off), e, s, v.clock, v.kind});
     if (e >= last.size()) last.resize(e + 1);
     last[e] = EntityLast{v.clock, v.content_hash()};
     ids.emplace_back(KeyOf(v.event_id()), r);
@@ -193,7 +193,7 @@ Status BuildIndexPart(const Segment& seg, uint64_t end, std::string* out) {
     o.Array(list);
   });
   std::vector<uint16_t> kinds;
-  for (const Row& r : rows) kinds.push_back(r.kind);
+  for (const PartRow& r : rows) kinds.push_back(r.kind);
   std::sort(kinds.begin(), kinds.end());
   kinds.erase(std::unique(kinds.begin(), kinds.end()), kinds.end());
   section(idxpart::kKinds, kinds.size(), [&] {
