@@ -51,10 +51,11 @@ function fill(): Fixture {
     const kind = kinds[i % 3]!
     const tags = i % 4 === 0 ? [TAGS[0]!] : i % 4 === 1 ? [TAGS[1]!, TAGS[0]!] : i % 4 === 2 ? [TAGS[2]!] : []
     const idempotencyKey = i % 5 === 0 ? `key-${i}` : undefined
+    const opts = idempotencyKey ? { tags, idempotencyKey } : { tags }
     if (i % 9 === 8) {
       // A reaction to an earlier event: its correlation kept, causation recorded.
       const cause = s.query(Region.all()).find((e) => e.eventId === ids[i - 5])!
-      const r = s.appendReaction(coord, kind, { i, pad }, cause.correlationId, cause.eventId, { tags, idempotencyKey })
+      const r = s.appendReaction(coord, kind, { i, pad }, cause.correlationId, cause.eventId, opts)
       ids.push(r.eventId)
       if (idempotencyKey) keys.set(idempotencyKey, Number(r.globalSequence))
     } else if (i % 13 === 12) {
@@ -64,7 +65,7 @@ function fill(): Fixture {
       ]) as { eventId: string }[]
       ids.push(rs[0]!.eventId)
     } else {
-      const r = s.append(coord, kind, { i, pad }, { tags, idempotencyKey }) as { eventId: string; globalSequence: bigint }
+      const r = s.append(coord, kind, { i, pad }, opts) as { eventId: string; globalSequence: bigint }
       ids.push(r.eventId)
       if (idempotencyKey) keys.set(idempotencyKey, Number(r.globalSequence))
     }
