@@ -9,6 +9,7 @@
 #include "footer.h"
 #include "frame.h"
 #include "hash.h"
+#include "part_builder.h"
 
 namespace causeway {
 namespace {
@@ -160,6 +161,7 @@ void Store::Combine() {
 // below. REQUIRES: combiner role.
 Status Store::ApplyAppend(const PendingAppend& p) {
   CW_RETURN_IF_ERROR(CheckWritableForAppend());
+  if (part_builder_ && part_builder_->ready()) AttachIndexParts();
   if (p.condition) CW_RETURN_IF_ERROR(CheckCondition(p));
   bool known = false;
   CW_RETURN_IF_ERROR(FindDuplicates(p, &known));

@@ -8,6 +8,7 @@
 
 #include "checkpoint.h"
 #include "frame.h"
+#include "index_part.h"
 #include "kill_point.h"
 #include "fsutil.h"
 #include "log_reader.h"
@@ -107,6 +108,8 @@ Status Store::FinishCompaction() {
   }
   CW_RETURN_IF_ERROR(fsutil::SyncDir(dir));
   KillPoint("compact:sources-removed");
+  // The sources' index files (the first's is stale: its replacement is another file). Caches: best effort.
+  for (uint64_t id = m.first; id <= m.last; id++) (void)fsutil::RemoveFile(IndexPartPath(dir, Segment::FileName(id)));
   CW_RETURN_IF_ERROR(fsutil::RemoveFile(dir + "/" + kCompactionMarker));
   return fsutil::SyncDir(dir);
 }
@@ -372,6 +375,7 @@ Status Store::RebuildIndex() {
     next_seq = segments_[slot] == active_ ? so.next_sequence : std::max(so.next_sequence, seg.frontier().next_sequence);
   }
   ApplyRetiredHeads();
+  AttachExistingParts();
   return Status::OK();
 }
 

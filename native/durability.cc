@@ -117,6 +117,8 @@ Status Store::Roll() {
   }
   active_ = std::shared_ptr<Segment>(next.release());
   segments_.push_back(active_);
+  // The sealed segment's index file is built off this path; its ids stay in memory until it is ready.
+  SubmitIndexPart(static_cast<uint32_t>(segments_.size() - 2));
   footer_ = FooterWriter();  // a new, empty segment: its footer grows with it
   footer_.Reserve(options_.segment_max_bytes);
   footer_whole_ = true;

@@ -207,7 +207,6 @@ bool LoadFooter(const Segment& seg, uint32_t slot, uint64_t next_sequence, Index
   std::vector<uint32_t> global(name_count);
   for (uint32_t i = 0; i < name_count; i++)
     global[i] = names[i].type == 0 ? index->InternEntity(names[i].text) : index->InternScope(names[i].text);
-  index->ReserveIds(recs.size());
   for (const Rec& rec : recs) index->Add(rec.f, RowLocation{slot, rec.offset}, global[rec.entity], global[rec.scope]);
   for (uint32_t i = 0; i < name_count; i++)
     if (names[i].type == 0 && names[i].clock > 0 && index->EntityClock(global[i]) <= names[i].clock)

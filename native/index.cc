@@ -7,7 +7,7 @@
 
 namespace causeway {
 
-Index::~Index() { delete ids_.load(std::memory_order_relaxed); }
+Index::~Index() = default;
 
 uint32_t Index::InternEntity(std::string_view name) {
   auto it = entity_ids_.find(name);
@@ -64,8 +64,7 @@ void Index::Clear() {
   effects_.Clear();
   tag_rows_.Clear();
   tag_cache_.reset();
-  delete ids_.exchange(nullptr, std::memory_order_relaxed);
-  id_count_ = 0;
+  ids_.Clear();
   retired_.Reclaim();
 }
 
@@ -121,7 +120,8 @@ Row Index::Add(const RowFields& f, RowLocation loc, uint32_t entity, uint32_t sc
     std::memcpy(d.data(), f.idempotency, 16);
     idempotency_.emplace(d, row);
   }
-  IdInsert(row, f.event_id);
+  if (defer_ids_) ids_.Pend(loc.segment_slot, f.event_id);
+  else ids_.Insert(row, loc.segment_slot, f.event_id);
   if (f.correlation_id && std::memcmp(f.correlation_id, f.event_id, 16) != 0)
     correlated_.FindOrAdd(f.correlation_id, &retired_)->push_back(row);
   if (f.causation_id) effects_.FindOrAdd(f.causation_id, &retired_)->push_back(row);
@@ -153,14 +153,6 @@ std::array<uint8_t, 16> Index::TagKey(const uint8_t* tag, size_t len) {
   return key;
 }
 
-void Index::ReserveIds(size_t events) {
-  size_t want = 1024;
-  while (want * 3 < (events + id_count_) * 4) want *= 2;
-  const IdTable* t = ids_.load(std::memory_order_relaxed);
-  if (t && want <= t->mask + 1) return;
-  IdGrow(want);
-}
-
 Status Index::ByCorrelation(const uint8_t* id, std::vector<Row>* out) const {
   out->clear();
   const Row n = visible();
@@ -189,70 +181,24 @@ std::vector<Row> Index::ByCausation(const uint8_t* id) const {
   return out;
 }
 
-uint64_t Index::IdHash(const uint8_t* id) {
-  uint64_t a, b;
-  std::memcpy(&a, id, 8);
-  std::memcpy(&b, id + 8, 8);
-  uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
-  return h ^ (h >> 31);
-}
-
-void Index::IdPlace(IdTable* t, uint64_t entry) {
-  size_t i = IdHome(static_cast<uint32_t>(entry >> 32)) & t->mask;
-  while (t->slots[i].load(std::memory_order_relaxed)) i = (i + 1) & t->mask;
-  // Relaxed: readers use the row only once Publish (release) covers it.
-  t->slots[i].store(entry, std::memory_order_relaxed);
-}
-
-void Index::IdGrow(size_t slots) {
-  IdTable* old = ids_.load(std::memory_order_relaxed);
-  auto* t = new IdTable(slots);
-  // Each entry carries its tag, which picks its home: no frame is read, so
-  // a damaged frame cannot move its row off the probe path of its real id.
-  if (old)
-    for (size_t i = 0; i <= old->mask; i++)
-      if (const uint64_t e = old->slots[i].load(std::memory_order_relaxed)) IdPlace(t, e);
-  // Release: a reader that loads the new table sees its slots filled.
-  ids_.store(t, std::memory_order_release);
-  if (old) retired_.Retire(old);
-}
-
-void Index::IdInsert(Row row, const uint8_t* id) {
-  // Keep the load under 3/4 so probes stay short.
-  IdTable* t = ids_.load(std::memory_order_relaxed);
-  if (!t || (id_count_ + 1) * 4 > (t->mask + 1) * 3) {
-    IdGrow(t ? (t->mask + 1) * 2 : 1024);
-    t = ids_.load(std::memory_order_relaxed);
-  }
-  IdPlace(t, (uint64_t{IdTag(id)} << 32) | (uint64_t{row} + 1));
-  id_count_++;
-}
-
-Status Index::FindId(const uint8_t* id, int64_t* row) const {
-  *row = -1;
-  const Row n = visible();
-  // Acquire, after loading visible(): the table is the one rows below n were put in, or a later one.
-  const IdTable* t = ids_.load(std::memory_order_acquire);
-  if (!t) return Status::OK();
-  const uint32_t tag = IdTag(id);
-  for (size_t i = IdHome(tag) & t->mask;; i = (i + 1) & t->mask) {
-    const uint64_t e = t->slots[i].load(std::memory_order_relaxed);
-    if (!e) return Status::OK();  // every candidate compared was checked first
-    if (static_cast<uint32_t>(e >> 32) != tag) continue;  // another id: its frame is not read
-    const Row r = static_cast<Row>(e) - 1;
-    if (r >= n) continue;  // not yet published: its frame may still be written
-    const uint8_t* have = nullptr;
-    CW_RETURN_IF_ERROR(resolve_id_(resolve_ctx_, r, &have));
-    if (std::memcmp(have, id, 16) == 0) {
-      *row = r;
-      return Status::OK();
-    }
-  }
-}
-
 int64_t Index::FindIdempotency(const Digest& d) const {
   auto it = idempotency_.find(d);
   return it == idempotency_.end() ? -1 : static_cast<int64_t>(it->second);
+}
+
+void Index::SlotRows(uint32_t slot, Row* first, Row* end) const {
+  const Row n = static_cast<Row>(size_);
+  auto first_at_or_after = [&](uint32_t s) {
+    Row lo = 0, hi = n;
+    while (lo < hi) {
+      const Row mid = lo + (hi - lo) / 2;
+      if (location_[mid].segment_slot < s) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  *first = first_at_or_after(slot);
+  *end = first_at_or_after(slot + 1);
 }
 
 int64_t Index::FindSequence(uint64_t seq) const {
@@ -275,7 +221,7 @@ Row Index::FirstRowFrom(uint64_t seq, Row n) const {
 uint64_t Index::MemoryBytes() const {
   uint64_t b = sequence_.CapacityBytes() + location_.CapacityBytes() + entity_.CapacityBytes() +
                scope_.CapacityBytes() + kind_.CapacityBytes() + clock_.CapacityBytes() + timestamp_.CapacityBytes();
-  if (const IdTable* t = ids_.load(std::memory_order_relaxed)) b += (t->mask + 1) * 8;
+  b += ids_.MemoryBytes();
   b += entities_.CapacityBytes() + scopes_.CapacityBytes();
   for (size_t i = 0; i < entity_count(); i++) b += entities_[i].name.capacity() + entities_[i].rows.CapacityBytes();
   for (size_t i = 0; i < scope_count(); i++) b += scopes_[i].rows.CapacityBytes();

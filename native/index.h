@@ -17,6 +17,7 @@
 
 #include "concurrent.h"
 #include "format.h"
+#include "id_directory.h"
 #include "status.h"
 
 namespace causeway {
@@ -118,10 +119,7 @@ class Index {
   // to the TypeScript layer, which caches them, so a rebuild must not renumber.
   void ClearKeepingNames();
 
-  void SetIdResolver(IdResolver fn, void* ctx) {
-    resolve_id_ = fn;
-    resolve_ctx_ = ctx;
-  }
+  void SetIdResolver(IdResolver fn, void* ctx) { ids_.SetResolver(fn, ctx); }
   void SetFrameResolver(FrameResolver fn, void* ctx) {
     resolve_frame_ = fn;
     frame_ctx_ = ctx;
@@ -131,8 +129,8 @@ class Index {
   // Rows carrying this tag, published or not (null: none).
   const RowList* TagRows(const std::array<uint8_t, 16>& key) const { return tag_rows_.Find(key.data()); }
 
-  // Threads: one writer at a time calls Add, Publish, RaiseEntity and
-  // ReserveIds (the store's combiner, or a thread holding both the combiner
+  // Threads: one writer at a time calls Add, Publish and RaiseEntity
+  // (the store's combiner, or a thread holding both the combiner
   // role and the reader lock); InternEntity/InternScope run under the reader
   // lock and may overlap the writer. Readers, under the reader lock, see the
   // rows published so far and may overlap the writer too. Everything else
@@ -186,8 +184,6 @@ class Index {
   Row Add(const RowFields& f, RowLocation loc, uint32_t entity, uint32_t scope, bool publish = true);
   // Makes every row added so far visible to readers.
   void Publish() { visible_.store(size_, std::memory_order_release); }
-  // Sizes the event-id table for `events` more rows, so loading them never rehashes.
-  void ReserveIds(size_t events);
 
   // Rows added (the writer's view; readers see visible()).
   size_t size() const { return size_; }
@@ -205,17 +201,10 @@ class Index {
   // *row: the row of the event with this 16-byte id, or -1. Only rows whose
   // hash tag matches are read, each through the resolver, which checks its
   // frame: a damaged candidate gives its Corruption, never a miss.
-  [[nodiscard]] Status FindId(const uint8_t* id, int64_t* row) const;
+  [[nodiscard]] Status FindId(const uint8_t* id, int64_t* row) const { return ids_.Find(id, visible(), row); }
   // Starts loading the id-table slot a later Add of this id will probe, so
   // its cache miss overlaps the frame's encoding. A hint: no effect on state.
-  void PrefetchIdSlot(const uint8_t* id) const {
-#if defined(__GNUC__) || defined(__clang__)
-    const IdTable* t = ids_.load(std::memory_order_relaxed);
-    if (t) __builtin_prefetch(&t->slots[IdHome(IdTag(id)) & t->mask], 1);
-#else
-    (void)id;
-#endif
-  }
+  void PrefetchIdSlot(const uint8_t* id) const { ids_.Prefetch(id); }
   // Writer only. Row of the event appended with this idempotency digest, or -1.
   int64_t FindIdempotency(const Digest& d) const;
   // Row whose sequence is `seq`, or -1.
@@ -232,26 +221,46 @@ class Index {
   std::vector<Row> ByCausation(const uint8_t* id) const;
 
   // Writes / reads every column, name, head and table; postings are rebuilt
-  // from the columns on load. Load REQUIRES an empty index. Version 1 (the
-  // checkpoint before id tags) has an untagged id table: Load skips it and
-  // the caller must RebuildIds before any lookup.
+  // from the columns on load. Load REQUIRES an empty index and leaves the
+  // event ids pending (IdDirectory's loading steps): the caller places them
+  // before any lookup. Versions 1 to 3 have a table of all ids, read past:
+  // the caller then takes every id from its frame (InsertIds or PendIds).
   void Save(ByteWriter* w) const;
   [[nodiscard]] bool Load(ByteReader* r, int version);
-  // Rebuilds the id table from each row's id (id_of checks the frame; its
-  // first failure is returned, the table then unusable). Open only.
+
+  // While deferred (an open loading rows), Add keeps each event id's tag
+  // aside (IdDirectory::Pend); the open then gives each segment its index
+  // file or its pending tags.
+  void DeferIds(bool defer) { defer_ids_ = defer; }
+  // Rows [from, to) pending by their ids read from frames (an old checkpoint's rows).
   template <typename IdOf>
-  [[nodiscard]] Status RebuildIds(IdOf id_of) {
-    delete ids_.exchange(nullptr, std::memory_order_relaxed);
-    id_count_ = 0;
-    ReserveIds(size_);
-    for (Row r = 0; r < size_; r++) {
+  [[nodiscard]] Status PendIds(Row from, Row to, IdOf id_of) {
+    for (Row r = from; r < to; r++) {
       const uint8_t* id = nullptr;
       Status st = id_of(r, &id);
       if (!st.ok()) return st;
-      IdInsert(r, id);
+      ids_.Pend(location_[r].segment_slot, id);
     }
     return Status::OK();
   }
+  // Rows [from, to) of one segment into the id directory (id_of checks the
+  // frame; its first failure is returned). Open only.
+  template <typename IdOf>
+  [[nodiscard]] Status InsertIds(Row from, Row to, IdOf id_of) {
+    ids_.Reserve(to - from);
+    for (Row r = from; r < to; r++) {
+      const uint8_t* id = nullptr;
+      Status st = id_of(r, &id);
+      if (!st.ok()) return st;
+      ids_.Insert(r, location_[r].segment_slot, id);
+    }
+    return Status::OK();
+  }
+  // The directory of event ids, for the store to hand it index files.
+  IdDirectory& ids() { return ids_; }
+  const IdDirectory& ids() const { return ids_; }
+  // The rows of segment `slot`: [*first, *end) (rows ascend with slots).
+  void SlotRows(uint32_t slot, Row* first, Row* end) const;
 
   // Bytes of heap the index holds (columns, postings, tables), for stats.
   uint64_t MemoryBytes() const;
@@ -259,7 +268,10 @@ class Index {
   // Frees the tables that growth replaced. REQUIRES: the reader lock held,
   // by a thread that has not yet read through the index under it (readers
   // are serialised by that lock, so none can hold a replaced table).
-  void Reclaim() const { retired_.Reclaim(); }
+  void Reclaim() const {
+    retired_.Reclaim();
+    const_cast<IdDirectory&>(ids_).Reclaim();
+  }
 
  private:
   struct EntityState {
@@ -279,28 +291,11 @@ class Index {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
-  // Open addressing of (tag << 32) | (row + 1), 0 = empty. The tag is 32
-  // bits of the event id's hash and picks the home slot, so growth re-hashes
-  // without reading a frame, and a probe reads only frames whose tag matches.
-  struct IdTable {
-    explicit IdTable(size_t n) : mask(n - 1), slots(new std::atomic<uint64_t>[n]()) {}
-    size_t mask;
-    std::unique_ptr<std::atomic<uint64_t>[]> slots;
-  };
-  static uint32_t IdTag(const uint8_t* id) { return static_cast<uint32_t>(IdHash(id) >> 32); }
-  static uint64_t IdHome(uint32_t tag) {
-    uint64_t h = tag * 0x9e3779b97f4a7c15ull;
-    return h ^ (h >> 29);
-  }
   static void KindKey(uint16_t kind, uint8_t* key) {
     std::memset(key, 0, 16);
     key[0] = static_cast<uint8_t>(kind);
     key[1] = static_cast<uint8_t>(kind >> 8);
   }
-  void IdInsert(Row row, const uint8_t* id);
-  static void IdPlace(IdTable* t, uint64_t entry);
-  void IdGrow(size_t slots);
-  static uint64_t IdHash(const uint8_t* id);
   bool MatchesEntity(uint32_t entity, const RegionFilter& f) const;
   struct Candidates;
   // Picks the shortest posting list the filter names (false: nothing can match).
@@ -353,11 +348,9 @@ class Index {
   std::unique_ptr<TagSlot[]> tag_cache_;
   RowList* TagList(const uint8_t* tag, size_t len);
 
-  std::atomic<IdTable*> ids_{nullptr};
-  size_t id_count_ = 0;  // writer only
+  IdDirectory ids_;
+  bool defer_ids_ = false;  // writer only
   mutable RetireList retired_;  // tables replaced by growth, until Reclaim (freeing is not a change readers see)
-  IdResolver resolve_id_ = nullptr;
-  void* resolve_ctx_ = nullptr;
   FrameResolver resolve_frame_ = nullptr;
   void* frame_ctx_ = nullptr;
 };

@@ -89,11 +89,8 @@ void Index::Save(ByteWriter* w) const {
   PutPostings(w, correlated_);
   PutPostings(w, effects_);
   PutPostings(w, tag_rows_);
-  const IdTable* t = ids_.load(std::memory_order_relaxed);
-  const uint64_t slots = t ? t->mask + 1 : 0;
-  w->Put<uint64_t>(slots);
-  for (uint64_t i = 0; i < slots; i++) w->Put<uint64_t>(t->slots[i].load(std::memory_order_relaxed));
-  w->Put<uint64_t>(id_count_);
+  // Version 4: where each segment's event ids are (IdDirectory), not a table of all of them.
+  ids_.Save(w);
 }
 
 bool Index::Load(ByteReader* r, int version) {
@@ -150,35 +147,18 @@ bool Index::Load(ByteReader* r, int version) {
   if (!GetPostings(r, &correlated_, &retired_, n) || !GetPostings(r, &effects_, &retired_, n)) return false;
   // Versions 1 and 2 predate tags: the builds that wrote them wrote no tagged event.
   if (version >= 3 && !GetPostings(r, &tag_rows_, &retired_, n)) return false;
-  // Version 1 slots are row + 1 (4 bytes) without a tag: skipped here, and
-  // rebuilt by the caller from checked frames (RebuildIds). Version 2 slots
-  // are (tag << 32) | (row + 1), 8 bytes, each at a probe position of its tag.
-  const size_t width = version == 1 ? 4 : 8;
-  uint64_t slots;
-  if (!r->Get(&slots) || slots > r->left() / width) return false;
-  if (slots != 0) {
-    if ((slots & (slots - 1)) != 0) return false;
-    if (version == 1) {
-      std::vector<uint8_t> skip(slots * 4);
-      if (!r->Bytes(skip.data(), skip.size())) return false;
-    } else {
-      auto* t = new IdTable(slots);
-      ids_.store(t, std::memory_order_relaxed);
-      std::vector<uint8_t> seen(n, 0);
-      for (uint64_t i = 0; i < slots; i++) {
-        uint64_t v;
-        if (!r->Get(&v)) return false;
-        const uint64_t row1 = v & 0xffffffffu;
-        if (row1 > n || (v != 0 && row1 == 0)) return false;
-        if (row1 != 0) {
-          // Each row once.
-          if (seen[row1 - 1]++) return false;
-          t->slots[i].store(v, std::memory_order_relaxed);
-        }
-      }
-    }
+  // Versions 1 to 3 end with an event-id table (v1: 4-byte slots; v2, v3:
+  // 8-byte tagged slots) and its count: read past. Ids now come from the
+  // segments' index files and frames, put in by the caller (IdDirectory).
+  if (version <= 3) {
+    const size_t width = version == 1 ? 4 : 8;
+    uint64_t slots, count;
+    if (!r->Get(&slots) || slots > r->left() / width) return false;
+    std::vector<uint8_t> skip(slots * width);
+    if (!r->Bytes(skip.data(), skip.size()) || !r->Get(&count) || count != n) return false;
+  } else if (!ids_.Load(r, static_cast<Row>(n))) {
+    return false;
   }
-  if (!r->Get(&id_count_) || id_count_ != n || (n > 0 && slots * 3 < n * 4)) return false;
   // Postings per entity, scope and kind come back from the columns.
   std::vector<RowList*> by_kind(size_t(1) << 16, nullptr);  // saves a table probe per row
   for (Row row = 0; row < n; row++) {

@@ -60,6 +60,17 @@ inline constexpr uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t(7); }
 // "<dir>/0000000000000001.cwidx" for segment file "0000000000000001.cwseg".
 std::string IndexPartFileName(const std::string& segment_file_name);
 
+// "<dir>/<IndexPartFileName(segment_file_name)>".
+inline std::string IndexPartPath(const std::string& dir, const std::string& segment_file_name) {
+  return dir + "/" + IndexPartFileName(segment_file_name);
+}
+// True for a part's file name ("<16 hex digits>.cwidx"), with its segment's id.
+bool ParseIndexPartName(const std::string& name, uint64_t* segment_id);
+// The identity a sealed segment's part must carry.
+inline PartIdentity PartIdentityOf(const Segment& seg) {
+  return PartIdentity{seg.id(), seg.created_us(), seg.frontier().end};
+}
+
 // Lays out the part of `seg`'s committed frames [header, end), each scanned
 // with its CRC checked (ScanFrames). Frames that do not check up to `end`
 // exactly are Corruption, and nothing is built.
@@ -116,6 +127,7 @@ class IndexPart {
   RowSpan TagRows(const uint8_t* key16) const;  // key: Index::TagKey of the tag text
 
   int64_t FindId(const uint8_t* id16) const;  // local row, or -1
+  const uint8_t* IdAt(uint32_t i) const { return ids_.keys + 16 * size_t(i); }  // the i-th smallest id (i < rows())
   RowSpan Correlated(const uint8_t* id16) const;
   RowSpan Effects(const uint8_t* id16) const;
   int64_t FindIdempotency(const uint8_t* digest16) const;  // local row, or -1

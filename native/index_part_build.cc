@@ -106,6 +106,12 @@ std::string IndexPartFileName(const std::string& segment_file_name) {
   return segment_file_name + ".cwidx";
 }
 
+bool ParseIndexPartName(const std::string& name, uint64_t* segment_id) {
+  const std::string suffix = ".cwidx";
+  if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) return false;
+  return Segment::ParseFileName(name.substr(0, name.size() - suffix.size()) + ".cwseg", segment_id);
+}
+
 Status BuildIndexPart(const Segment& seg, uint64_t end, std::string* out) {
   const std::string name = Segment::FileName(seg.id());
   if (end < kSegmentHeaderSize || end > seg.size() || end > UINT32_MAX)

@@ -16,6 +16,7 @@
 
 #include "checkpoint.h"
 #include "footer.h"
+#include "index_part.h"
 #include "fsutil.h"
 #include "log_reader.h"
 #include "platform.h"
@@ -31,6 +32,18 @@ std::string Where(const Segment& s, uint64_t offset) {
 }  // namespace
 
 Status Store::Recover(bool use_checkpoint) {
+  // Rows come in without their event ids; PlaceIds puts them in at the end,
+  // from the sealed segments' index files where they check (salvage reads frames only).
+  index_.DeferIds(true);
+  Status s = LoadSegments(use_checkpoint);
+  index_.DeferIds(false);
+  if (!s.ok()) return s;
+  CW_RETURN_IF_ERROR(PlaceIds());
+  if (!writer()) return Status::OK();
+  return PrepareActive(segments_.empty() ? 0 : segments_.back()->id(), next_sequence_);
+}
+
+Status Store::LoadSegments(bool use_checkpoint) {
   const bool writable = writer();
   pending_compaction_ = {};
   CW_RETURN_IF_ERROR(FinishCompaction());
@@ -51,10 +64,8 @@ Status Store::Recover(bool use_checkpoint) {
     }
   }
   std::sort(ids.begin(), ids.end());
-  if (ids.empty()) {
-    if (!writable) return Status::OK();  // an empty store reads as empty
-    return PrepareActive(0, 0);
-  }
+  if (ids.empty()) return Status::OK();  // an empty store reads as empty; a writer's first segment comes next
+  if (writable) RemoveStrayIndexFiles(names, ids);
 
   // Map every segment first: the checkpoint is checked against them.
   std::vector<std::shared_ptr<Segment>> segs;
@@ -205,8 +216,16 @@ Status Store::Recover(bool use_checkpoint) {
   // compaction keeps what the writer said.
   sync_.durable_sequence = writer() ? next_seq : std::max(sync_.durable_sequence.load(), FrontierDurable());
   ApplyRetiredHeads();
-  if (!writable) return Status::OK();
-  return PrepareActive(ids.back(), next_seq);
+  return Status::OK();
+}
+
+// Index files whose segment is gone (a compaction or retention removed it), and unfinished ones.
+void Store::RemoveStrayIndexFiles(const std::vector<std::string>& names, const std::vector<uint64_t>& ids) {
+  for (const auto& n : names) {
+    uint64_t id;
+    if (!ParseIndexPartName(n, &id) || std::binary_search(ids.begin(), ids.end(), id)) continue;
+    (void)fsutil::RemoveFile(options_.dir + "/" + n);  // a cache: one left behind is refused by its identity
+  }
 }
 
 // Loads the index checkpoint when it matches the segments: each covered
@@ -237,23 +256,29 @@ bool Store::LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, Ch
       ok = c.end == kSegmentHeaderSize && c.next_sequence >= c.base_sequence;
     }
   }
-  // A v1 checkpoint's id table has no tags: rebuilt from the frames, each
-  // checked (a damaged one sends the open to the scan, which reports it).
-  if (ok && version == 1)
-    ok = index_
-             .RebuildIds([&](Row r, const uint8_t** id) {
-               const RowLocation loc = index_.Location(r);
-               if (loc.segment_slot >= segs.size()) return Status::Corruption("checkpoint: row past its segments");
-               const Segment& s = *segs[loc.segment_slot];
-               FrameView v;
-               if (loc.offset >= s.size() ||
-                   DecodeFrame(s.data() + loc.offset, s.size() - loc.offset, &v) != FrameCheck::kOk)
-                 return Status::Corruption("checkpoint: a covered frame fails its check");
-               *id = v.event_id();
-               return Status::OK();
-             })
-             .ok();
+  // Versions 1 to 3 kept a table of every id: each comes back from its
+  // checked frame (a damaged one sends the open to the scan, which reports it).
+  auto frame_id = [&](Row r, const uint8_t** id) -> Status {
+    const RowLocation loc = index_.Location(r);
+    if (loc.segment_slot >= segs.size()) return Status::Corruption("checkpoint: row past its segments");
+    const Segment& s = *segs[loc.segment_slot];
+    FrameView v;
+    if (loc.offset >= s.size() || DecodeFrame(s.data() + loc.offset, s.size() - loc.offset, &v) != FrameCheck::kOk)
+      return Status::Corruption("checkpoint: a covered frame fails its check");
+    *id = v.event_id();
+    return Status::OK();
+  };
+  if (ok && version <= 3) ok = index_.PendIds(0, static_cast<Row>(index_.size()), frame_id).ok();
+  // Segments whose ids the checkpoint left to their index files: each file
+  // must open and check now, or the checkpoint is not used.
+  opened_parts_.assign(segs.size(), nullptr);
+  for (const auto& c : index_.ids().loaded_files()) {
+    if (!ok) break;
+    ok = c.slot + 1 < segs.size() && segs[c.slot]->frontier().state == kFrontierSealed &&
+         OpenIndexPart(*segs[c.slot], &opened_parts_[c.slot]).ok() && opened_parts_[c.slot]->rows() == c.rows;
+  }
   if (!ok) {
+    opened_parts_.clear();
     index_.Clear();
     return false;
   }

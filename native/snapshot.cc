@@ -4,7 +4,8 @@
 //  2. Build the copy in "<dest>.tmp-<pid>": sealed segments are hard-linked
 //     (copied when the filesystem refuses), the newest segment is copied up to
 //     the synced end and sealed there (never linked: a writer reopening a
-//     store changes its newest segment in place), retired keys/heads copied.
+//     store changes its newest segment in place), retired keys/heads copied;
+//     sealed segments' index files are hard-linked beside them.
 //  3. fsync the copy, rename it to <dest>, fsync the parent. A snapshot killed
 //     at any step leaves either no <dest> or a complete one.
 //
@@ -16,6 +17,7 @@
 
 #include "compaction.h"
 #include "fsutil.h"
+#include "index_part.h"
 #include "kill_point.h"
 #include "platform.h"
 #include "store.h"
@@ -124,6 +126,10 @@ Status Store::Snapshot(const std::string& dest, SnapshotReport* report, const Lo
       s = fsutil::WriteFile(tmp + "/" + name, seg.data(), seg.frontier().end, true, options_.file_mode);
       report->copied++;
     }
+    // Its index file as well, when it has one: a cache, so a link that fails
+    // costs the snapshot's first open a rebuild, nothing more.
+    const std::string part = IndexPartFileName(name);
+    if (s.ok() && fsutil::Exists(options_.dir + "/" + part)) (void)platform::HardLink(options_.dir + "/" + part, tmp + "/" + part);
     report->bytes += seg.frontier().end;
     done += seg.frontier().end;
     control.Report(done, total);

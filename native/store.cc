@@ -14,6 +14,7 @@
 #include "platform.h"
 #include "writer_link.h"
 #include "writer_server.h"
+#include "part_builder.h"
 
 namespace causeway {
 
@@ -102,6 +103,8 @@ Status Store::Close() {
   }
   sync_.flush_cv.NotifyAll();
   if (sync_.flusher.joinable()) sync_.flusher.join();
+  // A file being built is finished (the next open uses it); the rest are built then.
+  if (part_builder_) part_builder_->Stop();
   Status result;
   {
     // No append is in flight past this point (those queued find the store closed).

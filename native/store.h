@@ -45,6 +45,9 @@
 
 namespace causeway {
 
+class IndexPart;
+class PartBuilder;
+
 // Wall-clock microseconds since the Unix epoch: event timestamps, sync times.
 inline int64_t WallMicros() {
   struct timespec ts;
@@ -234,9 +237,20 @@ class Store {
   // *found: a receipt for this digest is in *out. Corruption when its frame fails its check.
   Status FindIdempotent(const Index::Digest& d, Receipt* out, bool* found) const;  // REQUIRES: combiner role (the writer)
   bool LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, struct CheckpointHeader* ck);
+  Status LoadSegments(bool use_checkpoint);  // Recover's body: every row, ids deferred
+  void RemoveStrayIndexFiles(const std::vector<std::string>& names, const std::vector<uint64_t>& ids);
   Status SaveCheckpoint();  // REQUIRES: mu_ held, active segment sealed
   Status PrepareActive(uint64_t last_id, uint64_t next_sequence);
   Status Roll();                              // REQUIRES: mu_ held
+  // index_files.cc: sealed segments' index files answer for their event ids.
+  bool FileBacked(uint32_t slot) const;  // sealed and not the last segment
+  Status PlaceIds();             // an open's last step: each row's id from a file or its frame
+  void SubmitIndexPart(uint32_t slot);   // writer: build that segment's file in the background
+  void AttachIndexParts();       // writer: hand the files built since to the index
+  void AttachExistingParts();    // writer, after RebuildIndex: files that exist, the rest submitted
+  Status OpenIndexPart(const Segment& seg, std::shared_ptr<const IndexPart>* out) const;
+  std::unique_ptr<PartBuilder> part_builder_;  // writer: made on first use
+  std::vector<std::shared_ptr<const IndexPart>> opened_parts_;  // an open's: by slot, files the checkpoint relies on
   Status SealActive();                        // REQUIRES: mu_ held
   Status CheckWritable() const;               // REQUIRES: mu_ held
   Status CheckWritableForAppend();             // REQUIRES: writer (takes mu_ only to word a poison error)

@@ -25,6 +25,8 @@ struct StoreStats {
   bool opened_from_checkpoint = false;  // the index came from index.ckpt, not a full scan
   std::vector<std::string> damage;      // salvage opens: what could not be read, where
   uint64_t footers_loaded = 0;          // sealed segments loaded from their footers at open
+  uint64_t index_files = 0;             // sealed segments whose event ids their index file serves
+  uint64_t index_file_bytes = 0;        // those files' bytes (mapped, not heap)
   int64_t open_micros = 0;              // how long Open took
   uint8_t role = 0;                     // Role: writer, client, read-only
   uint64_t clients = 0;                 // writers: client processes connected

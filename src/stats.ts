@@ -28,6 +28,13 @@ export interface StoreStats {
   openedFromCheckpoint: boolean
   /** Sealed segments whose index rows came from their footer at open (instead of a scan). */
   footersLoaded: number
+  /**
+   * Sealed segments whose event ids are looked up in their index file
+   * (`<segment>.cwidx`, memory-mapped) rather than in memory; and those
+   * files' bytes (paged by the kernel, not counted in `indexBytes`).
+   */
+  indexFiles: number
+  indexFileBytes: number
   /** Salvage opens: each region that could not be read, with segment and offset. Empty otherwise. */
   damage: string[]
   /** Milliseconds the open (recovery and index load) took. */

@@ -44,7 +44,7 @@ function state(s: Store): { count: number; ids: string } {
   return { count: evs.length, ids: evs.map((e) => `${e.globalSequence}:${e.eventId}`).join() }
 }
 function leftovers(dir: string): string[] {
-  const own = /^([0-9a-f]+\.cwseg|LOCK|lock|index\.ckpt|retired\.(keys|heads)|writer\.sock)$/
+  const own = /^([0-9a-f]+\.(cwseg|cwidx)|LOCK|lock|index\.ckpt|retired\.(keys|heads)|writer\.sock)$/
   return fs.readdirSync(dir).filter((n) => /\.(compact|tmp)$|\.tmp-|compaction\.marker/.test(n) || !own.test(n))
 }
 

@@ -96,24 +96,44 @@ describe('index checkpoint (fast open)', () => {
 })
 
 /**
- * Rewrites a v3 checkpoint as an older version, re-sealed with its CRC: v2
- * has no tag postings (v3 adds them, an empty table here, just before the
- * id table); v1 also has 4-byte id-table slots (row only, no tag) where v2
- * has 8 (tag and row). REQUIRES: no tagged event, and an id table of 1024
- * slots (under 768 events).
+ * Where the v4 checkpoint's event-id section starts: it follows the tag
+ * postings (an empty table here: a zero count) and runs to the end, u32
+ * parts, then per part u8 kind, u32 slot, u32 first row, u32 rows, and for
+ * kind 0 a u32 tag per row. Found by parsing from each candidate offset.
  */
-function asOlderCheckpoint(v3: Buffer, version: 1 | 2): Buffer {
-  const body = v3.subarray(20)
-  const table = body.length - 8 - 1024 * 8
-  expect(v3.toString('latin1', 0, 8)).toBe('CWCKPTv3')
-  expect(body.readBigUInt64LE(table - 8)).toBe(1024n)
-  expect(body.readBigUInt64LE(table - 16)).toBe(0n) // no tag lists
-  const slots = Buffer.alloc(1024 * (version === 1 ? 4 : 8))
-  for (let i = 0; i < 1024; i++) {
-    if (version === 1) slots.writeUInt32LE(body.readUInt32LE(table + i * 8), i * 4)
-    else slots.writeBigUInt64LE(body.readBigUInt64LE(table + i * 8), i * 8)
+function idSectionAt(body: Buffer, events: number): number {
+  for (let at = body.length - 4; at >= 8; at--) {
+    if (body.readBigUInt64LE(at - 8) !== 0n) continue
+    let p = at + 4
+    let rows = 0
+    const parts = body.readUInt32LE(at)
+    for (let i = 0; i < parts && p + 13 <= body.length; i++) {
+      const kind = body[p]!
+      const n = body.readUInt32LE(p + 9)
+      p += 13 + (kind === 0 ? 4 * n : 0)
+      rows += n
+    }
+    if (p === body.length && rows === events) return at
   }
-  const older = Buffer.concat([body.subarray(0, table - 16), body.subarray(table - 8, table), slots, body.subarray(body.length - 8)])
+  throw new Error('no event-id section found')
+}
+
+/**
+ * Rewrites the current (v4) checkpoint as an older version, re-sealed with
+ * its CRC: v3 has, in place of v4's event-id section, a table of every id
+ * (here 1024 empty 8-byte slots) and its count; v2 also has no tag
+ * postings; v1 has 4-byte slots. The slots are left empty: an open reads
+ * past them and takes each id from its checked frame. REQUIRES: no tagged event.
+ */
+function asOlderCheckpoint(v4: Buffer, version: 1 | 2 | 3, events: number): Buffer {
+  const full = v4.subarray(20)
+  expect(v4.toString('latin1', 0, 8)).toBe('CWCKPTv4')
+  const body = full.subarray(0, idSectionAt(full, events))
+  expect(body.readBigUInt64LE(body.length - 8)).toBe(0n) // no tag lists
+  const slots = Buffer.alloc(8 + 1024 * (version === 1 ? 4 : 8) + 8)
+  slots.writeBigUInt64LE(1024n, 0)
+  slots.writeBigUInt64LE(BigInt(events), slots.length - 8)
+  const older = Buffer.concat([version === 3 ? body : body.subarray(0, body.length - 8), slots])
   const len = Buffer.alloc(8)
   len.writeBigUInt64LE(BigInt(older.length))
   const crc = native().crc32c(Buffer.concat([len, older])) >>> 0
@@ -127,14 +147,16 @@ function asOlderCheckpoint(v3: Buffer, version: 1 | 2): Buffer {
 describe('index checkpoint versions', () => {
   it.each([
     [1, 'untagged id table, no tag lists'],
-    [2, 'no tag lists'],
+    [2, 'tagged id table, no tag lists'],
+    [3, 'an id table'],
   ] as const)('still opens from a v%i checkpoint (%s) with every id and key found', (version, _what) => {
     const dir = tempDir()
     let s = build(dir, 300)
     const before = snapshotOf(s)
+    const events = Number(s.stats().events)
     s.close()
     const ckpt = path.join(dir, 'index.ckpt')
-    fs.writeFileSync(ckpt, asOlderCheckpoint(fs.readFileSync(ckpt), version))
+    fs.writeFileSync(ckpt, asOlderCheckpoint(fs.readFileSync(ckpt), version, events))
     s = Store.open({ dataDir: dir, segmentMaxBytes: 16 * 1024 })
     expect(s.stats().openedFromCheckpoint).toBe(true)
     expect(snapshotOf(s)).toEqual(before)
@@ -142,7 +164,7 @@ describe('index checkpoint versions', () => {
     expect(s.append(new Coordinate('acct:0', 's0'), K, { i: 0 }, { idempotencyKey: 'k0' }).deduplicated).toBe(true)
     s.close()
     // Closing wrote the current version again.
-    expect(fs.readFileSync(ckpt).toString('latin1', 0, 8)).toBe('CWCKPTv3')
+    expect(fs.readFileSync(ckpt).toString('latin1', 0, 8)).toBe('CWCKPTv4')
   })
 })
 

@@ -1,0 +1,98 @@
+// Sealed segments' index files (index_part.h) in the store: which event id
+// is in which row, for every sealed segment but the last, comes from its
+// file once the file is built and checked; the in-memory table for that
+// segment is then freed (IdDirectory). Files are caches: one that is
+// missing, damaged, or made for another incarnation of its segment is
+// rebuilt from the segment (writers), or the segment's ids stay in memory.
+#include <vector>
+
+#include "part_builder.h"
+#include "store.h"
+
+namespace causeway {
+namespace {
+
+// Segments up to this size get their index file built at once, in the
+// append that seals them (about a millisecond); larger ones in the background.
+constexpr uint64_t kInlinePartBytes = 1 << 20;
+
+}  // namespace
+
+Status Store::OpenIndexPart(const Segment& seg, std::shared_ptr<const IndexPart>* out) const {
+  std::unique_ptr<IndexPart> p;
+  CW_RETURN_IF_ERROR(IndexPart::Open(IndexPartPath(options_.dir, Segment::FileName(seg.id())), PartIdentityOf(seg), &p));
+  *out = std::shared_ptr<const IndexPart>(p.release());
+  return Status::OK();
+}
+
+bool Store::FileBacked(uint32_t slot) const {
+  // Sealed, and not the last: a writer reopens its last segment and appends to it.
+  return slot + 1 < segments_.size() && segments_[slot]->frontier().state == kFrontierSealed;
+}
+
+Status Store::PlaceIds() {
+  index_.DeferIds(false);
+  IdDirectory& ids = index_.ids();
+  auto id_of = [this](Row r, const uint8_t** id) { return ResolveId(this, r, id); };
+  Status result;
+  for (uint32_t slot = 0; result.ok() && slot < segments_.size(); slot++) {
+    Row first, end;
+    index_.SlotRows(slot, &first, &end);
+    if (first == end) continue;
+    const bool small = segments_[slot]->frontier().end <= kInlinePartBytes;
+    std::shared_ptr<const IndexPart> part = slot < opened_parts_.size() ? opened_parts_[slot] : nullptr;
+    if (!part && FileBacked(slot) && !OpenIndexPart(*segments_[slot], &part).ok()) {
+      part.reset();
+      // Missing, damaged or stale: a writer builds a small one now.
+      if (writer() && small) (void)PartBuilder::BuildOne(*segments_[slot], options_.dir, options_.file_mode, &part);
+    }
+    if (part && part->rows() == end - first && ids.AddFile(slot, first, part)) continue;
+    // In memory: the tags the load kept aside, else (an old checkpoint's rows) each id from its checked frame.
+    if (!ids.InsertPending(slot, first, end)) result = index_.InsertIds(first, end, id_of);
+    if (result.ok() && FileBacked(slot) && writer() && !small) SubmitIndexPart(slot);
+  }
+  ids.DropPending();
+  opened_parts_.clear();
+  return result;
+}
+
+void Store::SubmitIndexPart(uint32_t slot) {
+  const std::shared_ptr<Segment>& seg = segments_[slot];
+  if (seg->frontier().end <= kInlinePartBytes) {
+    std::shared_ptr<const IndexPart> part;
+    Row first, end;
+    index_.SlotRows(slot, &first, &end);
+    if (PartBuilder::BuildOne(*seg, options_.dir, options_.file_mode, &part).ok() && part->rows() == end - first)
+      (void)index_.ids().Attach(slot, first, part);
+    return;
+  }
+  if (!part_builder_) part_builder_ = std::make_unique<PartBuilder>(options_.dir, options_.file_mode);
+  part_builder_->Submit({segments_[slot], slot});
+}
+
+void Store::AttachIndexParts() {
+  std::vector<PartBuilder::Built> built;
+  part_builder_->Collect(&built);
+  for (auto& b : built) {
+    // A compaction since may have replaced the segment: the file is then for a segment gone.
+    if (!b.part || b.slot >= segments_.size() || segments_[b.slot] != b.segment) continue;
+    Row first, end;
+    index_.SlotRows(b.slot, &first, &end);
+    if (end - first == b.part->rows()) (void)index_.ids().Attach(b.slot, first, b.part);
+  }
+}
+
+void Store::AttachExistingParts() {
+  for (uint32_t slot = 0; slot < segments_.size(); slot++) {
+    if (!FileBacked(slot) || index_.ids().Attached(slot)) continue;
+    Row first, end;
+    index_.SlotRows(slot, &first, &end);
+    std::shared_ptr<const IndexPart> part;
+    if (first != end && OpenIndexPart(*segments_[slot], &part).ok() && part->rows() == end - first &&
+        index_.ids().Attach(slot, first, part))
+      continue;
+    if (first != end && writer()) SubmitIndexPart(slot);
+  }
+}
+
+}  // namespace causeway

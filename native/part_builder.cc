@@ -1,0 +1,66 @@
+#include "part_builder.h"
+
+#include "kill_point.h"
+
+namespace causeway {
+
+Status PartBuilder::BuildOne(const Segment& seg, const std::string& dir, uint32_t file_mode,
+                             std::shared_ptr<const IndexPart>* out) {
+  std::string bytes;
+  CW_RETURN_IF_ERROR(BuildIndexPart(seg, seg.frontier().end, &bytes));
+  const std::string name = Segment::FileName(seg.id());
+  CW_RETURN_IF_ERROR(WriteIndexPart(dir, name, bytes, file_mode));
+  std::unique_ptr<IndexPart> part;
+  CW_RETURN_IF_ERROR(IndexPart::Open(IndexPartPath(dir, name), PartIdentityOf(seg), &part));
+  *out = std::shared_ptr<const IndexPart>(part.release());
+  return Status::OK();
+}
+
+void PartBuilder::Submit(Job job) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (stopping_) return;
+  queue_.push_back(std::move(job));
+  if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+  cv_.NotifyOne();
+}
+
+void PartBuilder::Collect(std::vector<Built>* out) {
+  std::lock_guard<std::mutex> g(mu_);
+  for (auto& b : done_) out->push_back(std::move(b));
+  done_.clear();
+  ready_.store(false, std::memory_order_relaxed);
+}
+
+void PartBuilder::Stop() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    stopping_ = true;
+    queue_.clear();
+    cv_.NotifyAll();
+  }
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> g(mu_);
+  done_.clear();  // the files stay on disk: the next open uses them
+}
+
+void PartBuilder::Run() {
+  std::unique_lock<std::mutex> g(mu_);
+  for (;;) {
+    while (queue_.empty() && !stopping_) cv_.WaitFor(g, 1000);
+    if (stopping_) return;
+    Job job = std::move(queue_.front());
+    queue_.pop_front();
+    g.unlock();
+    Built b;
+    b.segment = job.segment;
+    b.slot = job.slot;
+    b.status = BuildOne(*job.segment, dir_, file_mode_, &b.part);
+    KillPoint("index-part-built");
+    (b.status.ok() ? built_ : failed_).fetch_add(1, std::memory_order_relaxed);
+    g.lock();
+    done_.push_back(std::move(b));
+    ready_.store(true, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace causeway

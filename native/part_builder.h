@@ -1,0 +1,75 @@
+// Builds sealed segments' index files (index_part.h) on a thread of its
+// own, so the append that seals a segment does not wait for them: the
+// combiner submits the segment, goes on, and later collects the opened
+// file and hands it to the index (IdDirectory::Attach).
+//
+// Threads: Submit, Collect and Stop are called by the store's writer (its
+// combiner, or a thread holding the writer role); the builder thread only
+// reads the segments it was given, which their shared_ptrs keep mapped.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cond_var.h"
+#include "index_part.h"
+#include "segment.h"
+#include "status.h"
+
+namespace causeway {
+
+class PartBuilder {
+ public:
+  struct Job {
+    std::shared_ptr<Segment> segment;  // sealed
+    uint32_t slot = 0;                 // its slot in the store's list when submitted
+  };
+  struct Built {
+    std::shared_ptr<Segment> segment;
+    uint32_t slot = 0;
+    std::shared_ptr<const IndexPart> part;  // null when building failed (the segment keeps its in-memory ids)
+    Status status;
+  };
+
+  PartBuilder(std::string dir, uint32_t file_mode) : dir_(std::move(dir)), file_mode_(file_mode) {}
+  ~PartBuilder() { Stop(); }
+  PartBuilder(const PartBuilder&) = delete;
+  PartBuilder& operator=(const PartBuilder&) = delete;
+
+  void Submit(Job job);
+  // Relaxed: a hint for the combiner's fast path; Collect takes the lock.
+  bool ready() const { return ready_.load(std::memory_order_relaxed); }
+  // Everything built since the last call.
+  void Collect(std::vector<Built>* out);
+  // Finishes the file being built, drops the queue, joins the thread. Idempotent.
+  void Stop();
+  uint64_t built() const { return built_.load(std::memory_order_relaxed); }
+  uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
+
+  // Builds, writes and opens the index file of one sealed segment (the
+  // builder's job, also used at open when a file is missing or damaged).
+  static Status BuildOne(const Segment& seg, const std::string& dir, uint32_t file_mode,
+                         std::shared_ptr<const IndexPart>* out);
+
+ private:
+  void Run();
+
+  const std::string dir_;
+  const uint32_t file_mode_;
+  std::mutex mu_;
+  CondVar cv_;
+  std::deque<Job> queue_;
+  std::vector<Built> done_;
+  bool stopping_ = false;
+  std::thread thread_;
+  std::atomic<bool> ready_{false};
+  std::atomic<uint64_t> built_{0}, failed_{0};
+};
+
+}  // namespace causeway
