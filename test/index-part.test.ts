@@ -232,6 +232,18 @@ describe('index part: damage and mix-ups are refused before use', () => {
     refused(p, seg, /names a row out of range/)
   })
 
+  it('a segment whose frames do not check is refused at build, and no part is written', () => {
+    const copy = tempDir('idxpart-rot')
+    const src = f.segments[2]!
+    const dst = path.join(copy, path.basename(src))
+    const b = fs.readFileSync(src)
+    b[128 + 3000]! ^= 0x10 // inside a frame below the sealed end
+    fs.writeFileSync(dst, b)
+    expect(() => ip.build(dst, copy)).toThrow(CorruptionError)
+    expect(() => ip.build(dst, copy)).toThrow(/frames do not check up to \d+ \(checksum mismatch\)/)
+    expect(fs.readdirSync(copy)).toEqual([path.basename(dst)])
+  })
+
   it('a missing file answers the not-found code', () => {
     refused(path.join(f.dir, 'ffffffffffffffff.cwidx'), seg, /does not exist/, NotFoundError)
   })
