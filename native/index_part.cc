@@ -25,12 +25,15 @@ Status IndexPart::Open(const std::string& path, const PartIdentity& expect, std:
   if (rc == ENOENT) return Status::NotFound("index part " + path + " does not exist");
   if (rc != 0) return Status::FromErrno("open " + path, rc);
   uint64_t size = 0;
-  rc = platform::FileSize(f, &size);
-  if (rc == 0 && size < kHeaderSize) {
+  if ((rc = platform::FileSize(f, &size)) != 0) {
+    platform::CloseFile(f);
+    return Status::FromErrno("stat " + path, rc);
+  }
+  if (size < kHeaderSize) {
     platform::CloseFile(f);
     return p->Bad("file shorter than its header (" + std::to_string(size) + " bytes)");
   }
-  if (rc == 0) rc = platform::MapFile(f, size, false, &p->map_);
+  rc = platform::MapFile(f, size, false, &p->map_);
   platform::CloseFile(f);  // the read-only mapping outlives the descriptor
   if (rc != 0) {
     p->map_ = nullptr;

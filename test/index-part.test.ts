@@ -232,6 +232,18 @@ describe('index part: damage and mix-ups are refused before use', () => {
     refused(p, seg, /names a row out of range/)
   })
 
+  it('a segment whose frames do not check is refused at build, and no part is written', () => {
+    const copy = tempDir('idxpart-rot')
+    const src = f.segments[2]!
+    const dst = path.join(copy, path.basename(src))
+    const b = fs.readFileSync(src)
+    b[128 + 3000]! ^= 0x10 // inside a frame below the sealed end
+    fs.writeFileSync(dst, b)
+    expect(() => ip.build(dst, copy)).toThrow(CorruptionError)
+    expect(() => ip.build(dst, copy)).toThrow(/frames do not check up to \d+ \(checksum mismatch\)/)
+    expect(fs.readdirSync(copy)).toEqual([path.basename(dst)])
+  })
+
   it('a missing file answers the not-found code', () => {
     refused(path.join(f.dir, 'ffffffffffffffff.cwidx'), seg, /does not exist/, NotFoundError)
   })
@@ -250,5 +262,28 @@ describe('index part: damage and mix-ups are refused before use', () => {
     ip.build(s3, f.dir)
     expect(fs.existsSync(`${p3}.tmp`)).toBe(false)
     expect(ip.check(p3, s3)).toEqual({ ok: true })
+  })
+})
+
+describe('index part: the worked example of native/FORMAT.md', () => {
+  it('lays out three events over two entities with one tag at the documented offsets', () => {
+    const dir = tempDir('idxpart-example')
+    const s = Store.open({ dataDir: dir })
+    const k = EventKind.custom(1, 1)
+    s.append(new Coordinate('order:1', 'shop'), k, { n: 1 }, { tags: ['vip'] })
+    s.append(new Coordinate('order:2', 'shop'), k, { n: 2 })
+    s.append(new Coordinate('order:1', 'shop'), k, { n: 3 }, { tags: ['vip'], idempotencyKey: 'k3' })
+    s.close()
+    const [seg] = segmentFiles(dir)
+    const built = ip.build(seg!, dir)
+    const b = fs.readFileSync(built.path)
+    expect(b.subarray(0, 8).toString('latin1')).toBe('CWIDXv01')
+    expect([b.length, b.readBigUInt64LE(16), b.readBigUInt64LE(40), b.readBigUInt64LE(48), b.readBigUInt64LE(56), b.readUInt32LE(64), b.readUInt32LE(68)]).toEqual([688, 688n, 728n, 0n, 2n, 3, 9])
+    const table = Array.from({ length: 9 }, (_, i) => [Number(b.readBigUInt64LE(72 + 16 * i)), b.readUInt32LE(80 + 16 * i), b.readUInt32LE(84 + 16 * i)])
+    expect(table).toEqual([[256, 104, 3], [360, 136, 2], [496, 40, 1], [536, 32, 1], [568, 32, 1], [600, 64, 3], [664, 0, 0], [664, 0, 0], [664, 24, 1]])
+    const d = ip.inspect(built.path, seg!)
+    expect(d.rows.map((r) => r.offset)).toEqual([128, 336, 520])
+    expect(d.entities.map((e) => [e.name, e.lastClock, e.rows])).toEqual([['order:1', 2, [0, 2]], ['order:2', 1, [1]]])
+    expect(ip.lookup(built.path, seg!, 'findIdempotency', 'k3')).toBe(2)
   })
 })
