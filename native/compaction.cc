@@ -108,8 +108,10 @@ Status Store::FinishCompaction() {
   }
   CW_RETURN_IF_ERROR(fsutil::SyncDir(dir));
   KillPoint("compact:sources-removed");
-  // The sources' index files (the first's is stale: its replacement is another file). Caches: best effort.
-  for (uint64_t id = m.first; id <= m.last; id++) (void)fsutil::RemoveFile(IndexPartPath(dir, Segment::FileName(id)));
+  // The removed sources' index files (caches: best effort). The first's
+  // name now belongs to the replacement: a file left from the source it
+  // replaced fails its identity check, and the writer builds the new one.
+  for (uint64_t id = m.first + 1; id <= m.last; id++) (void)fsutil::RemoveFile(IndexPartPath(dir, Segment::FileName(id)));
   CW_RETURN_IF_ERROR(fsutil::RemoveFile(dir + "/" + kCompactionMarker));
   return fsutil::SyncDir(dir);
 }

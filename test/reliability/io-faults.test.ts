@@ -63,12 +63,13 @@ async function faultRun(op: string, k: number, persist: boolean): Promise<{ prob
   if (!injected) return { injected, error: p.error }
   const f = t.fails[0]!
   const failedOp = t.ops.find((o) => o.n === f)!
-  // The index checkpoint is a cache written at close: a failure to write it costs the next open a scan, nothing more.
+  // The index checkpoint and the segments' index files are caches: a failure to write one costs the next open a scan or a rebuild, nothing more.
   const prevOp = t.ops.find((o) => o.n === f - 1)
-  const cacheOnly = /index\.ckpt/.test(failedOp.path) || (failedOp.cls === 'dirsync' && /index\.ckpt$/.test(prevOp?.path ?? ''))
+  const cacheOnly = /index\.ckpt|\.cwidx/.test(failedOp.path) || (failedOp.cls === 'dirsync' && /index\.ckpt$/.test(prevOp?.path ?? ''))
   if (p.error === null && !cacheOnly) return { problem: `${where}: the fault at step ${f} (${failedOp.name} ${path.basename(failedOp.path)}) surfaced as no error`, injected, error: null }
   if (p.error !== null && !TYPED.test(p.error)) return { problem: `${where}: untyped error ${p.error}`, injected, error: p.error }
-  const lateAck = t.marks.find((m) => m.text.startsWith('ack') && m.after >= f)
+  // A cache's failure poisons nothing: appends go on (their ids stay in memory until the file is built).
+  const lateAck = !cacheOnly && t.marks.find((m) => m.text.startsWith('ack') && m.after >= f)
   if (lateAck) return { problem: `${where}: "${lateAck.text}" acknowledged after the failed step ${f}`, injected, error: p.error }
   const closeFailed = / close: /.test(r.stdout)
   if (op === 'sync' || op === 'filesync') {

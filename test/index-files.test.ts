@@ -1,0 +1,170 @@
+import { spawnSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { Coordinate, EventKind, Store } from '../src/index.js'
+import { tempDir } from './helpers.js'
+
+// Sealed segments' event ids come from their index files (`<segment>.cwidx`):
+// these tests catch a lookup that misses an event, trusts a bad file, or
+// leaves a file behind that no longer describes its segment.
+
+const K = EventKind.custom(1, 1)
+const SEG = 16 * 1024 // small: files are built in the append that seals a segment
+
+function fill(s: Store, n: number, from = 0): string[] {
+  const ids: string[] = []
+  for (let i = from; i < from + n; i += 10) {
+    const items = Array.from({ length: Math.min(10, from + n - i) }, (_, j) => ({
+      coord: new Coordinate(`acct:${(i + j) % 7}`, 'bank'),
+      kind: K,
+      payload: { i: i + j, pad: 'p'.repeat(40) },
+    }))
+    for (const r of s.appendBatch(items)) ids.push(r.eventId)
+  }
+  return ids
+}
+
+const parts = (dir: string) => fs.readdirSync(dir).filter((n) => n.endsWith('.cwidx')).sort()
+const segments = (dir: string) => fs.readdirSync(dir).filter((n) => n.endsWith('.cwseg')).sort()
+
+function expectAllFound(s: Store, ids: string[]): void {
+  for (const id of ids) expect(s.get(id)?.eventId, id).toBe(id)
+}
+
+describe('index files answer for sealed segments', () => {
+  it('finds every event by id once its segment is served by a file, and misses an unknown id', () => {
+    const dir = tempDir()
+    const s = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
+    const ids = fill(s, 600)
+    const st = s.stats()
+    expect(st.segments).toBeGreaterThan(4)
+    // Every sealed segment has its file at once (small ones are built in the sealing append).
+    expect(st.indexFiles).toBe(st.segments - 1)
+    expect(parts(dir).length).toBe(st.segments - 1)
+    expect(st.indexFileBytes).toBeGreaterThan(0)
+    expectAllFound(s, ids)
+    expect(s.get('0190f0c2-0000-7000-8000-000000000000')).toBeUndefined()
+    s.close()
+  })
+
+  it('reopens from the checkpoint with every sealed segment served by its file, no id lost', () => {
+    const dir = tempDir()
+    let s = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
+    const ids = fill(s, 600)
+    const inMemory = s.stats().indexBytes
+    s.close()
+    s = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
+    const st = s.stats()
+    expect(st.openedFromCheckpoint).toBe(true)
+    expect(st.indexFiles).toBe(st.segments - 1)
+    expect(st.indexBytes).toBeLessThanOrEqual(inMemory)
+    expectAllFound(s, ids)
+    // Appends after the reopen are found too, and the files keep up as segments seal.
+    const more = fill(s, 300, 600)
+    expect(s.stats().indexFiles).toBe(s.stats().segments - 1)
+    expectAllFound(s, [...ids, ...more])
+    s.close()
+  })
+
+  it('refuses a damaged file and rebuilds it, never answering from it', () => {
+    const dir = tempDir()
+    let s = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
+    const ids = fill(s, 600)
+    s.close()
+    const victim = path.join(dir, parts(dir)[1]!)
+    const bytes = fs.readFileSync(victim)
+    bytes[bytes.length - 20]! ^= 0x55 // inside the sorted ids
+    fs.writeFileSync(victim, bytes)
+    s = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
+    expectAllFound(s, ids)
+    // The checkpoint relied on the file: refused, so the open fell back to the footers, and rebuilt the file.
+    expect(s.stats().openedFromCheckpoint).toBe(false)
+    expect(s.stats().indexFiles).toBe(s.stats().segments - 1)
+    expect(fs.readFileSync(victim).equals(bytes)).toBe(false)
+    s.close()
+  })
+
+  it('rebuilds a missing file, and a read-only open uses the files but writes none', () => {
+    const dir = tempDir()
+    let s = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
+    const ids = fill(s, 600)
+    s.close()
+    const gone = parts(dir)[0]!
+    fs.rmSync(path.join(dir, gone))
+    const ro = Store.open({ dataDir: dir, readOnly: true })
+    expectAllFound(ro, ids)
+    expect(ro.stats().indexFiles).toBe(ro.stats().segments - 2)
+    ro.close()
+    expect(parts(dir)).not.toContain(gone)
+    s = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
+    expect(parts(dir)).toContain(gone)
+    expect(s.stats().indexFiles).toBe(s.stats().segments - 1)
+    expectAllFound(s, ids)
+    s.close()
+  })
+
+  it('compaction removes the sources\u2019 files and serves the new segment from its own', () => {
+    const dir = tempDir()
+    const s = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
+    const ids = fill(s, 600)
+    const before = parts(dir)
+    const r = s.compact({ strategy: 'merge' })
+    expect(r.performed).toBe(true)
+    // Every file names a segment that exists, and every sealed segment but the newest has one.
+    const segs = segments(dir).map((n) => n.replace('.cwseg', ''))
+    for (const p of parts(dir)) expect(segs).toContain(p.replace('.cwidx', ''))
+    expect(parts(dir).length).toBeLessThan(before.length)
+    expect(s.stats().indexFiles).toBe(s.stats().segments - 1)
+    expectAllFound(s, ids)
+    s.close()
+    const again = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
+    expectAllFound(again, ids)
+    again.close()
+  })
+
+  it('a snapshot carries the files as hard links, and opens served by them', () => {
+    const dir = tempDir()
+    const s = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
+    const ids = fill(s, 600)
+    const dest = path.join(tempDir('snap'), 'copy')
+    s.snapshot(dest)
+    s.close()
+    const copied = parts(dest)
+    expect(copied.length).toBeGreaterThan(0)
+    for (const p of copied) expect(fs.statSync(path.join(dest, p)).ino).toBe(fs.statSync(path.join(dir, p)).ino)
+    const c = Store.open({ dataDir: dest, readOnly: true })
+    expect(c.stats().indexFiles).toBe(copied.length)
+    expectAllFound(c, ids)
+    c.close()
+  })
+
+  it('removes a file whose segment is gone when a writer opens', () => {
+    const dir = tempDir()
+    const s = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
+    fill(s, 300)
+    s.close()
+    fs.copyFileSync(path.join(dir, parts(dir)[0]!), path.join(dir, 'ffffffffffffff00.cwidx'))
+    Store.open({ dataDir: dir, segmentMaxBytes: SEG }).close()
+    expect(parts(dir)).not.toContain('ffffffffffffff00.cwidx')
+  })
+})
+
+describe('large segments: files built off the append path', () => {
+  it('serves a sealed 1.5 MiB segment from its file once the builder is done, every id found meanwhile', () => {
+    const dir = tempDir()
+    const s = Store.open({ dataDir: dir, segmentMaxBytes: 1536 * 1024 })
+    const ids = fill(s, 30_000)
+    expect(s.stats().segments).toBeGreaterThan(2)
+    expectAllFound(s, ids.filter((_, i) => i % 97 === 0))
+    // The builder works beside the appends; an append hands its files to the index.
+    const deadline = Date.now() + 20_000
+    while (s.stats().indexFiles < s.stats().segments - 1 && Date.now() < deadline) {
+      s.append(new Coordinate('tick', 'bank'), K, {})
+      spawnSync('sleep', ['0.05'])
+    }
+    expect(s.stats().indexFiles).toBe(s.stats().segments - 1)
+    expectAllFound(s, ids)
+    s.close()
+  })
+})
