@@ -62,8 +62,11 @@ void Store::SubmitIndexPart(uint32_t slot) {
     std::shared_ptr<const IndexPart> part;
     Row first, end;
     index_.SlotRows(slot, &first, &end);
-    if (PartBuilder::BuildOne(*seg, options_.dir, options_.file_mode, &part).ok() && part->rows() == end - first)
-      (void)index_.ids().Attach(slot, first, part);
+    // Callers hold the reader lock (Roll, RebuildIndex) or have no reader
+    // yet (an open): the table the file replaces can go at once.
+    if (PartBuilder::BuildOne(*seg, options_.dir, options_.file_mode, &part).ok() && part->rows() == end - first &&
+        index_.ids().Attach(slot, first, part))
+      index_.Reclaim();
     return;
   }
   if (!part_builder_) part_builder_ = std::make_unique<PartBuilder>(options_.dir, options_.file_mode);
@@ -80,6 +83,12 @@ void Store::AttachIndexParts() {
     index_.SlotRows(b.slot, &first, &end);
     if (end - first == b.part->rows()) (void)index_.ids().Attach(b.slot, first, b.part);
   }
+  // The tables the files replaced are retired until no reader can hold one:
+  // with the reader lock held by a thread that reads nothing under it, as
+  // readers do first (ReadLock). Without this a store nobody reads would
+  // keep every sealed segment's table.
+  std::lock_guard<std::mutex> g(mu_);
+  index_.Reclaim();
 }
 
 void Store::AttachExistingParts() {

@@ -2,6 +2,10 @@
 
 #include "kill_point.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace causeway {
 
 Status PartBuilder::BuildOne(const Segment& seg, const std::string& dir, uint32_t file_mode,
@@ -55,6 +59,11 @@ void PartBuilder::Run() {
     b.segment = job.segment;
     b.slot = job.slot;
     b.status = BuildOne(*job.segment, dir_, file_mode_, &b.part);
+#if defined(__GLIBC__)
+    // A build's scratch (a few times the file) was freed into this thread's
+    // own malloc arena, which glibc keeps: hand it back to the system.
+    malloc_trim(0);
+#endif
     KillPoint("index-part-built");
     (b.status.ok() ? built_ : failed_).fetch_add(1, std::memory_order_relaxed);
     g.lock();
