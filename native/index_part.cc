@@ -41,6 +41,10 @@ Status IndexPart::Open(const std::string& path, const PartIdentity& expect, std:
   }
   p->size_ = size;
   CW_RETURN_IF_ERROR(p->Check(expect));
+  // The check read every page; lookups touch few. Drop them from this
+  // process's page tables (they stay in the page cache): what stays
+  // resident then follows the lookups, not the file's size.
+  platform::ReleaseMapped(p->map_, p->size_);
   *out = std::move(p);
   return Status::OK();
 }

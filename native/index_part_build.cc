@@ -10,6 +10,7 @@
 #include "fsutil.h"
 #include "index.h"
 #include "index_part.h"
+#include "kill_point.h"
 #include "log_reader.h"
 
 namespace causeway {
@@ -273,6 +274,7 @@ Status WriteIndexPart(const std::string& dir, const std::string& segment_file_na
     fsutil::RemoveFile(tmp);
     return Status::FromErrno("write " + tmp, rc);
   }
+  KillPoint("index-part:tmp-written");
   // No fsync: a part lost or torn by a crash fails its checks and is rebuilt.
   Status st = fsutil::Rename(tmp, path);
   if (!st.ok()) fsutil::RemoveFile(tmp);

@@ -11,7 +11,12 @@ namespace causeway {
 Status PartBuilder::BuildOne(const Segment& seg, const std::string& dir, uint32_t file_mode,
                              std::shared_ptr<const IndexPart>* out) {
   std::string bytes;
-  CW_RETURN_IF_ERROR(BuildIndexPart(seg, seg.frontier().end, &bytes));
+  Status built = BuildIndexPart(seg, seg.frontier().end, &bytes);
+  // The build read every frame through the sealed segment's own mapping,
+  // a second one beside the writer's: drop those page-table entries (the
+  // pages stay cached), or the process counts the segment twice.
+  platform::ReleaseMapped(const_cast<uint8_t*>(seg.data()), seg.size());
+  CW_RETURN_IF_ERROR(built);
   const std::string name = Segment::FileName(seg.id());
   CW_RETURN_IF_ERROR(WriteIndexPart(dir, name, bytes, file_mode));
   std::unique_ptr<IndexPart> part;

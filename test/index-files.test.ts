@@ -3,6 +3,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Coordinate, EventKind, Store } from '../src/index.js'
+import { cli } from './cli-helpers.js'
 import { tempDir } from './helpers.js'
 
 // Sealed segments' event ids come from their index files (`<segment>.cwidx`):
@@ -139,6 +140,27 @@ describe('index files answer for sealed segments', () => {
     c.close()
   })
 
+  it('causeway verify names a damaged and a missing file, and still calls the store sound', () => {
+    const dir = tempDir()
+    const s = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
+    fill(s, 300)
+    s.close()
+    const [first, second] = parts(dir)
+    fs.rmSync(path.join(dir, first!))
+    const bytes = fs.readFileSync(path.join(dir, second!))
+    bytes[300]! ^= 1
+    fs.writeFileSync(path.join(dir, second!), bytes)
+    const r = cli(['verify', dir, '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const j = JSON.parse(r.stdout)
+    expect(j.ok).toBe(true)
+    const states = Object.fromEntries(j.indexFiles.map((x: { segment: string; state: string }) => [x.segment.replace('.cwseg', '.cwidx'), x.state]))
+    expect(states[first!]).toBe('missing')
+    expect(states[second!]).toBe('damaged')
+    expect(Object.values(states).filter((x) => x === 'ok').length).toBe(j.indexFiles.length - 2)
+    expect(cli(['verify', dir]).stdout).toMatch(/index files\s+\d+ of \d+ sealed segments' files check; .*missing.*damaged/)
+  })
+
   it('removes a file whose segment is gone when a writer opens', () => {
     const dir = tempDir()
     const s = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
@@ -167,4 +189,30 @@ describe('large segments: files built off the append path', () => {
     expectAllFound(s, ids)
     s.close()
   })
+})
+
+describe('killed while an index file is written', () => {
+  it.each(['index-part:tmp-written', 'index-part-built'])(
+    'loses no acknowledged event and serves every sealed segment from a sound file after a SIGKILL at %s',
+    (point) => {
+      const dir = tempDir()
+      const fixture = path.join(__dirname, 'fixtures/index-file-appender.cjs')
+      const killed = spawnSync(process.execPath, [fixture, dir], { encoding: 'utf8', env: { ...process.env, CAUSEWAY_KILL_AT: point }, timeout: 60_000 })
+      expect(killed.signal).toBe('SIGKILL')
+      const acked = killed.stdout.split('\n').filter(Boolean)
+      expect(acked.length).toBeGreaterThan(0)
+      const s = Store.open({ dataDir: dir, segmentMaxBytes: 1536 * 1024 })
+      expectAllFound(s, acked)
+      // No torn file is left, and the writer rebuilds what the kill cut short.
+      expect(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([])
+      const deadline = Date.now() + 20_000
+      while (s.stats().indexFiles < s.stats().segments - 1 && Date.now() < deadline) {
+        s.append(new Coordinate('tick', 'bank'), K, {})
+        spawnSync('sleep', ['0.05'])
+      }
+      expect(s.stats().indexFiles).toBe(s.stats().segments - 1)
+      expectAllFound(s, acked)
+      s.close()
+    },
+  )
 })
