@@ -1,5 +1,6 @@
 #include "id_directory.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "index_part.h"
@@ -7,6 +8,20 @@
 namespace causeway {
 
 IdDirectory::~IdDirectory() { delete list_.load(std::memory_order_relaxed); }
+
+namespace {
+// An id's first 8 bytes as a big-endian number: ordered as the ids are.
+uint64_t Prefix(const uint8_t* id) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v = (v << 8) | id[i];
+  return v;
+}
+}  // namespace
+
+IdDirectory::FileIds::FileIds(std::shared_ptr<const IndexPart> p) : part(std::move(p)) {
+  std::memcpy(min.data(), part->IdAt(0), 16);
+  std::memcpy(max.data(), part->IdAt(part->rows() - 1), 16);
+}
 
 uint64_t IdDirectory::Hash(const uint8_t* id) {
   uint64_t a, b;
@@ -94,11 +109,39 @@ Status IdDirectory::FindInTable(const Table* t, const uint8_t* id, Row n, int64_
 }
 
 Status IdDirectory::FindInFile(const Part& p, const uint8_t* id, Row n, int64_t* row) const {
-  if (std::memcmp(id, p.min.data(), 16) < 0 || std::memcmp(id, p.max.data(), 16) > 0) return Status::OK();
-  const int64_t local = p.file->FindId(id);
-  if (local < 0 || p.base + static_cast<Row>(local) >= n) return Status::OK();
+  const FileIds& f = *p.file;
+  if (std::memcmp(id, f.min.data(), 16) < 0 || std::memcmp(id, f.max.data(), 16) > 0) return Status::OK();
+  const IndexPart& part = *f.part;
+  const std::vector<uint64_t>* fence = f.fence.load(std::memory_order_acquire);
+  if (!fence) {
+    auto* made = new std::vector<uint64_t>();
+    made->reserve(part.rows() / kFenceStep + 1);
+    for (uint32_t i = 0; i < part.rows(); i += kFenceStep) made->push_back(Prefix(part.IdAt(i)));
+    const std::vector<uint64_t>* expected = nullptr;
+    // acq_rel: a reader that loads it sees it filled; on a lost race, acquire the winner's.
+    if (f.fence.compare_exchange_strong(expected, made, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      fence = made;
+    } else {
+      delete made;
+      fence = expected;
+    }
+  }
+  // Every id with this prefix lies from the fence entry before the first
+  // one >= it up to the first one > it (prefixes repeat across entries).
+  const uint64_t key = Prefix(id);
+  const size_t lo = std::lower_bound(fence->begin(), fence->end(), key) - fence->begin();
+  const size_t hi = std::upper_bound(fence->begin(), fence->end(), key) - fence->begin();
+  uint32_t a = lo == 0 ? 0 : static_cast<uint32_t>((lo - 1) * kFenceStep);
+  uint32_t b = static_cast<uint32_t>(std::min<uint64_t>(uint64_t(hi) * kFenceStep, part.rows()));
+  while (a < b) {
+    const uint32_t mid = a + (b - a) / 2;
+    if (std::memcmp(part.IdAt(mid), id, 16) < 0) a = mid + 1;
+    else b = mid;
+  }
+  if (a >= part.rows() || std::memcmp(part.IdAt(a), id, 16) != 0) return Status::OK();
+  const Row r = p.base + part.IdRow(a);
+  if (r >= n) return Status::OK();
   // The file says where; the frame, checked, says what: never an id unread.
-  const Row r = p.base + static_cast<Row>(local);
   const uint8_t* have = nullptr;
   CW_RETURN_IF_ERROR(resolve_(resolve_ctx_, r, &have));
   if (std::memcmp(have, id, 16) != 0)
@@ -135,9 +178,7 @@ bool IdDirectory::Attach(uint32_t slot, Row base, std::shared_ptr<const IndexPar
   auto* next = new List(*cur);
   Part& q = next->parts[at];
   q.table.reset();
-  std::memcpy(q.min.data(), part->IdAt(0), 16);
-  std::memcpy(q.max.data(), part->IdAt(part->rows() - 1), 16);
-  q.file = std::move(part);
+  q.file = std::make_shared<const FileIds>(std::move(part));
   if (slot == last_slot_) {
     // The newest part is now a file: the next row starts a new one, even in this slot.
     last_ = nullptr;
@@ -156,9 +197,7 @@ bool IdDirectory::AddFile(uint32_t slot, Row base, std::shared_ptr<const IndexPa
   p.slot = slot;
   p.base = base;
   p.rows = part->rows();
-  std::memcpy(p.min.data(), part->IdAt(0), 16);
-  std::memcpy(p.max.data(), part->IdAt(part->rows() - 1), 16);
-  p.file = std::move(part);
+  p.file = std::make_shared<const FileIds>(std::move(part));
   next->parts.push_back(std::move(p));
   // The next row inserted starts a part of its own.
   last_ = nullptr;
@@ -187,7 +226,7 @@ uint64_t IdDirectory::attached_bytes() const {
   const List* l = list_.load(std::memory_order_acquire);
   uint64_t n = 0;
   if (l)
-    for (const Part& p : l->parts) n += p.file ? p.file->bytes() : 0;
+    for (const Part& p : l->parts) n += p.file ? p.file->part->bytes() : 0;
   return n;
 }
 
@@ -203,8 +242,13 @@ uint64_t IdDirectory::MemoryBytes() const {
   const List* l = list_.load(std::memory_order_relaxed);
   if (!l) return 0;
   uint64_t b = sizeof(List) + l->parts.capacity() * sizeof(Part);
-  for (const Part& p : l->parts)
+  for (const Part& p : l->parts) {
     if (p.table) b += (p.table->mask + 1) * 8;
+    if (p.file) {
+      const std::vector<uint64_t>* f = p.file->fence.load(std::memory_order_acquire);
+      b += sizeof(FileIds) + (f ? f->capacity() * 8 : 0);
+    }
+  }
   return b;
 }
 

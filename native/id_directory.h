@@ -114,13 +114,25 @@ class IdDirectory {
     size_t count = 0;  // writer only
     std::unique_ptr<std::atomic<uint64_t>[]> slots;
   };
+  // A sealed segment's ids, sorted in its index file. A lookup bisects a
+  // fence of every kFenceStep-th id's first 8 bytes (made on first use, 8
+  // bytes per 256 ids) and then one page of the file's ids, so it touches
+  // about one page of the mapping, not one per step of a bisection.
+  static constexpr uint32_t kFenceStep = 256;
+  struct FileIds {
+    explicit FileIds(std::shared_ptr<const IndexPart> p);
+    ~FileIds() { delete fence.load(std::memory_order_relaxed); }
+    std::shared_ptr<const IndexPart> part;
+    std::array<uint8_t, 16> min{}, max{};  // its smallest and largest id
+    // Readers may race to make it: the first to publish (acq_rel) wins, the others' copies are dropped.
+    mutable std::atomic<const std::vector<uint64_t>*> fence{nullptr};
+  };
   struct Part {
     uint32_t slot = 0;
     Row base = 0;  // the segment's first row
     Row rows = 0;  // rows it covers (an in-memory part: writer only, readers bound by n)
     std::shared_ptr<Table> table;  // in memory (freed with the last list that holds it)
-    std::shared_ptr<const IndexPart> file;  // or the index file
-    std::array<uint8_t, 16> min{}, max{};  // a file's smallest and largest id
+    std::shared_ptr<const FileIds> file;   // or the index file's ids
   };
   struct List {
     std::vector<Part> parts;

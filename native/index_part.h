@@ -128,6 +128,7 @@ class IndexPart {
 
   int64_t FindId(const uint8_t* id16) const;  // local row, or -1
   const uint8_t* IdAt(uint32_t i) const { return ids_.keys + 16 * size_t(i); }  // the i-th smallest id (i < rows())
+  uint32_t IdRow(uint32_t i) const { return ids_.rows[i]; }                      // its local row
   RowSpan Correlated(const uint8_t* id16) const;
   RowSpan Effects(const uint8_t* id16) const;
   int64_t FindIdempotency(const uint8_t* digest16) const;  // local row, or -1

@@ -1,7 +1,8 @@
 import type { Command } from 'commander'
 import { ChainVerifier, type ChainReport } from '../../causal/verify.js'
 import { isCausewayError, Region, type Store, type StoredEvent } from '../../index.js'
-import { blake3Hex } from '../../native/loader.js'
+import * as path from 'node:path'
+import { blake3Hex, native } from '../../native/loader.js'
 import { Exit } from '../errors.js'
 import { print, printJson, table, typesText } from '../output.js'
 import { PAGE } from '../pages.js'
@@ -27,6 +28,33 @@ interface VerifyReport {
   types: Array<{ name: string; kind: string }>
   /** Event id -> type name, for the events a problem names (named types only). */
   typeOf: Record<string, string>
+  /**
+   * Each sealed segment's index file (`<segment>.cwidx`; the newest segment
+   * has none): checked whole (CRCs, the segment's identity, structure). A
+   * cache: one missing or damaged does not make the store damaged, and the
+   * next writer open rebuilds it.
+   */
+  indexFiles: IndexFileState[]
+}
+
+interface IndexFileState {
+  segment: string
+  state: 'ok' | 'missing' | 'damaged'
+  message?: string
+}
+
+/** The state of every sealed segment's index file but the newest segment's. */
+function checkIndexFiles(dir: string, segments: string[]): IndexFileState[] {
+  return segments.slice(0, -1).map((segment) => {
+    const part = path.join(dir, segment.replace(/\.cwseg$/, '.cwidx'))
+    try {
+      native().indexPart.check(part, path.join(dir, segment))
+      return { segment, state: 'ok' }
+    } catch (e) {
+      if (isCausewayError(e, 'E_NOT_FOUND')) return { segment, state: 'missing' }
+      return { segment, state: 'damaged', message: e instanceof Error ? e.message : String(e) }
+    }
+  })
 }
 
 /**
@@ -58,7 +86,7 @@ function scanFrames(store: Store, visit: (e: StoredEvent) => void, onProgress: (
 }
 
 function run(dir: string, json: boolean): VerifyReport {
-  const report: VerifyReport = { dir, ok: false, segments: segmentNames(dir), openError: null, unreadable: [], frames: null, chain: null, types: [], typeOf: {} }
+  const report: VerifyReport = { dir, ok: false, segments: segmentNames(dir), openError: null, unreadable: [], frames: null, chain: null, types: [], typeOf: {}, indexFiles: [] }
   let store: Store
   try {
     // Salvage: the open reads past damage (naming it) instead of refusing, so
@@ -105,6 +133,7 @@ function run(dir: string, json: boolean): VerifyReport {
         }
       }
     }
+    report.indexFiles = checkIndexFiles(dir, report.segments)
     report.ok =
       report.unreadable.length === 0 &&
       frames.damaged.length === 0 &&
@@ -138,6 +167,12 @@ function printReport(r: VerifyReport): void {
     `${c.eventsChecked} payloads re-hashed with BLAKE3, every link to the entity's previous event checked (${c.by})`,
   ])
   rows.push(['types', typesText(r.types)])
+  const bad = r.indexFiles.filter((x) => x.state !== 'ok')
+  rows.push([
+    'index files',
+    `${r.indexFiles.length - bad.length} of ${r.indexFiles.length} sealed segments' files check` +
+      (bad.length ? `; ${bad.map((x) => `${x.segment}: ${x.state}${x.message ? ` (${x.message})` : ''}`).join('; ')} (caches: the next writer open rebuilds them)` : ''),
+  ])
   print(table(rows, '  '))
   const named = (id: string) => (r.typeOf[id] ? ` (${r.typeOf[id]})` : '')
   const problems: string[] = []
