@@ -91,6 +91,21 @@ void Store::AttachIndexParts() {
   index_.Reclaim();
 }
 
+void Store::AttachSealedParts() {
+  bool attached = false;
+  // Newest first, back to the first segment already served by its file.
+  for (uint32_t slot = segments_.size() < 2 ? 0 : static_cast<uint32_t>(segments_.size() - 2); FileBacked(slot); slot--) {
+    if (index_.ids().Attached(slot)) break;
+    Row first, end;
+    index_.SlotRows(slot, &first, &end);
+    std::shared_ptr<const IndexPart> part;
+    if (first != end && OpenIndexPart(*segments_[slot], &part).ok() && part->rows() == end - first)
+      attached |= index_.ids().Attach(slot, first, part);
+    if (slot == 0) break;
+  }
+  if (attached) index_.Reclaim();  // under the reader lock, reading nothing
+}
+
 void Store::AttachExistingParts() {
   for (uint32_t slot = 0; slot < segments_.size(); slot++) {
     if (!FileBacked(slot) || index_.ids().Attached(slot)) continue;

@@ -74,6 +74,8 @@ Status Store::Refresh(uint64_t* added) {
       read_end_ = scan(segments_.size() - 1, kSegmentHeaderSize);
     }
     next_sequence_ = next_seq;
+    // Segments the writer sealed since: their ids from the files it built, as at open.
+    AttachSealedParts();
     // What the headers just read prove synced; a live writer's notes say more.
     sync_.durable_sequence.store(std::max(sync_.durable_sequence.load(), FrontierDurable()));
     PublishEnd();  // the only writer of a read-only store's pair, under mu_

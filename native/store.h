@@ -248,6 +248,7 @@ class Store {
   void SubmitIndexPart(uint32_t slot);   // writer: build that segment's file in the background
   void AttachIndexParts();       // writer: hand the files built since to the index
   void AttachExistingParts();    // writer, after RebuildIndex: files that exist, the rest submitted
+  void AttachSealedParts();      // a reader following a writer (mu_ held): the files it has built since
   Status OpenIndexPart(const Segment& seg, std::shared_ptr<const IndexPart>* out) const;
   std::unique_ptr<PartBuilder> part_builder_;  // writer: made on first use
   std::vector<std::shared_ptr<const IndexPart>> opened_parts_;  // an open's: by slot, files the checkpoint relies on

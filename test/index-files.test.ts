@@ -161,6 +161,29 @@ describe('index files answer for sealed segments', () => {
     expect(cli(['verify', dir]).stdout).toMatch(/index files\s+\d+ of \d+ sealed segments' files check; .*missing.*damaged/)
   })
 
+  it('a read-only store following a writer in another process takes the files the writer built as its segments seal', () => {
+    const dir = tempDir()
+    const s = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
+    const first = fill(s, 50)
+    s.close()
+    const ro = Store.open({ dataDir: dir, readOnly: true })
+    const lib = path.join(__dirname, '../dist/cjs/index.js')
+    const script = `const { Store, Coordinate, EventKind } = require(${JSON.stringify(lib)})
+      const s = Store.open({ dataDir: ${JSON.stringify(dir)}, segmentMaxBytes: ${SEG} })
+      const ids = []
+      for (let i = 0; i < 600; i++) ids.push(s.append(new Coordinate('acct:' + (i % 7), 'bank'), EventKind.custom(1, 1), { i, pad: 'p'.repeat(40) }).eventId)
+      s.close()
+      process.stdout.write(JSON.stringify(ids))`
+    const w = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+    expect(w.status, w.stderr).toBe(0)
+    ro.refresh()
+    const st = ro.stats()
+    expect(st.segments).toBeGreaterThan(4)
+    expect(st.indexFiles).toBe(st.segments - 1)
+    expectAllFound(ro, [...first, ...(JSON.parse(w.stdout) as string[])])
+    ro.close()
+  })
+
   it('removes a file whose segment is gone when a writer opens', () => {
     const dir = tempDir()
     const s = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
