@@ -72,8 +72,6 @@ class IdDirectory {
   // The checkpoint's part: per segment, its file's rows, or its rows' tags.
   void Save(ByteWriter* w) const;
   [[nodiscard]] bool Load(ByteReader* r, Row n);
-  // Writer: room for `events` more ids in the newest part, so loading them never rehashes.
-  void Reserve(size_t events);
   // A hint: starts loading the slot an Insert of this id will probe.
   void Prefetch(const uint8_t* id) const;
 
@@ -143,6 +141,8 @@ class IdDirectory {
     return h ^ (h >> 29);
   }
   static void Place(Table* t, uint64_t entry);
+  // Writer: room for `events` more ids in the newest part's table.
+  void Reserve(size_t events);
   // Publishes `next` in place of the current list (release) and retires the old one.
   void Swap(List* next);
   Status FindInTable(const Table* t, const uint8_t* id, Row n, int64_t* row) const;

@@ -247,7 +247,6 @@ class Index {
   // frame; its first failure is returned). Open only.
   template <typename IdOf>
   [[nodiscard]] Status InsertIds(Row from, Row to, IdOf id_of) {
-    ids_.Reserve(to - from);
     for (Row r = from; r < to; r++) {
       const uint8_t* id = nullptr;
       Status st = id_of(r, &id);
