@@ -17,7 +17,7 @@
 //
 //   node --expose-gc bench/index-memory.bench.mjs
 //   BENCH_INDEX_SIZES=1000000 node --expose-gc bench/index-memory.bench.mjs
-import { spawnSync, spawn } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -107,7 +107,6 @@ const [mode, dir, n] = process.argv.slice(2)
 if (mode === 'fill' || mode === 'crash-fill') await fill(dir, Number(n), mode === 'crash-fill')
 else if (mode === 'reopen') console.log(JSON.stringify(await reopen(dir)))
 else {
-  void spawn
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'causeway-index-memory-'))
   const rows = []
   try {

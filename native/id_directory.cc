@@ -63,9 +63,6 @@ void IdDirectory::InsertTag(Row row, uint32_t slot, uint32_t tag) {
     Reserve(1);
   }
   Place(last_, (uint64_t{tag} << 32) | (uint64_t{row} + 1));
-  // Writer only: the list's copy of the part is the one readers see, and
-  // they bound rows by the index's published count, not by this.
-  const_cast<List*>(list_.load(std::memory_order_relaxed))->parts.back().rows++;
 }
 
 void IdDirectory::Reserve(size_t events) {
@@ -174,10 +171,11 @@ bool IdDirectory::Attach(uint32_t slot, Row base, std::shared_ptr<const IndexPar
     if (cur->parts[i].slot == slot) at = i;
   if (at == cur->parts.size()) return false;
   const Part& p = cur->parts[at];
-  if (p.file || p.base != base || p.rows != part->rows() || part->rows() == 0) return false;
+  if (p.file || p.base != base || p.Rows() != part->rows() || part->rows() == 0) return false;
   auto* next = new List(*cur);
   Part& q = next->parts[at];
   q.table.reset();
+  q.rows = part->rows();
   q.file = std::make_shared<const FileIds>(std::move(part));
   if (slot == last_slot_) {
     // The newest part is now a file: the next row starts a new one, even in this slot.
@@ -191,7 +189,7 @@ bool IdDirectory::Attach(uint32_t slot, Row base, std::shared_ptr<const IndexPar
 bool IdDirectory::AddFile(uint32_t slot, Row base, std::shared_ptr<const IndexPart> part) {
   const List* cur = list_.load(std::memory_order_relaxed);
   if (!part || part->rows() == 0) return false;
-  if (cur && !cur->parts.empty() && cur->parts.back().base + cur->parts.back().rows > base) return false;
+  if (cur && !cur->parts.empty() && cur->parts.back().base + cur->parts.back().Rows() > base) return false;
   auto* next = new List(cur ? *cur : List{});
   Part p;
   p.slot = slot;

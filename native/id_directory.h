@@ -128,7 +128,8 @@ class IdDirectory {
   struct Part {
     uint32_t slot = 0;
     Row base = 0;  // the segment's first row
-    Row rows = 0;  // rows it covers (an in-memory part: writer only, readers bound by n)
+    Row rows = 0;  // a file's rows; an in-memory part's are its table's count (writer only)
+    Row Rows() const { return file ? rows : static_cast<Row>(table->count); }
     std::shared_ptr<Table> table;  // in memory (freed with the last list that holds it)
     std::shared_ptr<const FileIds> file;   // or the index file's ids
   };

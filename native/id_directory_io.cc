@@ -38,13 +38,14 @@ void IdDirectory::Save(ByteWriter* w) const {
     w->Put<uint8_t>(p.file ? 1 : 0);
     w->Put<uint32_t>(p.slot);
     w->Put<uint32_t>(p.base);
-    w->Put<uint32_t>(p.rows);
+    const Row rows = p.Rows();
+    w->Put<uint32_t>(rows);
     if (p.file) continue;
-    std::vector<uint32_t> tags(p.rows, 0);
+    std::vector<uint32_t> tags(rows, 0);
     for (size_t k = 0; k <= p.table->mask; k++) {
       const uint64_t e = p.table->slots[k].load(std::memory_order_relaxed);
       const Row r = static_cast<Row>(e) - 1;
-      if (e && r >= p.base && r - p.base < p.rows) tags[r - p.base] = static_cast<uint32_t>(e >> 32);
+      if (e && r >= p.base && r - p.base < rows) tags[r - p.base] = static_cast<uint32_t>(e >> 32);
     }
     for (uint32_t t : tags) w->Put<uint32_t>(t);
   }
@@ -58,7 +59,7 @@ bool IdDirectory::Load(ByteReader* r, Row n) {
     uint8_t kind;
     CoveredSlot c;
     if (!r->Get(&kind) || !r->Get(&c.slot) || !r->Get(&c.base) || !r->Get(&c.rows) || kind > 1) return false;
-    if (c.base != next || c.rows > n - next || c.slot >= n + 1) return false;
+    if (c.base != next || c.rows > n - next) return false;
     next += c.rows;
     if (kind == 1) {
       loaded_files_.push_back(c);

@@ -232,28 +232,16 @@ class Index {
   // aside (IdDirectory::Pend); the open then gives each segment its index
   // file or its pending tags.
   void DeferIds(bool defer) { defer_ids_ = defer; }
-  // Rows [from, to) pending by their ids read from frames (an old checkpoint's rows).
+  // Rows [from, to) pending (PendIds: an old checkpoint's rows) or inserted
+  // (InsertIds: one segment's) by their ids read from frames; id_of checks
+  // the frame, and its first failure is returned. Open only.
   template <typename IdOf>
   [[nodiscard]] Status PendIds(Row from, Row to, IdOf id_of) {
-    for (Row r = from; r < to; r++) {
-      const uint8_t* id = nullptr;
-      Status st = id_of(r, &id);
-      if (!st.ok()) return st;
-      ids_.Pend(location_[r].segment_slot, id);
-    }
-    return Status::OK();
+    return IdsFromFrames(from, to, id_of, [this](Row r, const uint8_t* id) { ids_.Pend(location_[r].segment_slot, id); });
   }
-  // Rows [from, to) of one segment into the id directory (id_of checks the
-  // frame; its first failure is returned). Open only.
   template <typename IdOf>
   [[nodiscard]] Status InsertIds(Row from, Row to, IdOf id_of) {
-    for (Row r = from; r < to; r++) {
-      const uint8_t* id = nullptr;
-      Status st = id_of(r, &id);
-      if (!st.ok()) return st;
-      ids_.Insert(r, location_[r].segment_slot, id);
-    }
-    return Status::OK();
+    return IdsFromFrames(from, to, id_of, [this](Row r, const uint8_t* id) { ids_.Insert(r, location_[r].segment_slot, id); });
   }
   // The directory of event ids, for the store to hand it index files.
   IdDirectory& ids() { return ids_; }
@@ -294,6 +282,16 @@ class Index {
     std::memset(key, 0, 16);
     key[0] = static_cast<uint8_t>(kind);
     key[1] = static_cast<uint8_t>(kind >> 8);
+  }
+  template <typename IdOf, typename Put>
+  Status IdsFromFrames(Row from, Row to, IdOf id_of, Put put) {
+    for (Row r = from; r < to; r++) {
+      const uint8_t* id = nullptr;
+      Status st = id_of(r, &id);
+      if (!st.ok()) return st;
+      put(r, id);
+    }
+    return Status::OK();
   }
   bool MatchesEntity(uint32_t entity, const RegionFilter& f) const;
   struct Candidates;

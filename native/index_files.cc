@@ -25,6 +25,12 @@ Status Store::OpenIndexPart(const Segment& seg, std::shared_ptr<const IndexPart>
   return Status::OK();
 }
 
+bool Store::AttachPart(uint32_t slot, const std::shared_ptr<const IndexPart>& part) {
+  Row first, end;
+  index_.SlotRows(slot, &first, &end);
+  return part && first != end && part->rows() == end - first && index_.ids().Attach(slot, first, part);
+}
+
 bool Store::FileBacked(uint32_t slot) const {
   // Sealed, and not the last: a writer reopens its last segment and appends to it.
   return slot + 1 < segments_.size() && segments_[slot]->frontier().state == kFrontierSealed;
@@ -60,12 +66,9 @@ void Store::SubmitIndexPart(uint32_t slot) {
   const std::shared_ptr<Segment>& seg = segments_[slot];
   if (seg->frontier().end <= kInlinePartBytes) {
     std::shared_ptr<const IndexPart> part;
-    Row first, end;
-    index_.SlotRows(slot, &first, &end);
     // Callers hold the reader lock (Roll, RebuildIndex) or have no reader
     // yet (an open): the table the file replaces can go at once.
-    if (PartBuilder::BuildOne(*seg, options_.dir, options_.file_mode, &part).ok() && part->rows() == end - first &&
-        index_.ids().Attach(slot, first, part))
+    if (PartBuilder::BuildOne(*seg, options_.dir, options_.file_mode, &part).ok() && AttachPart(slot, part))
       index_.Reclaim();
     return;
   }
@@ -78,10 +81,7 @@ void Store::AttachIndexParts() {
   part_builder_->Collect(&built);
   for (auto& b : built) {
     // A compaction since may have replaced the segment: the file is then for a segment gone.
-    if (!b.part || b.slot >= segments_.size() || segments_[b.slot] != b.segment) continue;
-    Row first, end;
-    index_.SlotRows(b.slot, &first, &end);
-    if (end - first == b.part->rows()) (void)index_.ids().Attach(b.slot, first, b.part);
+    if (b.slot < segments_.size() && segments_[b.slot] == b.segment) (void)AttachPart(b.slot, b.part);
   }
   // The tables the files replaced are retired until no reader can hold one:
   // with the reader lock held by a thread that reads nothing under it, as
@@ -96,11 +96,8 @@ void Store::AttachSealedParts() {
   // Newest first, back to the first segment already served by its file.
   for (uint32_t slot = segments_.size() < 2 ? 0 : static_cast<uint32_t>(segments_.size() - 2); FileBacked(slot); slot--) {
     if (index_.ids().Attached(slot)) break;
-    Row first, end;
-    index_.SlotRows(slot, &first, &end);
     std::shared_ptr<const IndexPart> part;
-    if (first != end && OpenIndexPart(*segments_[slot], &part).ok() && part->rows() == end - first)
-      attached |= index_.ids().Attach(slot, first, part);
+    attached |= OpenIndexPart(*segments_[slot], &part).ok() && AttachPart(slot, part);
     if (slot == 0) break;
   }
   if (attached) index_.Reclaim();  // under the reader lock, reading nothing
@@ -109,12 +106,10 @@ void Store::AttachSealedParts() {
 void Store::AttachExistingParts() {
   for (uint32_t slot = 0; slot < segments_.size(); slot++) {
     if (!FileBacked(slot) || index_.ids().Attached(slot)) continue;
+    std::shared_ptr<const IndexPart> part;
+    if (OpenIndexPart(*segments_[slot], &part).ok() && AttachPart(slot, part)) continue;
     Row first, end;
     index_.SlotRows(slot, &first, &end);
-    std::shared_ptr<const IndexPart> part;
-    if (first != end && OpenIndexPart(*segments_[slot], &part).ok() && part->rows() == end - first &&
-        index_.ids().Attach(slot, first, part))
-      continue;
     if (first != end && writer()) SubmitIndexPart(slot);
   }
 }

@@ -70,7 +70,6 @@ void PartBuilder::Run() {
     malloc_trim(0);
 #endif
     KillPoint("index-part-built");
-    (b.status.ok() ? built_ : failed_).fetch_add(1, std::memory_order_relaxed);
     g.lock();
     done_.push_back(std::move(b));
     ready_.store(true, std::memory_order_relaxed);

@@ -49,8 +49,6 @@ class PartBuilder {
   void Collect(std::vector<Built>* out);
   // Finishes the file being built, drops the queue, joins the thread. Idempotent.
   void Stop();
-  uint64_t built() const { return built_.load(std::memory_order_relaxed); }
-  uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
 
   // Builds, writes and opens the index file of one sealed segment (the
   // builder's job, also used at open when a file is missing or damaged).
@@ -69,7 +67,6 @@ class PartBuilder {
   bool stopping_ = false;
   std::thread thread_;
   std::atomic<bool> ready_{false};
-  std::atomic<uint64_t> built_{0}, failed_{0};
 };
 
 }  // namespace causeway

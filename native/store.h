@@ -244,6 +244,7 @@ class Store {
   Status Roll();                              // REQUIRES: mu_ held
   // index_files.cc: sealed segments' index files answer for their event ids.
   bool FileBacked(uint32_t slot) const;  // sealed and not the last segment
+  bool AttachPart(uint32_t slot, const std::shared_ptr<const IndexPart>& part);  // when it has the slot's rows
   Status PlaceIds();             // an open's last step: each row's id from a file or its frame
   void SubmitIndexPart(uint32_t slot);   // writer: build that segment's file in the background
   void AttachIndexParts();       // writer: hand the files built since to the index

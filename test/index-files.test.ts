@@ -29,6 +29,18 @@ function fill(s: Store, n: number, from = 0): string[] {
 const parts = (dir: string) => fs.readdirSync(dir).filter((n) => n.endsWith('.cwidx')).sort()
 const segments = (dir: string) => fs.readdirSync(dir).filter((n) => n.endsWith('.cwseg')).sort()
 
+/**
+ * Waits (at most 20 s) until every sealed segment is served by its file:
+ * the builder works beside the appends, and an append hands its files over.
+ */
+function waitForIndexFiles(s: Store): void {
+  const deadline = Date.now() + 20_000
+  while (s.stats().indexFiles < s.stats().segments - 1 && Date.now() < deadline) {
+    s.append(new Coordinate('tick', 'bank'), K, {})
+    spawnSync('sleep', ['0.05'])
+  }
+}
+
 function expectAllFound(s: Store, ids: string[]): void {
   for (const id of ids) expect(s.get(id)?.eventId, id).toBe(id)
 }
@@ -202,12 +214,7 @@ describe('large segments: files built off the append path', () => {
     const ids = fill(s, 30_000)
     expect(s.stats().segments).toBeGreaterThan(2)
     expectAllFound(s, ids.filter((_, i) => i % 97 === 0))
-    // The builder works beside the appends; an append hands its files to the index.
-    const deadline = Date.now() + 20_000
-    while (s.stats().indexFiles < s.stats().segments - 1 && Date.now() < deadline) {
-      s.append(new Coordinate('tick', 'bank'), K, {})
-      spawnSync('sleep', ['0.05'])
-    }
+    waitForIndexFiles(s)
     expect(s.stats().indexFiles).toBe(s.stats().segments - 1)
     expectAllFound(s, ids)
     s.close()
@@ -228,11 +235,7 @@ describe('killed while an index file is written', () => {
       expectAllFound(s, acked)
       // No torn file is left, and the writer rebuilds what the kill cut short.
       expect(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([])
-      const deadline = Date.now() + 20_000
-      while (s.stats().indexFiles < s.stats().segments - 1 && Date.now() < deadline) {
-        s.append(new Coordinate('tick', 'bank'), K, {})
-        spawnSync('sleep', ['0.05'])
-      }
+      waitForIndexFiles(s)
       expect(s.stats().indexFiles).toBe(s.stats().segments - 1)
       expectAllFound(s, acked)
       s.close()
