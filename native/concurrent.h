@@ -116,8 +116,24 @@ class StableArray {
     return c[i & (kChunk - 1)];
   }
 
-  // Bytes of chunks allocated.
-  uint64_t CapacityBytes() const { return chunks_ * kChunk * sizeof(T); }
+  // Bytes of chunks allocated (less those FreeBelow freed).
+  uint64_t CapacityBytes() const { return (chunks_ - freed_.load(std::memory_order_relaxed)) * kChunk * sizeof(T); }
+
+  // Frees the chunks wholly below element n, which no reader or writer will
+  // read again (the owner no longer serves them from here). Callers are
+  // serialised among themselves; the writer may append meanwhile (it only
+  // touches the chunk of its next element, above n).
+  void FreeBelow(size_t n) {
+    for (; (next_free_ + 1) * kChunk <= n; next_free_++) {
+      Mid* m = top_[next_free_ >> kMidBits].load(std::memory_order_relaxed);
+      if (!m) continue;
+      std::atomic<T*>& cp = m->chunks[next_free_ & ((size_t(1) << kMidBits) - 1)];
+      T* c = cp.exchange(nullptr, std::memory_order_relaxed);
+      if (!c) continue;
+      delete[] c;
+      freed_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    }
+  }
 
   // REQUIRES: no reader and no writer.
   void Clear() {
@@ -129,6 +145,8 @@ class StableArray {
       top_[t].store(nullptr, std::memory_order_relaxed);
     }
     chunks_ = 0;
+    freed_.store(0, std::memory_order_relaxed);
+    next_free_ = 0;
     last_index_ = SIZE_MAX;
     last_chunk_ = nullptr;
   }
@@ -136,6 +154,8 @@ class StableArray {
  private:
   std::unique_ptr<std::atomic<Mid*>[]> top_;
   uint64_t chunks_ = 0;  // writer only
+  std::atomic<uint64_t> freed_{0};
+  size_t next_free_ = 0;  // FreeBelow's: the lowest chunk it has not yet freed
   // Writer only: the chunk EnsureSlot used last, which holds the next slot but once per chunk.
   size_t last_index_ = SIZE_MAX;
   T* last_chunk_ = nullptr;

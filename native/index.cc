@@ -58,14 +58,72 @@ void Index::Clear() {
   scopes_.Clear();
   scope_count_.store(0, std::memory_order_relaxed);
   scope_ids_.clear();
-  kind_rows_.Clear();
   idempotency_.clear();
   correlated_.Clear();
   effects_.Clear();
-  tag_rows_.Clear();
   tag_cache_.reset();
+  delete segs_.exchange(nullptr, std::memory_order_relaxed);
+  writer_segs_.clear();
+  cur_ = nullptr;
+  drop_below_.store(0, std::memory_order_relaxed);
   ids_.Clear();
   retired_.Reclaim();
+}
+
+void Index::Reclaim() const {
+  retired_.Reclaim();
+  const_cast<IdDirectory&>(ids_).Reclaim();
+  // Callers hold the reader lock and have read nothing under it; the writer
+  // reads no column below drop_below_ once it set it.
+  const Row below = drop_below_.load(std::memory_order_acquire);
+  auto& self = const_cast<Index&>(*this);
+  self.sequence_.FreeBelow(below);
+  self.location_.FreeBelow(below);
+  self.entity_.FreeBelow(below);
+  self.scope_.FreeBelow(below);
+  self.kind_.FreeBelow(below);
+  self.clock_.FreeBelow(below);
+  self.timestamp_.FreeBelow(below);
+}
+
+void Index::StartSegment(uint32_t slot, Row first) {
+  auto seg = std::make_shared<IndexSegment>();
+  seg->slot = slot;
+  seg->first = first;
+  cur_ = seg.get();
+  segment_gen_++;
+  if (tag_cache_) tag_cache_.reset();  // its lists are the previous segment's
+  writer_segs_.push_back(std::move(seg));
+  PublishSegments();
+}
+
+void Index::PublishSegments() {
+  auto* l = new IndexSegmentList();
+  l->segs = writer_segs_;
+  size_t i = l->segs.size();
+  while (i > 0 && !l->segs[i - 1]->in_file()) i--;
+  l->mem_from = i < l->segs.size() ? l->segs[i]->first : size_;
+  if (i == l->segs.size() && !l->segs.empty()) {
+    const IndexSegment& last = *l->segs.back();
+    l->mem_from = last.first + last.file_rows();
+  }
+  // Rows below the first segment in memory are all in files.
+  Row low = size_;
+  for (const auto& s : l->segs)
+    if (!s->in_file()) {
+      low = s->first;
+      break;
+    }
+  // Release: a reader that loads the list sees every segment it holds complete.
+  const IndexSegmentList* old = segs_.exchange(l, std::memory_order_acq_rel);
+  if (old) retired_.Retire(const_cast<IndexSegmentList*>(old));
+  if (low > drop_below_.load(std::memory_order_relaxed)) drop_below_.store(low, std::memory_order_release);
+}
+
+Row Index::SegmentEnd(const IndexSegmentList& l, size_t i, Row n) const {
+  const IndexSegment& s = *l.segs[i];
+  Row end = s.in_file() ? s.first + s.file_rows() : (i + 1 < l.segs.size() ? l.segs[i + 1]->first : n);
+  return std::min(end, n);
 }
 
 void Index::ClearKeepingNames() {
@@ -97,6 +155,7 @@ Row Index::Add(const RowFields& f, RowLocation loc, uint32_t entity, uint32_t sc
   // Columns first, then postings and tables: everything a reader can reach
   // from row r is stored before Publish makes r visible.
   const Row row = size_;
+  if (!cur_ || cur_->slot != loc.segment_slot) StartSegment(loc.segment_slot, row);
   sequence_.EnsureSlot(row) = f.sequence;
   location_.EnsureSlot(row) = loc;
   entity_.EnsureSlot(row) = entity;
@@ -110,11 +169,22 @@ Row Index::Add(const RowFields& f, RowLocation loc, uint32_t entity, uint32_t sc
     e.clock = f.clock;
     std::memcpy(e.head.data(), f.content_hash, 32);
   }
-  e.rows.push_back(row);
-  scopes_[scope].rows.push_back(row);
   uint8_t key[16];
-  KindKey(f.kind, key);
-  kind_rows_.FindOrAdd(key, &retired_)->push_back(row);
+  if (e.seg_gen != segment_gen_) {
+    IndexSegment::IdKey(entity, key);
+    e.seg_rows = cur_->entities.FindOrAdd(key, &retired_);
+    e.seg_gen = segment_gen_;
+  }
+  e.seg_rows->push_back(row);
+  ScopeState& sc = scopes_[scope];
+  if (sc.seg_gen != segment_gen_) {
+    IndexSegment::IdKey(scope, key);
+    sc.seg_rows = cur_->scopes.FindOrAdd(key, &retired_);
+    sc.seg_gen = segment_gen_;
+  }
+  sc.seg_rows->push_back(row);
+  IndexSegment::KindKey(f.kind, key);
+  cur_->kinds.FindOrAdd(key, &retired_)->push_back(row);
   if (f.idempotency) {
     Digest d;
     std::memcpy(d.data(), f.idempotency, 16);
@@ -142,7 +212,7 @@ RowList* Index::TagList(const uint8_t* tag, size_t len) {
   TagSlot& slot = tag_cache_[h & (kTagCacheSlots - 1)];
   const std::string_view text(reinterpret_cast<const char*>(tag), len);
   if (slot.list && slot.tag == text) return slot.list;
-  slot.list = tag_rows_.FindOrAdd(TagKey(tag, len).data(), &retired_);
+  slot.list = cur_->tags.FindOrAdd(TagKey(tag, len).data(), &retired_);
   slot.tag.assign(text);
   return slot.list;
 }
@@ -187,32 +257,43 @@ int64_t Index::FindIdempotency(const Digest& d) const {
 }
 
 void Index::SlotRows(uint32_t slot, Row* first, Row* end) const {
-  const Row n = static_cast<Row>(size_);
-  auto first_at_or_after = [&](uint32_t s) {
-    Row lo = 0, hi = n;
-    while (lo < hi) {
-      const Row mid = lo + (hi - lo) / 2;
-      if (location_[mid].segment_slot < s) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-  *first = first_at_or_after(slot);
-  *end = first_at_or_after(slot + 1);
+  *first = *end = static_cast<Row>(size_);
+  for (size_t i = 0; i < writer_segs_.size(); i++) {
+    const IndexSegment& s = *writer_segs_[i];
+    if (s.slot < slot) continue;
+    *first = s.first;
+    if (s.slot == slot)
+      *end = s.in_file() ? s.first + s.file_rows() : (i + 1 < writer_segs_.size() ? writer_segs_[i + 1]->first : size_);
+    else *end = s.first;
+    return;
+  }
 }
 
 int64_t Index::FindSequence(uint64_t seq) const {
   const Row n = visible();
   const Row r = FirstRowFrom(seq, n);
-  if (r == n || sequence_[r] != seq) return -1;
+  if (r == n || Sequence(r) != seq) return -1;
   return r;
 }
 
 Row Index::FirstRowFrom(uint64_t seq, Row n) const {
+  // The segment, then the row: a bisection over each, reading one column.
   Row lo = 0, hi = n;
+  if (const IndexSegmentList* l = Segments()) {
+    for (size_t i = 0; i < l->segs.size(); i++) {
+      const Row first = l->segs[i]->first, end = SegmentEnd(*l, i, n);
+      if (first >= n) break;
+      if (end > first && Sequence(end - 1) >= seq) {
+        lo = first;
+        hi = end;
+        break;
+      }
+      lo = hi = end;
+    }
+  }
   while (lo < hi) {
     const Row mid = lo + (hi - lo) / 2;
-    if (sequence_[mid] < seq) lo = mid + 1;
+    if (Sequence(mid) < seq) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -223,9 +304,11 @@ uint64_t Index::MemoryBytes() const {
                scope_.CapacityBytes() + kind_.CapacityBytes() + clock_.CapacityBytes() + timestamp_.CapacityBytes();
   b += ids_.MemoryBytes();
   b += entities_.CapacityBytes() + scopes_.CapacityBytes();
-  for (size_t i = 0; i < entity_count(); i++) b += entities_[i].name.capacity() + entities_[i].rows.CapacityBytes();
-  for (size_t i = 0; i < scope_count(); i++) b += scopes_[i].rows.CapacityBytes();
-  b += kind_rows_.CapacityBytes() + correlated_.CapacityBytes() + effects_.CapacityBytes() + tag_rows_.CapacityBytes();
+  for (size_t i = 0; i < entity_count(); i++) b += entities_[i].name.capacity();
+  for (const auto& s : writer_segs_)
+    b += sizeof(IndexSegment) + 4 * (s->entity_of.capacity() + s->scope_of.capacity()) + s->entities.CapacityBytes() +
+         s->scopes.CapacityBytes() + s->kinds.CapacityBytes() + s->tags.CapacityBytes();
+  b += correlated_.CapacityBytes() + effects_.CapacityBytes();
   b += idempotency_.size() * 48;
   return b;
 }

@@ -1,8 +1,11 @@
-// The in-memory index, rebuilt on open: columns per event (one row per
-// event, rows in global-sequence order), interned entity and scope names,
-// postings per entity (clock order), scope and kind, an event-id table and
-// the idempotency digests. No object per event. Built from the containers
-// of concurrent.h, so readers use it while the writer appends.
+// The index: one row per event, rows in global-sequence order, numbered
+// from 0 across the store's segments. A sealed segment's rows are served by
+// its index file once attached (index_segments.h); the others' are held in
+// memory: columns per event, and per segment postings by entity (clock
+// order), scope, kind and tag. Interned entity and scope names with their
+// heads, the event-id directory and the idempotency digests cover the
+// whole log. No object per event. Built from the containers of
+// concurrent.h, so readers use it while the writer appends.
 #pragma once
 
 #include <array>
@@ -18,6 +21,8 @@
 #include "concurrent.h"
 #include "format.h"
 #include "id_directory.h"
+#include "index_segments.h"
+#include "region_filter.h"
 #include "status.h"
 
 namespace causeway {
@@ -59,36 +64,6 @@ struct RowLocation {
   uint32_t offset;        // frame offset inside that segment
 };
 
-// A region filter: every set part must match (they are ANDed).
-struct RegionFilter {
-  bool has_entity = false;
-  std::string entity;  // matches the entity itself and "entity:..."
-  bool exact_entity = false;  // match the entity itself only
-  bool has_scope = false;
-  std::string scope;
-  enum class Kind { kAny, kExact, kCategory } kind_mode = Kind::kAny;
-  uint16_t kind = 0;  // kExact: the kind; kCategory: the category (0..15)
-  bool has_clock = false;
-  uint32_t clock_from = 0, clock_to = 0;  // inclusive
-  bool has_time = false;
-  int64_t time_from_us = 0, time_to_us = 0;  // inclusive
-  uint64_t after_sequence = 0;  // only rows with sequence >= this
-  uint64_t before_sequence = UINT64_MAX;  // only rows with sequence < this
-  uint64_t limit = UINT64_MAX;
-  // Newest first: the walk starts at the end of the candidate rows (before
-  // before_sequence) and goes back, so a limit reads only the rows it returns.
-  bool reverse = false;
-  std::vector<uint16_t> kinds;                // any one of these kinds (empty: any kind)
-  std::vector<std::array<uint8_t, 16>> tags;  // every one of these tags (keys from Index::TagKey)
-  // Event time (an extension's occurred-at, else the record timestamp), inclusive.
-  bool has_occurred = false;
-  int64_t occurred_from_us = 0, occurred_to_us = 0;
-  // A DCB query: when set, a row matches if it matches any one item, and
-  // only the bounds above (sequences, limit, reverse) apply to the whole;
-  // the other parts of this filter are ignored. Items have no any_of.
-  std::vector<RegionFilter> any_of;
-};
-
 class Index {
  public:
   using Digest = std::array<uint8_t, 16>;
@@ -126,8 +101,6 @@ class Index {
   }
   // The 16-byte posting key of a tag: the first bytes of BLAKE3 of its UTF-8.
   static std::array<uint8_t, 16> TagKey(const uint8_t* tag, size_t len);
-  // Rows carrying this tag, published or not (null: none).
-  const RowList* TagRows(const std::array<uint8_t, 16>& key) const { return tag_rows_.Find(key.data()); }
 
   // Threads: one writer at a time calls Add, Publish and RaiseEntity
   // (the store's combiner, or a thread holding both the combiner
@@ -159,7 +132,7 @@ class Index {
   }
   // Readers. The entity's clock as readers see it (0 when it has no event):
   // its newest published row's clock, or the clock compaction raised it to
-  // when that is higher. Reads no frame and walks no more than the rows
+  // when that is higher (rows in attached files: their files' last clocks). Reads no frame and walks no more than the rows
   // appended but not yet published.
   uint32_t PublishedClock(uint32_t entity) const;
 
@@ -190,13 +163,42 @@ class Index {
   // Rows readers may read. Acquire: pairs with Publish, so those rows'
   // columns, postings and table entries are all in place.
   Row visible() const { return visible_.load(std::memory_order_acquire); }
-  uint64_t Sequence(Row r) const { return sequence_[r]; }
-  RowLocation Location(Row r) const { return location_[r]; }
-  uint32_t Entity(Row r) const { return entity_[r]; }
-  uint32_t Scope(Row r) const { return scope_[r]; }
-  uint16_t Kind(Row r) const { return kind_[r]; }
-  uint32_t Clock(Row r) const { return clock_[r]; }
-  int64_t Timestamp(Row r) const { return timestamp_[r]; }
+  // Row r's fields, from its segment's file or the columns (r below size()).
+  uint64_t Sequence(Row r) const {
+    uint32_t lr;
+    const IndexSegment* s = FileOf(r, &lr);
+    return s ? s->file->Sequence(lr) : sequence_[r];
+  }
+  RowLocation Location(Row r) const {
+    uint32_t lr;
+    const IndexSegment* s = FileOf(r, &lr);
+    return s ? RowLocation{s->slot, s->file->FrameOffset(lr)} : location_[r];
+  }
+  uint32_t Entity(Row r) const {
+    uint32_t lr;
+    const IndexSegment* s = FileOf(r, &lr);
+    return s ? s->entity_of[s->file->Entity(lr)] : entity_[r];
+  }
+  uint32_t Scope(Row r) const {
+    uint32_t lr;
+    const IndexSegment* s = FileOf(r, &lr);
+    return s ? s->scope_of[s->file->Scope(lr)] : scope_[r];
+  }
+  uint16_t Kind(Row r) const {
+    uint32_t lr;
+    const IndexSegment* s = FileOf(r, &lr);
+    return s ? s->file->Kind(lr) : kind_[r];
+  }
+  uint32_t Clock(Row r) const {
+    uint32_t lr;
+    const IndexSegment* s = FileOf(r, &lr);
+    return s ? s->file->Clock(lr) : clock_[r];
+  }
+  int64_t Timestamp(Row r) const {
+    uint32_t lr;
+    const IndexSegment* s = FileOf(r, &lr);
+    return s ? s->file->Timestamp(lr) : timestamp_[r];
+  }
 
   // *row: the row of the event with this 16-byte id, or -1. Only rows whose
   // hash tag matches are read, each through the resolver, which checks its
@@ -246,8 +248,22 @@ class Index {
   // The directory of event ids, for the store to hand it index files.
   IdDirectory& ids() { return ids_; }
   const IdDirectory& ids() const { return ids_; }
-  // The rows of segment `slot`: [*first, *end) (rows ascend with slots).
+  // Writer. The rows of segment `slot`: [*first, *end) (rows ascend with slots).
   void SlotRows(uint32_t slot, Row* first, Row* end) const;
+
+  // Writer (index_attach.cc). From now on `part` serves segment `slot`,
+  // whose rows are in memory: its rows' columns and postings are retired
+  // (freed by Reclaim). False, and nothing changes, unless the file
+  // describes exactly those rows (count, sequences, kinds, clocks, frame
+  // offsets, one index entity and scope per name of the file).
+  bool AttachFile(uint32_t slot, const std::shared_ptr<const IndexPart>& part);
+  // Whether segment `slot`'s rows are served by its file.
+  bool SlotInFile(uint32_t slot) const;
+  // Open only: the segments a loaded checkpoint left to their files, and
+  // the attaching of each one's file; false when the file's names are not
+  // the checkpoint's or its rows are not the count it recorded.
+  std::vector<uint32_t> AwaitingSlots() const;
+  [[nodiscard]] bool SetLoadedFile(uint32_t slot, const std::shared_ptr<const IndexPart>& part);
 
   // Bytes of heap the index holds (columns, postings, tables), for stats.
   uint64_t MemoryBytes() const;
@@ -255,10 +271,7 @@ class Index {
   // Frees the tables that growth replaced. REQUIRES: the reader lock held,
   // by a thread that has not yet read through the index under it (readers
   // are serialised by that lock, so none can hold a replaced table).
-  void Reclaim() const {
-    retired_.Reclaim();
-    const_cast<IdDirectory&>(ids_).Reclaim();
-  }
+  void Reclaim() const;
 
  private:
   struct EntityState {
@@ -267,22 +280,39 @@ class Index {
     // The clock RaiseEntity (or a checkpoint's Load) set, for readers: the
     // writer's `clock` may run ahead of the published rows, this never does.
     std::atomic<uint32_t> raised_clock{0};
+    // Its newest clock in an attached file (stored before the list that has the file is published).
+    std::atomic<uint32_t> filed_clock{0};
     std::array<uint8_t, 32> head{};
-    RowList rows;
+    // Writer only: its list in the segment being appended to (valid while seg_gen is segment_gen_).
+    RowList* seg_rows = nullptr;
+    uint32_t seg_gen = 0;
   };
   struct ScopeState {
     std::string name;
-    RowList rows;
+    RowList* seg_rows = nullptr;  // as for entities
+    uint32_t seg_gen = 0;
   };
   struct SvHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
-  static void KindKey(uint16_t kind, uint8_t* key) {
-    std::memset(key, 0, 16);
-    key[0] = static_cast<uint8_t>(kind);
-    key[1] = static_cast<uint8_t>(kind >> 8);
+  // Row r's segment and row in it when its file serves it; null when the columns hold it.
+  const IndexSegment* FileOf(Row r, uint32_t* local) const {
+    // Acquire: pairs with PublishSegments, so each segment's fields are complete.
+    const IndexSegmentList* l = segs_.load(std::memory_order_acquire);
+    if (!l || r >= l->mem_from) return nullptr;
+    const IndexSegment* s = l->Of(r);
+    if (!s->file) return nullptr;
+    *local = r - s->first;
+    return s;
   }
+  const IndexSegmentList* Segments() const { return segs_.load(std::memory_order_acquire); }  // acquire: as FileOf
+  // Writer. Segment `slot` starts at row `first` (in memory).
+  void StartSegment(uint32_t slot, Row first);
+  // Writer. Publishes writer_segs_ as the list readers see; the old list is retired.
+  void PublishSegments();
+  // The end of segment i of list l, bounded by n rows.
+  Row SegmentEnd(const IndexSegmentList& l, size_t i, Row n) const;
   template <typename IdOf, typename Put>
   Status IdsFromFrames(Row from, Row to, IdOf id_of, Put put) {
     for (Row r = from; r < to; r++) {
@@ -294,18 +324,21 @@ class Index {
     return Status::OK();
   }
   bool MatchesEntity(uint32_t entity, const RegionFilter& f) const;
+  // Queries (index_query.cc): a plan for the whole filter, then each
+  // segment's candidates (the shortest list the filter names there).
+  struct Plan;
   struct Candidates;
-  // Picks the shortest posting list the filter names (false: nothing can match).
-  bool PickCandidates(const RegionFilter& f, Candidates* c) const;
-  void QueryForward(const RegionFilter& f, const Candidates& c, Row n, std::vector<Row>* out) const;
-  void QueryReverse(const RegionFilter& f, const Candidates& c, Row n, std::vector<Row>* out) const;
-  bool Keep(Row r, const RegionFilter& f, const Candidates& c) const;
-  // The parts of a filter only tags and the frame can answer (c: the list
-  // the candidates came from, whose own tag needs no check).
-  bool KeepExtended(Row r, const RegionFilter& f, const RowList* from) const;
+  bool MakePlan(const RegionFilter& f, Row n, Plan* p) const;
+  bool PickFile(const Plan& p, Candidates* c) const;
+  bool PickMemory(const Plan& p, Candidates* c) const;
+  bool Keep(Row r, const Plan& p, const Candidates& c) const;
+  // Walks one segment's candidates; false when the walk must end there.
+  bool WalkForward(const Plan& p, const Candidates& c, std::vector<Row>* out) const;
+  bool WalkReverse(const Plan& p, const Candidates& c, std::vector<Row>* out) const;
   void QueryUpTo(const RegionFilter& f, Row n, std::vector<Row>* out) const;
-  bool MergeKinds(const RegionFilter& f, Candidates* c) const;
   void QueryAnyOf(const RegionFilter& f, Row n, std::vector<Row>* out) const;
+  // True when row r (of segment s) carries the tag.
+  bool RowHasTag(const IndexSegment& s, Row r, const uint8_t* key) const;
   // The first of rows [0, n) whose sequence is >= seq (n when none).
   Row FirstRowFrom(uint64_t seq, Row n) const;
 
@@ -326,17 +359,22 @@ class Index {
   StableArray<ScopeState, 10, 28> scopes_;
   std::atomic<uint32_t> scope_count_{0};
   std::unordered_map<std::string, uint32_t, SvHash, std::equal_to<>> scope_ids_;  // under the reader lock
-  PostingsTable kind_rows_;  // keyed by KindKey
   std::unordered_map<Digest, Row, DigestHash> idempotency_;  // writer only
   // Postings only for events that name another event: a root event (its
   // correlation is its own id) costs nothing here.
   PostingsTable correlated_;
   PostingsTable effects_;
-  PostingsTable tag_rows_;  // keyed by TagKey
+  // The segments, as readers see them (null: none yet), and the writer's copy.
+  std::atomic<const IndexSegmentList*> segs_{nullptr};
+  std::vector<std::shared_ptr<IndexSegment>> writer_segs_;
+  IndexSegment* cur_ = nullptr;  // writer only: the segment rows are added to
+  uint32_t segment_gen_ = 0;     // writer only: counts StartSegment calls
+  // Rows below this are no longer read from the columns: Reclaim frees their chunks.
+  std::atomic<Row> drop_below_{0};
   // Writer only: the lists of recently added tags by their text, so an
   // append whose tags were seen lately hashes no BLAKE3 key and probes no
   // table (most appends reuse a few tags). Direct-mapped and bounded; lists
-  // never move, so an entry stays valid until Clear empties both.
+  // never move, so an entry stays valid until the segment changes.
   struct TagSlot {
     std::string tag;
     RowList* list = nullptr;

@@ -28,7 +28,11 @@ Status Store::OpenIndexPart(const Segment& seg, std::shared_ptr<const IndexPart>
 bool Store::AttachPart(uint32_t slot, const std::shared_ptr<const IndexPart>& part) {
   Row first, end;
   index_.SlotRows(slot, &first, &end);
-  return part && first != end && part->rows() == end - first && index_.ids().Attach(slot, first, part);
+  if (!part || first == end || part->rows() != end - first || !index_.ids().Attach(slot, first, part)) return false;
+  // The ids are the file's now; its rows' columns and postings follow unless
+  // the file disagrees with them (then they stay in memory).
+  (void)index_.AttachFile(slot, part);
+  return true;
 }
 
 bool Store::FileBacked(uint32_t slot) const {
@@ -52,13 +56,17 @@ Status Store::PlaceIds() {
       // Missing, damaged or stale: a writer builds a small one now.
       if (writer() && small) (void)PartBuilder::BuildOne(*segments_[slot], options_.dir, options_.file_mode, &part);
     }
-    if (part && part->rows() == end - first && ids.AddFile(slot, first, part)) continue;
+    if (part && part->rows() == end - first && ids.AddFile(slot, first, part)) {
+      if (!index_.SlotInFile(slot)) (void)index_.AttachFile(slot, part);
+      continue;
+    }
     // In memory: the tags the load kept aside, else (an old checkpoint's rows) each id from its checked frame.
     if (!ids.InsertPending(slot, first, end)) result = index_.InsertIds(first, end, id_of);
     if (result.ok() && FileBacked(slot) && writer() && !small) SubmitIndexPart(slot);
   }
   ids.DropPending();
   opened_parts_.clear();
+  index_.Reclaim();  // no reader yet: the rows files took over go now
   return result;
 }
 

@@ -229,13 +229,18 @@ Status IndexPart::CheckPairs(uint32_t s, Pairs* out) {
   return Status::OK();
 }
 
-int64_t IndexPart::Names::Find(std::string_view name) const {
+uint32_t IndexPart::Names::LowerBound(std::string_view name) const {
   uint32_t lo = 0, hi = count;
   while (lo < hi) {
     const uint32_t mid = lo + (hi - lo) / 2;
     if (Name(mid) < name) lo = mid + 1;
     else hi = mid;
   }
+  return lo;
+}
+
+int64_t IndexPart::Names::Find(std::string_view name) const {
+  const uint32_t lo = LowerBound(name);
   return lo < count && Name(lo) == name ? int64_t(lo) : -1;
 }
 

@@ -111,6 +111,8 @@ class IndexPart {
   uint32_t entity_count() const { return entities_.count; }
   std::string_view EntityName(uint32_t e) const { return entities_.Name(e); }
   int64_t FindEntity(std::string_view name) const { return entities_.Find(name); }  // -1 when absent
+  // The first entity whose name is not below `name` in byte order (entity_count() when none).
+  uint32_t EntityLowerBound(std::string_view name) const { return entities_.LowerBound(name); }
   uint32_t EntityLastClock(uint32_t e) const { return entities_.clock[e]; }
   const uint8_t* EntityHead(uint32_t e) const { return entities_.head + 32 * size_t(e); }  // 32 bytes
   RowSpan EntityRows(uint32_t e) const { return entities_.postings.List(e); }
@@ -151,6 +153,7 @@ class IndexPart {
     Csr postings;
     std::string_view Name(uint32_t i) const { return {bytes + name_off[i], size_t(name_off[i + 1] - name_off[i])}; }
     int64_t Find(std::string_view name) const;
+    uint32_t LowerBound(std::string_view name) const;
   };
   struct Pairs {  // n 16-byte keys, sorted (then by row), and their rows
     uint32_t n = 0;

@@ -1,32 +1,22 @@
-// Region queries over the index: the candidate rows (the shortest posting
-// list the filter names), then a walk forward or, for `reverse`, backward
-// from the end. Every posting list holds rows in ascending order, and rows
-// ascend with the global sequence; one entity's list ascends in clock too.
-// So both walks seek their start by bisection and stop at their first row
-// past the far bound: a page of the newest 20 rows of a long stream reads
-// about 20 rows, whatever the stream's length.
+// Region queries over the index, segment by segment: in each, the
+// candidate rows are the shortest posting list the filter names there (a
+// file's list, or the segment's list in memory), walked forward or, for
+// `reverse`, backward. Every posting list holds rows in ascending order,
+// and rows ascend with the global sequence; one entity's list ascends in
+// clock too. So the walks seek their start by bisection and stop at their
+// first row past the far bound: a page of the newest 20 rows of a long
+// stream reads about 20 rows, whatever the stream's length.
 #include <algorithm>
 #include <functional>
 
-#include "index.h"
+#include "index_plan.h"
 
 namespace causeway {
-
-struct Index::Candidates {
-  const RowList* list = nullptr;  // null, and no merged rows: every row is a candidate
-  bool entity_list = false;       // `list` is one entity's: clocks ascend with its rows
-  bool use_merged = false;        // several entities' rows, in `merged`, sorted
-  std::vector<Row> merged;
-  std::vector<uint8_t> entity_match;  // by entity id, when the filter names entities
-  uint32_t scope_id = kNoId;
-  const RowList* tag_list = nullptr;  // when `list` is a tag's: that tag needs no check
-};
 
 namespace {
 bool HasKind(const RegionFilter& f, uint16_t kind) {
   return f.kinds.empty() || std::find(f.kinds.begin(), f.kinds.end(), kind) != f.kinds.end();
 }
-// True when the sorted list holds `row` (bisection within its blocks).
 bool ListHolds(const RowList& l, Row row) {
   bool found = false;
   l.ForEachFrom(l.size(), row, [](Row r) { return uint64_t(r); }, [&](Row r) {
@@ -35,26 +25,22 @@ bool ListHolds(const RowList& l, Row row) {
   });
   return found;
 }
+bool NameMatches(std::string_view n, const RegionFilter& f) {
+  if (n.size() < f.entity.size() || n.compare(0, f.entity.size(), f.entity) != 0) return false;
+  return n.size() == f.entity.size() || n[f.entity.size()] == ':';
+}
 }  // namespace
 
-bool Index::KeepExtended(Row r, const RegionFilter& f, const RowList* from) const {
-  if (!HasKind(f, kind_[r])) return false;
-  for (const auto& key : f.tags) {
-    const RowList* l = tag_rows_.Find(key.data());
-    if (!l) return false;
-    if (l != from && !ListHolds(*l, r)) return false;
+bool Index::RowHasTag(const IndexSegment& s, Row r, const uint8_t* key) const {
+  if (s.file) {
+    const RowSpan l = s.file->TagRows(key);
+    return std::binary_search(l.begin(), l.end(), r - s.first);
   }
-  if (f.has_occurred) {
-    FrameView v;
-    // A frame that does not check is kept: the read that follows reports
-    // its corruption rather than this filter hiding the event.
-    if (!resolve_frame_ || !resolve_frame_(frame_ctx_, r, &v).ok()) return true;
-    const uint8_t* x = v.extension();
-    const int64_t at = x && (x[ext::kFields] & kExtOccurredAt) ? LoadLE<int64_t>(x + ext::kOccurredAt) : timestamp_[r];
-    if (at < f.occurred_from_us || at > f.occurred_to_us) return false;
-  }
-  return true;
+  const RowList* l = s.tags.Find(key);
+  return l && ListHolds(*l, r);
 }
+
+bool Index::MatchesEntity(uint32_t entity, const RegionFilter& f) const { return NameMatches(entities_[entity].name, f); }
 
 bool Index::Matches(Row r, const RegionFilter& f) const {
   if (!f.any_of.empty()) {
@@ -63,109 +49,222 @@ bool Index::Matches(Row r, const RegionFilter& f) const {
     return false;
   }
   if (f.has_entity) {
-    if (f.exact_entity ? entities_[entity_[r]].name != f.entity : !MatchesEntity(entity_[r], f)) return false;
+    const uint32_t e = Entity(r);
+    if (f.exact_entity ? entities_[e].name != f.entity : !MatchesEntity(e, f)) return false;
   }
-  if (f.has_scope && scopes_[scope_[r]].name != f.scope) return false;
-  if (f.kind_mode == RegionFilter::Kind::kExact && kind_[r] != f.kind) return false;
-  if (f.kind_mode == RegionFilter::Kind::kCategory && (kind_[r] >> 12) != f.kind) return false;
-  if (f.has_clock && (clock_[r] < f.clock_from || clock_[r] > f.clock_to)) return false;
-  if (f.has_time && (timestamp_[r] < f.time_from_us || timestamp_[r] > f.time_to_us)) return false;
-  return KeepExtended(r, f, nullptr);
+  if (f.has_scope && scopes_[Scope(r)].name != f.scope) return false;
+  const uint16_t kind = Kind(r);
+  if (f.kind_mode == RegionFilter::Kind::kExact && kind != f.kind) return false;
+  if (f.kind_mode == RegionFilter::Kind::kCategory && (kind >> 12) != f.kind) return false;
+  if (f.has_clock && (Clock(r) < f.clock_from || Clock(r) > f.clock_to)) return false;
+  if (f.has_time && (Timestamp(r) < f.time_from_us || Timestamp(r) > f.time_to_us)) return false;
+  if (!HasKind(f, kind)) return false;
+  if (!f.tags.empty()) {
+    const IndexSegmentList* l = Segments();
+    if (!l) return false;
+    for (const auto& key : f.tags)
+      if (!RowHasTag(*l->Of(r), r, key.data())) return false;
+  }
+  if (f.has_occurred) {
+    FrameView v;
+    // A frame that does not check is kept: the read that follows reports
+    // its corruption rather than this filter hiding the event.
+    if (!resolve_frame_ || !resolve_frame_(frame_ctx_, r, &v).ok()) return true;
+    const uint8_t* x = v.extension();
+    const int64_t at = x && (x[ext::kFields] & kExtOccurredAt) ? LoadLE<int64_t>(x + ext::kOccurredAt) : Timestamp(r);
+    if (at < f.occurred_from_us || at > f.occurred_to_us) return false;
+  }
+  return true;
 }
 
-bool Index::MatchesEntity(uint32_t entity, const RegionFilter& f) const {
-  const std::string& n = entities_[entity].name;
-  if (n.size() < f.entity.size() || n.compare(0, f.entity.size(), f.entity) != 0) return false;
-  return n.size() == f.entity.size() || n[f.entity.size()] == ':';
-}
-
-bool Index::PickCandidates(const RegionFilter& f, Candidates* c) const {
-  if (f.has_scope) {
-    c->scope_id = FindScope(f.scope);
-    if (c->scope_id == kNoId) return false;
-    c->list = &scopes_[c->scope_id].rows;
-  }
-  // Candidates come from the shortest list the filter names; a tag's list
-  // is remembered so that Keep need not check that tag again.
-  auto narrow = [c](const RowList* l, bool tag) {
-    if (c->list && l->size() >= c->list->size()) return false;
-    c->list = l;
-    c->tag_list = tag ? l : nullptr;
-    return true;
-  };
-  for (const auto& key : f.tags) {
-    const RowList* l = tag_rows_.Find(key.data());
-    if (!l) return false;
-    narrow(l, true);
-  }
-  // A kind named exactly, or as the only one of a set: its list.
-  for (int i = 0; i < 2; i++) {
-    const bool named = i == 0 ? f.kind_mode == RegionFilter::Kind::kExact : f.kinds.size() == 1;
-    if (!named) continue;
-    uint8_t key[16];
-    KindKey(i == 0 ? f.kind : f.kinds[0], key);
-    const RowList* l = kind_rows_.Find(key);
-    if (!l) return false;
-    narrow(l, false);
-  }
-  if (!f.has_entity) return c->list || f.kinds.size() < 2 || MergeKinds(f, c);
-  const size_t entities = entity_count();
-  c->entity_match.assign(entities, 0);
+bool Index::MakePlan(const RegionFilter& f, Row n, Plan* p) const {
+  p->f = &f;
+  p->n = n;
+  if (f.has_scope && (p->scope_id = FindScope(f.scope)) == kNoId) return false;
+  if (!f.has_entity) return true;
+  p->entity_match.assign(entity_count(), 0);
   if (f.exact_entity) {
     const uint32_t e = FindEntity(f.entity);
     if (e == kNoId) return false;
-    c->entity_match[e] = 1;
-    if (narrow(&entities_[e].rows, false)) c->entity_list = true;
+    p->entity_match[e] = 1;
+    p->entities.push_back(e);
     return true;
   }
-  size_t total = 0;
-  std::vector<uint32_t> matched;
-  for (uint32_t e = 0; e < entities; e++) {
+  for (uint32_t e = 0; e < p->entity_match.size(); e++)
     if (MatchesEntity(e, f)) {
-      c->entity_match[e] = 1;
-      matched.push_back(e);
-      total += entities_[e].rows.size();
+      p->entity_match[e] = 1;
+      p->entities.push_back(e);
+    }
+  return !p->entities.empty();
+}
+
+bool Index::PickFile(const Plan& p, Candidates* c) const {
+  const RegionFilter& f = *p.f;
+  const IndexPart& file = *c->seg->file;
+  bool picked = false;
+  auto take = [&](RowSpan s, bool entity, int tag) {
+    if (picked && s.n >= c->span.n) return;
+    picked = true;
+    c->type = Candidates::Type::kSpan;
+    c->span = s;
+    c->entity_list = entity;
+    c->tag = tag;
+  };
+  if (f.has_scope) {
+    const int64_t s = file.FindScope(f.scope);
+    if (s < 0) return false;
+    c->local_scope = static_cast<uint32_t>(s);
+    take(file.ScopeRows(c->local_scope), false, -1);
+  }
+  for (size_t i = 0; i < f.tags.size(); i++) {
+    const RowSpan s = file.TagRows(f.tags[i].data());
+    if (s.n == 0) return false;
+    take(s, false, static_cast<int>(i));
+  }
+  if (f.kind_mode == RegionFilter::Kind::kExact || f.kinds.size() == 1) {
+    const uint16_t k = f.kind_mode == RegionFilter::Kind::kExact ? f.kind : f.kinds[0];
+    const RowSpan s = file.KindRows(k);
+    if (s.n == 0) return false;
+    take(s, false, -1);
+  }
+  if (f.has_entity) {
+    std::vector<uint32_t> locals;
+    if (f.exact_entity) {
+      const int64_t e = file.FindEntity(f.entity);
+      if (e < 0) return false;
+      locals.push_back(static_cast<uint32_t>(e));
+    } else {
+      // Names sort by bytes: the entity, then (after other names, perhaps) a run of "entity:...".
+      const int64_t e = file.FindEntity(f.entity);
+      if (e >= 0) locals.push_back(static_cast<uint32_t>(e));
+      const std::string prefix = f.entity + ":";
+      for (uint32_t i = file.EntityLowerBound(prefix); i < file.entity_count(); i++) {
+        const std::string_view name = file.EntityName(i);
+        if (name.compare(0, prefix.size(), prefix) != 0) break;
+        locals.push_back(i);
+      }
+    }
+    if (locals.empty()) return false;
+    if (locals.size() == 1) {
+      take(file.EntityRows(locals[0]), true, -1);
+    } else {
+      uint64_t total = 0;
+      for (uint32_t e : locals) total += file.EntityRows(e).n;
+      if (!picked || total < c->span.n) {
+        for (uint32_t e : locals)
+          for (uint32_t r : file.EntityRows(e)) c->merged.push_back(c->first + r);
+        std::sort(c->merged.begin(), c->merged.end());
+        c->type = Candidates::Type::kMerged;
+        c->tag = -1;
+        c->entity_list = false;
+        return true;
+      }
     }
   }
-  if (matched.empty()) return false;
-  if (c->list && total >= c->list->size()) return true;
-  if (matched.size() == 1) {
-    c->list = &entities_[matched[0]].rows;
-    c->tag_list = nullptr;
-    c->entity_list = true;
-    return true;
+  if (!picked && f.kinds.size() >= 2) {
+    for (uint16_t k : f.kinds)
+      for (uint32_t r : file.KindRows(k)) c->merged.push_back(c->first + r);
+    if (c->merged.empty()) return false;
+    std::sort(c->merged.begin(), c->merged.end());
+    c->type = Candidates::Type::kMerged;
   }
-  c->list = nullptr;
-  c->tag_list = nullptr;
-  c->merged.reserve(total);
-  for (uint32_t e : matched) entities_[e].rows.AppendTo(&c->merged);
-  std::sort(c->merged.begin(), c->merged.end());
-  c->use_merged = true;
   return true;
 }
 
-bool Index::MergeKinds(const RegionFilter& f, Candidates* c) const {
-  // Several kinds and nothing narrower: the union of their lists, sorted.
-  for (uint16_t k : f.kinds) {
-    uint8_t key[16];
-    KindKey(k, key);
-    if (const RowList* l = kind_rows_.Find(key)) l->AppendTo(&c->merged);
+bool Index::PickMemory(const Plan& p, Candidates* c) const {
+  const RegionFilter& f = *p.f;
+  const IndexSegment& s = *c->seg;
+  bool picked = false;
+  auto take = [&](const RowList* l, bool entity, int tag) {
+    if (picked && l->size() >= c->list->size()) return;
+    picked = true;
+    c->type = Candidates::Type::kList;
+    c->list = l;
+    c->entity_list = entity;
+    c->tag = tag;
+  };
+  uint8_t key[16];
+  if (f.has_scope) {
+    IndexSegment::IdKey(p.scope_id, key);
+    const RowList* l = s.scopes.Find(key);
+    if (!l) return false;
+    take(l, false, -1);
   }
-  if (c->merged.empty()) return false;
-  std::sort(c->merged.begin(), c->merged.end());
-  c->use_merged = true;
+  for (size_t i = 0; i < f.tags.size(); i++) {
+    const RowList* l = s.tags.Find(f.tags[i].data());
+    if (!l) return false;
+    take(l, false, static_cast<int>(i));
+  }
+  if (f.kind_mode == RegionFilter::Kind::kExact || f.kinds.size() == 1) {
+    IndexSegment::KindKey(f.kind_mode == RegionFilter::Kind::kExact ? f.kind : f.kinds[0], key);
+    const RowList* l = s.kinds.Find(key);
+    if (!l) return false;
+    take(l, false, -1);
+  }
+  if (f.has_entity) {
+    std::vector<const RowList*> lists;
+    uint64_t total = 0;
+    for (uint32_t e : p.entities) {
+      IndexSegment::IdKey(e, key);
+      if (const RowList* l = s.entities.Find(key)) {
+        lists.push_back(l);
+        total += l->size();
+      }
+    }
+    if (lists.empty()) return false;
+    if (lists.size() == 1) {
+      take(lists[0], true, -1);
+    } else if (!picked || total < c->list->size()) {
+      for (const RowList* l : lists) l->AppendTo(&c->merged);
+      std::sort(c->merged.begin(), c->merged.end());
+      c->type = Candidates::Type::kMerged;
+      c->tag = -1;
+      c->entity_list = false;
+      return true;
+    }
+  }
+  if (!picked && f.kinds.size() >= 2) {
+    for (uint16_t k : f.kinds) {
+      IndexSegment::KindKey(k, key);
+      if (const RowList* l = s.kinds.Find(key)) l->AppendTo(&c->merged);
+    }
+    if (c->merged.empty()) return false;
+    std::sort(c->merged.begin(), c->merged.end());
+    c->type = Candidates::Type::kMerged;
+  }
   return true;
 }
 
-bool Index::Keep(Row r, const RegionFilter& f, const Candidates& c) const {
-  if (sequence_[r] < f.after_sequence || sequence_[r] >= f.before_sequence) return false;
-  if (f.has_entity && !c.entity_match[entity_[r]]) return false;
-  if (f.has_scope && scope_[r] != c.scope_id) return false;
-  if (f.kind_mode == RegionFilter::Kind::kExact && kind_[r] != f.kind) return false;
-  if (f.kind_mode == RegionFilter::Kind::kCategory && (kind_[r] >> 12) != f.kind) return false;
-  if (f.has_clock && (clock_[r] < f.clock_from || clock_[r] > f.clock_to)) return false;
-  if (f.has_time && (timestamp_[r] < f.time_from_us || timestamp_[r] > f.time_to_us)) return false;
-  return KeepExtended(r, f, c.tag_list);
+bool Index::Keep(Row r, const Plan& p, const Candidates& c) const {
+  const RegionFilter& f = *p.f;
+  const IndexPart* file = c.seg->file.get();
+  const uint32_t lr = r - c.first;
+  const uint64_t seq = file ? file->Sequence(lr) : sequence_[r];
+  if (seq < f.after_sequence || seq >= f.before_sequence) return false;
+  if (f.has_entity && !p.entity_match[file ? c.seg->entity_of[file->Entity(lr)] : entity_[r]]) return false;
+  if (f.has_scope && (file ? file->Scope(lr) != c.local_scope : scope_[r] != p.scope_id)) return false;
+  const uint16_t kind = file ? file->Kind(lr) : kind_[r];
+  if (f.kind_mode == RegionFilter::Kind::kExact && kind != f.kind) return false;
+  if (f.kind_mode == RegionFilter::Kind::kCategory && (kind >> 12) != f.kind) return false;
+  if (f.has_clock) {
+    const uint32_t clock = file ? file->Clock(lr) : clock_[r];
+    if (clock < f.clock_from || clock > f.clock_to) return false;
+  }
+  const int64_t ts = file ? file->Timestamp(lr) : timestamp_[r];
+  if (f.has_time && (ts < f.time_from_us || ts > f.time_to_us)) return false;
+  if (!HasKind(f, kind)) return false;
+  for (size_t i = 0; i < f.tags.size(); i++)
+    if (static_cast<int>(i) != c.tag && !RowHasTag(*c.seg, r, f.tags[i].data())) return false;
+  if (f.has_occurred) {
+    FrameView v;
+    // A frame that does not check is kept: the read that follows reports
+    // its corruption rather than this filter hiding the event.
+    if (!resolve_frame_ || !resolve_frame_(frame_ctx_, r, &v).ok()) return true;
+    const uint8_t* x = v.extension();
+    const int64_t at = x && (x[ext::kFields] & kExtOccurredAt) ? LoadLE<int64_t>(x + ext::kOccurredAt) : ts;
+    if (at < f.occurred_from_us || at > f.occurred_to_us) return false;
+  }
+  return true;
 }
 
 std::vector<Row> Index::Query(const RegionFilter& f) const {
@@ -178,10 +277,22 @@ std::vector<Row> Index::Query(const RegionFilter& f) const {
 }
 
 void Index::QueryUpTo(const RegionFilter& f, Row n, std::vector<Row>* out) const {
-  Candidates c;
-  if (!PickCandidates(f, &c)) return;
-  if (f.reverse) QueryReverse(f, c, n, out);
-  else QueryForward(f, c, n, out);
+  Plan p;
+  const IndexSegmentList* l = Segments();
+  if (!l || n == 0 || f.limit == 0 || !MakePlan(f, n, &p)) return;
+  const size_t count = l->segs.size();
+  for (size_t k = 0; k < count; k++) {
+    const size_t i = f.reverse ? count - 1 - k : k;
+    Candidates c;
+    c.seg = l->segs[i].get();
+    c.first = c.seg->first;
+    c.end = SegmentEnd(*l, i, n);
+    if (c.first >= c.end) continue;
+    // Segments wholly outside the sequence bounds are passed without a look inside.
+    if (Sequence(c.end - 1) < f.after_sequence || Sequence(c.first) >= f.before_sequence) continue;
+    if (!(c.seg->file ? PickFile(p, &c) : PickMemory(p, &c))) continue;
+    if (!(f.reverse ? WalkReverse(p, c, out) : WalkForward(p, c, out))) return;
+  }
 }
 
 void Index::QueryAnyOf(const RegionFilter& f, Row n, std::vector<Row>* out) const {
@@ -205,78 +316,6 @@ void Index::QueryAnyOf(const RegionFilter& f, Row n, std::vector<Row>* out) cons
   else std::sort(out->begin(), out->end());
   out->erase(std::unique(out->begin(), out->end()), out->end());
   if (out->size() > f.limit) out->resize(f.limit);
-}
-
-void Index::QueryForward(const RegionFilter& f, const Candidates& c, Row n, std::vector<Row>* out) const {
-  const bool clock_ordered = c.entity_list && f.has_clock;
-  // Rows ascend in every posting list: the first unpublished one, or the
-  // first past the sequence bound (or, on one entity's list, the clock
-  // bound), ends the walk.
-  auto visit = [&](Row r) {
-    if (r >= n || out->size() >= f.limit || sequence_[r] >= f.before_sequence) return false;
-    if (clock_ordered && clock_[r] > f.clock_to) return false;
-    if (Keep(r, f, c)) out->push_back(r);
-    return true;
-  };
-  auto seq_of = [&](Row r) { return r < n ? sequence_[r] : UINT64_MAX; };
-  if (c.use_merged) {
-    auto it = c.merged.begin();
-    if (f.after_sequence > 0)
-      it = std::lower_bound(c.merged.begin(), c.merged.end(), f.after_sequence,
-                            [&](Row r, uint64_t s) { return seq_of(r) < s; });
-    for (; it != c.merged.end(); ++it)
-      if (!visit(*it)) break;
-  } else if (c.list && clock_ordered && f.clock_from > 0) {
-    // Both lower bounds at once: on one entity's list sequence and clock
-    // ascend together, so "at or past both" turns true once and stays true.
-    auto past = [&](Row r) -> uint64_t {
-      return r >= n || (sequence_[r] >= f.after_sequence && clock_[r] >= f.clock_from) ? 1 : 0;
-    };
-    c.list->ForEachFrom(c.list->size(), 1, past, visit);
-  } else if (c.list) {
-    c.list->ForEachFrom(c.list->size(), f.after_sequence, seq_of, visit);
-  } else {
-    for (Row r = FirstRowFrom(f.after_sequence, n); r < n; r++)
-      if (!visit(r)) break;
-  }
-}
-
-void Index::QueryReverse(const RegionFilter& f, const Candidates& c, Row n, std::vector<Row>* out) const {
-  const bool clock_ordered = c.entity_list && f.has_clock;
-  // Past the upper bounds: unpublished, at or after before_sequence, or (on
-  // one entity's list) over clock_to. False then true along any list.
-  auto above = [&](Row r) {
-    return r >= n || sequence_[r] >= f.before_sequence || (clock_ordered && clock_[r] > f.clock_to);
-  };
-  // Rows descend from here: the first under a lower bound ends the walk.
-  auto visit = [&](Row r) {
-    if (out->size() >= f.limit || sequence_[r] < f.after_sequence) return false;
-    if (clock_ordered && clock_[r] < f.clock_from) return false;
-    if (Keep(r, f, c)) out->push_back(r);
-    return true;
-  };
-  if (c.use_merged) {
-    auto it = std::partition_point(c.merged.begin(), c.merged.end(), [&](Row r) { return !above(r); });
-    while (it != c.merged.begin())
-      if (!visit(*--it)) break;
-  } else if (c.list) {
-    c.list->ForEachBack(c.list->size(), above, visit);
-  } else {
-    for (Row r = FirstRowFrom(f.before_sequence, n); r > 0;)
-      if (!visit(--r)) break;
-  }
-}
-
-uint32_t Index::PublishedClock(uint32_t entity) const {
-  const Row n = visible();
-  const EntityState& e = entities_[entity];
-  uint32_t clock = e.raised_clock.load(std::memory_order_relaxed);
-  // The newest published row: rows past n are appended but not yet visible.
-  e.rows.ForEachBack(e.rows.size(), [&](Row r) { return r >= n; }, [&](Row r) {
-    clock = std::max(clock, clock_[r]);
-    return false;
-  });
-  return clock;
 }
 
 }  // namespace causeway

@@ -272,10 +272,18 @@ bool Store::LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, Ch
   // Segments whose ids the checkpoint left to their index files: each file
   // must open and check now, or the checkpoint is not used.
   opened_parts_.assign(segs.size(), nullptr);
+  std::vector<uint32_t> id_slots;
   for (const auto& c : index_.ids().loaded_files()) {
     if (!ok) break;
     ok = c.slot + 1 < segs.size() && segs[c.slot]->frontier().state == kFrontierSealed &&
          OpenIndexPart(*segs[c.slot], &opened_parts_[c.slot]).ok() && opened_parts_[c.slot]->rows() == c.rows;
+    id_slots.push_back(c.slot);
+  }
+  // Version 5 left those segments' rows to the same files: each gets its file now.
+  if (ok && version >= 5) {
+    ok = index_.AwaitingSlots() == id_slots;
+    for (uint32_t slot : id_slots)
+      if (ok) ok = index_.SetLoadedFile(slot, opened_parts_[slot]);
   }
   if (!ok) {
     opened_parts_.clear();

@@ -137,7 +137,11 @@ Status Store::SaveCheckpoint() {
   CheckpointHeader h;
   h.last_timestamp_us = last_timestamp_us_;
   std::vector<uint64_t> last_frame(segments_.size(), 0);
-  for (Row r = 0; r < index_.size(); r++) last_frame[index_.Location(r).segment_slot] = index_.Location(r).offset;
+  for (uint32_t slot = 0; slot < segments_.size(); slot++) {
+    Row first, end;
+    index_.SlotRows(slot, &first, &end);
+    if (first != end) last_frame[slot] = index_.Location(end - 1).offset;
+  }
   for (size_t i = 0; i < segments_.size(); i++) {
     const Segment& s = *segments_[i];
     CoveredSegment c;

@@ -96,8 +96,8 @@ describe('index checkpoint (fast open)', () => {
 })
 
 /**
- * Where the v4 checkpoint's event-id section starts: it follows the tag
- * postings (an empty table here: a zero count) and runs to the end, u32
+ * Where the checkpoint's event-id section starts: it follows the tag
+ * postings (empty tables here: zero counts) and runs to the end, u32
  * parts, then per part u8 kind, u32 slot, u32 first row, u32 rows, and for
  * kind 0 a u32 tag per row. Found by parsing from each candidate offset.
  */
@@ -119,21 +119,35 @@ function idSectionAt(body: Buffer, events: number): number {
 }
 
 /**
- * Rewrites the current (v4) checkpoint as an older version, re-sealed with
- * its CRC: v3 has, in place of v4's event-id section, a table of every id
+ * Rewrites the current (v5) checkpoint of a store whose rows are all in
+ * memory as an older version, re-sealed with its CRC. v5 starts with a
+ * table of segments (u32 count, then u32 slot, u32 rows, u8 in-file each)
+ * and has one tag table per segment; v4 has neither, one tag table for
+ * all; v3 has, in place of v4's event-id section, a table of every id
  * (here 1024 empty 8-byte slots) and its count; v2 also has no tag
  * postings; v1 has 4-byte slots. The slots are left empty: an open reads
  * past them and takes each id from its checked frame. REQUIRES: no tagged event.
  */
-function asOlderCheckpoint(v4: Buffer, version: 1 | 2 | 3, events: number): Buffer {
-  const full = v4.subarray(20)
-  expect(v4.toString('latin1', 0, 8)).toBe('CWCKPTv4')
-  const body = full.subarray(0, idSectionAt(full, events))
-  expect(body.readBigUInt64LE(body.length - 8)).toBe(0n) // no tag lists
-  const slots = Buffer.alloc(8 + 1024 * (version === 1 ? 4 : 8) + 8)
-  slots.writeBigUInt64LE(1024n, 0)
-  slots.writeBigUInt64LE(BigInt(events), slots.length - 8)
-  const older = Buffer.concat([version === 3 ? body : body.subarray(0, body.length - 8), slots])
+function asOlderCheckpoint(v5: Buffer, version: 1 | 2 | 3 | 4, events: number): Buffer {
+  const full = v5.subarray(20)
+  expect(v5.toString('latin1', 0, 8)).toBe('CWCKPTv5')
+  // The checkpoint's own header (u32 count, 64 bytes per covered segment, i64 time), then the index's part.
+  const at = 4 + 64 * full.readUInt32LE(0) + 8
+  const segments = full.readUInt32LE(at)
+  for (let i = 0; i < segments; i++) expect(full[at + 4 + 9 * i + 8]).toBe(0) // every segment's rows in memory
+  const idAt = idSectionAt(full, events)
+  for (let i = 1; i <= segments; i++) expect(full.readBigUInt64LE(idAt - 8 * i)).toBe(0n) // no tag lists
+  // v4: no segment table, one (empty) tag table.
+  const body = Buffer.concat([full.subarray(0, at), full.subarray(at + 4 + 9 * segments, idAt - 8 * segments), Buffer.alloc(8)])
+  let older: Buffer
+  if (version === 4) {
+    older = Buffer.concat([body, full.subarray(idAt)])
+  } else {
+    const slots = Buffer.alloc(8 + 1024 * (version === 1 ? 4 : 8) + 8)
+    slots.writeBigUInt64LE(1024n, 0)
+    slots.writeBigUInt64LE(BigInt(events), slots.length - 8)
+    older = Buffer.concat([version === 3 ? body : body.subarray(0, body.length - 8), slots])
+  }
   const len = Buffer.alloc(8)
   len.writeBigUInt64LE(BigInt(older.length))
   const crc = native().crc32c(Buffer.concat([len, older])) >>> 0
@@ -144,16 +158,35 @@ function asOlderCheckpoint(v4: Buffer, version: 1 | 2 | 3, events: number): Buff
   return Buffer.concat([head, len, older])
 }
 
+/**
+ * Keeps the store from installing index files for its first 64 segments:
+ * a directory in each file's place makes the rename fail, so every row
+ * stays in memory and in the checkpoint, as in the versions before files.
+ * (A directory holding a file: the store's removal of stray names fails on it.)
+ */
+function blockIndexFiles(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true })
+  for (let id = 1; id <= 64; id++) {
+    const d = path.join(dir, `${id.toString(16).padStart(16, '0')}.cwidx`)
+    fs.mkdirSync(d)
+    fs.writeFileSync(path.join(d, 'keep'), '') // not empty: a removal of the stray name fails too
+  }
+}
+
 describe('index checkpoint versions', () => {
   it.each([
     [1, 'untagged id table, no tag lists'],
     [2, 'tagged id table, no tag lists'],
     [3, 'an id table'],
-  ] as const)('still opens from a v%i checkpoint (%s) with every id and key found', (version, _what) => {
+    [4, 'every row, ids by segment'],
+  ] as const)('still opens from a v%i checkpoint (%s) over several segments with every id and key found', (version, _what) => {
     const dir = tempDir()
+    blockIndexFiles(dir)
     let s = build(dir, 300)
     const before = snapshotOf(s)
     const events = Number(s.stats().events)
+    expect(s.stats().segments).toBeGreaterThan(2)
+    expect(s.stats().indexFiles).toBe(0)
     s.close()
     const ckpt = path.join(dir, 'index.ckpt')
     fs.writeFileSync(ckpt, asOlderCheckpoint(fs.readFileSync(ckpt), version, events))
@@ -161,10 +194,11 @@ describe('index checkpoint versions', () => {
     expect(s.stats().openedFromCheckpoint).toBe(true)
     expect(snapshotOf(s)).toEqual(before)
     for (const e of before) expect(s.get(e.id)?.globalSequence).toBe(e.seq)
+    expect(s.stream('acct:3').map((e) => e.globalSequence)).toEqual(before.filter((e) => e.entity === 'acct:3').map((e) => e.seq))
     expect(s.append(new Coordinate('acct:0', 's0'), K, { i: 0 }, { idempotencyKey: 'k0' }).deduplicated).toBe(true)
     s.close()
     // Closing wrote the current version again.
-    expect(fs.readFileSync(ckpt).toString('latin1', 0, 8)).toBe('CWCKPTv4')
+    expect(fs.readFileSync(ckpt).toString('latin1', 0, 8)).toBe('CWCKPTv5')
   })
 })
 

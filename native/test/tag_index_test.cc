@@ -116,7 +116,7 @@ TEST(TagPostingsSurviveACheckpointSaveAndLoad) {
   index.Save(&w);
   Index loaded;
   ByteReader r(U8(bytes), bytes.size());
-  CHECK(loaded.Load(&r, 4));
+  CHECK(loaded.Load(&r, 5));
   CHECK(r.done());
   CHECK(loaded.Query(WithTags({"course:c1", "student:s0"})) == Having(kRows, {"course:c1", "student:s0"}));
   CHECK(loaded.Query(WithTags({"course:c0"})) == Having(kRows, {"course:c0"}));

@@ -1,0 +1,125 @@
+// Handing a sealed segment's rows from memory to its index file: the file
+// must describe exactly the rows the index holds (so a stale or foreign
+// file that passed its own checks still cannot change an answer), and its
+// entity and scope numbers are mapped to the index's from those rows.
+#include <algorithm>
+
+#include "index.h"
+
+namespace causeway {
+
+namespace {
+
+// Fills `of` (local id -> index id) from pairs seen row by row; false when
+// one local id would map to two index ids, or a local id is never used.
+template <typename LocalOf, typename IndexOf>
+bool MapIds(uint32_t count, Row rows, LocalOf local_of, IndexOf index_of, std::vector<uint32_t>* of) {
+  of->assign(count, kNoId);
+  for (Row r = 0; r < rows; r++) {
+    const uint32_t l = local_of(r);
+    if (l >= count) return false;
+    uint32_t& g = (*of)[l];
+    if (g == kNoId) g = index_of(r);
+    else if (g != index_of(r)) return false;
+  }
+  return std::find(of->begin(), of->end(), kNoId) == of->end();
+}
+
+}  // namespace
+
+bool Index::AttachFile(uint32_t slot, const std::shared_ptr<const IndexPart>& part) {
+  size_t i = 0;
+  while (i < writer_segs_.size() && writer_segs_[i]->slot != slot) i++;
+  if (!part || i == writer_segs_.size() || writer_segs_[i]->in_file()) return false;
+  const IndexSegment& mem = *writer_segs_[i];
+  const Row first = mem.first;
+  const Row end = i + 1 < writer_segs_.size() ? writer_segs_[i + 1]->first : static_cast<Row>(size_);
+  if (part->rows() != end - first || end == first) return false;
+  for (Row r = 0; r < end - first; r++) {
+    const Row g = first + r;
+    if (part->Sequence(r) != sequence_[g] || part->Kind(r) != kind_[g] || part->Clock(r) != clock_[g] ||
+        part->Timestamp(r) != timestamp_[g] || part->FrameOffset(r) != location_[g].offset)
+      return false;
+  }
+  auto seg = std::make_shared<IndexSegment>();
+  seg->slot = slot;
+  seg->first = first;
+  if (!MapIds(part->entity_count(), end - first, [&](Row r) { return part->Entity(r); },
+              [&](Row r) { return entity_[first + r]; }, &seg->entity_of) ||
+      !MapIds(part->scope_count(), end - first, [&](Row r) { return part->Scope(r); },
+              [&](Row r) { return scope_[first + r]; }, &seg->scope_of))
+    return false;
+  for (uint32_t e = 0; e < part->entity_count(); e++) {
+    if (EntityName(seg->entity_of[e]) != part->EntityName(e)) return false;
+    std::atomic<uint32_t>& c = entities_[seg->entity_of[e]].filed_clock;
+    // Relaxed: PublishSegments' release publishes it with the file.
+    if (c.load(std::memory_order_relaxed) < part->EntityLastClock(e))
+      c.store(part->EntityLastClock(e), std::memory_order_relaxed);
+  }
+  for (uint32_t s = 0; s < part->scope_count(); s++)
+    if (ScopeName(seg->scope_of[s]) != part->ScopeName(s)) return false;
+  seg->file = part;
+  if (cur_ == writer_segs_[i].get()) cur_ = nullptr;  // rows after it start a segment of their own
+  writer_segs_[i] = std::move(seg);
+  PublishSegments();
+  return true;
+}
+
+bool Index::SlotInFile(uint32_t slot) const {
+  for (const auto& s : writer_segs_)
+    if (s->slot == slot) return s->file != nullptr;
+  return false;
+}
+
+std::vector<uint32_t> Index::AwaitingSlots() const {
+  std::vector<uint32_t> out;
+  for (const auto& s : writer_segs_)
+    if (s->awaiting) out.push_back(s->slot);
+  return out;
+}
+
+bool Index::SetLoadedFile(uint32_t slot, const std::shared_ptr<const IndexPart>& part) {
+  for (auto& s : writer_segs_) {
+    if (s->slot != slot || !s->awaiting) continue;
+    if (!part || part->rows() != s->awaiting_rows) return false;
+    // No reader yet (an open): the names are the checkpoint's, looked up here.
+    s->entity_of.resize(part->entity_count());
+    for (uint32_t e = 0; e < part->entity_count(); e++)
+      if ((s->entity_of[e] = FindEntity(part->EntityName(e))) == kNoId) return false;
+    s->scope_of.resize(part->scope_count());
+    for (uint32_t c = 0; c < part->scope_count(); c++)
+      if ((s->scope_of[c] = FindScope(part->ScopeName(c))) == kNoId) return false;
+    s->file = part;
+    s->awaiting = false;
+    PublishSegments();
+    return true;
+  }
+  return false;
+}
+
+uint32_t Index::PublishedClock(uint32_t entity) const {
+  const Row n = visible();
+  const IndexSegmentList* l = Segments();  // first: the filed clock below is at least its files'
+  const EntityState& e = entities_[entity];
+  uint32_t clock = std::max(e.raised_clock.load(std::memory_order_relaxed), e.filed_clock.load(std::memory_order_relaxed));
+  if (!l) return clock;
+  uint8_t key[16];
+  IndexSegment::IdKey(entity, key);
+  // The newest published row in memory: rows past n are appended but not yet visible.
+  for (size_t i = l->segs.size(); i > 0; i--) {
+    const IndexSegment& s = *l->segs[i - 1];
+    if (s.in_file() || s.first >= n) continue;
+    const RowList* rows = s.entities.Find(key);
+    if (!rows) continue;
+    bool found = false;
+    rows->ForEachBack(rows->size(), [&](Row r) { return r >= n; }, [&](Row r) {
+      clock = std::max(clock, clock_[r]);
+      found = true;
+      return false;
+    });
+    if (found) break;
+  }
+  return clock;
+}
+
+}  // namespace causeway
