@@ -326,6 +326,7 @@ uint64_t Store::LayOutFrames(const PendingAppend& p) {
     if (r.replica) std::memcpy(rc.event_id, r.replica->event_id(), 16);
     else NewEventId(ts, rc.event_id);
     index_.PrefetchIdSlot(rc.event_id);
+    index_.PrefetchEntityRows(r.entity);
     std::memcpy(rc.correlation_id, r.correlation_id ? r.correlation_id : rc.event_id, 16);
     const uint8_t* causation = r.causation_id;
     if (r.causation_prior_item >= 0) causation = out[r.causation_prior_item].event_id;

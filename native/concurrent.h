@@ -180,6 +180,11 @@ class RowList {
   // Acquire: every row below the returned size is stored and its block linked.
   uint32_t size() const { return size_.load(std::memory_order_acquire); }
 
+  // Writer only: a hint that starts loading where push_back writes next.
+  void Prefetch() const {
+    if (tail_) __builtin_prefetch(&tail_->rows[tail_used_ < tail_->cap ? tail_used_ : 0], 1);
+  }
+
   // Writer only.
   void push_back(Row r) {
     if (!tail_ || tail_used_ == tail_->cap) {

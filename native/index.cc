@@ -7,7 +7,7 @@
 
 namespace causeway {
 
-Index::~Index() = default;
+Index::~Index() { delete segs_.load(std::memory_order_relaxed); }
 
 uint32_t Index::InternEntity(std::string_view name) {
   auto it = entity_ids_.find(name);
@@ -64,7 +64,7 @@ void Index::Clear() {
   tag_cache_.reset();
   delete segs_.exchange(nullptr, std::memory_order_relaxed);
   writer_segs_.clear();
-  cur_ = nullptr;
+  EndSegment();
   drop_below_.store(0, std::memory_order_relaxed);
   ids_.Clear();
   retired_.Reclaim();
@@ -183,8 +183,12 @@ Row Index::Add(const RowFields& f, RowLocation loc, uint32_t entity, uint32_t sc
     sc.seg_gen = segment_gen_;
   }
   sc.seg_rows->push_back(row);
-  IndexSegment::KindKey(f.kind, key);
-  cur_->kinds.FindOrAdd(key, &retired_)->push_back(row);
+  KindSlot& ks = kind_cache_[f.kind & (kKindCacheSlots - 1)];
+  if (ks.gen != segment_gen_ || ks.kind != f.kind) {
+    IndexSegment::KindKey(f.kind, key);
+    ks = KindSlot{f.kind, segment_gen_, cur_->kinds.FindOrAdd(key, &retired_)};
+  }
+  ks.list->push_back(row);
   if (f.idempotency) {
     Digest d;
     std::memcpy(d.data(), f.idempotency, 16);

@@ -207,6 +207,12 @@ class Index {
   // Starts loading the id-table slot a later Add of this id will probe, so
   // its cache miss overlaps the frame's encoding. A hint: no effect on state.
   void PrefetchIdSlot(const uint8_t* id) const { ids_.Prefetch(id); }
+  // Writer. A hint too: starts loading the list (a heap object of its
+  // segment's table) Add will append this entity's row to.
+  void PrefetchEntityRows(uint32_t entity) const {
+    const EntityState& e = entities_[entity];
+    if (e.seg_gen == segment_gen_ && e.seg_rows) e.seg_rows->Prefetch();
+  }
   // Writer only. Row of the event appended with this idempotency digest, or -1.
   int64_t FindIdempotency(const Digest& d) const;
   // Row whose sequence is `seq`, or -1.
@@ -263,6 +269,11 @@ class Index {
   // the attaching of each one's file; false when the file's names are not
   // the checkpoint's or its rows are not the count it recorded.
   std::vector<uint32_t> AwaitingSlots() const;
+  // Open only, in row order: segment `slot`'s rows come from `part` alone
+  // (its frames never read): its names are interned, entity clocks and
+  // heads raised to its own, its idempotency, correlation and causation
+  // pairs added. False, and nothing changes, when it cannot follow.
+  [[nodiscard]] bool AddFileSegment(uint32_t slot, const std::shared_ptr<const IndexPart>& part);
   [[nodiscard]] bool SetLoadedFile(uint32_t slot, const std::shared_ptr<const IndexPart>& part);
 
   // Bytes of heap the index holds (columns, postings, tables), for stats.
@@ -309,6 +320,14 @@ class Index {
   const IndexSegmentList* Segments() const { return segs_.load(std::memory_order_acquire); }  // acquire: as FileOf
   // Writer. Segment `slot` starts at row `first` (in memory).
   void StartSegment(uint32_t slot, Row first);
+  // Writer. No segment takes rows now: the next Add starts one. The per-
+  // entity, per-scope and per-kind list caches are invalid from here on
+  // (the lists may be retired and freed: a new generation).
+  void EndSegment() {
+    cur_ = nullptr;
+    segment_gen_++;
+    tag_cache_.reset();
+  }
   // Writer. Publishes writer_segs_ as the list readers see; the old list is retired.
   void PublishSegments();
   // The end of segment i of list l, bounded by n rows.
@@ -369,6 +388,14 @@ class Index {
   std::vector<std::shared_ptr<IndexSegment>> writer_segs_;
   IndexSegment* cur_ = nullptr;  // writer only: the segment rows are added to
   uint32_t segment_gen_ = 0;     // writer only: counts StartSegment calls
+  // Writer only: the current segment's lists of recent kinds (valid while gen is segment_gen_).
+  struct KindSlot {
+    uint16_t kind = 0;
+    uint32_t gen = 0;
+    RowList* list = nullptr;
+  };
+  static constexpr size_t kKindCacheSlots = 64;
+  std::array<KindSlot, kKindCacheSlots> kind_cache_{};
   // Rows below this are no longer read from the columns: Reclaim frees their chunks.
   std::atomic<Row> drop_below_{0};
   // Writer only: the lists of recently added tags by their text, so an

@@ -3,6 +3,7 @@
 // file that passed its own checks still cannot change an answer), and its
 // entity and scope numbers are mapped to the index's from those rows.
 #include <algorithm>
+#include <cstring>
 
 #include "index.h"
 
@@ -59,7 +60,7 @@ bool Index::AttachFile(uint32_t slot, const std::shared_ptr<const IndexPart>& pa
   for (uint32_t s = 0; s < part->scope_count(); s++)
     if (ScopeName(seg->scope_of[s]) != part->ScopeName(s)) return false;
   seg->file = part;
-  if (cur_ == writer_segs_[i].get()) cur_ = nullptr;  // rows after it start a segment of their own
+  if (cur_ == writer_segs_[i].get()) EndSegment();  // rows after it start a segment of their own
   writer_segs_[i] = std::move(seg);
   PublishSegments();
   return true;
@@ -95,6 +96,48 @@ bool Index::SetLoadedFile(uint32_t slot, const std::shared_ptr<const IndexPart>&
     return true;
   }
   return false;
+}
+
+bool Index::AddFileSegment(uint32_t slot, const std::shared_ptr<const IndexPart>& part) {
+  if (!part || part->rows() == 0 || uint64_t(size_) + part->rows() >= UINT32_MAX) return false;
+  if (!writer_segs_.empty() && writer_segs_.back()->slot >= slot) return false;
+  auto seg = std::make_shared<IndexSegment>();
+  seg->slot = slot;
+  seg->first = static_cast<Row>(size_);
+  seg->entity_of.resize(part->entity_count());
+  seg->scope_of.resize(part->scope_count());
+  for (uint32_t c = 0; c < part->scope_count(); c++)
+    if ((seg->scope_of[c] = InternScope(part->ScopeName(c))) == kNoId) return false;
+  for (uint32_t e = 0; e < part->entity_count(); e++)
+    if ((seg->entity_of[e] = InternEntity(part->EntityName(e))) == kNoId) return false;
+  // Nothing below fails: the segment is added whole.
+  for (uint32_t e = 0; e < part->entity_count(); e++) {
+    EntityState& es = entities_[seg->entity_of[e]];
+    const uint32_t clock = part->EntityLastClock(e);
+    if (clock >= es.clock) {
+      es.clock = clock;
+      std::memcpy(es.head.data(), part->EntityHead(e), 32);
+    }
+    if (es.filed_clock.load(std::memory_order_relaxed) < clock) es.filed_clock.store(clock, std::memory_order_relaxed);
+  }
+  using S = IndexPart::PairSection;
+  for (uint32_t i = 0; i < part->pair_count(S::kIdempotency); i++) {
+    Digest d;
+    std::memcpy(d.data(), part->PairKey(S::kIdempotency, i), 16);
+    idempotency_.emplace(d, seg->first + part->PairRow(S::kIdempotency, i));
+  }
+  // Pairs sort by key, then row: each key's rows arrive ascending, after earlier segments'.
+  for (uint32_t i = 0; i < part->pair_count(S::kCorrelated); i++)
+    correlated_.FindOrAdd(part->PairKey(S::kCorrelated, i), &retired_)->push_back(seg->first + part->PairRow(S::kCorrelated, i));
+  for (uint32_t i = 0; i < part->pair_count(S::kEffects); i++)
+    effects_.FindOrAdd(part->PairKey(S::kEffects, i), &retired_)->push_back(seg->first + part->PairRow(S::kEffects, i));
+  seg->file = part;
+  size_ += part->rows();
+  writer_segs_.push_back(std::move(seg));
+  EndSegment();  // rows after it start a segment of their own
+  PublishSegments();
+  Publish();
+  return true;
 }
 
 uint32_t Index::PublishedClock(uint32_t entity) const {

@@ -25,6 +25,17 @@ Status Store::OpenIndexPart(const Segment& seg, std::shared_ptr<const IndexPart>
   return Status::OK();
 }
 
+bool Store::LoadIndexFile(const Segment& seg, uint32_t slot, uint64_t next_seq) {
+  std::shared_ptr<const IndexPart> part;
+  if (!OpenIndexPart(seg, &part).ok() || part->rows() == 0 || part->first_sequence() < next_seq ||
+      part->last_sequence() >= seg.frontier().next_sequence || !index_.AddFileSegment(slot, part))
+    return false;
+  if (opened_parts_.size() <= slot) opened_parts_.resize(slot + 1);
+  opened_parts_[slot] = part;  // PlaceIds gives the id directory the same file
+  last_timestamp_us_ = std::max(last_timestamp_us_, part->Timestamp(part->rows() - 1));
+  return true;
+}
+
 bool Store::AttachPart(uint32_t slot, const std::shared_ptr<const IndexPart>& part) {
   Row first, end;
   index_.SlotRows(slot, &first, &end);

@@ -207,8 +207,7 @@ bool Index::Load(ByteReader* r, int version) {
     }
   }
   // Rows added after the load continue the last segment when it is in memory.
-  cur_ = !writer_segs_.empty() && !writer_segs_.back()->awaiting ? writer_segs_.back().get() : nullptr;
-  if (cur_ && cur_ != writer_segs_.back().get()) cur_ = nullptr;
+  if (writer_segs_.empty() || writer_segs_.back()->awaiting) EndSegment();
   PublishSegments();
   retired_.Reclaim();
   Publish();

@@ -131,6 +131,11 @@ class IndexPart {
   int64_t FindId(const uint8_t* id16) const;  // local row, or -1
   const uint8_t* IdAt(uint32_t i) const { return ids_.keys + 16 * size_t(i); }  // the i-th smallest id (i < rows())
   uint32_t IdRow(uint32_t i) const { return ids_.rows[i]; }                      // its local row
+  // The sorted (key, local row) pairs of the correlated, effects and idempotency sections, by position.
+  enum class PairSection { kCorrelated, kEffects, kIdempotency };
+  uint32_t pair_count(PairSection s) const { return PairsOf(s).n; }
+  const uint8_t* PairKey(PairSection s, uint32_t i) const { return PairsOf(s).keys + 16 * size_t(i); }
+  uint32_t PairRow(PairSection s, uint32_t i) const { return PairsOf(s).rows[i]; }
   RowSpan Correlated(const uint8_t* id16) const;
   RowSpan Effects(const uint8_t* id16) const;
   int64_t FindIdempotency(const uint8_t* digest16) const;  // local row, or -1
@@ -169,6 +174,9 @@ class IndexPart {
                   const char* what) const;
   Status CheckPairs(uint32_t s, Pairs* out);
   Status Bad(const std::string& what) const;
+  const Pairs& PairsOf(PairSection s) const {
+    return s == PairSection::kCorrelated ? correlated_ : s == PairSection::kEffects ? effects_ : idempotency_;
+  }
 
   std::string path_;
   uint8_t* map_ = nullptr;

@@ -175,6 +175,7 @@ Status Store::Stats(StoreStats* out) {
   out->recovered_torn_bytes = recovered_torn_bytes_;
   out->opened_from_checkpoint = opened_from_checkpoint_;
   out->footers_loaded = footers_loaded_;
+  out->index_files_loaded = index_files_loaded_;
   out->index_files = index_.ids().attached_parts();
   out->index_file_bytes = index_.ids().attached_bytes();
   out->damage = damage_;

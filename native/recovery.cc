@@ -79,6 +79,7 @@ Status Store::LoadSegments(bool use_checkpoint) {
   }
   CheckpointHeader ck;
   footers_loaded_ = 0;
+  index_files_loaded_ = 0;
   const bool from_checkpoint = use_checkpoint && LoadCheckpoint(segs, &ck);
   opened_from_checkpoint_ = from_checkpoint;
 
@@ -118,7 +119,13 @@ Status Store::LoadSegments(bool use_checkpoint) {
     const uint32_t slot = static_cast<uint32_t>(segments_.size());
     segments_.push_back(shared);
     ScanOutcome out;
-    if (start == kSegmentHeaderSize && f.state == kFrontierSealed && LoadFooter(*segp, slot, next_seq, &index_)) {
+    if (start == kSegmentHeaderSize && f.state == kFrontierSealed && !last && !options_.salvage &&
+        LoadIndexFile(*segp, slot, next_seq)) {
+      // A sealed segment whose index file checks: its rows are the file's, served from it.
+      out.committed_end = out.stop_offset = f.end;
+      out.next_sequence = f.next_sequence;
+      index_files_loaded_++;
+    } else if (start == kSegmentHeaderSize && f.state == kFrontierSealed && LoadFooter(*segp, slot, next_seq, &index_)) {
       // A sealed segment whose footer checks: its rows came from the footer.
       out.committed_end = f.end;
       out.stop_offset = f.end;

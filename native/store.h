@@ -251,6 +251,9 @@ class Store {
   void AttachExistingParts();    // writer, after RebuildIndex: files that exist, the rest submitted
   void AttachSealedParts();      // a reader following a writer (mu_ held): the files it has built since
   Status OpenIndexPart(const Segment& seg, std::shared_ptr<const IndexPart>* out) const;
+  // Open: sealed segment `slot`'s rows from its index file, if one opens,
+  // checks and follows the log (first sequence next_seq); false: none used.
+  bool LoadIndexFile(const Segment& seg, uint32_t slot, uint64_t next_seq);
   std::unique_ptr<PartBuilder> part_builder_;  // writer: made on first use
   std::vector<std::shared_ptr<const IndexPart>> opened_parts_;  // an open's: by slot, files the checkpoint relies on
   Status SealActive();                        // REQUIRES: mu_ held
@@ -347,6 +350,7 @@ class Store {
   uint64_t recovered_torn_bytes_ = 0;
   bool opened_from_checkpoint_ = false;
   uint64_t footers_loaded_ = 0;  // sealed segments whose rows came from their footer at open
+  uint64_t index_files_loaded_ = 0;  // sealed segments served by their index file from the open on, frames unread
   std::vector<std::string> damage_;  // salvage opens: regions that could not be read
   uint64_t read_end_ = kSegmentHeaderSize;  // read-only: end of the frames indexed in the last segment
   int64_t open_micros_ = 0;

@@ -28,6 +28,8 @@ export interface StoreStats {
   openedFromCheckpoint: boolean
   /** Sealed segments whose index rows came from their footer at open (instead of a scan). */
   footersLoaded: number
+  /** Sealed segments an open without a usable checkpoint took from their index files, their frames unread. */
+  indexFilesLoaded: number
   /**
    * Sealed segments whose event ids are looked up in their index file
    * (`<segment>.cwidx`, memory-mapped) rather than in memory; and those

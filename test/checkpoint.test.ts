@@ -205,6 +205,7 @@ describe('index checkpoint versions', () => {
 describe('segment footers', () => {
   it('load sealed segments from their footers when there is no checkpoint, with the same answers as a scan', () => {
     const dir = tempDir()
+    blockIndexFiles(dir) // with index files, those would be used instead (next describe)
     let s = build(dir, 500)
     const before = snapshotOf(s)
     s.close()
@@ -223,6 +224,7 @@ describe('segment footers', () => {
 
   it('scans a segment whose footer is damaged, and still finds damaged frames of footer-loaded segments on read', () => {
     const dir = tempDir()
+    blockIndexFiles(dir)
     const s = build(dir, 500)
     const before = snapshotOf(s)
     s.close()
@@ -257,5 +259,49 @@ describe('segment footers', () => {
     expect(salvage.stats().damage).toEqual([`segment 0000000000000002.cwseg offset ${at}: checksum mismatch`])
     expect(salvage.stats().events).toBe(before.length - 1)
     salvage.close()
+  })
+})
+
+describe('segment index files at an open without a checkpoint', () => {
+  /** Correlation and causation as the store answers them, for every event. */
+  const causal = (s: Store) =>
+    s.query(Region.all()).map((e) => [seqsOf(s.byCorrelation(e.correlationId)), seqsOf(s.effectsOf(e.eventId))])
+  const seqsOf = (events: { globalSequence: bigint }[]) => events.map((e) => e.globalSequence)
+
+  it('takes sealed segments from their files, frames unread, with the same answers, heads, keys and causal links', () => {
+    const dir = tempDir()
+    let s = build(dir, 500)
+    const before = snapshotOf(s)
+    const links = causal(s)
+    s.close()
+    fs.rmSync(path.join(dir, 'index.ckpt')) // as after a crash
+    s = Store.open({ dataDir: dir, segmentMaxBytes: 16 * 1024 })
+    const st = s.stats()
+    expect(st.openedFromCheckpoint).toBe(false)
+    expect(st.indexFilesLoaded).toBe(st.segments - 1) // all but the last, which the writer reopens
+    expect(snapshotOf(s)).toEqual(before)
+    expect(causal(s)).toEqual(links)
+    expect(s.append(new Coordinate('acct:0', 's0'), K, {}, { idempotencyKey: 'k50' }).deduplicated).toBe(true)
+    const next = s.append(new Coordinate('acct:2', 's2'), K, 'next')
+    expect(next.prevHash).toBe([...before].reverse().find((e) => e.entity === 'acct:2')!.hash)
+    expect(next.clock).toBe(before.filter((e) => e.entity === 'acct:2').length + 1)
+    s.close()
+  })
+
+  it('still reports a damaged frame of a segment taken from its file when the frame is read', () => {
+    const dir = tempDir()
+    const s = build(dir, 500)
+    s.close()
+    fs.rmSync(path.join(dir, 'index.ckpt'))
+    const f2 = path.join(dir, fs.readdirSync(dir).filter((n) => n.endsWith('.cwseg')).sort()[1]!)
+    const b2 = fs.readFileSync(f2)
+    let at = 128
+    for (let k = 0; k < 3; k++) at += (b2.readUInt32LE(at) + 7) & ~7
+    b2[at + 172]! ^= 0x01
+    fs.writeFileSync(f2, b2)
+    const r = Store.open({ dataDir: dir, segmentMaxBytes: 16 * 1024, readOnly: true })
+    expect(r.stats().indexFilesLoaded).toBeGreaterThan(1)
+    expect(() => r.query(Region.all())).toThrow(new RegExp(`segment 0000000000000002\\.cwseg offset ${at}`))
+    r.close()
   })
 })

@@ -48,13 +48,18 @@ export function segmentFiles(dir: string): string[] {
 
 export const repoRoot = path.resolve(__dirname, '..')
 
-/** Cuts each segment's footer off, so an open must scan (and check) every frame. */
+/**
+ * Cuts each segment's footer off and removes its index file (`.cwidx`), so
+ * an open without a checkpoint must scan (and check) every frame.
+ */
 export function stripFooters(dir: string): void {
   const magic = Buffer.from('CWFOOTv1')
   for (const f of segmentFiles(dir)) {
     const b = fs.readFileSync(f)
     const at = b.lastIndexOf(magic)
     if (at > 0) fs.truncateSync(f, at)
+    const part = f.replace(/\.cwseg$/, '.cwidx')
+    if (fs.existsSync(part) && fs.statSync(part).isFile()) fs.rmSync(part)
   }
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../checkpoint.h"
+#include "../index_part.h"
 #include "fixture.h"
 
 namespace causeway::test {
@@ -187,10 +188,11 @@ TEST(FlippedByteInSealedSegmentAccepted) {
     }
   }
   CHECK(SegmentFiles(dir).size() >= 3);
-  // Without the index checkpoint and the segment footers the open scans (and
-  // checks) every sealed frame.
+  // Without the index checkpoint, the segment footers and the index files
+  // the open scans (and checks) every sealed frame.
   CHECK_OK(RemoveCheckpoint(dir));
   for (uint64_t id = 1; id <= SegmentFiles(dir).size(); id++) {
+    ::unlink(IndexPartPath(dir, Segment::FileName(id)).c_str());
     std::unique_ptr<Segment> seg;
     CHECK_OK(Segment::Open(dir, id, false, &seg));
     const uint64_t end = seg->frontier().end;

@@ -8,7 +8,7 @@ import { projectionSnapshotStats } from '../../projection/snapshot-stats.js'
 // a newer library adds) is printed after them as it comes. Each figure once.
 const WORDED = new Set([
   'events', 'nextSequence', 'durableSequence', 'entities', 'scopes', 'segments', 'bytes', 'indexBytes',
-  'lastSyncAt', 'syncs', 'syncErrors', 'recoveredTornBytes', 'openedFromCheckpoint', 'footersLoaded', 'indexFiles', 'indexFileBytes', 'openMs', 'damage',
+  'lastSyncAt', 'syncs', 'syncErrors', 'recoveredTornBytes', 'openedFromCheckpoint', 'footersLoaded', 'indexFilesLoaded', 'indexFiles', 'indexFileBytes', 'openMs', 'damage',
 ])
 
 export function statsCommand(program: Command): void {
@@ -57,7 +57,7 @@ export function statsCommand(program: Command): void {
           ['index', `${bytesText(d.indexBytes)} in memory (${d.indexBytesPerEvent.toFixed(1)} bytes/event); event ids of ${d.indexFiles} sealed segments from their index files (${bytesText(d.indexFileBytes)} mapped)`],
           ['last sync', d.lastSyncAt ? d.lastSyncAt.toISOString() : 'none in this open'],
           ['syncs', `${d.syncs} in this open (${d.syncErrors} failed)`],
-          ['open', `${d.openMs.toFixed(1)} ms, index ${d.openedFromCheckpoint ? 'from the checkpoint' : 'rebuilt by a scan'}, ${d.footersLoaded} segment footers loaded`],
+          ['open', `${d.openMs.toFixed(1)} ms, index ${d.openedFromCheckpoint ? 'from the checkpoint' : 'rebuilt by a scan'}, ${d.footersLoaded} segment footers and ${d.indexFilesLoaded} index files loaded`],
           ['torn bytes cut', `${d.recoveredTornBytes} (a torn tail cut off by this open)`],
         ]
         if (d.damage.length > 0) rows.push(['damage', d.damage.join('; ')])
