@@ -88,7 +88,10 @@ Status Store::Aggregate(const RegionFilter& filter, const AggregateSpec& spec, A
   const Row published = index_.visible();
   RegionFilter f = filter;
   f.reverse = false;
-  if (published > 0) f.before_sequence = std::min(f.before_sequence, index_.Sequence(published - 1) + 1);
+  if (published > 0) {
+    CW_RETURN_IF_ERROR(index_.EnsureRow(published - 1));
+    f.before_sequence = std::min(f.before_sequence, index_.Sequence(published - 1) + 1);
+  }
   uint64_t left = published > 0 ? filter.limit : 0;
   // A filter that names nothing but an upper bound: every row, in order,
   // with no candidate list to build.
@@ -96,14 +99,17 @@ Status Store::Aggregate(const RegionFilter& filter, const AggregateSpec& spec, A
                          !f.has_time && !f.has_occurred && f.kinds.empty() && f.tags.empty() && f.any_of.empty() &&
                          f.after_sequence == 0;
   if (every_row) {
-    for (Row r = 0; r < published && left > 0 && index_.Sequence(r) < f.before_sequence; r++, left--)
+    for (Row r = 0; r < published && left > 0; r++, left--) {
+      CW_RETURN_IF_ERROR(index_.EnsureRow(r));  // once per segment: a check passed is remembered
+      if (index_.Sequence(r) >= f.before_sequence) break;
       CW_RETURN_IF_ERROR(add(r));
+    }
     left = 0;
   }
   std::vector<Row> rows;
   while (left > 0) {
     f.limit = std::min<uint64_t>(kAggregateChunk, left);
-    rows = index_.Query(f);
+    CW_RETURN_IF_ERROR(index_.Query(f, &rows));
     for (Row r : rows) CW_RETURN_IF_ERROR(add(r));
     if (rows.size() < f.limit) break;
     left -= rows.size();

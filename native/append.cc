@@ -68,6 +68,7 @@ Status Store::FindIdempotent(const Index::Digest& d, Receipt* out, bool* found) 
   int64_t row = index_.FindIdempotency(d);
   FrameView v;
   if (row >= 0) {
+    CW_RETURN_IF_ERROR(index_.EnsureRow(static_cast<Row>(row)));
     // A damaged frame is Corruption, not "no such key": the append must
     // not go ahead and write a duplicate.
     CW_RETURN_IF_ERROR(FrameAt(static_cast<Row>(row), &v));
@@ -162,6 +163,7 @@ void Store::Combine() {
 Status Store::ApplyAppend(const PendingAppend& p) {
   CW_RETURN_IF_ERROR(CheckWritableForAppend());
   if (part_builder_ && part_builder_->ready()) AttachIndexParts();
+  if (index_.has_failed()) CheckIndexFiles(true);
   if (p.condition) CW_RETURN_IF_ERROR(CheckCondition(p));
   bool known = false;
   CW_RETURN_IF_ERROR(FindDuplicates(p, &known));
@@ -186,7 +188,7 @@ Status Store::CheckCondition(const PendingAppend& p) {
   std::vector<Row> hit;
   {
     std::lock_guard<std::mutex> g(mu_);
-    hit = index_.Query(f);
+    CW_RETURN_IF_ERROR(index_.Query(f, &hit));
   }
   if (hit.empty()) return Status::OK();
   const uint64_t conflict = index_.Sequence(hit[0]);

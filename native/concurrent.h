@@ -22,46 +22,11 @@
 #include <type_traits>
 #include <vector>
 
+#include "retire_list.h"
+
 namespace causeway {
 
 using Row = uint32_t;
-
-// A list of retired allocations. The writer pushes; Reclaim frees.
-class RetireList {
- public:
-  RetireList() = default;
-  RetireList(const RetireList&) = delete;
-  RetireList& operator=(const RetireList&) = delete;
-  ~RetireList() { Reclaim(); }
-
-  template <typename T>
-  void Retire(T* p) {
-    Node* n = new Node{nullptr, p, [](void* q) { delete static_cast<T*>(q); }};
-    n->next = head_.load(std::memory_order_relaxed);
-    // Release: Reclaim, which takes the list with acquire, sees a whole node.
-    while (!head_.compare_exchange_weak(n->next, n, std::memory_order_release, std::memory_order_relaxed)) {
-    }
-  }
-  // REQUIRES: no reader can still hold a pointer into what was retired.
-  void Reclaim() {
-    // Acquire: pairs with the release in Retire.
-    Node* n = head_.exchange(nullptr, std::memory_order_acquire);
-    while (n) {
-      Node* next = n->next;
-      n->del(n->p);
-      delete n;
-      n = next;
-    }
-  }
-
- private:
-  struct Node {
-    Node* next;
-    void* p;
-    void (*del)(void*);
-  };
-  std::atomic<Node*> head_{nullptr};
-};
 
 // An array that grows by whole chunks of 2^kChunkBits elements, found
 // through a two-level directory, so an element never moves. Indexes below

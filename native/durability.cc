@@ -61,8 +61,8 @@ Status Store::SealActive() {
   // frames were appended (footer_); a segment this process did not write
   // whole (it was reopened) gets one from its index rows, the last ones.
   const uint32_t slot = static_cast<uint32_t>(segments_.size() - 1);
-  Row first = static_cast<Row>(index_.size());
-  while (first > 0 && index_.Location(first - 1).segment_slot == slot) first--;
+  Row first, end;
+  index_.SlotRows(slot, &first, &end);
   if (footer_whole_ && footer_.frames() == index_.size() - first) {
     footer_.Finish(seg, &footer);
   } else if (!BuildFooterFromIndex(seg, write_pos_, index_, slot, first, &footer).ok()) {

@@ -109,6 +109,7 @@ Status IdDirectory::FindInFile(const Part& p, const uint8_t* id, Row n, int64_t*
   const FileIds& f = *p.file;
   if (std::memcmp(id, f.min.data(), 16) < 0 || std::memcmp(id, f.max.data(), 16) > 0) return Status::OK();
   const IndexPart& part = *f.part;
+  CW_RETURN_IF_ERROR(part.EnsureChecked());  // a part loaded with its range only is checked at its first lookup
   const std::vector<uint64_t>* fence = f.fence.load(std::memory_order_acquire);
   if (!fence) {
     auto* made = new std::vector<uint64_t>();
@@ -186,16 +187,35 @@ bool IdDirectory::Attach(uint32_t slot, Row base, std::shared_ptr<const IndexPar
   return true;
 }
 
+bool IdDirectory::ReplaceFile(uint32_t slot, std::shared_ptr<const IndexPart> part) {
+  const List* cur = list_.load(std::memory_order_relaxed);
+  if (!cur || !part || !part->checked()) return false;
+  for (size_t i = 0; i < cur->parts.size(); i++) {
+    const Part& p = cur->parts[i];
+    if (p.slot != slot) continue;
+    if (!p.file || p.rows != part->rows()) return false;
+    auto* next = new List(*cur);
+    next->parts[i].file = std::make_shared<const FileIds>(std::move(part));
+    Swap(next);
+    return true;
+  }
+  return false;
+}
+
 bool IdDirectory::AddFile(uint32_t slot, Row base, std::shared_ptr<const IndexPart> part) {
   const List* cur = list_.load(std::memory_order_relaxed);
   if (!part || part->rows() == 0) return false;
   if (cur && !cur->parts.empty() && cur->parts.back().base + cur->parts.back().Rows() > base) return false;
+  auto loaded = std::find_if(loaded_files_.begin(), loaded_files_.end(), [&](const CoveredSlot& c) { return c.slot == slot; });
+  const bool ranged = loaded != loaded_files_.end() && loaded->has_range && loaded->base == base && loaded->rows == part->rows();
+  if (!ranged && !part->EnsureChecked().ok()) return false;
   auto* next = new List(cur ? *cur : List{});
   Part p;
   p.slot = slot;
   p.base = base;
   p.rows = part->rows();
-  p.file = std::make_shared<const FileIds>(std::move(part));
+  p.file = ranged ? std::make_shared<const FileIds>(std::move(part), loaded->min, loaded->max)
+                  : std::make_shared<const FileIds>(std::move(part));
   next->parts.push_back(std::move(p));
   // The next row inserted starts a part of its own.
   last_ = nullptr;

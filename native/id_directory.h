@@ -65,13 +65,15 @@ class IdDirectory {
   struct CoveredSlot {
     uint32_t slot = 0;
     Row base = 0, rows = 0;
+    bool has_range = false;  // version 5: the file's smallest and largest id, so it is not read to skip it
+    std::array<uint8_t, 16> min{}, max{};
   };
   // Segments the loaded checkpoint says an index file covered: the open
   // must attach each one's file, or refuse the checkpoint.
   const std::vector<CoveredSlot>& loaded_files() const { return loaded_files_; }
   // The checkpoint's part: per segment, its file's rows, or its rows' tags.
   void Save(ByteWriter* w) const;
-  [[nodiscard]] bool Load(ByteReader* r, Row n);
+  [[nodiscard]] bool Load(ByteReader* r, Row n, bool with_ranges);
   // A hint: starts loading the slot an Insert of this id will probe.
   void Prefetch(const uint8_t* id) const;
 
@@ -87,8 +89,14 @@ class IdDirectory {
   bool Attach(uint32_t slot, Row base, std::shared_ptr<const IndexPart> part);
   // Writer, loading in row order: segment `slot`, rows [base, base + part
   // rows), is answered by `part` from the start (its ids never inserted).
-  // False (nothing changes) when a part already covers rows past base.
+  // False (nothing changes) when a part already covers rows past base. The
+  // part may be checked later (IndexPart::EnsureChecked, before its first
+  // lookup) when the loaded checkpoint gave its id range; else it must be
+  // checked now.
   bool AddFile(uint32_t slot, Row base, std::shared_ptr<const IndexPart> part);
+  // Writer. `part` (checked) answers for segment `slot` in place of the
+  // file that did: false unless a file did, with as many rows.
+  bool ReplaceFile(uint32_t slot, std::shared_ptr<const IndexPart> part);
   // Whether segment `slot` is answered by an index file.
   bool Attached(uint32_t slot) const;
   // Parts answered by index files, and rows they cover.
@@ -118,7 +126,9 @@ class IdDirectory {
   // about one page of the mapping, not one per step of a bisection.
   static constexpr uint32_t kFenceStep = 256;
   struct FileIds {
-    explicit FileIds(std::shared_ptr<const IndexPart> p);
+    explicit FileIds(std::shared_ptr<const IndexPart> p);  // REQUIRES: p checked
+    FileIds(std::shared_ptr<const IndexPart> p, const std::array<uint8_t, 16>& lo, const std::array<uint8_t, 16>& hi)
+        : part(std::move(p)), min(lo), max(hi) {}
     ~FileIds() { delete fence.load(std::memory_order_relaxed); }
     std::shared_ptr<const IndexPart> part;
     std::array<uint8_t, 16> min{}, max{};  // its smallest and largest id

@@ -28,7 +28,8 @@ void IdDirectory::DropPending() {
 }
 
 // Per part: u8 kind (1: an index file covers it, 0: tags follow), u32 slot,
-// u32 first row, u32 rows; kind 0 then has u32 tag per row, in row order.
+// u32 first row, u32 rows; kind 1 then has (version 5) the file's smallest
+// and largest id, 16 bytes each; kind 0 a u32 tag per row, in row order.
 void IdDirectory::Save(ByteWriter* w) const {
   const List* l = list_.load(std::memory_order_relaxed);
   const uint32_t parts = l ? static_cast<uint32_t>(l->parts.size()) : 0;
@@ -40,7 +41,11 @@ void IdDirectory::Save(ByteWriter* w) const {
     w->Put<uint32_t>(p.base);
     const Row rows = p.Rows();
     w->Put<uint32_t>(rows);
-    if (p.file) continue;
+    if (p.file) {
+      w->Bytes(p.file->min.data(), 16);
+      w->Bytes(p.file->max.data(), 16);
+      continue;
+    }
     std::vector<uint32_t> tags(rows, 0);
     for (size_t k = 0; k <= p.table->mask; k++) {
       const uint64_t e = p.table->slots[k].load(std::memory_order_relaxed);
@@ -51,7 +56,7 @@ void IdDirectory::Save(ByteWriter* w) const {
   }
 }
 
-bool IdDirectory::Load(ByteReader* r, Row n) {
+bool IdDirectory::Load(ByteReader* r, Row n, bool with_ranges) {
   uint32_t parts;
   if (!r->Get(&parts)) return false;
   Row next = 0;  // parts cover rows [0, n) in order, without gaps
@@ -62,6 +67,10 @@ bool IdDirectory::Load(ByteReader* r, Row n) {
     if (c.base != next || c.rows > n - next) return false;
     next += c.rows;
     if (kind == 1) {
+      if (with_ranges) {
+        if (!r->Bytes(c.min.data(), 16) || !r->Bytes(c.max.data(), 16)) return false;
+        c.has_range = true;
+      }
       loaded_files_.push_back(c);
       continue;
     }

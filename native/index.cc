@@ -240,19 +240,21 @@ Status Index::ByCorrelation(const uint8_t* id, std::vector<Row>* out) const {
       return true;
     });
   std::sort(out->begin(), out->end());
+  for (Row r : *out) CW_RETURN_IF_ERROR(EnsureRow(r));
   return Status::OK();
 }
 
-std::vector<Row> Index::ByCausation(const uint8_t* id) const {
-  std::vector<Row> out;
+Status Index::ByCausation(const uint8_t* id, std::vector<Row>* out) const {
+  out->clear();
   const Row n = visible();
   if (const RowList* l = effects_.Find(id))
     l->ForEach(l->size(), [&](Row r) {
       if (r >= n) return false;
-      out.push_back(r);
+      out->push_back(r);
       return true;
     });
-  return out;
+  for (Row r : *out) CW_RETURN_IF_ERROR(EnsureRow(r));
+  return Status::OK();
 }
 
 int64_t Index::FindIdempotency(const Digest& d) const {
@@ -273,21 +275,26 @@ void Index::SlotRows(uint32_t slot, Row* first, Row* end) const {
   }
 }
 
-int64_t Index::FindSequence(uint64_t seq) const {
+Status Index::FindSequence(uint64_t seq, int64_t* row) const {
   const Row n = visible();
-  const Row r = FirstRowFrom(seq, n);
-  if (r == n || Sequence(r) != seq) return -1;
-  return r;
+  Row r;
+  CW_RETURN_IF_ERROR(FirstRowFrom(seq, n, &r));
+  *row = r == n || Sequence(r) != seq ? -1 : static_cast<int64_t>(r);
+  return Status::OK();
 }
 
-Row Index::FirstRowFrom(uint64_t seq, Row n) const {
-  // The segment, then the row: a bisection over each, reading one column.
+Status Index::FirstRowFrom(uint64_t seq, Row n, Row* out) const {
+  // The segment (by its last sequence: a file's header has it), then the
+  // row: a bisection over the segment's rows, reading one column.
   Row lo = 0, hi = n;
   if (const IndexSegmentList* l = Segments()) {
     for (size_t i = 0; i < l->segs.size(); i++) {
-      const Row first = l->segs[i]->first, end = SegmentEnd(*l, i, n);
+      const IndexSegment& s = *l->segs[i];
+      const Row first = s.first, end = SegmentEnd(*l, i, n);
       if (first >= n) break;
-      if (end > first && Sequence(end - 1) >= seq) {
+      const uint64_t last = s.file ? s.file->last_sequence() : end > first ? sequence_[end - 1] : 0;
+      if (end > first && last >= seq) {
+        CW_RETURN_IF_ERROR(EnsureSegment(s));
         lo = first;
         hi = end;
         break;
@@ -300,7 +307,17 @@ Row Index::FirstRowFrom(uint64_t seq, Row n) const {
     if (Sequence(mid) < seq) lo = mid + 1;
     else hi = mid;
   }
-  return lo;
+  *out = lo;
+  return Status::OK();
+}
+
+uint32_t Index::SlotLastOffset(uint32_t slot) const {
+  Row first, end;
+  SlotRows(slot, &first, &end);
+  if (first == end) return 0;
+  for (const auto& s : writer_segs_)
+    if (s->slot == slot && s->in_file()) return s->last_offset;
+  return location_[end - 1].offset;
 }
 
 uint64_t Index::MemoryBytes() const {

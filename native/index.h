@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "byte_io.h"
 #include "concurrent.h"
 #include "format.h"
 #include "id_directory.h"
@@ -26,36 +27,6 @@
 #include "status.h"
 
 namespace causeway {
-
-// Little-endian serialisation helpers for the checkpoint.
-class ByteWriter {
- public:
-  explicit ByteWriter(std::string* out) : out_(out) {}
-  template <typename T>
-  void Put(T v) {
-    Bytes(&v, sizeof v);
-  }
-  void Bytes(const void* p, size_t n);
-
- private:
-  std::string* out_;
-};
-
-class ByteReader {
- public:
-  ByteReader(const uint8_t* p, size_t n) : p_(p), end_(p + n) {}
-  template <typename T>
-  [[nodiscard]] bool Get(T* v) {
-    return Bytes(v, sizeof *v);
-  }
-  [[nodiscard]] bool Bytes(void* p, size_t n);
-  bool done() const { return p_ == end_; }
-  size_t left() const { return static_cast<size_t>(end_ - p_); }
-
- private:
-  const uint8_t* p_;
-  const uint8_t* end_;
-};
 
 constexpr uint32_t kNoId = 0xffffffffu;
 
@@ -164,41 +135,22 @@ class Index {
   // columns, postings and table entries are all in place.
   Row visible() const { return visible_.load(std::memory_order_acquire); }
   // Row r's fields, from its segment's file or the columns (r below size()).
-  uint64_t Sequence(Row r) const {
+  using Seg = IndexSegment;
+  template <typename T, typename Column, typename FromFile>
+  T Field(Row r, const Column& col, FromFile from_file) const {
     uint32_t lr;
     const IndexSegment* s = FileOf(r, &lr);
-    return s ? s->file->Sequence(lr) : sequence_[r];
+    return s ? from_file(*s, lr) : col[r];
   }
+  uint64_t Sequence(Row r) const { return Field<uint64_t>(r, sequence_, [](const Seg& s, uint32_t l) { return s.file->Sequence(l); }); }
   RowLocation Location(Row r) const {
-    uint32_t lr;
-    const IndexSegment* s = FileOf(r, &lr);
-    return s ? RowLocation{s->slot, s->file->FrameOffset(lr)} : location_[r];
+    return Field<RowLocation>(r, location_, [](const Seg& s, uint32_t l) { return RowLocation{s.slot, s.file->FrameOffset(l)}; });
   }
-  uint32_t Entity(Row r) const {
-    uint32_t lr;
-    const IndexSegment* s = FileOf(r, &lr);
-    return s ? s->entity_of[s->file->Entity(lr)] : entity_[r];
-  }
-  uint32_t Scope(Row r) const {
-    uint32_t lr;
-    const IndexSegment* s = FileOf(r, &lr);
-    return s ? s->scope_of[s->file->Scope(lr)] : scope_[r];
-  }
-  uint16_t Kind(Row r) const {
-    uint32_t lr;
-    const IndexSegment* s = FileOf(r, &lr);
-    return s ? s->file->Kind(lr) : kind_[r];
-  }
-  uint32_t Clock(Row r) const {
-    uint32_t lr;
-    const IndexSegment* s = FileOf(r, &lr);
-    return s ? s->file->Clock(lr) : clock_[r];
-  }
-  int64_t Timestamp(Row r) const {
-    uint32_t lr;
-    const IndexSegment* s = FileOf(r, &lr);
-    return s ? s->file->Timestamp(lr) : timestamp_[r];
-  }
+  uint32_t Entity(Row r) const { return Field<uint32_t>(r, entity_, [](const Seg& s, uint32_t l) { return s.entity_of[s.file->Entity(l)]; }); }
+  uint32_t Scope(Row r) const { return Field<uint32_t>(r, scope_, [](const Seg& s, uint32_t l) { return s.scope_of[s.file->Scope(l)]; }); }
+  uint16_t Kind(Row r) const { return Field<uint16_t>(r, kind_, [](const Seg& s, uint32_t l) { return s.file->Kind(l); }); }
+  uint32_t Clock(Row r) const { return Field<uint32_t>(r, clock_, [](const Seg& s, uint32_t l) { return s.file->Clock(l); }); }
+  int64_t Timestamp(Row r) const { return Field<int64_t>(r, timestamp_, [](const Seg& s, uint32_t l) { return s.file->Timestamp(l); }); }
 
   // *row: the row of the event with this 16-byte id, or -1. Only rows whose
   // hash tag matches are read, each through the resolver, which checks its
@@ -213,20 +165,29 @@ class Index {
     const EntityState& e = entities_[entity];
     if (e.seg_gen == segment_gen_ && e.seg_rows) e.seg_rows->Prefetch();
   }
-  // Writer only. Row of the event appended with this idempotency digest, or -1.
+  // Writer only. Row of the event appended with this idempotency digest, or
+  // -1. (Its fields are read only after EnsureRow.)
   int64_t FindIdempotency(const Digest& d) const;
-  // Row whose sequence is `seq`, or -1.
-  int64_t FindSequence(uint64_t seq) const;
+  // *row: the row whose sequence is `seq`, or -1.
+  [[nodiscard]] Status FindSequence(uint64_t seq, int64_t* row) const;
 
-  // Rows matching the filter, in global-sequence order (newest first with reverse).
-  std::vector<Row> Query(const RegionFilter& f) const;
+  // A file a loaded checkpoint left to a segment is checked at its first
+  // use (EnsureSegment): every method that hands out rows has done so for
+  // them, and a row from elsewhere (the idempotency table) goes through
+  // EnsureRow before its fields are read. A file that fails is Corruption
+  // naming it, for that call and every later one that needs it.
+  [[nodiscard]] Status EnsureRow(Row r) const;
+  [[nodiscard]] Status EnsureSegment(const IndexSegment& s) const;
+
+  // *out: rows matching the filter, in global-sequence order (newest first with reverse).
+  [[nodiscard]] Status Query(const RegionFilter& f, std::vector<Row>* out) const;
   // True when row r matches every part of f (entity by name; after_sequence ignored).
   bool Matches(Row r, const RegionFilter& f) const;
 
   // *out: rows whose correlation id is `id` (the root, whose own id it is, included), in order.
   [[nodiscard]] Status ByCorrelation(const uint8_t* id, std::vector<Row>* out) const;
-  // Rows whose causation id is `id`: the direct effects of that event, in order.
-  std::vector<Row> ByCausation(const uint8_t* id) const;
+  // *out: rows whose causation id is `id`: the direct effects of that event, in order.
+  [[nodiscard]] Status ByCausation(const uint8_t* id, std::vector<Row>* out) const;
 
   // Writes / reads every column, name, head and table; postings are rebuilt
   // from the columns on load. Load REQUIRES an empty index and leaves the
@@ -274,7 +235,22 @@ class Index {
   // heads raised to its own, its idempotency, correlation and causation
   // pairs added. False, and nothing changes, when it cannot follow.
   [[nodiscard]] bool AddFileSegment(uint32_t slot, const std::shared_ptr<const IndexPart>& part);
+  // The file may be opened header-only: its body and names are checked at first use.
   [[nodiscard]] bool SetLoadedFile(uint32_t slot, const std::shared_ptr<const IndexPart>& part);
+  // Writer. The frame offset of segment `slot`'s last row (0: it has none).
+  uint32_t SlotLastOffset(uint32_t slot) const;
+  // Writer, holding the reader lock (names are looked up). `part`, built
+  // again from segment `slot`'s frames and checked whole, replaces the file
+  // that serves the segment (one that failed its check, or not yet checked).
+  // False, and nothing changes, unless it has the same rows and names.
+  bool ReplaceFile(uint32_t slot, const std::shared_ptr<const IndexPart>& part);
+  // Segments whose file failed a check since the last call (a writer rebuilds them).
+  std::vector<uint32_t> TakeFailedSlots() const;
+  bool has_failed() const { return has_failed_.load(std::memory_order_relaxed); }  // relaxed: a hint; Take locks
+  // Readers. Segments served by a file whose body has been checked (an open from the checkpoint checks none yet).
+  size_t checked_files() const;
+  // Writer. The segments served by a file not yet checked, with their files.
+  std::vector<std::pair<uint32_t, std::shared_ptr<const IndexPart>>> UncheckedFiles() const;
 
   // Bytes of heap the index holds (columns, postings, tables), for stats.
   uint64_t MemoryBytes() const;
@@ -354,12 +330,12 @@ class Index {
   // Walks one segment's candidates; false when the walk must end there.
   bool WalkForward(const Plan& p, const Candidates& c, std::vector<Row>* out) const;
   bool WalkReverse(const Plan& p, const Candidates& c, std::vector<Row>* out) const;
-  void QueryUpTo(const RegionFilter& f, Row n, std::vector<Row>* out) const;
-  void QueryAnyOf(const RegionFilter& f, Row n, std::vector<Row>* out) const;
+  Status QueryUpTo(const RegionFilter& f, Row n, std::vector<Row>* out) const;
+  Status QueryAnyOf(const RegionFilter& f, Row n, std::vector<Row>* out) const;
   // True when row r (of segment s) carries the tag.
   bool RowHasTag(const IndexSegment& s, Row r, const uint8_t* key) const;
   // The first of rows [0, n) whose sequence is >= seq (n when none).
-  Row FirstRowFrom(uint64_t seq, Row n) const;
+  Status FirstRowFrom(uint64_t seq, Row n, Row* first) const;
 
   // Columns, one entry per row; rows [0, size_) written, [0, visible_) published.
   StableArray<uint64_t, 14> sequence_;
@@ -398,6 +374,10 @@ class Index {
   std::array<KindSlot, kKindCacheSlots> kind_cache_{};
   // Rows below this are no longer read from the columns: Reclaim frees their chunks.
   std::atomic<Row> drop_below_{0};
+  // Segments whose file failed EnsureSegment, for the writer to rebuild.
+  mutable std::mutex failed_mu_;
+  mutable std::vector<uint32_t> failed_slots_;
+  mutable std::atomic<bool> has_failed_{false};
   // Writer only: the lists of recently added tags by their text, so an
   // append whose tags were seen lately hashes no BLAKE3 key and probes no
   // table (most appends reuse a few tags). Direct-mapped and bounded; lists

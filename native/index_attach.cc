@@ -60,6 +60,7 @@ bool Index::AttachFile(uint32_t slot, const std::shared_ptr<const IndexPart>& pa
   for (uint32_t s = 0; s < part->scope_count(); s++)
     if (ScopeName(seg->scope_of[s]) != part->ScopeName(s)) return false;
   seg->file = part;
+  seg->last_offset = location_[end - 1].offset;
   if (cur_ == writer_segs_[i].get()) EndSegment();  // rows after it start a segment of their own
   writer_segs_[i] = std::move(seg);
   PublishSegments();
@@ -82,20 +83,99 @@ std::vector<uint32_t> Index::AwaitingSlots() const {
 bool Index::SetLoadedFile(uint32_t slot, const std::shared_ptr<const IndexPart>& part) {
   for (auto& s : writer_segs_) {
     if (s->slot != slot || !s->awaiting) continue;
-    if (!part || part->rows() != s->awaiting_rows) return false;
-    // No reader yet (an open): the names are the checkpoint's, looked up here.
-    s->entity_of.resize(part->entity_count());
-    for (uint32_t e = 0; e < part->entity_count(); e++)
-      if ((s->entity_of[e] = FindEntity(part->EntityName(e))) == kNoId) return false;
-    s->scope_of.resize(part->scope_count());
-    for (uint32_t c = 0; c < part->scope_count(); c++)
-      if ((s->scope_of[c] = FindScope(part->ScopeName(c))) == kNoId) return false;
+    // The checkpoint gave the names' mapping; the header says how many names
+    // the file has. The names themselves are compared at first use.
+    if (!part || part->rows() != s->awaiting_rows || s->entity_of.size() != part->SectionCount(idxpart::kEntities) ||
+        s->scope_of.size() != part->SectionCount(idxpart::kScopes))
+      return false;
     s->file = part;
     s->awaiting = false;
+    s->ready.store(0, std::memory_order_relaxed);  // published with the list below
     PublishSegments();
     return true;
   }
   return false;
+}
+
+Status Index::EnsureSegment(const IndexSegment& s) const {
+  // Acquire: pairs with the release below (a reader sees the check's views).
+  if (!s.file || s.ready.load(std::memory_order_acquire) == 1) return Status::OK();
+  std::lock_guard<std::mutex> g(s.ready_mu);
+  const int state = s.ready.load(std::memory_order_relaxed);
+  if (state == 2) return Status::Corruption(s.ready_error);
+  if (state == 1) return Status::OK();
+  Status st = s.file->EnsureChecked();
+  // Names of ids below the count never change: read beside the interning of new ones.
+  for (uint32_t e = 0; st.ok() && e < s.entity_of.size(); e++)
+    if (s.entity_of[e] >= entity_count() || EntityName(s.entity_of[e]) != s.file->EntityName(e))
+      st = Status::Corruption("index file of segment " + std::to_string(s.file->identity().segment_id) +
+                              ": its entity names are not the checkpoint's");
+  for (uint32_t c = 0; st.ok() && c < s.scope_of.size(); c++)
+    if (s.scope_of[c] >= scope_count() || ScopeName(s.scope_of[c]) != s.file->ScopeName(c))
+      st = Status::Corruption("index file of segment " + std::to_string(s.file->identity().segment_id) +
+                              ": its scope names are not the checkpoint's");
+  if (!st.ok()) {
+    s.ready_error = st.message() + " (a cache: a writer rebuilds it from its segment; `causeway verify` names it)";
+    s.ready.store(2, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> f(failed_mu_);
+    failed_slots_.push_back(s.slot);
+    has_failed_.store(true, std::memory_order_relaxed);
+    return Status::Corruption(s.ready_error);
+  }
+  s.ready.store(1, std::memory_order_release);
+  return Status::OK();
+}
+
+size_t Index::checked_files() const {
+  size_t n = 0;
+  if (const IndexSegmentList* l = Segments())
+    for (const auto& s : l->segs) n += s->file && s->file->checked();
+  return n;
+}
+
+std::vector<uint32_t> Index::TakeFailedSlots() const {
+  std::lock_guard<std::mutex> f(failed_mu_);
+  std::vector<uint32_t> out;
+  out.swap(failed_slots_);
+  has_failed_.store(false, std::memory_order_relaxed);
+  return out;
+}
+
+std::vector<std::pair<uint32_t, std::shared_ptr<const IndexPart>>> Index::UncheckedFiles() const {
+  std::vector<std::pair<uint32_t, std::shared_ptr<const IndexPart>>> out;
+  for (const auto& s : writer_segs_)
+    if (s->file && s->ready.load(std::memory_order_acquire) == 0) out.emplace_back(s->slot, s->file);
+  return out;
+}
+
+bool Index::ReplaceFile(uint32_t slot, const std::shared_ptr<const IndexPart>& part) {
+  size_t i = 0;
+  while (i < writer_segs_.size() && writer_segs_[i]->slot != slot) i++;
+  if (!part || i == writer_segs_.size() || !writer_segs_[i]->file) return false;
+  const IndexSegment& old = *writer_segs_[i];
+  if (part->rows() != old.file->rows() || part->first_sequence() != old.file->first_sequence() ||
+      part->last_sequence() != old.file->last_sequence())
+    return false;
+  auto seg = std::make_shared<IndexSegment>();
+  seg->slot = slot;
+  seg->first = old.first;
+  seg->entity_of.resize(part->entity_count());
+  for (uint32_t e = 0; e < part->entity_count(); e++)
+    if ((seg->entity_of[e] = FindEntity(part->EntityName(e))) == kNoId) return false;
+  seg->scope_of.resize(part->scope_count());
+  for (uint32_t c = 0; c < part->scope_count(); c++)
+    if ((seg->scope_of[c] = FindScope(part->ScopeName(c))) == kNoId) return false;
+  seg->last_offset = part->FrameOffset(part->rows() - 1);
+  seg->file = part;
+  writer_segs_[i] = std::move(seg);
+  PublishSegments();
+  return true;
+}
+
+Status Index::EnsureRow(Row r) const {
+  const IndexSegmentList* l = Segments();
+  if (!l || l->segs.empty() || r >= l->mem_from) return Status::OK();
+  return EnsureSegment(*l->Of(r));
 }
 
 bool Index::AddFileSegment(uint32_t slot, const std::shared_ptr<const IndexPart>& part) {
@@ -132,6 +212,7 @@ bool Index::AddFileSegment(uint32_t slot, const std::shared_ptr<const IndexPart>
   for (uint32_t i = 0; i < part->pair_count(S::kEffects); i++)
     effects_.FindOrAdd(part->PairKey(S::kEffects, i), &retired_)->push_back(seg->first + part->PairRow(S::kEffects, i));
   seg->file = part;
+  seg->last_offset = part->FrameOffset(part->rows() - 1);
   size_ += part->rows();
   writer_segs_.push_back(std::move(seg));
   EndSegment();  // rows after it start a segment of their own

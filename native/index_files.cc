@@ -18,9 +18,10 @@ constexpr uint64_t kInlinePartBytes = 1 << 20;
 
 }  // namespace
 
-Status Store::OpenIndexPart(const Segment& seg, std::shared_ptr<const IndexPart>* out) const {
+Status Store::OpenIndexPart(const Segment& seg, std::shared_ptr<const IndexPart>* out, bool header_only) const {
   std::unique_ptr<IndexPart> p;
-  CW_RETURN_IF_ERROR(IndexPart::Open(IndexPartPath(options_.dir, Segment::FileName(seg.id())), PartIdentityOf(seg), &p));
+  CW_RETURN_IF_ERROR(
+      IndexPart::Open(IndexPartPath(options_.dir, Segment::FileName(seg.id())), PartIdentityOf(seg), &p, header_only));
   *out = std::shared_ptr<const IndexPart>(p.release());
   return Status::OK();
 }
@@ -78,6 +79,9 @@ Status Store::PlaceIds() {
   ids.DropPending();
   opened_parts_.clear();
   index_.Reclaim();  // no reader yet: the rows files took over go now
+  // Files the checkpoint vouched for were opened by their headers: a writer
+  // checks the rest beside the appends and rebuilds any that fails.
+  CheckIndexFiles(false);
   return result;
 }
 
@@ -98,16 +102,31 @@ void Store::SubmitIndexPart(uint32_t slot) {
 void Store::AttachIndexParts() {
   std::vector<PartBuilder::Built> built;
   part_builder_->Collect(&built);
-  for (auto& b : built) {
-    // A compaction since may have replaced the segment: the file is then for a segment gone.
-    if (b.slot < segments_.size() && segments_[b.slot] == b.segment) (void)AttachPart(b.slot, b.part);
-  }
+  // A compaction since may have replaced the segment: the file is then for a segment gone.
+  auto current = [&](const PartBuilder::Built& b) { return b.slot < segments_.size() && segments_[b.slot] == b.segment; };
+  for (auto& b : built)
+    if (!b.replace && current(b)) (void)AttachPart(b.slot, b.part);
   // The tables the files replaced are retired until no reader can hold one:
   // with the reader lock held by a thread that reads nothing under it, as
   // readers do first (ReadLock). Without this a store nobody reads would
   // keep every sealed segment's table.
   std::lock_guard<std::mutex> g(mu_);
+  // A file rebuilt because the one serving its segment failed its check:
+  // swapped in under the lock (its names are looked up).
+  for (auto& b : built)
+    if (b.replace && b.part && current(b) && index_.ReplaceFile(b.slot, b.part)) (void)index_.ids().ReplaceFile(b.slot, b.part);
   index_.Reclaim();
+}
+
+void Store::CheckIndexFiles(bool rebuild_failed) {
+  if (!writer()) return;
+  if (!part_builder_) part_builder_ = std::make_unique<PartBuilder>(options_.dir, options_.file_mode);
+  if (rebuild_failed) {
+    for (uint32_t slot : index_.TakeFailedSlots())
+      if (FileBacked(slot)) part_builder_->Submit({segments_[slot], slot, true, nullptr});
+    return;
+  }
+  for (auto& [slot, part] : index_.UncheckedFiles()) part_builder_->Submit({segments_[slot], slot, true, part});
 }
 
 void Store::AttachSealedParts() {

@@ -28,6 +28,8 @@ bool Index::Load(ByteReader* r, int version) {
     uint32_t slot;
     Row first, rows;
     bool file;
+    uint32_t last_offset = 0;
+    std::vector<uint32_t> entity_of, scope_of;
   };
   std::vector<Rec> recs;
   uint64_t total = 0;
@@ -40,6 +42,13 @@ bool Index::Load(ByteReader* r, int version) {
       if (!r->Get(&c.slot) || !r->Get(&c.rows) || !r->Get(&file) || file > 1) return false;
       if (i > 0 && c.slot <= recs.back().slot) return false;
       c.file = file == 1;
+      auto ids = [&](std::vector<uint32_t>* v) {
+        uint32_t k;
+        if (!r->Get(&k) || k > r->left() / 4) return false;
+        v->resize(k);
+        return k == 0 || r->Bytes(v->data(), 4 * size_t(k));
+      };
+      if (c.file && (!r->Get(&c.last_offset) || !ids(&c.entity_of) || !ids(&c.scope_of))) return false;
       c.first = static_cast<Row>(total);
       total += c.rows;
       if (total >= UINT32_MAX || (c.file && c.rows == 0)) return false;
@@ -92,7 +101,7 @@ bool Index::Load(ByteReader* r, int version) {
         continue;
       }
       if (!recs.empty() && slot < recs.back().slot) return false;
-      recs.push_back(Rec{slot, row, 1, false});
+      recs.push_back(Rec{slot, row, 1, false, 0, {}, {}});
     }
   }
   for (const Rec& c : recs) {
@@ -101,6 +110,9 @@ bool Index::Load(ByteReader* r, int version) {
     seg->first = c.first;
     seg->awaiting = c.file;
     seg->awaiting_rows = c.file ? c.rows : 0;
+    seg->last_offset = c.last_offset;
+    seg->entity_of = c.entity_of;
+    seg->scope_of = c.scope_of;
     if (!c.file)
       for (Row row = c.first; row < c.first + c.rows; row++)
         if (location_[row].segment_slot != c.slot) return false;
@@ -123,6 +135,12 @@ bool Index::Load(ByteReader* r, int version) {
   for (uint32_t i = 0; i < ns; i++) {
     std::string name;
     if (!GetName(r, &name) || InternScope(name) != i) return false;
+  }
+  for (const auto& s : writer_segs_) {
+    for (uint32_t e : s->entity_of)
+      if (e >= ne) return false;
+    for (uint32_t c : s->scope_of)
+      if (c >= ns) return false;
   }
   uint64_t nidem;
   if (!r->Get(&nidem)) return false;
@@ -169,7 +187,7 @@ bool Index::Load(ByteReader* r, int version) {
     if (!r->Get(&slots) || slots > r->left() / width) return false;
     std::vector<uint8_t> skip(slots * width);
     if (!r->Bytes(skip.data(), skip.size()) || !r->Get(&count) || count != n) return false;
-  } else if (!ids_.Load(r, static_cast<Row>(size_))) {
+  } else if (!ids_.Load(r, static_cast<Row>(size_), version >= 5)) {
     return false;
   }
   // Postings per entity, scope and kind come back from the columns.

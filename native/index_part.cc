@@ -17,7 +17,8 @@ IndexPart::~IndexPart() { platform::Unmap(map_, size_); }
 
 Status IndexPart::Bad(const std::string& what) const { return Status::Corruption("index part " + path_ + ": " + what); }
 
-Status IndexPart::Open(const std::string& path, const PartIdentity& expect, std::unique_ptr<IndexPart>* out) {
+Status IndexPart::Open(const std::string& path, const PartIdentity& expect, std::unique_ptr<IndexPart>* out,
+                       bool header_only) {
   std::unique_ptr<IndexPart> p(new IndexPart());
   p->path_ = path;
   platform::File f = platform::kNoFile;
@@ -40,16 +41,35 @@ Status IndexPart::Open(const std::string& path, const PartIdentity& expect, std:
     return Status::FromErrno("map " + path, rc);
   }
   p->size_ = size;
-  CW_RETURN_IF_ERROR(p->Check(expect));
-  // The check read every page; lookups touch few. Drop them from this
-  // process's page tables (they stay in the page cache): what stays
-  // resident then follows the lookups, not the file's size.
-  platform::ReleaseMapped(p->map_, p->size_);
+  CW_RETURN_IF_ERROR(p->CheckHeader(expect));
+  if (!header_only) CW_RETURN_IF_ERROR(p->EnsureChecked());
   *out = std::move(p);
   return Status::OK();
 }
 
-Status IndexPart::Check(const PartIdentity& expect) {
+Status IndexPart::EnsureChecked() const {
+  // Acquire: pairs with the release below, so a checked part's views are complete.
+  if (state_.load(std::memory_order_acquire) == 1) return Status::OK();
+  std::lock_guard<std::mutex> g(check_mu_);
+  const int state = state_.load(std::memory_order_relaxed);
+  if (state == 2) return Status::Corruption(check_error_);
+  if (state == 1) return Status::OK();
+  IndexPart* self = const_cast<IndexPart*>(this);  // the views are set once, here, before any use
+  Status st = self->CheckBody();
+  if (!st.ok()) {
+    self->check_error_ = st.message();
+    state_.store(2, std::memory_order_relaxed);
+    return st;
+  }
+  // The check read every page; lookups touch few. Drop them from this
+  // process's page tables (they stay in the page cache): what stays
+  // resident then follows the lookups, not the file's size.
+  platform::ReleaseMapped(map_, size_);
+  state_.store(1, std::memory_order_release);
+  return Status::OK();
+}
+
+Status IndexPart::CheckHeader(const PartIdentity& expect) {
   const uint8_t* h = map_;
   if (std::memcmp(h, kMagic, 8) != 0) return Bad("bad magic");
   if (LoadLE<uint32_t>(h + kHeaderCrc) != crc32c::Mask(crc32c::Value(h + 12, kHeaderSize - 12)))
@@ -57,8 +77,6 @@ Status IndexPart::Check(const PartIdentity& expect) {
   if (LoadLE<uint64_t>(h + kLength) != size_)
     return Bad("length field " + std::to_string(LoadLE<uint64_t>(h + kLength)) + " is not the file's size " +
                std::to_string(size_));
-  if (LoadLE<uint32_t>(h + kBodyCrc) != crc32c::Mask(crc32c::Value(h + kHeaderSize, size_ - kHeaderSize)))
-    return Bad("body checksum mismatch");
   id_ = PartIdentity{LoadLE<uint64_t>(h + kSegmentId), LoadLE<int64_t>(h + kCreatedUs), LoadLE<uint64_t>(h + kSegmentEnd)};
   if (!(id_ == expect))
     return Bad("describes segment " + std::to_string(id_.segment_id) + " created at " + std::to_string(id_.created_us) +
@@ -68,6 +86,20 @@ Status IndexPart::Check(const PartIdentity& expect) {
   rows_ = LoadLE<uint32_t>(h + kRows);
   first_seq_ = LoadLE<uint64_t>(h + kFirstSeq);
   last_seq_ = LoadLE<uint64_t>(h + kLastSeq);
+  for (uint32_t s = 0; s < kSections; s++) {
+    uint64_t off, len;
+    uint32_t count;
+    CW_RETURN_IF_ERROR(Section(s, &off, &len, &count));
+  }
+  return Status::OK();
+}
+
+uint32_t IndexPart::SectionCount(uint32_t s) const { return LoadLE<uint32_t>(map_ + kTable + s * kEntrySize + 12); }
+
+Status IndexPart::CheckBody() {
+  const uint8_t* h = map_;
+  if (LoadLE<uint32_t>(h + kBodyCrc) != crc32c::Mask(crc32c::Value(h + kHeaderSize, size_ - kHeaderSize)))
+    return Bad("body checksum mismatch");
   CW_RETURN_IF_ERROR(CheckColumns());
   CW_RETURN_IF_ERROR(CheckNames(kEntities, true, &entities_));
   CW_RETURN_IF_ERROR(CheckNames(kScopes, false, &scopes_));

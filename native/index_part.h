@@ -9,8 +9,10 @@
 // of their names. Every lookup is const on the mapping and allocates nothing.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -90,8 +92,18 @@ class IndexPart {
   // Maps `path` read-only and checks it whole before returning it: NotFound
   // when the file is missing, Corruption (naming the file and the check)
   // for anything else wrong, including a part of another segment or of an
-  // earlier incarnation of this one (`expect`).
-  static Status Open(const std::string& path, const PartIdentity& expect, std::unique_ptr<IndexPart>* out);
+  // earlier incarnation of this one (`expect`). With `header_only`, only
+  // the header (its CRC, the length, the identity, the section table) is
+  // checked now: the rest by EnsureChecked, which must pass before any
+  // accessor below but rows(), the sequences, bytes() and SectionCount().
+  static Status Open(const std::string& path, const PartIdentity& expect, std::unique_ptr<IndexPart>* out,
+                     bool header_only = false);
+  // Checks the body once (its CRC and every section's structure); every
+  // caller after the first gets the same answer. Thread-safe.
+  [[nodiscard]] Status EnsureChecked() const;
+  bool checked() const { return state_.load(std::memory_order_acquire) == 1; }  // acquire: as EnsureChecked
+  // The entry count the header's section table gives section s (idxpart::Section).
+  uint32_t SectionCount(uint32_t s) const;
 
   const PartIdentity& identity() const { return id_; }
   uint32_t rows() const { return rows_; }
@@ -142,7 +154,8 @@ class IndexPart {
 
  private:
   IndexPart() = default;
-  Status Check(const PartIdentity& expect);  // everything Open promises, on the mapping
+  Status CheckHeader(const PartIdentity& expect);  // the header and section table
+  Status CheckBody();                              // everything else Open promises, on the mapping
 
   struct Csr {  // list i is rows[start[i], start[i + 1])
     const uint32_t* start = nullptr;
@@ -179,6 +192,10 @@ class IndexPart {
   }
 
   std::string path_;
+  // 0: the body is unchecked; 1: checked, views set; 2: it failed (check_error_).
+  mutable std::atomic<int> state_{0};
+  mutable std::mutex check_mu_;
+  std::string check_error_;
   uint8_t* map_ = nullptr;
   uint64_t size_ = 0;
   PartIdentity id_;

@@ -267,19 +267,17 @@ bool Index::Keep(Row r, const Plan& p, const Candidates& c) const {
   return true;
 }
 
-std::vector<Row> Index::Query(const RegionFilter& f) const {
-  std::vector<Row> out;
+Status Index::Query(const RegionFilter& f, std::vector<Row>* out) const {
+  out->clear();
   // Everything below is bounded by the rows published when the query began.
   const Row n = visible();
-  if (f.any_of.empty()) QueryUpTo(f, n, &out);
-  else QueryAnyOf(f, n, &out);
-  return out;
+  return f.any_of.empty() ? QueryUpTo(f, n, out) : QueryAnyOf(f, n, out);
 }
 
-void Index::QueryUpTo(const RegionFilter& f, Row n, std::vector<Row>* out) const {
+Status Index::QueryUpTo(const RegionFilter& f, Row n, std::vector<Row>* out) const {
   Plan p;
   const IndexSegmentList* l = Segments();
-  if (!l || n == 0 || f.limit == 0 || !MakePlan(f, n, &p)) return;
+  if (!l || n == 0 || f.limit == 0 || !MakePlan(f, n, &p)) return Status::OK();
   const size_t count = l->segs.size();
   for (size_t k = 0; k < count; k++) {
     const size_t i = f.reverse ? count - 1 - k : k;
@@ -288,14 +286,20 @@ void Index::QueryUpTo(const RegionFilter& f, Row n, std::vector<Row>* out) const
     c.first = c.seg->first;
     c.end = SegmentEnd(*l, i, n);
     if (c.first >= c.end) continue;
-    // Segments wholly outside the sequence bounds are passed without a look inside.
-    if (Sequence(c.end - 1) < f.after_sequence || Sequence(c.first) >= f.before_sequence) continue;
-    if (!(c.seg->file ? PickFile(p, &c) : PickMemory(p, &c))) continue;
-    if (!(f.reverse ? WalkReverse(p, c, out) : WalkForward(p, c, out))) return;
+    // Segments wholly outside the sequence bounds are passed without a look
+    // inside (a file's header has its first and last sequence).
+    const IndexPart* file = c.seg->file.get();
+    const uint64_t lo = file ? file->first_sequence() : sequence_[c.first];
+    const uint64_t hi = file ? file->last_sequence() : sequence_[c.end - 1];
+    if (hi < f.after_sequence || lo >= f.before_sequence) continue;
+    CW_RETURN_IF_ERROR(EnsureSegment(*c.seg));
+    if (!(file ? PickFile(p, &c) : PickMemory(p, &c))) continue;
+    if (!(f.reverse ? WalkReverse(p, c, out) : WalkForward(p, c, out))) break;
   }
+  return Status::OK();
 }
 
-void Index::QueryAnyOf(const RegionFilter& f, Row n, std::vector<Row>* out) const {
+Status Index::QueryAnyOf(const RegionFilter& f, Row n, std::vector<Row>* out) const {
   // Each item under the whole's bounds and limit (the first `limit` rows of
   // the union are among the first `limit` of each item), over the same
   // published rows n, then merged in order without repeats.
@@ -309,13 +313,14 @@ void Index::QueryAnyOf(const RegionFilter& f, Row n, std::vector<Row>* out) cons
     // Each item into its own vector: the walks stop at `limit` rows of their
     // own, and on a shared one an item would count its predecessors' rows.
     std::vector<Row> part;
-    QueryUpTo(g, n, &part);
+    CW_RETURN_IF_ERROR(QueryUpTo(g, n, &part));
     out->insert(out->end(), part.begin(), part.end());
   }
   if (f.reverse) std::sort(out->begin(), out->end(), std::greater<Row>());
   else std::sort(out->begin(), out->end());
   out->erase(std::unique(out->begin(), out->end()), out->end());
   if (out->size() > f.limit) out->resize(f.limit);
+  return Status::OK();
 }
 
 }  // namespace causeway

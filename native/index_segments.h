@@ -11,9 +11,12 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <vector>
 
 #include "concurrent.h"
@@ -28,6 +31,13 @@ struct IndexSegment {
   // entities and scopes by name order; these map them to the index's ids.
   std::shared_ptr<const IndexPart> file;
   std::vector<uint32_t> entity_of, scope_of;
+  uint32_t last_offset = 0;  // its last row's frame offset (known without reading the file)
+  // Whether the file is known good for this index: 1 yes; 0 not yet (a
+  // checkpoint's segment: the file's body and its names against entity_of
+  // and scope_of are checked at first use, Index::EnsureSegment); 2 it failed.
+  mutable std::atomic<int> ready{1};
+  mutable std::mutex ready_mu;
+  mutable std::string ready_error;
   // Loading only: a checkpoint says the file covers `awaiting_rows` rows;
   // the open attaches the file before any read, or refuses the checkpoint.
   bool awaiting = false;

@@ -243,6 +243,7 @@ Napi::Object StatsToJs(Napi::Env env, const StoreStats& st) {
   o.Set("openedFromCheckpoint", Napi::Boolean::New(env, st.opened_from_checkpoint));
   o.Set("footersLoaded", Number(env, double(st.footers_loaded)));
   o.Set("indexFilesLoaded", Number(env, double(st.index_files_loaded)));
+  o.Set("indexFilesChecked", Number(env, double(st.index_files_checked)));
   o.Set("indexFiles", Number(env, double(st.index_files)));
   o.Set("indexFileBytes", Number(env, double(st.index_file_bytes)));
   Napi::Array dmg = Napi::Array::New(env, st.damage.size());

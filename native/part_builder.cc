@@ -60,9 +60,15 @@ void PartBuilder::Run() {
     Job job = std::move(queue_.front());
     queue_.pop_front();
     g.unlock();
+    // A file that checks needs nothing (its check is remembered by the part the index holds).
+    if (job.verify && job.verify->EnsureChecked().ok()) {
+      g.lock();
+      continue;
+    }
     Built b;
     b.segment = job.segment;
     b.slot = job.slot;
+    b.replace = job.replace;
     b.status = BuildOne(*job.segment, dir_, file_mode_, &b.part);
 #if defined(__GLIBC__)
     // A build's scratch (a few times the file) was freed into this thread's

@@ -29,10 +29,15 @@ class PartBuilder {
   struct Job {
     std::shared_ptr<Segment> segment;  // sealed
     uint32_t slot = 0;                 // its slot in the store's list when submitted
+    // A file already serves the segment: with `verify`, that file is checked
+    // first and rebuilt only if it fails; without, it is rebuilt (it failed).
+    bool replace = false;
+    std::shared_ptr<const IndexPart> verify;
   };
   struct Built {
     std::shared_ptr<Segment> segment;
     uint32_t slot = 0;
+    bool replace = false;                   // the new file replaces the one that served the segment
     std::shared_ptr<const IndexPart> part;  // null when building failed (the segment keeps its in-memory ids)
     Status status;
   };

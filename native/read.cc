@@ -46,7 +46,8 @@ Status Store::WriteViews(const std::vector<Row>& rows, const std::vector<FrameVi
 Status Store::QueryRecords(const RegionFilter& filter, const Allocator& alloc, size_t* count) {
   auto g = ReadLock();
   if (closed()) return Status::Closed("the store is closed");
-  std::vector<Row> rows = index_.Query(filter);
+  std::vector<Row> rows;
+  CW_RETURN_IF_ERROR(index_.Query(filter, &rows));
   *count = rows.size();
   return WriteRecords(rows, alloc);
 }
@@ -66,7 +67,8 @@ Status Store::ScanRecords(uint64_t from_sequence, uint64_t limit, const Allocato
   RegionFilter f;
   f.after_sequence = from_sequence;
   f.limit = limit;
-  std::vector<Row> rows = index_.Query(f), good;
+  std::vector<Row> rows, good;
+  CW_RETURN_IF_ERROR(index_.Query(f, &rows));
   std::vector<FrameView> views;
   good.reserve(rows.size());
   views.reserve(rows.size());
@@ -96,7 +98,8 @@ Status Store::CorrelationRecords(const uint8_t* id, const Allocator& alloc, size
 Status Store::EffectRecords(const uint8_t* id, const Allocator& alloc, size_t* count) {
   auto g = ReadLock();
   if (closed()) return Status::Closed("the store is closed");
-  std::vector<Row> rows = index_.ByCausation(id);
+  std::vector<Row> rows;
+  CW_RETURN_IF_ERROR(index_.ByCausation(id, &rows));
   *count = rows.size();
   return WriteRecords(rows, alloc);
 }
@@ -121,7 +124,8 @@ Status Store::SubscriptionPoll(const RegionFilter& filter, uint64_t* pos, uint64
       continue;
     }
     p++;
-    int64_t row = index_.FindSequence(seq);
+    int64_t row;
+    CW_RETURN_IF_ERROR(index_.FindSequence(seq, &row));
     if (row >= 0 && index_.Matches(static_cast<Row>(row), filter)) rows.push_back(static_cast<Row>(row));
   }
   *pos = p;
@@ -135,8 +139,9 @@ Status Store::GetRecord(const uint8_t* event_id, const Allocator& alloc, bool* f
   int64_t r = -1;
   *found = false;
   CW_RETURN_IF_ERROR(index_.FindId(event_id, &r));
-  *found = r >= 0;
   if (r < 0) return Status::OK();
+  CW_RETURN_IF_ERROR(index_.EnsureRow(static_cast<Row>(r)));  // its names, before its entity is read
+  *found = true;
   return WriteRecords({static_cast<Row>(r)}, alloc);
 }
 
@@ -176,6 +181,7 @@ Status Store::Stats(StoreStats* out) {
   out->opened_from_checkpoint = opened_from_checkpoint_;
   out->footers_loaded = footers_loaded_;
   out->index_files_loaded = index_files_loaded_;
+  out->index_files_checked = index_.checked_files();
   out->index_files = index_.ids().attached_parts();
   out->index_file_bytes = index_.ids().attached_bytes();
   out->damage = damage_;

@@ -279,11 +279,13 @@ bool Store::LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, Ch
   // Segments whose ids the checkpoint left to their index files: each file
   // must open and check now, or the checkpoint is not used.
   opened_parts_.assign(segs.size(), nullptr);
+  // Version 5 gave each file's id range and names: its header is checked
+  // now, the rest at its first use (an open does not read every file).
   std::vector<uint32_t> id_slots;
   for (const auto& c : index_.ids().loaded_files()) {
     if (!ok) break;
     ok = c.slot + 1 < segs.size() && segs[c.slot]->frontier().state == kFrontierSealed &&
-         OpenIndexPart(*segs[c.slot], &opened_parts_[c.slot]).ok() && opened_parts_[c.slot]->rows() == c.rows;
+         OpenIndexPart(*segs[c.slot], &opened_parts_[c.slot], version >= 5).ok() && opened_parts_[c.slot]->rows() == c.rows;
     id_slots.push_back(c.slot);
   }
   // Version 5 left those segments' rows to the same files: each gets its file now.

@@ -137,11 +137,7 @@ Status Store::SaveCheckpoint() {
   CheckpointHeader h;
   h.last_timestamp_us = last_timestamp_us_;
   std::vector<uint64_t> last_frame(segments_.size(), 0);
-  for (uint32_t slot = 0; slot < segments_.size(); slot++) {
-    Row first, end;
-    index_.SlotRows(slot, &first, &end);
-    if (first != end) last_frame[slot] = index_.Location(end - 1).offset;
-  }
+  for (uint32_t slot = 0; slot < segments_.size(); slot++) last_frame[slot] = index_.SlotLastOffset(slot);
   for (size_t i = 0; i < segments_.size(); i++) {
     const Segment& s = *segments_[i];
     CoveredSegment c;

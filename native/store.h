@@ -250,10 +250,14 @@ class Store {
   void AttachIndexParts();       // writer: hand the files built since to the index
   void AttachExistingParts();    // writer, after RebuildIndex: files that exist, the rest submitted
   void AttachSealedParts();      // a reader following a writer (mu_ held): the files it has built since
-  Status OpenIndexPart(const Segment& seg, std::shared_ptr<const IndexPart>* out) const;
+  Status OpenIndexPart(const Segment& seg, std::shared_ptr<const IndexPart>* out, bool header_only = false) const;
   // Open: sealed segment `slot`'s rows from its index file, if one opens,
   // checks and follows the log (first sequence next_seq); false: none used.
   bool LoadIndexFile(const Segment& seg, uint32_t slot, uint64_t next_seq);
+  // Writer: hands the builder the files not yet checked (to check, and
+  // rebuild if they fail), or with rebuild_failed the segments whose file
+  // failed a check since (to rebuild).
+  void CheckIndexFiles(bool rebuild_failed);
   std::unique_ptr<PartBuilder> part_builder_;  // writer: made on first use
   std::vector<std::shared_ptr<const IndexPart>> opened_parts_;  // an open's: by slot, files the checkpoint relies on
   Status SealActive();                        // REQUIRES: mu_ held

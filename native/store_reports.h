@@ -25,6 +25,7 @@ struct StoreStats {
   bool opened_from_checkpoint = false;  // the index came from index.ckpt, not a full scan
   std::vector<std::string> damage;      // salvage opens: what could not be read, where
   uint64_t footers_loaded = 0;          // sealed segments loaded from their footers at open
+  uint64_t index_files_checked = 0;     // of index_files: those whose body has been checked in this open
   uint64_t index_files_loaded = 0;      // sealed segments an open (without checkpoint) took from their index files
   uint64_t index_files = 0;             // sealed segments whose event ids their index file serves
   uint64_t index_file_bytes = 0;        // those files' bytes (mapped, not heap)

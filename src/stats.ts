@@ -31,6 +31,13 @@ export interface StoreStats {
   /** Sealed segments an open without a usable checkpoint took from their index files, their frames unread. */
   indexFilesLoaded: number
   /**
+   * Of `indexFiles`, those whose body has been checked (CRC and structure)
+   * in this open. An open from the checkpoint checks a file's header only:
+   * the rest before its first use, and a writer checks them all beside the
+   * appends (rebuilding one that fails).
+   */
+  indexFilesChecked: number
+  /**
    * Sealed segments whose event ids are looked up in their index file
    * (`<segment>.cwidx`, memory-mapped) rather than in memory; and those
    * files' bytes (paged by the kernel, not counted in `indexBytes`).

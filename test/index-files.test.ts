@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { Coordinate, EventKind, Store } from '../src/index.js'
+import { Coordinate, CorruptionError, EventKind, Region, Store } from '../src/index.js'
 import { cli } from './cli-helpers.js'
 import { tempDir } from './helpers.js'
 
@@ -80,21 +80,57 @@ describe('index files answer for sealed segments', () => {
     s.close()
   })
 
-  it('refuses a damaged file and rebuilds it, never answering from it', () => {
+  it('refuses a damaged file at its first use, never answering from it, and a writer rebuilds it', () => {
+    const dir = tempDir()
+    let s = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
+    const ids = fill(s, 600)
+    const seg = s.diagnostics().segmentList[1]!
+    const inVictim = s.query(Region.all()).filter((e) => e.globalSequence >= seg.baseSequence && e.globalSequence < seg.nextSequence)
+    s.close()
+    const victim = path.join(dir, parts(dir)[1]!)
+    expect(path.basename(victim)).toBe(path.basename(seg.file).replace('.cwseg', '.cwidx'))
+    const bytes = fs.readFileSync(victim)
+    bytes[bytes.length - 20]! ^= 0x55 // inside the sorted ids
+    fs.writeFileSync(victim, bytes)
+    // An open from the checkpoint reads the files' headers only: the damage is
+    // found when a call needs that file, and that call fails naming it.
+    const ro = Store.open({ dataDir: dir, readOnly: true })
+    expect(ro.stats().openedFromCheckpoint).toBe(true)
+    expect(ro.stats().indexFilesChecked).toBe(0)
+    expect(() => ro.query(Region.all())).toThrow(CorruptionError)
+    expect(() => ro.query(Region.all())).toThrow(new RegExp(path.basename(victim).replace('.', '\\.')))
+    const victimIds = inVictim.map((e) => e.eventId).filter((id) => ids.includes(id))
+    expect(victimIds.length).toBeGreaterThan(0)
+    expect(() => ro.get(victimIds[0]!)).toThrow(CorruptionError)
+    ro.close()
+    // A writer checks every file beside its appends and rebuilds the one that fails.
+    s = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
+    expect(s.stats().openedFromCheckpoint).toBe(true)
+    const deadline = Date.now() + 20_000
+    while (s.stats().indexFilesChecked < s.stats().indexFiles && Date.now() < deadline) {
+      s.append(new Coordinate('tick', 'bank'), K, {})
+      spawnSync('sleep', ['0.05'])
+    }
+    expect(s.stats().indexFilesChecked).toBe(s.stats().indexFiles)
+    expect(fs.readFileSync(victim).equals(bytes)).toBe(false)
+    expectAllFound(s, ids)
+    expect(s.query(Region.all()).length).toBeGreaterThan(600)
+    s.close()
+  })
+
+  it("opens from the checkpoint without reading a file's body; a read checks only the file it needs", () => {
     const dir = tempDir()
     let s = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
     const ids = fill(s, 600)
     s.close()
-    const victim = path.join(dir, parts(dir)[1]!)
-    const bytes = fs.readFileSync(victim)
-    bytes[bytes.length - 20]! ^= 0x55 // inside the sorted ids
-    fs.writeFileSync(victim, bytes)
-    s = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
+    s = Store.open({ dataDir: dir, readOnly: true })
+    expect(s.stats().openedFromCheckpoint).toBe(true)
+    expect(s.stats().indexFiles).toBeGreaterThan(4)
+    expect(s.stats().indexFilesChecked).toBe(0)
+    expect(s.get(ids[5]!)?.eventId).toBe(ids[5]) // the first segment's
+    expect(s.stats().indexFilesChecked).toBe(1)
     expectAllFound(s, ids)
-    // The checkpoint relied on the file: refused, so the open fell back to the footers, and rebuilt the file.
-    expect(s.stats().openedFromCheckpoint).toBe(false)
-    expect(s.stats().indexFiles).toBe(s.stats().segments - 1)
-    expect(fs.readFileSync(victim).equals(bytes)).toBe(false)
+    expect(s.stats().indexFilesChecked).toBe(s.stats().indexFiles)
     s.close()
   })
 

@@ -237,4 +237,12 @@ struct CrashFixture {
 //   CHECK(MakeCrashCopy(d, &fx));
 bool MakeCrashCopy(const TempDir& d, CrashFixture* fx);
 
+// The rows Index::Query answers; a failed query gives a row no index has,
+// so the comparison of its caller fails.
+inline std::vector<Row> QueryRows(const Index& index, const RegionFilter& f) {
+  std::vector<Row> out;
+  if (!index.Query(f, &out).ok()) out.assign(1, UINT32_MAX);
+  return out;
+}
+
 }  // namespace causeway::test

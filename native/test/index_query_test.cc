@@ -72,7 +72,7 @@ TEST(ReverseQueryReturnsTheNewestRowsFirstOnEveryPath) {
           f.after_sequence = bound[0];
           f.before_sequence = bound[1];
           f.limit = limit;
-          CHECK(b.index.Query(f) == Expected(b, f));
+          CHECK(QueryRows(b.index, f) == Expected(b, f));
         }
 }
 
@@ -90,7 +90,7 @@ TEST(ClockRangeOnOneEntityHonoursBothBoundsBothWays) {
           f.reverse = reverse;
           f.after_sequence = after;
           f.limit = 50;
-          CHECK(b.index.Query(f) == Expected(b, f));
+          CHECK(QueryRows(b.index, f) == Expected(b, f));
         }
 }
 

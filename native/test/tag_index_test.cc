@@ -82,17 +82,17 @@ constexpr uint32_t kRows = 600;
 TEST(TagFilterReturnsOnlyRowsCarryingEveryTag) {
   Index index;
   Build(&index, kRows);
-  CHECK(index.Query(WithTags({"course:c1"})) == Having(kRows, {"course:c1"}));
+  CHECK(QueryRows(index, WithTags({"course:c1"})) == Having(kRows, {"course:c1"}));
   const auto both = Having(kRows, {"course:c1", "student:s0"});
   CHECK(!both.empty());
-  CHECK(index.Query(WithTags({"course:c1", "student:s0"})) == both);
-  CHECK(index.Query(WithTags({"student:s0", "course:c1"})) == both);  // either list may drive the walk
+  CHECK(QueryRows(index, WithTags({"course:c1", "student:s0"})) == both);
+  CHECK(QueryRows(index, WithTags({"student:s0", "course:c1"})) == both);  // either list may drive the walk
   RegionFilter rev = WithTags({"course:c1", "student:s0"});
   rev.reverse = true;
   rev.limit = 3;
-  CHECK(index.Query(rev) == (std::vector<Row>{both.rbegin(), both.rbegin() + 3}));
-  CHECK(index.Query(WithTags({"course:c9"})).empty());
-  CHECK(index.Query(WithTags({"course:c1", "course:c9"})).empty());
+  CHECK(QueryRows(index, rev) == (std::vector<Row>{both.rbegin(), both.rbegin() + 3}));
+  CHECK(QueryRows(index, WithTags({"course:c9"})).empty());
+  CHECK(QueryRows(index, WithTags({"course:c1", "course:c9"})).empty());
 }
 
 TEST(AnyOfTagItemsReturnsTheUnionInOrder) {
@@ -104,7 +104,7 @@ TEST(AnyOfTagItemsReturnsTheUnionInOrder) {
   std::vector<Row> want;
   const auto a = Having(kRows, {"course:c2"}), b = Having(kRows, {"student:s1", "course:c0"});
   std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(want));
-  CHECK(index.Query(f) == want);
+  CHECK(QueryRows(index, f) == want);
   for (Row r : want) CHECK(index.Matches(r, f));
 }
 
@@ -118,18 +118,18 @@ TEST(TagPostingsSurviveACheckpointSaveAndLoad) {
   ByteReader r(U8(bytes), bytes.size());
   CHECK(loaded.Load(&r, 5));
   CHECK(r.done());
-  CHECK(loaded.Query(WithTags({"course:c1", "student:s0"})) == Having(kRows, {"course:c1", "student:s0"}));
-  CHECK(loaded.Query(WithTags({"course:c0"})) == Having(kRows, {"course:c0"}));
+  CHECK(QueryRows(loaded, WithTags({"course:c1", "student:s0"})) == Having(kRows, {"course:c1", "student:s0"}));
+  CHECK(QueryRows(loaded, WithTags({"course:c0"})) == Having(kRows, {"course:c0"}));
 }
 
 TEST(ClearKeepingNamesDropsTheTagPostings) {
   Index index;
   Build(&index, kRows);
   index.ClearKeepingNames();
-  CHECK(index.Query(WithTags({"course:c1"})).empty());
+  CHECK(QueryRows(index, WithTags({"course:c1"})).empty());
   // Rebuilt from fewer rows: only those, no stale row from before.
   Build(&index, 10);
-  CHECK(index.Query(WithTags({"course:c1"})) == Having(10, {"course:c1"}));
+  CHECK(QueryRows(index, WithTags({"course:c1"})) == Having(10, {"course:c1"}));
 }
 
 }  // namespace

@@ -8,7 +8,7 @@ import { projectionSnapshotStats } from '../../projection/snapshot-stats.js'
 // a newer library adds) is printed after them as it comes. Each figure once.
 const WORDED = new Set([
   'events', 'nextSequence', 'durableSequence', 'entities', 'scopes', 'segments', 'bytes', 'indexBytes',
-  'lastSyncAt', 'syncs', 'syncErrors', 'recoveredTornBytes', 'openedFromCheckpoint', 'footersLoaded', 'indexFilesLoaded', 'indexFiles', 'indexFileBytes', 'openMs', 'damage',
+  'lastSyncAt', 'syncs', 'syncErrors', 'recoveredTornBytes', 'openedFromCheckpoint', 'footersLoaded', 'indexFilesLoaded', 'indexFilesChecked', 'indexFiles', 'indexFileBytes', 'openMs', 'damage',
 ])
 
 export function statsCommand(program: Command): void {
@@ -54,7 +54,7 @@ export function statsCommand(program: Command): void {
           ['scopes', String(d.scopes)],
           ['types', types.length === 0 ? 'none defined' : `${types.length}: ${typesText(types.map((t) => ({ name: t.name, kind: t.kindHex })))}`],
           ['segments', `${d.segments} (${bytesText(d.bytes)} of log)`],
-          ['index', `${bytesText(d.indexBytes)} in memory (${d.indexBytesPerEvent.toFixed(1)} bytes/event); event ids of ${d.indexFiles} sealed segments from their index files (${bytesText(d.indexFileBytes)} mapped)`],
+          ['index', `${bytesText(d.indexBytes)} in memory (${d.indexBytesPerEvent.toFixed(1)} bytes/event); ${d.indexFiles} sealed segments served by their index files (${bytesText(d.indexFileBytes)} mapped, ${d.indexFilesChecked} checked so far)`],
           ['last sync', d.lastSyncAt ? d.lastSyncAt.toISOString() : 'none in this open'],
           ['syncs', `${d.syncs} in this open (${d.syncErrors} failed)`],
           ['open', `${d.openMs.toFixed(1)} ms, index ${d.openedFromCheckpoint ? 'from the checkpoint' : 'rebuilt by a scan'}, ${d.footersLoaded} segment footers and ${d.indexFilesLoaded} index files loaded`],
