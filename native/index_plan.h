@@ -1,6 +1,7 @@
 // A region query's working state (index_query.cc and index_walk.cc).
 #pragma once
 
+#include <algorithm>
 #include <vector>
 
 #include "index.h"
@@ -27,6 +28,13 @@ struct Index::Candidates {
   bool entity_list = false;       // one entity's rows: clocks ascend with them
   int tag = -1;                   // the candidates are tag f.tags[tag]'s: it needs no check
   uint32_t local_scope = kNoId;   // a file's number for the filter's scope
+  // The rows gathered in `merged` (several lists' union) become the candidates.
+  void UseMerged() {
+    std::sort(merged.begin(), merged.end());
+    type = Type::kMerged;
+    tag = -1;
+    entity_list = false;
+  }
   uint64_t size() const {
     switch (type) {
       case Type::kSpan: return span.n;

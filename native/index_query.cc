@@ -153,10 +153,7 @@ bool Index::PickFile(const Plan& p, Candidates* c) const {
       if (!picked || total < c->span.n) {
         for (uint32_t e : locals)
           for (uint32_t r : file.EntityRows(e)) c->merged.push_back(c->first + r);
-        std::sort(c->merged.begin(), c->merged.end());
-        c->type = Candidates::Type::kMerged;
-        c->tag = -1;
-        c->entity_list = false;
+        c->UseMerged();
         return true;
       }
     }
@@ -165,8 +162,7 @@ bool Index::PickFile(const Plan& p, Candidates* c) const {
     for (uint16_t k : f.kinds)
       for (uint32_t r : file.KindRows(k)) c->merged.push_back(c->first + r);
     if (c->merged.empty()) return false;
-    std::sort(c->merged.begin(), c->merged.end());
-    c->type = Candidates::Type::kMerged;
+    c->UseMerged();
   }
   return true;
 }
@@ -216,10 +212,7 @@ bool Index::PickMemory(const Plan& p, Candidates* c) const {
       take(lists[0], true, -1);
     } else if (!picked || total < c->list->size()) {
       for (const RowList* l : lists) l->AppendTo(&c->merged);
-      std::sort(c->merged.begin(), c->merged.end());
-      c->type = Candidates::Type::kMerged;
-      c->tag = -1;
-      c->entity_list = false;
+      c->UseMerged();
       return true;
     }
   }
@@ -229,8 +222,7 @@ bool Index::PickMemory(const Plan& p, Candidates* c) const {
       if (const RowList* l = s.kinds.Find(key)) l->AppendTo(&c->merged);
     }
     if (c->merged.empty()) return false;
-    std::sort(c->merged.begin(), c->merged.end());
-    c->type = Candidates::Type::kMerged;
+    c->UseMerged();
   }
   return true;
 }

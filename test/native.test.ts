@@ -28,6 +28,20 @@ describe.skipIf(process.platform === 'win32' || portsOnly)('C++ core tests', () 
   })
 })
 
+/** Builds core_test with a sanitizer's flags in its own directory; returns that directory. */
+function buildSanitizedCoreTests(dir: string, flags: string): string {
+  const build = path.join(repoRoot, dir)
+  fs.mkdirSync(build, { recursive: true })
+  execFileSync(
+    'cmake',
+    ['-S', repoRoot, '-B', build, '-DCAUSEWAY_NATIVE_TESTS=ON', '-DCMAKE_BUILD_TYPE=RelWithDebInfo',
+      `-DCMAKE_CXX_FLAGS=${flags}`, `-DCMAKE_C_FLAGS=${flags}`, `-DCMAKE_EXE_LINKER_FLAGS=${flags}`],
+    { stdio: 'pipe' },
+  )
+  execFileSync('cmake', ['--build', build, '--target', 'core_test', '-j', '2'], { stdio: 'pipe' })
+  return build
+}
+
 // The concurrency tests again, built with ThreadSanitizer: appends take no
 // lock while readers use the index, so any access the memory orders do not
 // cover is reported (and fails the run), not left to chance. It builds the
@@ -35,16 +49,7 @@ describe.skipIf(process.platform === 'win32' || portsOnly)('C++ core tests', () 
 // `npm run test:full` (CAUSEWAY_PORTS set), not in `npm test`.
 describe.skipIf(!process.env['CAUSEWAY_PORTS'])('C++ core tests under ThreadSanitizer', () => {
   it('reports no data race between the lock-free writer, readers, the flusher and the rings', () => {
-    const build = path.join(repoRoot, 'build/native-tests-tsan')
-    fs.mkdirSync(build, { recursive: true })
-    const flags = '-fsanitize=thread'
-    execFileSync(
-      'cmake',
-      ['-S', repoRoot, '-B', build, '-DCAUSEWAY_NATIVE_TESTS=ON', '-DCMAKE_BUILD_TYPE=RelWithDebInfo',
-        `-DCMAKE_CXX_FLAGS=${flags}`, `-DCMAKE_C_FLAGS=${flags}`, `-DCMAKE_EXE_LINKER_FLAGS=${flags}`],
-      { stdio: 'pipe' },
-    )
-    execFileSync('cmake', ['--build', build, '--target', 'core_test', '-j', '2'], { stdio: 'pipe' })
+    const build = buildSanitizedCoreTests('build/native-tests-tsan', '-fsanitize=thread')
     const suppressions = path.join(repoRoot, 'native/test/tsan.supp')
     let out = ''
     try {
@@ -74,16 +79,10 @@ describe.skipIf(!process.env['CAUSEWAY_PORTS'])('C++ core tests under ThreadSani
 // 2 cores): test:full only.
 describe.skipIf(!process.env['CAUSEWAY_PORTS'])('C++ core tests under AddressSanitizer', () => {
   it('reports no use after free, overflow, leak or undefined behaviour in any core_test case', () => {
-    const build = path.join(repoRoot, 'build/native-tests-asan')
-    fs.mkdirSync(build, { recursive: true })
-    const flags = '-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined'
-    execFileSync(
-      'cmake',
-      ['-S', repoRoot, '-B', build, '-DCAUSEWAY_NATIVE_TESTS=ON', '-DCMAKE_BUILD_TYPE=RelWithDebInfo',
-        `-DCMAKE_CXX_FLAGS=${flags}`, `-DCMAKE_C_FLAGS=${flags}`, `-DCMAKE_EXE_LINKER_FLAGS=${flags}`],
-      { stdio: 'pipe' },
+    const build = buildSanitizedCoreTests(
+      'build/native-tests-asan',
+      '-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined',
     )
-    execFileSync('cmake', ['--build', build, '--target', 'core_test', '-j', '2'], { stdio: 'pipe' })
     let out = ''
     try {
       out = execFileSync(path.join(build, 'core_test'), {
