@@ -169,26 +169,7 @@ Row Index::Add(const RowFields& f, RowLocation loc, uint32_t entity, uint32_t sc
     e.clock = f.clock;
     std::memcpy(e.head.data(), f.content_hash, 32);
   }
-  uint8_t key[16];
-  if (e.seg_gen != segment_gen_) {
-    IndexSegment::IdKey(entity, key);
-    e.seg_rows = cur_->entities.FindOrAdd(key, &retired_);
-    e.seg_gen = segment_gen_;
-  }
-  e.seg_rows->push_back(row);
-  ScopeState& sc = scopes_[scope];
-  if (sc.seg_gen != segment_gen_) {
-    IndexSegment::IdKey(scope, key);
-    sc.seg_rows = cur_->scopes.FindOrAdd(key, &retired_);
-    sc.seg_gen = segment_gen_;
-  }
-  sc.seg_rows->push_back(row);
-  KindSlot& ks = kind_cache_[f.kind & (kKindCacheSlots - 1)];
-  if (ks.gen != segment_gen_ || ks.kind != f.kind) {
-    IndexSegment::KindKey(f.kind, key);
-    ks = KindSlot{f.kind, segment_gen_, cur_->kinds.FindOrAdd(key, &retired_)};
-  }
-  ks.list->push_back(row);
+  ListRow(row, entity, scope, f.kind);
   if (f.idempotency) {
     Digest d;
     std::memcpy(d.data(), f.idempotency, 16);
@@ -206,6 +187,27 @@ Row Index::Add(const RowFields& f, RowLocation loc, uint32_t entity, uint32_t sc
     });
   if (publish) Publish();
   return row;
+}
+
+void Index::ListRow(Row r, uint32_t entity, uint32_t scope, uint16_t kind) {
+  // Each list is found once per segment and cached with its generation.
+  uint8_t key[16];
+  auto list_of = [&](auto& state, uint32_t id, PostingsTable& table) {
+    if (state.seg_gen != segment_gen_) {
+      IndexSegment::IdKey(id, key);
+      state.seg_rows = table.FindOrAdd(key, &retired_);
+      state.seg_gen = segment_gen_;
+    }
+    return state.seg_rows;
+  };
+  list_of(entities_[entity], entity, cur_->entities)->push_back(r);
+  list_of(scopes_[scope], scope, cur_->scopes)->push_back(r);
+  KindSlot& ks = kind_cache_[kind & (kKindCacheSlots - 1)];
+  if (ks.gen != segment_gen_ || ks.kind != kind) {
+    IndexSegment::KindKey(kind, key);
+    ks = KindSlot{kind, segment_gen_, cur_->kinds.FindOrAdd(key, &retired_)};
+  }
+  ks.list->push_back(r);
 }
 
 RowList* Index::TagList(const uint8_t* tag, size_t len) {

@@ -165,8 +165,7 @@ class Index {
     const EntityState& e = entities_[entity];
     if (e.seg_gen == segment_gen_ && e.seg_rows) e.seg_rows->Prefetch();
   }
-  // Writer only. Row of the event appended with this idempotency digest, or
-  // -1. (Its fields are read only after EnsureRow.)
+  // Writer only. Row of the event with this idempotency digest, or -1 (EnsureRow before its fields).
   int64_t FindIdempotency(const Digest& d) const;
   // *row: the row whose sequence is `seq`, or -1.
   [[nodiscard]] Status FindSequence(uint64_t seq, int64_t* row) const;
@@ -249,15 +248,12 @@ class Index {
   bool has_failed() const { return has_failed_.load(std::memory_order_relaxed); }  // relaxed: a hint; Take locks
   // Readers. Segments served by a file whose body has been checked (an open from the checkpoint checks none yet).
   size_t checked_files() const;
-  // Writer. The segments served by a file not yet checked, with their files.
-  std::vector<std::pair<uint32_t, std::shared_ptr<const IndexPart>>> UncheckedFiles() const;
+  std::vector<std::pair<uint32_t, std::shared_ptr<const IndexPart>>> UncheckedFiles() const;  // writer: (slot, file)
 
-  // Bytes of heap the index holds (columns, postings, tables), for stats.
-  uint64_t MemoryBytes() const;
+  uint64_t MemoryBytes() const;  // bytes of heap the index holds (columns, postings, tables), for stats
 
-  // Frees the tables that growth replaced. REQUIRES: the reader lock held,
-  // by a thread that has not yet read through the index under it (readers
-  // are serialised by that lock, so none can hold a replaced table).
+  // Frees what growth and attached files replaced (tables, segments, column chunks). REQUIRES: the
+  // reader lock held, by a thread that has not yet read through the index under it.
   void Reclaim() const;
 
  private:
@@ -334,6 +330,10 @@ class Index {
   Status QueryAnyOf(const RegionFilter& f, Row n, std::vector<Row>* out) const;
   // True when row r (of segment s) carries the tag.
   bool RowHasTag(const IndexSegment& s, Row r, const uint8_t* key) const;
+  // The event time filter (an extension's occurred-at, else timestamp_us) on row r's frame.
+  bool OccurredWithin(Row r, const RegionFilter& f, int64_t timestamp_us) const;
+  // Writer: row r joins the current segment's lists of its entity, scope and kind.
+  void ListRow(Row r, uint32_t entity, uint32_t scope, uint16_t kind);
   // The first of rows [0, n) whose sequence is >= seq (n when none).
   Status FirstRowFrom(uint64_t seq, Row n, Row* first) const;
 

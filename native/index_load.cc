@@ -194,34 +194,12 @@ bool Index::Load(ByteReader* r, int version) {
   for (size_t i = 0; i < writer_segs_.size(); i++) {
     IndexSegment& s = *writer_segs_[i];
     if (s.awaiting) continue;
+    EndSegment();  // a new generation: no list cached from another segment
     cur_ = &s;
-    segment_gen_++;
-    std::vector<RowList*> by_kind(size_t(1) << 16, nullptr);  // saves a table probe per row
     const Row end = i + 1 < writer_segs_.size() ? writer_segs_[i + 1]->first : size_;
-    uint8_t key[16];
     for (Row row = s.first; row < end; row++) {
-      const uint32_t e = entity_[row], sc = scope_[row];
-      if (e >= ne || sc >= ns) return false;
-      EntityState& es = entities_[e];
-      if (es.seg_gen != segment_gen_) {
-        IndexSegment::IdKey(e, key);
-        es.seg_rows = s.entities.FindOrAdd(key, &retired_);
-        es.seg_gen = segment_gen_;
-      }
-      es.seg_rows->push_back(row);
-      ScopeState& ss = scopes_[sc];
-      if (ss.seg_gen != segment_gen_) {
-        IndexSegment::IdKey(sc, key);
-        ss.seg_rows = s.scopes.FindOrAdd(key, &retired_);
-        ss.seg_gen = segment_gen_;
-      }
-      ss.seg_rows->push_back(row);
-      RowList*& kl = by_kind[kind_[row]];
-      if (!kl) {
-        IndexSegment::KindKey(kind_[row], key);
-        kl = s.kinds.FindOrAdd(key, &retired_);
-      }
-      kl->push_back(row);
+      if (entity_[row] >= ne || scope_[row] >= ns) return false;
+      ListRow(row, entity_[row], scope_[row], kind_[row]);
     }
   }
   // Rows added after the load continue the last segment when it is in memory.

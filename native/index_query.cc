@@ -40,6 +40,16 @@ bool Index::RowHasTag(const IndexSegment& s, Row r, const uint8_t* key) const {
   return l && ListHolds(*l, r);
 }
 
+bool Index::OccurredWithin(Row r, const RegionFilter& f, int64_t timestamp_us) const {
+  FrameView v;
+  // A frame that does not check is kept: the read that follows reports
+  // its corruption rather than this filter hiding the event.
+  if (!resolve_frame_ || !resolve_frame_(frame_ctx_, r, &v).ok()) return true;
+  const uint8_t* x = v.extension();
+  const int64_t at = x && (x[ext::kFields] & kExtOccurredAt) ? LoadLE<int64_t>(x + ext::kOccurredAt) : timestamp_us;
+  return at >= f.occurred_from_us && at <= f.occurred_to_us;
+}
+
 bool Index::MatchesEntity(uint32_t entity, const RegionFilter& f) const { return NameMatches(entities_[entity].name, f); }
 
 bool Index::Matches(Row r, const RegionFilter& f) const {
@@ -65,16 +75,7 @@ bool Index::Matches(Row r, const RegionFilter& f) const {
     for (const auto& key : f.tags)
       if (!RowHasTag(*l->Of(r), r, key.data())) return false;
   }
-  if (f.has_occurred) {
-    FrameView v;
-    // A frame that does not check is kept: the read that follows reports
-    // its corruption rather than this filter hiding the event.
-    if (!resolve_frame_ || !resolve_frame_(frame_ctx_, r, &v).ok()) return true;
-    const uint8_t* x = v.extension();
-    const int64_t at = x && (x[ext::kFields] & kExtOccurredAt) ? LoadLE<int64_t>(x + ext::kOccurredAt) : Timestamp(r);
-    if (at < f.occurred_from_us || at > f.occurred_to_us) return false;
-  }
-  return true;
+  return !f.has_occurred || OccurredWithin(r, f, Timestamp(r));
 }
 
 bool Index::MakePlan(const RegionFilter& f, Row n, Plan* p) const {
@@ -247,16 +248,7 @@ bool Index::Keep(Row r, const Plan& p, const Candidates& c) const {
   if (!HasKind(f, kind)) return false;
   for (size_t i = 0; i < f.tags.size(); i++)
     if (static_cast<int>(i) != c.tag && !RowHasTag(*c.seg, r, f.tags[i].data())) return false;
-  if (f.has_occurred) {
-    FrameView v;
-    // A frame that does not check is kept: the read that follows reports
-    // its corruption rather than this filter hiding the event.
-    if (!resolve_frame_ || !resolve_frame_(frame_ctx_, r, &v).ok()) return true;
-    const uint8_t* x = v.extension();
-    const int64_t at = x && (x[ext::kFields] & kExtOccurredAt) ? LoadLE<int64_t>(x + ext::kOccurredAt) : ts;
-    if (at < f.occurred_from_us || at > f.occurred_to_us) return false;
-  }
-  return true;
+  return !f.has_occurred || OccurredWithin(r, f, ts);
 }
 
 Status Index::Query(const RegionFilter& f, std::vector<Row>* out) const {

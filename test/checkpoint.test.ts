@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Coordinate, EventKind, Region, Store } from '../src/index.js'
 import { native } from '../src/native/loader.js'
-import { crashImage, stripFooters, tempDir } from './helpers.js'
+import { blockIndexFiles, crashImage, stripFooters, tempDir } from './helpers.js'
 
 const K = EventKind.custom(1, 1)
 
@@ -158,19 +158,22 @@ function asOlderCheckpoint(v5: Buffer, version: 1 | 2 | 3 | 4, events: number): 
   return Buffer.concat([head, len, older])
 }
 
-/**
- * Keeps the store from installing index files for its first 64 segments:
- * a directory in each file's place makes the rename fail, so every row
- * stays in memory and in the checkpoint, as in the versions before files.
- * (A directory holding a file: the store's removal of stray names fails on it.)
- */
-function blockIndexFiles(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true })
-  for (let id = 1; id <= 64; id++) {
-    const d = path.join(dir, `${id.toString(16).padStart(16, '0')}.cwidx`)
-    fs.mkdirSync(d)
-    fs.writeFileSync(path.join(d, 'keep'), '') // not empty: a removal of the stray name fails too
-  }
+/** Flips a payload byte of the fourth frame of a segment file; returns that frame's offset. */
+function flipFourthFramePayload(file: string): number {
+  const b = fs.readFileSync(file)
+  let at = 128
+  for (let k = 0; k < 3; k++) at += (b.readUInt32LE(at) + 7) & ~7
+  b[at + 172]! ^= 0x01
+  fs.writeFileSync(file, b)
+  return at
+}
+
+/** After a reopen of build()'s store: a key build() used still deduplicates, and an entity's chain goes on. */
+function expectKeysAndChainsContinue(s: Store, before: ReturnType<typeof snapshotOf>): void {
+  expect(s.append(new Coordinate('acct:0', 's0'), K, {}, { idempotencyKey: 'k50' }).deduplicated).toBe(true)
+  const next = s.append(new Coordinate('acct:2', 's2'), K, 'next')
+  expect(next.prevHash).toBe([...before].reverse().find((e) => e.entity === 'acct:2')!.hash)
+  expect(next.clock).toBe(before.filter((e) => e.entity === 'acct:2').length + 1)
 }
 
 describe('index checkpoint versions', () => {
@@ -215,10 +218,7 @@ describe('segment footers', () => {
     expect(st.openedFromCheckpoint).toBe(false)
     expect(st.footersLoaded).toBe(st.segments) // every segment was sealed at close
     expect(snapshotOf(s)).toEqual(before)
-    expect(s.append(new Coordinate('acct:0', 's0'), K, {}, { idempotencyKey: 'k50' }).deduplicated).toBe(true)
-    const next = s.append(new Coordinate('acct:2', 's2'), K, 'next')
-    expect(next.prevHash).toBe([...before].reverse().find((e) => e.entity === 'acct:2')!.hash)
-    expect(next.clock).toBe(before.filter((e) => e.entity === 'acct:2').length + 1)
+    expectKeysAndChainsContinue(s, before)
     s.close()
   })
 
@@ -241,12 +241,7 @@ describe('segment footers', () => {
     r.close()
     // A frame in the middle of segment 2: its footer still loads (it checks
     // the first and last frames), and the read reports the damaged frame.
-    const f2 = path.join(dir, segs[1]!)
-    const b2 = fs.readFileSync(f2)
-    let at = 128
-    for (let k = 0; k < 3; k++) at += (b2.readUInt32LE(at) + 7) & ~7
-    b2[at + 172]! ^= 0x01
-    fs.writeFileSync(f2, b2)
+    const at = flipFourthFramePayload(path.join(dir, segs[1]!))
     r = Store.open({ dataDir: dir, segmentMaxBytes: 16 * 1024, readOnly: true })
     expect(r.stats().footersLoaded).toBe(segs.length - 1)
     expect(() => r.query(Region.all())).toThrow(new RegExp(`segment 0000000000000002\\.cwseg offset ${at}`))
@@ -281,10 +276,7 @@ describe('segment index files at an open without a checkpoint', () => {
     expect(st.indexFilesLoaded).toBe(st.segments - 1) // all but the last, which the writer reopens
     expect(snapshotOf(s)).toEqual(before)
     expect(causal(s)).toEqual(links)
-    expect(s.append(new Coordinate('acct:0', 's0'), K, {}, { idempotencyKey: 'k50' }).deduplicated).toBe(true)
-    const next = s.append(new Coordinate('acct:2', 's2'), K, 'next')
-    expect(next.prevHash).toBe([...before].reverse().find((e) => e.entity === 'acct:2')!.hash)
-    expect(next.clock).toBe(before.filter((e) => e.entity === 'acct:2').length + 1)
+    expectKeysAndChainsContinue(s, before)
     s.close()
   })
 
@@ -293,12 +285,7 @@ describe('segment index files at an open without a checkpoint', () => {
     const s = build(dir, 500)
     s.close()
     fs.rmSync(path.join(dir, 'index.ckpt'))
-    const f2 = path.join(dir, fs.readdirSync(dir).filter((n) => n.endsWith('.cwseg')).sort()[1]!)
-    const b2 = fs.readFileSync(f2)
-    let at = 128
-    for (let k = 0; k < 3; k++) at += (b2.readUInt32LE(at) + 7) & ~7
-    b2[at + 172]! ^= 0x01
-    fs.writeFileSync(f2, b2)
+    const at = flipFourthFramePayload(path.join(dir, fs.readdirSync(dir).filter((n) => n.endsWith('.cwseg')).sort()[1]!))
     const r = Store.open({ dataDir: dir, segmentMaxBytes: 16 * 1024, readOnly: true })
     expect(r.stats().indexFilesLoaded).toBeGreaterThan(1)
     expect(() => r.query(Region.all())).toThrow(new RegExp(`segment 0000000000000002\\.cwseg offset ${at}`))

@@ -49,6 +49,21 @@ export function segmentFiles(dir: string): string[] {
 export const repoRoot = path.resolve(__dirname, '..')
 
 /**
+ * Keeps a store from installing index files for its first 64 segments: a
+ * directory in each file's place makes the rename fail (holding a file, so
+ * the store's removal of stray names fails on it too), and every row stays
+ * in memory and in the checkpoint, as in the versions before index files.
+ */
+export function blockIndexFiles(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true })
+  for (let id = 1; id <= 64; id++) {
+    const d = path.join(dir, `${id.toString(16).padStart(16, '0')}.cwidx`)
+    fs.mkdirSync(d)
+    fs.writeFileSync(path.join(d, 'keep'), '')
+  }
+}
+
+/**
  * Cuts each segment's footer off and removes its index file (`.cwidx`), so
  * an open without a checkpoint must scan (and check) every frame.
  */

@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Coordinate, EventKind, Query, Region, Store } from '../src/index.js'
 import type { QueryOptions } from '../src/paging.js'
-import { tempDir } from './helpers.js'
+import { blockIndexFiles, tempDir } from './helpers.js'
 
 // Sealed segments' rows are served by their index files, not memory: these
 // tests catch a query that answers differently from files than from the
@@ -13,20 +13,6 @@ import { tempDir } from './helpers.js'
 
 const SEG = 16 * 1024 // small: files are built in the append that seals a segment
 const KINDS = [1, 2, 3].map((k) => EventKind.custom(1, k))
-
-/**
- * Keeps a store from installing index files for its first 64 segments (a
- * directory holding a file in each file's place): every row stays in
- * memory, the reference the file-served store is compared against.
- */
-function blockIndexFiles(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true })
-  for (let id = 1; id <= 64; id++) {
-    const d = path.join(dir, `${id.toString(16).padStart(16, '0')}.cwidx`)
-    fs.mkdirSync(d)
-    fs.writeFileSync(path.join(d, 'keep'), '')
-  }
-}
 
 /** The same events, in the same order, in any store: entities under prefixes, scopes, kinds, tags, clocks. */
 function fill(s: Store, n: number): void {

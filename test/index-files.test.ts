@@ -30,12 +30,13 @@ const parts = (dir: string) => fs.readdirSync(dir).filter((n) => n.endsWith('.cw
 const segments = (dir: string) => fs.readdirSync(dir).filter((n) => n.endsWith('.cwseg')).sort()
 
 /**
- * Waits (at most 20 s) until every sealed segment is served by its file:
- * the builder works beside the appends, and an append hands its files over.
+ * Appends a tick every 50 ms (at most 20 s) until `done`: the builder works
+ * beside the appends, and an append hands over what it built. By default,
+ * until every sealed segment is served by its file.
  */
-function waitForIndexFiles(s: Store): void {
+function waitForIndexFiles(s: Store, done = () => s.stats().indexFiles >= s.stats().segments - 1): void {
   const deadline = Date.now() + 20_000
-  while (s.stats().indexFiles < s.stats().segments - 1 && Date.now() < deadline) {
+  while (!done() && Date.now() < deadline) {
     s.append(new Coordinate('tick', 'bank'), K, {})
     spawnSync('sleep', ['0.05'])
   }
@@ -106,11 +107,7 @@ describe('index files answer for sealed segments', () => {
     // A writer checks every file beside its appends and rebuilds the one that fails.
     s = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
     expect(s.stats().openedFromCheckpoint).toBe(true)
-    const deadline = Date.now() + 20_000
-    while (s.stats().indexFilesChecked < s.stats().indexFiles && Date.now() < deadline) {
-      s.append(new Coordinate('tick', 'bank'), K, {})
-      spawnSync('sleep', ['0.05'])
-    }
+    waitForIndexFiles(s, () => s.stats().indexFilesChecked >= s.stats().indexFiles)
     expect(s.stats().indexFilesChecked).toBe(s.stats().indexFiles)
     expect(fs.readFileSync(victim).equals(bytes)).toBe(false)
     expectAllFound(s, ids)
