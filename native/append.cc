@@ -164,6 +164,7 @@ Status Store::ApplyAppend(const PendingAppend& p) {
   CW_RETURN_IF_ERROR(CheckWritableForAppend());
   if (part_builder_ && part_builder_->ready()) AttachIndexParts();
   if (index_.has_failed()) CheckIndexFiles(true);
+  if (sealed_since_checkpoint_ != 0) MaybeCheckpoint();
   if (p.condition) CW_RETURN_IF_ERROR(CheckCondition(p));
   bool known = false;
   CW_RETURN_IF_ERROR(FindDuplicates(p, &known));

@@ -25,7 +25,7 @@ bool ByteReader::Bytes(void* p, size_t n) {
   return true;
 }
 
-Status WriteCheckpoint(const std::string& dir, const Index& index, const CheckpointHeader& header, uint32_t file_mode) {
+void EncodeCheckpoint(const Index& index, const CheckpointHeader& header, std::string* file) {
   std::string body;
   ByteWriter w(&body);
   w.Put<uint32_t>(static_cast<uint32_t>(header.segments.size()));
@@ -40,15 +40,24 @@ Status WriteCheckpoint(const std::string& dir, const Index& index, const Checkpo
   }
   w.Put(header.last_timestamp_us);
   index.Save(&w);
-  std::string file(kMagic, 8);
-  ByteWriter fw(&file);
+  file->assign(kMagic, 8);
+  ByteWriter fw(file);
   const uint64_t len = body.size();
   uint32_t crc = crc32c::Extend(0, reinterpret_cast<const uint8_t*>(&len), 8);
   crc = crc32c::Extend(crc, reinterpret_cast<const uint8_t*>(body.data()), body.size());
   fw.Put<uint32_t>(crc32c::Mask(crc));
   fw.Put<uint64_t>(len);
-  file += body;
+  *file += body;
+}
+
+Status WriteCheckpointFile(const std::string& dir, const std::string& file, uint32_t file_mode) {
   return fsutil::WriteFileAtomic(dir, kCheckpointName, file, file_mode);
+}
+
+Status WriteCheckpoint(const std::string& dir, const Index& index, const CheckpointHeader& header, uint32_t file_mode) {
+  std::string file;
+  EncodeCheckpoint(index, header, &file);
+  return WriteCheckpointFile(dir, file, file_mode);
 }
 
 Status ReadCheckpoint(const std::string& dir, Index* index, CheckpointHeader* header, int* version) {

@@ -37,6 +37,10 @@ struct CheckpointHeader {
 // Writes the checkpoint atomically (temp file, fsync, rename, fsync dir),
 // created with `file_mode`.
 Status WriteCheckpoint(const std::string& dir, const Index& index, const CheckpointHeader& header, uint32_t file_mode);
+// The same in two steps: the file's bytes (under the writer role), then
+// written (on any thread: a writer's periodic checkpoint goes to its builder thread).
+void EncodeCheckpoint(const Index& index, const CheckpointHeader& header, std::string* file);
+Status WriteCheckpointFile(const std::string& dir, const std::string& file, uint32_t file_mode);
 // Loads it into `index` (which must be empty). NotFound when absent;
 // Corruption when it fails its checks (the caller then scans instead).
 // *version: 2, or 1 for a file whose id table the caller must rebuild

@@ -103,6 +103,7 @@ Status Store::Roll() {
     return s;
   }
   AdvanceDurable(next_sequence_);
+  sealed_since_checkpoint_ += write_pos_;
   // Readers keep using the sealed file through a read-only mapping; the
   // flusher may still hold the writable one until its sync returns.
   std::unique_ptr<Segment> sealed;

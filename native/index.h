@@ -225,6 +225,7 @@ class Index {
   bool AttachFile(uint32_t slot, const std::shared_ptr<const IndexPart>& part);
   // Whether segment `slot`'s rows are served by its file.
   bool SlotInFile(uint32_t slot) const;
+  bool InFilesBelow(uint32_t slot) const;  // every segment before that slot is served by its file
   // Open only: the segments a loaded checkpoint left to their files, and
   // the attaching of each one's file; false when the file's names are not
   // the checkpoint's or its rows are not the count it recorded.

@@ -67,6 +67,12 @@ bool Index::AttachFile(uint32_t slot, const std::shared_ptr<const IndexPart>& pa
   return true;
 }
 
+bool Index::InFilesBelow(uint32_t slot) const {
+  for (const auto& s : writer_segs_)
+    if (s->slot < slot && !s->in_file()) return false;
+  return true;
+}
+
 bool Index::SlotInFile(uint32_t slot) const {
   for (const auto& s : writer_segs_)
     if (s->slot == slot) return s->file != nullptr;

@@ -10,13 +10,6 @@
 #include "store.h"
 
 namespace causeway {
-namespace {
-
-// Segments up to this size get their index file built at once, in the
-// append that seals them (about a millisecond); larger ones in the background.
-constexpr uint64_t kInlinePartBytes = 1 << 20;
-
-}  // namespace
 
 Status Store::OpenIndexPart(const Segment& seg, std::shared_ptr<const IndexPart>* out, bool header_only) const {
   std::unique_ptr<IndexPart> p;
@@ -48,8 +41,12 @@ bool Store::AttachPart(uint32_t slot, const std::shared_ptr<const IndexPart>& pa
 }
 
 bool Store::FileBacked(uint32_t slot) const {
-  // Sealed, and not the last: a writer reopens its last segment and appends to it.
-  return slot + 1 < segments_.size() && segments_[slot]->frontier().state == kFrontierSealed;
+  // Sealed, and not the one a writer appends to (it resumes a small last segment).
+  return slot < segments_.size() && segments_[slot] != active_ && segments_[slot]->frontier().state == kFrontierSealed;
+}
+
+bool Store::Resumes(uint64_t sealed_end) const {
+  return sealed_end <= std::max<uint64_t>(kInlinePartBytes, options_.segment_max_bytes / kResumeFraction);
 }
 
 Status Store::PlaceIds() {
@@ -97,6 +94,14 @@ void Store::SubmitIndexPart(uint32_t slot) {
   }
   if (!part_builder_) part_builder_ = std::make_unique<PartBuilder>(options_.dir, options_.file_mode);
   part_builder_->Submit({segments_[slot], slot});
+}
+
+void Store::SealIndexFile() {
+  const uint32_t slot = static_cast<uint32_t>(segments_.size() - 1);
+  std::shared_ptr<const IndexPart> part;
+  // A file that cannot be built leaves the rows to the checkpoint; the next open builds it.
+  if (PartBuilder::BuildOne(*segments_[slot], options_.dir, options_.file_mode, &part).ok() && AttachPart(slot, part))
+    index_.Reclaim();
 }
 
 void Store::AttachIndexParts() {

@@ -1,5 +1,7 @@
 #include "part_builder.h"
 
+#include "checkpoint.h"
+
 #include "kill_point.h"
 
 #if defined(__GLIBC__)
@@ -48,8 +50,7 @@ void PartBuilder::Stop() {
     cv_.NotifyAll();
   }
   if (thread_.joinable()) thread_.join();
-  std::lock_guard<std::mutex> g(mu_);
-  done_.clear();  // the files stay on disk: the next open uses them
+  // What was built stays in done_ for a last Collect; the files stay on disk either way.
 }
 
 void PartBuilder::Run() {
@@ -60,6 +61,13 @@ void PartBuilder::Run() {
     Job job = std::move(queue_.front());
     queue_.pop_front();
     g.unlock();
+    if (!job.checkpoint.empty()) {
+      // A cache: one that fails to write leaves the last one, still checked at open.
+      (void)WriteCheckpointFile(dir_, job.checkpoint, file_mode_);
+      KillPoint("periodic-checkpoint-written");
+      g.lock();
+      continue;
+    }
     // A file that checks needs nothing (its check is remembered by the part the index holds).
     if (job.verify && job.verify->EnsureChecked().ok()) {
       g.lock();

@@ -24,6 +24,10 @@
 
 namespace causeway {
 
+// Segments up to this size get their index file built at once, in the
+// append that seals them (about a millisecond); larger ones in the background.
+constexpr uint64_t kInlinePartBytes = 1 << 20;
+
 class PartBuilder {
  public:
   struct Job {
@@ -33,6 +37,8 @@ class PartBuilder {
     // first and rebuilt only if it fails; without, it is rebuilt (it failed).
     bool replace = false;
     std::shared_ptr<const IndexPart> verify;
+    // Not a segment's file: a periodic checkpoint's bytes, written in turn (no segment).
+    std::string checkpoint;
   };
   struct Built {
     std::shared_ptr<Segment> segment;

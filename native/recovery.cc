@@ -38,9 +38,10 @@ Status Store::Recover(bool use_checkpoint) {
   Status s = LoadSegments(use_checkpoint);
   index_.DeferIds(false);
   if (!s.ok()) return s;
-  CW_RETURN_IF_ERROR(PlaceIds());
-  if (!writer()) return Status::OK();
-  return PrepareActive(segments_.empty() ? 0 : segments_.back()->id(), next_sequence_);
+  // The segment to append to first: a last segment the writer does not
+  // resume is then sealed and not active, and PlaceIds gives it its file.
+  if (writer()) CW_RETURN_IF_ERROR(PrepareActive(segments_.empty() ? 0 : segments_.back()->id(), next_sequence_));
+  return PlaceIds();
 }
 
 Status Store::LoadSegments(bool use_checkpoint) {
@@ -86,9 +87,11 @@ Status Store::LoadSegments(bool use_checkpoint) {
   uint64_t next_seq = 0;
   for (size_t i = 0; i < ids.size(); i++) {
     const bool last = i + 1 == ids.size();
-    const std::shared_ptr<Segment>& shared = segs[i];
+    std::shared_ptr<Segment>& shared = segs[i];
     const Segment* segp = shared.get();
     const Frontier& f = segp->frontier();
+    // A writer appends to its last segment unless a clean close sealed it large (Resumes).
+    const bool resume = last && writable && (f.state != kFrontierSealed || Resumes(f.end));
     if (segp->base_sequence() != next_seq && options_.salvage) {
       damage_.push_back(Where(*segp, 0) + ": starts at sequence " + std::to_string(segp->base_sequence()) +
                         " but the log before it ends at " + std::to_string(next_seq));
@@ -119,7 +122,8 @@ Status Store::LoadSegments(bool use_checkpoint) {
     const uint32_t slot = static_cast<uint32_t>(segments_.size());
     segments_.push_back(shared);
     ScanOutcome out;
-    if (start == kSegmentHeaderSize && f.state == kFrontierSealed && !last && !options_.salvage &&
+    const size_t rows_before = index_.size();
+    if (start == kSegmentHeaderSize && f.state == kFrontierSealed && !resume && !options_.salvage &&
         LoadIndexFile(*segp, slot, next_seq)) {
       // A sealed segment whose index file checks: its rows are the file's, served from it.
       out.committed_end = out.stop_offset = f.end;
@@ -130,7 +134,8 @@ Status Store::LoadSegments(bool use_checkpoint) {
       out.committed_end = f.end;
       out.stop_offset = f.end;
       out.next_sequence = f.next_sequence;
-      if (index_.size() > 0) last_timestamp_us_ = std::max(last_timestamp_us_, index_.Timestamp(index_.size() - 1));
+      // Only rows the footer added: earlier ones may be served by their files (columns freed).
+      if (index_.size() > rows_before) last_timestamp_us_ = std::max(last_timestamp_us_, index_.Timestamp(index_.size() - 1));
       footers_loaded_++;
     } else {
       auto visit = [&](const FrameView& v, uint64_t off) { IndexFrame(v, slot, off); };
@@ -210,9 +215,14 @@ Status Store::LoadSegments(bool use_checkpoint) {
       }
     }
     next_seq = out.next_sequence;
-    if (last && writable) {
+    if (resume) {
       write_pos_ = out.committed_end;
       active_ = shared;
+    } else if (last && segp->writable()) {
+      // Sealed and left as it is: read through a read-only mapping, as after a roll.
+      std::unique_ptr<Segment> sealed;
+      CW_RETURN_IF_ERROR(Segment::Open(options_.dir, segp->id(), false, &sealed));
+      segments_.back() = std::shared_ptr<Segment>(sealed.release());
     }
     if (last) read_end_ = out.committed_end;
   }
@@ -251,7 +261,17 @@ bool Store::LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, Ch
     const Segment& s = *segs[i];
     const Frontier& f = s.frontier();
     ok = s.id() == c.id && s.base_sequence() == c.base_sequence && s.created_us() == c.created_us &&
-         c.end >= kSegmentHeaderSize && c.end <= f.end && f.end <= s.size();
+         c.end >= kSegmentHeaderSize && c.end <= s.size() && f.end <= s.size();
+    // A writer's periodic checkpoint covers the segment it was appending to
+    // as far as its index went, which may be past the durable frontier: those
+    // frames count only if every one still checks, as a scan would find them.
+    if (ok && c.end > f.end) {
+      ok = i + 1 == ck->segments.size() && f.state != kFrontierSealed;
+      if (ok) {
+        const ScanOutcome past = ScanFrames(s.data(), f.end, c.end, f.next_sequence, [](const FrameView&, uint64_t) {});
+        ok = !past.pending_batch && past.committed_end == c.end && past.next_sequence == c.next_sequence;
+      }
+    }
     // A covered segment followed by another must be wholly covered.
     if (ok && i + 1 < ck->segments.size()) ok = f.state == kFrontierSealed && f.end == c.end;
     if (ok && c.last_frame != 0) {
@@ -284,7 +304,7 @@ bool Store::LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, Ch
   std::vector<uint32_t> id_slots;
   for (const auto& c : index_.ids().loaded_files()) {
     if (!ok) break;
-    ok = c.slot + 1 < segs.size() && segs[c.slot]->frontier().state == kFrontierSealed &&
+    ok = c.slot < segs.size() && segs[c.slot]->frontier().state == kFrontierSealed &&
          OpenIndexPart(*segs[c.slot], &opened_parts_[c.slot], version >= 5).ok() && opened_parts_[c.slot]->rows() == c.rows;
     id_slots.push_back(c.slot);
   }

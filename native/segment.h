@@ -56,6 +56,7 @@ class Segment {
   uint32_t format_version() const { return format_version_; }
   int64_t created_us() const { return created_us_; }
   const std::string& path() const { return path_; }
+  bool writable() const { return writable_; }
   // The file was renamed (a compaction replacement moving to its final name).
   void SetPath(std::string path) { path_ = std::move(path); }
   // Mapped bytes: [0, size()) are readable; the writer may store into [128, size()).

@@ -103,19 +103,24 @@ Status Store::Close() {
   }
   sync_.flush_cv.NotifyAll();
   if (sync_.flusher.joinable()) sync_.flusher.join();
-  // A file being built is finished (the next open uses it); the rest are built then.
+  // A file being built is finished; the rest are built by the next open.
   if (part_builder_) part_builder_->Stop();
   Status result;
   {
     // No append is in flight past this point (those queued find the store closed).
     WriterRole role(this);
+    // Files finished since the last append serve their segments now, so the checkpoint leaves out their rows.
+    if (part_builder_ && part_builder_->ready()) AttachIndexParts();
     std::unique_lock<std::mutex> g(mu_);
     while (sync_.syncing) WaitSyncDone(g);  // an in-flight sync ends first
     if (active_ && poison_.ok()) {
       // Seal: sync the frames, then record the final frontier and drop the
-      // preallocated rest. Reopening resumes this segment.
+      // preallocated rest. Reopening resumes a small segment; a larger one
+      // gets its index file now and the next open starts a new segment, so
+      // neither the checkpoint nor that open carries its rows.
       Status s = SealActive();
       if (s.ok()) sync_.durable_sequence.store(next_sequence_);
+      if (s.ok() && !Resumes(write_pos_)) SealIndexFile();
       // The checkpoint is a cache: failing to write it costs the next open a scan, nothing more.
       if (s.ok()) (void)SaveCheckpoint();
       result = s;
@@ -135,22 +140,53 @@ Status Store::Close() {
 
 Status Store::SaveCheckpoint() {
   CheckpointHeader h;
+  CheckpointHeaderNow(&h);
+  return WriteCheckpoint(options_.dir, index_, h, options_.file_mode);
+}
+
+// Rewriting a checkpoint costs at most this fraction of the log sealed since the last.
+constexpr uint64_t kCheckpointEvery = 4;  // checkpoint sizes of sealed log
+
+void Store::MaybeCheckpoint() {
+  if (sealed_since_checkpoint_ == 0 || sealed_since_checkpoint_ < kCheckpointEvery * checkpoint_bytes_ || !active_ ||
+      !index_.InFilesBelow(static_cast<uint32_t>(segments_.size() - 1)))
+    return;
+  CheckpointHeader h;
+  std::string file;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    CheckpointHeaderNow(&h);
+    EncodeCheckpoint(index_, h, &file);
+  }
+  checkpoint_bytes_ = file.size();
+  sealed_since_checkpoint_ = 0;
+  if (!part_builder_) part_builder_ = std::make_unique<PartBuilder>(options_.dir, options_.file_mode);
+  PartBuilder::Job job;
+  job.checkpoint = std::move(file);
+  part_builder_->Submit(std::move(job));
+}
+
+void Store::CheckpointHeaderNow(CheckpointHeader* out) const {
+  CheckpointHeader& h = *out;
   h.last_timestamp_us = last_timestamp_us_;
   std::vector<uint64_t> last_frame(segments_.size(), 0);
   for (uint32_t slot = 0; slot < segments_.size(); slot++) last_frame[slot] = index_.SlotLastOffset(slot);
   for (size_t i = 0; i < segments_.size(); i++) {
     const Segment& s = *segments_[i];
+    // The active segment (while appending; sealed at close, it ends there too)
+    // is covered to the last frame the index holds, which may be past its
+    // durable frontier: an open checks those frames (LoadCheckpoint).
+    const bool active = &s == active_.get();
     CoveredSegment c;
     c.id = s.id();
     c.base_sequence = s.base_sequence();
-    c.end = s.frontier().end;
-    c.next_sequence = s.frontier().next_sequence;
+    c.end = active ? write_pos_ : s.frontier().end;
+    c.next_sequence = active ? next_sequence_ : s.frontier().next_sequence;
     c.last_frame = last_frame[i];
     c.created_us = s.created_us();
     if (c.last_frame) std::memcpy(c.last_event_id, s.data() + c.last_frame + frame::kEventId, 16);
     h.segments.push_back(c);
   }
-  return WriteCheckpoint(options_.dir, index_, h, options_.file_mode);
 }
 
 void Store::PublishEnd() {

@@ -45,6 +45,8 @@
 
 namespace causeway {
 
+struct CheckpointHeader;
+
 class IndexPart;
 class PartBuilder;
 
@@ -240,14 +242,26 @@ class Store {
   Status LoadSegments(bool use_checkpoint);  // Recover's body: every row, ids deferred
   void RemoveStrayIndexFiles(const std::vector<std::string>& names, const std::vector<uint64_t>& ids);
   Status SaveCheckpoint();  // REQUIRES: mu_ held, active segment sealed
+  void CheckpointHeaderNow(CheckpointHeader* h) const;  // the segments as the index holds them (mu_ held)
+  // Combiner, between requests: when enough log has been sealed since the
+  // last one and every sealed segment is served by its file, encodes a
+  // checkpoint and hands it to the builder thread, so an open after a crash
+  // reads it and the newest segment's frames, not every index file.
+  void MaybeCheckpoint();
   Status PrepareActive(uint64_t last_id, uint64_t next_sequence);
   Status Roll();                              // REQUIRES: mu_ held
   // index_files.cc: sealed segments' index files answer for their event ids.
-  bool FileBacked(uint32_t slot) const;  // sealed and not the last segment
+  bool FileBacked(uint32_t slot) const;  // sealed and not the active segment
+  // Whether a writer appends to its last segment, sealed at that end, after
+  // an open (up to 1/kResumeFraction full) or starts the next one (Close
+  // built the larger one's index file: its rows need not come back to memory).
+  bool Resumes(uint64_t sealed_end) const;
+  static constexpr uint64_t kResumeFraction = 8;
   bool AttachPart(uint32_t slot, const std::shared_ptr<const IndexPart>& part);  // when it has the slot's rows
   Status PlaceIds();             // an open's last step: each row's id from a file or its frame
   void SubmitIndexPart(uint32_t slot);   // writer: build that segment's file in the background
   void AttachIndexParts();       // writer: hand the files built since to the index
+  void SealIndexFile();          // Close (mu_ held): the just-sealed active segment's file, built and attached
   void AttachExistingParts();    // writer, after RebuildIndex: files that exist, the rest submitted
   void AttachSealedParts();      // a reader following a writer (mu_ held): the files it has built since
   Status OpenIndexPart(const Segment& seg, std::shared_ptr<const IndexPart>* out, bool header_only = false) const;
@@ -353,6 +367,8 @@ class Store {
   std::mutex compaction_mu_;                         // one compaction or snapshot at a time; before mu_
   uint64_t recovered_torn_bytes_ = 0;
   bool opened_from_checkpoint_ = false;
+  uint64_t sealed_since_checkpoint_ = 0;  // writer: segment bytes sealed since the last checkpoint
+  uint64_t checkpoint_bytes_ = 0;         // writer: that checkpoint's size
   uint64_t footers_loaded_ = 0;  // sealed segments whose rows came from their footer at open
   uint64_t index_files_loaded_ = 0;  // sealed segments served by their index file from the open on, frames unread
   std::vector<std::string> damage_;  // salvage opens: regions that could not be read
