@@ -51,7 +51,8 @@ void EncodeCheckpoint(const Index& index, const CheckpointHeader& header, std::s
 }
 
 Status WriteCheckpointFile(const std::string& dir, const std::string& file, uint32_t file_mode) {
-  return fsutil::WriteFileAtomic(dir, kCheckpointName, file, file_mode);
+  // Checked against the segments at every open (LoadCheckpoint): no sync needed.
+  return fsutil::WriteCacheFileAtomic(dir, kCheckpointName, file, file_mode);
 }
 
 Status WriteCheckpoint(const std::string& dir, const Index& index, const CheckpointHeader& header, uint32_t file_mode) {

@@ -38,7 +38,8 @@ struct CheckpointHeader {
 // created with `file_mode`.
 Status WriteCheckpoint(const std::string& dir, const Index& index, const CheckpointHeader& header, uint32_t file_mode);
 // The same in two steps: the file's bytes (under the writer role), then
-// written (on any thread: a writer's periodic checkpoint goes to its builder thread).
+// written without fsync (on any thread: a writer's periodic checkpoint goes
+// to its builder thread; an open checks it against the log either way).
 void EncodeCheckpoint(const Index& index, const CheckpointHeader& header, std::string* file);
 Status WriteCheckpointFile(const std::string& dir, const std::string& file, uint32_t file_mode);
 // Loads it into `index` (which must be empty). NotFound when absent;

@@ -78,6 +78,21 @@ Status WriteFileAtomic(const std::string& dir, const std::string& name, const st
   return SyncDir(dir);
 }
 
+Status WriteCacheFileAtomic(const std::string& dir, const std::string& name, const std::string& data,
+                            uint32_t file_mode) {
+  const std::string tmp = dir + "/" + name + ".tmp";
+  platform::File f;
+  int rc = platform::OpenFile(tmp, platform::OpenMode::kCreate, &f, file_mode);
+  if (rc != 0) return Status::FromErrno("create " + tmp, rc);
+  rc = platform::WriteAll(f, data.data(), data.size());
+  platform::CloseFile(f);
+  if (rc != 0) {
+    platform::RemoveFile(tmp);
+    return Status::FromErrno("write " + tmp, rc);
+  }
+  return Rename(tmp, dir + "/" + name);
+}
+
 Status ReadFile(const std::string& path, std::string* out) {
   platform::File f;
   int rc = platform::OpenFile(path, platform::OpenMode::kRead, &f);

@@ -33,6 +33,11 @@ Status WriteFile(const std::string& path, const void* data, size_t n, bool must_
 // Write `data` to `path` via "<path>.tmp", fsync, rename, fsync(dir).
 Status WriteFileAtomic(const std::string& dir, const std::string& name, const std::string& data,
                        uint32_t file_mode = platform::kPrivateFileMode);
+// The same without either fsync, for a cache that is checked whole before
+// every use: after a power loss it is the old file, the new one, or one that
+// fails its check, never a wrong answer. Costs the writer no sync.
+Status WriteCacheFileAtomic(const std::string& dir, const std::string& name, const std::string& data,
+                            uint32_t file_mode = platform::kPrivateFileMode);
 // Read a whole file; NotFound when it does not exist.
 Status ReadFile(const std::string& path, std::string* out);
 

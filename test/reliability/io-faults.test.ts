@@ -64,8 +64,12 @@ async function faultRun(op: string, k: number, persist: boolean): Promise<{ prob
   const f = t.fails[0]!
   const failedOp = t.ops.find((o) => o.n === f)!
   // The index checkpoint and the segments' index files are caches: a failure to write one costs the next open a scan or a rebuild, nothing more.
+  // Nor is the writer's socket data: one close fails to remove is replaced by the next writer's bind.
   const prevOp = t.ops.find((o) => o.n === f - 1)
-  const cacheOnly = /index\.ckpt|\.cwidx/.test(failedOp.path) || (failedOp.cls === 'dirsync' && /index\.ckpt$/.test(prevOp?.path ?? ''))
+  const cacheOnly =
+    /index\.ckpt|\.cwidx/.test(failedOp.path) ||
+    (failedOp.cls === 'dirsync' && /index\.ckpt$/.test(prevOp?.path ?? '')) ||
+    (failedOp.name === 'unlink' && /writer\.sock$/.test(failedOp.path))
   if (p.error === null && !cacheOnly) return { problem: `${where}: the fault at step ${f} (${failedOp.name} ${path.basename(failedOp.path)}) surfaced as no error`, injected, error: null }
   if (p.error !== null && !TYPED.test(p.error)) return { problem: `${where}: untyped error ${p.error}`, injected, error: p.error }
   // A cache's failure poisons nothing: appends go on (their ids stay in memory until the file is built).
