@@ -1,6 +1,5 @@
 #include "compaction.h"
 
-
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
@@ -19,6 +18,17 @@ namespace causeway {
 namespace {
 
 std::string CompactName(uint64_t first) { return Segment::FileName(first) + ".compact"; }
+// The replacement's index file until the commit names it (".compact": an unfinished attempt's is removed).
+std::string CompactIndexName(uint64_t first) { return IndexPartFileName(Segment::FileName(first)) + ".compact"; }
+
+// Committed: the replacement's index file takes its segment's name. A cache:
+// where that fails, the writer builds the file from the segment instead.
+void InstallCompactIndex(const std::string& dir, uint64_t first) {
+  const std::string built = dir + "/" + CompactIndexName(first);
+  if (!fsutil::Exists(built)) return;
+  if (!fsutil::Rename(built, IndexPartPath(dir, Segment::FileName(first))).ok()) (void)fsutil::RemoveFile(built);
+  KillPoint("compact:index-file-installed");
+}
 
 struct Marker {
   uint64_t first = 0, last = 0, next_sequence = 0;
@@ -87,6 +97,7 @@ Status Store::FinishCompaction() {
   auto in_use = [](const Status& st) { return platform::InUseByOther(st.sys_errno()); };
 
   // Roll forward.
+  InstallCompactIndex(dir, m.first);
   if (fsutil::Exists(compact)) {
     Status r = fsutil::Rename(compact, first);
     if (in_use(r)) return read_in_place();
@@ -273,6 +284,14 @@ Status Store::Compact(const CompactionPlan& plan, CompactionReport* report) {
     failed = out->Resize(pos);
   }
   if (failed.ok()) failed = out->Sync(SyncMode::kAll);
+  // The replacement's index file is written before the commit and installed
+  // by it, so the new generation opens with it. Not synced: a cache.
+  if (failed.ok()) {
+    std::string part;
+    if (BuildIndexPart(*out, pos, &part).ok() &&
+        fsutil::WriteCacheFileAtomic(dir, CompactIndexName(first.id()), part, options_.file_mode).ok())
+      KillPoint("compact:index-file-written");
+  }
   if (failed.ok()) failed = stop_requested();  // the last chance: nothing outside the replacement changed yet
   if (failed.ok()) control.Report(total, total);
   if (failed.ok() && new_retired) failed = WriteRetiredKeys(dir, retired, options_.file_mode);
@@ -300,8 +319,10 @@ Status Store::Compact(const CompactionPlan& plan, CompactionReport* report) {
   if (!failed.ok()) {
     // Before the commit point: the old generation stands.
     fsutil::RemoveFile(dir + "/" + CompactName(first.id()));
+    fsutil::RemoveFile(dir + "/" + CompactIndexName(first.id()));
     return failed;
   }
+  InstallCompactIndex(dir, m.first);
 
   // Committed. The store moves to the new generation before steps 4 and 5,
   // so it maps no source while they are renamed over and removed (Windows
@@ -360,24 +381,6 @@ Status Store::FinishPendingCompaction() {
     const std::string name = options_.dir + "/" + Segment::FileName(seg->id());
     if (seg->path() != name) seg->SetPath(name);
   }
-  return Status::OK();
-}
-
-Status Store::RebuildIndex() {
-  index_.ClearKeepingNames();
-  uint64_t next_seq = segments_.empty() ? 0 : segments_.front()->base_sequence();
-  for (uint32_t slot = 0; slot < segments_.size(); slot++) {
-    const Segment& seg = *segments_[slot];
-    const uint64_t limit = segments_[slot] == active_ ? write_pos_ : seg.frontier().end;
-    ScanOutcome so = ScanFrames(seg.data(), kSegmentHeaderSize, limit, next_seq,
-                                [&](const FrameView& v, uint64_t off) { IndexFrame(v, slot, off); });
-    if (so.stop != FrameCheck::kEnd || so.committed_end != limit)
-      return Status::Corruption("segment " + Segment::FileName(seg.id()) + " offset " + std::to_string(so.stop_offset) +
-                                ": " + FrameCheckName(so.stop) + " while rebuilding the index");
-    next_seq = segments_[slot] == active_ ? so.next_sequence : std::max(so.next_sequence, seg.frontier().next_sequence);
-  }
-  ApplyRetiredHeads();
-  AttachExistingParts();
   return Status::OK();
 }
 

@@ -6,6 +6,7 @@
 // rebuilt from the segment (writers), or the segment's ids stay in memory.
 #include <vector>
 
+#include "log_reader.h"
 #include "part_builder.h"
 #include "store.h"
 
@@ -155,6 +156,25 @@ void Store::AttachExistingParts() {
     index_.SlotRows(slot, &first, &end);
     if (first != end && writer()) SubmitIndexPart(slot);
   }
+}
+
+// After a compaction: every row again from the frames, then the files that still serve their segments.
+Status Store::RebuildIndex() {
+  index_.ClearKeepingNames();
+  uint64_t next_seq = segments_.empty() ? 0 : segments_.front()->base_sequence();
+  for (uint32_t slot = 0; slot < segments_.size(); slot++) {
+    const Segment& seg = *segments_[slot];
+    const uint64_t limit = segments_[slot] == active_ ? write_pos_ : seg.frontier().end;
+    ScanOutcome so = ScanFrames(seg.data(), kSegmentHeaderSize, limit, next_seq,
+                                [&](const FrameView& v, uint64_t off) { IndexFrame(v, slot, off); });
+    if (so.stop != FrameCheck::kEnd || so.committed_end != limit)
+      return Status::Corruption("segment " + Segment::FileName(seg.id()) + " offset " + std::to_string(so.stop_offset) +
+                                ": " + FrameCheckName(so.stop) + " while rebuilding the index");
+    next_seq = segments_[slot] == active_ ? so.next_sequence : std::max(so.next_sequence, seg.frontier().next_sequence);
+  }
+  ApplyRetiredHeads();
+  AttachExistingParts();
+  return Status::OK();
 }
 
 }  // namespace causeway

@@ -151,8 +151,10 @@ describe('compaction', () => {
     const points = [
       'compact:checkpoint-removed',
       'compact:replacement-partly-written',
+      'compact:index-file-written',
       'compact:replacement-written',
       'compact:marker-written',
+      'compact:index-file-installed',
       'compact:renamed',
       'compact:first-source-removed',
       'compact:sources-removed',

@@ -241,6 +241,27 @@ describe('index files answer for sealed segments', () => {
 })
 
 describe('large segments: files built off the append path', () => {
+  it('serves a large compacted segment from the index file its commit installed, not from memory until a background rebuild', () => {
+    const dir = tempDir()
+    const s = Store.open({ dataDir: dir, segmentMaxBytes: 1536 * 1024 })
+    const ids = fill(s, 40_000)
+    waitForIndexFiles(s)
+    expect(s.stats().segments).toBeGreaterThan(3)
+    expect(s.compact({ strategy: 'merge' }).performed).toBe(true)
+    // At once, with no append to hand over a file built since: the replacement (over 1 MiB) is served by its own file.
+    expect(s.stats().segments).toBe(2)
+    expect(s.stats().indexFiles).toBe(1)
+    expect(parts(dir)).toEqual(['0000000000000001.cwidx'])
+    expect(fs.readdirSync(dir).filter((n) => n.includes('compact'))).toEqual([])
+    expectAllFound(s, ids.filter((_, i) => i % 13 === 0))
+    s.close()
+    const r = Store.open({ dataDir: dir, readOnly: true })
+    expect(parts(dir)[0]).toBe('0000000000000001.cwidx')
+    expect(r.stats().indexFiles).toBe(parts(dir).length)
+    expectAllFound(r, ids.filter((_, i) => i % 13 === 0))
+    r.close()
+  })
+
   it('serves a sealed 1.5 MiB segment from its file once the builder is done, every id found meanwhile', () => {
     const dir = tempDir()
     const s = Store.open({ dataDir: dir, segmentMaxBytes: 1536 * 1024 })
