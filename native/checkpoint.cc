@@ -8,7 +8,8 @@ namespace {
 
 // v2: the event-id table's slots carry a hash tag (8 bytes each). v1 files
 // still load; their id table is rebuilt from checked frames (Index::Load).
-constexpr char kMagic[8] = {'C', 'W', 'C', 'K', 'P', 'T', 'v', '5'};  // version 5: rows in index files left out
+constexpr char kMagic[8] = {'C', 'W', 'C', 'K', 'P', 'T', 'v', '6'};  // version 6: files' names mapped at first use
+constexpr char kMagicV5[8] = {'C', 'W', 'C', 'K', 'P', 'T', 'v', '5'};  // version 5: rows in index files left out
 constexpr char kMagicV4[8] = {'C', 'W', 'C', 'K', 'P', 'T', 'v', '4'};  // version 4: no event-id table
 constexpr char kMagicV3[8] = {'C', 'W', 'C', 'K', 'P', 'T', 'v', '3'};  // version 3: tag postings
 constexpr char kMagicV2[8] = {'C', 'W', 'C', 'K', 'P', 'T', 'v', '2'};
@@ -66,7 +67,8 @@ Status ReadCheckpoint(const std::string& dir, Index* index, CheckpointHeader* he
   CW_RETURN_IF_ERROR(fsutil::ReadFile(dir + "/" + kCheckpointName, &file));
   const auto* p = reinterpret_cast<const uint8_t*>(file.data());
   if (file.size() < 20) return Status::Corruption("checkpoint: bad magic");
-  if (std::memcmp(p, kMagic, 8) == 0) *version = 5;
+  if (std::memcmp(p, kMagic, 8) == 0) *version = 6;
+  else if (std::memcmp(p, kMagicV5, 8) == 0) *version = 5;
   else if (std::memcmp(p, kMagicV4, 8) == 0) *version = 4;
   else if (std::memcmp(p, kMagicV3, 8) == 0) *version = 3;
   else if (std::memcmp(p, kMagicV2, 8) == 0) *version = 2;

@@ -34,8 +34,8 @@ struct CheckpointHeader {
   int64_t last_timestamp_us = 0;
 };
 
-// Writes the checkpoint atomically (temp file, fsync, rename, fsync dir),
-// created with `file_mode`.
+// Writes the checkpoint atomically (temp file and rename; no fsync: an open
+// checks it against the log), created with `file_mode`.
 Status WriteCheckpoint(const std::string& dir, const Index& index, const CheckpointHeader& header, uint32_t file_mode);
 // The same in two steps: the file's bytes (under the writer role), then
 // written without fsync (on any thread: a writer's periodic checkpoint goes

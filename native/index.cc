@@ -10,6 +10,7 @@ namespace causeway {
 Index::~Index() { delete segs_.load(std::memory_order_relaxed); }
 
 uint32_t Index::InternEntity(std::string_view name) {
+  std::lock_guard<std::mutex> g(names_mu_);
   auto it = entity_ids_.find(name);
   if (it != entity_ids_.end()) return it->second;
   const uint32_t id = entity_count_.load(std::memory_order_relaxed);
@@ -22,6 +23,7 @@ uint32_t Index::InternEntity(std::string_view name) {
 }
 
 uint32_t Index::InternScope(std::string_view name) {
+  std::lock_guard<std::mutex> g(names_mu_);
   auto it = scope_ids_.find(name);
   if (it != scope_ids_.end()) return it->second;
   const uint32_t id = scope_count_.load(std::memory_order_relaxed);

@@ -177,6 +177,8 @@ class Index {
   // naming it, for that call and every later one that needs it.
   [[nodiscard]] Status EnsureRow(Row r) const;
   [[nodiscard]] Status EnsureSegment(const IndexSegment& s) const;
+  // A version-6 checkpoint's segment: its file's names to the index's ids (under s.ready_mu).
+  [[nodiscard]] Status MapFileNames(const IndexSegment& s) const;
 
   // *out: rows matching the filter, in global-sequence order (newest first with reverse).
   [[nodiscard]] Status Query(const RegionFilter& f, std::vector<Row>* out) const;
@@ -225,7 +227,6 @@ class Index {
   bool AttachFile(uint32_t slot, const std::shared_ptr<const IndexPart>& part);
   // Whether segment `slot`'s rows are served by its file.
   bool SlotInFile(uint32_t slot) const;
-  bool InFilesBelow(uint32_t slot) const;  // every segment before that slot is served by its file
   // Open only: the segments a loaded checkpoint left to their files, and
   // the attaching of each one's file; false when the file's names are not
   // the checkpoint's or its rows are not the count it recorded.
@@ -377,6 +378,9 @@ class Index {
   std::atomic<Row> drop_below_{0};
   // Segments whose file failed EnsureSegment, for the writer to rebuild.
   mutable std::mutex failed_mu_;
+  // Held by InternEntity/InternScope and by a file's first use looking up its
+  // names (MapFileNames), which may run on a thread without the reader lock.
+  mutable std::mutex names_mu_;
   mutable std::vector<uint32_t> failed_slots_;
   mutable std::atomic<bool> has_failed_{false};
   // Writer only: the lists of recently added tags by their text, so an

@@ -67,15 +67,10 @@ bool Index::AttachFile(uint32_t slot, const std::shared_ptr<const IndexPart>& pa
   return true;
 }
 
-bool Index::InFilesBelow(uint32_t slot) const {
-  for (const auto& s : writer_segs_)
-    if (s->slot < slot && !s->in_file()) return false;
-  return true;
-}
-
 bool Index::SlotInFile(uint32_t slot) const {
-  for (const auto& s : writer_segs_)
-    if (s->slot == slot) return s->file != nullptr;
+  // Newest first: callers ask about recent segments.
+  for (size_t i = writer_segs_.size(); i > 0; i--)
+    if (writer_segs_[i - 1]->slot == slot) return writer_segs_[i - 1]->file != nullptr;
   return false;
 }
 
@@ -89,10 +84,12 @@ std::vector<uint32_t> Index::AwaitingSlots() const {
 bool Index::SetLoadedFile(uint32_t slot, const std::shared_ptr<const IndexPart>& part) {
   for (auto& s : writer_segs_) {
     if (s->slot != slot || !s->awaiting) continue;
-    // The checkpoint gave the names' mapping; the header says how many names
-    // the file has. The names themselves are compared at first use.
-    if (!part || part->rows() != s->awaiting_rows || s->entity_of.size() != part->SectionCount(idxpart::kEntities) ||
-        s->scope_of.size() != part->SectionCount(idxpart::kScopes))
+    // A version-5 checkpoint gave the names' mapping: the header says how
+    // many names the file has. The names themselves are compared (or, v6,
+    // looked up) at first use.
+    if (!part || part->rows() != s->awaiting_rows ||
+        (!s->map_names && (s->entity_of.size() != part->SectionCount(idxpart::kEntities) ||
+                           s->scope_of.size() != part->SectionCount(idxpart::kScopes))))
       return false;
     s->file = part;
     s->awaiting = false;
@@ -111,6 +108,7 @@ Status Index::EnsureSegment(const IndexSegment& s) const {
   if (state == 2) return Status::Corruption(s.ready_error);
   if (state == 1) return Status::OK();
   Status st = s.file->EnsureChecked();
+  if (st.ok() && s.map_names) st = MapFileNames(s);
   // Names of ids below the count never change: read beside the interning of new ones.
   for (uint32_t e = 0; st.ok() && e < s.entity_of.size(); e++)
     if (s.entity_of[e] >= entity_count() || EntityName(s.entity_of[e]) != s.file->EntityName(e))
@@ -129,6 +127,23 @@ Status Index::EnsureSegment(const IndexSegment& s) const {
     return Status::Corruption(s.ready_error);
   }
   s.ready.store(1, std::memory_order_release);
+  return Status::OK();
+}
+
+Status Index::MapFileNames(const IndexSegment& s) const {
+  // Interning (the writer, or a reader following one) may run beside this: names_mu_.
+  std::lock_guard<std::mutex> g(names_mu_);
+  const IndexPart& f = *s.file;
+  s.entity_of.resize(f.entity_count());
+  for (uint32_t e = 0; e < f.entity_count(); e++)
+    if ((s.entity_of[e] = FindEntity(f.EntityName(e))) == kNoId)
+      return Status::Corruption("index file of segment " + std::to_string(f.identity().segment_id) +
+                                ": it names an entity the index does not know");
+  s.scope_of.resize(f.scope_count());
+  for (uint32_t c = 0; c < f.scope_count(); c++)
+    if ((s.scope_of[c] = FindScope(f.ScopeName(c))) == kNoId)
+      return Status::Corruption("index file of segment " + std::to_string(f.identity().segment_id) +
+                                ": it names a scope the index does not know");
   return Status::OK();
 }
 

@@ -53,8 +53,8 @@ bool GetPostingsInto(ByteReader* r, Row lo, Row hi, const std::function<RowList*
   return true;
 }
 
-// Version 5: the segments first (slot, rows, whether its file holds them,
-// and for a file its last frame offset and its names' ids), then the
+// Version 6: the segments first (slot, rows, whether its file holds them,
+// and for a file its last frame offset), then the
 // columns of the rows in memory only, names, tables, each in-memory
 // segment's tag postings, and the id directory.
 void Index::Save(ByteWriter* w) const {
@@ -70,13 +70,9 @@ void Index::Save(ByteWriter* w) const {
       mem.emplace_back(s.first, end);
       continue;
     }
-    // What an open needs to use the file before reading it: its last frame
-    // and the index's ids of its entities and scopes, in the file's order.
+    // What an open needs to use the file before reading it: its last frame.
+    // Its names are looked up when it is first used (EnsureSegment).
     w->Put<uint32_t>(s.last_offset);
-    w->Put<uint32_t>(static_cast<uint32_t>(s.entity_of.size()));
-    for (uint32_t e : s.entity_of) w->Put(e);
-    w->Put<uint32_t>(static_cast<uint32_t>(s.scope_of.size()));
-    for (uint32_t c : s.scope_of) w->Put(c);
   }
   uint64_t n = 0;
   for (const auto& [a, b] : mem) n += b - a;

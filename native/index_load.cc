@@ -48,7 +48,9 @@ bool Index::Load(ByteReader* r, int version) {
         v->resize(k);
         return k == 0 || r->Bytes(v->data(), 4 * size_t(k));
       };
-      if (c.file && (!r->Get(&c.last_offset) || !ids(&c.entity_of) || !ids(&c.scope_of))) return false;
+      // Version 5 also gave the index's ids of a file's names; 6 looks them up at first use.
+      if (c.file && (!r->Get(&c.last_offset) || (version == 5 && (!ids(&c.entity_of) || !ids(&c.scope_of)))))
+        return false;
       c.first = static_cast<Row>(total);
       total += c.rows;
       if (total >= UINT32_MAX || (c.file && c.rows == 0)) return false;
@@ -113,6 +115,7 @@ bool Index::Load(ByteReader* r, int version) {
     seg->last_offset = c.last_offset;
     seg->entity_of = c.entity_of;
     seg->scope_of = c.scope_of;
+    seg->map_names = c.file && version >= 6;
     if (!c.file)
       for (Row row = c.first; row < c.first + c.rows; row++)
         if (location_[row].segment_slot != c.slot) return false;

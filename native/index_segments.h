@@ -30,11 +30,15 @@ struct IndexSegment {
   // From its file: rows [first, first + file->rows()). The file numbers
   // entities and scopes by name order; these map them to the index's ids.
   std::shared_ptr<const IndexPart> file;
-  std::vector<uint32_t> entity_of, scope_of;
+  // Filled when the file is attached, or (a version-6 checkpoint's segment,
+  // map_names) by the first EnsureSegment, before it publishes ready = 1.
+  mutable std::vector<uint32_t> entity_of, scope_of;
+  bool map_names = false;
   uint32_t last_offset = 0;  // its last row's frame offset (known without reading the file)
   // Whether the file is known good for this index: 1 yes; 0 not yet (a
-  // checkpoint's segment: the file's body and its names against entity_of
-  // and scope_of are checked at first use, Index::EnsureSegment); 2 it failed.
+  // checkpoint's segment: the file's body is checked, and its names looked
+  // up, or compared with entity_of and scope_of, at first use,
+  // Index::EnsureSegment); 2 it failed.
   mutable std::atomic<int> ready{1};
   mutable std::mutex ready_mu;
   mutable std::string ready_error;

@@ -1,7 +1,6 @@
 #include "part_builder.h"
 
 #include "checkpoint.h"
-
 #include "kill_point.h"
 
 #if defined(__GLIBC__)

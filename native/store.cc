@@ -148,8 +148,10 @@ Status Store::SaveCheckpoint() {
 constexpr uint64_t kCheckpointEvery = 4;  // checkpoint sizes of sealed log
 
 void Store::MaybeCheckpoint() {
+  // Once the newest sealed segment's file serves it (an older one whose file
+  // failed to build only puts its rows in this checkpoint).
   if (sealed_since_checkpoint_ == 0 || sealed_since_checkpoint_ < kCheckpointEvery * checkpoint_bytes_ || !active_ ||
-      !index_.InFilesBelow(static_cast<uint32_t>(segments_.size() - 1)))
+      segments_.size() < 2 || !index_.SlotInFile(static_cast<uint32_t>(segments_.size() - 2)))
     return;
   CheckpointHeader h;
   std::string file;

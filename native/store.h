@@ -244,7 +244,7 @@ class Store {
   Status SaveCheckpoint();  // REQUIRES: mu_ held, active segment sealed
   void CheckpointHeaderNow(CheckpointHeader* h) const;  // the segments as the index holds them (mu_ held)
   // Combiner, between requests: when enough log has been sealed since the
-  // last one and every sealed segment is served by its file, encodes a
+  // last one and the newest sealed segment is served by its file, encodes a
   // checkpoint and hands it to the builder thread, so an open after a crash
   // reads it and the newest segment's frames, not every index file.
   void MaybeCheckpoint();

@@ -119,8 +119,9 @@ function idSectionAt(body: Buffer, events: number): number {
 }
 
 /**
- * Rewrites the current (v5) checkpoint of a store whose rows are all in
- * memory as an older version, re-sealed with its CRC. v5 starts with a
+ * Rewrites the current (v6) checkpoint of a store whose rows are all in
+ * memory as an older version, re-sealed with its CRC. v5 is v6 but for
+ * segments in files (v5 also listed their names' ids; none here). v5 starts with a
  * table of segments (u32 count, then u32 slot, u32 rows, u8 in-file each)
  * and has one tag table per segment; v4 has neither, one tag table for
  * all; v3 has, in place of v4's event-id section, a table of every id
@@ -128,9 +129,9 @@ function idSectionAt(body: Buffer, events: number): number {
  * postings; v1 has 4-byte slots. The slots are left empty: an open reads
  * past them and takes each id from its checked frame. REQUIRES: no tagged event.
  */
-function asOlderCheckpoint(v5: Buffer, version: 1 | 2 | 3 | 4, events: number): Buffer {
-  const full = v5.subarray(20)
-  expect(v5.toString('latin1', 0, 8)).toBe('CWCKPTv5')
+function asOlderCheckpoint(v6: Buffer, version: 1 | 2 | 3 | 4 | 5, events: number): Buffer {
+  const full = v6.subarray(20)
+  expect(v6.toString('latin1', 0, 8)).toBe('CWCKPTv6')
   // The checkpoint's own header (u32 count, 64 bytes per covered segment, i64 time), then the index's part.
   const at = 4 + 64 * full.readUInt32LE(0) + 8
   const segments = full.readUInt32LE(at)
@@ -140,7 +141,9 @@ function asOlderCheckpoint(v5: Buffer, version: 1 | 2 | 3 | 4, events: number): 
   // v4: no segment table, one (empty) tag table.
   const body = Buffer.concat([full.subarray(0, at), full.subarray(at + 4 + 9 * segments, idAt - 8 * segments), Buffer.alloc(8)])
   let older: Buffer
-  if (version === 4) {
+  if (version === 5) {
+    older = full
+  } else if (version === 4) {
     older = Buffer.concat([body, full.subarray(idAt)])
   } else {
     const slots = Buffer.alloc(8 + 1024 * (version === 1 ? 4 : 8) + 8)
@@ -182,6 +185,7 @@ describe('index checkpoint versions', () => {
     [2, 'tagged id table, no tag lists'],
     [3, 'an id table'],
     [4, 'every row, ids by segment'],
+    [5, 'segment table, a file\'s names by id'],
   ] as const)('still opens from a v%i checkpoint (%s) over several segments with every id and key found', (version, _what) => {
     const dir = tempDir()
     blockIndexFiles(dir)
@@ -201,7 +205,7 @@ describe('index checkpoint versions', () => {
     expect(s.append(new Coordinate('acct:0', 's0'), K, { i: 0 }, { idempotencyKey: 'k0' }).deduplicated).toBe(true)
     s.close()
     // Closing wrote the current version again.
-    expect(fs.readFileSync(ckpt).toString('latin1', 0, 8)).toBe('CWCKPTv5')
+    expect(fs.readFileSync(ckpt).toString('latin1', 0, 8)).toBe('CWCKPTv6')
   })
 })
 

@@ -39,11 +39,7 @@ function checkpointSegments(dir: string): { rows: number; inFile: boolean }[] {
     const rows = body.readUInt32LE(p + 4)
     const inFile = body[p + 8] === 1
     p += 9
-    if (inFile) {
-      p += 4 // last frame offset
-      p += 4 + 4 * body.readUInt32LE(p) // entity ids
-      p += 4 + 4 * body.readUInt32LE(p) // scope ids
-    }
+    if (inFile) p += 4 // last frame offset
     out.push({ rows, inFile })
   }
   return out
