@@ -19,11 +19,15 @@
 #include "index_part.h"
 #include "fsutil.h"
 #include "log_reader.h"
+#include "parallel_for.h"
 #include "platform.h"
 #include "store.h"
 
 namespace causeway {
 namespace {
+
+// Files whose first pages an open reads at once (segments' headers, index files' headers).
+constexpr size_t kOpenThreads = 8;
 
 std::string Where(const Segment& s, uint64_t offset) {
   return "segment " + Segment::FileName(s.id()) + " offset " + std::to_string(offset);
@@ -68,16 +72,20 @@ Status Store::LoadSegments(bool use_checkpoint) {
   if (ids.empty()) return Status::OK();  // an empty store reads as empty; a writer's first segment comes next
   if (writable) RemoveStrayIndexFiles(names, ids);
 
-  // Map every segment first: the checkpoint is checked against them.
-  std::vector<std::shared_ptr<Segment>> segs;
-  for (size_t i = 0; i < ids.size(); i++) {
+  // Map every segment first: the checkpoint is checked against them. Their
+  // headers are read several at a time (kOpenThreads): on a cold page cache
+  // each is a read from the disk.
+  std::vector<std::shared_ptr<Segment>> segs(ids.size());
+  std::vector<Status> opened(ids.size());
+  ParallelFor(ids.size(), kOpenThreads, [&](size_t i) {
     std::unique_ptr<Segment> seg;
     if (ids[i] == pending_compaction_.first && !pending_compaction_.replacement.empty())
-      CW_RETURN_IF_ERROR(Segment::OpenNamed(options_.dir, pending_compaction_.replacement, ids[i], &seg));
+      opened[i] = Segment::OpenNamed(options_.dir, pending_compaction_.replacement, ids[i], &seg);
     else
-      CW_RETURN_IF_ERROR(Segment::Open(options_.dir, ids[i], writable && i + 1 == ids.size(), &seg));
-    segs.emplace_back(seg.release());
-  }
+      opened[i] = Segment::Open(options_.dir, ids[i], writable && i + 1 == ids.size(), &seg);
+    segs[i].reset(seg.release());
+  });
+  for (const Status& st : opened) CW_RETURN_IF_ERROR(st);
   CheckpointHeader ck;
   footers_loaded_ = 0;
   index_files_loaded_ = 0;
@@ -90,8 +98,6 @@ Status Store::LoadSegments(bool use_checkpoint) {
     std::shared_ptr<Segment>& shared = segs[i];
     const Segment* segp = shared.get();
     const Frontier& f = segp->frontier();
-    // A writer appends to its last segment unless a clean close sealed it large (Resumes).
-    const bool resume = last && writable && (f.state != kFrontierSealed || Resumes(f.end));
     if (segp->base_sequence() != next_seq && options_.salvage) {
       damage_.push_back(Where(*segp, 0) + ": starts at sequence " + std::to_string(segp->base_sequence()) +
                         " but the log before it ends at " + std::to_string(next_seq));
@@ -120,6 +126,12 @@ Status Store::LoadSegments(bool use_checkpoint) {
     // The segment joins the list before its frames reach the index: the
     // index resolves event ids through it while it grows.
     const uint32_t slot = static_cast<uint32_t>(segments_.size());
+    // A writer appends to its last segment unless a clean close sealed it
+    // with its index file: the checkpoint then leaves its rows to the file
+    // (whatever segment size this open asks for); without one, unless it is
+    // larger than Resumes allows.
+    const bool covered = from_checkpoint && i < ck.segments.size();
+    const bool resume = last && writable && (f.state != kFrontierSealed || (covered ? !index_.SlotInFile(slot) : Resumes(f.end)));
     segments_.push_back(shared);
     ScanOutcome out;
     const size_t rows_before = index_.size();
@@ -272,14 +284,19 @@ bool Store::LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, Ch
         ok = !past.pending_batch && past.committed_end == c.end && past.next_sequence == c.next_sequence;
       }
     }
-    // A covered segment followed by another must be wholly covered.
-    if (ok && i + 1 < ck->segments.size()) ok = f.state == kFrontierSealed && f.end == c.end;
-    if (ok && c.last_frame != 0) {
+    if (!ok) break;
+    if (i + 1 < ck->segments.size()) {
+      // Followed by another: wholly covered, so sealed at the covered end with
+      // the covered next sequence. Its identity (id, base, creation stamp)
+      // names the file: its last frame is not read (an open reads only its
+      // header), and its frames are checked when read, as always.
+      ok = f.state == kFrontierSealed && f.end == c.end && f.next_sequence == c.next_sequence;
+    } else if (c.last_frame != 0) {
       FrameView v;
       ok = c.last_frame < c.end && DecodeFrame(s.data() + c.last_frame, c.end - c.last_frame, &v) == FrameCheck::kOk &&
            v.sequence < c.next_sequence && c.last_frame + AlignFrame(v.length) == c.end &&
            std::memcmp(v.event_id(), c.last_event_id, 16) == 0;
-    } else if (ok) {
+    } else {
       ok = c.end == kSegmentHeaderSize && c.next_sequence >= c.base_sequence;
     }
   }
@@ -302,12 +319,20 @@ bool Store::LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, Ch
   // Version 5 gave each file's id range and names: its header is checked
   // now, the rest at its first use (an open does not read every file).
   std::vector<uint32_t> id_slots;
-  for (const auto& c : index_.ids().loaded_files()) {
-    if (!ok) break;
-    ok = c.slot < segs.size() && segs[c.slot]->frontier().state == kFrontierSealed &&
-         OpenIndexPart(*segs[c.slot], &opened_parts_[c.slot], version >= 5).ok() && opened_parts_[c.slot]->rows() == c.rows;
+  const auto& files = index_.ids().loaded_files();
+  for (const auto& c : files) {
+    ok = ok && c.slot < segs.size() && segs[c.slot]->frontier().state == kFrontierSealed;
     id_slots.push_back(c.slot);
   }
+  // Several headers at a time, as the segments' above.
+  std::atomic<bool> all{ok};
+  if (ok)
+    ParallelFor(files.size(), kOpenThreads, [&](size_t k) {
+      const auto& c = files[k];
+      if (!OpenIndexPart(*segs[c.slot], &opened_parts_[c.slot], version >= 5).ok() || opened_parts_[c.slot]->rows() != c.rows)
+        all.store(false, std::memory_order_relaxed);  // read after the join
+    });
+  ok = all.load(std::memory_order_relaxed);
   // Version 5 left those segments' rows to the same files: each gets its file now.
   if (ok && version >= 5) {
     ok = index_.AwaitingSlots() == id_slots;
