@@ -10,6 +10,7 @@
 #include "checkpoint.h"
 #include "frame.h"
 #include "fsutil.h"
+#include "kill_point.h"
 #include "local_socket.h"
 #include "platform.h"
 #include "writer_link.h"
@@ -121,6 +122,7 @@ Status Store::Close() {
       Status s = SealActive();
       if (s.ok()) sync_.durable_sequence.store(next_sequence_);
       if (s.ok() && !Resumes(write_pos_)) SealIndexFile();
+      KillPoint("close:before-checkpoint");
       // The checkpoint is a cache: failing to write it costs the next open a scan, nothing more.
       if (s.ok()) (void)SaveCheckpoint();
       result = s;

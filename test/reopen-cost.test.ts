@@ -81,7 +81,7 @@ describe('a clean close and the next open', () => {
     s.close()
     // The new segment is small: later opens resume it, with or without appends, and start no segment of their own.
     for (let i = 0; i < 3; i++) {
-      s = Store.open({ dataDir: dir, segmentMaxBytes: i === 1 ? undefined : SEG })
+      s = Store.open({ dataDir: dir, ...(i === 1 ? {} : { segmentMaxBytes: SEG }) })
       if (i === 0) s.append(new Coordinate('acct:4', 'bank'), K, { again: i })
       expect(s.stats().segments).toBe(2)
       s.close()
@@ -91,6 +91,26 @@ describe('a clean close and the next open', () => {
     expect(everything(s).slice(0, before.length)).toEqual(before)
     expect(s.stats().events).toBe(ids.length + 2)
     s.close()
+  })
+})
+
+describe('killed while a close builds the newest segment\'s index file', () => {
+  it.each(['index-part:tmp-written', 'close:before-checkpoint'])('loses no acknowledged event and reopens whole after a SIGKILL at %s', (point) => {
+    const dir = tempDir()
+    const r = spawnSync(process.execPath, [path.join(__dirname, 'fixtures/close-appender.cjs'), dir, point], { encoding: 'utf8', timeout: 60_000 })
+    expect(r.signal).toBe('SIGKILL')
+    const acked = r.stdout.split('\n').filter(Boolean)
+    expect(acked).toHaveLength(4000)
+    const s = Store.open({ dataDir: dir, segmentMaxBytes: SEG })
+    expect(s.stats().events).toBe(4000)
+    for (const id of acked) expect(s.get(id)?.eventId, id).toBe(id)
+    expect(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([])
+    const last = s.stream('acct:2').at(-1)!
+    expect(s.append(new Coordinate('acct:2', 'bank'), K, { after: 'kill' }).prevHash).toBe(last.contentHash)
+    s.close()
+    const again = Store.open({ dataDir: dir, readOnly: true })
+    expect(again.stats().events).toBe(4001)
+    again.close()
   })
 })
 
