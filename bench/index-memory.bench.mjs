@@ -19,6 +19,8 @@
 //
 //   node --expose-gc bench/index-memory.bench.mjs
 //   BENCH_INDEX_SIZES=1000000 node --expose-gc bench/index-memory.bench.mjs
+// One step at a time (a 100M store): `fill <dir>/data N`, `reopen <dir>/data`,
+// `crash-append <dir>/data` (then `reopen`).
 import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -79,6 +81,25 @@ async function fill(dir, n, crash) {
   s.close()
 }
 
+// A crash of a store already filled (how the 100M crash reopen is measured,
+// without a second 100M fill): appends past a roll, waits until the sealed
+// segment is served by its file (the writer's periodic checkpoint follows),
+// appends 200,000 more events and SIGKILLs itself. Then `reopen`.
+async function crashAppend(dir) {
+  const { Store, Coordinate, EventKind } = await import(lib)
+  const s = Store.open({ dataDir: dir, sync: { mode: 'none' } })
+  const items = Array.from({ length: 1000 }, (_, j) => ({ coord: new Coordinate(`order:${j % ENTITIES}`, `shop-${j % 3}`), kind: EventKind.custom(1, 1), payload: { orderId: `o-${j}`, qty: j % 7 } }))
+  const segments = s.stats().segments
+  while (s.stats().segments === segments) s.appendBatch(items)
+  const pause = new Int32Array(new SharedArrayBuffer(4))
+  for (let i = 0; i < 400 && s.stats().indexFiles < s.stats().segments - 1; i++) {
+    Atomics.wait(pause, 0, 0, 50)
+    s.appendBatch(items)
+  }
+  for (let i = 0; i < 200; i++) s.appendBatch(items)
+  process.kill(process.pid, 'SIGKILL')
+}
+
 async function reopen(dir) {
   const { Store, EventKind, Region, Query } = await import(lib)
   const { ids } = JSON.parse(fs.readFileSync(path.join(dir, '..', 'fill.json'), 'utf8'))
@@ -116,6 +137,7 @@ function child(args) {
 const [mode, dir, n] = process.argv.slice(2)
 if (mode === 'fill' || mode === 'crash-fill') await fill(dir, Number(n), mode === 'crash-fill')
 else if (mode === 'reopen') console.log(JSON.stringify(await reopen(dir)))
+else if (mode === 'crash-append') await crashAppend(dir)
 else {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'causeway-index-memory-'))
   const rows = []
