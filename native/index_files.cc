@@ -6,6 +6,10 @@
 // rebuilt from the segment (writers), or the segment's ids stay in memory.
 #include <vector>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "log_reader.h"
 #include "part_builder.h"
 #include "store.h"
@@ -122,6 +126,11 @@ void Store::AttachIndexParts() {
   for (auto& b : built)
     if (b.replace && b.part && current(b) && index_.ReplaceFile(b.slot, b.part)) (void)index_.ids().ReplaceFile(b.slot, b.part);
   index_.Reclaim();
+#if defined(__GLIBC__)
+  // The segment's columns and tables just freed are whole pages glibc would
+  // keep for later allocations: hand them back (once per sealed segment).
+  malloc_trim(0);
+#endif
 }
 
 void Store::CheckIndexFiles(bool rebuild_failed) {
