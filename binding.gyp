@@ -31,6 +31,7 @@
         'native/aggregate_store.cc',
         'native/msgpack_field.cc',
         'native/recovery.cc',
+        'native/checkpoint_load.cc',
         'native/store.cc',
         'native/append.cc',
         'native/replica_append.cc',

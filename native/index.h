@@ -177,8 +177,7 @@ class Index {
   // naming it, for that call and every later one that needs it.
   [[nodiscard]] Status EnsureRow(Row r) const;
   [[nodiscard]] Status EnsureSegment(const IndexSegment& s) const;
-  // A version-6 checkpoint's segment: its file's names to the index's ids (under s.ready_mu).
-  [[nodiscard]] Status MapFileNames(const IndexSegment& s) const;
+  [[nodiscard]] Status MapFileNames(const IndexSegment& s) const;  // a v6 checkpoint's file: names to ids
 
   // *out: rows matching the filter, in global-sequence order (newest first with reverse).
   [[nodiscard]] Status Query(const RegionFilter& f, std::vector<Row>* out) const;
@@ -330,14 +329,12 @@ class Index {
   bool WalkReverse(const Plan& p, const Candidates& c, std::vector<Row>* out) const;
   Status QueryUpTo(const RegionFilter& f, Row n, std::vector<Row>* out) const;
   Status QueryAnyOf(const RegionFilter& f, Row n, std::vector<Row>* out) const;
-  // True when row r (of segment s) carries the tag.
-  bool RowHasTag(const IndexSegment& s, Row r, const uint8_t* key) const;
+  bool RowHasTag(const IndexSegment& s, Row r, const uint8_t* key) const;  // row r (of segment s) has the tag
   // The event time filter (an extension's occurred-at, else timestamp_us) on row r's frame.
   bool OccurredWithin(Row r, const RegionFilter& f, int64_t timestamp_us) const;
   // Writer: row r joins the current segment's lists of its entity, scope and kind.
   void ListRow(Row r, uint32_t entity, uint32_t scope, uint16_t kind);
-  // The first of rows [0, n) whose sequence is >= seq (n when none).
-  Status FirstRowFrom(uint64_t seq, Row n, Row* first) const;
+  Status FirstRowFrom(uint64_t seq, Row n, Row* first) const;  // first of rows [0, n) with sequence >= seq (n: none)
 
   // Columns, one entry per row; rows [0, size_) written, [0, visible_) published.
   StableArray<uint64_t, 14> sequence_;
@@ -356,6 +353,7 @@ class Index {
   StableArray<ScopeState, 10, 28> scopes_;
   std::atomic<uint32_t> scope_count_{0};
   std::unordered_map<std::string, uint32_t, SvHash, std::equal_to<>> scope_ids_;  // under the reader lock
+  mutable std::mutex names_mu_;  // interning, and MapFileNames (which may not hold the reader lock)
   std::unordered_map<Digest, Row, DigestHash> idempotency_;  // writer only
   // Postings only for events that name another event: a root event (its
   // correlation is its own id) costs nothing here.
@@ -378,9 +376,6 @@ class Index {
   std::atomic<Row> drop_below_{0};
   // Segments whose file failed EnsureSegment, for the writer to rebuild.
   mutable std::mutex failed_mu_;
-  // Held by InternEntity/InternScope and by a file's first use looking up its
-  // names (MapFileNames), which may run on a thread without the reader lock.
-  mutable std::mutex names_mu_;
   mutable std::vector<uint32_t> failed_slots_;
   mutable std::atomic<bool> has_failed_{false};
   // Writer only: the lists of recently added tags by their text, so an

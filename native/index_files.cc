@@ -51,7 +51,9 @@ bool Store::FileBacked(uint32_t slot) const {
 }
 
 bool Store::Resumes(uint64_t sealed_end) const {
-  return sealed_end <= std::max<uint64_t>(kInlinePartBytes, options_.segment_max_bytes / kResumeFraction);
+  // Up to an eighth of a segment (at least 1 MiB): what the checkpoint then
+  // carries of its rows is small, and opens that append little leave no segment each.
+  return sealed_end <= std::max<uint64_t>(kInlinePartBytes, options_.segment_max_bytes / 8);
 }
 
 Status Store::PlaceIds() {
@@ -98,7 +100,7 @@ void Store::SubmitIndexPart(uint32_t slot) {
     return;
   }
   if (!part_builder_) part_builder_ = std::make_unique<PartBuilder>(options_.dir, options_.file_mode);
-  part_builder_->Submit({segments_[slot], slot});
+  part_builder_->Submit(PartBuilder::Job::Build(segments_[slot], slot));
 }
 
 void Store::SealIndexFile() {
@@ -138,10 +140,10 @@ void Store::CheckIndexFiles(bool rebuild_failed) {
   if (!part_builder_) part_builder_ = std::make_unique<PartBuilder>(options_.dir, options_.file_mode);
   if (rebuild_failed) {
     for (uint32_t slot : index_.TakeFailedSlots())
-      if (FileBacked(slot)) part_builder_->Submit({segments_[slot], slot, true, nullptr});
+      if (FileBacked(slot)) part_builder_->Submit(PartBuilder::Job::Build(segments_[slot], slot, true));
     return;
   }
-  for (auto& [slot, part] : index_.UncheckedFiles()) part_builder_->Submit({segments_[slot], slot, true, part});
+  for (auto& [slot, part] : index_.UncheckedFiles()) part_builder_->Submit(PartBuilder::Job::Build(segments_[slot], slot, true, part));
 }
 
 void Store::AttachSealedParts() {

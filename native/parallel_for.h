@@ -13,6 +13,9 @@
 
 namespace causeway {
 
+// How many files an open reads the first pages of at once (segments', index files' headers).
+constexpr size_t kOpenThreads = 8;
+
 template <typename Fn>
 void ParallelFor(size_t n, size_t threads, Fn&& fn) {
   // Relaxed: each index is claimed once; join() orders the results for the caller.

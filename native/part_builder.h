@@ -39,6 +39,16 @@ class PartBuilder {
     std::shared_ptr<const IndexPart> verify;
     // Not a segment's file: a periodic checkpoint's bytes, written in turn (no segment).
     std::string checkpoint;
+
+    static Job Build(std::shared_ptr<Segment> s, uint32_t slot, bool replace = false,
+                     std::shared_ptr<const IndexPart> verify = nullptr) {
+      Job j;
+      j.segment = std::move(s);
+      j.slot = slot;
+      j.replace = replace;
+      j.verify = std::move(verify);
+      return j;
+    }
   };
   struct Built {
     std::shared_ptr<Segment> segment;

@@ -46,7 +46,6 @@
 namespace causeway {
 
 struct CheckpointHeader;
-
 class IndexPart;
 class PartBuilder;
 
@@ -238,25 +237,17 @@ class Store {
   void ApplyRetiredHeads();       // REQUIRES: mu_ held or not yet shared
   // *found: a receipt for this digest is in *out. Corruption when its frame fails its check.
   Status FindIdempotent(const Index::Digest& d, Receipt* out, bool* found) const;  // REQUIRES: combiner role (the writer)
-  bool LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, struct CheckpointHeader* ck);
+  bool LoadCheckpoint(const std::vector<std::shared_ptr<Segment>>& segs, CheckpointHeader* ck);
   Status LoadSegments(bool use_checkpoint);  // Recover's body: every row, ids deferred
   void RemoveStrayIndexFiles(const std::vector<std::string>& names, const std::vector<uint64_t>& ids);
   Status SaveCheckpoint();  // REQUIRES: mu_ held, active segment sealed
   void CheckpointHeaderNow(CheckpointHeader* h) const;  // the segments as the index holds them (mu_ held)
-  // Combiner, between requests: when enough log has been sealed since the
-  // last one and the newest sealed segment is served by its file, encodes a
-  // checkpoint and hands it to the builder thread, so an open after a crash
-  // reads it and the newest segment's frames, not every index file.
-  void MaybeCheckpoint();
+  void MaybeCheckpoint();  // combiner: when due, a checkpoint for the builder thread to write
   Status PrepareActive(uint64_t last_id, uint64_t next_sequence);
   Status Roll();                              // REQUIRES: mu_ held
   // index_files.cc: sealed segments' index files answer for their event ids.
   bool FileBacked(uint32_t slot) const;  // sealed and not the active segment
-  // Whether a writer appends to its last segment, sealed at that end, after
-  // an open (up to 1/kResumeFraction full) or starts the next one (Close
-  // built the larger one's index file: its rows need not come back to memory).
-  bool Resumes(uint64_t sealed_end) const;
-  static constexpr uint64_t kResumeFraction = 8;
+  bool Resumes(uint64_t sealed_end) const;  // small: reopened for appends; else Close files it
   bool AttachPart(uint32_t slot, const std::shared_ptr<const IndexPart>& part);  // when it has the slot's rows
   Status PlaceIds();             // an open's last step: each row's id from a file or its frame
   void SubmitIndexPart(uint32_t slot);   // writer: build that segment's file in the background
@@ -268,9 +259,8 @@ class Store {
   // Open: sealed segment `slot`'s rows from its index file, if one opens,
   // checks and follows the log (first sequence next_seq); false: none used.
   bool LoadIndexFile(const Segment& seg, uint32_t slot, uint64_t next_seq);
-  // Writer: hands the builder the files not yet checked (to check, and
-  // rebuild if they fail), or with rebuild_failed the segments whose file
-  // failed a check since (to rebuild).
+  // Writer: hands the builder the files not yet checked (to check, rebuild if
+  // they fail), or with rebuild_failed those whose file failed since.
   void CheckIndexFiles(bool rebuild_failed);
   std::unique_ptr<PartBuilder> part_builder_;  // writer: made on first use
   std::vector<std::shared_ptr<const IndexPart>> opened_parts_;  // an open's: by slot, files the checkpoint relies on
@@ -367,8 +357,7 @@ class Store {
   std::mutex compaction_mu_;                         // one compaction or snapshot at a time; before mu_
   uint64_t recovered_torn_bytes_ = 0;
   bool opened_from_checkpoint_ = false;
-  uint64_t sealed_since_checkpoint_ = 0;  // writer: segment bytes sealed since the last checkpoint
-  uint64_t checkpoint_bytes_ = 0;         // writer: that checkpoint's size
+  uint64_t sealed_since_checkpoint_ = 0, checkpoint_bytes_ = 0;  // writer: bytes sealed since the last checkpoint; its size
   uint64_t footers_loaded_ = 0;  // sealed segments whose rows came from their footer at open
   uint64_t index_files_loaded_ = 0;  // sealed segments served by their index file from the open on, frames unread
   std::vector<std::string> damage_;  // salvage opens: regions that could not be read
