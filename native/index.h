@@ -177,7 +177,7 @@ class Index {
   // naming it, for that call and every later one that needs it.
   [[nodiscard]] Status EnsureRow(Row r) const;
   [[nodiscard]] Status EnsureSegment(const IndexSegment& s) const;
-  [[nodiscard]] Status MapFileNames(const IndexSegment& s) const;  // a v6 checkpoint's file: names to ids
+  [[nodiscard]] Status MapFileNames(const IndexSegment& s) const;  // s.file's names to the index's ids
 
   // *out: rows matching the filter, in global-sequence order (newest first with reverse).
   [[nodiscard]] Status Query(const RegionFilter& f, std::vector<Row>* out) const;

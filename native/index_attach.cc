@@ -108,13 +108,14 @@ Status Index::EnsureSegment(const IndexSegment& s) const {
   if (state == 2) return Status::Corruption(s.ready_error);
   if (state == 1) return Status::OK();
   Status st = s.file->EnsureChecked();
+  // v6: the names looked up (found means they match); v5: the checkpoint's ids compared.
   if (st.ok() && s.map_names) st = MapFileNames(s);
   // Names of ids below the count never change: read beside the interning of new ones.
-  for (uint32_t e = 0; st.ok() && e < s.entity_of.size(); e++)
+  for (uint32_t e = 0; st.ok() && !s.map_names && e < s.entity_of.size(); e++)
     if (s.entity_of[e] >= entity_count() || EntityName(s.entity_of[e]) != s.file->EntityName(e))
       st = Status::Corruption("index file of segment " + std::to_string(s.file->identity().segment_id) +
                               ": its entity names are not the checkpoint's");
-  for (uint32_t c = 0; st.ok() && c < s.scope_of.size(); c++)
+  for (uint32_t c = 0; st.ok() && !s.map_names && c < s.scope_of.size(); c++)
     if (s.scope_of[c] >= scope_count() || ScopeName(s.scope_of[c]) != s.file->ScopeName(c))
       st = Status::Corruption("index file of segment " + std::to_string(s.file->identity().segment_id) +
                               ": its scope names are not the checkpoint's");
@@ -180,14 +181,9 @@ bool Index::ReplaceFile(uint32_t slot, const std::shared_ptr<const IndexPart>& p
   auto seg = std::make_shared<IndexSegment>();
   seg->slot = slot;
   seg->first = old.first;
-  seg->entity_of.resize(part->entity_count());
-  for (uint32_t e = 0; e < part->entity_count(); e++)
-    if ((seg->entity_of[e] = FindEntity(part->EntityName(e))) == kNoId) return false;
-  seg->scope_of.resize(part->scope_count());
-  for (uint32_t c = 0; c < part->scope_count(); c++)
-    if ((seg->scope_of[c] = FindScope(part->ScopeName(c))) == kNoId) return false;
-  seg->last_offset = part->FrameOffset(part->rows() - 1);
   seg->file = part;
+  if (!MapFileNames(*seg).ok()) return false;
+  seg->last_offset = part->FrameOffset(part->rows() - 1);
   writer_segs_[i] = std::move(seg);
   PublishSegments();
   return true;
