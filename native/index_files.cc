@@ -99,8 +99,12 @@ void Store::SubmitIndexPart(uint32_t slot) {
       index_.Reclaim();
     return;
   }
+  Builder().Submit(PartBuilder::Job::Build(segments_[slot], slot));
+}
+
+PartBuilder& Store::Builder() {
   if (!part_builder_) part_builder_ = std::make_unique<PartBuilder>(options_.dir, options_.file_mode);
-  part_builder_->Submit(PartBuilder::Job::Build(segments_[slot], slot));
+  return *part_builder_;
 }
 
 void Store::SealIndexFile() {
@@ -137,13 +141,12 @@ void Store::AttachIndexParts() {
 
 void Store::CheckIndexFiles(bool rebuild_failed) {
   if (!writer()) return;
-  if (!part_builder_) part_builder_ = std::make_unique<PartBuilder>(options_.dir, options_.file_mode);
   if (rebuild_failed) {
     for (uint32_t slot : index_.TakeFailedSlots())
-      if (FileBacked(slot)) part_builder_->Submit(PartBuilder::Job::Build(segments_[slot], slot, true));
+      if (FileBacked(slot)) Builder().Submit(PartBuilder::Job::Build(segments_[slot], slot, true));
     return;
   }
-  for (auto& [slot, part] : index_.UncheckedFiles()) part_builder_->Submit(PartBuilder::Job::Build(segments_[slot], slot, true, part));
+  for (auto& [slot, part] : index_.UncheckedFiles()) Builder().Submit(PartBuilder::Job::Build(segments_[slot], slot, true, part));
 }
 
 void Store::AttachSealedParts() {

@@ -164,10 +164,9 @@ void Store::MaybeCheckpoint() {
   }
   checkpoint_bytes_ = file.size();
   sealed_since_checkpoint_ = 0;
-  if (!part_builder_) part_builder_ = std::make_unique<PartBuilder>(options_.dir, options_.file_mode);
   PartBuilder::Job job;
   job.checkpoint = std::move(file);
-  part_builder_->Submit(std::move(job));
+  Builder().Submit(std::move(job));
 }
 
 void Store::CheckpointHeaderNow(CheckpointHeader* out) const {

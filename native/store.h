@@ -253,16 +253,16 @@ class Store {
   void SubmitIndexPart(uint32_t slot);   // writer: build that segment's file in the background
   void AttachIndexParts();       // writer: hand the files built since to the index
   void SealIndexFile();          // Close (mu_ held): the just-sealed active segment's file, built and attached
+  PartBuilder& Builder();        // writer: part_builder_, made on first use
   void AttachExistingParts();    // writer, after RebuildIndex: files that exist, the rest submitted
   void AttachSealedParts();      // a reader following a writer (mu_ held): the files it has built since
   Status OpenIndexPart(const Segment& seg, std::shared_ptr<const IndexPart>* out, bool header_only = false) const;
-  // Open: sealed segment `slot`'s rows from its index file, if one opens,
-  // checks and follows the log (first sequence next_seq); false: none used.
+  // Open: segment `slot`'s rows from its index file, if it opens, checks and follows next_seq.
   bool LoadIndexFile(const Segment& seg, uint32_t slot, uint64_t next_seq);
   // Writer: hands the builder the files not yet checked (to check, rebuild if
   // they fail), or with rebuild_failed those whose file failed since.
   void CheckIndexFiles(bool rebuild_failed);
-  std::unique_ptr<PartBuilder> part_builder_;  // writer: made on first use
+  std::unique_ptr<PartBuilder> part_builder_;  // writer: made on first use by Builder()
   std::vector<std::shared_ptr<const IndexPart>> opened_parts_;  // an open's: by slot, files the checkpoint relies on
   Status SealActive();                        // REQUIRES: mu_ held
   Status CheckWritable() const;               // REQUIRES: mu_ held
