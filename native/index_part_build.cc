@@ -123,6 +123,7 @@ Status BuildIndexPart(const Segment& seg, uint64_t end, std::string* out) {
   struct EntityLast { uint32_t clock; const uint8_t* head; };
   std::vector<EntityLast> last;
   std::vector<std::pair<Key, uint32_t>> ids, correlated, effects, idem, tags;
+  std::unordered_map<std::string_view, Key> tag_key;
   auto intern = [](std::string_view n, std::vector<std::string_view>* seen,
                    std::unordered_map<std::string_view, uint32_t>* first) {
     auto [it, added] = first->emplace(n, static_cast<uint32_t>(seen->size()));
@@ -141,8 +142,13 @@ Status BuildIndexPart(const Segment& seg, uint64_t end, std::string* out) {
     if (std::memcmp(v.correlation_id(), v.event_id(), 16) != 0) correlated.emplace_back(KeyOf(v.correlation_id()), r);
     if (v.flags & kFlagHasCausation) effects.emplace_back(KeyOf(v.causation_id()), r);
     if (v.flags & kFlagIdempotent) idem.emplace_back(KeyOf(v.idempotency()), r);
+    // Each distinct tag is hashed once: events repeat their tags.
     if (const uint8_t* x = v.extension())
-      ForEachTag(x, [&](const uint8_t* t, size_t len) { tags.emplace_back(Index::TagKey(t, len), r); });
+      ForEachTag(x, [&](const uint8_t* t, size_t len) {
+        auto [it, added] = tag_key.try_emplace({reinterpret_cast<const char*>(t), len});
+        if (added) it->second = Index::TagKey(t, len);
+        tags.emplace_back(it->second, r);
+      });
   });
   if (sc.stop != FrameCheck::kEnd || sc.pending_batch || sc.committed_end != end)
     return Status::Corruption("segment " + name + " offset " + std::to_string(sc.stop_offset) + ": frames do not check up to " +

@@ -62,38 +62,54 @@ export function tagBytes(tag: unknown, label = ''): Uint8Array {
 
 /** A list of tags checked and without repeats, in the order given. */
 export function checkTags(tags: unknown, label = ''): string[] {
-  return checkedTags(tags, label, undefined)
-}
-
-/** checkTags, also collecting each kept tag's UTF-8 length into `lengths`. */
-function checkedTags(tags: unknown, label: string, lengths: number[] | undefined): string[] {
   if (!Array.isArray(tags)) throw new InvalidTagError(`${label}tags must be an array of strings`)
   const out: string[] = []
   for (const t of tags) {
-    const n = tagByteLength(t, label)
-    if (!out.includes(t as string)) {
-      out.push(t as string)
-      lengths?.push(n)
-    }
+    tagByteLength(t, label)
+    if (!out.includes(t as string)) out.push(t as string)
   }
   if (out.length > Ext.maxTags) throw new InvalidTagError(`${label}${out.length} tags; an event carries at most ${Ext.maxTags}`)
   return out
 }
 
-/** Up to this many tags are checked into FEW and FEW_LENGTHS (no allocation). */
+/** Up to this many tags are checked into FEW and FEW_BYTES (no allocation). */
 const FEW_TAGS = 8
 const FEW: string[] = new Array<string>(FEW_TAGS).fill('')
-const FEW_LENGTHS = new Int32Array(FEW_TAGS)
+const FEW_BYTES: Uint8Array[] = new Array<Uint8Array>(FEW_TAGS).fill(new Uint8Array(0))
+/**
+ * Tags already checked, with their UTF-8 bytes: applications append the
+ * same tags again and again ('course:c1'), so each is checked and encoded
+ * once. Bounded: emptied when full (a cache, never a source of truth).
+ */
+const CHECKED = new Map<string, Uint8Array>()
+const CHECKED_MAX = 4096
 
-/** checkTags for an array of at most FEW_TAGS: the kept tags into FEW, their lengths into FEW_LENGTHS; returns how many. */
+/** One tag's UTF-8 bytes, checked (InvalidTagError) the first time it is seen. */
+function checkedTagBytes(tag: unknown, label: string): Uint8Array {
+  const known = typeof tag === 'string' ? CHECKED.get(tag) : undefined
+  if (known !== undefined) return known
+  const n = tagByteLength(tag, label)
+  const bytes = n === (tag as string).length ? asciiBytes(tag as string) : encoder.encode(tag as string)
+  if (CHECKED.size >= CHECKED_MAX) CHECKED.clear()
+  CHECKED.set(tag as string, bytes)
+  return bytes
+}
+
+function asciiBytes(t: string): Uint8Array {
+  const out = new Uint8Array(t.length)
+  for (let i = 0; i < t.length; i++) out[i] = t.charCodeAt(i)
+  return out
+}
+
+/** checkTags for an array of at most FEW_TAGS: the kept tags into FEW, their bytes into FEW_BYTES; returns how many. */
 function fewTags(tags: readonly unknown[], label: string): number {
   let count = 0
   outer: for (let i = 0; i < tags.length; i++) {
     const t = tags[i]
-    const n = tagByteLength(t, label)
+    const bytes = checkedTagBytes(t, label)
     for (let j = 0; j < count; j++) if (FEW[j] === t) continue outer
     FEW[count] = t as string
-    FEW_LENGTHS[count++] = n
+    FEW_BYTES[count++] = bytes
   }
   return count
 }
@@ -133,24 +149,21 @@ export function encodeExtensionInto(
 ): number {
   const hasTime = occurredAt !== undefined
   if (version === 1 && !hasTime && tags === undefined) return 0
-  let list: readonly string[]
-  let lengths: ArrayLike<number>
+  let bytes: readonly Uint8Array[]
   let count: number
   if (Array.isArray(tags) && tags.length <= FEW_TAGS) {
-    // The common case, without an allocation: each tag checked, repeats skipped.
+    // The common case, without an allocation: each tag checked (once per distinct tag), repeats skipped.
     count = fewTags(tags, label)
-    list = FEW
-    lengths = FEW_LENGTHS
+    bytes = FEW_BYTES
   } else {
-    const ls: number[] = []
-    list = tags === undefined ? [] : checkedTags(tags, label, ls)
-    lengths = ls
+    const list = tags === undefined ? [] : checkTags(tags, label)
+    bytes = list.map((t) => encoder.encode(t))
     count = list.length
   }
   if (version === 1 && !hasTime && count === 0) return 0
   const us = hasTime ? occurredAtUs(occurredAt, label) : 0
   let len = Ext.tags
-  for (let i = 0; i < count; i++) len += 1 + lengths[i]!
+  for (let i = 0; i < count; i++) len += 1 + bytes[i]!.length
   // Written byte by byte: a DataView or a Buffer method on a small array
   // makes V8 give it an ArrayBuffer of its own first, which costs more
   // (about 1 µs) than the rest of the block.
@@ -164,11 +177,10 @@ export function encodeExtensionInto(
   putInt64(out, at0 + Ext.occurredAt, us)
   let at = at0 + Ext.tags
   for (let i = 0; i < count; i++) {
-    const t = list[i]!
-    const n = lengths[i]!
+    const b = bytes[i]!
+    const n = b.length
     out[at] = n
-    if (n === t.length) for (let j = 0; j < n; j++) out[at + 1 + j] = t.charCodeAt(j) // ASCII
-    else encoder.encodeInto(t, out.subarray(at + 1, at + 1 + n))
+    for (let j = 0; j < n; j++) out[at + 1 + j] = b[j]!
     at += 1 + n
   }
   return len

@@ -118,6 +118,26 @@ describe('DCB queries', () => {
     s.close()
   })
 
+  it('writes a tag seen before with the same bytes, non-ASCII ones and past the checked-tag cache alike (a stale or truncated cached encoding would mislabel events)', () => {
+    const s = Store.open({ dataDir: tempDir('tag-cache') })
+    const c = new Coordinate('student:s9', 'uni')
+    const tags = ['cours:é1', 'étudiant:s9', '課程:c1', 'plain:1']
+    for (let i = 0; i < 3; i++) s.append(c, Raw, i, { tags })
+    // More distinct tags than the cache holds, then the first ones again.
+    for (let b = 0; b < 5; b++) s.appendBatch(Array.from({ length: 1000 }, (_, j) => ({ coord: c, kind: Raw, payload: j, tags: [`n:${b * 1000 + j}`] })))
+    s.append(c, Raw, 9, { tags: [...tags].reverse() })
+    const all = s.query(Region.all())
+    expect(all.slice(0, 3).map((e) => e.tags)).toEqual([tags, tags, tags])
+    expect(all[all.length - 1]!.tags).toEqual([...tags].reverse())
+    expect(all[4]!.tags).toEqual(['n:1'])
+    expect(seqs(s.query(Query.items({ tags: ['課程:c1'] })))).toEqual([0n, 1n, 2n, BigInt(all.length - 1)])
+    // A refused tag is never remembered as checked.
+    expect(() => s.append(c, Raw, 10, { tags: ['bad\u0085'] })).toThrow(InvalidTagError)
+    expect(() => s.append(c, Raw, 10, { tags: ['bad\u0085'] })).toThrow(InvalidTagError)
+    expect(s.query(Region.all())).toHaveLength(all.length)
+    s.close()
+  })
+
   it('Region.withTags ANDs its tags with the other parts, as the brute-force filter does', () => {
     const s = seeded(1500, 2)
     const all = s.query(Region.all())
