@@ -108,15 +108,22 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
   // onRequest order: rate limit (every request, first), CORS (answers preflights), authentication.
   await addRateLimit(app, o.rateLimit, () => tokens)
   await addCors(app, o.corsOrigins)
-  app.addHook('onRequest', async (req) => {
-    authenticate(req, tokens, needOf(req))
+  // Callback-style hooks: an async one costs a promise and a turn of the
+  // microtask queue on every request.
+  app.addHook('onRequest', (req, _reply, done) => {
+    try {
+      authenticate(req, tokens, needOf(req))
+    } catch (e) {
+      return done(e as Error)
+    }
+    done()
   })
   // Once close() began, a response in flight closes its HTTP/1.1
   // connection: close() waits for that response, not for a keep-alive
   // client to hang up.
-  app.addHook('onSend', async (req, reply, payload) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     if (closing && req.raw.httpVersionMajor === 1) reply.header('connection', 'close')
-    return payload
+    done(null, payload)
   })
   app.setNotFoundHandler(async (req) => {
     throw new NotFoundError(`no route ${req.method} ${req.url.split('?')[0]}`)

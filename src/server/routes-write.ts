@@ -6,6 +6,7 @@
  */
 import type { FastifyRequest } from 'fastify'
 import type { AppendCondition, BatchItem } from '../append-options.js'
+import type { AppendReceipt } from '../receipt.js'
 import { InvalidArgumentError } from '../errors.js'
 import { Region } from '../region.js'
 import type { Query } from '../query/query.js'
@@ -31,11 +32,13 @@ export function checkSelectionScope(req: FastifyRequest, sel: Region | Query, wh
 export function writeRoutes(t: RouteTable): void {
   const { store } = t.ctx
 
-  t.add('POST', '/v1/append', 'append', async (req, reply) => {
+  // Not async: a plain append answers in the same turn (a Promise only for durable: 'replicated').
+  t.add('POST', '/v1/append', 'append', (req, reply) => {
     const a = appendRequest(req.body)
     checkScope(req, a.coord.scope, 'append')
-    const r = await appendAny(store, a)
-    return sendPrebuilt(req, reply, 200, () => receiptWire(r), () => receiptJson(r))
+    const answer = (r: AppendReceipt) => sendPrebuilt(req, reply, 200, () => receiptWire(r), () => receiptJson(r))
+    const r = appendAny(store, a)
+    return r instanceof Promise ? r.then(answer) : answer(r)
   }, { tag: 'events', summary: 'Appends one event', body: '{ entity, scope, kind | type, payload, options?: { expectedSequence, idempotencyKey, correlationId, causationId, durable, occurredAt, tags } }' })
 
   t.add('POST', '/v1/batch', 'append', async (req, reply) => {

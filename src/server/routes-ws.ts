@@ -172,10 +172,12 @@ export function pickProtocol(protocols: Set<string>): string | false {
  * that stays connected would hold close() open.
  */
 export function endRefusedUpgrades(app: FastifyInstance): void {
-  app.addHook('onResponse', async (req) => {
-    if (String(req.headers.upgrade).toLowerCase() === 'websocket' && req.raw.socket && !req.raw.socket.destroyed) {
+  app.addHook('onResponse', (req, _reply, done) => {
+    const upgrade = req.headers.upgrade
+    if (upgrade !== undefined && String(upgrade).toLowerCase() === 'websocket' && req.raw.socket && !req.raw.socket.destroyed) {
       // An accepted upgrade hijacks its reply: onResponse never runs for it.
       req.raw.socket.end()
     }
+    done()
   })
 }

@@ -40,7 +40,8 @@ export interface RouteContext {
   live: Set<() => void>
 }
 
-export type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>
+/** A handler answers with reply.send (returning the reply) or returns a Promise of the answer; what it throws is the error answer. */
+export type Handler = (req: FastifyRequest, reply: FastifyReply) => unknown
 
 export class RouteTable {
   constructor(
