@@ -137,6 +137,8 @@ const cases: Array<[string, (s: Store) => unknown, ErrorCode]> = [
   ['outbox stage with an unknown option', (s) => s.outbox().stage(c(), K, 1, { causationId: ID } as never), 'E_INVALID_ARGUMENT'],
   ['outbox flush with an unknown option', (s) => s.outbox().flush({ durabel: true } as never), 'E_INVALID_ARGUMENT'],
   ['causalGraph with an unknown option', (s) => s.causalGraph(s.query(Region.all())[0]!.eventId, { depth: 3 } as never), 'E_INVALID_ARGUMENT'],
+  ['causalGraph with maxNodes 0', (s) => s.causalGraph(s.query(Region.all())[0]!.eventId, { maxNodes: 0 }), 'E_INVALID_ARGUMENT'],
+  ['causalGraph with a fractional maxNodes', (s) => s.causalGraph(s.query(Region.all())[0]!.eventId, { maxNodes: 1.5 }), 'E_INVALID_ARGUMENT'],
   ['compact with an unknown option', (s) => s.compact({ strategy: 'merge', minSegment: 1 } as never), 'E_INVALID_ARGUMENT'],
   // Named types and schemas (store.types).
   ['append of an undefined type name', (s) => s.append(c(), 'order.never-defined', 1), 'E_UNKNOWN_TYPE'],

@@ -190,6 +190,31 @@ describe('causal graph', () => {
   })
 })
 
+describe('causal graph bounds', () => {
+  it('stops at maxNodes and says so, every edge between events it holds (an unbounded walk of a huge fan-out would take the log into memory)', () => {
+    const s = Store.open({ dataDir: tempDir() })
+    const root = s.append(new Coordinate('order:1', 'shop'), Job, 'placed')
+    const effects = s.appendBatch(Array.from({ length: 50 }, (_, i) => ({ coord: new Coordinate(`task:${i}`, 'ops'), kind: Note, payload: i, causation: root.eventId })))
+    const leaf = s.append(new Coordinate('task:0', 'ops'), Note, 'done', { causationId: effects[0]!.eventId })
+    const g = s.causalGraph(root.eventId, { maxNodes: 10 })
+    expect(g.nodes).toHaveLength(10)
+    expect(g.truncated).toBe(true)
+    const held = new Set(g.nodes.map((n) => n.eventId))
+    expect(held.has(root.eventId)).toBe(true)
+    for (const e of g.edges) expect(held.has(e.cause) && held.has(e.effect), `${e.cause} > ${e.effect}`).toBe(true)
+    expect(g.edges).toHaveLength(9)
+    // From the leaf upward: the bound applies to causes too.
+    const up = s.causalGraph(leaf.eventId, { direction: 'causes', maxNodes: 2 })
+    expect(up.nodes.map((n) => n.eventId)).toEqual([effects[0]!.eventId, leaf.eventId])
+    expect(up.truncated).toBe(true)
+    const whole = s.causalGraph(root.eventId)
+    expect(whole.nodes).toHaveLength(52)
+    expect(whole.truncated).toBe(false)
+    expect(() => s.causalGraph(root.eventId, { maxNodes: 0 })).toThrow(/maxNodes/)
+    s.close()
+  })
+})
+
 describe('appendIf (dynamic consistency boundary)', () => {
   it('appends only when no event matching the boundary came after the decision', () => {
     const s = Store.open({ dataDir: tempDir() })

@@ -35,6 +35,10 @@ describe('inspection routes', () => {
     expect(g.truncated).toBe(false)
     const causes = (await (await s.req('GET', `/v1/events/${ids.paid}/causal?direction=causes&maxDepth=0`, { token: T })).json()) as Record<string, any>
     expect(causes).toMatchObject({ truncated: true, edges: [] })
+    // A bounded answer: maxNodes cuts the walk, says so, and names no event it left out.
+    const two = (await (await s.req('GET', `/v1/events/${ids.paid}/causal?maxNodes=2`, { token: T })).json()) as Record<string, any>
+    expect(two.nodes.map((n: any) => n.eventId)).toEqual([ids.placed, ids.paid])
+    expect(two).toMatchObject({ truncated: true, edges: [{ cause: ids.placed, effect: ids.paid }] })
 
     const a = (await (await s.req('GET', `/v1/events/${ids.paid}/ancestors?limit=5`, { token: T })).json()) as Record<string, any>
     expect(a.events.map((e: any) => e.eventId)).toEqual([ids.paid, ids.placed])
@@ -55,6 +59,8 @@ describe('inspection routes', () => {
       [`/v1/events/${ids.paid}/causal?maxDepth=-1`, 400, 'E_INVALID_ARGUMENT'],
       [`/v1/events/${ids.paid}/causal?maxDepth=100000`, 400, 'E_INVALID_ARGUMENT'],
       [`/v1/events/${ids.paid}/causal?depth=2`, 400, 'E_INVALID_ARGUMENT'],
+      [`/v1/events/${ids.paid}/causal?maxNodes=0`, 400, 'E_INVALID_ARGUMENT'],
+      [`/v1/events/${ids.paid}/causal?maxNodes=100001`, 400, 'E_INVALID_ARGUMENT'],
       [`/v1/events/${ids.paid}/ancestors?limit=0`, 400, 'E_INVALID_ARGUMENT'],
       [`/v1/events/not-a-uuid/verify`, 400, 'E_INVALID_ARGUMENT'],
       [`/v1/events/0190a0a0-0000-7000-8000-000000000000/causal`, 404, 'E_NOT_FOUND'],

@@ -9,9 +9,13 @@ export interface CausalGraphOptions {
   direction?: 'causes' | 'effects' | 'both'
   /** Hops from the starting event. @defaultValue 64 */
   maxDepth?: number
+  /** The most events the graph holds (the starting event included); past it the walk stops and says so. @defaultValue 100000 */
+  maxNodes?: number
 }
 
-export const CAUSAL_GRAPH_OPTION_KEYS = optionKeys<CausalGraphOptions>()(['direction', 'maxDepth'])
+export const CAUSAL_GRAPH_OPTION_KEYS = optionKeys<CausalGraphOptions>()(['direction', 'maxDepth', 'maxNodes'])
+/** causalGraph's default bound on the events it gathers: one event's graph never takes the whole log into memory. */
+export const DEFAULT_CAUSAL_MAX_NODES = 100_000
 
 export interface CausalEdge {
   /** The causing event. */
@@ -25,7 +29,7 @@ export interface CausalGraph {
   /** Events in the graph, in global-sequence order. */
   nodes: StoredEvent[]
   edges: CausalEdge[]
-  /** True when maxDepth cut the walk short. */
+  /** True when maxDepth or maxNodes cut the walk short. */
   truncated: boolean
 }
 
@@ -62,6 +66,8 @@ Store.prototype.causalGraph = function (this: Store, eventId: string, options: C
   }
   const maxDepth = options.maxDepth ?? 64
   if (!Number.isInteger(maxDepth) || maxDepth < 0) throw new InvalidArgumentError('maxDepth must be a non-negative integer')
+  const maxNodes = options.maxNodes ?? DEFAULT_CAUSAL_MAX_NODES
+  if (!Number.isInteger(maxNodes) || maxNodes < 1) throw new InvalidArgumentError('maxNodes must be a positive integer')
   const root = this.get(eventId)
   if (!root) throw new InvalidArgumentError(`no event with id ${eventId}`)
   const nodes = new Map<string, StoredEvent>([[root.eventId, root]])
@@ -80,8 +86,15 @@ Store.prototype.causalGraph = function (this: Store, eventId: string, options: C
           truncated = true
           continue
         }
+        if (nodes.has(c)) {
+          addEdge(c, e.eventId)
+          continue
+        }
+        if (nodes.size >= maxNodes) {
+          truncated = true
+          continue
+        }
         addEdge(c, e.eventId)
-        if (nodes.has(c)) continue
         const cause = this.get(c)
         if (!cause) continue // caused by an event outside the store (or dropped by retention)
         nodes.set(c, cause)
@@ -101,11 +114,15 @@ Store.prototype.causalGraph = function (this: Store, eventId: string, options: C
           continue
         }
         for (const f of effects) {
-          addEdge(e.eventId, f.eventId)
           if (!nodes.has(f.eventId)) {
+            if (nodes.size >= maxNodes) {
+              truncated = true
+              break
+            }
             nodes.set(f.eventId, f)
             next.push(f)
           }
+          addEdge(e.eventId, f.eventId)
         }
       }
       frontier = next

@@ -24,6 +24,9 @@ import { eventWire, onlyKeys } from './wire.js'
 
 /** The most hops a causal graph request may ask for (the library's default is 64). */
 export const MAX_CAUSAL_DEPTH = 256
+/** The most events a causal graph answer may hold, and how many it holds unless asked (one answer stays a bounded response). */
+export const MAX_CAUSAL_NODES = 100_000
+const DEFAULT_CAUSAL_NODES = 10_000
 /** Events per read (and per turn of the event loop) while verifying a chain. */
 const VERIFY_PAGE = 4096
 
@@ -54,7 +57,7 @@ export function inspectRoutes(t: RouteTable): void {
   // ?direction=causes|effects|both&maxDepth=N
   t.add('GET', '/v1/events/:id/causal', 'read', async (req, reply) => {
     const q = req.query as Record<string, unknown>
-    onlyKeys(q, ['direction', 'maxDepth'], 'causal graph')
+    onlyKeys(q, ['direction', 'maxDepth', 'maxNodes'], 'causal graph')
     const root = eventOf(t, req)
     checkScope(req, root.coordinate.scope, `event ${root.eventId}`)
     const direction = q.direction ?? 'both'
@@ -62,10 +65,11 @@ export function inspectRoutes(t: RouteTable): void {
       throw new InvalidArgumentError(`direction must be causes, effects or both, got ${JSON.stringify(String(direction))}`)
     }
     const maxDepth = intParam(q.maxDepth, 'maxDepth', 0, MAX_CAUSAL_DEPTH, 64)
-    const g = store.causalGraph(root.eventId, { direction, maxDepth })
+    const maxNodes = intParam(q.maxNodes, 'maxNodes', 1, MAX_CAUSAL_NODES, DEFAULT_CAUSAL_NODES)
+    const g = store.causalGraph(root.eventId, { direction, maxDepth, maxNodes })
     checkAllInScope(req, g.nodes, `the causal graph of ${root.eventId}`)
     return send(req, reply, 200, { root: g.root, nodes: g.nodes.map(eventWire), edges: g.edges, truncated: g.truncated })
-  }, { tag: 'audit', summary: 'The causation graph around an event', params: { id: 'the event id' }, query: { direction: 'causes | effects | both (default both)', maxDepth: 'hops from the event, 0..256 (default 64)' } })
+  }, { tag: 'audit', summary: 'The causation graph around an event', params: { id: 'the event id' }, query: { direction: 'causes | effects | both (default both)', maxDepth: 'hops from the event, 0..256 (default 64)', maxNodes: 'the most events in the answer, 1..100000 (default 10000); truncated says the walk stopped' } })
 
   // ?limit=N: the event and up to N - 1 predecessors, newest first.
   // A corrupt link is E_CORRUPTION naming the event; /verify reports instead.
