@@ -311,6 +311,16 @@ class PostingsTable {
   }
 
   size_t size() const { return count_; }
+  // How many slots a lookup of `key` reads (a test of the hash's spread).
+  size_t ProbeLength(const uint8_t* key) const {
+    const Table* t = table_.load(std::memory_order_acquire);
+    if (!t) return 0;
+    size_t n = 1;
+    for (size_t i = Hash(key) & t->mask;; i = (i + 1) & t->mask, n++) {
+      const RowList* l = t->slots[i].list.load(std::memory_order_acquire);
+      if (!l || std::memcmp(t->slots[i].key.data(), key, 16) == 0) return n;
+    }
+  }
   // Every key with its list, in no order. Writer, or with no writer.
   template <typename Visit>
   void ForEach(Visit visit) const {
@@ -343,9 +353,18 @@ class PostingsTable {
     std::unique_ptr<Slot[]> slots;
   };
   static size_t Hash(const uint8_t* key) {
-    uint64_t a;
-    std::memcpy(&a, key, 8);  // digests and random ids: their first bytes are hash enough
-    return static_cast<size_t>(a ^ (a >> 29));
+    // Mixed, not taken as is: entity, scope and kind keys are small
+    // integers (IdKey, KindKey) handed out in order, and linear probing
+    // over slots they fill in runs walks whole clusters (a store of 32,000
+    // entities spent a third of its appends probing after each segment
+    // roll). The splitmix64 finalizer over both halves spreads them.
+    uint64_t a, b;
+    std::memcpy(&a, key, 8);
+    std::memcpy(&b, key + 8, 8);
+    uint64_t x = a ^ (b * 0x9e3779b97f4a7c15ULL);
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return static_cast<size_t>(x ^ (x >> 31));
   }
   static RowList* Probe(const Table* t, const uint8_t* key) {
     for (size_t i = Hash(key) & t->mask;; i = (i + 1) & t->mask) {
