@@ -10,13 +10,17 @@
 //   node bench/http.bench.mjs                       3 s a case, 3 runs
 //   BENCH_SECONDS=1 BENCH_RUNS=1 node bench/http.bench.mjs
 //   BENCH_FLOOR=1 node bench/http.bench.mjs         adds fastify without storage (the HTTP floor)
+//   BENCH_LOADGEN=autocannon node bench/http.bench.mjs
+//                                                   HTTP/1.1 cases driven by autocannon (a cheaper client)
 //   BENCH_CASES=h1-append-32 BENCH_CPU_PROF=/tmp/prof node bench/http.bench.mjs
 //                                                   one case, causeway server profiled
 // Needs bench/node_modules (cd bench && npm install) for better-sqlite3.
 import * as fs from 'node:fs'
+import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { runFanout } from './http/fanout.mjs'
 import { runLoad } from './http/load.mjs'
+import { runAutocannon } from './http/autocannon-load.mjs'
 import { startServer } from './http/servers.mjs'
 import { selfSigned } from './http/tls.mjs'
 
@@ -26,6 +30,9 @@ const MAX_REQUESTS = Number(process.env.BENCH_MAX_REQUESTS ?? 1_000_000)
 const BATCH = Number(process.env.BENCH_BATCH ?? 100)
 const ONLY = process.env.BENCH_CASES?.split(',')
 const CPU_PROF = process.env.BENCH_CPU_PROF
+// BENCH_LOADGEN=autocannon: HTTP/1.1 cases driven by autocannon (HTTP/2 cases keep the node:http2 loop).
+const LOADGEN = process.env.BENCH_LOADGEN ?? 'node'
+if (LOADGEN !== 'node' && LOADGEN !== 'autocannon') throw new Error(`BENCH_LOADGEN must be node or autocannon, got ${LOADGEN}`)
 
 const ENTITIES = 1000
 const payload = { sku: 'A-1234', qty: 2, priceCents: 1999, note: 'gift wrap' }
@@ -67,8 +74,12 @@ try {
       const order = run % 2 === 0 ? sides : [...sides].reverse() // alternate the order
       for (const s of order) {
         const url = servers[s.name].urls[k.protocol]
+        // Each measurement starts with the page cache written back, so neither side's writes
+        // pay for the other's unwritten pages (SQLite's WAL with synchronous = NORMAL leaves many).
+        spawnSync('sync')
         const cpu0 = await servers[s.name].cpuMicros()
-        const r = await runLoad({ url, protocol: k.protocol, clients: k.clients, seconds: SECONDS, maxRequests: MAX_REQUESTS, token, ca: tls.cert, path: k.path, makeBody: k.makeBody, eventsPerRequest: k.eventsPerRequest })
+        const run1 = LOADGEN === 'autocannon' && k.protocol === 'h1' ? runAutocannon : runLoad
+        const r = await run1({ url, protocol: k.protocol, clients: k.clients, seconds: SECONDS, maxRequests: MAX_REQUESTS, token, ca: tls.cert, path: k.path, makeBody: k.makeBody, eventsPerRequest: k.eventsPerRequest })
         // Server CPU per append: what the server spends, whatever limits the client.
         r.serverCpuUsPerAppend = (await servers[s.name].cpuMicros() - cpu0) / Math.max(1, (r.requests - r.errors) * k.eventsPerRequest)
         results.push({ case: k.id, side: s.name, run, ...r })
@@ -110,7 +121,7 @@ for (const k of selected) {
     ...(servers.floor ? [`${fmt(median(of('floor').map((r) => r.appendsPerSec)))}, ${median(of('floor').map((r) => r.serverCpuUsPerAppend)).toFixed(1)}`] : [])])
 }
 const table = [`| ${rows[0].join(' | ')} |`, `|${rows[0].map(() => '---').join('|')}|`, ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`)].join('\n')
-if (selected.length > 0) console.log(`\nService over HTTP: ${SECONDS} s a case, ${RUNS} run(s), median (ratio: causeway / sqlite, min..max over runs); batch = ${BATCH} events a request\n`)
+if (selected.length > 0) console.log(`\nService over HTTP: ${SECONDS} s a case, ${RUNS} run(s), HTTP/1.1 load from ${LOADGEN === 'autocannon' ? 'autocannon' : 'node:http'}, median (ratio: causeway / sqlite, min..max over runs); batch = ${BATCH} events a request\n`)
 if (selected.length > 0) console.log(table)
 if (fanouts.length > 0) {
   const of = (side) => fanouts.filter((r) => r.side === side)
