@@ -314,12 +314,9 @@ class PostingsTable {
   // How many slots a lookup of `key` reads (a test of the hash's spread).
   size_t ProbeLength(const uint8_t* key) const {
     const Table* t = table_.load(std::memory_order_acquire);
-    if (!t) return 0;
-    size_t n = 1;
-    for (size_t i = Hash(key) & t->mask;; i = (i + 1) & t->mask, n++) {
-      const RowList* l = t->slots[i].list.load(std::memory_order_acquire);
-      if (!l || std::memcmp(t->slots[i].key.data(), key, 16) == 0) return n;
-    }
+    size_t n = 0;
+    if (t) Probe(t, key, &n);
+    return n;
   }
   // Every key with its list, in no order. Writer, or with no writer.
   template <typename Visit>
@@ -366,8 +363,10 @@ class PostingsTable {
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
     return static_cast<size_t>(x ^ (x >> 31));
   }
-  static RowList* Probe(const Table* t, const uint8_t* key) {
+  // `probes`, when given, counts the slots read (ProbeLength).
+  static RowList* Probe(const Table* t, const uint8_t* key, size_t* probes = nullptr) {
     for (size_t i = Hash(key) & t->mask;; i = (i + 1) & t->mask) {
+      if (probes) ++*probes;
       // Acquire: pairs with Insert's release, so the key below is complete.
       RowList* l = t->slots[i].list.load(std::memory_order_acquire);
       if (!l) return nullptr;

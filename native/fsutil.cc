@@ -79,10 +79,11 @@ Status WriteFileAtomic(const std::string& dir, const std::string& name, const st
 }
 
 Status WriteCacheFileAtomic(const std::string& dir, const std::string& name, const std::string& data,
-                            uint32_t file_mode) {
+                            uint32_t file_mode, void (*written)()) {
   const std::string tmp = dir + "/" + name + ".tmp";
-  platform::File f;
-  int rc = platform::OpenFile(tmp, platform::OpenMode::kCreate, &f, file_mode);
+  CW_RETURN_IF_ERROR(RemoveFile(tmp));
+  platform::File f = platform::kNoFile;
+  int rc = platform::OpenFile(tmp, platform::OpenMode::kCreateNew, &f, file_mode);
   if (rc != 0) return Status::FromErrno("create " + tmp, rc);
   rc = platform::WriteAll(f, data.data(), data.size());
   platform::CloseFile(f);
@@ -90,7 +91,10 @@ Status WriteCacheFileAtomic(const std::string& dir, const std::string& name, con
     platform::RemoveFile(tmp);
     return Status::FromErrno("write " + tmp, rc);
   }
-  return Rename(tmp, dir + "/" + name);
+  if (written) written();
+  Status st = Rename(tmp, dir + "/" + name);
+  if (!st.ok()) platform::RemoveFile(tmp);
+  return st;
 }
 
 Status ReadFile(const std::string& path, std::string* out) {

@@ -35,9 +35,12 @@ Status WriteFileAtomic(const std::string& dir, const std::string& name, const st
                        uint32_t file_mode = platform::kPrivateFileMode);
 // The same without either fsync, for a cache that is checked whole before
 // every use: after a power loss it is the old file, the new one, or one that
-// fails its check, never a wrong answer. Costs the writer no sync.
+// fails its check, never a wrong answer. Costs the writer no sync. A
+// leftover ".tmp" (a crash mid-write) is replaced, never reused, so the
+// file gets `file_mode` whatever mode the leftover had. `written`, when
+// given, is called between the write and the rename (a test's kill point).
 Status WriteCacheFileAtomic(const std::string& dir, const std::string& name, const std::string& data,
-                            uint32_t file_mode = platform::kPrivateFileMode);
+                            uint32_t file_mode = platform::kPrivateFileMode, void (*written)() = nullptr);
 // Read a whole file; NotFound when it does not exist.
 Status ReadFile(const std::string& path, std::string* out);
 

@@ -266,25 +266,9 @@ Status BuildIndexPart(const Segment& seg, uint64_t end, std::string* out) {
 
 Status WriteIndexPart(const std::string& dir, const std::string& segment_file_name, const std::string& bytes,
                       uint32_t file_mode) {
-  const std::string path = dir + "/" + IndexPartFileName(segment_file_name);
-  const std::string tmp = path + ".tmp";
-  // A leftover ".tmp" (a crash mid-write) is replaced, never reused: a fresh
-  // file gets `file_mode` whatever mode the leftover had.
-  CW_RETURN_IF_ERROR(fsutil::RemoveFile(tmp));
-  platform::File f = platform::kNoFile;
-  if (int rc = platform::OpenFile(tmp, platform::OpenMode::kCreateNew, &f, file_mode); rc != 0)
-    return Status::FromErrno("create " + tmp, rc);
-  const int rc = platform::WriteAll(f, bytes.data(), bytes.size());
-  platform::CloseFile(f);
-  if (rc != 0) {
-    fsutil::RemoveFile(tmp);
-    return Status::FromErrno("write " + tmp, rc);
-  }
-  KillPoint("index-part:tmp-written");
   // No fsync: a part lost or torn by a crash fails its checks and is rebuilt.
-  Status st = fsutil::Rename(tmp, path);
-  if (!st.ok()) fsutil::RemoveFile(tmp);
-  return st;
+  return fsutil::WriteCacheFileAtomic(dir, IndexPartFileName(segment_file_name), bytes, file_mode,
+                                      [] { KillPoint("index-part:tmp-written"); });
 }
 
 }  // namespace causeway

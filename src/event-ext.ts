@@ -54,12 +54,6 @@ export function tagByteLength(tag: unknown, label = ''): number {
   return n
 }
 
-/** Checks one tag; returns its UTF-8 bytes. Throws InvalidTagError. */
-export function tagBytes(tag: unknown, label = ''): Uint8Array {
-  tagByteLength(tag, label)
-  return encoder.encode(tag as string)
-}
-
 /** A list of tags checked and without repeats, in the order given. */
 export function checkTags(tags: unknown, label = ''): string[] {
   if (!Array.isArray(tags)) throw new InvalidTagError(`${label}tags must be an array of strings`)

@@ -3,10 +3,9 @@
 // order; these tests catch a hash that leaves such keys in long runs,
 // which linear probing then walks on every lookup of a key that is not
 // there yet (each entity's first append in a segment).
+#include <algorithm>
 #include <cstdint>
 #include <vector>
-
-#include <algorithm>
 
 #include "../index_segments.h"
 #include "fixture.h"
