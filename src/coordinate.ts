@@ -28,18 +28,21 @@ export function validateName(what: 'entity' | 'scope', value: unknown): string {
 export class Coordinate {
   readonly entity: string
   readonly scope: string
+  // The interned ids of the store that last used this coordinate: saves two
+  // map lookups per append. A private field: never a property, so it never
+  // shows in output, and cheaper than defining a hidden one per coordinate.
+  readonly #interned: { owner: object | undefined; entity: number; scope: number } = { owner: undefined, entity: 0, scope: 0 }
 
   constructor(entity: string, scope: string) {
     this.entity = validateName('entity', entity)
     this.scope = validateName('scope', scope)
-    // The interned ids of the store that last used this coordinate: saves two
-    // map lookups per append. Not enumerable, so it never shows in output.
-    Object.defineProperty(this, 'interned', { value: { owner: undefined, entity: 0, scope: 0 }, enumerable: false })
     Object.freeze(this)
   }
 
   /** @internal */
-  declare readonly interned: { owner: object | undefined; entity: number; scope: number }
+  get interned(): { owner: object | undefined; entity: number; scope: number } {
+    return this.#interned
+  }
 
   toString(): string {
     return `${this.entity}@${this.scope}`

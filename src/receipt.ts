@@ -23,6 +23,15 @@ export class AppendReceipt {
     this.o = offset
   }
 
+  /** @internal The bytes behind this receipt (receipt-json formats from them). */
+  get arenaBytes(): Uint8Array {
+    return this.b
+  }
+  /** @internal Where this receipt's bytes start in arenaBytes. */
+  get arenaOffset(): number {
+    return this.o
+  }
+
   /** The event's id, a UUIDv7 string. */
   get eventId(): string {
     return uuidString(this.b, this.o + Rcpt.eventId)

@@ -4,9 +4,12 @@
 // not list it. No timings here (bench/http.bench.mjs measures speed).
 import { afterEach, describe, expect, it } from 'vitest'
 import { Coordinate, Store } from '../src/index.js'
+import { Rcpt } from '../src/native/layouts.js'
+import { AppendReceipt } from '../src/receipt.js'
 import { toJson } from '../src/server/body.js'
 import { findToken, hashToken, type TokenEntry } from '../src/server/tokens.js'
-import { receiptJson, receiptsJson, receiptWire } from '../src/server/wire.js'
+import { receiptJson, receiptsJson } from '../src/server/receipt-json.js'
+import { receiptWire } from '../src/server/wire.js'
 import { tempDir } from './helpers.js'
 import { served, TOKENS } from './server-helpers.js'
 
@@ -27,11 +30,42 @@ describe('receipt JSON fast path', () => {
     expect(dedup.deduplicated).toBe(true)
     expect(caused.causationId).toBe(first.eventId)
     for (const r of [first, caused, dedup]) {
-      expect(receiptJson(r)).toBe(toJson(receiptWire(r)))
-      expect(JSON.parse(receiptJson(r))).toEqual(JSON.parse(toJson(receiptWire(r))))
+      expect(receiptJson(r).toString('latin1')).toBe(toJson(receiptWire(r)))
+      expect(JSON.parse(receiptJson(r).toString())).toEqual(JSON.parse(toJson(receiptWire(r))))
     }
     const batch = store.appendBatch([1, 2, 3].map((i) => ({ coord: new Coordinate(`order:${i}`, 'shop'), kind: 't.one', payload: i })))
-    expect(receiptsJson(batch)).toBe(toJson({ receipts: batch.map(receiptWire) }))
+    expect(receiptsJson(batch).toString('latin1')).toBe(toJson({ receipts: batch.map(receiptWire) }))
+  })
+
+  it('writes numbers at their limits and odd causation bytes as the generic writer does', () => {
+    // Receipts no small store can produce: sequences past 2^32, 2^53 and up
+    // to 2^64 - 1, the largest clock, negative and large timestamps, a
+    // causation flag over zero bytes (null) and causation without the flag.
+    const cases: Array<{ seq: bigint; clock: number; ts: bigint; flags: number; causation: number }> = [
+      { seq: 0n, clock: 0, ts: 0n, flags: 0, causation: 0 },
+      { seq: 2n ** 32n + 7n, clock: 0xffffffff, ts: 1_765_000_000_123_456n, flags: 1, causation: 0 },
+      { seq: 2n ** 53n - 1n, clock: 10, ts: -1n, flags: 2 | 4, causation: 0 },
+      { seq: 2n ** 53n + 1n, clock: 99, ts: -(2n ** 52n), flags: 4, causation: 0xab },
+      { seq: 2n ** 64n - 1n, clock: 1_000_000_000, ts: 2n ** 53n - 1n, flags: 3, causation: 0x5c },
+    ]
+    for (const k of cases) {
+      const buf = new Uint8Array(Rcpt.size + 8)
+      const view = new DataView(buf.buffer)
+      const o = 8 // not at the arena's start
+      view.setBigUint64(o + Rcpt.sequence, k.seq, true)
+      view.setUint32(o + Rcpt.clock, k.clock, true)
+      buf[o + Rcpt.flags] = k.flags
+      view.setBigInt64(o + Rcpt.timestamp, k.ts, true)
+      for (let i = 0; i < 16; i++) {
+        buf[o + Rcpt.eventId + i] = (i * 37 + 1) & 0xff
+        buf[o + Rcpt.correlation + i] = (255 - i * 13) & 0xff
+        buf[o + Rcpt.causation + i] = i === 15 ? k.causation : 0
+      }
+      for (let i = 0; i < 32; i++) (buf[o + Rcpt.contentHash + i] = i * 8), (buf[o + Rcpt.prevHash + i] = 255 - i)
+      const r = new AppendReceipt(buf, view, o)
+      expect(receiptJson(r).toString('latin1')).toBe(toJson(receiptWire(r)))
+      expect(receiptsJson([r, r]).toString('latin1')).toBe(toJson({ receipts: [receiptWire(r), receiptWire(r)] }))
+    }
   })
 
   it('answers an HTTP append with a receipt that parses to the stored event', async () => {

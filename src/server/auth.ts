@@ -18,8 +18,15 @@ import { findToken, type Principal, type Role, type TokenEntry } from './tokens.
 /** The principal of insecureLocal: every role, every scope (only ever on a loopback address). */
 export const LOCAL_PRINCIPAL: Principal = Object.freeze({ id: 'insecure-local', roles: new Set<Role>(['read', 'append', 'admin']), scopes: undefined })
 
-const principals = new WeakMap<FastifyRequest, Principal>()
-const identities = new WeakMap<FastifyRequest, Principal | UnauthorizedError>()
+// Kept on the request itself under symbols no caller can name (a WeakMap
+// entry per request cost a few µs of ephemeron bookkeeping on every call).
+const PRINCIPAL = Symbol('causeway.principal')
+const IDENTITY = Symbol('causeway.identity')
+interface Marked {
+  [PRINCIPAL]?: Principal
+  [IDENTITY]?: Principal | UnauthorizedError
+}
+const marks = (req: FastifyRequest): Marked => req as FastifyRequest & Marked
 
 /** The bearer token of an Authorization header, or undefined. */
 function bearer(header: string | undefined): string | undefined {
@@ -45,7 +52,7 @@ function protocolBearer(req: FastifyRequest): string | undefined {
  * Computed once per request.
  */
 export function identify(req: FastifyRequest, tokens: readonly TokenEntry[] | undefined): Principal | UnauthorizedError {
-  const known = identities.get(req)
+  const known = marks(req)[IDENTITY]
   if (known) return known
   let id: Principal | UnauthorizedError
   if (tokens === undefined) id = LOCAL_PRINCIPAL
@@ -57,7 +64,7 @@ export function identify(req: FastifyRequest, tokens: readonly TokenEntry[] | un
     else if ('expired' in found) id = new UnauthorizedError(`the bearer token ${found.expired.id} expired at ${found.expired.at}`)
     else id = found.principal
   }
-  identities.set(req, id)
+  marks(req)[IDENTITY] = id
   return id
 }
 
@@ -71,7 +78,7 @@ export function authenticate(req: FastifyRequest, tokens: readonly TokenEntry[] 
   if (need === 'public') return undefined
   const p = identify(req, tokens)
   if (p instanceof UnauthorizedError) throw p
-  principals.set(req, p)
+  marks(req)[PRINCIPAL] = p
   if (need !== undefined && need !== 'any' && !hasRole(p, need)) {
     throw new ForbiddenError(`token ${p.id} lacks the '${need}' role this route needs`)
   }
@@ -84,7 +91,7 @@ export function hasRole(p: Principal, role: Role): boolean {
 }
 
 export function principalOf(req: FastifyRequest): Principal {
-  const p = principals.get(req)
+  const p = marks(req)[PRINCIPAL]
   // Unreachable: the hook runs before every handler. Refuse rather than assume.
   if (!p) throw new UnauthorizedError('the request was not authenticated')
   return p

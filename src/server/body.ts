@@ -48,11 +48,11 @@ export function wantsMsgpack(req: FastifyRequest): boolean {
 }
 
 /**
- * Sends a value whose JSON text the caller writes itself (`json`, equal to
- * toJson(value())); MessagePack still encodes `value()`. Each is built only
- * when the request asks for that encoding.
+ * Sends a value whose JSON text (or its UTF-8 bytes) the caller writes
+ * itself (`json`, equal to toJson(value())); MessagePack still encodes
+ * `value()`. Each is built only when the request asks for that encoding.
  */
-export function sendPrebuilt(req: FastifyRequest, reply: FastifyReply, status: number, value: () => unknown, json: () => string): FastifyReply {
+export function sendPrebuilt(req: FastifyRequest, reply: FastifyReply, status: number, value: () => unknown, json: () => string | Buffer): FastifyReply {
   reply.code(status)
   if (wantsMsgpack(req)) return reply.type(MSGPACK).send(packr.pack(value()))
   return reply.type('application/json; charset=utf-8').send(json())

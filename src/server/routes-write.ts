@@ -14,7 +14,8 @@ import { checkScope } from './auth.js'
 import { sendPrebuilt } from './body.js'
 import type { RouteTable } from './routes.js'
 import { appendAny, appendBatchAny, appendIfAny } from './append-any.js'
-import { appendRequest, batchItems, durableFlag, object, onlyKeys, receiptJson, receiptsJson, receiptWire, selection, sequence } from './wire.js'
+import { receiptJson, receiptsJson } from './receipt-json.js'
+import { appendRequest, batchItems, durableFlag, object, onlyKeys, receiptWire, selection, sequence } from './wire.js'
 
 function checkItemScopes(req: FastifyRequest, items: readonly BatchItem[]): void {
   items.forEach((it, i) => checkScope(req, it.coord.scope, `item ${i}`))

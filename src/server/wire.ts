@@ -199,27 +199,6 @@ export function receiptWire(r: AppendReceipt): Obj {
   }
 }
 
-/**
- * The JSON text of toJson(receiptWire(r)), written directly: every string
- * of a receipt is hex or a UUID (nothing to escape), so the generic
- * replacer walk is not needed on the append path. A test holds the two equal.
- */
-export function receiptJson(r: AppendReceipt): string {
-  const causation = r.causationId
-  return (
-    `{"eventId":"${r.eventId}","globalSequence":"${r.globalSequence}","clock":${r.clock},"contentHash":"${r.contentHash}",` +
-    `"prevHash":"${r.prevHash}","durable":${r.durable},"deduplicated":${r.deduplicated},"correlationId":"${r.correlationId}",` +
-    `"causationId":${causation === null ? 'null' : `"${causation}"`},"timestampUs":${r.timestampUs}}`
-  )
-}
-
-/** `{ receipts: [...] }` as JSON text (see receiptJson). */
-export function receiptsJson(rs: readonly AppendReceipt[]): string {
-  let out = '{"receipts":['
-  for (let i = 0; i < rs.length; i++) out += (i === 0 ? '' : ',') + receiptJson(rs[i]!)
-  return `${out}]}`
-}
-
 export function eventWire(e: StoredEvent): Obj {
   const out: Obj = {
     eventId: e.eventId,
