@@ -18,15 +18,16 @@ export async function runAutocannon({ url, clients, seconds, maxRequests, token,
     ...(maxRequests < 1_000_000 ? { amount: maxRequests } : { duration: seconds }),
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    requests: [
-      {
-        // Each connection's context numbers its client and its requests, as load.mjs does.
-        setupRequest: (req, ctx) => {
-          if (ctx.client === undefined) (ctx.client = nextClient++), (ctx.i = 0)
-          return { ...req, body: makeBody(ctx.client, ctx.i++) }
-        },
-      },
-    ],
+    // Each connection is one client with its own numbering, as in load.mjs.
+    // (A setupRequest context would not do: autocannon resets it after every
+    // pass over its request list, so with one request each request would be
+    // a new client and every event would go to a new entity.)
+    setupClient: (client) => {
+      const c = nextClient++
+      let i = 0
+      client.setBody(makeBody(c, i))
+      client.on('response', () => client.setBody(makeBody(c, ++i)))
+    },
   })
   const secs = (performance.now() - t0) / 1000
   const cpu = process.cpuUsage(cpu0)
