@@ -45,7 +45,7 @@ export interface Served {
   req(method: string, url: string, init?: { token?: string | undefined; body?: unknown; raw?: NonNullable<RequestInit['body']>; headers?: Record<string, string>; redirect?: 'follow' | 'manual' }): Promise<Response>
 }
 
-export async function served(options: Partial<ServeOptions> = {}, storeOptions: { maxPayloadBytes?: number; subscriberCapacity?: number } = {}): Promise<Served> {
+export async function served(options: Partial<ServeOptions> = {}, storeOptions: { maxPayloadBytes?: number; subscriberCapacity?: number; segmentMaxBytes?: number } = {}): Promise<Served> {
   const dir = tempDir('serve')
   const store = Store.open({ dataDir: dir, ...storeOptions })
   const entry: { server?: Server; store: Store } = { store }

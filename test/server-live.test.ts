@@ -108,6 +108,39 @@ describe('SSE live delivery', () => {
     sock.destroy()
   })
 
+  it('sends every stream the same text for an event, and a stream opened after an upcast step was registered gets the upcast payload, not the text streams share', async () => {
+    const s = await served()
+    s.store.types.define('t.up')
+    s.store.append(new Coordinate('u', 's'), 't.up', { n: 1 })
+    const url = `${s.server.url}/v1/live?filter=${encodeURIComponent(JSON.stringify({ region: { scope: 's' } }))}`
+    const first = await live(url, auth(TOKENS.reader))
+    const second = await live(url, auth(TOKENS.reader))
+    const [a] = await first.next(1)
+    const [b] = await second.next(1)
+    expect(b!.data).toBe(a!.data)
+    expect(JSON.parse(a!.data!).payload).toEqual({ n: 1 })
+    // This process now appends version 2 and reads version 1 through a step.
+    s.store.types.define('t.up', { version: 2 })
+    s.store.types.upcast('t.up', 1, 2, (p: { n: number }) => ({ ...p, v2: true }))
+    const third = await live(url, auth(TOKENS.reader))
+    const [c] = await third.next(1)
+    expect(JSON.parse(c!.data!).payload).toEqual({ n: 1, v2: true })
+  })
+
+  it('never sends a stream the text an event had before a tombstone compaction emptied it', async () => {
+    const s = await served({}, { segmentMaxBytes: 64 * 1024 })
+    const secret = s.store.append(new Coordinate('p', 's'), K, { secret: 'x' })
+    // Enough events elsewhere to seal the segment holding it (compaction takes sealed ones only).
+    for (let i = 0; i < 4; i++) s.store.appendBatch(Array.from({ length: 40 }, (_, j) => ({ coord: new Coordinate(`f${j}`, 'fill'), kind: K, payload: 'y'.repeat(1000) })))
+    const url = `${s.server.url}/v1/live?filter=${encodeURIComponent(JSON.stringify({ region: { scope: 's' } }))}`
+    const [before] = await (await live(url, auth(TOKENS.reader))).next(1)
+    expect(JSON.parse(before!.data!).payload).toEqual({ secret: 'x' })
+    const report = s.store.compact({ strategy: 'tombstone', keep: (e) => e.eventId !== secret.eventId, minSegments: 1 })
+    expect(report.eventsTombstoned).toBe(1)
+    const [after] = await (await live(url, auth(TOKENS.reader))).next(1)
+    expect(JSON.parse(after!.data!).payload).toBeNull()
+  })
+
   it('stops reading for a client that does not read (backpressure) instead of buffering without bound', async () => {
     const s = await served()
     const payload = 'x'.repeat(60_000)

@@ -14,14 +14,14 @@
  */
 import type { FastifyRequest } from 'fastify'
 import { InvalidArgumentError } from '../errors.js'
-import type { StoredEvent } from '../event.js'
 import { Region } from '../region.js'
 import type { Query } from '../query/query.js'
 import { toJson } from './body.js'
 import { startLive, type LiveMode } from './live.js'
+import { sseEvent } from './sse-text.js'
 import type { RouteTable } from './routes.js'
 import { checkSelectionScope } from './routes-write.js'
-import { eventWire, object, onlyKeys, selection, sequence } from './wire.js'
+import { object, onlyKeys, selection, sequence } from './wire.js'
 
 export interface LiveRequest {
   mode: LiveMode
@@ -66,8 +66,6 @@ function liveRequest(req: FastifyRequest): LiveRequest {
   return { mode, sel, from: after === undefined ? undefined : after + 1n }
 }
 
-const sseEvent = (e: StoredEvent): string => `id: ${e.globalSequence}\nevent: event\ndata: ${toJson(eventWire(e))}\n\n`
-
 export function liveRoutes(t: RouteTable): void {
   const { store } = t.ctx
   t.add('GET', '/v1/live', 'read', async (req, reply) => {
@@ -94,9 +92,9 @@ export function liveRoutes(t: RouteTable): void {
       })
     }
     const live = startLive(store, r.sel, r.mode, r.from ?? 0n, {
-      event: (e) => write(sseEvent(e)),
+      event: (e) => write(sseEvent(store, e)),
       // A batch read at once goes out in one write: 100 subscribers do not make 100 writes per event each.
-      events: (es) => write(es.map(sseEvent).join('')),
+      events: (es) => write(es.map((e) => sseEvent(store, e)).join('')),
       lag: (missed) => write(`event: lag\ndata: ${JSON.stringify({ missed })}\n\n`),
     })
     const ping = setInterval(() => void write(': ping\n\n'), t.ctx.heartbeatMs)
