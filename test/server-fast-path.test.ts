@@ -10,8 +10,9 @@ import { toJson } from '../src/server/body.js'
 import { findToken, hashToken, type TokenEntry } from '../src/server/tokens.js'
 import { receiptJson, receiptsJson } from '../src/server/receipt-json.js'
 import { receiptWire } from '../src/server/wire.js'
+import * as http from 'node:http'
 import { tempDir } from './helpers.js'
-import { served, TOKENS } from './server-helpers.js'
+import { served, TOKEN_ENTRIES, TOKENS } from './server-helpers.js'
 
 const stores: Store[] = []
 afterEach(() => {
@@ -112,5 +113,40 @@ describe('token hash cache', () => {
   it('refuses a near-miss token (one character more or less) after the real one was cached', () => {
     expect(findToken(listed, `${token}x`)).toBeUndefined()
     expect(findToken(listed, token.slice(0, -1))).toBeUndefined()
+  })
+})
+
+/** GET `path` on the one keep-alive socket of `agent`; the status and whether the socket was reused. */
+function onConnection(agent: http.Agent, url: string, token: string): Promise<{ status: number; reused: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      res.resume()
+      res.on('end', () => resolve({ status: res.statusCode!, reused: req.reusedSocket }))
+    })
+    req.setTimeout(5000, () => req.destroy(new Error('timed out')))
+    req.on('error', reject)
+  })
+}
+
+describe('a connection remembers whom its Authorization header identified', () => {
+  it('refuses the same header on the same connection once reloadTokens dropped the token, or once its entry expired, and another header at once', async () => {
+    const expiring = 'soon-expired-secret-token'
+    const s = await served({ tokens: [...TOKEN_ENTRIES, { id: 'soon', hash: hashToken(expiring), roles: ['read'], expiresAt: new Date(Date.now() + 1500).toISOString() }] })
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    try {
+      const url = `${s.server.url}/v1/stats`
+      expect(await onConnection(agent, url, TOKENS.reader)).toEqual({ status: 200, reused: false })
+      expect(await onConnection(agent, url, TOKENS.reader)).toEqual({ status: 200, reused: true })
+      // Another header on the same connection is looked up, not taken from the one before.
+      expect(await onConnection(agent, url, 'not-a-token')).toEqual({ status: 401, reused: true })
+      expect(await onConnection(agent, url, expiring)).toEqual({ status: 200, reused: true })
+      await new Promise((r) => setTimeout(r, 1600))
+      expect(await onConnection(agent, url, expiring)).toEqual({ status: 401, reused: true })
+      expect(await onConnection(agent, url, TOKENS.reader)).toEqual({ status: 200, reused: true })
+      s.server.reloadTokens(TOKEN_ENTRIES.filter((e) => e.id !== 'reader'))
+      expect(await onConnection(agent, url, TOKENS.reader)).toEqual({ status: 401, reused: true })
+    } finally {
+      agent.destroy()
+    }
   })
 })

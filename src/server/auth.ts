@@ -28,6 +28,22 @@ interface Marked {
 }
 const marks = (req: FastifyRequest): Marked => req as FastifyRequest & Marked
 
+/**
+ * The last Authorization header a connection presented and whom it
+ * identified: a keep-alive client sends the same header on every request,
+ * so the token is looked up once per connection, not per request. Valid
+ * for the same header text, the same token list (reloadTokens makes a new
+ * one; the server's entries are its own copies) and until the entry expires.
+ */
+const CONNECTION = Symbol('causeway.connectionIdentity')
+interface ConnectionIdentity {
+  header: string
+  tokens: readonly TokenEntry[]
+  principal: Principal
+  untilMs: number
+}
+type Remembering = { [CONNECTION]?: ConnectionIdentity }
+
 /** The bearer token of an Authorization header, or undefined. */
 function bearer(header: string | undefined): string | undefined {
   if (typeof header !== 'string') return undefined
@@ -57,12 +73,23 @@ export function identify(req: FastifyRequest, tokens: readonly TokenEntry[] | un
   let id: Principal | UnauthorizedError
   if (tokens === undefined) id = LOCAL_PRINCIPAL
   else {
-    const token = bearer(req.headers.authorization) ?? protocolBearer(req)
+    const header = req.headers.authorization
+    const conn = req.raw.socket as (typeof req.raw.socket & Remembering) | null
+    const seen = conn?.[CONNECTION]
+    if (seen !== undefined && seen.header === header && seen.tokens === tokens && Date.now() < seen.untilMs) {
+      marks(req)[IDENTITY] = seen.principal
+      return seen.principal
+    }
+    const fromHeader = bearer(header)
+    const token = fromHeader ?? protocolBearer(req)
     const found = token === undefined ? undefined : findToken(tokens, token)
     if (token === undefined) id = new UnauthorizedError('this route needs an Authorization: Bearer <token> header')
     else if (found === undefined) id = new UnauthorizedError('the bearer token is not valid')
     else if ('expired' in found) id = new UnauthorizedError(`the bearer token ${found.expired.id} expired at ${found.expired.at}`)
-    else id = found.principal
+    else {
+      id = found.principal
+      if (fromHeader !== undefined && conn) conn[CONNECTION] = { header: header!, tokens, principal: id, untilMs: found.untilMs }
+    }
   }
   marks(req)[IDENTITY] = id
   return id

@@ -145,9 +145,9 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
   })
   await addSwagger(app)
   const live = new Set<() => void>()
-  await app.register(loadPlugin('@fastify/websocket', 'the WebSocket endpoint /v1/ws') as never, { options: { maxPayload: o.bodyLimit, handleProtocols: pickProtocol } })
   endRefusedUpgrades(app)
-  const table = new RouteTable(app, { store, backupDir: o.backupDir, closing: () => closing, projections: o.projections, heartbeatMs: o.heartbeatMs, live })
+  const routeContext = { store, backupDir: o.backupDir, closing: () => closing, projections: o.projections, heartbeatMs: o.heartbeatMs, live }
+  const table = new RouteTable(app, routeContext)
   docsRoutes(table)
   writeRoutes(table)
   readRoutes(table)
@@ -156,7 +156,14 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
   inspectRoutes(table)
   uiRoutes(table)
   liveRoutes(table)
-  wsRoutes(table)
+  // @fastify/websocket hooks every request and response and wraps every
+  // handler of its context: registered beside its one route only, the
+  // other routes do not pay for it. (An upgrade request to another route is
+  // answered as a plain request, then its socket ends: endRefusedUpgrades.)
+  await app.register(async (child: FastifyInstance) => {
+    await child.register(loadPlugin('@fastify/websocket', 'the WebSocket endpoint /v1/ws') as never, { options: { maxPayload: o.bodyLimit, handleProtocols: pickProtocol } })
+    wsRoutes(new RouteTable(child, routeContext))
+  })
   await app.listen({ host: o.host, port: o.port })
   const drainHttp2 = o.http2 ? trackHttp2(app.server as unknown as Http2SecureServer) : undefined
   const dropUnused = trackUnusedSockets(app.server as unknown as import('node:net').Server)

@@ -45,7 +45,8 @@ export interface Principal {
 }
 
 /** What the presented token is: a principal, an expired entry, or nothing known. */
-export type TokenMatch = { principal: Principal } | { expired: { id: string; at: string } } | undefined
+/** A valid token's principal and until when it holds (ms since the epoch; Infinity without expiresAt), or why none. */
+export type TokenMatch = { principal: Principal; untilMs: number } | { expired: { id: string; at: string } } | undefined
 
 const HASH_RE = /^sha256:[0-9a-f]{64}$/
 
@@ -191,12 +192,13 @@ export function findToken(entries: readonly TokenEntry[], presented: string, now
     if (p.hash.length === h.length && timingSafeEqual(p.hash, h) && !found) found = e
   }
   if (!found) return undefined
-  if (found.expiresAt !== undefined && Date.parse(found.expiresAt) <= now) return { expired: { id: found.id, at: found.expiresAt } }
+  const untilMs = found.expiresAt === undefined ? Infinity : Date.parse(found.expiresAt)
+  if (untilMs <= now) return { expired: { id: found.id, at: found.expiresAt! } }
   if (cached === undefined) {
     if (validHashes.size >= HASH_CACHE_MAX) validHashes.clear()
     validHashes.set(presented, h)
   }
-  return { principal: prepared(found).principal }
+  return { principal: prepared(found).principal, untilMs }
 }
 
 /**
