@@ -31,8 +31,8 @@ describe('receipt JSON fast path', () => {
     expect(dedup.deduplicated).toBe(true)
     expect(caused.causationId).toBe(first.eventId)
     for (const r of [first, caused, dedup]) {
-      expect(receiptJson(r).toString('latin1')).toBe(toJson(receiptWire(r)))
-      expect(JSON.parse(receiptJson(r).toString())).toEqual(JSON.parse(toJson(receiptWire(r))))
+      expect(receiptJson(r)).toBe(toJson(receiptWire(r)))
+      expect(JSON.parse(receiptJson(r))).toEqual(JSON.parse(toJson(receiptWire(r))))
     }
     const batch = store.appendBatch([1, 2, 3].map((i) => ({ coord: new Coordinate(`order:${i}`, 'shop'), kind: 't.one', payload: i })))
     expect(receiptsJson(batch).toString('latin1')).toBe(toJson({ receipts: batch.map(receiptWire) }))
@@ -64,7 +64,7 @@ describe('receipt JSON fast path', () => {
       }
       for (let i = 0; i < 32; i++) (buf[o + Rcpt.contentHash + i] = i * 8), (buf[o + Rcpt.prevHash + i] = 255 - i)
       const r = new AppendReceipt(buf, view, o)
-      expect(receiptJson(r).toString('latin1')).toBe(toJson(receiptWire(r)))
+      expect(receiptJson(r)).toBe(toJson(receiptWire(r)))
       expect(receiptsJson([r, r]).toString('latin1')).toBe(toJson({ receipts: [receiptWire(r), receiptWire(r)] }))
     }
   })
@@ -76,6 +76,24 @@ describe('receipt JSON fast path', () => {
     expect(r.status).toBe(200)
     const body = (await r.json()) as { eventId: string; globalSequence: string }
     expect(s.store.get(body.eventId)?.globalSequence).toBe(BigInt(body.globalSequence))
+  })
+})
+
+describe('coordinates remembered across requests', () => {
+  it('keeps one entity name in two scopes apart, and refuses a bad name on every request, never remembering it', async () => {
+    const s = await served()
+    s.store.types.define('t.one', {})
+    for (const scope of ['s1', 's2', 's1']) {
+      const r = await s.req('POST', '/v1/append', { token: TOKENS.appender, body: { entity: 'same', scope, type: 't.one', payload: scope } })
+      expect(r.status).toBe(200)
+    }
+    // Each event is stored under the scope its request named.
+    expect(s.store.stream(new Coordinate('same', 's1')).map((e) => [e.coordinate.scope, e.payload])).toEqual([['s1', 's1'], ['s2', 's2'], ['s1', 's1']])
+    for (let i = 0; i < 2; i++) {
+      const r = await s.req('POST', '/v1/append', { token: TOKENS.appender, body: { entity: 'bad\u0001name', scope: 's1', type: 't.one', payload: 1 } })
+      expect(r.status).toBe(400)
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('E_INVALID_COORDINATE')
+    }
   })
 })
 

@@ -137,10 +137,11 @@ function putReceipt(out: Buffer, at: number, r: AppendReceipt): number {
   return at
 }
 
-/** The JSON text of toJson(receiptWire(r)), as bytes. */
-export function receiptJson(r: AppendReceipt): Buffer {
-  const out = Buffer.allocUnsafe(MAX_RECEIPT_BYTES)
-  return out.subarray(0, putReceipt(out, 0, r))
+const scratch = Buffer.allocUnsafe(MAX_RECEIPT_BYTES)
+
+/** The JSON text of toJson(receiptWire(r)): written as bytes, read back as one flat one-byte string (all ASCII). */
+export function receiptJson(r: AppendReceipt): string {
+  return scratch.toString('latin1', 0, putReceipt(scratch, 0, r))
 }
 
 /** `{ receipts: [...] }` as JSON bytes (see receiptJson). */

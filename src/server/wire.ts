@@ -70,9 +70,31 @@ export function kindOf(o: Obj, what: string): EventKind | string {
   return EventKind.fromValue(num(o.kind) as number)
 }
 
+/**
+ * The Coordinates requests named, by scope, then entity: clients write to
+ * the same entities again and again, and a Coordinate checks its names
+ * once and carries the store's interned ids (no name-to-id lookup per
+ * append). Bounded: emptied when full. Only valid names enter it.
+ */
+const COORDINATES_MAX = 65_536
+const coordinates = new Map<string, Map<string, Coordinate>>()
+let coordinateCount = 0
+
 function coordinate(o: Obj, what: string): Coordinate {
-  if (typeof o.entity !== 'string' || typeof o.scope !== 'string') throw new InvalidArgumentError(`${what}: entity and scope must be strings`)
-  return new Coordinate(o.entity, o.scope)
+  const { entity, scope } = o
+  if (typeof entity !== 'string' || typeof scope !== 'string') throw new InvalidArgumentError(`${what}: entity and scope must be strings`)
+  const known = coordinates.get(scope)?.get(entity)
+  if (known !== undefined) return known
+  const c = new Coordinate(entity, scope) // checks both names (InvalidCoordinateError)
+  if (coordinateCount >= COORDINATES_MAX) {
+    coordinates.clear()
+    coordinateCount = 0
+  }
+  let byEntity = coordinates.get(scope)
+  if (byEntity === undefined) coordinates.set(scope, (byEntity = new Map()))
+  byEntity.set(entity, c)
+  coordinateCount++
+  return c
 }
 
 const OPTION_KEYS = ['expectedSequence', 'idempotencyKey', 'correlationId', 'causationId', 'durable', 'occurredAt', 'tags']
