@@ -10,6 +10,7 @@ import { toJson } from '../src/server/body.js'
 import { findToken, hashToken, type TokenEntry } from '../src/server/tokens.js'
 import { receiptJson, receiptsJson } from '../src/server/receipt-json.js'
 import { receiptWire } from '../src/server/wire.js'
+import * as dc from 'node:diagnostics_channel'
 import * as http from 'node:http'
 import { tempDir } from './helpers.js'
 import { served, TOKEN_ENTRIES, TOKENS } from './server-helpers.js'
@@ -166,5 +167,24 @@ describe('a connection remembers whom its Authorization header identified', () =
     } finally {
       agent.destroy()
     }
+  })
+})
+
+describe('HTTP/1.1 connections parsed natively', () => {
+  it('leaves node parsing each connection natively: nothing listens for data on its sockets (that moves every request into JavaScript)', async () => {
+    const s = await served()
+    // node's own flag: its HTTP/1.1 parser reads the socket itself until a
+    // 'data' or 'readable' listener is added to it (then socketOnData, in JS).
+    const consumed: Array<boolean | undefined> = []
+    const onStart = ({ socket }: { socket: { parser?: { _consumed?: boolean } } }): void => void consumed.push(socket.parser?._consumed)
+    dc.subscribe('http.server.request.start', onStart as (m: unknown) => void)
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    try {
+      for (let i = 0; i < 3; i++) expect((await onConnection(agent, `${s.server.url}/v1/stats`, TOKENS.reader)).status).toBe(200)
+    } finally {
+      agent.destroy()
+      dc.unsubscribe('http.server.request.start', onStart as (m: unknown) => void)
+    }
+    expect(consumed).toEqual([true, true, true])
   })
 })

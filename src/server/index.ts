@@ -166,7 +166,7 @@ export async function serve(store: Store, options: ServeOptions): Promise<Server
   })
   await app.listen({ host: o.host, port: o.port })
   const drainHttp2 = o.http2 ? trackHttp2(app.server as unknown as Http2SecureServer) : undefined
-  const dropUnused = trackUnusedSockets(app.server as unknown as import('node:net').Server)
+  const dropUnused = trackUnusedSockets(app.server as unknown as import('node:net').Server, !o.http2)
   const url = urlOf(app, o.tls !== undefined)
   let closed: Promise<void> | undefined
   return Object.freeze({
