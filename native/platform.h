@@ -138,6 +138,9 @@ constexpr char kPathSeparators[] = "/";
 // getentropy on macOS, BCryptGenRandom on Windows); false when it cannot.
 bool RandomBytes(void* out, size_t n);
 int ProcessId();
+// Names the calling thread (at most 15 characters: Linux's limit), as `top -H`
+// and /proc/<pid>/task/*/comm show it. Linux and macOS; elsewhere nothing.
+void NameThisThread(const char* name);
 // Ends this process at once, as SIGKILL would: no handler, no flush, no exit code.
 [[noreturn]] void KillSelf();
 

@@ -14,6 +14,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#if defined(__linux__)
+#include <sys/prctl.h>
+#elif defined(__APPLE__)
+#include <pthread.h>
+#endif
 #include <sys/random.h>  // getrandom (Linux), getentropy (macOS)
 #if defined(__linux__)
 #include <sys/syscall.h>  // SYS_newfstatat
@@ -287,6 +292,18 @@ int ProcessId() { return static_cast<int>(::getpid()); }
 void KillSelf() {
   ::kill(::getpid(), SIGKILL);
   std::abort();  // not reached: SIGKILL cannot be caught
+}
+
+void NameThisThread(const char* name) {
+#if defined(__APPLE__)
+  pthread_setname_np(name);
+#elif defined(__linux__)
+  // prctl, not pthread_setname_np: glibc 2.34 gave that one a new symbol
+  // version, above the floor this binary keeps (glibc_floor.cc).
+  prctl(PR_SET_NAME, name, 0, 0, 0);
+#else
+  (void)name;
+#endif
 }
 
 }  // namespace causeway::platform

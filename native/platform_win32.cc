@@ -378,4 +378,6 @@ void KillSelf() {
   std::abort();
 }
 
+void NameThisThread(const char*) {}  // thread descriptions need Windows 10 1607+: not worth a lookup
+
 }  // namespace causeway::platform

@@ -56,7 +56,11 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* out) {
   CW_RETURN_IF_ERROR(s->Recover());
   s->PublishEnd();
   s->open_micros_ = WallMicros() - t0;
-  if (s->writer()) s->sync_.flusher = std::thread([p = s.get()] { p->FlusherLoop(); });
+  if (s->writer())
+    s->sync_.flusher = std::thread([p = s.get()] {
+      platform::NameThisThread("cw-flush");
+      p->FlusherLoop();
+    });
   if (s->writer() && o.shared) CW_RETURN_IF_ERROR(s->StartServing());
   // A read-only store follows a live writer's notes too (watch only: it
   // never writes, never takes the role); salvage is for stores no writer serves.

@@ -6,6 +6,7 @@
 
 #include "link_wire.h"
 #include "log_reader.h"
+#include "platform.h"
 #include "store.h"
 #include "writer_link.h"
 #include "writer_server.h"
@@ -176,7 +177,10 @@ Status Store::TryPromote() {
     if (next_sequence_ > before) ring_.PublishRange(before, next_sequence_ - before);
     if (s.ok()) {
       sync_.stop_flusher = false;
-      sync_.flusher = std::thread([this] { FlusherLoop(); });
+      sync_.flusher = std::thread([this] {
+        platform::NameThisThread("cw-flush");
+        FlusherLoop();
+      });
     }
   }
   if (!s.ok()) return s;

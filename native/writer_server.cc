@@ -7,6 +7,7 @@
 #include "link_channel.h"
 #include "link_wire.h"
 #include "local_socket.h"
+#include "platform.h"
 
 namespace causeway {
 
@@ -22,8 +23,14 @@ Status WriterServer::Start(Store* store, std::unique_ptr<WriterServer>* out) {
   }
   store->AddListener(&s->wake_listener_);
   store->SetDurableListener(&s->wake_listener_);  // notes also carry each advance of the durable sequence
-  s->acceptor_ = std::thread([p = s.get()] { p->AcceptLoop(); });
-  s->notifier_ = std::thread([p = s.get()] { p->NotifyLoop(); });
+  s->acceptor_ = std::thread([p = s.get()] {
+    platform::NameThisThread("cw-accept");
+    p->AcceptLoop();
+  });
+  s->notifier_ = std::thread([p = s.get()] {
+    platform::NameThisThread("cw-notify");
+    p->NotifyLoop();
+  });
   *out = std::move(s);
   return Status::OK();
 }
@@ -151,6 +158,7 @@ void WriterServer::Serve(Conn* c) {
     if (hello && mode == link::HelloMode::kWatch) {
       std::lock_guard<std::mutex> g(mu_);
       watchers_.push_back(c->fd);
+      watched_.store(true, std::memory_order_relaxed);
       pending_ = true;  // its first notification says where the log is now
       cv_.NotifyAll();
       break;
@@ -172,6 +180,7 @@ void WriterServer::Serve(Conn* c) {
     }
     std::lock_guard<std::mutex> g(mu_);
     watchers_.erase(std::remove(watchers_.begin(), watchers_.end(), c->fd), watchers_.end());
+    watched_.store(!watchers_.empty(), std::memory_order_relaxed);
   }
   sock::Shutdown(c->fd);
   clients_.fetch_sub(1, std::memory_order_relaxed);
@@ -245,6 +254,8 @@ std::string WriterServer::Handle(const uint8_t* p, size_t n) {
 }
 
 void WriterServer::Wake::Notify() {
+  // No other process watches: nothing to tell, and no thread to wake on the appender's time.
+  if (!s_->watched_.load(std::memory_order_relaxed)) return;
   std::lock_guard<std::mutex> g(s_->mu_);
   s_->pending_ = true;
   s_->cv_.NotifyOne();
@@ -254,9 +265,12 @@ void WriterServer::NotifyLoop() {
   std::unique_lock<std::mutex> g(mu_);
   while (!stopping_.load()) {
     if (!pending_) {
-      g.unlock();
-      store_->Arm(&wake_listener_, store_->NextSequence());
-      g.lock();
+      // Armed only while some process watches (a watcher's arrival sets pending_).
+      if (!watchers_.empty()) {
+        g.unlock();
+        store_->Arm(&wake_listener_, store_->NextSequence());
+        g.lock();
+      }
       while (!pending_ && !stopping_.load()) cv_.WaitFor(g, 1000);
       continue;
     }

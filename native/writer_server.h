@@ -59,6 +59,9 @@ class WriterServer {
   std::vector<int> watchers_;               // connections that asked for notifications
   CondVar cv_;                              // with mu_: pending_ or stopping_ (cond_var.h: no glibc 2.34 waits)
   bool pending_ = false;                    // a publish since the notifier last looked
+  // Relaxed: whether watchers_ is non-empty, read by Wake::Notify without mu_
+  // (a watcher's arrival sets pending_ itself, so a notify it misses loses nothing).
+  std::atomic<bool> watched_{false};
   std::atomic<uint64_t> clients_{0};
   Wake wake_listener_{this};
 };
