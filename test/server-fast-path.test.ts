@@ -3,12 +3,13 @@
 // token hashes must never let a token through a server whose tokens do
 // not list it. No timings here (bench/http.bench.mjs measures speed).
 import { afterEach, describe, expect, it } from 'vitest'
-import { Coordinate, Store } from '../src/index.js'
+import { Coordinate, EventKind, Region, Store } from '../src/index.js'
 import { Rcpt } from '../src/native/layouts.js'
 import { AppendReceipt } from '../src/receipt.js'
 import { toJson } from '../src/server/body.js'
 import { findToken, hashToken, type TokenEntry } from '../src/server/tokens.js'
 import { receiptJson, receiptsJson } from '../src/server/receipt-json.js'
+import { sseEvent, sseTextsHeld } from '../src/server/sse-text.js'
 import { receiptWire } from '../src/server/wire.js'
 import * as dc from 'node:diagnostics_channel'
 import * as http from 'node:http'
@@ -186,5 +187,24 @@ describe('HTTP/1.1 connections parsed natively', () => {
       dc.unsubscribe('http.server.request.start', onStart as (m: unknown) => void)
     }
     expect(consumed).toEqual([true, true, true])
+  })
+})
+
+describe('SSE texts shared by live streams', () => {
+  it('holds at most 16 MiB of them and keeps none over 256 KiB, however large the events', () => {
+    const store = Store.open({ dataDir: tempDir('sse-texts'), maxPayloadBytes: 1024 * 1024 })
+    stores.push(store)
+    const c = new Coordinate('big', 's')
+    const k = EventKind.custom(1, 1)
+    for (let i = 0; i < 250; i++) store.append(c, k, 'x'.repeat(100_000)) // about 100 KB of JSON each
+    store.append(c, k, 'y'.repeat(300_000))
+    const events = store.query(Region.all())
+    for (const e of events) expect(sseEvent(store, e)).toContain(`id: ${e.globalSequence}\n`)
+    const held = sseTextsHeld(store)
+    expect(held.chars).toBeLessThanOrEqual(16 * 1024 * 1024)
+    expect(held.texts).toBeGreaterThan(100)
+    expect(held.texts).toBeLessThan(events.length - 1) // the oldest went, and the 300 KB one was never kept
+    // Each text is still the same on a second read, kept or not.
+    for (const e of events.slice(-3)) expect(sseEvent(store, e)).toBe(sseEvent(store, e))
   })
 })

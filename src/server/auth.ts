@@ -31,7 +31,7 @@ const marks = (req: FastifyRequest): Marked => req as FastifyRequest & Marked
 /**
  * The last Authorization header a connection presented and whom it
  * identified: a keep-alive client sends the same header on every request,
- * so the token is looked up once per connection, not per request. Valid
+ * so the token is looked up once per HTTP/1.1 connection, not per request. Valid
  * for the same header text, the same token list (reloadTokens makes a new
  * one; the server's entries are its own copies) and until the entry expires.
  */
@@ -74,7 +74,8 @@ export function identify(req: FastifyRequest, tokens: readonly TokenEntry[] | un
   if (tokens === undefined) id = LOCAL_PRINCIPAL
   else {
     const header = req.headers.authorization
-    const conn = req.raw.socket as (typeof req.raw.socket & Remembering) | null
+    // HTTP/1.x: its own socket (an HTTP/2 request's is a proxy of its session's).
+    const conn = req.raw.httpVersionMajor === 1 ? (req.raw.socket as typeof req.raw.socket & Remembering) : null
     const seen = conn?.[CONNECTION]
     if (seen !== undefined && seen.header === header && seen.tokens === tokens && Date.now() < seen.untilMs) {
       marks(req)[IDENTITY] = seen.principal

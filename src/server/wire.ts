@@ -74,11 +74,14 @@ export function kindOf(o: Obj, what: string): EventKind | string {
  * The Coordinates requests named, by scope, then entity: clients write to
  * the same entities again and again, and a Coordinate checks its names
  * once and carries the store's interned ids (no name-to-id lookup per
- * append). Bounded: emptied when full. Only valid names enter it.
+ * append). Bounded by the names' length (entity names may be 1 KiB):
+ * emptied when full. Only valid names enter it.
  */
-const COORDINATES_MAX = 65_536
+const COORDINATES_MAX_CHARS = 8 * 1024 * 1024
+/** What an entry costs beside its names, in the same units (a guess that keeps the count sane). */
+const COORDINATE_OVERHEAD = 64
 const coordinates = new Map<string, Map<string, Coordinate>>()
-let coordinateCount = 0
+let coordinateChars = 0
 
 function coordinate(o: Obj, what: string): Coordinate {
   const { entity, scope } = o
@@ -86,14 +89,15 @@ function coordinate(o: Obj, what: string): Coordinate {
   const known = coordinates.get(scope)?.get(entity)
   if (known !== undefined) return known
   const c = new Coordinate(entity, scope) // checks both names (InvalidCoordinateError)
-  if (coordinateCount >= COORDINATES_MAX) {
+  const cost = entity.length + scope.length + COORDINATE_OVERHEAD
+  if (coordinateChars + cost > COORDINATES_MAX_CHARS) {
     coordinates.clear()
-    coordinateCount = 0
+    coordinateChars = 0
   }
   let byEntity = coordinates.get(scope)
   if (byEntity === undefined) coordinates.set(scope, (byEntity = new Map()))
   byEntity.set(entity, c)
-  coordinateCount++
+  coordinateChars += cost
   return c
 }
 
