@@ -7,7 +7,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { Coordinate, EventKind, isCausewayError, Store } from '../src/index.js'
+import { Coordinate, EventKind, isCausewayError, Region, Store } from '../src/index.js'
 import { createToken, hashToken, isLoopback, loadFastify, parseTokens, serve } from '../src/server/index.js'
 import { tempDir } from './helpers.js'
 import { errorOf, served, TOKENS, type Served } from './server-helpers.js'
@@ -28,23 +28,29 @@ interface Sample {
   make(scope: 'shop' | 'other', ids: Record<'shop' | 'other', string>): { body?: unknown; url?: string }
 }
 
-const item = (scope: string) => ({ entity: `order:${scope}`, scope, kind: K.value, payload: { ok: true } })
+// Each sample's events and selections carry the tag of their scope too, for the tag-restricted tokens.
+const item = (scope: string) => ({ entity: `order:${scope}`, scope, kind: K.value, payload: { ok: true }, tags: [`tenant:${scope}`] })
+/** The same event as POST /v1/append's body (its tags among the options). */
+const single = (scope: string) => {
+  const { tags, ...rest } = item(scope)
+  return { ...rest, options: { tags } }
+}
 
 const ROUTES: Record<string, Sample> = {
-  'POST /v1/append': { need: 'append', scope: 'scoped', make: (scope) => ({ body: item(scope) }) },
+  'POST /v1/append': { need: 'append', scope: 'scoped', make: (scope) => ({ body: single(scope) }) },
   'POST /v1/batch': { need: 'append', scope: 'scoped', make: (scope) => ({ body: { items: [item('shop'), item(scope)] } }) },
   'POST /v1/append-if': {
     need: 'append',
     scope: 'scoped',
-    make: (scope) => ({ body: { items: [item(scope)], condition: { region: { scope, entity: 'nothing' }, after: null } } }),
+    make: (scope) => ({ body: { items: [item(scope)], condition: { region: { scope, entity: 'nothing', tags: [`tenant:${scope}`] }, after: null } } }),
   },
   'GET /v1/events/:id': { need: 'read', scope: 'scoped', make: (scope, ids) => ({ url: `/v1/events/${ids[scope]}` }) },
   'GET /v1/streams/:entity': { need: 'read', scope: 'scoped', make: (scope) => ({ url: `/v1/streams/seed:${scope}` }) },
-  'POST /v1/query': { need: 'read', scope: 'scoped', make: (scope) => ({ body: { region: { scope } } }) },
+  'POST /v1/query': { need: 'read', scope: 'scoped', make: (scope) => ({ body: { region: { scope, tags: [`tenant:${scope}`] } } }) },
   'GET /v1/live': {
     need: 'read',
     scope: 'scoped',
-    make: (scope) => ({ url: `/v1/live?mode=subscription&filter=${encodeURIComponent(JSON.stringify({ region: { scope } }))}` }),
+    make: (scope) => ({ url: `/v1/live?mode=subscription&filter=${encodeURIComponent(JSON.stringify({ region: { scope, tags: [`tenant:${scope}`] } }))}` }),
   },
   // Authenticated on the upgrade request; each message's role and scopes are checked as the HTTP routes do.
   'GET /v1/ws': { need: 'any', scope: 'socket', make: () => ({}) },
@@ -77,12 +83,14 @@ const isPublic = (key: string) => ROUTES[key]?.need === 'public'
 const LACKING = { read: TOKENS.appender, append: TOKENS.reader, admin: TOKENS.reader }
 /** A token with the role, restricted to scope 'shop'. */
 const SCOPED = { read: TOKENS.shopOnly, append: TOKENS.shopOnly, admin: TOKENS.shopAdmin, any: TOKENS.shopReader, public: TOKENS.shopReader }
+/** A token with the role, restricted to events tagged tenant:shop. */
+const TAGGED = { read: TOKENS.tagOnly, append: TOKENS.tagOnly, admin: TOKENS.tagAdmin, any: TOKENS.tagReader, public: TOKENS.tagReader }
 
 async function seeded(): Promise<{ s: Served; ids: Record<'shop' | 'other', string> }> {
   const s = await served({ backupDir: tempDir('auth-backups'), projections: { count: COUNT } })
   const ids = {
-    shop: s.store.append(new Coordinate('seed:shop', 'shop'), K, 1).eventId,
-    other: s.store.append(new Coordinate('seed:other', 'other'), K, 2).eventId,
+    shop: s.store.append(new Coordinate('seed:shop', 'shop'), K, 1, { tags: ['tenant:shop'] }).eventId,
+    other: s.store.append(new Coordinate('seed:other', 'other'), K, 2, { tags: ['tenant:other'] }).eventId,
   }
   return { s, ids }
 }
@@ -160,6 +168,47 @@ describe('service authentication through every route', () => {
     expect(s.store.byScope('shop')).toHaveLength(5)
   })
 
+  it('lets a tag-restricted token write and read only events carrying its tag on every route, and answers 403 for others, writing and reading nothing there', async () => {
+    const { s, ids } = await seeded()
+    for (const [key, sample] of Object.entries(ROUTES)) {
+      const token = TAGGED[sample.need]
+      if (sample.scope === 'scoped') {
+        const outside = await call(s, key, token, 'other', ids)
+        expect(await errorOf(outside), `${key} without its tag`).toMatchObject({ status: 403, code: 'E_FORBIDDEN' })
+        const inside = await call(s, key, token, 'shop', ids)
+        if (inside.status !== 200) expect.fail(`${key} with its tag: ${inside.status} ${await inside.text()}`)
+        await inside.body?.cancel()
+      } else if (sample.scope === 'unscoped') {
+        expect(await errorOf(await call(s, key, token, 'shop', ids)), `${key} spans every event`).toMatchObject({ status: 403, code: 'E_FORBIDDEN' })
+      } else if (sample.scope === 'none') {
+        expect((await call(s, key, token, 'shop', ids)).status, key).toBe(isPublic(key) && key.endsWith(' /ui') ? 302 : 200)
+      }
+    }
+    // Only the writes carrying tenant:shop went through: append, batch (2 items), append-if.
+    expect(s.store.query(Region.all().withTags('tenant:other'))).toHaveLength(1)
+    expect(s.store.query(Region.all().withTags('tenant:shop'))).toHaveLength(5)
+  })
+
+  it('refuses a tag-restricted token a selection that does not require its tag (in every item of a DCB query), an untagged write, and a stream with an event lacking it', async () => {
+    const { s } = await seeded()
+    s.store.append(new Coordinate('mixed', 'shop'), K, 1, { tags: ['tenant:shop'] })
+    s.store.append(new Coordinate('mixed', 'shop'), K, 2)
+    const t = TOKENS.tagOnly
+    const untagged = { entity: 'order:x', scope: 'shop', kind: K.value, payload: 1 }
+    const refused: Array<[string, Promise<Response>]> = [
+      ['a region without tags', s.req('POST', '/v1/query', { token: t, body: { region: { scope: 'shop' } } })],
+      ['a query with an item lacking the tag', s.req('POST', '/v1/query', { token: t, body: { query: { items: [{ tags: ['tenant:shop'] }, { types: [K.value] }] } } })],
+      ['every event', s.req('POST', '/v1/query', { token: t, body: { query: { all: true } } })],
+      ['an untagged append', s.req('POST', '/v1/append', { token: t, body: untagged })],
+      ['an untagged batch item', s.req('POST', '/v1/batch', { token: t, body: { items: [item('shop'), untagged] } })],
+      ['a stream with an untagged event', s.req('GET', '/v1/streams/mixed', { token: t })],
+    ]
+    for (const [what, r] of refused) expect(await errorOf(await r), what).toMatchObject({ status: 403, code: 'E_FORBIDDEN' })
+    const ok = await s.req('POST', '/v1/query', { token: t, body: { query: { items: [{ tags: ['tenant:shop'] }, { tags: ['tenant:shop', 'x'] }] } } })
+    expect(ok.status).toBe(200)
+    expect(s.store.stats().events).toBe(4)
+  })
+
   it('refuses a scope-restricted token a query or condition that names no scope (a DCB query, an unscoped region), and a stream reaching outside', async () => {
     const { s } = await seeded()
     s.store.append(new Coordinate('mixed', 'shop'), K, 1)
@@ -189,7 +238,7 @@ describe('tokens files', () => {
     expect(entries[0]).toEqual({ id: 'ci', hash: hashToken(token), roles: ['read'], scopes: ['shop'] })
     const s = await served({ tokens: file })
     expect((await s.req('GET', '/health', { token })).status).toBe(200)
-    expect((await s.req('POST', '/v1/append', { token, body: item('shop') })).status).toBe(403)
+    expect((await s.req('POST', '/v1/append', { token, body: single('shop') })).status).toBe(403)
   })
 
   it('keeps a JSON-array tokens file an array when a token is added', () => {
@@ -208,6 +257,12 @@ describe('tokens files', () => {
       { id: 'a', hash: hashToken('x'), roles: ['read'], scopes: [] },
     ]
     for (const e of bad) expect(() => parseTokens(JSON.stringify(e)), JSON.stringify(e)).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }))
+    // Tags as events carry them: no empty list, no control character, no tag over 128 bytes.
+    expect(() => parseTokens(JSON.stringify({ id: 'a', hash: hashToken('x'), roles: ['read'], tags: [] }))).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }))
+    for (const tags of [['a\u0001b'], ['t'.repeat(129)], [7]]) {
+      expect(() => parseTokens(JSON.stringify({ id: 'a', hash: hashToken('x'), roles: ['read'], tags })), JSON.stringify(tags)).toThrow(expect.objectContaining({ code: 'E_INVALID_TAG' }))
+    }
+    expect(parseTokens(JSON.stringify({ id: 'a', hash: hashToken('x'), roles: ['read'], tags: ['t:1', 't:1', 't:2'] }))[0]!.tags).toEqual(['t:1', 't:2'])
   })
 })
 
@@ -229,7 +284,7 @@ describe('serve without authentication', () => {
 
   it('serves without a token with insecureLocal on 127.0.0.1', async () => {
     const s = await served({ insecureLocal: true })
-    expect((await s.req('POST', '/v1/append', { body: item('shop') })).status).toBe(200)
+    expect((await s.req('POST', '/v1/append', { body: single('shop') })).status).toBe(200)
     expect((await s.req('GET', '/v1/stats')).status).toBe(200)
   })
 

@@ -101,4 +101,14 @@ describe('causeway serve', () => {
     expect(none.stderr).toContain('--tokens')
     expect(cli(['token', 'create', '--roles', 'root', '--tokens', path.join(dir, 't')]).code).toBe(2)
   })
+
+  it('writes a token restricted to tags with --tag, and refuses a tag with a control character with exit code 2, writing nothing', () => {
+    const tokens = path.join(tempDir('cli-tag-tokens'), 'tokens.jsonl')
+    const made = cli(['token', 'create', '--roles', 'read,append', '--tag', 'tenant:a,tenant:b', '--tag', 'tenant:c', '--tokens', tokens])
+    expect(made.code, made.stderr).toBe(0)
+    expect(JSON.parse(fs.readFileSync(tokens, 'utf8')).tags).toEqual(['tenant:a', 'tenant:b', 'tenant:c'])
+    const bad = cli(['token', 'create', '--roles', 'read', '--tag', 'bad\u0001tag', '--tokens', tokens])
+    expect(bad.code, bad.stderr).toBe(2)
+    expect(fs.readFileSync(tokens, 'utf8').trim().split('\n')).toHaveLength(1)
+  })
 })

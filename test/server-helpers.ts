@@ -17,6 +17,9 @@ export const TOKENS = {
   shopOnly: 'shop-only-secret-token',
   shopReader: 'shop-reader-secret-token',
   shopAdmin: 'shop-admin-secret-token',
+  tagOnly: 'tag-only-secret-token',
+  tagReader: 'tag-reader-secret-token',
+  tagAdmin: 'tag-admin-secret-token',
 } as const
 
 export const TOKEN_ENTRIES: TokenEntry[] = [
@@ -26,6 +29,10 @@ export const TOKEN_ENTRIES: TokenEntry[] = [
   { id: 'shop-only', hash: hashToken(TOKENS.shopOnly), roles: ['read', 'append'], scopes: ['shop'] },
   { id: 'shop-reader', hash: hashToken(TOKENS.shopReader), roles: ['read'], scopes: ['shop'] },
   { id: 'shop-admin', hash: hashToken(TOKENS.shopAdmin), roles: ['admin'], scopes: ['shop'] },
+  // Restricted to events tagged tenant:shop (any scope).
+  { id: 'tag-only', hash: hashToken(TOKENS.tagOnly), roles: ['read', 'append'], tags: ['tenant:shop'] },
+  { id: 'tag-reader', hash: hashToken(TOKENS.tagReader), roles: ['read'], tags: ['tenant:shop'] },
+  { id: 'tag-admin', hash: hashToken(TOKENS.tagAdmin), roles: ['admin'], tags: ['tenant:shop'] },
 ]
 
 const open: Array<{ server?: Server; store: Store }> = []

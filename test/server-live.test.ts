@@ -208,7 +208,7 @@ describe('WebSocket endpoint', () => {
     c.sock.close()
   })
 
-  it('refuses a wrong token on the upgrade (401), an append from a read-only token and a scope outside the token (403)', async () => {
+  it('refuses a wrong token on the upgrade (401), an append from a read-only token, a scope outside the token and an event without its tag (403)', async () => {
     const s = await served()
     await expect(ws(s.server.url, ['causeway', 'bearer.wrong'])).rejects.toMatchObject({ status: 401 })
     await expect(ws(s.server.url, undefined)).rejects.toMatchObject({ status: 401 })
@@ -223,8 +223,16 @@ describe('WebSocket endpoint', () => {
     scoped.sock.send(JSON.stringify({ id: 2, op: 'subscribe', region: { scope: 'other' } }))
     expect(await scoped.wait((m) => m.id === 1)).toMatchObject({ ok: false, error: { code: 'E_FORBIDDEN' } })
     expect(await scoped.wait((m) => m.id === 2)).toMatchObject({ ok: false, error: { code: 'E_FORBIDDEN' } })
-    expect(s.store.stats().events).toBe(0)
-    for (const c of [reader, appender, scoped]) c.sock.close()
+    // A tag-restricted token: untagged appends and batch items, and a subscription not requiring its tag.
+    const tagged = await ws(s.server.url, undefined, auth(TOKENS.tagOnly))
+    tagged.sock.send(JSON.stringify({ id: 1, op: 'append', entity: 'o', scope: 'shop', kind: K.value, payload: 1 }))
+    tagged.sock.send(JSON.stringify({ id: 2, op: 'batch', items: [{ entity: 'o', scope: 'shop', kind: K.value, payload: 1, tags: ['x'] }] }))
+    tagged.sock.send(JSON.stringify({ id: 3, op: 'subscribe', region: { scope: 'shop' } }))
+    for (const id of [1, 2, 3]) expect(await tagged.wait((m) => m.id === id), `message ${id}`).toMatchObject({ ok: false, error: { code: 'E_FORBIDDEN' } })
+    tagged.sock.send(JSON.stringify({ id: 4, op: 'append', entity: 'o', scope: 'shop', kind: K.value, payload: 1, options: { tags: ['tenant:shop'] } }))
+    expect(await tagged.wait((m) => m.id === 4)).toMatchObject({ ok: true })
+    expect(s.store.stats().events).toBe(1)
+    for (const c of [reader, appender, scoped, tagged]) c.sock.close()
   })
 })
 

@@ -13,6 +13,9 @@
 import type { FastifyRequest } from 'fastify'
 import { ForbiddenError, UnauthorizedError } from '../errors.js'
 import type { Need } from './route-info.js'
+import type { StoredEvent } from '../event.js'
+import type { Query } from '../query/query.js'
+import { Region } from '../region.js'
 import { findToken, type Principal, type Role, type TokenEntry } from './tokens.js'
 
 /** The principal of insecureLocal: every role, every scope (only ever on a loopback address). */
@@ -135,8 +138,48 @@ export function checkScope(req: FastifyRequest, scope: string | undefined, what:
   if (!p.scopes.has(scope)) throw new ForbiddenError(`token ${p.id} may not use scope ${scope} (${what})`)
 }
 
-/** Refuses a scope-restricted token: the route's answer spans every scope (stats, metrics, snapshots). */
+/** Refuses a restricted token (scopes or tags): the route's answer spans every scope and tag (stats, metrics, snapshots). */
 export function checkUnscoped(req: FastifyRequest, what: string): void {
   const p = principalOf(req)
   if (p.scopes !== undefined) throw new ForbiddenError(`token ${p.id} is restricted to scope(s) ${[...p.scopes].join(', ')}; ${what} spans every scope`)
+  if (p.tags !== undefined) throw new ForbiddenError(`token ${p.id} is restricted to events tagged ${[...p.tags].join(', ')}; ${what} spans every event`)
+}
+
+/** Whether each event a read returns must be checked (the token has scopes or tags). */
+export function isRestricted(req: FastifyRequest): boolean {
+  const p = principalOf(req)
+  return p.scopes !== undefined || p.tags !== undefined
+}
+
+/**
+ * Refuses an event (appended or read) carrying none of a tag-restricted
+ * token's tags: such a token writes and reads only events tagged for it.
+ */
+export function checkTagged(req: FastifyRequest, tags: readonly string[] | undefined, what: string): void {
+  const p = principalOf(req)
+  if (p.tags === undefined) return
+  if (tags !== undefined) for (const t of tags) if (p.tags.has(t)) return
+  throw new ForbiddenError(`token ${p.id} is restricted to events tagged ${[...p.tags].join(', ')}: ${what} carries none of them`)
+}
+
+/** A stored event the token may read: its scope and its tags. */
+export function checkEvent(req: FastifyRequest, e: StoredEvent, what: string): void {
+  checkScope(req, e.coordinate.scope, what)
+  checkTagged(req, e.tags, what)
+}
+
+/**
+ * Refuses a selection a tag-restricted token could read other events
+ * through: a Region must require one of its tags, and so must every item
+ * of a DCB Query (an item's tags are all required).
+ */
+export function checkSelectionTags(req: FastifyRequest, sel: Region | Query, what: string): void {
+  const p = principalOf(req)
+  if (p.tags === undefined) return
+  const required: Array<readonly string[] | undefined> = sel instanceof Region ? [sel.tags] : sel.items.length === 0 ? [undefined] : sel.items.map((i) => i.tags)
+  for (const tags of required) {
+    if (tags === undefined || !tags.some((t) => p.tags!.has(t))) {
+      throw new ForbiddenError(`token ${p.id} is restricted to events tagged ${[...p.tags].join(', ')}: ${what} must require one of them${sel instanceof Region ? '' : ' in every item'}`)
+    }
+  }
 }

@@ -16,7 +16,7 @@ import { ChainVerifier } from '../causal/verify.js'
 import { blake3Hex } from '../native/loader.js'
 import { yieldToLoop } from '../ops/long-op.js'
 import '../ops/diagnostics.js'
-import { checkScope, checkUnscoped, principalOf } from './auth.js'
+import { checkEvent, checkUnscoped, isRestricted } from './auth.js'
 import { send } from './body.js'
 import { DEFAULT_LIMIT, MAX_LIMIT } from './route-info.js'
 import type { RouteTable } from './routes.js'
@@ -45,10 +45,10 @@ function eventOf(t: RouteTable, req: FastifyRequest): StoredEvent {
   return e
 }
 
-/** 403 unless every event is in the token's scopes (an unrestricted token sees all). */
+/** 403 unless the token may read every event (scopes, tags; an unrestricted token sees all). */
 function checkAllInScope(req: FastifyRequest, events: Iterable<StoredEvent>, what: string): void {
-  if (principalOf(req).scopes === undefined) return
-  for (const e of events) checkScope(req, e.coordinate.scope, `${what}: event ${e.eventId}`)
+  if (!isRestricted(req)) return
+  for (const e of events) checkEvent(req, e, `${what}: event ${e.eventId}`)
 }
 
 export function inspectRoutes(t: RouteTable): void {
@@ -59,7 +59,7 @@ export function inspectRoutes(t: RouteTable): void {
     const q = req.query as Record<string, unknown>
     onlyKeys(q, ['direction', 'maxDepth', 'maxNodes'], 'causal graph')
     const root = eventOf(t, req)
-    checkScope(req, root.coordinate.scope, `event ${root.eventId}`)
+    checkEvent(req, root, `event ${root.eventId}`)
     const direction = q.direction ?? 'both'
     if (direction !== 'causes' && direction !== 'effects' && direction !== 'both') {
       throw new InvalidArgumentError(`direction must be causes, effects or both, got ${JSON.stringify(String(direction))}`)
@@ -78,7 +78,7 @@ export function inspectRoutes(t: RouteTable): void {
     onlyKeys(q, ['limit'], 'ancestors')
     const limit = intParam(q.limit, 'limit', 1, MAX_LIMIT, DEFAULT_LIMIT)
     const start = eventOf(t, req)
-    checkScope(req, start.coordinate.scope, `event ${start.eventId}`)
+    checkEvent(req, start, `event ${start.eventId}`)
     const walk = store.walkAncestorsOutcome(start.eventId, limit)
     checkAllInScope(req, walk.events, `the ancestors of ${start.eventId}`)
     const body: Record<string, unknown> = { events: walk.events.map(eventWire), stop: walk.stopped }
@@ -92,7 +92,7 @@ export function inspectRoutes(t: RouteTable): void {
   t.add('GET', '/v1/events/:id/verify', 'read', async (req, reply) => {
     onlyKeys(req.query as Record<string, unknown>, [], 'verify')
     const target = eventOf(t, req)
-    checkScope(req, target.coordinate.scope, `event ${target.eventId}`)
+    checkEvent(req, target, `event ${target.eventId}`)
     const entity = target.coordinate.entity
     const verifier = new ChainVerifier(blake3Hex)
     for (let clockFrom = 0; clockFrom <= target.clock; ) {

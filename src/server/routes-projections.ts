@@ -6,7 +6,7 @@
  * as JSON (bigints as decimal strings) or MessagePack.
  */
 import { NotFoundError } from '../errors.js'
-import { checkScope, principalOf } from './auth.js'
+import { checkEvent, isRestricted } from './auth.js'
 import { send } from './body.js'
 import type { RouteTable } from './routes.js'
 import { onlyKeys } from './wire.js'
@@ -24,8 +24,8 @@ export function projectionRoutes(t: RouteTable): void {
     onlyKeys(req.query as Record<string, unknown>, [], 'projection')
     const p = projections.get(name)
     if (!p) throw new NotFoundError(`no projection is served under the name ${name}`)
-    if (principalOf(req).scopes !== undefined) {
-      for (const e of store.stream(entity)) checkScope(req, e.coordinate.scope, `the events of ${entity}`)
+    if (isRestricted(req)) {
+      for (const e of store.stream(entity)) checkEvent(req, e, `the events of ${entity}`)
     }
     const r = store.project(entity, p)
     return send(req, reply, 200, { name, entity, state: r.state, position: r.position, eventsApplied: r.eventsApplied, cacheHit: r.cacheHit })

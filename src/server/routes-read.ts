@@ -8,7 +8,7 @@ import type { FastifyRequest } from 'fastify'
 import { InvalidArgumentError, NotFoundError } from '../errors.js'
 import type { StoredEvent } from '../event.js'
 import { PROMETHEUS_CONTENT_TYPE, prometheusText } from '../metrics/prometheus.js'
-import { checkScope, checkUnscoped, principalOf } from './auth.js'
+import { checkEvent, checkUnscoped, isRestricted } from './auth.js'
 import { send } from './body.js'
 import { DEFAULT_LIMIT, MAX_LIMIT } from './route-info.js'
 import type { RouteTable } from './routes.js'
@@ -37,10 +37,10 @@ function clockOf(v: unknown, what: string): number | undefined {
   return Number(v)
 }
 
-/** A scope-restricted token sees an entity's stream only when every event of the page is in its scopes. */
+/** A restricted token sees an entity's stream only when it may read every event of the page (scopes, tags). */
 function checkEventScopes(req: FastifyRequest, events: readonly StoredEvent[], what: string): void {
-  if (principalOf(req).scopes === undefined) return
-  for (const e of events) checkScope(req, e.coordinate.scope, what)
+  if (!isRestricted(req)) return
+  for (const e of events) checkEvent(req, e, what)
 }
 
 export function readRoutes(t: RouteTable): void {
@@ -51,7 +51,7 @@ export function readRoutes(t: RouteTable): void {
     const e = store.get(id)
     if (!e) throw new NotFoundError(`no event has id ${id}`)
     // Outside the token's scopes is 403, not 404: the answer must not look like "absent".
-    checkScope(req, e.coordinate.scope, `event ${id}`)
+    checkEvent(req, e, `event ${id}`)
     return send(req, reply, 200, eventWire(e))
   }, { tag: 'reads', summary: 'One event by id', params: { id: 'the event id (a UUID)' } })
 

@@ -10,24 +10,32 @@ import type { AppendReceipt } from '../receipt.js'
 import { InvalidArgumentError } from '../errors.js'
 import { Region } from '../region.js'
 import type { Query } from '../query/query.js'
-import { checkScope } from './auth.js'
+import { checkScope, checkSelectionTags, checkTagged } from './auth.js'
 import { sendPrebuilt } from './body.js'
 import type { RouteTable } from './routes.js'
 import { appendAny, appendBatchAny, appendIfAny } from './append-any.js'
 import { receiptJson, receiptsJson } from './receipt-json.js'
 import { appendRequest, batchItems, durableFlag, object, onlyKeys, receiptWire, selection, sequence } from './wire.js'
 
-function checkItemScopes(req: FastifyRequest, items: readonly BatchItem[]): void {
-  items.forEach((it, i) => checkScope(req, it.coord.scope, `item ${i}`))
+/** What a restricted token may write: events in its scopes, carrying one of its tags. */
+export function checkWrite(req: FastifyRequest, scope: string, tags: readonly string[] | undefined, what: string): void {
+  checkScope(req, scope, what)
+  checkTagged(req, tags, what)
+}
+
+export function checkItemScopes(req: FastifyRequest, items: readonly BatchItem[]): void {
+  items.forEach((it, i) => checkWrite(req, it.coord.scope, it.tags, `item ${i}`))
 }
 
 /**
- * A scope-restricted token's read: a Region naming one of its scopes. A
- * DCB Query names no scope, so such a token cannot use one (it would
- * read, or be refused by, events of every scope).
+ * A restricted token's read: a Region naming one of its scopes (a DCB
+ * Query names no scope, so a scope-restricted token cannot use one: it
+ * would read, or be refused by, events of every scope), and requiring one
+ * of its tags (checkSelectionTags).
  */
 export function checkSelectionScope(req: FastifyRequest, sel: Region | Query, what: string): void {
   checkScope(req, sel instanceof Region ? sel.scope : undefined, what)
+  checkSelectionTags(req, sel, what)
 }
 
 export function writeRoutes(t: RouteTable): void {
@@ -36,7 +44,7 @@ export function writeRoutes(t: RouteTable): void {
   // Not async: a plain append answers in the same turn (a Promise only for durable: 'replicated').
   t.add('POST', '/v1/append', 'append', (req, reply) => {
     const a = appendRequest(req.body)
-    checkScope(req, a.coord.scope, 'append')
+    checkWrite(req, a.coord.scope, a.options.tags, 'append')
     const answer = (r: AppendReceipt) => sendPrebuilt(req, reply, 200, () => receiptWire(r), () => receiptJson(r))
     const r = appendAny(store, a)
     return r instanceof Promise ? r.then(answer) : answer(r)

@@ -20,13 +20,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { ForbiddenError, InvalidArgumentError } from '../errors.js'
 import type { Immediate, Store } from '../store.js'
-import { checkScope, hasRole, principalOf } from './auth.js'
+import { hasRole, principalOf } from './auth.js'
 import { toJson } from './body.js'
 import { toWireError } from './http-errors.js'
 import { startLive, type Live } from './live.js'
 import type { RouteTable } from './routes.js'
 import { liveMode, liveSelection } from './routes-live.js'
-import { checkSelectionScope } from './routes-write.js'
+import { checkItemScopes, checkSelectionScope, checkWrite } from './routes-write.js'
 import { appendRequest, batchItems, durableFlag, eventWire, object, onlyKeys, receiptWire, selection, sequence } from './wire.js'
 import type { AppendCondition } from '../append-options.js'
 
@@ -50,13 +50,13 @@ function write(store: Store, req: FastifyRequest, op: string, o: Obj): unknown {
   const b = body(o)
   if (op === 'append') {
     const a = appendRequest(b)
-    checkScope(req, a.coord.scope, 'append')
+    checkWrite(req, a.coord.scope, a.options.tags, 'append')
     return receiptWire(store.append(a.coord, a.kind, a.payload, immediate(a.options)))
   }
   const allowed = op === 'batch' ? ['items', 'durable'] : ['items', 'condition', 'durable']
   onlyKeys(b, allowed, op)
   const items = batchItems(b.items)
-  items.forEach((it, i) => checkScope(req, it.coord.scope, `item ${i}`))
+  checkItemScopes(req, items)
   if (op === 'batch') return { receipts: store.appendBatch(items, immediate(durableFlag(b.durable))).map(receiptWire) }
   const c = object(b.condition, 'condition')
   onlyKeys(c, ['region', 'query', 'after'], 'condition')

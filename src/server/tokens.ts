@@ -10,11 +10,12 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { InvalidArgumentError } from '../errors.js'
+import { checkTags } from '../event-ext.js'
 
 export type Role = 'read' | 'append' | 'admin'
 export const ROLES: readonly Role[] = ['read', 'append', 'admin']
 
-/** One entry of a tokens file: the token's id (for logs), the hash of its secret, its roles and scopes. */
+/** One entry of a tokens file: the token's id (for logs), the hash of its secret, its roles, scopes and tags. */
 export interface TokenEntry {
   id: string
   /** 'sha256:' and 64 lowercase hex digits: the SHA-256 of the token's UTF-8 text. */
@@ -22,6 +23,8 @@ export interface TokenEntry {
   roles: Role[]
   /** The scopes the token may read and write; absent: every scope. */
   scopes?: string[]
+  /** The tags the token's events carry: it may write only events carrying one of them, and read only such events; absent: any. */
+  tags?: string[]
   /** When the token stops being accepted (an ISO 8601 date); absent: never. */
   expiresAt?: string
   /** This token's own rate limit, instead of the server's. */
@@ -40,6 +43,8 @@ export interface Principal {
   roles: ReadonlySet<Role>
   /** undefined: every scope. */
   scopes: ReadonlySet<string> | undefined
+  /** undefined: any event; else only events carrying one of these tags. */
+  tags?: ReadonlySet<string> | undefined
   /** The token's own rate limit, if its entry has one. */
   rateLimit?: TokenRateLimit
 }
@@ -60,10 +65,10 @@ export function newToken(): string {
 }
 
 function checkEntry(e: unknown, where: string): TokenEntry {
-  if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new InvalidArgumentError(`${where}: a token entry must be an object { id, hash, roles, scopes? }`)
-  const { id, hash, roles, scopes, expiresAt, rateLimit, ...rest } = e as Record<string, unknown>
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new InvalidArgumentError(`${where}: a token entry must be an object { id, hash, roles, scopes?, tags? }`)
+  const { id, hash, roles, scopes, tags, expiresAt, rateLimit, ...rest } = e as Record<string, unknown>
   const extra = Object.keys(rest)
-  if (extra.length > 0) throw new InvalidArgumentError(`${where}: unknown key '${extra[0]}'; accepted: id, hash, roles, scopes, expiresAt, rateLimit`)
+  if (extra.length > 0) throw new InvalidArgumentError(`${where}: unknown key '${extra[0]}'; accepted: id, hash, roles, scopes, tags, expiresAt, rateLimit`)
   if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError(`${where}: id must be a non-empty string`)
   // A plain-text token in the file would be a secret at rest: only hashes are accepted.
   if (typeof hash !== 'string' || !HASH_RE.test(hash)) throw new InvalidArgumentError(`${where}: hash must be 'sha256:' and 64 lowercase hex digits`)
@@ -76,6 +81,10 @@ function checkEntry(e: unknown, where: string): TokenEntry {
       throw new InvalidArgumentError(`${where}: scopes, when given, must be a non-empty array of scope names`)
     }
     out.scopes = [...new Set(scopes as string[])]
+  }
+  if (tags !== undefined) {
+    if (!Array.isArray(tags) || tags.length === 0) throw new InvalidArgumentError(`${where}: tags, when given, must be a non-empty array of tags`)
+    out.tags = checkTags(tags, `${where}: `)
   }
   if (expiresAt !== undefined) {
     if (typeof expiresAt !== 'string' || !ISO_RE.test(expiresAt) || Number.isNaN(Date.parse(expiresAt))) {
@@ -140,7 +149,7 @@ export function readTokensFile(file: string): TokenEntry[] {
 /** The tokens of `serve`'s `tokens` option, checked: a file path or entries in memory. */
 export function loadTokens(tokens: string | readonly TokenEntry[]): TokenEntry[] {
   if (typeof tokens === 'string') return readTokensFile(tokens)
-  if (!Array.isArray(tokens)) throw new InvalidArgumentError('tokens must be a tokens file path or an array of { id, hash, roles, scopes?, expiresAt?, rateLimit? }')
+  if (!Array.isArray(tokens)) throw new InvalidArgumentError('tokens must be a tokens file path or an array of { id, hash, roles, scopes?, tags?, expiresAt?, rateLimit? }')
   return tokens.map((e, i) => checkEntry(e, `tokens[${i}]`))
 }
 
@@ -159,6 +168,7 @@ function prepared(e: TokenEntry): Prepared {
       id: e.id,
       roles: new Set(e.roles),
       scopes: e.scopes ? new Set(e.scopes) : undefined,
+      ...(e.tags ? { tags: new Set(e.tags) } : {}),
       ...(e.rateLimit ? { rateLimit: e.rateLimit } : {}),
     })
     p = { hashText: e.hash, hash: Buffer.from(e.hash, 'latin1'), principal }
@@ -212,7 +222,7 @@ export function createToken(
   roles: readonly Role[],
   scopes?: readonly string[],
   id?: string,
-  extra: { expiresAt?: string; rateLimit?: TokenRateLimit } = {},
+  extra: { expiresAt?: string; rateLimit?: TokenRateLimit; tags?: readonly string[] } = {},
 ): { token: string; entry: TokenEntry } {
   const token = newToken()
   const entry = checkEntry(
@@ -221,6 +231,7 @@ export function createToken(
       hash: hashToken(token),
       roles: [...roles],
       ...(scopes && scopes.length > 0 ? { scopes: [...scopes] } : {}),
+      ...(extra.tags && extra.tags.length > 0 ? { tags: [...extra.tags] } : {}),
       ...(extra.expiresAt !== undefined ? { expiresAt: extra.expiresAt } : {}),
       ...(extra.rateLimit !== undefined ? { rateLimit: extra.rateLimit } : {}),
     },

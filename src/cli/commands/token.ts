@@ -34,6 +34,7 @@ export function tokenCommand(program: Command): void {
     .requiredOption('--roles <roles>', `comma-separated: ${ROLES.join(', ')} (admin includes read and append)`)
     .requiredOption('--tokens <file>', 'the tokens file (JSON lines; a JSON array file stays an array)')
     .option('--scope <scope>', 'restrict the token to this scope (repeatable, or comma-separated); default: every scope', collect)
+    .option('--tag <tag>', 'restrict the token to events carrying this tag (repeatable, or comma-separated): it writes only such events and reads only them; default: any event', collect)
     .option('--id <id>', 'a name for the token, shown in errors and logs (default: random)')
     .option('--expires <when>', 'when the token stops working: an ISO 8601 date or a duration (30d, 12h, 45m); default: never')
     .addHelpText(
@@ -44,19 +45,20 @@ The token is shown only now: the file keeps its hash. Send it as
 
 Examples:
   causeway token create --roles read,append --scope shop --tokens ./tokens.jsonl
+  causeway token create --roles read,append --tag tenant:acme --tokens ./tokens.jsonl
   causeway token create --roles admin --id ops --tokens ./tokens.jsonl
   causeway token create --roles read --expires 30d --tokens ./tokens.jsonl
 
 A running causeway serve picks up a changed tokens file on SIGHUP.`,
     )
-    .action((opts: { roles: string; tokens: string; scope?: string[]; id?: string; expires?: string }) => {
+    .action((opts: { roles: string; tokens: string; scope?: string[]; tag?: string[]; id?: string; expires?: string }) => {
       const roles = roleList(opts.roles)
-      const extra = opts.expires !== undefined ? { expiresAt: expiresAt(opts.expires) } : {}
+      const extra = { ...(opts.expires !== undefined ? { expiresAt: expiresAt(opts.expires) } : {}), ...(opts.tag ? { tags: opts.tag } : {}) }
       try {
         const { token: secret } = createToken(path.resolve(opts.tokens), roles, opts.scope, opts.id, extra)
         process.stdout.write(`${secret}\n`)
       } catch (e) {
-        if (isCausewayError(e, 'E_INVALID_ARGUMENT')) throw new UsageError(e.message)
+        if (isCausewayError(e, 'E_INVALID_ARGUMENT') || isCausewayError(e, 'E_INVALID_TAG')) throw new UsageError(e.message)
         throw e
       }
     })
