@@ -209,6 +209,40 @@ describe('service authentication through every route', () => {
     expect(s.store.stats().events).toBe(4)
   })
 
+  it('never hands a restricted token the receipt of an event it may not read through an idempotency key used before (append, batch, append-if)', async () => {
+    const { s } = await seeded()
+    const foreign = s.store.append(new Coordinate('order:other', 'other'), K, 1, { idempotencyKey: 'k-other', tags: ['tenant:other'] })
+    const untaggedShop = s.store.append(new Coordinate('order:shop', 'shop'), K, 2, { idempotencyKey: 'k-untagged' })
+    const keyed = (key: string) => ({ ...item('shop'), idempotencyKey: key })
+    const events = s.store.stats().events
+    const attempts: Array<[string, string, Promise<Response>]> = [
+      ['append, scope-restricted', foreign.eventId, s.req('POST', '/v1/append', { token: TOKENS.shopOnly, body: { ...single('shop'), options: { tags: ['tenant:shop'], idempotencyKey: 'k-other' } } })],
+      ['batch, scope-restricted', foreign.eventId, s.req('POST', '/v1/batch', { token: TOKENS.shopOnly, body: { items: [keyed('k-other')] } })],
+      [
+        'append-if, scope-restricted',
+        foreign.eventId,
+        s.req('POST', '/v1/append-if', { token: TOKENS.shopOnly, body: { items: [keyed('k-other')], condition: { region: { scope: 'shop', entity: 'nothing' }, after: null } } }),
+      ],
+      ['append, tag-restricted', untaggedShop.eventId, s.req('POST', '/v1/append', { token: TOKENS.tagOnly, body: { ...single('shop'), options: { tags: ['tenant:shop'], idempotencyKey: 'k-untagged' } } })],
+      ['batch, tag-restricted', foreign.eventId, s.req('POST', '/v1/batch', { token: TOKENS.tagOnly, body: { items: [keyed('k-other')] } })],
+    ]
+    for (const [what, hidden, pending] of attempts) {
+      const r = await pending
+      const text = await r.text()
+      expect(r.status, `${what}: ${text}`).toBe(403)
+      expect(JSON.parse(text).error.code, what).toBe('E_FORBIDDEN')
+      expect(text, what).not.toContain(hidden)
+    }
+    expect(s.store.stats().events).toBe(events)
+    // The token's own keyed append, sent again, still gets its receipt.
+    const first = await s.req('POST', '/v1/append', { token: TOKENS.shopOnly, body: { ...single('shop'), options: { tags: ['tenant:shop'], idempotencyKey: 'k-mine' } } })
+    const again = await s.req('POST', '/v1/append', { token: TOKENS.shopOnly, body: { ...single('shop'), options: { tags: ['tenant:shop'], idempotencyKey: 'k-mine' } } })
+    expect(first.status).toBe(200)
+    expect(again.status).toBe(200)
+    const [a, b] = [(await first.json()) as { eventId: string }, (await again.json()) as { eventId: string; deduplicated: boolean }]
+    expect(b).toMatchObject({ eventId: a.eventId, deduplicated: true })
+  })
+
   it('refuses a scope-restricted token a query or condition that names no scope (a DCB query, an unscoped region), and a stream reaching outside', async () => {
     const { s } = await seeded()
     s.store.append(new Coordinate('mixed', 'shop'), K, 1)

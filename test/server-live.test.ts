@@ -232,6 +232,16 @@ describe('WebSocket endpoint', () => {
     tagged.sock.send(JSON.stringify({ id: 4, op: 'append', entity: 'o', scope: 'shop', kind: K.value, payload: 1, options: { tags: ['tenant:shop'] } }))
     expect(await tagged.wait((m) => m.id === 4)).toMatchObject({ ok: true })
     expect(s.store.stats().events).toBe(1)
+    // An idempotency key another token used: never the receipt of an event the token may not read.
+    const foreign = s.store.append(new Coordinate('o2', 'other'), K, 1, { idempotencyKey: 'k-foreign', tags: ['tenant:other'] })
+    scoped.sock.send(JSON.stringify({ id: 3, op: 'append', entity: 'o', scope: 'shop', kind: K.value, payload: 1, options: { idempotencyKey: 'k-foreign' } }))
+    tagged.sock.send(JSON.stringify({ id: 5, op: 'batch', items: [{ entity: 'o', scope: 'shop', kind: K.value, payload: 1, tags: ['tenant:shop'], idempotencyKey: 'k-foreign' }] }))
+    for (const [c, id] of [[scoped, 3], [tagged, 5]] as const) {
+      const m = await c.wait((x) => x.id === id)
+      expect(m, `message ${id}`).toMatchObject({ ok: false, error: { code: 'E_FORBIDDEN' } })
+      expect(JSON.stringify(m)).not.toContain(foreign.eventId)
+    }
+    expect(s.store.stats().events).toBe(2)
     for (const c of [reader, appender, scoped, tagged]) c.sock.close()
   })
 })

@@ -14,6 +14,7 @@ import type { FastifyRequest } from 'fastify'
 import { ForbiddenError, UnauthorizedError } from '../errors.js'
 import type { Need } from './route-info.js'
 import type { StoredEvent } from '../event.js'
+import type { AppendReceipt } from '../receipt.js'
 import type { Query } from '../query/query.js'
 import { Region } from '../region.js'
 import { findToken, type Principal, type Role, type TokenEntry } from './tokens.js'
@@ -181,5 +182,26 @@ export function checkSelectionTags(req: FastifyRequest, sel: Region | Query, wha
     if (tags === undefined || !tags.some((t) => p.tags!.has(t))) {
       throw new ForbiddenError(`token ${p.id} is restricted to events tagged ${[...p.tags].join(', ')}: ${what} must require one of them${sel instanceof Region ? '' : ' in every item'}`)
     }
+  }
+}
+
+/**
+ * A deduplicated receipt is the receipt of an event appended before under
+ * the same idempotency key, perhaps by another token: a restricted token
+ * gets it only if it may read that event. Otherwise 403, saying no more
+ * than that the key is taken (nothing was appended either way: a known key
+ * appends nothing). `get` reads the event by id.
+ */
+export function checkDeduplicated(req: FastifyRequest, receipts: readonly AppendReceipt[], get: (eventId: string) => StoredEvent | undefined): void {
+  if (!isRestricted(req)) return
+  const p = principalOf(req)
+  for (const r of receipts) {
+    if (!r.deduplicated) continue
+    const e = get(r.eventId)
+    const readable =
+      e !== undefined &&
+      (p.scopes === undefined || p.scopes.has(e.coordinate.scope)) &&
+      (p.tags === undefined || e.tags.some((t) => p.tags!.has(t)))
+    if (!readable) throw new ForbiddenError(`token ${p.id}: the idempotency key of this append names an event appended before that this token may not read; nothing was appended`)
   }
 }

@@ -10,7 +10,7 @@ import type { AppendReceipt } from '../receipt.js'
 import { InvalidArgumentError } from '../errors.js'
 import { Region } from '../region.js'
 import type { Query } from '../query/query.js'
-import { checkScope, checkSelectionTags, checkTagged } from './auth.js'
+import { checkDeduplicated, checkScope, checkSelectionTags, checkTagged } from './auth.js'
 import { sendPrebuilt } from './body.js'
 import type { RouteTable } from './routes.js'
 import { appendAny, appendBatchAny, appendIfAny } from './append-any.js'
@@ -45,7 +45,11 @@ export function writeRoutes(t: RouteTable): void {
   t.add('POST', '/v1/append', 'append', (req, reply) => {
     const a = appendRequest(req.body)
     checkWrite(req, a.coord.scope, a.options.tags, 'append')
-    const answer = (r: AppendReceipt) => sendPrebuilt(req, reply, 200, () => receiptWire(r), () => receiptJson(r))
+    const get = (id: string) => store.get(id)
+    const answer = (r: AppendReceipt) => {
+      checkDeduplicated(req, [r], get)
+      return sendPrebuilt(req, reply, 200, () => receiptWire(r), () => receiptJson(r))
+    }
     const r = appendAny(store, a)
     return r instanceof Promise ? r.then(answer) : answer(r)
   }, { tag: 'events', summary: 'Appends one event', body: '{ entity, scope, kind | type, payload, options?: { expectedSequence, idempotencyKey, correlationId, causationId, durable, occurredAt, tags } }' })
@@ -56,6 +60,7 @@ export function writeRoutes(t: RouteTable): void {
     const items = batchItems(o.items)
     checkItemScopes(req, items)
     const receipts = await appendBatchAny(store, items, durableFlag(o.durable))
+    checkDeduplicated(req, receipts, (id) => store.get(id))
     return sendPrebuilt(req, reply, 200, () => ({ receipts: receipts.map(receiptWire) }), () => receiptsJson(receipts))
   }, { tag: 'events', summary: 'Appends a batch of events atomically', body: '{ items: [{ entity, scope, kind | type, payload, ... }], durable? }' })
 
@@ -74,6 +79,7 @@ export function writeRoutes(t: RouteTable): void {
     // The condition is a read too: a 409 would tell whether events of another scope exist.
     checkSelectionScope(req, sel, 'the condition')
     const receipts = await appendIfAny(store, items, condition, durableFlag(o.durable))
+    checkDeduplicated(req, receipts, (id) => store.get(id))
     return sendPrebuilt(req, reply, 200, () => ({ receipts: receipts.map(receiptWire) }), () => receiptsJson(receipts))
   }, {
     tag: 'events',

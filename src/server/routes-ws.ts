@@ -20,7 +20,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { ForbiddenError, InvalidArgumentError } from '../errors.js'
 import type { Immediate, Store } from '../store.js'
-import { hasRole, principalOf } from './auth.js'
+import { checkDeduplicated, hasRole, principalOf } from './auth.js'
 import { toJson } from './body.js'
 import { toWireError } from './http-errors.js'
 import { startLive, type Live } from './live.js'
@@ -29,6 +29,7 @@ import { liveMode, liveSelection } from './routes-live.js'
 import { checkItemScopes, checkSelectionScope, checkWrite } from './routes-write.js'
 import { appendRequest, batchItems, durableFlag, eventWire, object, onlyKeys, receiptWire, selection, sequence } from './wire.js'
 import type { AppendCondition } from '../append-options.js'
+import type { AppendReceipt } from '../receipt.js'
 
 /** Above this many buffered bytes a socket's subscriptions wait for it to drain. */
 const HIGH_WATER = 1 << 20
@@ -51,20 +52,26 @@ function write(store: Store, req: FastifyRequest, op: string, o: Obj): unknown {
   if (op === 'append') {
     const a = appendRequest(b)
     checkWrite(req, a.coord.scope, a.options.tags, 'append')
-    return receiptWire(store.append(a.coord, a.kind, a.payload, immediate(a.options)))
+    const r = store.append(a.coord, a.kind, a.payload, immediate(a.options))
+    checkDeduplicated(req, [r], (id) => store.get(id))
+    return receiptWire(r)
   }
   const allowed = op === 'batch' ? ['items', 'durable'] : ['items', 'condition', 'durable']
   onlyKeys(b, allowed, op)
   const items = batchItems(b.items)
   checkItemScopes(req, items)
-  if (op === 'batch') return { receipts: store.appendBatch(items, immediate(durableFlag(b.durable))).map(receiptWire) }
+  const answer = (receipts: AppendReceipt[]) => {
+    checkDeduplicated(req, receipts, (id) => store.get(id))
+    return { receipts: receipts.map(receiptWire) }
+  }
+  if (op === 'batch') return answer(store.appendBatch(items, immediate(durableFlag(b.durable))))
   const c = object(b.condition, 'condition')
   onlyKeys(c, ['region', 'query', 'after'], 'condition')
   const sel = selection(c, 'condition')
   if (!('after' in c)) throw new InvalidArgumentError('condition.after is required: a global sequence, or null')
   checkSelectionScope(req, sel, 'the condition')
   const condition: AppendCondition = { failIfEventsMatch: sel, after: c.after === null ? null : sequence(c.after, 'condition.after') }
-  return { receipts: store.appendIf(items, condition, immediate(durableFlag(b.durable))).map(receiptWire) }
+  return answer(store.appendIf(items, condition, immediate(durableFlag(b.durable))))
 }
 
 /** The socket answers each message in order, at once: durable 'replicated' (a wait for JetStream) is POST's. */
