@@ -283,7 +283,11 @@ void WriterServer::NotifyLoop() {
     const uint64_t durable = store_->DurableSequence();  // first: never past the next sequence read after it
     const std::string note = link::EncodeNote(store_->NextSequence(), durable);
     for (int fd : watchers_) (void)sock::SendAll(fd, note.data(), note.size(), 0);
-    // At most one note a millisecond: publishes meanwhile share the next one.
+    // A pause of up to a millisecond: publishes meanwhile share the next
+    // note (the publish listener is re-armed only at the top of the loop).
+    // A sync's advance of the durable sequence ends the pause early, so a
+    // note follows every sync (measured: pausing the full millisecond
+    // regardless changed nothing for durable appends from 4 processes).
     if (!stopping_.load()) cv_.WaitFor(g, 1);
   }
 }
