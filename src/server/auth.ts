@@ -15,6 +15,7 @@ import { ForbiddenError, UnauthorizedError } from '../errors.js'
 import type { Need } from './route-info.js'
 import type { StoredEvent } from '../event.js'
 import type { AppendReceipt } from '../receipt.js'
+import type { Store } from '../store.js'
 import type { Query } from '../query/query.js'
 import { Region } from '../region.js'
 import { findToken, type Principal, type Role, type TokenEntry } from './tokens.js'
@@ -158,9 +159,13 @@ export function isRestricted(req: FastifyRequest): boolean {
  */
 export function checkTagged(req: FastifyRequest, tags: readonly string[] | undefined, what: string): void {
   const p = principalOf(req)
-  if (p.tags === undefined) return
-  if (tags !== undefined) for (const t of tags) if (p.tags.has(t)) return
+  if (p.tags === undefined || carriesOneOf(p.tags, tags)) return
   throw new ForbiddenError(`token ${p.id} is restricted to events tagged ${[...p.tags].join(', ')}: ${what} carries none of them`)
+}
+
+/** Whether `tags` holds one of a tag-restricted token's tags. */
+function carriesOneOf(allowed: ReadonlySet<string>, tags: readonly string[] | undefined): boolean {
+  return tags !== undefined && tags.some((t) => allowed.has(t))
 }
 
 /** A stored event the token may read: its scope and its tags. */
@@ -190,18 +195,15 @@ export function checkSelectionTags(req: FastifyRequest, sel: Region | Query, wha
  * the same idempotency key, perhaps by another token: a restricted token
  * gets it only if it may read that event. Otherwise 403, saying no more
  * than that the key is taken (nothing was appended either way: a known key
- * appends nothing). `get` reads the event by id.
+ * appends nothing).
  */
-export function checkDeduplicated(req: FastifyRequest, receipts: readonly AppendReceipt[], get: (eventId: string) => StoredEvent | undefined): void {
+export function checkDeduplicated(req: FastifyRequest, store: Pick<Store, 'get'>, receipts: readonly AppendReceipt[]): void {
   if (!isRestricted(req)) return
   const p = principalOf(req)
   for (const r of receipts) {
     if (!r.deduplicated) continue
-    const e = get(r.eventId)
-    const readable =
-      e !== undefined &&
-      (p.scopes === undefined || p.scopes.has(e.coordinate.scope)) &&
-      (p.tags === undefined || e.tags.some((t) => p.tags!.has(t)))
+    const e = store.get(r.eventId)
+    const readable = e !== undefined && (p.scopes === undefined || p.scopes.has(e.coordinate.scope)) && (p.tags === undefined || carriesOneOf(p.tags, e.tags))
     if (!readable) throw new ForbiddenError(`token ${p.id}: the idempotency key of this append names an event appended before that this token may not read; nothing was appended`)
   }
 }

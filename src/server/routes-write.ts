@@ -45,9 +45,8 @@ export function writeRoutes(t: RouteTable): void {
   t.add('POST', '/v1/append', 'append', (req, reply) => {
     const a = appendRequest(req.body)
     checkWrite(req, a.coord.scope, a.options.tags, 'append')
-    const get = (id: string) => store.get(id)
     const answer = (r: AppendReceipt) => {
-      checkDeduplicated(req, [r], get)
+      checkDeduplicated(req, store, [r])
       return sendPrebuilt(req, reply, 200, () => receiptWire(r), () => receiptJson(r))
     }
     const r = appendAny(store, a)
@@ -60,7 +59,7 @@ export function writeRoutes(t: RouteTable): void {
     const items = batchItems(o.items)
     checkItemScopes(req, items)
     const receipts = await appendBatchAny(store, items, durableFlag(o.durable))
-    checkDeduplicated(req, receipts, (id) => store.get(id))
+    checkDeduplicated(req, store, receipts)
     return sendPrebuilt(req, reply, 200, () => ({ receipts: receipts.map(receiptWire) }), () => receiptsJson(receipts))
   }, { tag: 'events', summary: 'Appends a batch of events atomically', body: '{ items: [{ entity, scope, kind | type, payload, ... }], durable? }' })
 
@@ -79,7 +78,7 @@ export function writeRoutes(t: RouteTable): void {
     // The condition is a read too: a 409 would tell whether events of another scope exist.
     checkSelectionScope(req, sel, 'the condition')
     const receipts = await appendIfAny(store, items, condition, durableFlag(o.durable))
-    checkDeduplicated(req, receipts, (id) => store.get(id))
+    checkDeduplicated(req, store, receipts)
     return sendPrebuilt(req, reply, 200, () => ({ receipts: receipts.map(receiptWire) }), () => receiptsJson(receipts))
   }, {
     tag: 'events',

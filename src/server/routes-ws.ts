@@ -53,7 +53,7 @@ function write(store: Store, req: FastifyRequest, op: string, o: Obj): unknown {
     const a = appendRequest(b)
     checkWrite(req, a.coord.scope, a.options.tags, 'append')
     const r = store.append(a.coord, a.kind, a.payload, immediate(a.options))
-    checkDeduplicated(req, [r], (id) => store.get(id))
+    checkDeduplicated(req, store, [r])
     return receiptWire(r)
   }
   const allowed = op === 'batch' ? ['items', 'durable'] : ['items', 'condition', 'durable']
@@ -61,7 +61,7 @@ function write(store: Store, req: FastifyRequest, op: string, o: Obj): unknown {
   const items = batchItems(b.items)
   checkItemScopes(req, items)
   const answer = (receipts: AppendReceipt[]) => {
-    checkDeduplicated(req, receipts, (id) => store.get(id))
+    checkDeduplicated(req, store, receipts)
     return { receipts: receipts.map(receiptWire) }
   }
   if (op === 'batch') return answer(store.appendBatch(items, immediate(durableFlag(b.durable))))
