@@ -1,8 +1,10 @@
 // The long operations off the event loop: compactAsync and snapshotAsync run
-// the core call on the libuv pool (Napi::AsyncProgressWorker) and settle a
-// promise on this environment's thread. Progress crosses through the
-// worker's thread-safe queue, which keeps only the newest report; a cancel
-// flag crosses the other way (JsStore::CancelAsync, or the store closing).
+// the core call on the libuv pool (Napi::AsyncProgressQueueWorker) and settle
+// a promise on this environment's thread. Progress crosses through the
+// worker's thread-safe queue, every report in order and all of them before
+// the promise settles (at most one per 4 MiB: long_op.h; a worker keeping
+// only the newest report gave a fast operation its final report alone); a
+// cancel flag crosses the other way (JsStore::CancelAsync, or the store closing).
 #include <memory>
 #include <string>
 #include <utility>
@@ -18,18 +20,19 @@ struct ProgressReport {
   uint64_t done, total;
 };
 
-class LongOpWorker : public Napi::AsyncProgressWorker<ProgressReport>, public JsStore::AsyncJob {
+class LongOpWorker : public Napi::AsyncProgressQueueWorker<ProgressReport>, public JsStore::AsyncJob {
  public:
   // "owner" stays alive while `self` (its JS object) is referenced here.
   LongOpWorker(Napi::Env env, JsStore* owner, Napi::Object self, std::shared_ptr<Store> store, uint32_t id,
                Napi::Value on_progress)
-      : Napi::AsyncProgressWorker<ProgressReport>(env, "causeway-long-op"),
+      : Napi::AsyncProgressQueueWorker<ProgressReport>(env, "causeway-long-op"),
         deferred_(Napi::Promise::Deferred::New(env)),
         owner_(owner),
         self_(Napi::Persistent(self)),
         store_(std::move(store)),
         id_(id) {
     if (on_progress.IsFunction()) on_progress_ = Napi::Persistent(on_progress.As<Napi::Function>());
+    reports_ = !on_progress_.IsEmpty();
     owner_->JobStarted(id_, this);
   }
   Napi::Promise Promise() const { return deferred_.Promise(); }
@@ -41,10 +44,12 @@ class LongOpWorker : public Napi::AsyncProgressWorker<ProgressReport>, public Js
   void Execute(const ExecutionProgress& progress) override {
     LongOpControl control;
     control.cancel = &cancel;
-    control.progress = [&progress](uint64_t done, uint64_t total) {
-      ProgressReport r{done, total};
-      progress.Send(&r, 1);
-    };
+    // Nothing to queue without a callback to hand the reports to.
+    if (reports_)
+      control.progress = [&progress](uint64_t done, uint64_t total) {
+        ProgressReport r{done, total};
+        progress.Send(&r, 1);
+      };
     status_ = Run(store_.get(), control);
   }
 
@@ -86,6 +91,7 @@ class LongOpWorker : public Napi::AsyncProgressWorker<ProgressReport>, public Js
   Napi::FunctionReference on_progress_;
   Status status_;
   bool settled_ = false;
+  bool reports_ = false;  // set before the pool thread starts; read there only
 };
 
 class CompactWorker : public LongOpWorker {

@@ -128,6 +128,21 @@ describe('async long operations', () => {
     }
   })
 
+  it('delivers every progress report of an operation that ran while the event loop was busy, not only the last', async () => {
+    const s = Store.open({ dataDir: copyOfMaster() })
+    const seen: number[] = []
+    let total = 0
+    const pending = s.snapshotAsync(path.join(tempDir('snap'), 'copy'), { onProgress: (p) => (seen.push(p.done), (total = p.total)) })
+    // The snapshot runs on the pool while this thread spins: a worker keeping only the newest report hands over one.
+    for (const until = Date.now() + 300; Date.now() < until; );
+    await pending
+    s.close()
+    expect(seen.length).toBeGreaterThan(2)
+    expect(seen[0]).toBe(0)
+    expect(seen[seen.length - 1]).toBe(total)
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeGreaterThanOrEqual(seen[i - 1]!)
+  })
+
   it('rejects an already-aborted signal at once without touching the store', async () => {
     const dir = copyOfMaster()
     const s = Store.open({ dataDir: dir })
