@@ -166,7 +166,9 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
       sync_.peak_waiters = sync_.waiters;
       sync_.peak_at_us = now;
     }
-    sync_.arrive_cv.NotifyAll();
+    // Only the gathering leader waits on arrive_cv, and only for the count
+    // to reach the peak: an arrival short of it would wake it for nothing.
+    if (sync_.gathering && sync_.waiters >= sync_.peak_waiters) sync_.arrive_cv.NotifyAll();
   }
   struct Leave {
     SyncState& s;
@@ -179,17 +181,23 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
     }
   } leave{sync_, g, append};
   bool gathered = false;
+  // A gatherer that returns without leading lets the appends that waited on
+  // its gathering look again (one that leads wakes them when its sync ends).
+  auto done = [&](Status s) {
+    if (gathered) sync_.done_cv.NotifyAll();
+    return s;
+  };
   // Group commit: one caller at a time leads a sync; the others wait for it
   // to end, then return if it covered them or lead the next one, which
   // covers everything appended while they waited.
   for (;;) {
-    if (!poison_.ok()) return Status::Poisoned("an earlier sync failed: " + poison_.message());
-    if (!active_) return Status::Closed("the store is closed");
+    if (!poison_.ok()) return done(Status::Poisoned("an earlier sync failed: " + poison_.message()));
+    if (!active_) return done(Status::Closed("the store is closed"));
     const bool data_pending = sync_.durable_sequence.load() < need_below;
     const bool frontier_pending = sync_.recorded_end < sync_.synced_end;
     // A durable append whose event an earlier sync covered is done: it does
     // not sync again just to record the frontier.
-    if (!data_pending && (!frontier_pending || !record_frontier)) return Status::OK();
+    if (!data_pending && (!frontier_pending || !record_frontier)) return done(Status::OK());
     if (!sync_.syncing && !sync_.gathering) {
       if (!append || gathered || sync_.waiters >= sync_.peak_waiters) break;
       // Several writers (threads, client processes) were appending durably
@@ -203,7 +211,9 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
         sync_.arrive_cv.WaitForMicros(g, static_cast<uint64_t>(until - now));
       sync_.gathering = false;
       gathered = true;
-      sync_.done_cv.NotifyAll();  // a waiter that found us gathering re-checks
+      // No wake-up here: the appends that found us gathering wait for the
+      // sync this thread leads next, without releasing mu_ (done() covers
+      // the ways out that lead none).
       continue;
     }
     WaitSyncDone(g);

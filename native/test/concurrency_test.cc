@@ -2,6 +2,7 @@
 // ThreadSanitizer by test/native.test.ts).
 
 #include <array>
+#include <chrono>
 #include <atomic>
 #include <cstring>
 #include <map>
@@ -66,6 +67,46 @@ TEST(ConcurrentAppendsLoseOrReorderEvents) {
     clock[t] = evs[i].clock;
     head[t] = evs[i].hash;
   }
+}
+
+// Durable appends from several threads share syncs (group commit), and none
+// waits on a wake-up that never comes: a leader that gathers its peers, or
+// ends its sync, must wake every thread its sync covered. A missed one
+// stalls until its wait's 1 s re-check, which this catches (a sync on a
+// test disk takes well under a millisecond; the bound allows 900 of them).
+TEST(DurableAppendsFromThreadsMissAWakeUpOrSyncAlone) {
+  TempDir d;
+  StoreOptions o = Options(d.Sub("db"));
+  o.sync_every_ms = 1000;  // the flusher stays out of the way
+  const int kThreads = 4, kPer = 100;
+  std::unique_ptr<Store> s;
+  CHECK_OK(Store::Open(o, &s));
+  std::atomic<int> errors{0};
+  std::atomic<int64_t> slowest_us{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; t++) {
+    ts.emplace_back([&, t] {
+      for (int i = 0; i < kPer; i++) {
+        Put p;
+        p.entity = "durable:" + std::to_string(t);
+        p.payload = std::to_string(i);
+        Receipt r;
+        const auto start = std::chrono::steady_clock::now();
+        if (!Append(s.get(), p, &r).ok() || !s->WaitDurable(r.sequence).ok()) errors++;
+        const int64_t us =
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+        for (int64_t seen = slowest_us.load(); us > seen && !slowest_us.compare_exchange_weak(seen, us);) {
+        }
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  CHECK_EQ(errors.load(), 0);
+  CHECK(slowest_us.load() < 900000);
+  StoreStats st;
+  CHECK_OK(s->Stats(&st));
+  CHECK_EQ(st.durable_sequence, uint64_t(kThreads * kPer));
+  CHECK(st.syncs < uint64_t(kThreads * kPer));  // shared, not one per append
 }
 
 // Readers run alongside the lock-free writer: every read must see whole
