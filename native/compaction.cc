@@ -280,8 +280,8 @@ Status Store::Compact(const CompactionPlan& plan, CompactionReport* report) {
   const uint64_t next_sequence = sources.back()->frontier().next_sequence;
   if (failed.ok()) failed = out->Sync(SyncMode::kData);
   if (failed.ok()) {
-    out->WriteFrontier(pos, next_sequence, kFrontierSealed);
-    failed = out->Resize(pos);
+    failed = out->WriteFrontier(pos, next_sequence, kFrontierSealed);
+    if (failed.ok()) failed = out->Resize(pos);
   }
   if (failed.ok()) failed = out->Sync(SyncMode::kAll);
   // The replacement's index file is written before the commit and installed

@@ -74,8 +74,8 @@ Status Store::SealActive() {
     std::memcpy(seg.mutable_data() + write_pos_, footer.data(), footer.size());
     s = seg.Sync(SyncMode::kData);
   }
+  if (s.ok()) s = seg.WriteFrontier(write_pos_, next_sequence_, kFrontierSealed);
   if (s.ok()) {
-    seg.WriteFrontier(write_pos_, next_sequence_, kFrontierSealed);
     // Clients map the file: a shared store keeps its zero tail, as Windows does.
     if (!options_.shared) s = seg.Resize(write_pos_ + footer.size());
     // Windows refuses to cut a file another process maps (a read-only store
@@ -227,9 +227,11 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
   // Record the frontier the previous sync established: it is already
   // durable, so this sync makes the record durable without ever claiming
   // bytes that a crash during this sync could lose.
+  // A record that cannot be written fails this sync (below: poison).
+  Status recorded;
   if (sync_.recorded_end < sync_.synced_end) {
-    seg->WriteFrontier(sync_.synced_end, sync_.synced_next_seq, kFrontierOpen);
-    sync_.recorded_end = sync_.synced_end;
+    recorded = seg->WriteFrontier(sync_.synced_end, sync_.synced_next_seq, kFrontierOpen);
+    if (recorded.ok()) sync_.recorded_end = sync_.synced_end;
   }
   // The writer stores only at or past the published end: it is done with
   // every page below `end`.
@@ -238,9 +240,9 @@ Status Store::SyncNow(uint64_t need_below, bool record_frontier) {
   g.unlock();
   const int64_t started = MonoMicros();
 #ifdef CAUSEWAY_CANARY_ACK_BEFORE_FSYNC
-  Status s = Status::OK();  // planted bug (reliability canary): acknowledge without syncing
+  Status s = recorded;  // planted bug (reliability canary): acknowledge without syncing
 #else
-  Status s = seg->Sync(options_.sync_mode == SyncMode::kAll ? SyncMode::kAll : SyncMode::kData);
+  Status s = recorded.ok() ? seg->Sync(options_.sync_mode == SyncMode::kAll ? SyncMode::kAll : SyncMode::kData) : recorded;
 #endif
 #ifdef CAUSEWAY_CANARY_IGNORE_FSYNC_ERROR
   if (!s.ok()) s = seg->Sync(SyncMode::kData);  // planted bug (reliability canary): retry a failed fsync and go on

@@ -67,6 +67,9 @@ constexpr bool kResizeBlockedByMappings = false;
 // end of file moved out on Windows (NTFS allocates a non-sparse extension).
 int Preallocate(File f, uint64_t bytes);
 int WriteAll(File f, const void* data, size_t n);
+// Writes n bytes at `offset` without moving the file position (pwrite).
+// POSIX only: Windows answers ENOSYS (its writers store through the mapping).
+int WriteAt(File f, const void* data, size_t n, uint64_t offset);
 // Reads up to n bytes at the current position; *got is 0 at end of file.
 int Read(File f, void* buf, size_t n, size_t* got);
 // Makes f's written data durable on the device; `metadata` also its

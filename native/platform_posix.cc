@@ -124,6 +124,21 @@ int WriteAll(File f, const void* data, size_t n) {
   return 0;
 }
 
+int WriteAt(File f, const void* data, size_t n, uint64_t offset) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    ssize_t w = ::pwrite(Fd(f), p, n, static_cast<off_t>(offset));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+    offset += static_cast<uint64_t>(w);
+  }
+  return 0;
+}
+
 int Read(File f, void* buf, size_t n, size_t* got) {
   for (;;) {
     ssize_t r = ::read(Fd(f), buf, n);

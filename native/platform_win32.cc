@@ -173,6 +173,8 @@ int WriteAll(File f, const void* data, size_t n) {
   return 0;
 }
 
+int WriteAt(File, const void*, size_t, uint64_t) { return ENOSYS; }
+
 int Read(File f, void* buf, size_t n, size_t* got) {
   const DWORD chunk = n > (1u << 30) ? (1u << 30) : static_cast<DWORD>(n);
   DWORD read = 0;

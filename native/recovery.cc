@@ -302,7 +302,7 @@ Status Store::PrepareActive(uint64_t last_id, uint64_t next_sequence) {
       CW_RETURN_IF_ERROR(s.Sync(SyncMode::kAll));
       uint64_t cap = std::max<uint64_t>(options_.segment_max_bytes, write_pos_);
       if (s.size() < cap) CW_RETURN_IF_ERROR(s.Resize(cap));
-      s.WriteFrontier(write_pos_, next_sequence, kFrontierOpen);
+      CW_RETURN_IF_ERROR(s.WriteFrontier(write_pos_, next_sequence, kFrontierOpen));
       CW_RETURN_IF_ERROR(s.Sync(SyncMode::kAll));
     }
   }

@@ -68,8 +68,10 @@ class Segment {
 
   // Records a frontier in the slot not holding the current one. Not synced:
   // it becomes durable with the next Sync(), so the on-disk frontier lags
-  // the real one by at most one sync, and never claims unsynced bytes.
-  void WriteFrontier(uint64_t end, uint64_t next_sequence, uint32_t state);
+  // the real one by at most one sync, and never claims unsynced bytes. An
+  // error (the write failed) leaves the current record as it was; callers
+  // treat it as they treat a failed sync.
+  Status WriteFrontier(uint64_t end, uint64_t next_sequence, uint32_t state);
   // fdatasync (kData, kNone) or fsync (kAll) of the file.
   Status Sync(SyncMode mode);
   // Drops this mapping's page-table entries for the whole pages below `end`

@@ -148,8 +148,8 @@ Status Store::Snapshot(const std::string& dest, SnapshotReport* report, const Lo
       s = copy->Sync(SyncMode::kData);
     }
     if (s.ok()) {
-      copy->WriteFrontier(end, next_seq, kFrontierSealed);
-      s = copy->Resize(end);
+      s = copy->WriteFrontier(end, next_seq, kFrontierSealed);
+      if (s.ok()) s = copy->Resize(end);
     }
     if (s.ok()) s = copy->Sync(SyncMode::kAll);
     report->copied++;

@@ -131,13 +131,13 @@ TEST(FrontierSlotsDoNotAlternate) {
   const uint8_t* slot1 = s->data() + kFrontierSlot0 + kFrontierSlotSize;
   CHECK_EQ(LoadLE<uint64_t>(slot0), uint64_t(1));
   CHECK_EQ(LoadLE<uint64_t>(slot1), uint64_t(0));
-  s->WriteFrontier(1024, 110, kFrontierOpen);
+  CHECK_OK(s->WriteFrontier(1024, 110, kFrontierOpen));
   CHECK_EQ(LoadLE<uint64_t>(slot0), uint64_t(1));  // untouched
   CHECK_EQ(LoadLE<uint64_t>(slot1), uint64_t(2));
   CHECK_EQ(LoadLE<uint64_t>(slot1 + 8), uint64_t(1024));
   CHECK_EQ(LoadLE<uint64_t>(slot1 + 16), uint64_t(110));
   CHECK_EQ(LoadLE<uint32_t>(slot1 + 24), kFrontierOpen);
-  s->WriteFrontier(2048, 120, kFrontierSealed);
+  CHECK_OK(s->WriteFrontier(2048, 120, kFrontierSealed));
   CHECK_EQ(LoadLE<uint64_t>(slot0), uint64_t(3));
   CHECK_EQ(LoadLE<uint64_t>(slot1), uint64_t(2));
   CHECK_EQ(s->frontier().generation, uint64_t(3));
@@ -151,7 +151,7 @@ TEST(FrontierSlotsDoNotAlternate) {
   CHECK_EQ(s->frontier().next_sequence, uint64_t(120));
   CHECK_EQ(s->frontier().state, kFrontierSealed);
   // Writing after reopen goes to the other slot (slot 1, generation 4).
-  s->WriteFrontier(4096, 130, kFrontierOpen);
+  CHECK_OK(s->WriteFrontier(4096, 130, kFrontierOpen));
   CHECK_EQ(LoadLE<uint64_t>(s->data() + kFrontierSlot0 + kFrontierSlotSize), uint64_t(4));
   CHECK_EQ(LoadLE<uint64_t>(s->data() + kFrontierSlot0), uint64_t(3));
   s.reset();
@@ -166,8 +166,8 @@ TEST(CorruptFrontierSlotNotSkipped) {
   {
     std::unique_ptr<Segment> s;
     CHECK_OK(Segment::Create(d.path(), 1, 100, 65536, &s));  // gen 1 in slot 0
-    s->WriteFrontier(1024, 110, kFrontierOpen);              // gen 2 in slot 1
-    s->WriteFrontier(2048, 120, kFrontierOpen);              // gen 3 in slot 0
+    CHECK_OK(s->WriteFrontier(1024, 110, kFrontierOpen));    // gen 2 in slot 1
+    CHECK_OK(s->WriteFrontier(2048, 120, kFrontierOpen));    // gen 3 in slot 0
     CHECK_OK(s->Sync(SyncMode::kAll));
   }
   // Torn newest slot (slot 0): the other slot's frontier.
@@ -178,7 +178,7 @@ TEST(CorruptFrontierSlotNotSkipped) {
   CHECK_EQ(s->frontier().end, uint64_t(1024));
   CHECK_EQ(s->frontier().next_sequence, uint64_t(110));
   // The next write replaces the damaged slot, not the good one.
-  s->WriteFrontier(3072, 125, kFrontierOpen);
+  CHECK_OK(s->WriteFrontier(3072, 125, kFrontierOpen));
   CHECK_OK(s->Sync(SyncMode::kAll));
   s.reset();
   CHECK_OK(Segment::Open(d.path(), 1, false, &s));
@@ -202,8 +202,8 @@ TEST(FrontierPastFileEndSilentlyDropped) {
   {
     std::unique_ptr<Segment> s;
     CHECK_OK(Segment::Create(d.path(), 1, 0, 8192, &s));  // gen 1
-    s->WriteFrontier(4096, 5, kFrontierOpen);            // gen 2, slot 1
-    s->WriteFrontier(8192 + 8, 9, kFrontierOpen);        // gen 3, slot 0: past the file
+    CHECK_OK(s->WriteFrontier(4096, 5, kFrontierOpen));  // gen 2, slot 1
+    CHECK_OK(s->WriteFrontier(8192 + 8, 9, kFrontierOpen));  // gen 3, slot 0: past the file
     CHECK_OK(s->Sync(SyncMode::kAll));
   }
   std::unique_ptr<Segment> s;
