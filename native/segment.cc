@@ -226,6 +226,10 @@ const uint64_t kPage = platform::PageSize();
 
 void Segment::Prefault(uint64_t from, uint64_t to) {
   std::lock_guard<std::mutex> g(map_mu_);
+  // While more than half the window ahead is mapped already, nothing: one
+  // call per half window, not one per sync (a durable append's sync moved
+  // the window by one frame, and paid a system call for one page).
+  if (prefaulted_end_ >= from + (to - from) / 2) return;
   from = std::max(from, prefaulted_end_) / kPage * kPage;
   to = std::min(to, size_);
   if (!writable_ || to <= from) return;
