@@ -108,6 +108,7 @@ Status Store::AppendBatch(const AppendRequest* items, size_t n, Receipt* out, co
     hashes = reinterpret_cast<const uint8_t(*)[32]>(many.data());
   }
   PendingAppend p{items, n, out, condition, hashes, error, Status::OK()};
+  p.durable = durable;
   // Reserve a place (lock-free), then either become the combiner and apply
   // every queued request in ticket order, or wait for the combiner to apply ours.
   appends_.Push(&p);
@@ -175,8 +176,22 @@ Status Store::ApplyAppend(const PendingAppend& p) {
   // A version-1 segment never holds an extension frame: an older build
   // reading it would take the frame for a torn write.
   if (write_pos_ + total > active_->size() || (extended && active_->format_version() < 2)) CW_RETURN_IF_ERROR(Roll());
-  active_->PrepareWrite(write_pos_ + total);
-  PublishFrames(p, LayOutFrames(p));
+  // A durable request's frames are written through the file (one pwrite),
+  // the others' stored through the mapping: a sync follows the durable ones
+  // at once, and pages stored through the mapping cost each sync a
+  // write-protect (page-table walk, TLB shootdown) and the next store a
+  // fault (bench/RESULTS.md, "Durable appends"). The others skip the system
+  // call, which costs more than their share of a later sync's write-protect.
+  uint8_t* dst = active_->mutable_data() + write_pos_;
+  if (p.durable) {
+    scratch_frames_.resize(total);
+    dst = scratch_frames_.data();
+  } else {
+    active_->PrepareWrite(write_pos_ + total);
+  }
+  const uint64_t end = LayOutFrames(p, dst);
+  if (p.durable) CW_RETURN_IF_ERROR(WriteFramesThrough(end));
+  PublishFrames(p, end);
   return Status::OK();
 }
 
@@ -299,7 +314,7 @@ Status Store::ValidateItems(const PendingAppend& p, uint64_t* total, bool* exten
 // 3. Lay out the frames after write_pos_ (the room is there: step 2 and a
 // roll saw to it); returns their end. Prev hashes chain through earlier
 // items of the batch.
-uint64_t Store::LayOutFrames(const PendingAppend& p) {
+uint64_t Store::LayOutFrames(const PendingAppend& p, uint8_t* dst) {
   const AppendRequest* items = p.items;
   const size_t n = p.n;
   Receipt* out = p.out;
@@ -315,7 +330,6 @@ uint64_t Store::LayOutFrames(const PendingAppend& p) {
   } else {
     ts = NextTimestamp();
   }
-  uint8_t* base = active_->mutable_data();
   uint64_t pos = write_pos_;
   std::vector<std::pair<FrameView, uint64_t>>& laid = scratch_laid_;
   laid.clear();
@@ -364,13 +378,33 @@ uint64_t Store::LayOutFrames(const PendingAppend& p) {
     f.payload_len = r.payload_len;
     f.extension = r.extension;
     f.ext_len = r.ext_len;
-    uint64_t span = EncodeFrame(f, base + pos);
+    uint8_t* at = dst + (pos - write_pos_);
+    uint64_t span = EncodeFrame(f, at);
     FrameView v;
-    ViewEncodedFrame(base + pos, &v);
+    ViewEncodedFrame(at, &v);
     laid.emplace_back(v, pos);
     pos += span;
   }
   return pos;
+}
+
+// 3b. Writes a durable request's frames (laid out in scratch_frames_) at
+// write_pos_ through the file, then points their views at the mapping,
+// where the index and the footer keep them.
+Status Store::WriteFramesThrough(uint64_t end) {
+  const uint64_t n = end - write_pos_;
+  Status s = active_->WriteThrough(write_pos_, scratch_frames_.data(), n);
+  if (!s.ok()) {
+    // Part of them may be in the file: zeros again (through the mapping,
+    // which cannot fail on allocated blocks), so no frame of a refused
+    // append survives a crash; then fail stop, as after a failed sync.
+    std::memset(active_->mutable_data() + write_pos_, 0, n);
+    std::lock_guard<std::mutex> g(mu_);
+    Poison(s);
+    return s;
+  }
+  for (auto& [v, pos] : scratch_laid_) ViewEncodedFrame(active_->data() + pos, &v);
+  return Status::OK();
 }
 
 // 4. Publish: readers see the events only once every frame is in place,

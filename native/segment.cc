@@ -192,14 +192,19 @@ Status Segment::WriteFrontier(uint64_t end, uint64_t next_sequence, uint32_t sta
   // mapping left page 0 mapped writable and dirty, so each sync had to
   // write-protect it again (page table walk, TLB shootdown) and the next
   // record took a write fault: about 10-20 µs of every durable append.
-  // Windows syncs through the mapping: stored there.
-  if (platform::kSyncUsesMapping || fd_ == platform::kNoFile) {
-    std::memcpy(map_ + at, slot, kFrontierSlotSize);
-  } else if (int rc = platform::WriteAt(fd_, slot, kFrontierSlotSize, at); rc != 0) {
-    return Status::FromErrno("write frontier record of " + path_, rc);
-  }
+  CW_RETURN_IF_ERROR(WriteThrough(at, slot, kFrontierSlotSize));
   frontier_ = f;
   current_slot_ = slot_index;
+  return Status::OK();
+}
+
+Status Segment::WriteThrough(uint64_t off, const uint8_t* data, size_t n) {
+  if (off + n > size_) return Status::InvalidArgument("write past the end of " + path_);
+  if (platform::kSyncUsesMapping || fd_ == platform::kNoFile) {
+    std::memcpy(map_ + off, data, n);
+    return Status::OK();
+  }
+  if (int rc = platform::WriteAt(fd_, data, n, off); rc != 0) return Status::FromErrno("pwrite " + path_, rc);
   return Status::OK();
 }
 

@@ -72,6 +72,12 @@ class Segment {
   // error (the write failed) leaves the current record as it was; callers
   // treat it as they treat a failed sync.
   Status WriteFrontier(uint64_t end, uint64_t next_sequence, uint32_t state);
+  // Writes bytes [off, off + n) through the file (pwrite), not the mapping,
+  // which sees them at once (one page cache). A page written this way stays
+  // read-only in the writer's mapping, so the next sync writes it back
+  // without write-protecting it again and the next write takes no fault.
+  // Where syncs go through the mapping (Windows), stores them there.
+  Status WriteThrough(uint64_t off, const uint8_t* data, size_t n);
   // fdatasync (kData, kNone) or fsync (kAll) of the file.
   Status Sync(SyncMode mode);
   // Drops this mapping's page-table entries for the whole pages below `end`

@@ -305,7 +305,8 @@ class Store {
   Status FindDuplicates(const PendingAppend& p, bool* all_known);  // 1. idempotency keys
   Status ValidateItems(const PendingAppend& p, uint64_t* total, bool* extended);  // 2. ids, sizes, clocks
   Status CheckReplicaFrame(const PendingAppend& p, size_t i, uint32_t clock, const uint8_t* prev_hash) const;  // 2b.
-  uint64_t LayOutFrames(const PendingAppend& p);                   // 3. the frames; returns their end
+  uint64_t LayOutFrames(const PendingAppend& p, uint8_t* dst);     // 3. the frames (at dst); returns their end
+  Status WriteFramesThrough(uint64_t end);                         // 3b. a durable request's frames, through the file
   void PublishFrames(const PendingAppend& p, uint64_t end);        // 4. index, footer, published end
   Status FrameAt(Row r, FrameView* v) const;  // REQUIRES: mu_ held, or the writer; CRC checked
   void FillReceipt(const FrameView& v, Receipt* out) const;
@@ -374,6 +375,7 @@ class Store {
   bool footer_whole_ = false;  // writer only
   std::vector<uint32_t> batch_last_;  // per entity id: its last item in the batch being laid out, else UINT32_MAX
   std::vector<std::pair<FrameView, uint64_t>> scratch_laid_;
+  std::vector<uint8_t> scratch_frames_;  // a durable request's frames before they are written (LayOutFrames)
 
   SyncState sync_;  // durability.cc: group commit, the flusher (sync_state.h)
   void WaitSyncDone(std::unique_lock<std::mutex>& g);  // REQUIRES: g holds mu_
