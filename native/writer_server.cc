@@ -22,7 +22,7 @@ Status WriterServer::Start(Store* store, std::unique_ptr<WriterServer>* out) {
     return st;
   }
   store->AddListener(&s->wake_listener_);
-  store->SetDurableListener(&s->wake_listener_);  // notes also carry each advance of the durable sequence
+  store->SetDurableListener(&s->durable_listener_);  // notes also carry each advance of the durable sequence
   s->acceptor_ = std::thread([p = s.get()] {
     platform::NameThisThread("cw-accept");
     p->AcceptLoop();
@@ -258,7 +258,12 @@ void WriterServer::Wake::Notify() {
   if (!s_->watched_.load(std::memory_order_relaxed)) return;
   std::lock_guard<std::mutex> g(s_->mu_);
   s_->pending_ = true;
-  s_->cv_.NotifyOne();
+  // A sync's advance waits for the end of the pause (at most 1 ms): with
+  // several processes appending durably, a note after every sync woke the
+  // notifier and each client's watch thread right when the sync's own
+  // waiters were being woken, on the same cores (measured: 7.9 context
+  // switches per durable append from 4 processes, 7.0 without those notes).
+  if (!(durable_ && s_->pausing_)) s_->cv_.NotifyOne();
 }
 
 void WriterServer::NotifyLoop() {
@@ -283,12 +288,16 @@ void WriterServer::NotifyLoop() {
     const uint64_t durable = store_->DurableSequence();  // first: never past the next sequence read after it
     const std::string note = link::EncodeNote(store_->NextSequence(), durable);
     for (int fd : watchers_) (void)sock::SendAll(fd, note.data(), note.size(), 0);
-    // A pause of up to a millisecond: publishes meanwhile share the next
-    // note (the publish listener is re-armed only at the top of the loop).
-    // A sync's advance of the durable sequence ends the pause early, so a
-    // note follows every sync (measured: pausing the full millisecond
-    // regardless changed nothing for durable appends from 4 processes).
-    if (!stopping_.load()) cv_.WaitFor(g, 1);
+    // A pause of a millisecond: publishes and syncs meanwhile share the
+    // next note (the publish listener is re-armed only at the top of the
+    // loop; a sync's advance sets pending_ without waking this thread).
+    if (!stopping_.load()) {
+      pausing_ = true;
+      const int64_t until = MonoMicros() + 1000;
+      for (int64_t now = MonoMicros(); !stopping_.load() && now < until; now = MonoMicros())
+        cv_.WaitForMicros(g, static_cast<uint64_t>(until - now));
+      pausing_ = false;
+    }
   }
 }
 

@@ -34,12 +34,15 @@ class WriterServer {
     std::thread thread;
     std::atomic<bool> done{false};
   };
+  // Wakes the notifier: for a publish (`durable` false), or for an advance
+  // of the durable sequence, which does not cut its pause after a note short.
   class Wake : public Listener {
    public:
-    explicit Wake(WriterServer* s) : s_(s) {}
+    Wake(WriterServer* s, bool durable) : s_(s), durable_(durable) {}
     void Notify() override;
    private:
     WriterServer* s_;
+    bool durable_;
   };
   void AcceptLoop();
   void Serve(Conn* c);
@@ -59,11 +62,13 @@ class WriterServer {
   std::vector<int> watchers_;               // connections that asked for notifications
   CondVar cv_;                              // with mu_: pending_ or stopping_ (cond_var.h: no glibc 2.34 waits)
   bool pending_ = false;                    // a publish since the notifier last looked
+  bool pausing_ = false;                    // the notifier waits out its pause after a note
   // Relaxed: whether watchers_ is non-empty, read by Wake::Notify without mu_
   // (a watcher's arrival sets pending_ itself, so a notify it misses loses nothing).
   std::atomic<bool> watched_{false};
   std::atomic<uint64_t> clients_{0};
-  Wake wake_listener_{this};
+  Wake wake_listener_{this, false};
+  Wake durable_listener_{this, true};
 };
 
 }  // namespace causeway

@@ -129,6 +129,14 @@ describe('readers in other processes follow the writer', () => {
       await until('the note of the writer sync', () => c.stats().durableSequence > a.globalSequence, 2000)
       expect(c.get(a.eventId)!.durable).toBe(true)
 
+      // A sync right after an append: its advance usually lands in the
+      // notifier's pause after the append's note, and must still reach the
+      // client (no later publish would carry it).
+      for (let i = 0; i < 20; i++) {
+        const next = await w.send('appendsync 1')
+        await until(`the note of sync ${i} after an append`, () => c.stats().durableSequence >= BigInt(next), 2000)
+      }
+
       // The client's own sync(): exact as soon as it returns.
       const b = c.append(new Coordinate('a', 's'), K, 2)
       expect(c.stats().durableSequence).toBeLessThanOrEqual(b.globalSequence)
