@@ -34,6 +34,7 @@
         'native/checkpoint_load.cc',
         'native/store.cc',
         'native/append.cc',
+        'native/append_frames.cc',
         'native/replica_append.cc',
         'native/durability.cc',
         'native/read.cc',

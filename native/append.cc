@@ -21,13 +21,6 @@ uint64_t SplitMix(uint64_t& x) {
   return z ^ (z >> 31);
 }
 
-constexpr uint32_t kNone = UINT32_MAX;  // ValidateItems' prev_item: no earlier item of the entity
-
-// The item's frame carries an idempotency digest: from its key, or its source frame's.
-bool HasDigest(const AppendRequest& r) {
-  return r.idempotency_key != nullptr || (r.replica != nullptr && (r.replica->flags & kFlagIdempotent) != 0);
-}
-
 }  // namespace
 
 int64_t Store::NextTimestamp() {
@@ -254,9 +247,9 @@ Status Store::ValidateItems(const PendingAppend& p, uint64_t* total, bool* exten
   const AppendRequest* items = p.items;
   const size_t n = p.n;
   std::vector<uint32_t>& prev_item = scratch_prev_item_;
-  prev_item.assign(n, kNone);
+  prev_item.assign(n, kNoPriorItem);
   if (n > 1) {
-    if (batch_last_.size() < index_.entity_count()) batch_last_.resize(index_.entity_count(), kNone);
+    if (batch_last_.size() < index_.entity_count()) batch_last_.resize(index_.entity_count(), kNoPriorItem);
     for (size_t i = 0; i < n; i++) {
       const uint32_t e = items[i].entity;
       if (e >= batch_last_.size()) continue;  // refused below as unknown
@@ -264,7 +257,7 @@ Status Store::ValidateItems(const PendingAppend& p, uint64_t* total, bool* exten
       batch_last_[e] = static_cast<uint32_t>(i);
     }
     for (size_t i = 0; i < n; i++)
-      if (items[i].entity < batch_last_.size()) batch_last_[items[i].entity] = kNone;
+      if (items[i].entity < batch_last_.size()) batch_last_[items[i].entity] = kNoPriorItem;
   }
   std::vector<uint32_t>& clocks = scratch_clocks_;
   clocks.resize(n);
@@ -282,7 +275,7 @@ Status Store::ValidateItems(const PendingAppend& p, uint64_t* total, bool* exten
       return Status::InvalidArgument("causation priorItem must name an earlier item of the batch");
     // The clock this item gets: after the entity's head and earlier items of this batch.
     // An earlier item of the entity in this batch already counts from its head.
-    const uint32_t clock = prev_item[i] != kNone ? clocks[prev_item[i]] : index_.EntityClock(r.entity);
+    const uint32_t clock = prev_item[i] != kNoPriorItem ? clocks[prev_item[i]] : index_.EntityClock(r.entity);
     if (r.has_expected && r.expected_clock != clock) {
       const std::string& entity = index_.EntityName(r.entity);
       if (p.error) {
@@ -296,7 +289,7 @@ Status Store::ValidateItems(const PendingAppend& p, uint64_t* total, bool* exten
     }
     if (clock == UINT32_MAX) return Status::ClockOverflow("entity clock overflow for " + index_.EntityName(r.entity));
     if (r.replica) {
-      const uint8_t* prev = prev_item[i] != kNone ? p.hashes[prev_item[i]] : index_.EntityHead(r.entity);
+      const uint8_t* prev = prev_item[i] != kNoPriorItem ? p.hashes[prev_item[i]] : index_.EntityHead(r.entity);
       CW_RETURN_IF_ERROR(CheckReplicaFrame(p, i, clock + 1, prev));
     }
     clocks[i] = clock + 1;
@@ -309,121 +302,6 @@ Status Store::ValidateItems(const PendingAppend& p, uint64_t* total, bool* exten
                         " bytes does not fit in one segment (segmentMaxBytes " +
                         std::to_string(options_.segment_max_bytes) + ")");
   return Status::OK();
-}
-
-// 3. Lay out the frames after write_pos_ (the room is there: step 2 and a
-// roll saw to it); returns their end. Prev hashes chain through earlier
-// items of the batch.
-uint64_t Store::LayOutFrames(const PendingAppend& p, uint8_t* dst) {
-  const AppendRequest* items = p.items;
-  const size_t n = p.n;
-  Receipt* out = p.out;
-  const std::vector<Index::Digest>& digests = scratch_digests_;
-  const std::vector<uint32_t>& prev_item = scratch_prev_item_;
-  const std::vector<uint32_t>& clocks = scratch_clocks_;
-  // A replicated batch keeps its source's timestamp (one per batch, checked),
-  // and later appends of a promoted replica never go below it.
-  int64_t ts;
-  if (items[0].replica) {
-    ts = items[0].replica->timestamp_us;
-    last_timestamp_us_ = std::max(last_timestamp_us_, ts);
-  } else {
-    ts = NextTimestamp();
-  }
-  uint64_t pos = write_pos_;
-  std::vector<std::pair<FrameView, uint64_t>>& laid = scratch_laid_;
-  laid.clear();
-  for (size_t i = 0; i < n; i++) {
-    const AppendRequest& r = items[i];
-    Receipt& rc = out[i];
-    rc = Receipt();
-    rc.sequence = next_sequence_ + i;
-    rc.clock = clocks[i];
-    rc.timestamp_us = ts;
-    if (r.replica) std::memcpy(rc.event_id, r.replica->event_id(), 16);
-    else NewEventId(ts, rc.event_id);
-    index_.PrefetchIdSlot(rc.event_id);
-    index_.PrefetchEntityRows(r.entity);
-    std::memcpy(rc.correlation_id, r.correlation_id ? r.correlation_id : rc.event_id, 16);
-    const uint8_t* causation = r.causation_id;
-    if (r.causation_prior_item >= 0) causation = out[r.causation_prior_item].event_id;
-    if (causation) {
-      std::memcpy(rc.causation_id, causation, 16);
-      rc.has_causation = true;
-    }
-    std::memcpy(rc.content_hash, p.hashes[i], 32);
-    const uint8_t* prev = prev_item[i] != kNone ? out[prev_item[i]].content_hash : index_.EntityHead(r.entity);
-    std::memcpy(rc.prev_hash, prev, 32);
-
-    const std::string& entity = index_.EntityName(r.entity);
-    const std::string& scope = index_.ScopeName(r.scope);
-    FrameFields f;
-    f.flags = static_cast<uint8_t>((n > 1 ? kFlagBatchMember : 0) | (n > 1 && i + 1 == n ? kFlagBatchEnd : 0) |
-                                   (HasDigest(r) ? kFlagIdempotent : 0) | (causation ? kFlagHasCausation : 0));
-    f.kind = r.kind;
-    f.clock = rc.clock;
-    f.sequence = rc.sequence;
-    f.timestamp_us = ts;
-    f.event_id = rc.event_id;
-    f.correlation_id = rc.correlation_id;
-    f.causation_id = causation ? rc.causation_id : nullptr;
-    f.idempotency = HasDigest(r) ? digests[i].data() : nullptr;
-    f.content_hash = rc.content_hash;
-    f.prev_hash = rc.prev_hash;
-    f.entity = reinterpret_cast<const uint8_t*>(entity.data());
-    f.entity_len = static_cast<uint16_t>(entity.size());
-    f.scope = reinterpret_cast<const uint8_t*>(scope.data());
-    f.scope_len = static_cast<uint16_t>(scope.size());
-    f.payload = r.payload;
-    f.payload_len = r.payload_len;
-    f.extension = r.extension;
-    f.ext_len = r.ext_len;
-    uint8_t* at = dst + (pos - write_pos_);
-    uint64_t span = EncodeFrame(f, at);
-    FrameView v;
-    ViewEncodedFrame(at, &v);
-    laid.emplace_back(v, pos);
-    pos += span;
-  }
-  return pos;
-}
-
-// 3b. Writes a durable request's frames (laid out in scratch_frames_) at
-// write_pos_ through the file, then points their views at the mapping,
-// where the index and the footer keep them.
-Status Store::WriteFramesThrough(uint64_t end) {
-  const uint64_t n = end - write_pos_;
-  Status s = active_->WriteThrough(write_pos_, scratch_frames_.data(), n);
-  if (!s.ok()) {
-    // Part of them may be in the file: zeros again (through the mapping,
-    // which cannot fail on allocated blocks), so no frame of a refused
-    // append survives a crash; then fail stop, as after a failed sync.
-    std::memset(active_->mutable_data() + write_pos_, 0, n);
-    std::lock_guard<std::mutex> g(mu_);
-    Poison(s);
-    return s;
-  }
-  for (auto& [v, pos] : scratch_laid_) ViewEncodedFrame(active_->data() + pos, &v);
-  return Status::OK();
-}
-
-// 4. Publish: readers see the events only once every frame is in place,
-// and a batch all at once (only its last Add publishes).
-void Store::PublishFrames(const PendingAppend& p, uint64_t end) {
-  const size_t n = p.n;
-  const std::vector<std::pair<FrameView, uint64_t>>& laid = scratch_laid_;
-  const uint32_t slot = static_cast<uint32_t>(segments_.size() - 1);
-  for (size_t i = 0; i < n; i++) {
-    index_.Add(laid[i].first, RowLocation{slot, static_cast<uint32_t>(laid[i].second)}, p.items[i].entity,
-               p.items[i].scope, i + 1 == n);
-    if (footer_whole_)
-      footer_.AddIndexedFrame(laid[i].first, laid[i].second, p.items[i].entity, p.items[i].scope, index_);
-  }
-  write_pos_ = end;
-  ring_.PublishRange(next_sequence_, n);  // subscribers too see a batch whole
-  next_sequence_ += n;
-  PublishEnd();
-  NoteAppended();
 }
 
 }  // namespace causeway

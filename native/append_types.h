@@ -68,6 +68,14 @@ struct AppendError {
 };
 
 // One producer's request, queued in the append ring until a combiner applies it.
+// ValidateItems' prev_item (and batch_last_): no earlier item of the entity in the batch.
+constexpr uint32_t kNoPriorItem = UINT32_MAX;
+
+// The item's frame carries an idempotency digest: from its key, or its source frame's.
+inline bool HasDigest(const AppendRequest& r) {
+  return r.idempotency_key != nullptr || (r.replica != nullptr && (r.replica->flags & kFlagIdempotent) != 0);
+}
+
 struct PendingAppend {
   const AppendRequest* items;
   size_t n;

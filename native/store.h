@@ -300,7 +300,7 @@ class Store {
   void NotifyListeners();
   void Combine();                                  // REQUIRES: combiner role
   Status ApplyAppend(const PendingAppend& p);      // REQUIRES: combiner role
-  // ApplyAppend's steps, in order (append.cc). REQUIRES: combiner role.
+  // ApplyAppend's steps, in order (append.cc; 3 and 4 append_frames.cc). REQUIRES: combiner role.
   Status CheckCondition(const PendingAppend& p);                   // 0. a condition's boundary (takes mu_)
   Status FindDuplicates(const PendingAppend& p, bool* all_known);  // 1. idempotency keys
   Status ValidateItems(const PendingAppend& p, uint64_t* total, bool* extended);  // 2. ids, sizes, clocks
@@ -369,14 +369,12 @@ class Store {
   std::vector<Index::Digest> scratch_digests_;
   std::vector<uint32_t> scratch_clocks_;
   std::vector<uint32_t> scratch_prev_item_;
-  // The active segment's footer, fed each frame as it is appended; whole
-  // when it has every frame of the segment (a segment this process created).
+  // The active segment's footer, fed each frame as appended; whole when it has all (a segment this process created).
   FooterWriter footer_;        // writer only
   bool footer_whole_ = false;  // writer only
   std::vector<uint32_t> batch_last_;  // per entity id: its last item in the batch being laid out, else UINT32_MAX
   std::vector<std::pair<FrameView, uint64_t>> scratch_laid_;
   std::vector<uint8_t> scratch_frames_;  // a durable request's frames before they are written (LayOutFrames)
-
   SyncState sync_;  // durability.cc: group commit, the flusher (sync_state.h)
   void WaitSyncDone(std::unique_lock<std::mutex>& g);  // REQUIRES: g holds mu_
 
