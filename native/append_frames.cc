@@ -10,6 +10,10 @@
 
 namespace causeway {
 
+// The most staging a writer keeps between durable requests (single appends
+// and batches of a few hundred events fit; larger ones allocate their own).
+constexpr size_t kKeptStagingBytes = size_t(1) << 20;
+
 // 3. Lay out the frames after write_pos_ (the room is there: step 2 and a
 // roll saw to it); returns their end. Prev hashes chain through earlier
 // items of the batch.
@@ -103,6 +107,8 @@ Status Store::WriteFramesThrough(uint64_t end) {
     return s;
   }
   for (auto& [v, pos] : scratch_laid_) ViewEncodedFrame(active_->data() + pos, &v);
+  // A large durable batch's staging is not kept for the store's lifetime.
+  if (scratch_frames_.capacity() > kKeptStagingBytes) std::vector<uint8_t>().swap(scratch_frames_);
   return Status::OK();
 }
 

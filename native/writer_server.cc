@@ -261,8 +261,9 @@ void WriterServer::Wake::Notify() {
   // A sync's advance waits for the end of the pause (at most 1 ms): with
   // several processes appending durably, a note after every sync woke the
   // notifier and each client's watch thread right when the sync's own
-  // waiters were being woken, on the same cores (measured: 7.9 context
-  // switches per durable append from 4 processes, 7.0 without those notes).
+  // waiters were being woken, on the same cores (measured, 4 processes:
+  // 7.9-8.2 context switches per durable append with a note after every
+  // sync, 6.6-6.9 with the syncs' notes in the pause).
   if (!(durable_ && s_->pausing_)) s_->cv_.NotifyOne();
 }
 
