@@ -18,7 +18,7 @@ const t0 = Date.now()
 const r = spawnSync(
   process.execPath,
   [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', 'test/reliability', 'test/bad-input.test.ts', 'test/async-ops.test.ts', 'test/several-processes.test.ts', '--typecheck.enabled=false'],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, CAUSEWAY_RELIABILITY: profile, CAUSEWAY_RELIABILITY_FIGURES: figures } },
+  { cwd: root, stdio: 'inherit', env: { ...process.env, CAUSEWAY_RELIABILITY: profile, CAUSEWAY_RELIABILITY_FIGURES: figures, CAUSEWAY_CANARY: '1' } },
 )
 const secs = ((Date.now() - t0) / 1000).toFixed(0)
 const rows = fs.existsSync(figures) ? fs.readFileSync(figures, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []
