@@ -4,7 +4,7 @@
  * batch's items, payloads and keys.
  */
 import { encodeAfter, encodeInto } from './codec.js'
-import { encodeExtension, encodeExtensionInto } from './event-ext.js'
+import { encodeExtension, writeExtension } from './event-ext.js'
 import { Coordinate } from './coordinate.js'
 import { InvalidArgumentError, InvalidCoordinateError } from './errors.js'
 import { parseUuid } from './ids.js'
@@ -81,7 +81,7 @@ export function encodeEvent(
   let ext: Uint8Array | undefined
   if (item === undefined) {
     // A single append: the block goes straight into the request buffer.
-    const n = encodeExtensionInto(() => out, Req.ext, version, fields.occurredAt, fields.tags, label)
+    const n = writeExtension(out, Req.ext, version, fields.occurredAt, fields.tags, label)
     if (n > 0) {
       view.setUint32(Req.extLen, n, true)
       flags |= Req.hasExtension

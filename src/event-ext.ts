@@ -66,47 +66,12 @@ export function checkTags(tags: unknown, label = ''): string[] {
   return out
 }
 
-/** Up to this many tags are checked into FEW and FEW_BYTES (no allocation). */
+/** Up to this many ASCII tags take the one-pass path (no allocation). */
 const FEW_TAGS = 8
+/** The tags the one-pass path kept so far (their repeats are skipped). */
 const FEW: string[] = new Array<string>(FEW_TAGS).fill('')
-const FEW_BYTES: Uint8Array[] = new Array<Uint8Array>(FEW_TAGS).fill(new Uint8Array(0))
-/**
- * Tags already checked, with their UTF-8 bytes: applications append the
- * same tags again and again ('course:c1'), so each is checked and encoded
- * once. Bounded: emptied when full (a cache, never a source of truth).
- */
-const CHECKED = new Map<string, Uint8Array>()
-const CHECKED_MAX = 4096
-
-/** One tag's UTF-8 bytes, checked (InvalidTagError) the first time it is seen. */
-function checkedTagBytes(tag: unknown, label: string): Uint8Array {
-  const known = typeof tag === 'string' ? CHECKED.get(tag) : undefined
-  if (known !== undefined) return known
-  const n = tagByteLength(tag, label)
-  const bytes = n === (tag as string).length ? asciiBytes(tag as string) : encoder.encode(tag as string)
-  if (CHECKED.size >= CHECKED_MAX) CHECKED.clear()
-  CHECKED.set(tag as string, bytes)
-  return bytes
-}
-
-function asciiBytes(t: string): Uint8Array {
-  const out = new Uint8Array(t.length)
-  for (let i = 0; i < t.length; i++) out[i] = t.charCodeAt(i)
-  return out
-}
-
-/** checkTags for an array of at most FEW_TAGS: the kept tags into FEW, their bytes into FEW_BYTES; returns how many. */
-function fewTags(tags: readonly unknown[], label: string): number {
-  let count = 0
-  outer: for (let i = 0; i < tags.length; i++) {
-    const t = tags[i]
-    const bytes = checkedTagBytes(t, label)
-    for (let j = 0; j < count; j++) if (FEW[j] === t) continue outer
-    FEW[count] = t as string
-    FEW_BYTES[count++] = bytes
-  }
-  return count
-}
+/** A batch item's block is laid out here, then copied to its own array. */
+const ITEM_BLOCK = new Uint8Array(Ext.tags + Ext.maxTags * (1 + Ext.maxTagBytes))
 
 /** occurredAt (a Date or milliseconds since the epoch) in microseconds. Throws InvalidArgumentError. */
 export function occurredAtUs(v: unknown, label = ''): number {
@@ -118,65 +83,76 @@ export function occurredAtUs(v: unknown, label = ''): number {
 }
 
 /**
- * The block for an event, or undefined when it needs none. `version` is
- * its type's current version (1..65535, checked where it was defined).
+ * The block for a batch item, or undefined when it needs none. `version`
+ * is its type's current version (1..65535, checked where it was defined).
  */
 export function encodeExtension(version: number, occurredAt: unknown, tags: unknown, label = ''): Uint8Array | undefined {
-  let out: Uint8Array | undefined
-  encodeExtensionInto((len) => (out = new Uint8Array(len)), 0, version, occurredAt, tags, label)
-  return out
+  const n = writeExtension(ITEM_BLOCK, 0, version, occurredAt, tags, label)
+  return n === 0 ? undefined : ITEM_BLOCK.slice(0, n)
 }
 
 /**
- * Writes the block for an event at `at` of the buffer `target(length)`
- * returns (a single append passes its request buffer: no allocation);
- * returns its length, or 0 when the event needs no block (nothing asked
- * for, nothing written). Everything is checked before `target` is called.
+ * Writes the block for an event at `at0` of `out`, which must have room
+ * for the largest block (a single append passes its request buffer: no
+ * allocation); returns its length, or 0 when the event needs none. Throws
+ * InvalidTagError or InvalidArgumentError; the bytes at `at0` are then
+ * scratch, never a block (the caller flags a block only on success).
+ *
+ * The common case, at most 8 ASCII tags, is checked and copied in one pass
+ * over each tag's characters; anything else takes the general path.
  */
-export function encodeExtensionInto(
-  target: (len: number) => Uint8Array,
-  at0: number,
-  version: number,
-  occurredAt: unknown,
-  tags: unknown,
-  label = '',
-): number {
+export function writeExtension(out: Uint8Array, at0: number, version: number, occurredAt: unknown, tags: unknown, label = ''): number {
   const hasTime = occurredAt !== undefined
-  if (version === 1 && !hasTime && tags === undefined) return 0
-  let bytes: readonly Uint8Array[]
-  let count: number
-  if (Array.isArray(tags) && tags.length <= FEW_TAGS) {
-    // The common case, without an allocation: each tag checked (once per distinct tag), repeats skipped.
-    count = fewTags(tags, label)
-    bytes = FEW_BYTES
-  } else {
-    const list = tags === undefined ? [] : checkTags(tags, label)
-    bytes = list.map((t) => encoder.encode(t))
-    count = list.length
+  if (tags === undefined) return version === 1 && !hasTime ? 0 : writeHeader(out, at0, Ext.tags, version, occurredAt, 0, label)
+  if (!Array.isArray(tags) || tags.length > FEW_TAGS) return writeGeneral(out, at0, version, occurredAt, tags, label)
+  let at = at0 + Ext.tags
+  let count = 0
+  outer: for (let i = 0; i < tags.length; i++) {
+    const t: unknown = tags[i]
+    if (typeof t !== 'string' || t.length === 0 || t.length > Ext.maxTagBytes) return writeGeneral(out, at0, version, occurredAt, tags, label)
+    for (let j = 0; j < count; j++) if (FEW[j] === t) continue outer
+    for (let k = 0; k < t.length; k++) {
+      const c = t.charCodeAt(k)
+      // A control character or anything beyond ASCII: the general path checks (and reports) it.
+      if (c < 0x20 || c >= 0x7f) return writeGeneral(out, at0, version, occurredAt, tags, label)
+      out[at + 1 + k] = c
+    }
+    out[at] = t.length
+    at += 1 + t.length
+    FEW[count++] = t
   }
-  if (version === 1 && !hasTime && count === 0) return 0
+  if (count === 0 && version === 1 && !hasTime) return 0
+  return writeHeader(out, at0, at - at0, version, occurredAt, count, label)
+}
+
+/** writeExtension for any tags: checked with checkTags, encoded with TextEncoder. */
+function writeGeneral(out: Uint8Array, at0: number, version: number, occurredAt: unknown, tags: unknown, label: string): number {
+  const list = checkTags(tags, label)
+  if (list.length === 0 && version === 1 && occurredAt === undefined) return 0
+  let at = at0 + Ext.tags
+  for (const t of list) {
+    const { written } = encoder.encodeInto(t, out.subarray(at + 1, at + 1 + Ext.maxTagBytes))
+    out[at] = written
+    at += 1 + written
+  }
+  return writeHeader(out, at0, at - at0, version, occurredAt, list.length, label)
+}
+
+/** The block's fixed fields, before its tags (laid out already); returns its length. */
+function writeHeader(out: Uint8Array, at0: number, len: number, version: number, occurredAt: unknown, count: number, label: string): number {
+  const hasTime = occurredAt !== undefined
   const us = hasTime ? occurredAtUs(occurredAt, label) : 0
-  let len = Ext.tags
-  for (let i = 0; i < count; i++) len += 1 + bytes[i]!.length
   // Written byte by byte: a DataView or a Buffer method on a small array
   // makes V8 give it an ArrayBuffer of its own first, which costs more
   // (about 1 µs) than the rest of the block.
-  const out = target(len)
   out[at0 + Ext.length] = len & 0xff
   out[at0 + Ext.length + 1] = len >>> 8
   out[at0 + Ext.version] = version & 0xff
   out[at0 + Ext.version + 1] = version >>> 8
   out[at0 + Ext.fields] = hasTime ? Ext.hasOccurredAt : 0
   out[at0 + Ext.tagCount] = count
-  putInt64(out, at0 + Ext.occurredAt, us)
-  let at = at0 + Ext.tags
-  for (let i = 0; i < count; i++) {
-    const b = bytes[i]!
-    const n = b.length
-    out[at] = n
-    for (let j = 0; j < n; j++) out[at + 1 + j] = b[j]!
-    at += 1 + n
-  }
+  if (hasTime) putInt64(out, at0 + Ext.occurredAt, us)
+  else for (let i = 0; i < 8; i++) out[at0 + Ext.occurredAt + i] = 0
   return len
 }
 
