@@ -98,7 +98,9 @@ uint8_t* Channel::reply_area() const { return request_area() + kRequestCapacity;
 Channel::~Channel() {}
 Status Channel::Create(Channel**, int*) { return Status::IoError("no shared-memory channel on Windows"); }
 Status Channel::Attach(int, Channel**) { return Status::IoError("no shared-memory channel on Windows"); }
-Status Channel::Call(int, const std::string&, int, int, std::string*) { return Status::IoError("no channel"); }
+Status Channel::Call(int, const std::string&, int, int, std::string*, const std::function<void()>&) {
+  return Status::IoError("no channel");
+}
 Status Channel::Take(int, int, const std::atomic<bool>&, std::string*) { return Status::IoError("no channel"); }
 Status Channel::Reply(int, const std::string&) { return Status::IoError("no channel"); }
 Status SendFd(int, int, int) { return Status::IoError("no descriptor passing on Windows"); }
@@ -160,7 +162,8 @@ Status Channel::Attach(int fd, Channel** out) {
   return Status::OK();
 }
 
-Status Channel::Call(int sock, const std::string& request, int timeout_ms, int spin_us, std::string* reply) {
+Status Channel::Call(int sock, const std::string& request, int timeout_ms, int spin_us, std::string* reply,
+                     const std::function<void()>& while_waiting) {
   Header* h = header();
   if (!Fits(request.size(), 0)) return Status::InvalidArgument("the request does not fit the channel");
   std::memcpy(request_area(), request.data(), request.size());
@@ -179,6 +182,7 @@ Status Channel::Call(int sock, const std::string& request, int timeout_ms, int s
       continue;
     }
     if (Clock::now() < spin_until) {
+      if (while_waiting) while_waiting();
       // On a machine with fewer cores than busy threads the writer may be
       // waiting for this very core: let it run now and then (a yield is a
       // system call, so not at every look).

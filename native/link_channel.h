@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "status.h"
@@ -41,7 +42,9 @@ class Channel {
   // away or is closing): nothing of it was applied. WriterUnavailable: no
   // reply within timeout_ms, or the writer died after taking it (outcome
   // unknown). After either, the channel is spent: drop it.
-  Status Call(int sock, const std::string& request, int timeout_ms, int spin_us, std::string* reply);
+  // While it spins, it runs `while_waiting` (when set) every few microseconds.
+  Status Call(int sock, const std::string& request, int timeout_ms, int spin_us, std::string* reply,
+              const std::function<void()>& while_waiting = {});
 
   // Writer. Waits for the next request and takes it (copied into *request,
   // so the client cannot change it while it is decoded). NotFound("closed")

@@ -49,6 +49,7 @@ ScanOutcome ScanFrames(const uint8_t* base, uint64_t begin, uint64_t limit, uint
     const uint64_t span = AlignFrame(v.length);
     expect = v.sequence + 1;
     if (in_batch) {
+      if (batch.capacity() == 0) batch.reserve(128);  // one allocation for a common batch, not eight
       batch.emplace_back(v, pos);
       if (v.flags & kFlagBatchEnd) {
         for (auto& [bv, at] : batch) visit(bv, at);

@@ -75,10 +75,17 @@ Status Store::ForwardCompact(const CompactionPlan& plan, CompactionReport* repor
   return CatchUp(UINT64_MAX);  // the new files
 }
 
-Status Store::CatchUp(uint64_t target) {
+// mapped_only serves a client waiting for a batch's reply (WriterLink::Call):
+// the batch's frames appear in the mapping before the writer has indexed
+// them and answered, so indexing them here meanwhile overlaps the work that
+// reading one's own writes needs after the reply. It never waits for mu_
+// and never lists files (a roll is the reply's CatchUp's to find).
+Status Store::CatchUp(uint64_t target, bool mapped_only) {
   uint64_t added = 0;
   {
-    std::unique_lock<std::mutex> g(mu_);
+    std::unique_lock<std::mutex> g(mu_, std::defer_lock);
+    if (!mapped_only) g.lock();
+    else if (!g.try_lock()) return Status::OK();
     if (closed()) return Status::Closed("the store is closed");
     if (writer() || next_sequence_ >= target) return Status::OK();
     if (!segments_.empty() && pending_compaction_.last == 0) {
@@ -99,12 +106,13 @@ Status Store::CatchUp(uint64_t target) {
       // A clean end (unwritten space) with no target: nothing more to read.
       // Anything else (a footer: the writer rolled) needs the file list.
       const bool clean = out.stop == FrameCheck::kEnd && !out.pending_batch;
-      if (next_sequence_ >= target || (target == UINT64_MAX && clean)) {
+      if (mapped_only || next_sequence_ >= target || (target == UINT64_MAX && clean)) {
         g.unlock();
         if (added) NotifyListeners();
         return Status::OK();
       }
     }
+    if (mapped_only) return Status::OK();
   }
   if (added) NotifyListeners();
   return Refresh(&added);

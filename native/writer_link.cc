@@ -158,7 +158,12 @@ Status WriterLink::Call(const std::string& body, size_t receipts, bool slow, std
     const int left = static_cast<int>(std::max<int64_t>(1, deadline - NowMs()));
     Status s;
     if (conn.channel) {
-      s = conn.channel->Call(conn.fd, body, left, ReplySpinUs(slow, receipts), reply);
+      // A batch's frames appear in this process's mapping before the reply:
+      // indexing them while waiting overlaps the read-your-writes catch-up
+      // with the writer's own indexing (a single's frame is not worth it).
+      std::function<void()> overlap;
+      if (receipts > 1 && !slow) overlap = [this] { (void)store_->CatchUp(UINT64_MAX, true); };
+      s = conn.channel->Call(conn.fd, body, left, ReplySpinUs(slow, receipts), reply, overlap);
       if (s.code() == Status::Code::kClosed) {
         // The writer never took it (it closed or died first): nothing was
         // applied, so it goes to the next writer, like a call with none.
