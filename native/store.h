@@ -174,7 +174,7 @@ class Store {
   // Acquire: pairs with the release in TryPromote (the recovered state is visible).
   Role role() const { return role_.load(std::memory_order_acquire); }
   // Clients: another process's writes up to `next_sequence` are in this process's view (a reply or
-  // note named them). mapped_only: only complete frames mapped already, if mu_ is free (store_link.cc).
+  // note named them). mapped_only: only complete frames mapped already, no file listing (store_link.cc).
   Status CatchUp(uint64_t next_sequence, bool mapped_only = false);
   // Clients and read-only stores: a watch note from the writer (PROTOCOL.md):
   // catch up when it names events not mapped yet, then take its durable

@@ -78,14 +78,14 @@ Status Store::ForwardCompact(const CompactionPlan& plan, CompactionReport* repor
 // mapped_only serves a client waiting for a batch's reply (WriterLink::Call):
 // the batch's frames appear in the mapping before the writer has indexed
 // them and answered, so indexing them here meanwhile overlaps the work that
-// reading one's own writes needs after the reply. It never waits for mu_
-// and never lists files (a roll is the reply's CatchUp's to find).
+// reading one's own writes needs after the reply. It never lists files (a
+// roll is the reply's CatchUp's to find). It does wait for mu_: no holder
+// of mu_ waits for a forwarded call (Close stops the link without it), and
+// try_lock would raise the binary's glibc floor to 2.34 (glibc_floor.cc).
 Status Store::CatchUp(uint64_t target, bool mapped_only) {
   uint64_t added = 0;
   {
-    std::unique_lock<std::mutex> g(mu_, std::defer_lock);
-    if (!mapped_only) g.lock();
-    else if (!g.try_lock()) return Status::OK();
+    std::unique_lock<std::mutex> g(mu_);
     if (closed()) return Status::Closed("the store is closed");
     if (writer() || next_sequence_ >= target) return Status::OK();
     if (!segments_.empty() && pending_compaction_.last == 0) {
@@ -99,9 +99,12 @@ Status Store::CatchUp(uint64_t target, bool mapped_only) {
       read_end_ = out.committed_end;
       next_sequence_ = out.next_sequence;
       // durable_sequence stays: mapped frames are not synced ones. The
-      // writer's notes and replies raise it (NoteDurable).
-      PublishEnd();
-      if (next_sequence_ > before) ring_.PublishRange(before, next_sequence_ - before);
+      // writer's notes and replies raise it (NoteDurable). Nothing new (a
+      // waiting client looks every few microseconds): readers keep their pair.
+      if (next_sequence_ > before) {
+        PublishEnd();
+        ring_.PublishRange(before, next_sequence_ - before);
+      }
       added = next_sequence_ - before;
       // A clean end (unwritten space) with no target: nothing more to read.
       // Anything else (a footer: the writer rolled) needs the file list.
