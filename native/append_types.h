@@ -67,7 +67,6 @@ struct AppendError {
   uint64_t conflict_sequence = 0;
 };
 
-// One producer's request, queued in the append ring until a combiner applies it.
 // ValidateItems' prev_item (and batch_last_): no earlier item of the entity in the batch.
 constexpr uint32_t kNoPriorItem = UINT32_MAX;
 
@@ -76,6 +75,7 @@ inline bool HasDigest(const AppendRequest& r) {
   return r.idempotency_key != nullptr || (r.replica != nullptr && (r.replica->flags & kFlagIdempotent) != 0);
 }
 
+// One producer's request, queued in the append ring until a combiner applies it.
 struct PendingAppend {
   const AppendRequest* items;
   size_t n;
