@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#if defined(__linux__)
+#include <sched.h>
+#endif
 #if !defined(__linux__)
 #include <random>
 #endif
@@ -37,6 +40,19 @@ constexpr size_t kReceiptBytes = 133;
 constexpr size_t kReplySlack = size_t(256) << 10;
 
 using Clock = std::chrono::steady_clock;
+
+// Whether this process may run on more than one CPU (its affinity mask).
+bool SeveralCpus() {
+#if defined(__linux__)
+  static const bool several = [] {
+    cpu_set_t set;
+    return sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 1;
+  }();
+  return several;
+#else
+  return false;
+#endif
+}
 
 inline void Pause() {
 #if defined(__x86_64__) || defined(_M_X64)
@@ -81,6 +97,9 @@ struct Channel::Header {
   // Plain words, published by the state change after them.
   alignas(64) uint32_t request_len;
   uint32_t reply_len;
+  // The CPU each side last spun on, plus one (0: not known). Hints only.
+  alignas(64) std::atomic<uint32_t> client_cpu;
+  std::atomic<uint32_t> writer_cpu;
 };
 
 bool Channel::Fits(size_t bytes, size_t receipts) {
@@ -92,6 +111,32 @@ Channel::Channel(int fd, void* base) : fd_(fd), base_(base) {}
 Channel::Header* Channel::header() const { return static_cast<Header*>(base_); }
 uint8_t* Channel::request_area() const { return static_cast<uint8_t*>(base_) + kHeaderSize; }
 uint8_t* Channel::reply_area() const { return request_area() + kRequestCapacity; }
+
+void Channel::YieldCpu(std::atomic<uint32_t>& mine, const std::atomic<uint32_t>& other) {
+  const auto now = Clock::now();
+  const bool several = SeveralCpus();
+  bool together = false;
+#if defined(__linux__)
+  if (const int cpu = several ? sched_getcpu() : -1; cpu >= 0) {
+    // Each side notes its CPU plus one (0: not known, as from an older build).
+    // Relaxed (both): hints; a stale value costs one short sleep or one turn.
+    const uint32_t me = static_cast<uint32_t>(cpu) + 1;
+    mine.store(me, std::memory_order_relaxed);
+    together = other.load(std::memory_order_relaxed) == me;
+  }
+#endif
+  switch (spin_.Next(now, several, together)) {
+    case SpinStep::kSkip:
+      return;
+    case SpinStep::kPart:
+      std::this_thread::sleep_for(SpinPolicy::kPartingSleep);
+      return;
+    case SpinStep::kYield:
+      std::this_thread::yield();
+      spin_.Yielded(now, Clock::now() - now);
+      return;
+  }
+}
 
 #if defined(_WIN32)
 
@@ -186,7 +231,7 @@ Status Channel::Call(int sock, const std::string& request, int timeout_ms, int s
       // On a machine with fewer cores than busy threads the writer may be
       // waiting for this very core: let it run now and then (a yield is a
       // system call, so not at every look).
-      if ((i & 1023) == 0) std::this_thread::yield();
+      if ((i & 1023) == 0) YieldCpu(h->client_cpu, h->writer_cpu);
       continue;
     }
     h->client_sleeping.store(1);
@@ -238,7 +283,7 @@ Status Channel::Take(int sock, int spin_us, const std::atomic<bool>& stopping, s
       continue;
     }
     if (Clock::now() < spin_until) {
-      if ((i & 1023) == 0) std::this_thread::yield();  // as in Call: the client may be waiting for this core
+      if ((i & 1023) == 0) YieldCpu(h->writer_cpu, h->client_cpu);  // as in Call
       continue;
     }
     h->writer_sleeping.store(1);

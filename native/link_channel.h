@@ -16,6 +16,7 @@
 #include <functional>
 #include <string>
 
+#include "spin_policy.h"
 #include "status.h"
 
 namespace causeway::link {
@@ -61,9 +62,12 @@ class Channel {
   Header* header() const;
   uint8_t* request_area() const;
   uint8_t* reply_area() const;
+  // At a yield point while spinning: spin_policy.h says what and why.
+  void YieldCpu(std::atomic<uint32_t>& mine, const std::atomic<uint32_t>& other);
 
   int fd_;
   void* base_;
+  SpinPolicy spin_;  // this side's own (each process has its own Channel)
 };
 
 // Sends one descriptor over a Unix socket (SCM_RIGHTS, with one byte), and

@@ -206,5 +206,55 @@ TEST(ChannelTakesABatchWhoseReplyCannotFit) {
   CHECK(!Channel::Fits(Channel::kRequestCapacity + 1, 1));
 }
 
+
+// The spinning policy (spin_policy.h), on times given to it.
+using link::SpinPolicy;
+using link::SpinStep;
+const SpinPolicy::Clock::time_point kT0{std::chrono::seconds(1000)};
+
+TEST(SpinPolicyLeavesBothSidesTakingTurnsOnOneCpu) {
+  SpinPolicy p;
+  // The other side spins on this CPU: sleep to be woken elsewhere.
+  CHECK(p.Next(kT0, true, true) == SpinStep::kPart);
+  // Parted: back to yielding (and skipping empty yields).
+  CHECK(p.Next(kT0 + std::chrono::milliseconds(1), true, false) == SpinStep::kYield);
+  CHECK(p.Next(kT0 + std::chrono::milliseconds(2), true, true) == SpinStep::kPart);
+}
+
+TEST(SpinPolicyKeepsSleepingWhenEveryCpuIsBusy) {
+  SpinPolicy p;
+  CHECK(p.Next(kT0, true, true) == SpinStep::kPart);
+  // Still together after the sleep: no free CPU. Take turns by yielding instead,
+  // even right after an empty yield, until kNoParting has passed.
+  auto t = kT0 + std::chrono::microseconds(100);
+  CHECK(p.Next(t, true, true) == SpinStep::kYield);
+  p.Yielded(t, std::chrono::microseconds(1));
+  for (int i = 1; i < 99; i++) CHECK(p.Next(t + std::chrono::milliseconds(i), true, true) == SpinStep::kYield);
+  CHECK(p.Next(t + SpinPolicy::kNoParting, true, true) == SpinStep::kPart);
+}
+
+TEST(SpinPolicyMakesASystemCallAtEveryYieldPoint) {
+  SpinPolicy p;
+  CHECK(p.Next(kT0, true, false) == SpinStep::kYield);
+  p.Yielded(kT0, std::chrono::microseconds(1));  // nobody else wanted the CPU
+  CHECK(p.Next(kT0 + std::chrono::microseconds(500), true, false) == SpinStep::kSkip);
+  auto later = kT0 + SpinPolicy::kQuiet;
+  CHECK(p.Next(later, true, false) == SpinStep::kYield);
+  p.Yielded(later, std::chrono::microseconds(50));  // another thread ran: keep yielding
+  CHECK(p.Next(later + std::chrono::microseconds(100), true, false) == SpinStep::kYield);
+  // A quiet spell never skips the turn of another side found on this CPU.
+  p.Yielded(later, std::chrono::microseconds(1));
+  CHECK(p.Next(later + std::chrono::microseconds(200), true, true) == SpinStep::kPart);
+}
+
+TEST(SpinPolicySkipsTheYieldThatLetsTheOtherSideRunOnItsOnlyCpu) {
+  SpinPolicy p;
+  for (int i = 0; i < 10; i++) {
+    const auto t = kT0 + std::chrono::microseconds(10 * i);
+    CHECK(p.Next(t, false, i % 2 == 0) == SpinStep::kYield);
+    p.Yielded(t, std::chrono::microseconds(1));
+  }
+}
+
 }  // namespace
 }  // namespace causeway::test

@@ -1,0 +1,63 @@
+// What a spinning side of a writer-link channel does at each yield point
+// (link_channel.cc): yield, skip the yield, or sleep briefly to part from
+// the other side. Pure bookkeeping on times the caller passes in, so the
+// core tests can drive it.
+//
+// Why. A spinning side yields now and then: a machine may have fewer cores
+// than busy threads, and on one CPU the other side runs only when this one
+// yields. A yield is a system call, though, so after one that came back at
+// once (nobody else wanted this CPU) the next millisecond's are skipped.
+// And a doorbell puts the woken side on the ringer's CPU (a Unix socket
+// wakes its reader with a sync wake-up): two spinning sides there take
+// turns, a round trip per turn, while another CPU idles, and the balancer
+// never parts them, as each ran moments ago. So a side that finds the other
+// on its CPU sleeps briefly instead (asking for no doorbell): a timer's
+// wake-up puts it on an idle CPU if there is one. If a parting failed (every
+// CPU is busy), it stops trying for a while.
+#pragma once
+
+#include <chrono>
+
+namespace causeway::link {
+
+enum class SpinStep {
+  kYield,  // sched_yield, then report the time it took to Yielded
+  kSkip,   // nothing: nobody else wanted this CPU a moment ago
+  kPart,   // sleep kPartingSleep (no doorbell): the other side spins on this CPU
+};
+
+class SpinPolicy {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr auto kEmptyYield = std::chrono::microseconds(5);  // a shorter yield ran nobody else
+  static constexpr auto kQuiet = std::chrono::milliseconds(1);       // yields skipped after an empty one
+  static constexpr auto kPartingSleep = std::chrono::microseconds(20);
+  static constexpr auto kNoParting = std::chrono::milliseconds(100);  // after a parting that failed
+
+  // `several`: this process may run on more than one CPU. `together`: the
+  // other side was last seen spinning on this side's CPU.
+  SpinStep Next(Clock::time_point now, bool several, bool together) {
+    // On one CPU the other side runs only when this one yields: always yield.
+    if (!several) return SpinStep::kYield;
+    if (together && parted_) no_parting_until_ = now + kNoParting;
+    parted_ = false;
+    if (together && now >= no_parting_until_) {
+      parted_ = true;
+      return SpinStep::kPart;
+    }
+    // Together but no parting now: yield, so the other side gets its turn.
+    return !together && now < quiet_until_ ? SpinStep::kSkip : SpinStep::kYield;
+  }
+
+  // A kYield that started at `start` took `took`.
+  void Yielded(Clock::time_point start, Clock::duration took) {
+    if (took < kEmptyYield) quiet_until_ = start + kQuiet;
+  }
+
+ private:
+  Clock::time_point quiet_until_{};
+  Clock::time_point no_parting_until_{};
+  bool parted_ = false;  // the last step was kPart
+};
+
+}  // namespace causeway::link
