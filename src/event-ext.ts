@@ -68,8 +68,6 @@ export function checkTags(tags: unknown, label = ''): string[] {
 
 /** Up to this many ASCII tags take the one-pass path (no allocation). */
 const FEW_TAGS = 8
-/** The tags the one-pass path kept so far (their repeats are skipped). */
-const FEW: string[] = new Array<string>(FEW_TAGS).fill('')
 /** A batch item's block is laid out here, then copied to its own array. */
 const ITEM_BLOCK = new Uint8Array(Ext.tags + Ext.maxTags * (1 + Ext.maxTagBytes))
 
@@ -102,26 +100,30 @@ export function encodeExtension(version: number, occurredAt: unknown, tags: unkn
  * over each tag's characters; anything else takes the general path.
  */
 export function writeExtension(out: Uint8Array, at0: number, version: number, occurredAt: unknown, tags: unknown, label = ''): number {
-  const hasTime = occurredAt !== undefined
-  if (tags === undefined) return version === 1 && !hasTime ? 0 : writeHeader(out, at0, Ext.tags, version, occurredAt, 0, label)
+  if (tags === undefined || (Array.isArray(tags) && tags.length === 0)) {
+    return version === 1 && occurredAt === undefined ? 0 : writeHeader(out, at0, Ext.tags, version, occurredAt, 0, label)
+  }
   if (!Array.isArray(tags) || tags.length > FEW_TAGS) return writeGeneral(out, at0, version, occurredAt, tags, label)
   let at = at0 + Ext.tags
   let count = 0
-  outer: for (let i = 0; i < tags.length; i++) {
+  next: for (let i = 0; i < tags.length; i++) {
     const t: unknown = tags[i]
-    if (typeof t !== 'string' || t.length === 0 || t.length > Ext.maxTagBytes) return writeGeneral(out, at0, version, occurredAt, tags, label)
-    for (let j = 0; j < count; j++) if (FEW[j] === t) continue outer
-    for (let k = 0; k < t.length; k++) {
+    if (typeof t !== 'string') return writeGeneral(out, at0, version, occurredAt, tags, label)
+    const n = t.length
+    if (n === 0 || n > Ext.maxTagBytes) return writeGeneral(out, at0, version, occurredAt, tags, label)
+    // A repeat of an earlier tag (kept, or itself a repeat of a kept one) is skipped.
+    for (let j = 0; j < i; j++) if (tags[j] === t) continue next
+    const body = at + 1
+    for (let k = 0; k < n; k++) {
       const c = t.charCodeAt(k)
       // A control character or anything beyond ASCII: the general path checks (and reports) it.
       if (c < 0x20 || c >= 0x7f) return writeGeneral(out, at0, version, occurredAt, tags, label)
-      out[at + 1 + k] = c
+      out[body + k] = c
     }
-    out[at] = t.length
-    at += 1 + t.length
-    FEW[count++] = t
+    out[at] = n
+    at = body + n
+    count++
   }
-  if (count === 0 && version === 1 && !hasTime) return 0
   return writeHeader(out, at0, at - at0, version, occurredAt, count, label)
 }
 
