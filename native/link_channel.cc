@@ -112,24 +112,31 @@ Channel::Header* Channel::header() const { return static_cast<Header*>(base_); }
 uint8_t* Channel::request_area() const { return static_cast<uint8_t*>(base_) + kHeaderSize; }
 uint8_t* Channel::reply_area() const { return request_area() + kRequestCapacity; }
 
-void Channel::YieldCpu(std::atomic<uint32_t>& mine, const std::atomic<uint32_t>& other) {
+// Each side notes its CPU plus one (0: not known, as from an older build).
+// Relaxed (all): hints; a stale value costs one short sleep or one turn.
+uint32_t NoteCpu(std::atomic<uint32_t>& mine) {
+#if defined(__linux__)
+  const int cpu = sched_getcpu();
+  const uint32_t me = cpu >= 0 ? static_cast<uint32_t>(cpu) + 1 : 0;
+  mine.store(me, std::memory_order_relaxed);
+  return me;
+#else
+  (void)mine;
+  return 0;
+#endif
+}
+
+void Channel::YieldCpu(std::atomic<uint32_t>& mine, const std::atomic<uint32_t>& other, bool may_part) {
   const auto now = Clock::now();
   const bool several = SeveralCpus();
-  bool together = false;
-#if defined(__linux__)
-  if (const int cpu = several ? sched_getcpu() : -1; cpu >= 0) {
-    // Each side notes its CPU plus one (0: not known, as from an older build).
-    // Relaxed (both): hints; a stale value costs one short sleep or one turn.
-    const uint32_t me = static_cast<uint32_t>(cpu) + 1;
-    mine.store(me, std::memory_order_relaxed);
-    together = other.load(std::memory_order_relaxed) == me;
-  }
-#endif
-  switch (spin_.Next(now, several, together)) {
+  const uint32_t me = several ? NoteCpu(mine) : 0;
+  const bool together = me != 0 && other.load(std::memory_order_relaxed) == me;
+  switch (spin_.Next(now, several, together, may_part)) {
     case SpinStep::kSkip:
       return;
     case SpinStep::kPart:
       std::this_thread::sleep_for(SpinPolicy::kPartingSleep);
+      spin_.Parted(Clock::now(), NoteCpu(mine) != me);  // where the wake-up put this side
       return;
     case SpinStep::kYield:
       std::this_thread::yield();
@@ -231,7 +238,7 @@ Status Channel::Call(int sock, const std::string& request, int timeout_ms, int s
       // On a machine with fewer cores than busy threads the writer may be
       // waiting for this very core: let it run now and then (a yield is a
       // system call, so not at every look).
-      if ((i & 1023) == 0) YieldCpu(h->client_cpu, h->writer_cpu);
+      if ((i & 1023) == 0) YieldCpu(h->client_cpu, h->writer_cpu, false);
       continue;
     }
     h->client_sleeping.store(1);
@@ -283,7 +290,7 @@ Status Channel::Take(int sock, int spin_us, const std::atomic<bool>& stopping, s
       continue;
     }
     if (Clock::now() < spin_until) {
-      if ((i & 1023) == 0) YieldCpu(h->writer_cpu, h->client_cpu);  // as in Call
+      if ((i & 1023) == 0) YieldCpu(h->writer_cpu, h->client_cpu, true);  // as in Call
       continue;
     }
     h->writer_sleeping.store(1);

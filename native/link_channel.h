@@ -63,7 +63,7 @@ class Channel {
   uint8_t* request_area() const;
   uint8_t* reply_area() const;
   // At a yield point while spinning: spin_policy.h says what and why.
-  void YieldCpu(std::atomic<uint32_t>& mine, const std::atomic<uint32_t>& other);
+  void YieldCpu(std::atomic<uint32_t>& mine, const std::atomic<uint32_t>& other, bool may_part);
 
   int fd_;
   void* base_;

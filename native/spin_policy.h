@@ -13,7 +13,8 @@
 // never parts them, as each ran moments ago. So a side that finds the other
 // on its CPU sleeps briefly instead (asking for no doorbell): a timer's
 // wake-up puts it on an idle CPU if there is one. If a parting failed (every
-// CPU is busy), it stops trying for a while.
+// CPU is busy), it stops trying for a while. Only the writer's side parts;
+// the client's yields its turn.
 #pragma once
 
 #include <chrono>
@@ -23,7 +24,7 @@ namespace causeway::link {
 enum class SpinStep {
   kYield,  // sched_yield, then report the time it took to Yielded
   kSkip,   // nothing: nobody else wanted this CPU a moment ago
-  kPart,   // sleep kPartingSleep (no doorbell): the other side spins on this CPU
+  kPart,   // sleep kPartingSleep (no doorbell), then report to Parted: the other side spins on this CPU
 };
 
 class SpinPolicy {
@@ -32,19 +33,16 @@ class SpinPolicy {
   static constexpr auto kEmptyYield = std::chrono::microseconds(5);  // a shorter yield ran nobody else
   static constexpr auto kQuiet = std::chrono::milliseconds(1);       // yields skipped after an empty one
   static constexpr auto kPartingSleep = std::chrono::microseconds(20);
-  static constexpr auto kNoParting = std::chrono::milliseconds(100);  // after a parting that failed
+  static constexpr auto kNoParting = std::chrono::milliseconds(10);  // after a parting that failed
 
   // `several`: this process may run on more than one CPU. `together`: the
-  // other side was last seen spinning on this side's CPU.
-  SpinStep Next(Clock::time_point now, bool several, bool together) {
+  // other side was last seen spinning on this side's CPU. `may_part`: this
+  // side is the one that parts (the writer's: only one side sleeps to part,
+  // or both could sleep at once and meet again on the idle CPU).
+  SpinStep Next(Clock::time_point now, bool several, bool together, bool may_part) {
     // On one CPU the other side runs only when this one yields: always yield.
     if (!several) return SpinStep::kYield;
-    if (together && parted_) no_parting_until_ = now + kNoParting;
-    parted_ = false;
-    if (together && now >= no_parting_until_) {
-      parted_ = true;
-      return SpinStep::kPart;
-    }
+    if (together && may_part && now >= no_parting_until_) return SpinStep::kPart;
     // Together but no parting now: yield, so the other side gets its turn.
     return !together && now < quiet_until_ ? SpinStep::kSkip : SpinStep::kYield;
   }
@@ -54,10 +52,15 @@ class SpinPolicy {
     if (took < kEmptyYield) quiet_until_ = start + kQuiet;
   }
 
+  // A kPart's sleep ended at `now`, on another CPU (`moved`) or not: then
+  // no CPU was idle, and parting is not tried again for a while.
+  void Parted(Clock::time_point now, bool moved) {
+    if (!moved) no_parting_until_ = now + kNoParting;
+  }
+
  private:
   Clock::time_point quiet_until_{};
   Clock::time_point no_parting_until_{};
-  bool parted_ = false;  // the last step was kPart
 };
 
 }  // namespace causeway::link

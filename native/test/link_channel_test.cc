@@ -214,46 +214,56 @@ const SpinPolicy::Clock::time_point kT0{std::chrono::seconds(1000)};
 
 TEST(SpinPolicyLeavesBothSidesTakingTurnsOnOneCpu) {
   SpinPolicy p;
-  // The other side spins on this CPU: sleep to be woken elsewhere.
-  CHECK(p.Next(kT0, true, true) == SpinStep::kPart);
+  // The other side spins on this CPU: the writer's side sleeps to be woken elsewhere.
+  CHECK(p.Next(kT0, true, true, true) == SpinStep::kPart);
+  p.Parted(kT0 + std::chrono::microseconds(70), true);
   // Parted: back to yielding (and skipping empty yields).
-  CHECK(p.Next(kT0 + std::chrono::milliseconds(1), true, false) == SpinStep::kYield);
-  CHECK(p.Next(kT0 + std::chrono::milliseconds(2), true, true) == SpinStep::kPart);
+  CHECK(p.Next(kT0 + std::chrono::milliseconds(1), true, false, true) == SpinStep::kYield);
+  // Together again (a doorbell's wake-up): part again at once.
+  CHECK(p.Next(kT0 + std::chrono::milliseconds(2), true, true, true) == SpinStep::kPart);
 }
 
 TEST(SpinPolicyKeepsSleepingWhenEveryCpuIsBusy) {
   SpinPolicy p;
-  CHECK(p.Next(kT0, true, true) == SpinStep::kPart);
-  // Still together after the sleep: no free CPU. Take turns by yielding instead,
+  CHECK(p.Next(kT0, true, true, true) == SpinStep::kPart);
+  // Woken on the same CPU: none was idle. Take turns by yielding instead,
   // even right after an empty yield, until kNoParting has passed.
   auto t = kT0 + std::chrono::microseconds(100);
-  CHECK(p.Next(t, true, true) == SpinStep::kYield);
+  p.Parted(t, false);
+  CHECK(p.Next(t, true, true, true) == SpinStep::kYield);
   p.Yielded(t, std::chrono::microseconds(1));
-  for (int i = 1; i < 99; i++) CHECK(p.Next(t + std::chrono::milliseconds(i), true, true) == SpinStep::kYield);
-  CHECK(p.Next(t + SpinPolicy::kNoParting, true, true) == SpinStep::kPart);
+  for (int i = 1; i < 10; i++) CHECK(p.Next(t + std::chrono::milliseconds(i), true, true, true) == SpinStep::kYield);
+  CHECK(p.Next(t + SpinPolicy::kNoParting, true, true, true) == SpinStep::kPart);
 }
 
 TEST(SpinPolicyMakesASystemCallAtEveryYieldPoint) {
   SpinPolicy p;
-  CHECK(p.Next(kT0, true, false) == SpinStep::kYield);
+  CHECK(p.Next(kT0, true, false, true) == SpinStep::kYield);
   p.Yielded(kT0, std::chrono::microseconds(1));  // nobody else wanted the CPU
-  CHECK(p.Next(kT0 + std::chrono::microseconds(500), true, false) == SpinStep::kSkip);
+  CHECK(p.Next(kT0 + std::chrono::microseconds(500), true, false, true) == SpinStep::kSkip);
   auto later = kT0 + SpinPolicy::kQuiet;
-  CHECK(p.Next(later, true, false) == SpinStep::kYield);
+  CHECK(p.Next(later, true, false, true) == SpinStep::kYield);
   p.Yielded(later, std::chrono::microseconds(50));  // another thread ran: keep yielding
-  CHECK(p.Next(later + std::chrono::microseconds(100), true, false) == SpinStep::kYield);
+  CHECK(p.Next(later + std::chrono::microseconds(100), true, false, true) == SpinStep::kYield);
   // A quiet spell never skips the turn of another side found on this CPU.
   p.Yielded(later, std::chrono::microseconds(1));
-  CHECK(p.Next(later + std::chrono::microseconds(200), true, true) == SpinStep::kPart);
+  CHECK(p.Next(later + std::chrono::microseconds(200), true, true, true) == SpinStep::kPart);
 }
 
 TEST(SpinPolicySkipsTheYieldThatLetsTheOtherSideRunOnItsOnlyCpu) {
   SpinPolicy p;
   for (int i = 0; i < 10; i++) {
     const auto t = kT0 + std::chrono::microseconds(10 * i);
-    CHECK(p.Next(t, false, i % 2 == 0) == SpinStep::kYield);
+    CHECK(p.Next(t, false, i % 2 == 0, true) == SpinStep::kYield);
     p.Yielded(t, std::chrono::microseconds(1));
   }
+}
+
+TEST(SpinPolicyLetsBothSidesSleepToPartAtOnce) {
+  // The client's side never parts: it yields its turn (else both could sleep
+  // at once and meet again on the idle CPU).
+  SpinPolicy p;
+  for (int i = 0; i < 3; i++) CHECK(p.Next(kT0 + std::chrono::microseconds(10 * i), true, true, false) == SpinStep::kYield);
 }
 
 }  // namespace
