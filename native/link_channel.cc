@@ -112,8 +112,10 @@ Channel::Header* Channel::header() const { return static_cast<Header*>(base_); }
 uint8_t* Channel::request_area() const { return static_cast<uint8_t*>(base_) + kHeaderSize; }
 uint8_t* Channel::reply_area() const { return request_area() + kRequestCapacity; }
 
+namespace {
+
 // Each side notes its CPU plus one (0: not known, as from an older build).
-// Relaxed (all): hints; a stale value costs one short sleep or one turn.
+// Relaxed (all): hints; a stale value costs one parting or one turn.
 uint32_t NoteCpu(std::atomic<uint32_t>& mine) {
 #if defined(__linux__)
   const int cpu = sched_getcpu();
@@ -126,6 +128,26 @@ uint32_t NoteCpu(std::atomic<uint32_t>& mine) {
 #endif
 }
 
+// Moves the calling thread off `cpu` at once: its affinity without that CPU
+// (the kernel migrates it before returning), then its affinity as it was,
+// which leaves it where it is. False if the thread could not be moved.
+bool MoveOffCpu(int cpu) {
+#if defined(__linux__)
+  cpu_set_t was, others;
+  if (sched_getaffinity(0, sizeof was, &was) != 0) return false;
+  others = was;
+  CPU_CLR(cpu, &others);
+  if (CPU_COUNT(&others) == 0 || sched_setaffinity(0, sizeof others, &others) != 0) return false;
+  (void)sched_setaffinity(0, sizeof was, &was);
+  return true;
+#else
+  (void)cpu;
+  return false;
+#endif
+}
+
+}  // namespace
+
 void Channel::YieldCpu(std::atomic<uint32_t>& mine, const std::atomic<uint32_t>& other, bool may_part) {
   const auto now = Clock::now();
   const bool several = SeveralCpus();
@@ -135,8 +157,10 @@ void Channel::YieldCpu(std::atomic<uint32_t>& mine, const std::atomic<uint32_t>&
     case SpinStep::kSkip:
       return;
     case SpinStep::kPart:
-      std::this_thread::sleep_for(SpinPolicy::kPartingSleep);
-      spin_.Parted(Clock::now(), NoteCpu(mine) != me);  // where the wake-up put this side
+      // Where moving fails, a short sleep asking for no doorbell: a timer's
+      // wake-up puts this thread on an idle CPU if there is one.
+      if (!MoveOffCpu(static_cast<int>(me) - 1)) std::this_thread::sleep_for(SpinPolicy::kPartingSleep);
+      spin_.Parted(Clock::now(), NoteCpu(mine) != me);
       return;
     case SpinStep::kYield:
       std::this_thread::yield();

@@ -1,5 +1,5 @@
 // What a spinning side of a writer-link channel does at each yield point
-// (link_channel.cc): yield, skip the yield, or sleep briefly to part from
+// (link_channel.cc): yield, skip the yield, or move off this CPU to part from
 // the other side. Pure bookkeeping on times the caller passes in, so the
 // core tests can drive it.
 //
@@ -10,11 +10,12 @@
 // And a doorbell puts the woken side on the ringer's CPU (a Unix socket
 // wakes its reader with a sync wake-up): two spinning sides there take
 // turns, a round trip per turn, while another CPU idles, and the balancer
-// never parts them, as each ran moments ago. So a side that finds the other
-// on its CPU sleeps briefly instead (asking for no doorbell): a timer's
-// wake-up puts it on an idle CPU if there is one. If a parting failed (every
-// CPU is busy), it stops trying for a while. Only the writer's side parts;
-// the client's yields its turn.
+// never parts them, as each ran moments ago. So the writer's side, finding
+// the client on its CPU, moves itself off that CPU (its affinity without it,
+// then back; where that fails, a short sleep asking for no doorbell, whose
+// timer wake-up puts it on an idle CPU if there is one). If it is still on
+// the same CPU afterwards, it stops trying for a while. The client's side
+// only yields its turn: if both moved at once they could meet again.
 #pragma once
 
 #include <chrono>
@@ -24,7 +25,7 @@ namespace causeway::link {
 enum class SpinStep {
   kYield,  // sched_yield, then report the time it took to Yielded
   kSkip,   // nothing: nobody else wanted this CPU a moment ago
-  kPart,   // sleep kPartingSleep (no doorbell), then report to Parted: the other side spins on this CPU
+  kPart,   // move off this CPU (link_channel.cc), then report to Parted: the other side spins on it
 };
 
 class SpinPolicy {
@@ -32,13 +33,12 @@ class SpinPolicy {
   using Clock = std::chrono::steady_clock;
   static constexpr auto kEmptyYield = std::chrono::microseconds(5);  // a shorter yield ran nobody else
   static constexpr auto kQuiet = std::chrono::milliseconds(1);       // yields skipped after an empty one
-  static constexpr auto kPartingSleep = std::chrono::microseconds(20);
+  static constexpr auto kPartingSleep = std::chrono::microseconds(20);  // where moving fails
   static constexpr auto kNoParting = std::chrono::milliseconds(10);  // after a parting that failed
 
   // `several`: this process may run on more than one CPU. `together`: the
   // other side was last seen spinning on this side's CPU. `may_part`: this
-  // side is the one that parts (the writer's: only one side sleeps to part,
-  // or both could sleep at once and meet again on the idle CPU).
+  // side is the one that parts (the writer's: only one side moves).
   SpinStep Next(Clock::time_point now, bool several, bool together, bool may_part) {
     // On one CPU the other side runs only when this one yields: always yield.
     if (!several) return SpinStep::kYield;
@@ -52,8 +52,8 @@ class SpinPolicy {
     if (took < kEmptyYield) quiet_until_ = start + kQuiet;
   }
 
-  // A kPart's sleep ended at `now`, on another CPU (`moved`) or not: then
-  // no CPU was idle, and parting is not tried again for a while.
+  // A kPart ended at `now`, on another CPU (`moved`) or not: then parting
+  // is not tried again for a while.
   void Parted(Clock::time_point now, bool moved) {
     if (!moved) no_parting_until_ = now + kNoParting;
   }
