@@ -177,7 +177,7 @@ Status Channel::Attach(int, Channel**) { return Status::IoError("no shared-memor
 Status Channel::Call(int, const std::string&, int, int, std::string*, const std::function<void()>&) {
   return Status::IoError("no channel");
 }
-Status Channel::Take(int, int, const std::atomic<bool>&, std::string*) { return Status::IoError("no channel"); }
+Status Channel::Take(int, int, const std::atomic<bool>&, std::string*, bool) { return Status::IoError("no channel"); }
 Status Channel::Reply(int, const std::string&) { return Status::IoError("no channel"); }
 Status SendFd(int, int, int) { return Status::IoError("no descriptor passing on Windows"); }
 Status RecvFd(int, int, int*) { return Status::IoError("no descriptor passing on Windows"); }
@@ -295,7 +295,7 @@ Status Channel::Call(int sock, const std::string& request, int timeout_ms, int s
   return Status::OK();
 }
 
-Status Channel::Take(int sock, int spin_us, const std::atomic<bool>& stopping, std::string* request) {
+Status Channel::Take(int sock, int spin_us, const std::atomic<bool>& stopping, std::string* request, bool may_part) {
   Header* h = header();
   const auto spin_until = Clock::now() + std::chrono::microseconds(spin_us);
   for (int i = 0;; i++) {
@@ -314,7 +314,7 @@ Status Channel::Take(int sock, int spin_us, const std::atomic<bool>& stopping, s
       continue;
     }
     if (Clock::now() < spin_until) {
-      if ((i & 1023) == 0) YieldCpu(h->writer_cpu, h->client_cpu, true);  // as in Call
+      if ((i & 1023) == 0) YieldCpu(h->writer_cpu, h->client_cpu, may_part);  // as in Call
       continue;
     }
     h->writer_sleeping.store(1);

@@ -50,8 +50,9 @@ class Channel {
   // Writer. Waits for the next request and takes it (copied into *request,
   // so the client cannot change it while it is decoded). NotFound("closed")
   // when the client closed the connection or `stopping` became true (a
-  // ShutdownRead on the socket wakes the wait).
-  Status Take(int sock, int spin_us, const std::atomic<bool>& stopping, std::string* request);
+  // ShutdownRead on the socket wakes the wait). `may_part`: it may move off
+  // the client's CPU while it spins (spin_policy.h).
+  Status Take(int sock, int spin_us, const std::atomic<bool>& stopping, std::string* request, bool may_part = true);
   // Writer: answers the request taken last. InvalidArgument if the reply
   // does not fit (Fits keeps clients from asking for one that would not).
   Status Reply(int sock, const std::string& reply);
