@@ -101,16 +101,16 @@ void WriterServer::AcceptLoop() {
 
 namespace {
 
+// The writer's channel thread moves off the client's CPU only after requests
+// up to this size (link_channel.h, Take): a single append's, or a few events'.
+constexpr size_t kPartAfterBytes = 1024;
+
 // How long a connection thread spins for the next request: a client
 // appending in a loop sends it soon after its reply, as soon as it has
 // built the next one; the last gap between a reply and the next request,
 // with room to spare, says how soon (within limits). After a durable
 // append, a sync or a compaction the client is slower to come back (it
 // slept), so the thread sleeps at once.
-// The writer's channel thread moves off the client's CPU only after requests
-// up to this size (link_channel.h, Take): a single append's, or a few events'.
-constexpr size_t kPartAfterBytes = 1024;
-
 int SpinAfter(const std::string& request, int64_t last_gap_us) {
   if (request.empty()) return 0;
   const auto op = static_cast<link::Op>(request[0]);
