@@ -8,6 +8,7 @@
 
 #include "footer.h"
 #include "platform.h"
+#include "warm_ahead.h"
 
 namespace causeway {
 
@@ -71,6 +72,8 @@ Status Store::SealActive() {
   Status s;
   if (write_pos_ + footer.size() > seg.size()) s = seg.Resize(write_pos_ + footer.size());
   if (s.ok()) {
+    // Megabytes past the frames: resident in one call, not a fault per page under the reader lock.
+    WarmAhead::All(seg.mutable_data() + write_pos_, footer.size());
     std::memcpy(seg.mutable_data() + write_pos_, footer.data(), footer.size());
     s = seg.Sync(SyncMode::kData);
   }

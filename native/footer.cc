@@ -48,6 +48,7 @@ void FooterWriter::AddFrame(const FrameView& v, uint64_t off, uint32_t e, uint32
   StoreLE<uint64_t>(rec + 20, v.sequence);
   StoreLE<int64_t>(rec + 28, v.timestamp_us);
   std::memcpy(rec + 36, v.event_id(), 16);
+  warm_records_.Cover(records_.data(), records_.size() + 3 * 16 + kRecord, records_.capacity());
   records_.append(reinterpret_cast<const char*>(rec), kRecord);
   if (corr) records_.append(reinterpret_cast<const char*>(v.correlation_id()), 16);
   if (v.flags & kFlagHasCausation) records_.append(reinterpret_cast<const char*>(v.causation_id()), 16);

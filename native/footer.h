@@ -24,6 +24,7 @@
 #include "index.h"
 #include "segment.h"
 #include "status.h"
+#include "warm_ahead.h"
 
 namespace causeway {
 
@@ -60,6 +61,7 @@ class FooterWriter {
   std::vector<uint32_t> entity_local_, scope_local_;  // global id -> local id (UINT32_MAX: none yet)
   uint32_t name_count_ = 0;
   uint64_t frames_ = 0;
+  WarmAhead warm_records_;  // records_ is reserved whole: its pages are made resident ahead of the records
 };
 
 // The footer for the frames [128, end) of `seg`, from the index: its rows [first, size) must be exactly the

@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "js_errors.h"
 #include "js_layouts.h"
@@ -108,6 +109,8 @@ class JsStore : public Napi::ObjectWrap<JsStore> {
   uint8_t* request_ = nullptr;
   uint8_t* receipt_ = nullptr;
   size_t receipt_len_ = 0;
+  std::vector<AppendRequest> batch_items_;  // appendBatch's, reused (this thread only)
+  std::vector<Receipt> batch_receipts_;
 };
 
 // The preamble every method but append and appendBatch shares: a closed

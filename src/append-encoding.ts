@@ -154,7 +154,8 @@ export interface BatchLayout {
  * (resolved and schema-checked by the caller) at their types' `versions`. Payloads are encoded
  * (by `encode`, which checks their size) straight into `scratch` (no copy
  * after encoding), idempotency keys after them. Null when they do not all
- * fit: the caller lays the batch out again in a bigger buffer. `intern`
+ * fit: the caller lays the batch out again in a bigger buffer. The item
+ * descriptors go into `desc` (n * Item.size bytes, zeroed here). `intern`
  * gives a coordinate's ids, asked only after every item validated, so a
  * refused batch interns nothing.
  */
@@ -163,12 +164,13 @@ export function layOutBatch(
   kinds: readonly EventKind[],
   versions: readonly number[],
   scratch: Buffer,
+  desc: Uint8Array,
   encode: (payload: unknown) => Uint8Array,
   intern: (coord: Coordinate) => { entity: number; scope: number },
 ): BatchLayout | null {
   const n = items.length
-  const desc = new Uint8Array(n * Item.size)
-  const dv = new DataView(desc.buffer)
+  desc.fill(0) // reused: a field an item leaves unset must read 0
+  const dv = new DataView(desc.buffer, desc.byteOffset, desc.byteLength)
   encodeInto(scratch)
   let end = 0
   let keys: Array<{ at: number; len: number; key: Uint8Array }> | null = null

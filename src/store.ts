@@ -10,11 +10,12 @@ import { EventKind, userKind } from './kind.js'
 import { RESERVED_ENTITY_PREFIX, TYPES_COORD, TypeRegistry } from './types/registry.js'
 import type { UpcastPlan } from './types/upcast.js'
 import type { NativeFilter, NativeStore, NativeStoreOptions } from './native/binding.js'
-import { Rcpt, Req } from './native/layouts.js'
+import { Item, Rcpt, Req } from './native/layouts.js'
 import { native } from './native/loader.js'
 import { normalizeOptions, type StoreOptions } from './options.js'
 import { checkOpenHooks, startOpenHooks } from './open-hooks.js'
 import { refuseReplicaWrite, replicated } from './replication-link.js'
+import { ReceiptArena } from './receipt-arena.js'
 import { AppendReceipt } from './receipt.js'
 import { readEvents } from './lazy-events.js'
 import { type EventPages, type QueryOptions, queryPages, type StreamOptions, streamPages } from './paging.js'
@@ -31,8 +32,8 @@ import { APPEND_OPTION_KEYS, BATCH_ITEM_KEYS, BATCH_OPTION_KEYS, REACTION_OPTION
 
 export * from './append-options.js'
 
-/** Receipts per arena: one buffer allocation per this many appends. */
-const ARENA_RECEIPTS = 2048
+/** The batch descriptor buffer is kept up to this size (8,192 items). */
+const MAX_KEPT_DESC = 8192 * Item.size
 
 const NO_OPTIONS: AppendOptions = Object.freeze({})
 
@@ -49,12 +50,10 @@ export class Store implements NameTable {
   /** @internal */ private readonly opts: NativeStoreOptions
   /** @internal */ private readonly request = new Uint8Array(Req.size)
   /** @internal */ private readonly rq = new DataView(this.request.buffer)
-  /** @internal Receipts are written into slots of this arena; a full arena is replaced, never reused. */
-  private arena = new Uint8Array(ARENA_RECEIPTS * Rcpt.size)
-  /** @internal */ private arenaView = new DataView(this.arena.buffer)
-  /** @internal */ private arenaPos = 0
+  /** @internal */ private receipts!: ReceiptArena
   // A Buffer: msgpackr encodes strings into it with Buffer methods.
   /** @internal */ private batchScratch = Buffer.alloc(64 * 1024)
+  /** @internal Batch item descriptors, reused (the addon reads them during the call only). */ private batchDesc = new Uint8Array(128 * Item.size)
   /** @internal */ private readonly names = new InternedNames()
   /** @internal live(), bound once: coordinate() runs per event read. */
   private readonly liveHandle = (): NativeStore => this.live()
@@ -71,8 +70,8 @@ export class Store implements NameTable {
     this.dataDir = opts.dataDir
     this.readOnly = opts.readOnly
     this.fileMode = opts.fileMode
-    this.handle = new (native().NativeStore)(opts)
-    this.handle.setBuffers(this.request, this.arena)
+    const h = (this.handle = new (native().NativeStore)(opts))
+    this.receipts = new ReceiptArena((arena) => h.setBuffers(this.request, arena))
   }
 
   /** Opens (creating when missing) the store in `options.dataDir`, recovering it after a crash. */
@@ -178,13 +177,8 @@ export class Store implements NameTable {
     v.setUint32(Req.entity, ids.entity, true)
     v.setUint32(Req.scope, ids.scope, true)
     writeKind(q, v, 0, Req, k, flags)
-    if (this.arenaPos + Rcpt.size > this.arena.byteLength) {
-      this.arena = new Uint8Array(ARENA_RECEIPTS * Rcpt.size)
-      this.arenaView = new DataView(this.arena.buffer)
-      this.arenaPos = 0
-      h.setBuffers(this.request, this.arena)
-    }
-    const at = this.arenaPos
+    const arena = this.receipts
+    const at = arena.one()
     const durable = o.durable === true
     const m = this.meter
     const t0 = m.shouldTime(durable) ? performance.now() : -1
@@ -195,8 +189,8 @@ export class Store implements NameTable {
       throw e
     }
     if (t0 >= 0) m.recordCall(durable, (performance.now() - t0) * 1000)
-    this.arenaPos = at + Rcpt.size
-    const r = new AppendReceipt(this.arena, this.arenaView, at)
+    arena.take(arena, Rcpt.size)
+    const r = new AppendReceipt(arena.buf, arena.view, at)
     m.counters.appends++
     m.wrote(r.deduplicated, bytes.byteLength)
     return r
@@ -253,22 +247,24 @@ export class Store implements NameTable {
     checkOptions(method, options, BATCH_OPTION_KEYS)
     for (let i = 0; i < items.length; i++) checkOptions(`${method} batch item ${i}`, items[i], BATCH_ITEM_KEYS)
     const { desc, bytes, n } = this.encodeBatch(h, items)
-    const receipts = new Uint8Array(n * Rcpt.size)
+    const need = n * Rcpt.size
+    const room = this.receipts.many(need)
+    const { buf, view, at } = room
     const durable = options?.durable === true
     const m = this.meter
     const t0 = m.shouldTime(durable) ? performance.now() : -1
     try {
-      h.appendBatch(desc, bytes, n, durable, receipts, condition)
+      h.appendBatch(desc, bytes, n, durable, buf.subarray(at, at + need), condition)
     } catch (e) {
       countRefusal(m, e)
       throw e
     }
+    this.receipts.take(room, need)
     if (t0 >= 0) m.recordCall(durable, (performance.now() - t0) * 1000)
     const out: AppendReceipt[] = []
-    const view = new DataView(receipts.buffer)
     const share = bytes.byteLength / n
     for (let i = 0; i < n; i++) {
-      const r = new AppendReceipt(receipts, view, i * Rcpt.size)
+      const r = new AppendReceipt(buf, view, at + i * Rcpt.size)
       m.wrote(r.deduplicated, share)
       out.push(r)
     }
@@ -285,7 +281,10 @@ export class Store implements NameTable {
       return typeof it.kind === 'string' ? this.types.forAppend(it.kind, it.payload) : userKind(it.kind)
     })
     for (;;) {
-      const laid = layOutBatch(items, kinds, kinds.map((k, i) => explicitVersion(items[i], i) ?? this.types.versionOf(k)), this.batchScratch, encode, intern)
+      const need = items.length * Item.size
+      if (this.batchDesc.length < need && need <= MAX_KEPT_DESC) this.batchDesc = new Uint8Array(need)
+      const desc = this.batchDesc.length >= need ? this.batchDesc.subarray(0, need) : new Uint8Array(need)
+      const laid = layOutBatch(items, kinds, kinds.map((k, i) => explicitVersion(items[i], i) ?? this.types.versionOf(k)), this.batchScratch, desc, encode, intern)
       if (laid) return laid
       // The batch outgrew the buffer: a bigger one, and the batch again.
       this.batchScratch = Buffer.alloc(this.batchScratch.length * 2)

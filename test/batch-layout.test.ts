@@ -69,4 +69,25 @@ describe('batch layout', () => {
     expect(s.query(Region.entity('doc:3')).length).toBe(200)
     s.close()
   })
+  it("lets later appends overwrite a batch's receipts in the shared receipt arena", () => {
+    const s = Store.open({ dataDir: tempDir() })
+    const c = new Coordinate('doc:1', 'docs')
+    const batch = (n: number) => s.appendBatch(Array.from({ length: n }, (_, i) => ({ coord: c, kind: Noted, payload: payload(i, 8) })))
+    // Receipts of small batches and of single appends share arenas of 2,048;
+    // a batch over 512 gets a buffer of its own. Cross several arenas.
+    const kept: Array<{ seq: bigint; id: string; r: { globalSequence: bigint; eventId: string } }> = []
+    const keep = (r: { globalSequence: bigint; eventId: string }) => kept.push({ seq: r.globalSequence, id: r.eventId, r })
+    for (let round = 0; round < 12; round++) {
+      batch(3).forEach(keep)
+      for (let i = 0; i < 300; i++) keep(s.append(c, Noted, payload(i, 8)))
+      batch(round === 5 ? 600 : 100).forEach(keep)
+    }
+    expect(kept.length).toBe(12 * 403 + 500)
+    kept.forEach((k, i) => {
+      expect(k.r.globalSequence).toBe(k.seq)
+      expect(k.r.eventId).toBe(k.id)
+      expect(k.seq).toBe(BigInt(i))
+    })
+    s.close()
+  })
 })
