@@ -180,7 +180,7 @@ Status Store::ApplyAppend(const PendingAppend& p) {
     scratch_frames_.resize(total);
     dst = scratch_frames_.data();
   } else {
-    active_->PrepareWrite(write_pos_ + total);
+    active_->PrepareWrite(write_pos_, write_pos_ + total);
   }
   const uint64_t end = LayOutFrames(p, dst);
   if (p.durable) CW_RETURN_IF_ERROR(WriteFramesThrough(end));

@@ -222,6 +222,7 @@ Status Segment::Sync(SyncMode mode) {
     rc = platform::SyncFile(fd_, metadata);
   }
   if (rc != 0) return Status::FromErrno("fdatasync " + path_, rc);
+  syncs_.fetch_add(1, std::memory_order_relaxed);  // a hint for PrepareWrite (relaxed: see there)
   return Status::OK();
 }
 
@@ -251,6 +252,12 @@ void Segment::PopulateForWrite(uint64_t end) {
   if (to <= from) return;
   // A kernel without MADV_POPULATE_WRITE (or a refusal) turns it off for this segment.
   write_ready_end_ = platform::PopulateMappedForWrite(map_ + from, to - from) ? to : UINT64_MAX;
+}
+
+void Segment::Repopulate(uint64_t begin) {
+  if (!writable_ || write_ready_end_ == UINT64_MAX) return;
+  const uint64_t from = begin / kPage * kPage;
+  if (write_ready_end_ > from) (void)platform::PopulateMappedForWrite(map_ + from, write_ready_end_ - from);
 }
 
 void Segment::ReleaseWritten(uint64_t end) {

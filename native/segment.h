@@ -3,6 +3,7 @@
 // fallocate failure is an error code), mapped shared, synced, sealed.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -98,7 +99,17 @@ class Segment {
   // written as zeros (what the file holds anyway) and cost one light fault
   // later. Best effort; Linux 5.14+ only. REQUIRES: the writer's thread (the
   // only one that resizes the mapping, so no lock is needed).
-  void PrepareWrite(uint64_t end) {
+  // A sync since the last call cleaned those pages (writeback
+  // write-protects every dirty page it writes): they are made writable
+  // again from `begin` in one call, not one fault each as the writer
+  // reaches them.
+  void PrepareWrite(uint64_t begin, uint64_t end) {
+    // Relaxed: a hint; a stale count costs faults, never bytes.
+    const uint64_t syncs = syncs_.load(std::memory_order_relaxed);
+    if (syncs != syncs_seen_) {
+      syncs_seen_ = syncs;
+      Repopulate(begin);
+    }
     if (end > write_ready_end_) PopulateForWrite(end);
   }
   // Copies bytes [off, off + n) out, holding map_mu_ so a concurrent Resize
@@ -131,7 +142,10 @@ class Segment {
   uint64_t released_end_ = 0;   // ReleaseWritten has dropped [page 1, released_end_)
   uint64_t prefaulted_end_ = 0;  // Prefault has mapped pages below this
   uint64_t write_ready_end_ = 0;  // PrepareWrite has populated pages below this (writer only)
+  std::atomic<uint64_t> syncs_{0};  // Sync calls that returned
+  uint64_t syncs_seen_ = 0;         // syncs_ when PrepareWrite last looked (writer only)
   void PopulateForWrite(uint64_t end);
+  void Repopulate(uint64_t begin);
   Frontier frontier_;
 };
 

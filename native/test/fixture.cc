@@ -1,6 +1,7 @@
 #include "fixture.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -327,6 +328,20 @@ bool MakeCrashCopy(const TempDir& d, CrashFixture* fx) {
   bool ok = false;
   BuildCrashCopy(fx->dir, fx->copy, fx, &ok);
   return ok;
+}
+
+bool PopulateTakesEffect() {
+#if defined(MADV_POPULATE_WRITE)
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  void* p = ::mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return false;
+  unsigned char in = 0;
+  const bool ok = ::madvise(p, page, MADV_POPULATE_WRITE) == 0 && ::mincore(p, page, &in) == 0 && (in & 1);
+  ::munmap(p, page);
+  return ok;
+#else
+  return false;
+#endif
 }
 
 }  // namespace causeway::test

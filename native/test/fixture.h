@@ -215,6 +215,10 @@ Status ReadAll(Store* s, std::vector<Ev>* out);
 std::array<uint8_t, 32> Blake3Of(const std::string& s);
 
 bool Contains(const std::string& hay, const std::string& needle);
+// Whether MADV_POPULATE_WRITE takes effect here (Linux 5.14+, and not an
+// emulator that accepts and ignores it): a fresh page it is asked for is
+// then resident (mincore). Tests of populating assert only where it does.
+bool PopulateTakesEffect();
 
 // ----- the crash copy
 
