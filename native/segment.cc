@@ -255,9 +255,15 @@ void Segment::PopulateForWrite(uint64_t end) {
 }
 
 void Segment::Repopulate(uint64_t begin) {
+  // As far as the writer moved in the last interval, no further: pages it
+  // will not reach before the next sync would only be written back again
+  // as zeros (a writer appending now and then re-dirties its one page).
+  const uint64_t moved = begin > repopulated_at_ ? begin - repopulated_at_ : 0;
+  repopulated_at_ = begin;
   if (!writable_ || write_ready_end_ == UINT64_MAX) return;
   const uint64_t from = begin / kPage * kPage;
-  if (write_ready_end_ > from) (void)platform::PopulateMappedForWrite(map_ + from, write_ready_end_ - from);
+  const uint64_t to = std::min(write_ready_end_, (begin + moved + kPage - 1) / kPage * kPage);
+  if (to > from) (void)platform::PopulateMappedForWrite(map_ + from, to - from);
 }
 
 void Segment::ReleaseWritten(uint64_t end) {

@@ -100,9 +100,9 @@ class Segment {
   // later. Best effort; Linux 5.14+ only. REQUIRES: the writer's thread (the
   // only one that resizes the mapping, so no lock is needed).
   // A sync since the last call cleaned those pages (writeback
-  // write-protects every dirty page it writes): they are made writable
-  // again from `begin` in one call, not one fault each as the writer
-  // reaches them.
+  // write-protects every dirty page it writes): as many as the writer
+  // filled in the last interval are made writable again from `begin` in
+  // one call, not one fault each as it reaches them.
   void PrepareWrite(uint64_t begin, uint64_t end) {
     // Relaxed: a hint; a stale count costs faults, never bytes.
     const uint64_t syncs = syncs_.load(std::memory_order_relaxed);
@@ -144,6 +144,7 @@ class Segment {
   uint64_t write_ready_end_ = 0;  // PrepareWrite has populated pages below this (writer only)
   std::atomic<uint64_t> syncs_{0};  // Sync calls that returned
   uint64_t syncs_seen_ = 0;         // syncs_ when PrepareWrite last looked (writer only)
+  uint64_t repopulated_at_ = 0;     // the write position at the last Repopulate (writer only)
   void PopulateForWrite(uint64_t end);
   void Repopulate(uint64_t begin);
   Frontier frontier_;
