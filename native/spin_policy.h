@@ -1,5 +1,5 @@
 // What a spinning side of a writer-link channel does at each yield point
-// (link_channel.cc): yield, skip the yield, or move off this CPU to part from
+// (channel_spin.cc): yield, skip the yield, or move off this CPU to part from
 // the other side. Pure bookkeeping on times the caller passes in, so the
 // core tests can drive it.
 //
@@ -25,7 +25,7 @@ namespace causeway::link {
 enum class SpinStep {
   kYield,  // sched_yield, then report the time it took to Yielded
   kSkip,   // nothing: nobody else wanted this CPU a moment ago
-  kPart,   // move off this CPU (link_channel.cc), then report to Parted: the other side spins on it
+  kPart,   // move off this CPU (channel_spin.cc), then report to Parted: the other side spins on it
 };
 
 class SpinPolicy {
