@@ -79,6 +79,10 @@ void FooterWriter::Finish(const Segment& seg, std::string* out) {
     std::memcpy(names_.data() + h.at, &h.clock, 4);
     std::memcpy(names_.data() + h.at + 4, h.hash.data(), 32);
   }
+  // Reserved at its size, resident before it is written: one copy of each part, no fault per page.
+  out->clear();
+  out->reserve(kHeader + names_.size() + records_.size());
+  WarmAhead::All(out->data(), out->capacity());
   out->assign(kMagic, 8);
   ByteWriter w(out);
   w.Put<uint32_t>(0);  // CRC, below
