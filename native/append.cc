@@ -169,21 +169,18 @@ Status Store::ApplyAppend(const PendingAppend& p) {
   // A version-1 segment never holds an extension frame: an older build
   // reading it would take the frame for a torn write.
   if (write_pos_ + total > active_->size() || (extended && active_->format_version() < 2)) CW_RETURN_IF_ERROR(Roll());
-  // A durable request's frames are written through the file (one pwrite),
-  // the others' stored through the mapping: a sync follows the durable ones
-  // at once, and pages stored through the mapping cost each sync a
-  // write-protect (page-table walk, TLB shootdown) and the next store a
-  // fault (bench/RESULTS.md, "Durable appends"). The others skip the system
-  // call, which costs more than their share of a later sync's write-protect.
+  // Frames go through the file (one pwrite, WritesThroughFile says which)
+  // or are stored through the mapping.
   uint8_t* dst = active_->mutable_data() + write_pos_;
-  if (p.durable) {
+  const bool through = WritesThroughFile(p, total);
+  if (through) {
     scratch_frames_.resize(total);
     dst = scratch_frames_.data();
   } else {
     active_->PrepareWrite(write_pos_, write_pos_ + total);
   }
   const uint64_t end = LayOutFrames(p, dst);
-  if (p.durable) CW_RETURN_IF_ERROR(WriteFramesThrough(end));
+  if (through) CW_RETURN_IF_ERROR(WriteFramesThrough(end));
   PublishFrames(p, end);
   return Status::OK();
 }

@@ -10,9 +10,28 @@
 
 namespace causeway {
 
-// The most staging a writer keeps between durable requests (single appends
-// and batches of a few hundred events fit; larger ones allocate their own).
+// The most staging a writer keeps between requests written through the
+// file (single appends and batches of a few thousand events fit; larger
+// durable ones allocate their own).
 constexpr size_t kKeptStagingBytes = size_t(1) << 20;
+// Below this a request's frames cost less stored through the mapping than
+// the pwrite's system call (measured: batches of 8 events, 2.8 KiB, break
+// even; bench/RESULTS.md, "Batches through the file").
+constexpr size_t kThroughFileBytes = 4096;
+
+// A durable request's frames are written through the file (one pwrite): a
+// sync follows at once, and pages stored through the mapping cost each
+// sync a write-protect (page-table walk, TLB shootdown) and the next store
+// a fault (bench/RESULTS.md, "Durable appends"). So are those of any
+// request of 4 KiB to 1 MiB: the kernel copies them into the page cache
+// at memory speed, where stores through the mapping take a fault or a
+// populate per fresh page, and a later sync's write-protect. Smaller ones
+// skip the system call, which costs more than those. Windows syncs through
+// the mapping, so there only durable ones do (WriteThrough copies).
+bool Store::WritesThroughFile(const PendingAppend& p, uint64_t total) const {
+  if (p.durable) return true;
+  return !platform::kSyncUsesMapping && total >= kThroughFileBytes && total <= kKeptStagingBytes;
+}
 
 // 3. Lay out the frames after write_pos_ (the room is there: step 2 and a
 // roll saw to it); returns their end. Prev hashes chain through earlier
@@ -91,9 +110,11 @@ uint64_t Store::LayOutFrames(const PendingAppend& p, uint8_t* dst) {
   return pos;
 }
 
-// 3b. Writes a durable request's frames (laid out in scratch_frames_) at
-// write_pos_ through the file, then points their views at the mapping,
-// where the index and the footer keep them.
+// 3b. Writes a request's frames (laid out in scratch_frames_) at write_pos_
+// through the file. Their views stay on the staging: step 4 copies what it
+// needs from them (the index and the footer keep no pointer into a frame),
+// and reading them back through the mapping would map each page (a fault
+// per 64 KiB) for nothing.
 Status Store::WriteFramesThrough(uint64_t end) {
   const uint64_t n = end - write_pos_;
   Status s = active_->WriteThrough(write_pos_, scratch_frames_.data(), n);
@@ -106,9 +127,6 @@ Status Store::WriteFramesThrough(uint64_t end) {
     Poison(s);
     return s;
   }
-  for (auto& [v, pos] : scratch_laid_) ViewEncodedFrame(active_->data() + pos, &v);
-  // A large durable batch's staging is not kept for the store's lifetime.
-  if (scratch_frames_.capacity() > kKeptStagingBytes) std::vector<uint8_t>().swap(scratch_frames_);
   return Status::OK();
 }
 
@@ -129,6 +147,8 @@ void Store::PublishFrames(const PendingAppend& p, uint64_t end) {
   next_sequence_ += n;
   PublishEnd();
   NoteAppended();
+  // A large durable batch's staging (its views' frames, until here) is not kept for the store's lifetime.
+  if (scratch_frames_.capacity() > kKeptStagingBytes) std::vector<uint8_t>().swap(scratch_frames_);
 }
 
 }  // namespace causeway

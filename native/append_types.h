@@ -84,7 +84,7 @@ struct PendingAppend {
   const uint8_t (*hashes)[32];  // BLAKE3 of each item's payload, computed by the producer
   AppendError* error;           // or null
   Status status;
-  bool durable = false;  // a sync follows at once: the frames go through the file (Store::LayOutFrames)
+  bool durable = false;  // a sync follows at once: the frames go through the file (Store::WritesThroughFile)
   std::atomic<bool> done{false};
 };
 

@@ -305,8 +305,9 @@ class Store {
   Status FindDuplicates(const PendingAppend& p, bool* all_known);  // 1. idempotency keys
   Status ValidateItems(const PendingAppend& p, uint64_t* total, bool* extended);  // 2. ids, sizes, clocks
   Status CheckReplicaFrame(const PendingAppend& p, size_t i, uint32_t clock, const uint8_t* prev_hash) const;  // 2b.
+  bool WritesThroughFile(const PendingAppend& p, uint64_t total) const;  // 3. pwrite, or stores through the mapping
   uint64_t LayOutFrames(const PendingAppend& p, uint8_t* dst);     // 3. the frames (at dst); returns their end
-  Status WriteFramesThrough(uint64_t end);                         // 3b. a durable request's frames, through the file
+  Status WriteFramesThrough(uint64_t end);                         // 3b. those frames, through the file
   void PublishFrames(const PendingAppend& p, uint64_t end);        // 4. index, footer, published end
   Status FrameAt(Row r, FrameView* v) const;  // REQUIRES: mu_ held, or the writer; CRC checked
   void FillReceipt(const FrameView& v, Receipt* out) const;
@@ -374,7 +375,7 @@ class Store {
   bool footer_whole_ = false;  // writer only
   std::vector<uint32_t> batch_last_;  // per entity id: its last item in the batch being laid out, else UINT32_MAX
   std::vector<std::pair<FrameView, uint64_t>> scratch_laid_;
-  std::vector<uint8_t> scratch_frames_;  // a durable request's frames before they are written (LayOutFrames)
+  std::vector<uint8_t> scratch_frames_;  // frames before they go through the file (WritesThroughFile)
   SyncState sync_;  // durability.cc: group commit, the flusher (sync_state.h)
   void WaitSyncDone(std::unique_lock<std::mutex>& g);  // REQUIRES: g holds mu_
 
@@ -390,7 +391,6 @@ class Store {
   void ReplaceListeners(std::vector<Listener*> next);  // REQUIRES: listeners_mu_ held
   // Listeners armed: lets an append skip the list when nobody waits.
   std::atomic<int> armed_{0};
-
   // Producers reserve their place here without a lock; the thread holding
   // combining_ applies queued requests in ticket order.
   AppendRing<PendingAppend> appends_{1024};

@@ -46,7 +46,7 @@ export const config = {
   entities: 10_000,
   scopes: 10,
   kinds: 4,
-  batch: 100,
+  batch: intEnv('BENCH_BATCH', 100),
   /** Distinct payload objects cycled through (built once, outside the timings). */
   payloadPool: 1_024,
 }
