@@ -210,7 +210,9 @@ Status BuildIndexPart(const Segment& seg, uint64_t end, std::string* out) {
   const std::string name = Segment::FileName(seg.id());
   if (end < kSegmentHeaderSize || end > seg.size() || end > UINT32_MAX)
     return Status::Corruption("segment " + name + ": frames end " + std::to_string(end) + " is outside the file");
-  const size_t most = (end - kSegmentHeaderSize) / kFrameHeaderSize + 1;  // frames the segment can hold
+  // Frames the segment can hold; past a million rows the vectors grow as usual
+  // (a 4 GiB segment would otherwise reserve a gigabyte of address space).
+  const size_t most = std::min<size_t>((end - kSegmentHeaderSize) / kFrameHeaderSize + 1, size_t(1) << 20);
   ScanVector<PartRow> rows_v(most);
   ScanVector<Pair> ids_v(most);
   std::vector<std::string_view> entity_seen, scope_seen;
