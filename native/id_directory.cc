@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <new>
 
 #include "index_part.h"
-#include "warm_ahead.h"
 
 namespace causeway {
 
@@ -65,14 +63,6 @@ void IdDirectory::InsertTag(Row row, uint32_t slot, uint32_t tag) {
     Reserve(1);
   }
   Place(last_, (uint64_t{tag} << 32) | (uint64_t{row} + 1));
-}
-
-std::atomic<uint64_t>* IdDirectory::Table::MakeSlots(size_t n) {
-  void* raw = ::operator new[](n * sizeof(std::atomic<uint64_t>));
-  WarmAhead::All(raw, n * sizeof(std::atomic<uint64_t>));
-  auto* slots = static_cast<std::atomic<uint64_t>*>(raw);
-  for (size_t i = 0; i < n; i++) new (slots + i) std::atomic<uint64_t>(0);
-  return slots;
 }
 
 void IdDirectory::Reserve(size_t events) {

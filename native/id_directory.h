@@ -18,6 +18,7 @@
 
 #include "concurrent.h"
 #include "status.h"
+#include "warm_ahead.h"
 
 namespace causeway {
 class ByteReader;
@@ -115,16 +116,10 @@ class IdDirectory {
   // bits of the id's hash and picks the home slot, so growth re-hashes
   // without reading a frame, and a probe reads only frames whose tag matches.
   struct Table {
-    explicit Table(size_t n) : mask(n - 1), slots(MakeSlots(n)) {}
+    explicit Table(size_t n) : mask(n - 1), slots(ResidentArray<std::atomic<uint64_t>>::New(n)) {}
     size_t mask;
     size_t count = 0;  // writer only
-    struct FreeSlots {
-      void operator()(std::atomic<uint64_t>* p) const { ::operator delete[](p); }
-    };
-    std::unique_ptr<std::atomic<uint64_t>[], FreeSlots> slots;
-    // Zeroed slots whose pages were made resident in one call first: a
-    // large table is fresh memory, and zeroing it faulted page by page.
-    static std::atomic<uint64_t>* MakeSlots(size_t n);
+    ResidentArray<std::atomic<uint64_t>>::Ptr slots;  // zeroed
   };
   // A sealed segment's ids, sorted in its index file. A lookup bisects a
   // fence of every kFenceStep-th id's first 8 bytes (made on first use, 8

@@ -267,10 +267,13 @@ Status BuildIndexPart(const Segment& seg, uint64_t end, std::string* out) {
   size_t entity_bytes = 0, scope_bytes = 0;
   for (std::string_view sv : entities) entity_bytes += sv.size();
   for (std::string_view sv : scopes) scope_bytes += sv.size();
+  // The distinct kinds, ascending, and each one's local id: its place among them.
+  std::vector<uint8_t> kind_seen(0x10000);
+  for (const PartRow& r : rows) kind_seen[r.kind] = 1;
   std::vector<uint16_t> kinds;
-  for (const PartRow& r : rows) kinds.push_back(r.kind);
-  std::sort(kinds.begin(), kinds.end());
-  kinds.erase(std::unique(kinds.begin(), kinds.end()), kinds.end());
+  std::vector<uint32_t> kind_local(0x10000);
+  for (uint32_t k = 0; k < 0x10000; k++)
+    if (kind_seen[k]) kind_local[k] = static_cast<uint32_t>(kinds.size()), kinds.push_back(static_cast<uint16_t>(k));
 
   out->clear();
   Out o(out);
@@ -315,9 +318,6 @@ Status BuildIndexPart(const Segment& seg, uint64_t end, std::string* out) {
     PutCsr(o, n, static_cast<uint32_t>(scopes.size()), scope_of, &at);
   });
   section(idxpart::kKinds, kinds.size(), [&] {
-    // Each kind's local id: its place among the sorted distinct kinds.
-    std::vector<uint32_t> kind_local(0x10000);
-    for (uint32_t i = 0; i < kinds.size(); i++) kind_local[kinds[i]] = i;
     o.Array(kinds);
     PutCsr(o, n, static_cast<uint32_t>(kinds.size()), [&](size_t r) { return kind_local[rows[r].kind]; }, &at);
   });

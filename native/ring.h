@@ -17,7 +17,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <new>
 #include <thread>
 
 #include "warm_ahead.h"
@@ -28,7 +27,7 @@ class BroadcastRing {
  public:
   static constexpr size_t kCacheLine = 64;
 
-  explicit BroadcastRing(size_t capacity) : capacity_(capacity), slots_(MakeSlots(capacity)) {}
+  explicit BroadcastRing(size_t capacity) : capacity_(capacity), slots_(ResidentArray<Slot>::New(capacity)) {}  // 4 MiB by default: not 1,024 faults at every open
   BroadcastRing(const BroadcastRing&) = delete;
   BroadcastRing& operator=(const BroadcastRing&) = delete;
 
@@ -84,20 +83,8 @@ class BroadcastRing {
     // Release: a consumer that reads this even turn also reads the value.
     s.turn.store(2 * i + 2, std::memory_order_release);
   }
-  // 4 MiB by default, made resident in one call before the slots are
-  // zeroed (not 1,024 page faults at every open).
-  static Slot* MakeSlots(size_t n) {
-    void* raw = ::operator new[](n * sizeof(Slot), std::align_val_t(alignof(Slot)));
-    WarmAhead::All(raw, n * sizeof(Slot));
-    Slot* slots = static_cast<Slot*>(raw);
-    for (size_t i = 0; i < n; i++) new (slots + i) Slot();
-    return slots;
-  }
-  struct FreeSlots {
-    void operator()(Slot* p) const { ::operator delete[](p, std::align_val_t(alignof(Slot))); }
-  };
   const size_t capacity_;
-  std::unique_ptr<Slot[], FreeSlots> slots_;
+  ResidentArray<Slot>::Ptr slots_;
   // head_ sits on its own cache line: consumers poll it while the producer fills slots.
   alignas(kCacheLine) std::atomic<uint64_t> head_{0};
 };

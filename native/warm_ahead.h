@@ -2,6 +2,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
+#include <type_traits>
 
 #include "platform.h"
 
@@ -56,6 +59,25 @@ class WarmAhead {
   uintptr_t base_ = 0;
   size_t warm_ = 0;  // bytes from base_ already resident
   bool off_ = false;
+};
+
+// An array of `n` value-initialised T (zeroed atomics, slots) whose pages
+// were made resident in one call before they were initialised: a large
+// table is fresh memory, and initialising it faulted page by page.
+template <typename T>
+struct ResidentArray {
+  static_assert(std::is_trivially_destructible_v<T>, "no destructor runs");
+  struct Free {
+    void operator()(T* p) const { ::operator delete[](p, std::align_val_t(alignof(T))); }
+  };
+  using Ptr = std::unique_ptr<T[], Free>;
+  static Ptr New(size_t n) {
+    void* raw = ::operator new[](n * sizeof(T), std::align_val_t(alignof(T)));
+    WarmAhead::All(raw, n * sizeof(T));
+    T* items = static_cast<T*>(raw);
+    for (size_t i = 0; i < n; i++) new (items + i) T();
+    return Ptr(items);
+  }
 };
 
 }  // namespace causeway
